@@ -1,0 +1,87 @@
+"""First look at an inbound activity: JSON, bounded nesting, the properties every one needs."""
+
+from __future__ import annotations
+
+import json
+import operator
+import re
+from collections.abc import Mapping
+from itertools import accumulate, repeat
+from typing import Any
+from urllib.parse import urlsplit
+
+from federation.activities.errors import InvalidActivity
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")  # 1 + depth step, as a byte
+
+
+def parse_activity(body: bytes, *, max_depth: int) -> dict[str, Any]:
+    """Parse and check an activity; InvalidActivity says what is wrong."""
+    try:
+        parsed = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise InvalidActivity("the body is not UTF-8") from None
+    except RecursionError:  # the C decoder guards its own recursion: nesting far too deep
+        raise InvalidActivity(f"JSON nested deeper than {max_depth} levels") from None
+    except ValueError:
+        raise InvalidActivity("the body is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise InvalidActivity("the activity is not a JSON object")
+    if _depth_exceeds(body, max_depth):
+        raise InvalidActivity(f"JSON nested deeper than {max_depth} levels")
+    if not _is_web_url(parsed.get("id")):
+        raise InvalidActivity("id must be an http(s) URL")
+    kind = parsed.get("type")
+    if not (_is_name(kind) or (isinstance(kind, list) and kind and all(map(_is_name, kind)))):
+        raise InvalidActivity("type must be a non-empty string or list of strings")
+    actor_of(parsed)
+    return parsed
+
+
+def actor_of(activity: Mapping[str, Any]) -> str:
+    """The activity's actor URL; the actor may be given by URL or as an object with an id."""
+    actor = activity.get("actor")
+    if isinstance(actor, Mapping):
+        actor = actor.get("id")
+    if not isinstance(actor, str) or not _is_web_url(actor):
+        raise InvalidActivity("actor must be an http(s) URL or an object with such an id")
+    return actor
+
+
+def object_id_of(activity: Mapping[str, Any]) -> str | None:
+    """The id of the activity's object (given by URL or embedded), None when there is none."""
+    obj = activity.get("object")
+    if isinstance(obj, Mapping):
+        obj = obj.get("id")
+    return obj if isinstance(obj, str) else None
+
+
+def _depth_exceeds(body: bytes, max_depth: int) -> bool:
+    """Nesting depth of (already valid) JSON text, computed at C speed, no recursion.
+
+    Strings and every non-bracket byte are cut out; each opening bracket then counts +1 and
+    each closing one -1: the depth is the highest running sum.
+    """
+    steps = _STRING.sub(b"", body).translate(_STEP, _NOT_BRACKETS)
+    running = accumulate(map(operator.sub, steps, repeat(1)))
+    return max(running, default=0) > max_depth
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _is_name(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _is_web_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

@@ -1,0 +1,101 @@
+"""Remote actor documents: fetch, validate, and pull out inboxes and keys."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urldefrag, urlsplit
+
+from federation.errors import FederationError
+
+
+class InvalidActor(FederationError):
+    """A fetched actor or key document is unusable."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActorInfo:
+    id: str
+    domain: str
+    inbox: str
+    shared_inbox: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDoc:
+    key_id: str
+    owner: str
+    public_key_pem: str | None
+    multibase: str | None
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _str(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    return None
+
+
+def load_json_object(body: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidActor(f"not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise InvalidActor("not a JSON object")
+    return doc
+
+
+def parse_actor(doc: dict[str, Any], fetched_url: str) -> ActorInfo:
+    """The actor's id must be the URL it was fetched from; its inboxes must share its origin."""
+    actor_id = _str(doc.get("id"))
+    if actor_id is None or urldefrag(actor_id).url != urldefrag(fetched_url).url:
+        raise InvalidActor("actor id does not match the URL it was fetched from")
+    inbox = _str(doc.get("inbox"))
+    if inbox is None or origin(inbox) != origin(actor_id):
+        raise InvalidActor("actor has no inbox on its own origin")
+    shared = None
+    endpoints = doc.get("endpoints")
+    if isinstance(endpoints, dict):
+        shared = _str(endpoints.get("sharedInbox"))
+        if shared is not None and origin(shared) != origin(actor_id):
+            shared = None
+    return ActorInfo(actor_id, urlsplit(actor_id).netloc.lower(), inbox, shared)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def find_key(doc: dict[str, Any], key_id: str) -> KeyDoc:
+    """Find `key_id` in an actor document (publicKey or assertionMethod) or a bare key document."""
+    candidates = [doc, *_as_list(doc.get("publicKey")), *_as_list(doc.get("assertionMethod"))]
+    for entry in candidates:
+        if not isinstance(entry, dict) or entry.get("id") != key_id:
+            continue
+        owner = _str(entry.get("owner")) or _str(entry.get("controller"))
+        if entry is doc and owner is None:
+            continue
+        owner = owner or _str(doc.get("id"))
+        pem = entry.get("publicKeyPem")
+        multibase = entry.get("publicKeyMultibase")
+        if owner is None or not (isinstance(pem, str) or isinstance(multibase, str)):
+            continue
+        if origin(owner) != origin(key_id):
+            raise InvalidActor("key owner is on another origin than the key")
+        return KeyDoc(
+            key_id,
+            owner,
+            pem if isinstance(pem, str) else None,
+            multibase if isinstance(multibase, str) else None,
+        )
+    raise InvalidActor(f"document has no usable key {key_id}")

@@ -1,0 +1,95 @@
+"""The composition root: the only module that names concrete adapters."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from federation.config import Settings
+from federation.errors import ConfigError
+from federation.inbox import InboundRequest
+from federation.instance import build_instance
+from federation.keys import InstanceKeys, load_or_create_keys
+from federation.ports import Store
+from federation.signatures import SignedRequest, Verified, verify_request
+from federation.web import (
+    block_routes,
+    discovery_routes,
+    events_routes,
+    inbox_routes,
+    resolve_routes,
+)
+from federation.web.appkeys import CLOCK, INSTANCE, KEYS, SETTINGS, STORE
+from federation.web.problems import problem_middleware
+
+ROLES = ("web", "worker", "all")
+
+
+def open_store(settings: Settings) -> Store:
+    """The adapter named by `settings.store`: a SQLite path (default) or a mongodb:// URL."""
+    if settings.store.startswith(("mongodb://", "mongodb+srv://")):
+        raise ConfigError("store: the MongoDB adapter is not part of this build yet")
+    from federation.storage.sqlite import SqliteStore
+
+    return SqliteStore(settings.store, synchronous=settings.sqlite_synchronous)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    clock: Callable[[], float] | None = None,
+    keys: InstanceKeys | None = None,
+    role: str = "all",
+) -> web.Application:
+    """The gateway. role "web" serves HTTP only; "worker" runs queue workers only; "all" both."""
+    if role not in ROLES:
+        raise ConfigError(f"role must be one of {', '.join(ROLES)}")
+    app = web.Application(
+        middlewares=[problem_middleware], client_max_size=settings.limits.max_body_bytes
+    )
+    app[SETTINGS] = settings
+    app[CLOCK] = the_clock = clock or time.time
+    app[KEYS] = the_keys = keys if keys is not None else load_or_create_keys(settings.key_dir)
+    app[STORE] = the_store = store if store is not None else open_store(settings)
+
+    async def services(app: web.Application) -> AsyncIterator[None]:
+        await the_store.open()
+        instance = build_instance(settings, the_store, the_keys, the_clock)
+        app[INSTANCE] = instance
+        app[resolve_routes.RESOLVER] = instance.resolver
+        app[block_routes.BACKEND] = instance.backend
+        app[block_routes.SIGNATURE_VERIFIER] = _verifier(app)
+        if role in ("worker", "all"):
+            await instance.runner.start()
+        try:
+            yield
+        finally:
+            await instance.close()
+            await the_store.close()
+
+    app.cleanup_ctx.append(services)
+    for module in (discovery_routes, inbox_routes, events_routes, resolve_routes, block_routes):
+        app.router.add_routes(module.routes)
+    return app
+
+
+def _verifier(app: web.Application) -> Callable[[web.Request], Awaitable[object | None]]:
+    """Authorized fetch: who signed a GET, or None."""
+
+    async def verify(request: web.Request) -> object | None:
+        instance = app[INSTANCE]
+        req = InboundRequest(
+            request.method, app[SETTINGS].base_url + request.path_qs, request.headers, b""
+        )
+        result = await verify_request(
+            SignedRequest(method=req.method, url=req.url, headers=req.headers, body=req.body),
+            instance.key_service.resolve,
+            app[CLOCK](),
+            skew=float(app[SETTINGS].limits.clock_skew_seconds),
+        )
+        return result if isinstance(result, Verified) else None
+
+    return verify

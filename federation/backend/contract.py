@@ -1,0 +1,162 @@
+"""Pydantic models of the backend contract (docs/backend-contract.md), shared by both sides.
+
+The gateway validates every backend answer with these, and the reference backend validates
+every request body with them, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from federation.records import Direction, FollowState
+
+API_PREFIX = "/api/v1"  # gateway -> backend, served by the backend
+GATEWAY_PREFIX = "/backend/v1"  # backend -> gateway, served by the gateway
+MAX_PAGE_LIMIT = 200
+MAX_RESOLVE_BATCH = 500
+
+LocalId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    EMBARGOED = "embargoed"  # public from embargo_until on; the gateway enforces the date
+
+
+class BackendBlock(BaseModel):
+    """A block as the backend stores it (any visibility)."""
+
+    model_config = ConfigDict(extra="ignore")  # tolerate fields added by newer backends
+
+    id: LocalId
+    kind: str
+    title: str
+    content: str
+    author: str
+    visibility: Visibility
+    embargo_until: AwareDatetime | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    references: list[str] = Field(default_factory=list)
+    url: str | None = None
+
+    @model_validator(mode="after")
+    def _embargo_rule(self) -> BackendBlock:
+        if self.visibility is Visibility.EMBARGOED and self.embargo_until is None:
+            raise ValueError("embargo_until is required when visibility is 'embargoed'")
+        if self.visibility is not Visibility.EMBARGOED:
+            # Meaningless outside an embargo; normalised so nobody reads it by mistake.
+            self.embargo_until = None
+        return self
+
+
+class BlockPage(BaseModel):
+    """One page of GET /api/v1/blocks; next_cursor is None on the last page."""
+
+    items: list[BackendBlock]
+    next_cursor: str | None = None
+
+
+class RemoteBlock(BackendBlock):
+    """A block of another instance, as the gateway hands it to the backend."""
+
+    urn: str
+    origin: str  # the remote instance's authority (host[:port])
+    object_url: str  # the ActivityPub id of the object
+
+
+class FollowChange(BaseModel):
+    direction: Direction
+    actor: str
+    domain: str
+    state: FollowState
+
+
+class NotificationType(StrEnum):
+    REMOTE_BLOCK_UPSERT = "remote_block.upsert"
+    REMOTE_BLOCK_DELETE = "remote_block.delete"
+    FOLLOW_CHANGED = "follow.changed"
+
+
+class InboundNotification(BaseModel):
+    """POST /api/v1/inbound: idempotent by id."""
+
+    id: Annotated[str, Field(min_length=1, max_length=500)]
+    type: NotificationType
+    urn: str | None = None
+    block: RemoteBlock | None = None
+    follow: FollowChange | None = None
+
+    @model_validator(mode="after")
+    def _payload_matches_type(self) -> InboundNotification:
+        if self.type is NotificationType.REMOTE_BLOCK_UPSERT:
+            if self.block is None or self.urn is None:
+                raise ValueError("remote_block.upsert needs 'urn' and 'block'")
+            if self.block.urn != self.urn:
+                raise ValueError("block.urn must equal urn")
+        elif self.type is NotificationType.REMOTE_BLOCK_DELETE:
+            if self.urn is None:
+                raise ValueError("remote_block.delete needs 'urn'")
+        elif self.follow is None:
+            raise ValueError("follow.changed needs 'follow'")
+        return self
+
+
+class EventType(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    VISIBILITY_CHANGED = "visibility_changed"
+
+
+class BlockEvent(BaseModel):
+    """POST {gateway}/backend/v1/events: idempotent by event_id."""
+
+    event_id: Annotated[str, Field(min_length=1, max_length=200)]
+    type: EventType
+    block_id: LocalId
+    block: BackendBlock | None = None
+
+    @model_validator(mode="after")
+    def _block_matches_type(self) -> BlockEvent:
+        if self.type is EventType.DELETED:
+            if self.block is not None:
+                raise ValueError("a 'deleted' event carries block null")
+        elif self.block is None:
+            raise ValueError(f"a '{self.type.value}' event needs 'block'")
+        elif self.block.id != self.block_id:
+            raise ValueError("block.id must equal block_id")
+        return self
+
+
+class ResolveResult(BaseModel):
+    """The answer for one URN from {gateway}/backend/v1/resolve."""
+
+    urn: str
+    status: Literal["ok", "gone", "not_found", "error"]
+    block: RemoteBlock | None = None
+    error: str | None = None
+    cached: bool = False
+
+
+class ResolveBatchRequest(BaseModel):
+    urns: list[str] = Field(min_length=1, max_length=MAX_RESOLVE_BATCH)
+
+
+class ResolveBatchResponse(BaseModel):
+    results: list[ResolveResult]
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, the error body in both directions."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None

@@ -1,0 +1,118 @@
+"""HTTP plumbing of the reference backend: problem+json errors, bearer auth, body parsing.
+
+Kept apart from federation/web on purpose: the reference backend stands for a separate product
+(in production a Convex deployment) and must not lean on the gateway's web layer.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from pydantic import BaseModel, ValidationError
+
+from federation.errors import ProblemError
+
+PROBLEM_TYPE = "application/problem+json"
+MAX_BODY_BYTES = 1024 * 1024
+log = logging.getLogger("federation.backend.server")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def problem_response(status: int, title: str, detail: str = "", **extra: Any) -> web.Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    body["detail"] = detail
+    body.update(extra)
+    headers = {"Cache-Control": "no-store"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="backend"'
+    return web.Response(
+        status=status, body=json.dumps(body).encode(), content_type=PROBLEM_TYPE, headers=headers
+    )
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        status=status, body=json.dumps(data).encode(), content_type="application/json"
+    )
+
+
+def model_response(model: BaseModel, status: int = 200) -> web.Response:
+    return web.Response(
+        status=status, body=model.model_dump_json().encode(), content_type="application/json"
+    )
+
+
+def not_found(what: str) -> ProblemError:
+    return ProblemError(404, "Not found", f"no {what}")
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error leaves as RFC 9457 problem+json."""
+    try:
+        return await handler(request)
+    except ProblemError as exc:
+        return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+    except web.HTTPRequestEntityTooLarge:
+        return problem_response(413, "Payload too large", f"bodies are capped at {MAX_BODY_BYTES}")
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return problem_response(exc.status, exc.reason, f"{request.method} {request.path}")
+    except sqlite3.OperationalError as exc:
+        log.error("backend store unavailable: %s", exc)
+        return problem_response(503, "Store unavailable", "nothing was stored; retry later")
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(500, "Internal error", "the backend failed; see its log")
+
+
+def auth_middleware(token: str, public_prefixes: tuple[str, ...]) -> Middleware:
+    """Bearer auth on everything except the public paths (human pages, health)."""
+    expected = f"Bearer {token}".encode()
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith(public_prefixes):
+            given = request.headers.get("Authorization", "").encode()
+            # An empty configured token locks the API rather than opening it.
+            if not token or not hmac.compare_digest(given, expected):
+                raise ProblemError(401, "Unauthorized", "missing or wrong bearer token")
+        return await handler(request)
+
+    return middleware
+
+
+async def read_model(request: web.Request, model: type[ModelT]) -> ModelT:
+    """Parse a JSON body into `model`: 400 on bad JSON, 422 naming the fields on bad shapes."""
+    raw = await request.read()
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProblemError(400, "Invalid JSON", f"the body is not JSON: {exc}") from None
+    return validate(model, data)
+
+
+def validate(model: type[ModelT], data: Any) -> ModelT:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_problem(exc) from None
+
+
+def validation_problem(exc: ValidationError) -> ProblemError:
+    errors = [
+        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "message": err["msg"]}
+        for err in exc.errors()
+    ]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return ProblemError(422, "Invalid request", detail, extra={"errors": errors})

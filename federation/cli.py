@@ -1,0 +1,131 @@
+"""The `federation` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from federation.errors import FederationError
+
+EXIT_CONFIG = 2
+EXIT_RUNTIME = 1
+
+
+def _instance_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--instance",
+        "-i",
+        type=Path,
+        default=None,
+        help="instance file (TOML); FEDERATION_* environment variables override it",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="federation", description=__doc__)
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gateway")
+    _instance_arg(serve)
+    serve.add_argument(
+        "--role",
+        choices=["web", "worker", "all"],
+        default="all",
+        help="web: HTTP only; worker: queue workers only; all: both",
+    )
+
+    keys = sub.add_parser("keys", help="instance keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    show = keys_sub.add_parser("show", help="print the public keys (never the private ones)")
+    _instance_arg(show)
+
+    backend = sub.add_parser("backend", help="the reference backend")
+    backend_sub = backend.add_subparsers(dest="backend_command", required=True)
+    bserve = backend_sub.add_parser("serve", help="run the reference backend")
+    _instance_arg(bserve)
+
+    dev = sub.add_parser("dev", help="run a local federation: every instance with its backend")
+    dev.add_argument(
+        "instances", nargs="*", type=Path, help="instance files (default: instances/*.toml)"
+    )
+    return parser
+
+
+def _settings(path: Path | None):  # type: ignore[no-untyped-def]
+    from federation.config import load_settings
+
+    return load_settings(path)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    from federation.app import create_app
+    from federation.serving import run_until_stopped
+
+    settings = _settings(args.instance)
+    app = create_app(settings, role=args.role)
+    asyncio.run(
+        run_until_stopped(
+            app, settings.listen_host, settings.listen_port, f"gateway {settings.name}"
+        )
+    )
+
+
+def _keys_show(args: argparse.Namespace) -> None:
+    from federation.discovery import ActorUrls
+    from federation.keys import load_or_create_keys
+
+    settings = _settings(args.instance)
+    keys = load_or_create_keys(settings.key_dir)
+    urls = ActorUrls(settings.base_url)
+    print(f"actor:        {urls.actor}")
+    print(f"rsa key id:   {urls.rsa_key_id}")
+    print(keys.rsa_public_pem().rstrip())
+    print(f"ed25519 key id: {urls.ed25519_key_id}")
+    print(f"ed25519 multikey: {keys.ed25519_multibase()}")
+
+
+def _backend_serve(args: argparse.Namespace) -> None:
+    from federation.backend.server import serve_backend
+
+    asyncio.run(serve_backend(_settings(args.instance)))
+
+
+def _dev(args: argparse.Namespace) -> None:
+    from federation.devnet import run_devnet
+
+    files = list(args.instances) or sorted(Path("instances").glob("*.toml"))
+    if not files:
+        raise FederationError("no instance files given and none in instances/")
+    run_devnet(files)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    handlers = {"serve": _serve, "dev": _dev}
+    try:
+        if args.command == "keys":
+            _keys_show(args)
+        elif args.command == "backend":
+            _backend_serve(args)
+        else:
+            handlers[args.command](args)
+    except FederationError as exc:
+        from federation.errors import ConfigError, KeyError_
+
+        print(f"federation: {exc}", file=sys.stderr)
+        return EXIT_CONFIG if isinstance(exc, ConfigError | KeyError_) else EXIT_RUNTIME
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Instance settings: a TOML file in instances/, overridden by FEDERATION_* variables."""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from federation.errors import ConfigError
+
+
+class FederationMode(StrEnum):
+    OPEN = "open"  # accept every follow
+    APPROVAL = "approval"  # follows wait for an admin
+    ALLOWLIST = "allowlist"  # only allowlisted domains federate
+
+
+class Limits(BaseModel):
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    max_json_depth: int = Field(32, ge=4, le=256)
+    connect_timeout: float = Field(5.0, gt=0)
+    total_timeout: float = Field(30.0, gt=0)
+    max_redirects: int = Field(3, ge=0, le=10)
+    per_host_connections: int = Field(4, ge=1)
+    clock_skew_seconds: int = Field(3600, ge=1)
+    resolve_batch_max: int = Field(500, ge=1)
+
+
+class DeliverySettings(BaseModel):
+    max_attempts: int = Field(16, ge=1)
+    # Attempt n waits base * n**4 + 15 s plus jitter (Mastodon's curve: ~2.5 days for 16).
+    backoff_base: float = Field(1.0, gt=0)
+    backoff_min: float = Field(15.0, ge=0)
+    retry_after_cap: float = Field(6 * 3600.0, gt=0)
+    lease_seconds: float = Field(60.0, gt=0)
+    workers: int = Field(16, ge=1)
+    per_host_concurrency: int = Field(4, ge=1)
+    breaker_threshold: int = Field(10, ge=1)
+    breaker_open_seconds: float = Field(60.0, ge=0)
+    unavailable_after_days: int = Field(7, ge=1)
+    backfill_page_size: int = Field(50, ge=1)
+    backfill_pause: float = Field(0.05, ge=0)
+
+
+class CacheSettings(BaseModel):
+    fresh_seconds: float = Field(2 * 3600.0, ge=0)
+    negative_seconds: float = Field(60.0, ge=0)
+    key_refetch_interval: float = Field(60.0, ge=0)
+
+
+class Settings(BaseSettings):
+    """One instance. Every field can be set by FEDERATION_<FIELD> (nested: FEDERATION_LIMITS__X)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FEDERATION_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    name: str = "instance"
+    domain: str  # host[:port] peers use to reach us, e.g. "blocks.example" or "127.0.0.1:8001"
+    scheme: str = "https"
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(8000, ge=0, le=65535)
+    backend_url: str = "http://127.0.0.1:9000"
+    backend_token: str = ""
+    backend_listen_port: int = Field(9000, ge=0, le=65535)  # used by the reference backend
+    backend_store: Path = Path("data/backend.sqlite3")
+    admin_token: str = ""
+    store: str = "data/gateway.sqlite3"  # a SQLite path, or mongodb://...
+    key_dir: Path = Path("data/keys")
+    mode: FederationMode = FederationMode.OPEN
+    allowlist: list[str] = Field(default_factory=list)
+    authorized_fetch: bool = False
+    dev_allow_http: bool = False  # permit http:// peers (dev setups only)
+    allow_private_addresses: list[str] = Field(default_factory=list)  # e.g. ["127.0.0.1"] in dev
+    sqlite_synchronous: str = "NORMAL"
+    limits: Limits = Field(default_factory=Limits)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str) -> str:
+        from federation.urn import normalise_authority
+
+        return normalise_authority(v)
+
+    @field_validator("scheme")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        if v not in ("http", "https"):
+            raise ValueError("must be 'http' or 'https'")
+        return v
+
+    @field_validator("sqlite_synchronous")
+    @classmethod
+    def _sync(cls, v: str) -> str:
+        if v.upper() not in ("NORMAL", "FULL", "EXTRA"):
+            raise ValueError("must be NORMAL, FULL or EXTRA")
+        return v.upper()
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://{self.domain}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the file: the file's values arrive as init arguments.
+        return env_settings, init_settings
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load an instance file (relative paths inside it resolve against the file's folder)."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"instance file not found: {p}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read instance file {p}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+        base = p.resolve().parent
+        for key in ("key_dir", "backend_store"):
+            if key in data and not Path(str(data[key])).is_absolute():
+                data[key] = str(base / str(data[key]))
+        store = data.get("store")
+        if isinstance(store, str) and "://" not in store and not Path(store).is_absolute():
+            data["store"] = str(base / store)
+    data.update(overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        where = f"{path}: " if path else ""
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in err['loc']) or '(file)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"{where}invalid configuration: {problems}") from None

@@ -1,0 +1,152 @@
+"""Per-host delivery health: a circuit breaker and the "unavailable" verdict.
+
+The breaker opens after `breaker_threshold` consecutive failed deliveries, stays open for
+`breaker_open_seconds`, then lets one probe through (half-open): a success closes it, a failure
+opens it again. A host becomes unavailable after failed deliveries on `unavailable_after_days`
+distinct UTC days with no success in between. Only a successful delivery resets that: there is
+deliberately no way for inbound traffic to do so (Mastodon #31118), and 404/410 answers are
+never successes (Mastodon #37235).
+
+State lives in the HostStore; an in-memory cache keeps the hot path off the store, is written
+through on every change and re-read after `cache_seconds` so other processes' changes (and an
+admin's reset) show up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from federation.config import DeliverySettings
+from federation.ports import HostStore
+from federation.records import HostHealth
+
+# Persist last_success_at at most this often when nothing else changed.
+_SUCCESS_WRITE_INTERVAL = 60.0
+
+
+@dataclass
+class _Entry:
+    health: HostHealth
+    loaded_at: float
+    probe_until: float = 0.0  # half-open: a probe is in flight until then
+
+
+def utc_day(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).date().isoformat()
+
+
+class HostHealthTracker:
+    def __init__(
+        self,
+        hosts: HostStore,
+        settings: DeliverySettings,
+        clock: Callable[[], float],
+        *,
+        cache_seconds: float = 30.0,
+        probe_seconds: float = 60.0,
+    ) -> None:
+        self._hosts = hosts
+        self._settings = settings
+        self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._probe_seconds = probe_seconds  # how long one probe may take before another
+        self._cache: dict[str, _Entry] = {}
+
+    async def _entry(self, host: str) -> _Entry:
+        now = self._clock()
+        entry = self._cache.get(host)
+        if entry is None or now - entry.loaded_at >= self._cache_seconds:
+            stored = await self._hosts.get_host(host)
+            health = stored or HostHealth(host=host)
+            probe_until = entry.probe_until if entry else 0.0
+            entry = _Entry(health, now, probe_until)
+            self._cache[host] = entry
+        return entry
+
+    async def health(self, host: str) -> HostHealth:
+        return replace((await self._entry(host)).health)
+
+    async def gate(self, host: str) -> float | None:
+        """None when a delivery to `host` may go ahead, else the time until it is closed.
+        Unavailable hosts are open here: the deliver handler turns their jobs dead."""
+        entry = await self._entry(host)
+        now = self._clock()
+        open_until = entry.health.circuit_open_until
+        if open_until > now:
+            return open_until
+        if open_until == 0.0:
+            return None  # closed breaker
+        if entry.probe_until > now:
+            return entry.probe_until  # half-open and the probe is still out
+        entry.probe_until = now + self._probe_seconds
+        return None  # this caller is the probe
+
+    async def is_unavailable(self, host: str) -> bool:
+        return (await self._entry(host)).health.unavailable
+
+    async def success(self, host: str) -> None:
+        """A delivery to `host` succeeded (2xx): close the breaker, forget failures."""
+        entry = await self._entry(host)
+        h = entry.health
+        now = self._clock()
+        entry.probe_until = 0.0
+        changed = bool(
+            h.consecutive_failures or h.failure_days or h.circuit_open_until or h.unavailable
+        )
+        stale = now - h.last_success_at >= _SUCCESS_WRITE_INTERVAL
+        h.consecutive_failures = 0
+        h.failure_days = []
+        h.circuit_open_until = 0.0
+        h.unavailable = False
+        h.last_success_at = now
+        if changed or stale:
+            await self._write(h)
+
+    async def failure(self, host: str) -> None:
+        """A delivery to `host` failed (no answer, 5xx, 404...)."""
+        entry = await self._entry(host)
+        h = entry.health
+        now = self._clock()
+        entry.probe_until = 0.0
+        h.consecutive_failures += 1
+        h.last_failure_at = now
+        today = utc_day(now)
+        if today not in h.failure_days:
+            keep = self._settings.unavailable_after_days
+            h.failure_days = sorted([*h.failure_days, today])[-keep:]
+        if h.consecutive_failures >= self._settings.breaker_threshold:
+            h.circuit_open_until = now + self._settings.breaker_open_seconds
+        if len(h.failure_days) >= self._settings.unavailable_after_days:
+            h.unavailable = True
+        await self._write(h)
+
+    def answered(self, host: str) -> None:
+        """The host answered but the delivery was neither a success nor a host failure (a 4xx
+        such as 400/403/410): ends a half-open probe without changing the record."""
+        entry = self._cache.get(host)
+        if entry is not None:
+            entry.probe_until = 0.0
+
+    async def reset(self, host: str) -> None:
+        """Admin: forget the host's failures, close its breaker, make it available again."""
+        entry = await self._entry(host)
+        entry.probe_until = 0.0
+        h = entry.health
+        h.consecutive_failures = 0
+        h.failure_days = []
+        h.circuit_open_until = 0.0
+        h.unavailable = False
+        await self._write(h)
+
+    def forget(self, host: str) -> None:
+        """Drop the cached record (it is re-read from the store on next use)."""
+        self._cache.pop(host, None)
+
+    async def _write(self, h: HostHealth) -> None:
+        # The transport stores the signature scheme in the same record: keep what it wrote.
+        stored = await self._hosts.get_host(h.host)
+        if stored is not None:
+            h.signature_scheme = stored.signature_scheme
+        await self._hosts.put_host(replace(h))

@@ -1,0 +1,136 @@
+"""Wires one instance's services together. Built inside the app's cleanup context."""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+
+from federation.backend.client import BackendClient
+from federation.config import Settings
+from federation.delivery import backoff_delay, make_deliver_handler
+from federation.discovery import ActorUrls
+from federation.follows import FollowService
+from federation.hosthealth import HostHealthTracker
+from federation.inbound_handlers import InboundProcessor
+from federation.inbox import InboxPipeline
+from federation.jobs import Done, Handler, JobOutcome, JobRunner
+from federation.keys import InstanceKeys
+from federation.keyservice import KeyService
+from federation.outbound import Outbound
+from federation.ports import Store
+from federation.publisher import Publisher
+from federation.records import Job
+from federation.resolver import Resolver
+from federation.signatures import SigningKey
+from federation.transport import Transport, make_session
+
+
+@dataclass
+class Instance:
+    settings: Settings
+    store: Store
+    session: aiohttp.ClientSession
+    backend_session: aiohttp.ClientSession
+    transport: Transport
+    backend: BackendClient
+    key_service: KeyService
+    inbox: InboxPipeline
+    follows: FollowService
+    publisher: Publisher
+    outbound: Outbound
+    inbound: InboundProcessor
+    resolver: Resolver
+    health: HostHealthTracker
+    runner: JobRunner
+
+    async def close(self) -> None:
+        await self.runner.stop()
+        await self.session.close()
+        await self.backend_session.close()
+
+
+def build_instance(
+    settings: Settings,
+    store: Store,
+    keys: InstanceKeys,
+    clock: Callable[[], float],
+    *,
+    rng: random.Random | None = None,
+) -> Instance:
+    rng = rng or random.Random()
+    urls = ActorUrls(settings.base_url)
+    session = make_session(settings)
+    # The backend is a trusted local service: a plain session, no SSRF guard, its own timeouts.
+    backend_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit_per_host=32))
+    transport = Transport(
+        session,
+        settings,
+        SigningKey(urls.rsa_key_id, keys.rsa),
+        store,
+        clock=clock,
+        rfc9421_key=SigningKey(urls.ed25519_key_id, keys.ed25519),
+    )
+    backend = BackendClient(backend_session, settings.backend_url, settings.backend_token)
+    key_service = KeyService(
+        store, transport, clock, refetch_interval=settings.cache.key_refetch_interval
+    )
+    health = HostHealthTracker(store, settings.delivery, clock)
+    publisher = Publisher(store, store, store, clock)
+    follows = FollowService(settings, store, store, store, publisher, clock)
+    outbound = Outbound(settings, backend, store, publisher, clock)
+    inbound = InboundProcessor(settings, follows, store, store, store, transport, clock)
+    resolver = Resolver(store, store, transport, backend, settings, clock)
+    d = settings.delivery
+
+    async def notify_backend(job: Job) -> JobOutcome:
+        from federation.backend.contract import InboundNotification
+
+        await backend.notify(InboundNotification.model_validate(job.payload))
+        return Done()
+
+    handlers: dict[str, Handler] = {
+        "deliver": make_deliver_handler(transport, store, store, health, clock, settings),
+        "inbox": inbound.handle,
+        "event": outbound.handle_event,
+        "release": outbound.handle_release,
+        "backfill": outbound.handle_backfill,
+        "backend": notify_backend,
+    }
+    runner = JobRunner(
+        store,
+        handlers,
+        owner=f"{socket.gethostname()}:{os.getpid()}:{rng.getrandbits(32):08x}",
+        clock=clock,
+        backoff=lambda attempt: backoff_delay(
+            attempt, rng, base=d.backoff_base, minimum=d.backoff_min
+        ),
+        max_attempts=d.max_attempts,
+        lease_seconds=d.lease_seconds,
+        concurrency=d.workers,
+        per_host_concurrency=d.per_host_concurrency,
+        host_gate=health.gate,
+    )
+    publisher.wake = runner.wake
+    inbox = InboxPipeline(settings, store, store, key_service, clock)
+    return Instance(
+        settings,
+        store,
+        session,
+        backend_session,
+        transport,
+        backend,
+        key_service,
+        inbox,
+        follows,
+        publisher,
+        outbound,
+        inbound,
+        resolver,
+        health,
+        runner,
+    )

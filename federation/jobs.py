@@ -1,0 +1,243 @@
+"""The durable job runner: lease jobs from the JobQueue port, run their handlers, settle them.
+
+Every state change goes through the queue, so a crash loses nothing: a job leased by a dead
+runner becomes claimable again when its lease expires. The port has no "release" operation, so
+work this runner decides not to start (a closed host, a lease about to run out, a stop) is simply
+left leased; the lease expiry is the deferral, and no attempt is counted for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from federation.ports import JobQueue
+from federation.records import Job
+
+log = logging.getLogger("federation.jobs")
+
+BATCH_SIZE = 64
+
+
+@dataclass(frozen=True)
+class Done:
+    pass
+
+
+@dataclass(frozen=True)
+class Retry:
+    error: str
+    at: float | None = None  # None: the runner's backoff decides from the attempt count
+
+
+@dataclass(frozen=True)
+class Dead:
+    error: str
+
+
+JobOutcome = Done | Retry | Dead
+Handler = Callable[[Job], Awaitable[JobOutcome]]
+HostGate = Callable[[str], Awaitable[float | None]]
+
+
+class JobRunner:
+    """Runs up to `concurrency` jobs at once, at most `per_host_concurrency` per host.
+
+    Claimed jobs wait for their host's slot before taking a global one, so a slow host's
+    backlog never occupies the slots other hosts need; hosts at their limit are excluded
+    from further claims.
+    """
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        handlers: Mapping[str, Handler],
+        *,
+        owner: str,
+        clock: Callable[[], float],
+        backoff: Callable[[int], float],
+        max_attempts: int,
+        lease_seconds: float,
+        concurrency: int,
+        per_host_concurrency: int,
+        kinds: Sequence[str] | None = None,
+        idle_poll: float = 1.0,
+        host_gate: HostGate | None = None,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self._queue = queue
+        self._handlers = dict(handlers)
+        self._owner = owner
+        self._clock = clock
+        self._backoff = backoff
+        self._max_attempts = max_attempts
+        self._lease = lease_seconds
+        self._per_host = per_host_concurrency
+        self._kinds = list(kinds) if kinds is not None else list(self._handlers)
+        self._idle_poll = idle_poll
+        self._gate = host_gate
+        self._batch = batch_size
+        self._max_held = concurrency + batch_size  # running + waiting for a host slot
+        self._slots = asyncio.Semaphore(concurrency)
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._held: dict[str, int] = {}  # host -> jobs held (running or waiting)
+        self._closed: dict[str, float] = {}  # host -> closed until (from host_gate)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wakeup = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._loop_task is None:
+            self._loop_task = asyncio.create_task(self._loop(), name=f"jobs:{self._owner}")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop claiming; give running jobs `grace` seconds, then abandon them (their leases
+        expire and another runner takes them over)."""
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+            self._loop_task = None
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    # -- claiming ----------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim one batch and run it to the end; returns how many jobs were claimed."""
+        tasks = await self._claim_and_spawn()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return len(tasks)
+
+    async def _loop(self) -> None:
+        while True:
+            self._wakeup.clear()  # before claiming: a wake() during the claim is not lost
+            try:
+                spawned = await self._claim_and_spawn()
+            except Exception:
+                log.exception("claiming jobs failed")
+                spawned = []
+            if not spawned or self._held_total() >= self._max_held:
+                await self._sleep()
+
+    async def _sleep(self) -> None:
+        timeout = self._idle_poll
+        if self._held_total() < self._max_held:
+            due = await self._queue.next_due_at()
+            if due is not None:
+                timeout = min(timeout, max(due - self._clock(), 0.0))
+        if timeout <= 0:
+            # Due work we could not claim (excluded hosts): wait for a slot or the poll.
+            timeout = self._idle_poll
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout)
+
+    async def _claim_and_spawn(self) -> list[asyncio.Task[None]]:
+        limit = min(self._batch, self._max_held - self._held_total())
+        if limit <= 0 or not self._kinds:
+            return []
+        now = self._clock()
+        jobs = await self._queue.claim(
+            self._owner, now, self._lease, limit, self._kinds, self._excluded_hosts(now)
+        )
+        tasks = []
+        for job in jobs:
+            self._held[job.host] = self._held.get(job.host, 0) + 1
+            task = asyncio.create_task(self._run(job), name=f"job:{job.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            tasks.append(task)
+        return tasks
+
+    def _held_total(self) -> int:
+        return sum(self._held.values())
+
+    def _excluded_hosts(self, now: float) -> list[str]:
+        for host, until in list(self._closed.items()):
+            if until <= now:
+                del self._closed[host]
+        busy = [host for host, n in self._held.items() if n >= self._per_host]
+        return sorted({*busy, *self._closed})
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def _run(self, job: Job) -> None:
+        try:
+            host_slot = self._host_slots.setdefault(job.host, asyncio.Semaphore(self._per_host))
+            async with host_slot, self._slots:
+                if await self._may_start(job):
+                    outcome = await self._call(job)
+                    await self._settle(job, outcome)
+                    await self._note_gate(job.host)
+        except Exception:
+            log.exception("settling job %s failed; its lease will expire", job.id)
+        finally:
+            self._release(job.host)
+
+    async def _may_start(self, job: Job) -> bool:
+        """False leaves the job leased: it is retried after the lease, attempt not counted."""
+        if self._clock() > job.lease_until - self._lease / 2:
+            return False  # waited too long for a slot: not enough lease left to run it safely
+        if self._gate is None:
+            return True
+        closed_until = await self._gate(job.host)
+        if closed_until is None:
+            return True
+        self._closed[job.host] = closed_until
+        return False
+
+    async def _note_gate(self, host: str) -> None:
+        """After a job, learn whether its host closed, so claims skip it until it reopens."""
+        if self._gate is not None and host not in self._closed:
+            closed_until = await self._gate(host)
+            if closed_until is not None:
+                self._closed[host] = closed_until
+
+    async def _call(self, job: Job) -> JobOutcome:
+        handler = self._handlers.get(job.kind)
+        if handler is None:
+            return Dead(f"no handler for job kind {job.kind!r}")
+        try:
+            return await handler(job)
+        except Exception as exc:
+            log.exception("job %s (%s) raised", job.id, job.kind)
+            return Retry(f"{type(exc).__name__}: {exc}")
+
+    async def _settle(self, job: Job, outcome: JobOutcome) -> None:
+        now = self._clock()
+        if isinstance(outcome, Done):
+            settled = await self._queue.complete(job.id, self._owner, now)
+        elif isinstance(outcome, Dead):
+            settled = await self._queue.fail(job.id, self._owner, outcome.error, now)
+        elif job.attempts + 1 >= self._max_attempts:
+            error = f"gave up after {job.attempts + 1} attempts: {outcome.error}"
+            settled = await self._queue.fail(job.id, self._owner, error, now)
+        else:
+            at = outcome.at if outcome.at is not None else now + self._backoff(job.attempts + 1)
+            settled = await self._queue.retry(job.id, self._owner, at, outcome.error, now)
+        if not settled:
+            log.warning("job %s: lease lost before settling (%s)", job.id, outcome)
+
+    def _release(self, host: str) -> None:
+        left = self._held.get(host, 1) - 1
+        if left > 0:
+            self._held[host] = left
+        else:
+            self._held.pop(host, None)
+            self._host_slots.pop(host, None)
+        self._wakeup.set()  # a slot is free: claim more

@@ -1,0 +1,163 @@
+"""What services need from storage, as small role-specific protocols.
+
+Every adapter in federation/storage/ implements all of them; tests/contract/ holds one suite
+that runs unchanged against each adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from federation.records import (
+    CachedObject,
+    Direction,
+    DomainBlock,
+    Follow,
+    FollowState,
+    HostHealth,
+    Job,
+    JobState,
+    NewJob,
+    RemoteKey,
+)
+
+
+class FollowStore(Protocol):
+    async def put_follow(self, follow: Follow) -> None:
+        """Insert or replace the relation keyed by (direction, actor)."""
+
+    async def get_follow(self, direction: Direction, actor: str) -> Follow | None: ...
+
+    async def list_follows(
+        self, direction: Direction, state: FollowState | None = None
+    ) -> list[Follow]: ...
+
+    async def set_follow_state(
+        self, direction: Direction, actor: str, state: FollowState, now: float
+    ) -> bool:
+        """Change the state; False when there is no such relation."""
+
+    async def delete_follows_for_domain(self, domain: str) -> int: ...
+
+    async def delivery_inboxes(self) -> list[tuple[str, str]]:
+        """(inbox URL, host) of accepted followers, a shared inbox standing for all the
+        followers that offer it, each inbox once."""
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, jobs: Sequence[NewJob], now: float) -> int:
+        """Persist jobs; a job whose dedupe_key exists already (in any state) is skipped.
+        Returns how many were inserted."""
+
+    async def claim(
+        self,
+        owner: str,
+        now: float,
+        lease_seconds: float,
+        limit: int,
+        kinds: Sequence[str] | None = None,
+        exclude_hosts: Sequence[str] = (),
+    ) -> list[Job]:
+        """Lease up to `limit` due, unleased QUEUED jobs (oldest next_attempt_at first).
+        A job leased by an owner that died becomes claimable when its lease expires.
+        No job is ever held by two owners at once."""
+
+    async def complete(self, job_id: int | str, owner: str, now: float) -> bool: ...
+
+    async def retry(
+        self, job_id: int | str, owner: str, next_attempt_at: float, error: str, now: float
+    ) -> bool:
+        """Release the lease, count the attempt, schedule the next one."""
+
+    async def fail(self, job_id: int | str, owner: str, error: str, now: float) -> bool:
+        """Mark DEAD (attempt counted), kept for inspection."""
+
+    async def get_job(self, job_id: int | str) -> Job | None: ...
+
+    async def has_key(self, dedupe_key: str) -> bool: ...
+
+    async def counts(self) -> dict[tuple[str, str], int]:
+        """{(state, host): count} over all jobs."""
+
+    async def list_jobs(
+        self, state: JobState, host: str | None = None, limit: int = 100
+    ) -> list[Job]: ...
+
+    async def requeue_dead(
+        self, now: float, job_id: int | str | None = None, host: str | None = None
+    ) -> int:
+        """Put DEAD jobs (one, one host's, or all) back to QUEUED, due now, attempts reset."""
+
+    async def drop_queued_for_host(self, host: str, now: float) -> int:
+        """Mark a host's QUEUED jobs DEAD with error 'dropped' (domain blocked)."""
+
+    async def next_due_at(self) -> float | None:
+        """Earliest next_attempt_at (or lease expiry) among QUEUED jobs, for sleeping."""
+
+    async def prune_done(self, older_than: float) -> int:
+        """Delete DONE jobs last updated before `older_than` (keeps dedupe keys long enough)."""
+
+
+class ObjectCache(Protocol):
+    async def get_cached(self, urn: str) -> CachedObject | None: ...
+
+    async def get_cached_by_url(self, url: str) -> CachedObject | None: ...
+
+    async def put_cached(self, obj: CachedObject) -> None:
+        """Insert or replace by urn."""
+
+    async def delete_cached(self, urn: str) -> bool: ...
+
+    async def purge_cached_domain(self, domain: str) -> int: ...
+
+    async def count_cached(self) -> int: ...
+
+
+class ActivityLog(Protocol):
+    """Our own outgoing activities, stored once and referenced by delivery jobs."""
+
+    async def put_activity(self, activity_id: str, body: bytes, now: float) -> None: ...
+
+    async def get_activity(self, activity_id: str) -> bytes | None: ...
+
+
+class KeyCache(Protocol):
+    async def get_key(self, key_id: str) -> RemoteKey | None: ...
+
+    async def put_key(self, key: RemoteKey) -> None: ...
+
+    async def delete_key(self, key_id: str) -> None: ...
+
+
+class HostStore(Protocol):
+    async def get_host(self, host: str) -> HostHealth | None: ...
+
+    async def put_host(self, health: HostHealth) -> None: ...
+
+    async def list_hosts(self, unavailable_only: bool = False) -> list[HostHealth]: ...
+
+
+class PolicyStore(Protocol):
+    async def add_block(self, block: DomainBlock) -> None: ...
+
+    async def remove_block(self, domain: str) -> bool: ...
+
+    async def list_blocks(self) -> list[DomainBlock]: ...
+
+    async def is_blocked(self, domain: str) -> bool: ...
+
+    async def get_setting(self, key: str) -> str | None: ...
+
+    async def set_setting(self, key: str, value: str) -> None: ...
+
+
+class Store(
+    FollowStore, JobQueue, ObjectCache, ActivityLog, KeyCache, HostStore, PolicyStore, Protocol
+):
+    """Everything one adapter provides."""
+
+    async def open(self) -> None:
+        """Connect, create the schema/indexes, run migrations."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,119 @@
+"""Plain records that cross the storage ports. Times are POSIX seconds (float, UTC)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Direction(StrEnum):
+    FOLLOWING = "following"  # we follow them
+    FOLLOWER = "follower"  # they follow us
+
+
+class FollowState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    UNDONE = "undone"
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """One follow relation between our instance actor and a remote instance actor."""
+
+    direction: Direction
+    actor: str  # the remote actor's URL
+    domain: str  # the remote actor's host[:port], lower case
+    inbox: str
+    shared_inbox: str | None
+    state: FollowState
+    follow_id: str  # id of the Follow activity (ours for FOLLOWING, theirs for FOLLOWER)
+    created_at: float
+    updated_at: float
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"  # waiting for next_attempt_at, or leased while lease_until > now
+    DONE = "done"
+    DEAD = "dead"  # gave up; kept for inspection, can be re-queued
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """A unit of durable work. dedupe_key is unique across the queue (done jobs included)."""
+
+    kind: str  # "deliver", "fanout", "inbox", "backend", "release", "backfill", ...
+    dedupe_key: str
+    payload: dict[str, Any]
+    host: str = ""  # target host for per-host limits and admin views ("" = local work)
+    run_at: float = 0.0  # earliest attempt time; 0 = now
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int | str
+    kind: str
+    dedupe_key: str
+    payload: dict[str, Any]
+    host: str
+    state: JobState
+    attempts: int
+    next_attempt_at: float
+    lease_owner: str | None
+    lease_until: float
+    last_error: str | None
+    created_at: float
+    updated_at: float
+
+
+class CacheState(StrEnum):
+    OK = "ok"
+    GONE = "gone"  # the origin answered 404/410 or sent a Delete
+    FAILED = "failed"  # negative cache entry: fetch failed, do not retry until expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class CachedObject:
+    """A remote block as last seen (or a negative entry for it)."""
+
+    urn: str
+    url: str
+    domain: str
+    state: CacheState
+    block: dict[str, Any] | None  # the normalised block (None unless state is OK)
+    etag: str | None
+    last_modified: str | None
+    fetched_at: float
+    expires_at: float  # fresh until (OK) / retry not before (FAILED, GONE)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteKey:
+    key_id: str
+    owner: str  # the actor that owns/controls the key
+    public_key_pem: str
+    fetched_at: float
+
+
+@dataclass(slots=True)
+class HostHealth:
+    """Delivery health of one remote host (circuit breaker and unavailability)."""
+
+    host: str
+    consecutive_failures: int = 0
+    failure_days: list[str] = field(default_factory=list)  # ISO dates with failed deliveries
+    last_failure_at: float = 0.0
+    last_success_at: float = 0.0
+    circuit_open_until: float = 0.0
+    unavailable: bool = False
+    signature_scheme: str | None = None  # "cavage" | "rfc9421": what worked last ("double knock")
+
+
+@dataclass(frozen=True, slots=True)
+class DomainBlock:
+    domain: str
+    reason: str
+    created_at: float

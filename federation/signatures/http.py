@@ -1,0 +1,122 @@
+"""Small HTTP helpers for signing: header normalisation, URL parts, HTTP dates."""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_tz
+from typing import Any, cast
+
+import http_sf
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NUMBER = {name: i + 1 for i, name in enumerate(_MONTHS)}
+_IMF_FIXDATE = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) ([A-Z][a-z][a-z]) (\d{4}) (\d\d):(\d\d):(\d\d) GMT"
+)
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Lower-cased names; repeated fields (multidicts) joined with ", ", values trimmed."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        key = name.lower()
+        value = value.strip()
+        if key in out:
+            out[key] = f"{out[key]}, {value}"
+        else:
+            out[key] = value
+    return out
+
+
+def format_http_date(now: float) -> str:
+    """IMF-fixdate (RFC 9110 section 5.6.7), e.g. 'Sun, 06 Nov 1994 08:49:37 GMT'."""
+    t = time.gmtime(now)
+    return (
+        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
+
+
+def parse_http_date(value: str) -> float | None:
+    """POSIX seconds of an HTTP date (IMF-fixdate fast; obsolete forms via email.utils)."""
+    m = _IMF_FIXDATE.fullmatch(value)
+    if m is not None:
+        month = _MONTH_NUMBER.get(m[2])
+        if month is None:
+            return None
+        try:
+            fields = (int(m[3]), month, int(m[1]), int(m[4]), int(m[5]), int(m[6]))
+            return float(calendar.timegm(fields))
+        except ValueError:
+            return None
+    parsed = parsedate_tz(value)
+    if parsed is None:
+        return None
+    try:
+        return float(calendar.timegm(parsed[:6]) - (parsed[9] or 0))
+    except (ValueError, OverflowError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class UrlParts:
+    scheme: str
+    authority: str  # as written (host[:port])
+    path: str  # "" when absent
+    query: str | None  # None when there is no "?"
+
+    @property
+    def path_query(self) -> str:
+        path = self.path or "/"
+        return path if self.query is None else f"{path}?{self.query}"
+
+    @property
+    def normalised_authority(self) -> str:
+        """RFC 9421 @authority: lower-case host, default port dropped."""
+        host, sep, port = self.authority.rpartition(":")
+        if not sep or "]" in port:
+            return self.authority.lower()
+        if _DEFAULT_PORTS.get(self.scheme) == port:
+            return host.lower()
+        return f"{host.lower()}:{port}"
+
+
+def split_url(url: str, host: str | None = None) -> UrlParts:
+    """Split an absolute URL (or a path, using `host`) without decoding anything."""
+    url = url.partition("#")[0]
+    if url.startswith("/"):
+        scheme, authority, rest = "https", host or "", url
+    else:
+        scheme, sep, after = url.partition("://")
+        if not sep:
+            raise ValueError("not an absolute URL")
+        cut = len(after)
+        for ch in "/?":
+            i = after.find(ch)
+            if i != -1 and i < cut:
+                cut = i
+        authority, rest = after[:cut], after[cut:]
+        scheme = scheme.lower()
+    path, sep, query = rest.partition("?")
+    return UrlParts(scheme, authority, path, query if sep else None)
+
+
+def parse_sf_dictionary(value: str) -> dict[str, Any] | None:
+    """An RFC 8941 dictionary (duplicate keys refused), or None when the value is invalid."""
+
+    def duplicate(key: str, context: str) -> None:
+        raise ValueError(f"duplicate {context} key {key}")
+
+    try:
+        parsed = http_sf.parse(
+            value.encode("ascii"), tltype="dictionary", on_duplicate_key=duplicate
+        )
+    except Exception:  # the parser signals bad input in several ways; all mean invalid
+        return None
+    return cast(dict[str, Any], parsed)

@@ -1,0 +1,194 @@
+"""The durable job queue (ports.JobQueue) on SQLite.
+
+A job is QUEUED until done or dead; a worker leases it by setting lease_owner and
+lease_until. A lease that expires (its worker died) makes the job claimable again, and only
+the current lease holder may complete, retry or fail it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from federation.records import Job, JobState, NewJob
+from federation.storage.sqlite.base import SqliteBase, dump_json, load_json
+
+_COLUMNS = (
+    "id, kind, dedupe_key, payload, host, state, attempts, next_attempt_at, lease_owner,"
+    " lease_until, last_error, created_at, updated_at"
+)
+_INSERT = (
+    "INSERT OR IGNORE INTO jobs (kind, dedupe_key, payload, host, next_attempt_at,"
+    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+# Finishing a job: only its lease holder may, and only while it is still QUEUED.
+_HELD = "WHERE id = ? AND lease_owner = ? AND state = 'queued'"
+_RELEASE = "lease_owner = NULL, lease_until = 0, attempts = attempts + 1, updated_at = ?"
+
+
+def _job(row: sqlite3.Row) -> Job:
+    return Job(
+        id=row["id"],
+        kind=row["kind"],
+        dedupe_key=row["dedupe_key"],
+        payload=load_json(row["payload"]),
+        host=row["host"],
+        state=JobState(row["state"]),
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        lease_owner=row["lease_owner"],
+        lease_until=row["lease_until"],
+        last_error=row["last_error"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _row_id(job_id: int | str) -> int | None:
+    """Our ids are integers; a string id (from an admin URL) is accepted if it is one."""
+    if isinstance(job_id, int):
+        return job_id
+    try:
+        return int(job_id)
+    except ValueError:
+        return None
+
+
+def _claim_sql(kinds: Sequence[str] | None, exclude_hosts: Sequence[str]) -> str:
+    filters = ""
+    if kinds is not None:
+        filters += f" AND kind IN ({', '.join('?' * len(kinds))})"
+    if exclude_hosts:
+        filters += f" AND host NOT IN ({', '.join('?' * len(exclude_hosts))})"
+    # Only placeholders are formatted into the statement.
+    return (
+        "UPDATE jobs SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE id IN ("  # noqa: S608
+        "SELECT id FROM jobs WHERE state = 'queued' AND next_attempt_at <= ?"
+        # The index gives ties in (lease_until, id) order, i.e. enqueue order, so LIMIT stops
+        # early; "ORDER BY next_attempt_at, id" would sort a whole same-instant fan-out.
+        f" AND lease_until <= ?{filters} ORDER BY next_attempt_at LIMIT ?)"
+        f" RETURNING {_COLUMNS}"
+    )
+
+
+class SqliteJobQueue(SqliteBase):
+    async def enqueue(self, jobs: Sequence[NewJob], now: float) -> int:
+        rows = [
+            (j.kind, j.dedupe_key, dump_json(j.payload), j.host, j.run_at or now, now, now)
+            for j in jobs
+        ]
+        if not rows:
+            return 0
+        with self._write() as db:
+            before = db.total_changes
+            db.executemany(_INSERT, rows)
+            return db.total_changes - before
+
+    async def claim(
+        self,
+        owner: str,
+        now: float,
+        lease_seconds: float,
+        limit: int,
+        kinds: Sequence[str] | None = None,
+        exclude_hosts: Sequence[str] = (),
+    ) -> list[Job]:
+        if limit <= 0 or (kinds is not None and not kinds):
+            return []
+        params = [owner, now + lease_seconds, now, now, now, *(kinds or ()), *exclude_hosts]
+        # Select and lease in one IMMEDIATE transaction: no other connection (or process)
+        # can claim between our read and our write.
+        with self._write() as db:
+            rows = db.execute(_claim_sql(kinds, exclude_hosts), [*params, limit]).fetchall()
+        jobs = [_job(row) for row in rows]
+        jobs.sort(key=lambda j: (j.next_attempt_at, j.id))  # RETURNING has no order
+        return jobs
+
+    async def complete(self, job_id: int | str, owner: str, now: float) -> bool:
+        sql = f"UPDATE jobs SET state = 'done', {_RELEASE} {_HELD}"  # noqa: S608
+        return self._finish(sql, [now], job_id, owner)
+
+    async def retry(
+        self, job_id: int | str, owner: str, next_attempt_at: float, error: str, now: float
+    ) -> bool:
+        sql = f"UPDATE jobs SET next_attempt_at = ?, last_error = ?, {_RELEASE} {_HELD}"  # noqa: S608
+        return self._finish(sql, [next_attempt_at, error, now], job_id, owner)
+
+    async def fail(self, job_id: int | str, owner: str, error: str, now: float) -> bool:
+        sql = f"UPDATE jobs SET state = 'dead', last_error = ?, {_RELEASE} {_HELD}"  # noqa: S608
+        return self._finish(sql, [error, now], job_id, owner)
+
+    def _finish(self, sql: str, values: list[object], job_id: int | str, owner: str) -> bool:
+        row_id = _row_id(job_id)
+        if row_id is None:
+            return False
+        return self._db.execute(sql, [*values, row_id, owner]).rowcount == 1
+
+    async def get_job(self, job_id: int | str) -> Job | None:
+        row_id = _row_id(job_id)
+        if row_id is None:
+            return None
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", [row_id]).fetchone()  # noqa: S608
+        return None if row is None else _job(row)
+
+    async def has_key(self, dedupe_key: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM jobs WHERE dedupe_key = ?", [dedupe_key])
+        return row.fetchone() is not None
+
+    async def counts(self) -> dict[tuple[str, str], int]:
+        rows = self._db.execute("SELECT state, host, COUNT(*) FROM jobs GROUP BY state, host")
+        return {(state, host): count for state, host, count in rows}
+
+    async def list_jobs(
+        self, state: JobState, host: str | None = None, limit: int = 100
+    ) -> list[Job]:
+        """Most recently updated first."""
+        sql = f"SELECT {_COLUMNS} FROM jobs WHERE state = ?"  # noqa: S608
+        params: list[object] = [state.value]
+        if host is not None:
+            sql += " AND host = ?"
+            params.append(host)
+        sql += " ORDER BY updated_at DESC, id DESC LIMIT ?"
+        return [_job(row) for row in self._db.execute(sql, [*params, limit])]
+
+    async def requeue_dead(
+        self, now: float, job_id: int | str | None = None, host: str | None = None
+    ) -> int:
+        sql = (
+            "UPDATE jobs SET state = 'queued', attempts = 0, next_attempt_at = ?,"
+            " lease_owner = NULL, lease_until = 0, updated_at = ? WHERE state = 'dead'"
+        )
+        params: list[object] = [now, now]
+        if job_id is not None:
+            sql += " AND id = ?"
+            params.append(_row_id(job_id))
+        if host is not None:
+            sql += " AND host = ?"
+            params.append(host)
+        return self._db.execute(sql, params).rowcount
+
+    async def drop_queued_for_host(self, host: str, now: float) -> int:
+        sql = (
+            "UPDATE jobs SET state = 'dead', last_error = 'dropped', lease_owner = NULL,"
+            " lease_until = 0, updated_at = ? WHERE host = ? AND state = 'queued'"
+        )
+        return self._db.execute(sql, [now, host]).rowcount
+
+    async def next_due_at(self) -> float | None:
+        # min(max(next_attempt_at, lease_until)) without scanning every queued job: unleased
+        # jobs are read in index order until the first hit; leased ones from their own index.
+        unleased = self._db.execute(
+            "SELECT next_attempt_at FROM jobs WHERE state = 'queued'"
+            " AND lease_until <= next_attempt_at ORDER BY next_attempt_at LIMIT 1"
+        ).fetchone()
+        leased = self._db.execute(
+            "SELECT MIN(lease_until) FROM jobs INDEXED BY jobs_leased"
+            " WHERE state = 'queued' AND lease_until > 0"
+            " AND lease_until > next_attempt_at"
+        ).fetchone()
+        times = [r[0] for r in (unleased, leased) if r is not None and r[0] is not None]
+        return min(times) if times else None
+
+    async def prune_done(self, older_than: float) -> int:
+        sql = "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?"
+        return self._db.execute(sql, [older_than]).rowcount

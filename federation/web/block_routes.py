@@ -1,0 +1,164 @@
+"""Peer-facing read proxy: GET /blocks/{id} and GET /actor/outbox.
+
+Blocks are read from the backend on every request (it is the system of record) and leave only
+when `is_released` says so. Private, still-embargoed and missing blocks all get the very same
+404 body, so a peer cannot tell which one it hit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from federation.activities import Block, block_to_object
+from federation.backend.client import BackendClient
+from federation.backend.contract import BackendBlock
+from federation.config import Settings
+from federation.discovery import AS_CONTEXT, ActorUrls
+from federation.errors import ProblemError, UrnError
+from federation.urn import BlockUrn
+from federation.visibility import is_released
+from federation.web.appkeys import CLOCK, SETTINGS
+from federation.web.negotiation import activity_response, wants_html
+from federation.web.problems import problem
+
+SignatureVerifier = Callable[[web.Request], Awaitable[object | None]]
+
+BACKEND: web.AppKey[BackendClient] = web.AppKey("backend", BackendClient)
+SIGNATURE_VERIFIER: web.AppKey[SignatureVerifier] = web.AppKey("signature_verifier")
+
+OUTBOX_PAGE_SIZE = 50
+FIRST_PAGE = "first"
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+routes = web.RouteTableDef()
+
+
+def _not_found() -> ProblemError:
+    # One body for private, embargoed and missing blocks: existence must not leak.
+    return problem(404, "Not found", "no such block")
+
+
+@routes.get("/blocks/{id}")
+async def get_block(request: web.Request) -> web.StreamResponse:
+    settings = request.app[SETTINGS]
+    urn = _urn_of(request, settings)
+    browser = wants_html(request)
+    if not browser:
+        await _require_signature(request)
+    block = await request.app[BACKEND].get_block(urn.local_id)
+    if block is None or not is_released(block, request.app[CLOCK]()):
+        raise _not_found()
+    if browser:
+        if not block.url:
+            raise _not_found()
+        raise web.HTTPFound(block.url)
+    obj = _object(block, settings)
+    body = json.dumps(obj, separators=(",", ":")).encode()
+    validators = {
+        "ETag": '"' + hashlib.sha256(body).hexdigest()[:40] + '"',
+        "Last-Modified": format_datetime(block.updated_at, usegmt=True),
+    }
+    if _not_modified(request, validators["ETag"], block):
+        return web.Response(status=304, headers={**validators, "Vary": "Accept"})
+    return activity_response(request, obj, headers=validators)
+
+
+@routes.get("/actor/outbox")
+async def get_outbox(request: web.Request) -> web.Response:
+    await _require_signature(request)
+    settings = request.app[SETTINGS]
+    outbox = ActorUrls(settings.base_url).outbox
+    page = request.query.get("page")
+    if page is None:
+        collection = {
+            "@context": AS_CONTEXT,
+            "id": outbox,
+            "type": "OrderedCollection",
+            "first": f"{outbox}?page={FIRST_PAGE}",
+        }
+        return activity_response(request, collection)
+    return activity_response(request, await _outbox_page(request, settings, page))
+
+
+async def _outbox_page(request: web.Request, settings: Settings, page: str) -> dict[str, Any]:
+    outbox = ActorUrls(settings.base_url).outbox
+    cursor = None if page == FIRST_PAGE else page
+    listing = await request.app[BACKEND].list_federated(cursor, OUTBOX_PAGE_SIZE)
+    now = request.app[CLOCK]()
+    items = [_create(b, settings) for b in listing.items if is_released(b, now)]
+    result: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": f"{outbox}?page={quote(page, safe='')}",
+        "type": "OrderedCollectionPage",
+        "partOf": outbox,
+        "orderedItems": items,
+    }
+    if listing.next_cursor:
+        result["next"] = f"{outbox}?page={quote(listing.next_cursor, safe='')}"
+    return result
+
+
+def _create(block: BackendBlock, settings: Settings) -> dict[str, Any]:
+    """A Create wrapping the block's object, with an id derived from the object's, so the
+    same block always yields the same activity id (peers dedupe on it)."""
+    obj = _object(block, settings)
+    obj.pop("@context", None)
+    return {
+        "id": f"{obj['id']}#create",
+        "type": "Create",
+        "actor": ActorUrls(settings.base_url).actor,
+        "published": obj.get("published", block.created_at.isoformat()),
+        "to": [PUBLIC],
+        "object": obj,
+    }
+
+
+def _object(block: BackendBlock, settings: Settings) -> dict[str, Any]:
+    rendered = Block.model_validate(block.model_dump(mode="json"))
+    return block_to_object(
+        rendered, base_url=settings.base_url, authority=settings.domain, scheme=settings.scheme
+    )
+
+
+def _urn_of(request: web.Request, settings: Settings) -> BlockUrn:
+    """The block's URN; aiohttp has percent-decoded the id (%2F included) exactly once."""
+    try:
+        return BlockUrn(settings.domain, request.match_info["id"])
+    except UrnError:
+        raise _not_found() from None
+
+
+async def _require_signature(request: web.Request) -> None:
+    """Authorized fetch: only signed requests from peers may read ActivityStreams."""
+    if not request.app[SETTINGS].authorized_fetch:
+        return
+    verifier = request.app.get(SIGNATURE_VERIFIER)
+    if verifier is None:  # misconfigured: fail closed
+        raise problem(503, "Signature verification unavailable", "authorized fetch is on")
+    if await verifier(request) is None:
+        raise problem(401, "Signature required", "this instance requires signed fetches")
+
+
+def _not_modified(request: web.Request, etag: str, block: BackendBlock) -> bool:
+    """RFC 9110 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None:
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+    since = request.headers.get("If-Modified-Since")
+    if since is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if when.tzinfo is None:
+        return False
+    return int(block.updated_at.timestamp()) <= int(when.timestamp())

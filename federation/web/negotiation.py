@@ -1,0 +1,54 @@
+"""Content negotiation for ActivityStreams documents."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+AS_MEDIA_TYPE = "application/activity+json"
+LD_MEDIA_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+
+
+def wants_html(request: web.Request) -> bool:
+    """True when a browser asks (text/html first) and no ActivityStreams type is acceptable."""
+    accept = request.headers.get("Accept", "")
+    if "activity+json" in accept or "ld+json" in accept:
+        return False
+    return "text/html" in accept
+
+
+def activity_response(
+    request: web.Request, data: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """Answer with the ActivityStreams type the client asked for (ld+json when it named it)."""
+    accept = request.headers.get("Accept", "")
+    ctype = (
+        "application/ld+json"
+        if "ld+json" in accept and "activity+json" not in accept
+        else (AS_MEDIA_TYPE)
+    )
+    resp = web.Response(
+        status=status, body=json.dumps(data, separators=(",", ":")).encode(), headers=headers
+    )
+    if ctype == "application/ld+json":
+        resp.headers["Content-Type"] = LD_MEDIA_TYPE
+    else:
+        resp.content_type = AS_MEDIA_TYPE
+    resp.headers["Vary"] = "Accept"
+    return resp
+
+
+def json_response(
+    data: Any,
+    *,
+    status: int = 200,
+    content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    resp = web.Response(
+        status=status, body=json.dumps(data, separators=(",", ":")).encode(), headers=headers
+    )
+    resp.headers["Content-Type"] = content_type
+    return resp

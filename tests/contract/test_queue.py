@@ -1,0 +1,198 @@
+"""JobQueue contract: enqueue, claim, leases, and finishing a job."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from federation.ports import Store
+from federation.records import JobState
+
+from .builders import LEASE, T0, claim_one, new_job, stored_job
+
+
+async def test_enqueue_persists_queued_jobs_due_now(store: Store) -> None:
+    payload = {"activity": "https://a.example/act/1", "nested": {"ü": [1, 2.5, None, True]}}
+    inserted = await store.enqueue([new_job("k1", kind="fanout", payload=payload)], T0)
+
+    job = await claim_one(store)
+    assert inserted == 1
+    assert (job.kind, job.dedupe_key, job.payload, job.host) == (
+        "fanout",
+        "k1",
+        payload,
+        "b.example",
+    )
+    assert (job.state, job.attempts, job.next_attempt_at) == (JobState.QUEUED, 0, T0)
+    assert job.created_at == T0
+    assert job.last_error is None
+
+
+async def test_enqueue_nothing_inserts_nothing(store: Store) -> None:
+    assert await store.enqueue([], T0) == 0
+    assert await store.counts() == {}
+
+
+async def test_enqueue_skips_a_key_already_queued(store: Store) -> None:
+    assert await store.enqueue([new_job("k1")], T0) == 1
+    assert await store.enqueue([new_job("k1"), new_job("k2")], T0) == 1
+    assert await store.enqueue([new_job("k3"), new_job("k3")], T0) == 1
+    assert await store.counts() == {("queued", "b.example"): 3}
+
+
+@pytest.mark.parametrize("finish", ["complete", "fail"])
+async def test_enqueue_skips_the_key_of_a_finished_job(store: Store, finish: str) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    job = await claim_one(store)
+    if finish == "complete":
+        assert await store.complete(job.id, "w1", T0)
+    else:
+        assert await store.fail(job.id, "w1", "410 Gone", T0)
+
+    assert await store.enqueue([new_job("k1")], T0 + 1) == 0
+    assert await store.claim("w1", T0 + 1, LEASE, 10) == []
+
+
+async def test_has_key_sees_every_enqueued_key(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    assert await store.has_key("k1")
+    assert not await store.has_key("k2")
+
+
+async def test_claim_waits_for_run_at(store: Store) -> None:
+    await store.enqueue([new_job("later", run_at=T0 + 60)], T0)
+
+    assert await store.claim("w1", T0 + 59, LEASE, 10) == []
+    job = await claim_one(store, now=T0 + 60)
+    assert job.dedupe_key == "later"
+
+
+async def test_claim_leases_the_job_to_its_owner(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    job = await claim_one(store, owner="w1", now=T0 + 5)
+
+    assert (job.lease_owner, job.lease_until) == ("w1", T0 + 5 + LEASE)
+    stored = await stored_job(store, job.id)
+    assert (stored.lease_owner, stored.lease_until) == ("w1", T0 + 5 + LEASE)
+
+
+async def test_a_leased_job_is_claimable_again_only_after_its_lease_expires(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    first = await claim_one(store, owner="dead-worker")
+
+    assert await store.claim("w2", T0 + LEASE - 1, LEASE, 10) == []
+    again = await claim_one(store, owner="w2", now=T0 + LEASE)
+    assert again.id == first.id
+    assert again.lease_owner == "w2"
+
+
+async def test_only_the_lease_holder_can_finish_a_job(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    job = await claim_one(store, owner="w1")
+
+    assert not await store.complete(job.id, "w2", T0 + 1)
+    assert not await store.retry(job.id, "w2", T0 + 100, "boom", T0 + 1)
+    assert not await store.fail(job.id, "w2", "boom", T0 + 1)
+    stored = await stored_job(store, job.id)
+    assert (stored.state, stored.attempts, stored.lease_owner) == (JobState.QUEUED, 0, "w1")
+
+
+async def test_a_worker_whose_lease_was_taken_over_cannot_finish(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    job = await claim_one(store, owner="slow")
+    await claim_one(store, owner="w2", now=T0 + LEASE + 1)
+
+    assert not await store.complete(job.id, "slow", T0 + LEASE + 2)
+    assert not await store.retry(job.id, "slow", T0 + 500, "late", T0 + LEASE + 2)
+    assert not await store.fail(job.id, "slow", "late", T0 + LEASE + 2)
+    assert await store.complete(job.id, "w2", T0 + LEASE + 3)
+
+
+async def test_claim_takes_the_oldest_due_jobs_first_up_to_limit(store: Store) -> None:
+    await store.enqueue(
+        [new_job("b", run_at=T0 - 1), new_job("c", run_at=T0), new_job("a", run_at=T0 - 3)], T0
+    )
+    jobs = await store.claim("w1", T0, LEASE, 2)
+    assert [j.dedupe_key for j in jobs] == ["a", "b"]
+    assert [j.dedupe_key for j in await store.claim("w2", T0, LEASE, 2)] == ["c"]
+
+
+async def test_claim_with_zero_limit_takes_nothing(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    assert await store.claim("w1", T0, LEASE, 0) == []
+
+
+async def test_claim_filters_by_kind(store: Store) -> None:
+    await store.enqueue([new_job("d", kind="deliver"), new_job("f", kind="fanout")], T0)
+
+    assert await store.claim("w1", T0, LEASE, 10, kinds=[]) == []
+    assert [j.dedupe_key for j in await store.claim("w1", T0, LEASE, 10, kinds=["fanout"])] == ["f"]
+    assert [j.dedupe_key for j in await store.claim("w1", T0, LEASE, 10)] == ["d"]
+
+
+async def test_claim_skips_excluded_hosts(store: Store) -> None:
+    await store.enqueue(
+        [new_job("b", host="b.example"), new_job("c", host="c.example"), new_job("l", host="")],
+        T0,
+    )
+    jobs = await store.claim("w1", T0, LEASE, 10, exclude_hosts=["b.example", "x.example"])
+    assert sorted(j.dedupe_key for j in jobs) == ["c", "l"]
+
+
+async def test_complete_marks_done_counting_the_attempt(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    job = await claim_one(store)
+
+    assert await store.complete(job.id, "w1", T0 + 1)
+    done = await stored_job(store, job.id)
+    assert (done.state, done.attempts, done.updated_at) == (JobState.DONE, 1, T0 + 1)
+    assert await store.claim("w2", T0 + 10 * LEASE, LEASE, 10) == []
+    assert not await store.complete(job.id, "w1", T0 + 2)
+
+
+async def test_retry_counts_the_attempt_and_reschedules(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    job = await claim_one(store)
+
+    assert await store.retry(job.id, "w1", T0 + 30, "503 Service Unavailable", T0 + 1)
+    retried = await stored_job(store, job.id)
+    assert (retried.state, retried.attempts) == (JobState.QUEUED, 1)
+    assert (retried.next_attempt_at, retried.last_error) == (T0 + 30, "503 Service Unavailable")
+    assert await store.claim("w2", T0 + 29, LEASE, 10) == []
+
+    again = await claim_one(store, owner="w2", now=T0 + 30)
+    assert await store.retry(again.id, "w2", T0 + 90, "timeout", T0 + 31)
+    assert (await stored_job(store, job.id)).attempts == 2
+
+
+async def test_fail_marks_dead_with_the_error(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    job = await claim_one(store)
+
+    assert await store.fail(job.id, "w1", "410 Gone", T0 + 1)
+    dead = await stored_job(store, job.id)
+    assert (dead.state, dead.attempts, dead.last_error) == (JobState.DEAD, 1, "410 Gone")
+    assert await store.claim("w2", T0 + 10 * LEASE, LEASE, 10) == []
+
+
+async def test_unknown_job_ids_are_not_found(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    job = await claim_one(store)
+    await store.complete(job.id, "w1", T0)
+    await store.prune_done(T0 + 1)
+
+    assert await store.get_job(job.id) is None
+    assert not await store.complete(job.id, "w1", T0 + 2)
+    assert not await store.retry(job.id, "w1", T0 + 9, "x", T0 + 2)
+    assert not await store.fail(job.id, "w1", "x", T0 + 2)
+
+
+async def test_concurrent_claimers_never_share_a_job(store: Store) -> None:
+    await store.enqueue([new_job(f"k{i}", host=f"h{i % 7}.example") for i in range(200)], T0)
+
+    batches = await asyncio.gather(*(store.claim(f"worker-{n}", T0, LEASE, 15) for n in range(20)))
+    ids = [job.id for batch in batches for job in batch]
+    assert len(ids) == len(set(ids)) == 200
+    for n, batch in enumerate(batches):
+        assert all(job.lease_owner == f"worker-{n}" for job in batch)

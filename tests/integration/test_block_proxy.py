@@ -1,0 +1,289 @@
+"""The peer-facing read proxy (GET /blocks/{id}, GET /actor/outbox) over real HTTP, in front of
+the reference backend on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from federation.backend.client import BackendClient
+from federation.backend.server import create_backend_app
+from federation.backend.server_reporter import ReporterSettings
+from federation.config import Settings, load_settings
+from federation.signatures import (
+    PublicKeyInfo,
+    SignedRequest,
+    SigningKey,
+    Verified,
+    sign_cavage,
+    verify_request,
+)
+from federation.web import block_routes
+from federation.web.appkeys import CLOCK, SETTINGS
+from federation.web.block_routes import BACKEND, SIGNATURE_VERIFIER
+from federation.web.problems import problem_middleware
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "backend-secret"
+GATEWAY = "gateway.test"
+AS = "application/activity+json"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@contextlib.asynccontextmanager
+async def serve(app: web.Application) -> AsyncIterator[str]:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    return load_settings(
+        domain=GATEWAY,
+        scheme="http",
+        backend_token=TOKEN,
+        backend_store=str(tmp_path / "backend.sqlite3"),
+        key_dir=str(tmp_path / "keys"),
+        **overrides,
+    )
+
+
+def gateway_app(
+    settings: Settings, backend: BackendClient, verifier: Any = None
+) -> web.Application:
+    """What create_app wires for these routes, and nothing else."""
+    app = web.Application(middlewares=[problem_middleware])
+    app[SETTINGS] = settings
+    app[CLOCK] = time.time
+    app[BACKEND] = backend
+    if verifier is not None:
+        app[SIGNATURE_VERIFIER] = verifier
+    app.router.add_routes(block_routes.routes)
+    return app
+
+
+class Instance:
+    """A gateway (these routes only) in front of a reference backend, both on loopback."""
+
+    def __init__(self, gateway: str, backend: str, http: aiohttp.ClientSession) -> None:
+        self.gateway = gateway
+        self.backend = backend
+        self.http = http
+
+    async def create(self, **fields: Any) -> dict[str, Any]:
+        async with self.http.post(
+            f"{self.backend}/api/v1/blocks", json={"title": "t", **fields}, headers=AUTH
+        ) as resp:
+            assert resp.status == 201, await resp.text()
+            data: dict[str, Any] = await resp.json()
+            return data
+
+    async def get(self, path: str, **headers: str) -> aiohttp.ClientResponse:
+        async with self.http.get(
+            self.gateway + path, headers=headers, allow_redirects=False
+        ) as resp:
+            await resp.read()
+            return resp
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, verifier: Any = None) -> AsyncIterator[Instance]:
+    quiet = ReporterSettings(idle_poll=3600, initial_backoff=3600, request_timeout=0.5)
+    backend_app = create_backend_app(settings, gateway_url="http://127.0.0.1:1", reporter=quiet)
+    async with aiohttp.ClientSession() as http, serve(backend_app) as backend_url:
+        client = BackendClient(http, backend_url, TOKEN, timeout=2.0)
+        async with serve(gateway_app(settings, client, verifier)) as gateway_url:
+            yield Instance(gateway_url, backend_url, http)
+
+
+@pytest.fixture
+async def inst(tmp_path: Path) -> AsyncIterator[Instance]:
+    async with running(make_settings(tmp_path)) as instance:
+        yield instance
+
+
+# ---------------------------------------------------------------- GET /blocks/{id}
+
+
+async def test_public_block_is_served_as_activitystreams(inst: Instance) -> None:
+    block = await inst.create(id="note-1", title="Hello", content="world")
+    resp = await inst.get("/blocks/note-1", Accept=AS)
+    assert resp.status == 200
+    assert resp.content_type == AS
+    obj = await resp.json()
+    assert obj["id"] == f"http://{GATEWAY}/blocks/note-1"
+    assert obj["urn"] == f"urn:block:{GATEWAY}:note-1"
+    assert (obj["name"], obj["content"]) == ("Hello", "world")
+    assert resp.headers["ETag"].startswith('"')
+    updated = datetime.fromisoformat(block["updated_at"])
+    assert resp.headers["Last-Modified"] == updated.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+async def test_ld_json_accept_gets_the_ld_media_type(inst: Instance) -> None:
+    await inst.create(id="ld")
+    accept = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+    resp = await inst.get("/blocks/ld", Accept=accept)
+    assert resp.status == 200
+    assert resp.headers["Content-Type"].startswith("application/ld+json")
+
+
+async def test_conditional_requests_get_304(inst: Instance) -> None:
+    await inst.create(id="cond")
+    first = await inst.get("/blocks/cond", Accept=AS)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    by_etag = await inst.get("/blocks/cond", Accept=AS, **{"If-None-Match": etag})
+    assert by_etag.status == 304 and by_etag.headers["ETag"] == etag
+    weak = await inst.get("/blocks/cond", Accept=AS, **{"If-None-Match": f'"x", W/{etag}'})
+    assert weak.status == 304
+    by_date = await inst.get("/blocks/cond", Accept=AS, **{"If-Modified-Since": modified})
+    assert by_date.status == 304
+    other = await inst.get("/blocks/cond", Accept=AS, **{"If-None-Match": '"other"'})
+    assert other.status == 200
+    old = "Mon, 01 Jan 2001 00:00:00 GMT"
+    assert (await inst.get("/blocks/cond", Accept=AS, **{"If-Modified-Since": old})).status == 200
+
+
+async def test_percent_encoded_ids_are_decoded(inst: Instance) -> None:
+    await inst.create(id="a b/c:d")
+    resp = await inst.get("/blocks/" + quote("a b/c:d", safe=""), Accept=AS)
+    assert resp.status == 200
+    assert (await resp.json())["urn"] == f"urn:block:{GATEWAY}:a%20b%2Fc%3Ad"
+
+
+async def test_browser_is_redirected_to_the_human_page(inst: Instance) -> None:
+    await inst.create(id="page", url="http://kb.example/pages/page")
+    await inst.create(id="no-page")
+    html = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
+    resp = await inst.get("/blocks/page", Accept=html)
+    assert resp.status == 302
+    assert resp.headers["Location"] == "http://kb.example/pages/page"
+    # The reference backend gives every block its own page when none was set.
+    default = await inst.get("/blocks/no-page", Accept=html)
+    assert default.status == 302
+    assert default.headers["Location"].endswith("/blocks/no-page")
+
+
+async def test_unreleased_and_missing_blocks_are_identical_404s(inst: Instance) -> None:
+    await inst.create(id="secret", visibility="private")
+    await inst.create(id="later", visibility="embargoed", embargo_until="2999-01-01T00:00:00Z")
+    answers = []
+    for block_id in ("secret", "later", "never-existed"):
+        for accept in (AS, "text/html"):
+            resp = await inst.get(f"/blocks/{block_id}", Accept=accept)
+            assert resp.status == 404
+            assert resp.content_type == "application/problem+json"
+            answers.append((await resp.read(), resp.headers.get("ETag")))
+    assert len(set(answers)) == 1
+
+
+async def test_ended_embargo_is_served(inst: Instance) -> None:
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    await inst.create(id="released", visibility="embargoed", embargo_until=past)
+    resp = await inst.get("/blocks/released", Accept=AS)
+    assert resp.status == 200
+    assert (await resp.json())["visibility"] == "embargoed"
+
+
+async def test_backend_down_is_a_quick_503(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    settings = make_settings(tmp_path)
+    async with aiohttp.ClientSession() as http:
+        app = gateway_app(settings, BackendClient(http, dead, TOKEN, timeout=2.0))
+        async with serve(app) as gateway:
+            started = time.monotonic()
+            async with http.get(f"{gateway}/blocks/x", headers={"Accept": AS}) as resp:
+                assert resp.status == 503
+                assert resp.content_type == "application/problem+json"
+            async with http.get(f"{gateway}/actor/outbox?page=first") as resp:
+                assert resp.status == 503
+            assert time.monotonic() - started < 2.0
+
+
+# ---------------------------------------------------------------- GET /actor/outbox
+
+
+async def test_outbox_pages_through_every_released_block(inst: Instance) -> None:
+    expected = []
+    for n in range(120):
+        await inst.create(id=f"b{n:03}")
+        expected.append(f"b{n:03}")
+        if n % 10 == 0:
+            await inst.create(id=f"p{n:03}", visibility="private")
+            await inst.create(
+                id=f"e{n:03}", visibility="embargoed", embargo_until="2999-01-01T00:00:00Z"
+            )
+    root = await inst.get("/actor/outbox", Accept=AS)
+    collection = await root.json()
+    assert collection["type"] == "OrderedCollection"
+    assert collection["id"] == f"http://{GATEWAY}/actor/outbox"
+    seen, pages, url = [], 0, collection["first"]
+    while url:
+        resp = await inst.get(url.removeprefix(f"http://{GATEWAY}"), Accept=AS)
+        page = await resp.json()
+        assert page["type"] == "OrderedCollectionPage" and page["partOf"] == collection["id"]
+        for item in page["orderedItems"]:
+            assert item["type"] == "Create"
+            assert item["id"] == item["object"]["id"] + "#create"
+            assert item["actor"] == f"http://{GATEWAY}/actor"
+            seen.append(item["object"]["id"].rsplit("/", 1)[1])
+        pages += 1
+        url = page.get("next")
+    assert seen == expected
+    assert pages >= 3
+
+
+# ---------------------------------------------------------------- authorized fetch
+
+PEER_KEY = Ed25519PrivateKey.generate()
+PEER_KEY_ID = "http://peer.test/actor#ed25519-key"
+
+
+async def resolve_peer_key(key_id: str) -> PublicKeyInfo | None:
+    if key_id != PEER_KEY_ID:
+        return None
+    return PublicKeyInfo(key_id, "http://peer.test/actor", PEER_KEY.public_key())
+
+
+async def verify_signed_get(request: web.Request) -> object | None:
+    url = f"http://{GATEWAY}{request.path_qs}"
+    signed = SignedRequest(request.method, url, request.headers, b"")
+    result = await verify_request(signed, resolve_peer_key, time.time())
+    return result if isinstance(result, Verified) else None
+
+
+async def test_authorized_fetch_requires_a_valid_signature(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, authorized_fetch=True)
+    async with running(settings, verify_signed_get) as inst:
+        await inst.create(id="guarded")
+        path = "/blocks/guarded"
+        assert (await inst.get(path, Accept=AS)).status == 401
+        assert (await inst.get("/actor/outbox", Accept=AS)).status == 401
+        url = f"http://{GATEWAY}{path}"
+        headers = {"Accept": AS, "Host": GATEWAY}
+        signature = sign_cavage(
+            "GET", url, headers, None, SigningKey(PEER_KEY_ID, PEER_KEY), time.time()
+        )
+        signed = await inst.get(path, **{**headers, **signature})
+        assert signed.status == 200
+        other_key = SigningKey(PEER_KEY_ID, Ed25519PrivateKey.generate())
+        forged = sign_cavage("GET", url, headers, None, other_key, time.time())
+        assert (await inst.get(path, **{**headers, **forged})).status == 401

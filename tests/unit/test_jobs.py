@@ -1,0 +1,401 @@
+"""The job runner over a real SqliteStore, with a frozen clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from federation.jobs import Dead, Done, Handler, JobOutcome, JobRunner, Retry
+from federation.records import Job, JobState, NewJob
+from federation.storage.sqlite import SqliteStore
+
+T0 = 1_800_000_000.0
+LEASE = 60.0
+
+
+class Clock:
+    def __init__(self, now: float = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    s = SqliteStore(tmp_path / "gw.sqlite3")
+    await s.open()
+    yield s
+    await s.close()
+
+
+def runner(
+    store: SqliteStore,
+    handler: Handler,
+    clock: Clock,
+    *,
+    owner: str = "r1",
+    max_attempts: int = 5,
+    concurrency: int = 8,
+    per_host: int = 4,
+    batch_size: int = 64,
+    idle_poll: float = 0.05,
+    host_gate: Callable[[str], Awaitable[float | None]] | None = None,
+) -> JobRunner:
+    return JobRunner(
+        store,
+        {"work": handler},
+        owner=owner,
+        clock=clock,
+        backoff=lambda attempt: 10.0 * attempt,
+        max_attempts=max_attempts,
+        lease_seconds=LEASE,
+        concurrency=concurrency,
+        per_host_concurrency=per_host,
+        idle_poll=idle_poll,
+        host_gate=host_gate,
+        batch_size=batch_size,
+    )
+
+
+async def enqueue(store: SqliteStore, n: int, host: str = "a.example", start: int = 0) -> None:
+    jobs = [
+        NewJob(kind="work", dedupe_key=f"{host}:{i}", payload={"i": i}, host=host)
+        for i in range(start, start + n)
+    ]
+    await store.enqueue(jobs, T0)
+
+
+async def states(store: SqliteStore) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for (state, _host), n in (await store.counts()).items():
+        counts[state] += n
+    return counts
+
+
+async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not await condition():
+            await asyncio.sleep(0.01)
+
+
+async def only_job(store: SqliteStore) -> Job:
+    job = await store.get_job(1)
+    assert job is not None
+    return job
+
+
+async def test_each_job_runs_once_and_is_completed(store: SqliteStore) -> None:
+    seen: Counter[int] = Counter()
+
+    async def handler(job: Job) -> JobOutcome:
+        seen[job.payload["i"]] += 1
+        return Done()
+
+    await enqueue(store, 10)
+    r = runner(store, handler, Clock())
+    assert await r.run_once() == 10
+    assert await r.run_once() == 0
+    assert seen == Counter(range(10))
+    assert await states(store) == {"done": 10}
+
+
+async def test_retry_is_rescheduled_with_the_attempt_counted(store: SqliteStore) -> None:
+    calls: list[int] = []
+
+    async def handler(job: Job) -> JobOutcome:
+        calls.append(job.attempts)
+        return Retry("boom")
+
+    clock = Clock()
+    await enqueue(store, 1)
+    r = runner(store, handler, clock)
+    await r.run_once()
+    job = await only_job(store)
+    assert (job.state, job.attempts, job.last_error) == (JobState.QUEUED, 1, "boom")
+    assert job.next_attempt_at == T0 + 10.0  # backoff(1)
+    assert await r.run_once() == 0  # not due yet
+    clock.now += 10.0
+    await r.run_once()
+    job = await only_job(store)
+    assert job.attempts == 2 and job.next_attempt_at == clock.now + 20.0
+    assert calls == [0, 1]
+
+
+async def test_retry_at_a_given_time(store: SqliteStore) -> None:
+    async def handler(job: Job) -> JobOutcome:
+        return Retry("later", at=T0 + 1234.0)
+
+    await enqueue(store, 1)
+    await runner(store, handler, Clock()).run_once()
+    assert (await only_job(store)).next_attempt_at == T0 + 1234.0
+
+
+async def test_dead_after_max_attempts(store: SqliteStore) -> None:
+    calls = 0
+
+    async def handler(job: Job) -> JobOutcome:
+        nonlocal calls
+        calls += 1
+        return Retry("still failing")
+
+    clock = Clock()
+    await enqueue(store, 1)
+    r = runner(store, handler, clock, max_attempts=3)
+    for _ in range(5):
+        await r.run_once()
+        clock.now += 1000.0
+    job = await only_job(store)
+    assert calls == 3
+    assert (job.state, job.attempts) == (JobState.DEAD, 3)
+    assert job.last_error is not None and "still failing" in job.last_error
+
+
+async def test_dead_outcome_is_final(store: SqliteStore) -> None:
+    async def handler(job: Job) -> JobOutcome:
+        return Dead("refused")
+
+    await enqueue(store, 1)
+    await runner(store, handler, Clock()).run_once()
+    job = await only_job(store)
+    assert (job.state, job.last_error, job.attempts) == (JobState.DEAD, "refused", 1)
+
+
+async def test_handler_exception_becomes_a_retry(store: SqliteStore) -> None:
+    async def handler(job: Job) -> JobOutcome:
+        raise ValueError("bad payload")
+
+    await enqueue(store, 1)
+    await runner(store, handler, Clock()).run_once()
+    job = await only_job(store)
+    assert (job.state, job.attempts) == (JobState.QUEUED, 1)
+    assert job.last_error == "ValueError: bad payload"
+
+
+async def test_per_host_concurrency_is_respected(store: SqliteStore) -> None:
+    running: Counter[str] = Counter()
+    peak: Counter[str] = Counter()
+    release = asyncio.Event()
+
+    async def handler(job: Job) -> JobOutcome:
+        running[job.host] += 1
+        peak[job.host] = max(peak[job.host], running[job.host])
+        await release.wait()
+        running[job.host] -= 1
+        return Done()
+
+    await enqueue(store, 6, "a.example")
+    await enqueue(store, 6, "b.example")
+    r = runner(store, handler, Clock(), concurrency=10, per_host=2)
+    task = asyncio.create_task(r.run_once())
+
+    async def both_saturated() -> bool:
+        return running["a.example"] == 2 and running["b.example"] == 2
+
+    await until(both_saturated)
+    await asyncio.sleep(0.05)  # give a third job per host every chance to start
+    assert peak == {"a.example": 2, "b.example": 2}
+    release.set()
+    assert await task == 12
+    assert peak == {"a.example": 2, "b.example": 2}
+    assert await states(store) == {"done": 12}
+
+
+async def test_a_blocked_host_does_not_delay_other_hosts(store: SqliteStore) -> None:
+    release = asyncio.Event()
+
+    async def handler(job: Job) -> JobOutcome:
+        if job.host == "slow.example":
+            await release.wait()
+        return Done()
+
+    # The slow host's jobs come first in the queue, and claims are small, so without per-host
+    # exclusion the slow backlog would take every slot.
+    await enqueue(store, 12, "slow.example")
+    await enqueue(store, 8, "fast.example")
+    r = runner(store, handler, Clock(), concurrency=4, per_host=2, batch_size=4)
+    await r.start()
+    try:
+
+        async def fast_done() -> bool:
+            return (await store.counts()).get(("done", "fast.example"), 0) == 8
+
+        await until(fast_done, timeout=3.0)
+        assert (await store.counts()).get(("done", "slow.example"), 0) == 0
+        release.set()
+
+        async def all_done() -> bool:
+            return await states(store) == {"done": 20}
+
+        await until(all_done)
+    finally:
+        release.set()
+        await r.stop()
+
+
+async def test_two_runners_never_run_the_same_job(tmp_path: Path) -> None:
+    stores = [SqliteStore(tmp_path / "shared.sqlite3") for _ in range(2)]
+    for s in stores:
+        await s.open()
+    ran: list[tuple[str, int]] = []
+
+    def handler_for(owner: str) -> Handler:
+        async def handler(job: Job) -> JobOutcome:
+            for _ in range(3):
+                await asyncio.sleep(0)
+            ran.append((owner, job.payload["i"]))
+            return Done()
+
+        return handler
+
+    await enqueue(stores[0], 40, "a.example")
+    await enqueue(stores[0], 40, "b.example", start=40)
+    clock = Clock()
+    runners = [
+        runner(s, handler_for(name), clock, owner=name, batch_size=8)
+        for s, name in zip(stores, ("r1", "r2"), strict=True)
+    ]
+    try:
+        for r in runners:
+            await r.start()
+
+        async def all_done() -> bool:
+            return await states(stores[0]) == {"done": 80}
+
+        await until(all_done)
+    finally:
+        for r in runners:
+            await r.stop()
+        for s in stores:
+            await s.close()
+    assert sorted(i for _, i in ran) == list(range(80))
+    assert {owner for owner, _ in ran} == {"r1", "r2"}  # both took part
+
+
+async def test_a_crashed_runners_job_is_finished_by_another_after_the_lease(
+    store: SqliteStore,
+) -> None:
+    started = asyncio.Event()
+    ran_by: list[str] = []
+
+    def handler_for(owner: str, block: bool) -> Handler:
+        async def handler(job: Job) -> JobOutcome:
+            ran_by.append(owner)
+            started.set()
+            if block:
+                await asyncio.Event().wait()
+            return Done()
+
+        return handler
+
+    clock = Clock()
+    await enqueue(store, 1)
+    crashing = runner(store, handler_for("r1", block=True), clock, owner="r1")
+    task = asyncio.create_task(crashing.run_once())
+    await started.wait()
+    task.cancel()  # the process dies mid-job: nothing is settled
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    job = await only_job(store)
+    assert (job.state, job.lease_owner, job.attempts) == (JobState.QUEUED, "r1", 0)
+
+    other = runner(store, handler_for("r2", block=False), clock, owner="r2")
+    assert await other.run_once() == 0  # still leased by r1
+    clock.now += LEASE + 1
+    assert await other.run_once() == 1
+    job = await only_job(store)
+    assert job.state is JobState.DONE
+    assert ran_by == ["r1", "r2"]
+
+
+async def test_stop_abandons_running_work_for_others(store: SqliteStore) -> None:
+    started = asyncio.Event()
+
+    async def handler(job: Job) -> JobOutcome:
+        started.set()
+        await asyncio.Event().wait()
+        return Done()
+
+    await enqueue(store, 1)
+    r = runner(store, handler, Clock())
+    await r.start()
+    await started.wait()
+    await r.stop(grace=0.01)
+    assert r.in_flight == 0
+    job = await only_job(store)
+    assert (job.state, job.attempts, job.lease_owner) == (JobState.QUEUED, 0, "r1")
+
+
+async def test_wake_starts_new_work_without_waiting_for_the_poll(store: SqliteStore) -> None:
+    done = asyncio.Event()
+
+    async def handler(job: Job) -> JobOutcome:
+        done.set()
+        return Done()
+
+    r = runner(store, handler, Clock(), idle_poll=30.0)
+    await r.start()
+    try:
+        await asyncio.sleep(0.05)  # the loop is asleep now
+        await enqueue(store, 1)
+        r.wake()
+        async with asyncio.timeout(1.0):
+            await done.wait()
+    finally:
+        await r.stop()
+
+
+async def test_closed_host_is_skipped_without_counting_an_attempt(store: SqliteStore) -> None:
+    calls: list[str] = []
+    closed_until = {"down.example": T0 + 300.0}
+
+    async def gate(host: str) -> float | None:
+        until_ = closed_until.get(host)
+        return until_ if until_ is not None and until_ > clock.now else None
+
+    async def handler(job: Job) -> JobOutcome:
+        calls.append(job.host)
+        return Done()
+
+    clock = Clock()
+    await enqueue(store, 1, "down.example")
+    r = runner(store, handler, clock, host_gate=gate)
+    await r.run_once()
+    assert calls == []
+    job = await only_job(store)
+    assert (job.state, job.attempts) == (JobState.QUEUED, 0)
+
+    await enqueue(store, 1, "down.example", start=1)
+    await enqueue(store, 1, "up.example")
+    assert await r.run_once() == 1  # the closed host is excluded from the claim
+    assert calls == ["up.example"]
+
+    clock.now += 301  # open again, and the first job's lease has expired
+    assert await r.run_once() == 2
+    assert sorted(calls) == ["down.example", "down.example", "up.example"]
+    assert await states(store) == {"done": 3}
+
+
+async def test_a_host_that_closes_during_a_batch_is_excluded_from_later_claims(
+    store: SqliteStore,
+) -> None:
+    closed = False
+
+    async def gate(host: str) -> float | None:
+        return T0 + 100.0 if closed else None
+
+    async def handler(job: Job) -> JobOutcome:
+        nonlocal closed
+        closed = True  # e.g. the breaker opened on this failure
+        return Retry("failed")
+
+    clock = Clock()
+    await enqueue(store, 1, "a.example")
+    r = runner(store, handler, clock, host_gate=gate)
+    await r.run_once()
+    await enqueue(store, 1, "a.example", start=1)
+    assert await r.run_once() == 0
