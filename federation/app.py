@@ -15,6 +15,7 @@ from federation.keys import InstanceKeys, load_or_create_keys
 from federation.ports import Store
 from federation.signatures import SignedRequest, Verified, verify_request
 from federation.web import (
+    admin_routes,
     block_routes,
     discovery_routes,
     events_routes,
@@ -71,7 +72,14 @@ def create_app(
             await the_store.close()
 
     app.cleanup_ctx.append(services)
-    for module in (discovery_routes, inbox_routes, events_routes, resolve_routes, block_routes):
+    for module in (
+        discovery_routes,
+        inbox_routes,
+        events_routes,
+        resolve_routes,
+        block_routes,
+        admin_routes,
+    ):
         app.router.add_routes(module.routes)
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from federation.activities import InvalidObject, object_id_of, object_to_block
@@ -156,6 +157,9 @@ class InboundProcessor:
         await self._queue.enqueue([job], self._clock())
 
 
-def _newer(previous: CachedObject, incoming_updated: Any) -> bool:
+def _newer(previous: CachedObject, incoming_updated: datetime) -> bool:
+    """True when the cached copy is strictly newer than the incoming one."""
     held = (previous.block or {}).get("updated_at")
-    return held is not None and str(held) > str(incoming_updated)
+    if not isinstance(held, str):
+        return False
+    return datetime.fromisoformat(held.replace("Z", "+00:00")) > incoming_updated

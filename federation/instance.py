@@ -82,7 +82,7 @@ def build_instance(
     health = HostHealthTracker(store, settings.delivery, clock)
     publisher = Publisher(store, store, store, clock)
     follows = FollowService(settings, store, store, store, publisher, clock)
-    outbound = Outbound(settings, backend, store, publisher, clock)
+    outbound = Outbound(settings, backend, store, store, publisher, clock)
     inbound = InboundProcessor(settings, follows, store, store, store, transport, clock)
     resolver = Resolver(store, store, transport, backend, settings, clock)
     d = settings.delivery

@@ -17,7 +17,7 @@ from federation.backend.client import BackendClient
 from federation.config import Settings
 from federation.discovery import ActorUrls
 from federation.jobs import Done, JobOutcome
-from federation.ports import JobQueue
+from federation.ports import ActivityLog, JobQueue
 from federation.publisher import Publisher
 from federation.records import Job, NewJob
 from federation.urn import BlockUrn
@@ -32,15 +32,22 @@ def _epoch(value: Any) -> float:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
+def _published_key(block_id: str) -> str:
+    """Activity-log marker: this block has been federated at least once."""
+    return f"published:{block_id}"
+
+
 class Outbound:
     def __init__(
         self,
         settings: Settings,
         backend: BackendClient,
         queue: JobQueue,
+        activities: ActivityLog,
         publisher: Publisher,
         clock: Callable[[], float],
     ) -> None:
+        self._activities = activities
         self._settings = settings
         self._backend = backend
         self._queue = queue
@@ -70,7 +77,8 @@ class Outbound:
         block_id = str(event["block_id"])
         seed = f"event:{event['event_id']}"
         if event["type"] == "deleted":
-            await self._send_delete(block_id, seed)
+            if await self._was_published(block_id):
+                await self._send_delete(block_id, seed)
             return Done()
         block = await self._backend.get_block(block_id)
         if block is None:  # deleted since: its own delete event does the work
@@ -84,13 +92,23 @@ class Outbound:
         now = self._clock()
         if is_released(block, now):
             build = builders.create if created else builders.update
+            await self._mark_published(block.id)
             await self._publisher.publish(
                 build(self._object(block), self._actor, self._activity_id(seed))
             )
-        elif block.visibility == "embargoed" and block.embargo_until is not None:
+            return
+        if block.visibility == "embargoed" and block.embargo_until is not None:
             await self._schedule_release(block.id, _epoch(block.embargo_until))
-        else:  # private (again): followers must drop what they may hold
+        if await self._was_published(block.id):
+            # Public once, withdrawn now: followers must drop their copy. A block that was
+            # never public gets no Delete, so not even its id leaves the instance.
             await self._send_delete(block.id, seed)
+
+    async def _mark_published(self, block_id: str) -> None:
+        await self._activities.put_activity(_published_key(block_id), b"1", self._clock())
+
+    async def _was_published(self, block_id: str) -> bool:
+        return await self._activities.get_activity(_published_key(block_id)) is not None
 
     async def _send_delete(self, block_id: str, seed: str) -> None:
         url, urn = self._urls(block_id)
@@ -116,6 +134,7 @@ class Outbound:
         block = Block.model_validate(fetched.model_dump())
         if block.visibility == "embargoed" and is_released(block, self._clock()):
             seed = f"release:{block_id}:{job.payload['at']}"
+            await self._mark_published(block_id)
             await self._publisher.publish(
                 builders.create(self._object(block), self._actor, self._activity_id(seed))
             )
@@ -132,6 +151,7 @@ class Outbound:
             if not is_released(block, now):
                 continue
             seed = f"backfill:{p['follow_id']}:{block.id}:{block.updated_at}"
+            await self._mark_published(block.id)
             activity = builders.create(self._object(block), self._actor, self._activity_id(seed))
             await self._publisher.send_to(activity, p["inbox"])
         if page.next_cursor is not None:

@@ -164,8 +164,7 @@ class Resolver:
         if entry is not None and self._clock() < entry.expires_at:
             return _result(entry, cached=True)
         if entry is not None and entry.state is CacheState.OK:
-            if entry.etag or entry.last_modified:
-                return await self._revalidate(urn, entry)
+            return await self._revalidate(urn, entry)
         return await self._fetch(urn)
 
     async def _fetch(self, urn: BlockUrn) -> ResolveResult:
@@ -179,18 +178,21 @@ class Resolver:
             return await self._remember_failure(urn, url, exc.reason)
 
     async def _revalidate(self, urn: BlockUrn, entry: CachedObject) -> ResolveResult:
+        """Refresh a stale copy: conditional when we hold validators; an unreachable peer
+        gets the stale copy served rather than a good block forgotten."""
+        url = urn.to_url(self._peer_scheme)
         try:
             fetched = await self._transport.fetch(
-                entry.url, etag=entry.etag, last_modified=entry.last_modified
+                url, etag=entry.etag, last_modified=entry.last_modified
             )
-            if fetched.status != 304:
+            if fetched.status != 304 or not (entry.etag or entry.last_modified):
                 return await self._accept(urn, fetched)
         except FetchError as exc:
             if _transient(exc):
                 return await self._serve_stale(entry)
-            return await self._fetch_failed(urn, entry.url, exc)
+            return await self._fetch_failed(urn, url, exc)
         except Refused as exc:
-            return await self._remember_failure(urn, entry.url, exc.reason)
+            return await self._remember_failure(urn, url, exc.reason)
         now = self._clock()
         fresh = self._settings.cache.fresh_seconds
         renewed = replace(entry, fetched_at=now, expires_at=now + fresh)

@@ -56,6 +56,6 @@ def is_activitystreams_media_type(content_type_header: str) -> bool:
             if value.startswith('"'):
                 value = re.sub(r"\\(.)", r"\1", value[1:-1])
             # RFC 6906: a profile parameter is a space-separated list of URIs.
-            if AS_CONTEXT in value.lower():
+            if AS_CONTEXT in value.lower().split():
                 return True
     return False

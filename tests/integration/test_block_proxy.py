@@ -4,9 +4,11 @@ the reference backend on 127.0.0.1."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -95,12 +97,22 @@ class Instance:
             data: dict[str, Any] = await resp.json()
             return data
 
-    async def get(self, path: str, **headers: str) -> aiohttp.ClientResponse:
+    async def get(self, path: str, **headers: str) -> Reply:
         async with self.http.get(
             self.gateway + path, headers=headers, allow_redirects=False
         ) as resp:
-            await resp.read()
-            return resp
+            return Reply(resp.status, resp.headers, resp.content_type, await resp.read())
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: Mapping[str, str]
+    content_type: str
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
 
 @contextlib.asynccontextmanager
@@ -127,7 +139,7 @@ async def test_public_block_is_served_as_activitystreams(inst: Instance) -> None
     resp = await inst.get("/blocks/note-1", Accept=AS)
     assert resp.status == 200
     assert resp.content_type == AS
-    obj = await resp.json()
+    obj = resp.json()
     assert obj["id"] == f"http://{GATEWAY}/blocks/note-1"
     assert obj["urn"] == f"urn:block:{GATEWAY}:note-1"
     assert (obj["name"], obj["content"]) == ("Hello", "world")
@@ -164,7 +176,7 @@ async def test_percent_encoded_ids_are_decoded(inst: Instance) -> None:
     await inst.create(id="a b/c:d")
     resp = await inst.get("/blocks/" + quote("a b/c:d", safe=""), Accept=AS)
     assert resp.status == 200
-    assert (await resp.json())["urn"] == f"urn:block:{GATEWAY}:a%20b%2Fc%3Ad"
+    assert (resp.json())["urn"] == f"urn:block:{GATEWAY}:a%20b%2Fc%3Ad"
 
 
 async def test_browser_is_redirected_to_the_human_page(inst: Instance) -> None:
@@ -189,7 +201,7 @@ async def test_unreleased_and_missing_blocks_are_identical_404s(inst: Instance) 
             resp = await inst.get(f"/blocks/{block_id}", Accept=accept)
             assert resp.status == 404
             assert resp.content_type == "application/problem+json"
-            answers.append((await resp.read(), resp.headers.get("ETag")))
+            answers.append((resp.body, resp.headers.get("ETag")))
     assert len(set(answers)) == 1
 
 
@@ -198,7 +210,7 @@ async def test_ended_embargo_is_served(inst: Instance) -> None:
     await inst.create(id="released", visibility="embargoed", embargo_until=past)
     resp = await inst.get("/blocks/released", Accept=AS)
     assert resp.status == 200
-    assert (await resp.json())["visibility"] == "embargoed"
+    assert (resp.json())["visibility"] == "embargoed"
 
 
 async def test_backend_down_is_a_quick_503(tmp_path: Path) -> None:
@@ -232,13 +244,13 @@ async def test_outbox_pages_through_every_released_block(inst: Instance) -> None
                 id=f"e{n:03}", visibility="embargoed", embargo_until="2999-01-01T00:00:00Z"
             )
     root = await inst.get("/actor/outbox", Accept=AS)
-    collection = await root.json()
+    collection = root.json()
     assert collection["type"] == "OrderedCollection"
     assert collection["id"] == f"http://{GATEWAY}/actor/outbox"
     seen, pages, url = [], 0, collection["first"]
     while url:
         resp = await inst.get(url.removeprefix(f"http://{GATEWAY}"), Accept=AS)
-        page = await resp.json()
+        page = resp.json()
         assert page["type"] == "OrderedCollectionPage" and page["partOf"] == collection["id"]
         for item in page["orderedItems"]:
             assert item["type"] == "Create"

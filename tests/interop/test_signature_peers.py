@@ -19,7 +19,12 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from http_message_signatures import HTTPMessageSigner, HTTPMessageVerifier, MappingKeyResolver
+from http_message_signatures import (
+    HTTPMessageSigner,
+    HTTPMessageVerifier,
+    InvalidSignature,
+    MappingKeyResolver,
+)
 from http_message_signatures.algorithms import (
     ECDSA_P256_SHA256,
     ED25519,
@@ -35,7 +40,6 @@ from federation.signatures import (
     SignedRequest,
     SigningKey,
     Verified,
-    content_digest_header,
     sign_cavage,
     sign_rfc9421,
     verify_request,
@@ -78,14 +82,14 @@ def test_rfc9421_ours_verified_by_http_message_signatures(
     method = "POST" if body else "GET"
     base = {"Content-Type": "application/activity+json"} if body else {}
     added = sign_rfc9421(method, URL, base, body or None, SigningKey(KEY_ID, private), time.time())
-    message = _Message(method, URL, CaseInsensitiveDict({**base, **added}))
+    message = _Message(method, URL, CaseInsensitiveDict({**base, **added}))  # type: ignore[no-untyped-call]
     keys = MappingKeyResolver(public_keys={KEY_ID: private.public_key()}, private_keys={})
     verifier = HTTPMessageVerifier(signature_algorithm=algorithm, key_resolver=keys)
     [result] = verifier.verify(message, body=body, require_components=("@method", "@target-uri"))
     assert result.parameters["keyid"] == KEY_ID
-    message.headers["Signature"] = added["Signature"].replace(":", ":A", 1)[:-3] + "A=:"
-    with pytest.raises(Exception, match=r"(?i)signature"):
-        verifier.verify(message)
+    message.url = URL.replace("beta.example", "gamma.example")
+    with pytest.raises(InvalidSignature):
+        verifier.verify(message, body=body)
 
 
 @pytest.mark.parametrize(
@@ -102,9 +106,7 @@ async def test_rfc9421_http_message_signatures_verified_by_ours(
     private: Any, algorithm: Any
 ) -> None:
     now = int(time.time())
-    headers = CaseInsensitiveDict(
-        {"Content-Type": "application/activity+json", "Content-Digest": content_digest_header(BODY)}
-    )
+    headers = CaseInsensitiveDict({"Content-Type": "application/activity+json"})  # type: ignore[no-untyped-call]
     message = _Message("POST", URL, headers)
     keys = MappingKeyResolver(public_keys={}, private_keys={KEY_ID: private})
     HTTPMessageSigner(signature_algorithm=algorithm, key_resolver=keys).sign(
@@ -112,6 +114,7 @@ async def test_rfc9421_http_message_signatures_verified_by_ours(
         key_id=KEY_ID,
         created=datetime.datetime.fromtimestamp(now, tz=datetime.UTC),
         covered_component_ids=("@method", "@target-uri", "content-digest", "content-type"),
+        body=BODY,  # the library computes Content-Digest itself
     )
     req = SignedRequest("POST", URL, dict(message.headers), BODY)
     result = await verify_request(req, _resolver(private.public_key()), float(now))

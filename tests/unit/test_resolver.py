@@ -20,7 +20,7 @@ import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from federation.activities import AS_MEDIA_TYPE, Block, block_to_object
+from federation.activities import AS_MEDIA_TYPE, Block, block_to_object, object_to_block
 from federation.backend.client import BackendClient
 from federation.backend.server import create_backend_app
 from federation.backend.server_reporter import ReporterSettings
@@ -32,6 +32,7 @@ from federation.signatures import SigningKey
 from federation.storage import SqliteStore
 from federation.transport import Transport, make_session
 from federation.urn import BlockUrn
+from federation.visibility import is_released
 
 T0 = 1_750_000_000.0
 TOKEN = "backend-secret"
@@ -73,16 +74,12 @@ def block_object(authority: str, local_id: str, **changes: Any) -> dict[str, Any
         created_at=stamp,
         updated_at=stamp,
     )
-    obj = block_to_object(
-        block, base_url=f"http://{authority}", authority=authority, scheme="http"
-    )
+    obj = block_to_object(block, base_url=f"http://{authority}", authority=authority, scheme="http")
     return {**obj, **changes}
 
 
-def as_json(data: Any, status: int = 200, **headers: str) -> web.Response:
-    return web.Response(
-        status=status, body=json.dumps(data).encode(), content_type=AS_MEDIA_TYPE, headers=headers
-    )
+def as_json(data: Any, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=json.dumps(data).encode(), content_type=AS_MEDIA_TYPE, headers=headers)
 
 
 class Peer:
@@ -110,7 +107,8 @@ class Peer:
         async def handler(request: web.Request) -> web.StreamResponse:
             if etag and request.headers.get("If-None-Match") == etag:
                 return web.Response(status=304, headers={"ETag": etag})
-            return as_json(block_object(self.authority, local_id), **({"ETag": etag} if etag else {}))
+            headers = {"ETag": etag} if etag else None
+            return as_json(block_object(self.authority, local_id), headers)
 
         self.handlers[local_id] = handler
 
@@ -241,14 +239,28 @@ async def test_stale_entry_is_revalidated_with_its_etag(
     assert peer.hits["v"] == 2  # the refreshed entry is fresh again
 
 
+async def test_stale_entry_is_replaced_when_the_peer_has_a_new_version(
+    resolver: Resolver, peer: Peer, clock: FakeClock
+) -> None:
+    peer.serve_block("edit", etag='"v1"')
+    await resolver.resolve(peer.urn("edit"))
+
+    async def edited(_: web.Request) -> web.StreamResponse:
+        return as_json(block_object(peer.authority, "edit", name="edited"), {"ETag": '"v2"'})
+
+    peer.handlers["edit"] = edited
+    clock.now += 601
+    result = await resolver.resolve(peer.urn("edit"))
+    assert result.status == "ok" and not result.cached and result.block is not None
+    assert result.block["title"] == "edited"
+
+
 async def test_stale_entry_is_served_while_its_peer_is_down(
     resolver: Resolver, store: SqliteStore, clock: FakeClock, settings: Settings
 ) -> None:
     dead = dead_authority()
     urn = BlockUrn(dead, "kept")
     good = block_object(dead, "kept")
-    from federation.activities import object_to_block
-
     block = object_to_block(good, expected_url=urn.to_url("http"))
     await store.put_cached(cache_entry_for(block, clock.now - 700, 600, etag='"e"'))
     result = await resolver.resolve(str(urn))
@@ -400,6 +412,32 @@ async def test_blocked_domain_is_never_fetched(
 
 
 # ---------------------------------------------------------------- local URNs, batches, input
+
+
+@pytest.mark.parametrize(
+    ("visibility", "until", "released"),
+    [
+        ("public", None, True),
+        ("private", None, False),
+        ("embargoed", T0 - 1, True),
+        ("embargoed", T0, True),  # the embargo ends at embargo_until itself
+        ("embargoed", T0 + 1, False),
+    ],
+)
+def test_is_released(visibility: str, until: float | None, released: bool) -> None:
+    stamp = datetime.fromtimestamp(T0, UTC)
+    block = Block(
+        id="x",
+        kind="note",
+        title="",
+        content="",
+        author="a",
+        visibility=visibility,
+        embargo_until=None if until is None else datetime.fromtimestamp(until, UTC),
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    assert is_released(block, T0) is released
 
 
 async def test_local_urn_is_read_from_the_backend(resolver: Resolver, backend_url: str) -> None:

@@ -1,0 +1,146 @@
+"""End to end: three real instances (gateway + reference backend each) on 127.0.0.1.
+
+alpha and beta accept follows automatically, gamma requires approval. Follows are started through
+the gateways' own services (the admin API has its own tests); everything else is real HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from federation.lookup import ActorLookup
+from federation.records import Direction, FollowState
+from tests.support.cluster import http_json
+from tests.support.inproc import Running, running, settings_for
+
+pytestmark = pytest.mark.integration
+
+
+async def call(node: Running, method: str, path: str, body: Any = None) -> Any:
+    url = f"http://127.0.0.1:{node.settings.backend_listen_port}{path}"
+    return await asyncio.to_thread(http_json, method, url, body,
+                                   token=node.settings.backend_token)
+
+
+async def remote_blocks(node: Running) -> dict[str, dict[str, Any]]:
+    data = await call(node, "GET", "/api/v1/remote-blocks")
+    return {b["urn"]: b for b in data["items"]}
+
+
+async def wait_for(check: Any, timeout: float = 20.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not reached within {timeout} s (last: {value!r})")
+        await asyncio.sleep(0.1)
+
+
+async def follow(follower: Running, target: Running) -> None:
+    info = await ActorLookup(follower.instance.transport, "http").find(target.settings.domain)
+    await follower.instance.follows.follow(info)
+
+
+async def follow_state(node: Running, direction: Direction, other: Running) -> FollowState | None:
+    rel = await node.instance.store.get_follow(direction, f"{other.url}/actor")
+    return rel.state if rel else None
+
+
+@pytest.fixture
+async def trio(tmp_path: Path) -> AsyncIterator[tuple[Running, Running, Running]]:
+    alpha = settings_for(tmp_path, "alpha")
+    beta = settings_for(tmp_path, "beta")
+    gamma = settings_for(tmp_path, "gamma", mode="approval")
+    async with running(alpha) as a, running(beta) as b, running(gamma) as g:
+        yield a, b, g
+
+
+async def test_public_blocks_flow_to_followers_and_private_ones_never_leave(trio: Any) -> None:
+    alpha, beta, gamma = trio
+    await follow(beta, alpha)
+    await follow(gamma, alpha)
+    await follow(alpha, gamma)
+    await wait_for(lambda: _is(beta, Direction.FOLLOWING, alpha, FollowState.ACCEPTED))
+    await wait_for(lambda: _is(gamma, Direction.FOLLOWING, alpha, FollowState.ACCEPTED))
+    # gamma requires approval: alpha's follow waits on both sides.
+    await wait_for(lambda: _is(gamma, Direction.FOLLOWER, alpha, FollowState.PENDING))
+    assert await follow_state(alpha, Direction.FOLLOWING, gamma) is FollowState.PENDING
+
+    public = await call(alpha, "POST", "/api/v1/blocks",
+                        {"kind": "note", "title": "hello", "content": "world", "author": "ann",
+                         "visibility": "public"})
+    private = await call(alpha, "POST", "/api/v1/blocks",
+                         {"kind": "note", "title": "secret", "content": "x", "author": "ann",
+                          "visibility": "private"})
+    urn = f"urn:block:{alpha.settings.domain}:{public['id']}"
+    secret_urn = f"urn:block:{alpha.settings.domain}:{private['id']}"
+    for receiver in (beta, gamma):
+        got = await wait_for(lambda r=receiver: _has(r, urn))
+        assert got["title"] == "hello" and got["content"] == "world"
+
+    # A block on gamma does not reach alpha while alpha's follow is pending...
+    g_block = await call(gamma, "POST", "/api/v1/blocks",
+                         {"kind": "note", "title": "from gamma", "content": "g", "author": "gus",
+                          "visibility": "public"})
+    g_urn = f"urn:block:{gamma.settings.domain}:{g_block['id']}"
+    await asyncio.sleep(1.0)
+    assert g_urn not in await remote_blocks(alpha)
+    # ...and does once gamma's admin approves (the backfill carries the existing block).
+    await gamma.instance.follows.approve(f"{alpha.url}/actor")
+    await wait_for(lambda: _is(alpha, Direction.FOLLOWING, gamma, FollowState.ACCEPTED))
+    await wait_for(lambda: _has(alpha, g_urn))
+
+    # An edit arrives as Update, a delete as Delete.
+    await call(alpha, "PATCH", f"/api/v1/blocks/{public['id']}", {"content": "edited"})
+    for receiver in (beta, gamma):
+        await wait_for(lambda r=receiver: _content_is(r, urn, "edited"))
+    await call(alpha, "DELETE", f"/api/v1/blocks/{public['id']}")
+    for receiver in (beta, gamma):
+        await wait_for(lambda r=receiver: _gone(r, urn))
+
+    # The private block never left: not at the receivers, not in any activity alpha sent.
+    for receiver in (beta, gamma):
+        assert secret_urn not in await remote_blocks(receiver)
+    assert not await _sent_anything_about(alpha, private["id"])
+
+    # An unfollow stops the flow.
+    await beta.instance.follows.unfollow(f"{alpha.url}/actor")
+    await wait_for(lambda: _is(alpha, Direction.FOLLOWER, beta, FollowState.UNDONE))
+    later = await call(alpha, "POST", "/api/v1/blocks",
+                       {"kind": "note", "title": "later", "content": "l", "author": "ann",
+                        "visibility": "public"})
+    later_urn = f"urn:block:{alpha.settings.domain}:{later['id']}"
+    await wait_for(lambda: _has(gamma, later_urn))
+    assert later_urn not in await remote_blocks(beta)
+
+
+async def _is(node: Running, d: Direction, other: Running, state: FollowState) -> bool:
+    return await follow_state(node, d, other) is state
+
+
+async def _has(node: Running, urn: str) -> dict[str, Any] | None:
+    return (await remote_blocks(node)).get(urn)
+
+
+async def _content_is(node: Running, urn: str, content: str) -> bool:
+    block = (await remote_blocks(node)).get(urn)
+    return block is not None and block["content"] == content
+
+
+async def _gone(node: Running, urn: str) -> bool:
+    return urn not in await remote_blocks(node)
+
+
+async def _sent_anything_about(node: Running, block_id: str) -> bool:
+    """Scan every activity the gateway stored for sending (the bytes that go on the wire)."""
+    store: Any = node.instance.store
+    rows = store._db.execute("SELECT body FROM activities").fetchall()
+    assert rows, "the gateway stored no activities at all"
+    return any(block_id in (r[0] if isinstance(r[0], str) else r[0].decode()) for r in rows)

@@ -1,0 +1,219 @@
+"""Header parsing (Signature, Signature-Input), digests and HTTP dates."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from federation.signatures import (
+    Reason,
+    check_content_digest,
+    check_digest,
+    content_digest_header,
+    digest_header,
+    format_http_date,
+    parse_http_date,
+    parse_signature,
+    parse_signature_header,
+    parse_signature_input,
+)
+from federation.signatures.model import Rejection
+from federation.signatures.rfc9421 import _slow_input, _slow_parse
+
+SIG = base64.b64encode(b"\x01" * 16).decode()
+
+
+def rejected(call: object, *args: str) -> Reason:
+    with pytest.raises(Rejection) as info:
+        call(*args)  # type: ignore[operator]
+    return info.value.reason
+
+
+# --- draft-cavage Signature header ---
+
+
+def test_cavage_header_quoted_values_commas_unknown_params_and_spacing() -> None:
+    header = (
+        f' keyId = "https://a.example/u,1#k" , foo="ignored, really" ,algorithm="RSA-SHA256",'
+        f'created=1402170695,headers="(request-target) Host  date",signature="{SIG}", bar=baz'
+    )
+    sig = parse_signature_header(header)
+    assert sig.key_id == "https://a.example/u,1#k"
+    assert sig.algorithm == "rsa-sha256"
+    assert sig.headers == ("(request-target)", "host", "date")
+    assert sig.created == "1402170695" and sig.expires is None
+    assert sig.signature == b"\x01" * 16
+
+
+def test_cavage_header_escapes_and_default_headers() -> None:
+    sig = parse_signature_header(f'keyId="a\\"b",signature="{SIG}"')
+    assert sig.key_id == 'a"b' and sig.headers == ("date",) and sig.algorithm is None
+    created = parse_signature_header(f'keyId="k",created=1,signature="{SIG}"')
+    assert created.headers == ("(created)",)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        f'keyId="a",keyId="b",signature="{SIG}"',  # duplicate parameter
+        f'keyid="a",KEYID="b",signature="{SIG}"',  # duplicate, case-insensitively
+        f'signature="{SIG}"',  # no keyId
+        'keyId="a"',  # no signature
+        'keyId="a",signature="not base64!"',
+        f'keyId="a",signature="{SIG}",headers=""',
+        f'keyId="a",signature="{SIG}",headers="date date"',
+        f'keyId="a",signature="{SIG}",created=yesterday',
+        f'keyId="a" signature="{SIG}"',  # missing comma
+        f'keyId="a,signature="{SIG}"',  # unterminated quote
+        f'keyId="a",signature="{SIG}",headers="date' + " x" * 5000 + '"',  # over 8 KiB
+        "",
+    ],
+)
+def test_cavage_header_malformed(header: str) -> None:
+    assert rejected(parse_signature_header, header) is Reason.MALFORMED
+
+
+# --- RFC 9421 Signature-Input / Signature ---
+
+
+def test_signature_input_fast_path() -> None:
+    value = 'sig1=("@method" "@target-uri");created=1;keyid="k, x";alg="ed25519";flag, b=()'
+    [first, second] = parse_signature_input(value)
+    assert first.label == "sig1" and first.components == ("@method", "@target-uri")
+    assert first.params == {"created": 1, "keyid": "k, x", "alg": "ed25519", "flag": True}
+    assert first.serialized == '("@method" "@target-uri");created=1;keyid="k, x";alg="ed25519";flag'
+    assert second.components == () and second.component_params is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'sig1=("@method"  "@path");created=1;keyid="k"',  # two spaces: non-canonical
+        'sig1=( "@method" "@path" );created=01;keyid="k"',
+        'sig1=("@method" "@path");created=1;keyid="k\\"q"',
+        'sig1=("@method" "@path");created=1;keyid="k";x=?1',
+    ],
+)
+def test_signature_input_slow_path_serializes_canonically(value: str) -> None:
+    [sig] = parse_signature_input(value)
+    assert sig.components == ("@method", "@path")
+    assert sig.serialized.startswith('("@method" "@path");created=1;keyid=')
+    assert sig.component_params == ({}, {})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'a=("@method");created=1, a=("@path");created=2',  # duplicate label
+        'a=("@method");created=1;created=2',  # duplicate parameter
+        'a=("@method";created=1',
+        "a=1",  # not an inner list
+        "a=(1 2);created=1",  # components must be strings
+        "",
+        'a=("@method");keyid="' + "k" * 9000 + '"',
+    ],
+)
+def test_signature_input_malformed(value: str) -> None:
+    assert rejected(parse_signature_input, value) is Reason.MALFORMED
+
+
+def test_signature_member_parsing() -> None:
+    assert parse_signature(f"a=:{SIG}:, b=:{SIG}:") == {"a": b"\x01" * 16, "b": b"\x01" * 16}
+    for bad in ("a=:!!:", "a=1", f"a=:{SIG}:, a=:{SIG}:", "a=:AAAA"):
+        assert rejected(parse_signature, bad) is Reason.MALFORMED
+
+
+components = st.lists(
+    st.from_regex(r"@?[a-z][a-z0-9-]{0,10}", fullmatch=True), max_size=5, unique=True
+)
+params = st.fixed_dictionaries(
+    {"created": st.integers(0, 2**40)},
+    optional={
+        "keyid": st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=20),
+        "alg": st.sampled_from(["ed25519", "rsa-v1_5-sha256"]),
+        "expires": st.integers(-5, 2**40),
+    },
+)
+
+
+@settings(max_examples=200)
+@given(label=st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True), names=components, values=params)
+def test_fast_and_full_parsers_agree(
+    label: str, names: list[str], values: dict[str, object]
+) -> None:
+    inner = " ".join(f'"{n}"' for n in names)
+    rendered = "".join(
+        f';{k}="' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, str)
+        else f";{k}={v}"
+        for k, v in values.items()
+    )
+    value = f"{label}=({inner}){rendered}"
+    [fast] = parse_signature_input(value)
+    slow = _slow_input(label, _slow_parse(value)[label])
+    assert (fast.label, fast.components, fast.params, fast.serialized) == (
+        slow.label,
+        slow.components,
+        slow.params,
+        slow.serialized,
+    )
+
+
+# --- digests ---
+
+
+def test_digest_forms() -> None:
+    body = b'{"hello": "world"}'
+    assert digest_header(body) == "SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE="
+    assert check_digest(digest_header(body), body) is None
+    assert check_digest("sha-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=", body) is None
+    sha512 = base64.b64encode(hashlib.sha512(body).digest()).decode()
+    both = f"SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=, SHA-512={sha512}"
+    assert check_digest(both, body) is None
+    assert check_digest(f"MD5=abcd, SHA-512={sha512}", body) is None
+    assert check_digest(digest_header(body), body + b"!") is Reason.DIGEST_MISMATCH
+    assert (
+        check_digest("SHA-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=, SHA-512=AAAA", body)
+        is Reason.DIGEST_MISMATCH
+    )
+    assert check_digest("MD5=Sd/dVLAcvNLSq16eXua5uQ==", body) is Reason.UNSUPPORTED_ALGORITHM
+    assert check_digest("SHA-256", body) is Reason.MALFORMED
+    assert check_digest("SHA-256=***", body) is Reason.MALFORMED
+
+
+def test_content_digest_forms() -> None:
+    body = b'{"hello": "world"}'
+    assert check_content_digest(content_digest_header(body), body) is None
+    assert check_content_digest(content_digest_header(body, "sha-512"), body) is None
+    assert content_digest_header(body, "sha-512") == (
+        "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:"
+    )
+    combined = f"{content_digest_header(body)},{content_digest_header(body, 'sha-512')}"
+    assert check_content_digest(combined, body) is None
+    with_unknown = f"md5=:AAAA:;p=1, {content_digest_header(body)}"  # via the full parser
+    assert check_content_digest(with_unknown, body) is None
+    assert check_content_digest(content_digest_header(body), b"") is Reason.DIGEST_MISMATCH
+    assert check_content_digest("md5=:AAAA:", body) is Reason.UNSUPPORTED_ALGORITHM
+    assert check_content_digest("sha-256=AAAA", body) is Reason.MALFORMED
+    assert check_content_digest("sha-256=:AAAA:, sha-256=:AAAA:", body) is Reason.MALFORMED
+
+
+# --- HTTP dates ---
+
+
+def test_http_dates() -> None:
+    assert format_http_date(784111777) == "Sun, 06 Nov 1994 08:49:37 GMT"
+    assert parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == 784111777.0
+    assert parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT") == 784111777.0  # RFC 850
+    assert parse_http_date("Sun Nov  6 08:49:37 1994") == 784111777.0  # asctime
+    assert parse_http_date("Sun, 06 Xyz 1994 08:49:37 GMT") is None
+    assert parse_http_date("wrong date") is None
+
+
+@given(st.integers(0, 2**33))
+def test_http_date_round_trip(seconds: int) -> None:
+    assert parse_http_date(format_http_date(seconds)) == seconds
