@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 
 from federation.actors import InvalidActor
 from federation.config import FederationMode, Settings
+from federation.domains import host_in_domain
 from federation.errors import FederationError
 from federation.follows import FollowService
 from federation.hosthealth import HostHealthTracker
-from federation.lookup import ActorLookup
+from federation.lookup import ActorLookup, classify_target
 from federation.ports import Store
 from federation.records import (
     CachedObject,
@@ -52,18 +53,6 @@ class BlockOutcome:
     cache_purged: int
 
 
-def host_in_domain(host: str, domain: str) -> bool:
-    """Whether `host` (host[:port]) falls under a blocked `domain`: a domain with a port names
-    exactly that authority; one without covers every port and every subdomain."""
-    host, domain = host.lower(), domain.lower()
-    if host == domain:
-        return True
-    if ":" in domain.rsplit("]", 1)[-1]:
-        return False
-    name = urlsplit(f"//{host}").hostname or host
-    return name == domain or name.endswith("." + domain)
-
-
 class AdminService:
     def __init__(
         self,
@@ -87,12 +76,16 @@ class AdminService:
 
     async def follow(self, target: str) -> Follow:
         try:
+            await self._refuse_blocked(_target_host(target))  # no traffic to a blocked domain
             actor = await self._lookup.find(target)
         except InvalidActor as exc:
             raise TargetNotFound(str(exc)) from None
-        if await self._blocked(actor.domain):
-            raise TargetNotFound(f"{actor.domain} is blocked; unblock it first")
+        await self._refuse_blocked(actor.domain)
         return await self._follows.follow(actor)
+
+    async def _refuse_blocked(self, host: str) -> None:
+        if any(host_in_domain(host, b.domain) for b in await self._store.list_blocks()):
+            raise TargetNotFound(f"{host} is blocked; unblock it first")
 
     async def unfollow(self, actor: str) -> Follow:
         return _found(await self._follows.unfollow(actor), "not following", actor)
@@ -158,9 +151,6 @@ class AdminService:
         hosts |= {h.host for h in await self._store.list_hosts()}
         return {h for h in hosts if h and host_in_domain(h, domain)}
 
-    async def _blocked(self, domain: str) -> bool:
-        return any(host_in_domain(domain, b.domain) for b in await self._store.list_blocks())
-
     async def unblock(self, domain: str) -> None:
         if not await self._store.remove_block(domain):
             raise NotFound(f"{domain} is not blocked")
@@ -224,6 +214,13 @@ class AdminService:
         if urn is not None:
             return int(await self._store.delete_cached(urn))
         return await self._store.purge_cached_domain(domain or "")
+
+
+def _target_host(target: str) -> str:
+    kind, value = classify_target(target)
+    if kind == "url":
+        return urlsplit(value).netloc.lower()
+    return value.rsplit("@", 1)[-1].lower()
 
 
 def _found(follow: Follow | None, what: str, actor: str) -> Follow:

@@ -31,7 +31,9 @@ ROLES = ("web", "worker", "all")
 def open_store(settings: Settings) -> Store:
     """The adapter named by `settings.store`: a SQLite path (default) or a mongodb:// URL."""
     if settings.store.startswith(("mongodb://", "mongodb+srv://")):
-        raise ConfigError("store: the MongoDB adapter is not part of this build yet")
+        from federation.storage.mongodb import MongoStore
+
+        return MongoStore(settings.store)
     from federation.storage.sqlite import SqliteStore
 
     return SqliteStore(settings.store, synchronous=settings.sqlite_synchronous)

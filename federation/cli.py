@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "instances", nargs="*", type=Path, help="instance files (default: instances/*.toml)"
     )
+    from federation import admin_cli
+
+    admin_cli.add_parser(sub)
     return parser
 
 
@@ -64,10 +67,14 @@ def _settings(path: Path | None):  # type: ignore[no-untyped-def]
 
 def _serve(args: argparse.Namespace) -> None:
     from federation.app import create_app
-    from federation.serving import run_until_stopped
+    from federation.serving import run_until_stopped, run_without_listening
 
     settings = _settings(args.instance)
     app = create_app(settings, role=args.role)
+    if args.role == "worker":
+        # Workers serve no HTTP: several of them (and a web process) share one machine.
+        asyncio.run(run_without_listening(app, f"gateway {settings.name} worker"))
+        return
     asyncio.run(
         run_until_stopped(
             app, settings.listen_host, settings.listen_port, f"gateway {settings.name}"
@@ -109,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    if args.command == "admin":
+        from federation import admin_cli
+
+        return admin_cli.run(args)
     handlers = {"serve": _serve, "dev": _dev}
     try:
         if args.command == "keys":

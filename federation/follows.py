@@ -40,10 +40,10 @@ class FollowService:
     # --- we follow them -------------------------------------------------------------------
 
     async def follow(self, target: ActorInfo) -> Follow:
-        """Send (or re-send, when pending) a Follow. Idempotent for an accepted follow."""
+        """Send a Follow. Always sends, so a follow stuck pending, or one the other side has
+        dropped, is repaired by following again; a peer that still has us answers the
+        repeated Follow with a fresh Accept at once."""
         existing = await self._follows.get_follow(Direction.FOLLOWING, target.id)
-        if existing is not None and existing.state is FollowState.ACCEPTED:
-            return existing
         now = self._clock()
         follow_id = new_activity_id(self._settings.base_url)
         relation = Follow(

@@ -20,6 +20,7 @@ from federation.activities import (
     parse_activity,
 )
 from federation.config import FederationMode, Settings
+from federation.domains import is_domain_blocked
 from federation.errors import ProblemError
 from federation.keyservice import KeyService
 from federation.ports import JobQueue, PolicyStore
@@ -97,7 +98,7 @@ class InboxPipeline:
             raise _problem(400, "Invalid activity", str(exc)) from None
 
     async def _check_domain(self, domain: str) -> None:
-        if await self._policy.is_blocked(domain):
+        if await is_domain_blocked(self._policy, domain):
             raise _problem(403, "Domain blocked", f"{domain} is blocked by this instance")
         mode = await self._policy.get_setting("mode") or self._settings.mode.value
         if mode == FederationMode.ALLOWLIST.value and not await self._allowlisted(domain):

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from federation.ports import JobQueue
 from federation.records import Job
@@ -88,26 +89,29 @@ class JobRunner:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wakeup = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._stopping = False
         if self._loop_task is None:
             self._loop_task = asyncio.create_task(self._loop(), name=f"jobs:{self._owner}")
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop claiming; give running jobs `grace` seconds, then abandon them (their leases
         expire and another runner takes them over)."""
+        self._stopping = True  # a cancel can be swallowed by a wait ending at the same time
         if self._loop_task is not None:
             self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+            await asyncio.wait([self._loop_task])  # unlike `await task`, keeps our own cancel
             self._loop_task = None
         if self._tasks:
             _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        self._stopping = False  # stopped: may be started again (or driven by run_once)
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -125,7 +129,7 @@ class JobRunner:
         return len(tasks)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wakeup.clear()  # before claiming: a wake() during the claim is not lost
             try:
                 spawned = await self._claim_and_spawn()
@@ -138,14 +142,19 @@ class JobRunner:
     async def _sleep(self) -> None:
         timeout = self._idle_poll
         if self._held_total() < self._max_held:
-            due = await self._queue.next_due_at()
+            try:
+                due = await self._queue.next_due_at()
+            except Exception:
+                log.exception("reading the next due time failed")
+                due = None
             if due is not None:
                 timeout = min(timeout, max(due - self._clock(), 0.0))
         if timeout <= 0:
             # Due work we could not claim (excluded hosts): wait for a slot or the poll.
             timeout = self._idle_poll
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._wakeup.wait()
 
     async def _claim_and_spawn(self) -> list[asyncio.Task[None]]:
         limit = min(self._batch, self._max_held - self._held_total())
@@ -171,15 +180,14 @@ class JobRunner:
         for host, until in list(self._closed.items()):
             if until <= now:
                 del self._closed[host]
-        busy = [host for host, n in self._held.items() if n >= self._per_host]
+        busy = [host for host, n in self._held.items() if host and n >= self._per_host]
         return sorted({*busy, *self._closed})
 
     # -- running -----------------------------------------------------------------------------
 
     async def _run(self, job: Job) -> None:
         try:
-            host_slot = self._host_slots.setdefault(job.host, asyncio.Semaphore(self._per_host))
-            async with host_slot, self._slots:
+            async with self._host_slot(job.host), self._slots:
                 if await self._may_start(job):
                     outcome = await self._call(job)
                     await self._settle(job, outcome)
@@ -189,8 +197,15 @@ class JobRunner:
         finally:
             self._release(job.host)
 
+    def _host_slot(self, host: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        if not host:
+            return contextlib.nullcontext()  # local work: only the global limit applies
+        return self._host_slots.setdefault(host, asyncio.Semaphore(self._per_host))
+
     async def _may_start(self, job: Job) -> bool:
         """False leaves the job leased: it is retried after the lease, attempt not counted."""
+        if self._stopping:
+            return False  # waited for a slot while we were asked to stop
         if self._clock() > job.lease_until - self._lease / 2:
             return False  # waited too long for a slot: not enough lease left to run it safely
         if self._gate is None:

@@ -24,6 +24,7 @@ from federation.activities import (
 )
 from federation.backend.client import BackendClient
 from federation.config import Settings
+from federation.domains import is_domain_blocked
 from federation.errors import BackendError, UrnError
 from federation.ports import ObjectCache, PolicyStore
 from federation.records import CachedObject, CacheState
@@ -158,7 +159,7 @@ class Resolver:
 
     async def _resolve_remote(self, urn: BlockUrn) -> ResolveResult:
         # Checked before the cache: a block must also hide what was cached before it.
-        if await self._policy.is_blocked(urn.authority):
+        if await is_domain_blocked(self._policy, urn.authority):
             return ResolveResult(str(urn), "error", None, "domain blocked", False)
         entry = await self._cache.get_cached(str(urn))
         if entry is not None and self._clock() < entry.expires_at:

@@ -39,3 +39,21 @@ async def run_until_stopped(app: web.Application, host: str, port: int, label: s
         log.info("%s stopping", label)
     finally:
         await runner.cleanup()
+
+
+async def run_without_listening(app: web.Application, label: str) -> None:
+    """Run the app's start-up and cleanup (its queue workers) until SIGINT/SIGTERM, binding
+    no port, so any number of worker processes can run beside the web process."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
+    await runner.setup()  # runs cleanup_ctx: opens the store, starts the job runner
+    try:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("%s running without an HTTP listener", label)
+        print(f"{label} running (no HTTP listener)", flush=True)
+        await stop.wait()
+        log.info("%s stopping", label)
+    finally:
+        await runner.cleanup()

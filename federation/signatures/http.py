@@ -19,6 +19,7 @@ _IMF_FIXDATE = re.compile(
     r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d\d) ([A-Z][a-z][a-z]) (\d{4}) (\d\d):(\d\d):(\d\d) GMT"
 )
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]*)([^?#]*)(?:\?([^#]*))?")
 
 
 def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -34,13 +35,22 @@ def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+_last_date: tuple[int, str] = (-1, "")
+
+
 def format_http_date(now: float) -> str:
     """IMF-fixdate (RFC 9110 section 5.6.7), e.g. 'Sun, 06 Nov 1994 08:49:37 GMT'."""
-    t = time.gmtime(now)
-    return (
+    global _last_date
+    second = int(now)
+    if _last_date[0] == second:  # one formatting per second is enough
+        return _last_date[1]
+    t = time.gmtime(second)
+    text = (
         f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} "
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
     )
+    _last_date = (second, text)
+    return text
 
 
 def parse_http_date(value: str) -> float | None:
@@ -48,13 +58,11 @@ def parse_http_date(value: str) -> float | None:
     m = _IMF_FIXDATE.fullmatch(value)
     if m is not None:
         month = _MONTH_NUMBER.get(m[2])
-        if month is None:
+        day, hour, minute, sec = int(m[1]), int(m[4]), int(m[5]), int(m[6])
+        if month is None or not (1 <= day <= 31 and hour < 24 and minute < 60 and sec < 61):
             return None
-        try:
-            fields = (int(m[3]), month, int(m[1]), int(m[4]), int(m[5]), int(m[6]))
-            return float(calendar.timegm(fields))
-        except ValueError:
-            return None
+        days = _days_from_civil(int(m[3]), month, day)
+        return float(days * 86400 + hour * 3600 + minute * 60 + sec)
     parsed = parsedate_tz(value)
     if parsed is None:
         return None
@@ -64,7 +72,17 @@ def parse_http_date(value: str) -> float | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 (H. Hinnant's algorithm), without building a struct_time."""
+    year -= month <= 2
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+@dataclass(slots=True)  # not frozen: a frozen __init__ costs microseconds per call
 class UrlParts:
     scheme: str
     authority: str  # as written (host[:port])
@@ -89,22 +107,13 @@ class UrlParts:
 
 def split_url(url: str, host: str | None = None) -> UrlParts:
     """Split an absolute URL (or a path, using `host`) without decoding anything."""
-    url = url.partition("#")[0]
     if url.startswith("/"):
-        scheme, authority, rest = "https", host or "", url
-    else:
-        scheme, sep, after = url.partition("://")
-        if not sep:
-            raise ValueError("not an absolute URL")
-        cut = len(after)
-        for ch in "/?":
-            i = after.find(ch)
-            if i != -1 and i < cut:
-                cut = i
-        authority, rest = after[:cut], after[cut:]
-        scheme = scheme.lower()
-    path, sep, query = rest.partition("?")
-    return UrlParts(scheme, authority, path, query if sep else None)
+        path, sep, query = url.partition("#")[0].partition("?")
+        return UrlParts("https", host or "", path, query if sep else None)
+    m = _URL.match(url)
+    if m is None:
+        raise ValueError("not an absolute URL")
+    return UrlParts(m[1].lower(), m[2], m[3], m[4])
 
 
 def parse_sf_dictionary(value: str) -> dict[str, Any] | None:

@@ -139,4 +139,4 @@ def field_problem(exc: ValidationError) -> ProblemError:
 
 
 def query_problem(name: str, message: str) -> ProblemError:
-    return problem(422, "Invalid query", f"{name}: {message}", field=name)
+    return problem(422, "Invalid parameter", f"{name}: {message}", field=name)

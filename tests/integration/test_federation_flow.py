@@ -23,8 +23,7 @@ pytestmark = pytest.mark.integration
 
 async def call(node: Running, method: str, path: str, body: Any = None) -> Any:
     url = f"http://127.0.0.1:{node.settings.backend_listen_port}{path}"
-    return await asyncio.to_thread(http_json, method, url, body,
-                                   token=node.settings.backend_token)
+    return await asyncio.to_thread(http_json, method, url, body, token=node.settings.backend_token)
 
 
 async def remote_blocks(node: Running) -> dict[str, dict[str, Any]]:
@@ -73,12 +72,30 @@ async def test_public_blocks_flow_to_followers_and_private_ones_never_leave(trio
     await wait_for(lambda: _is(gamma, Direction.FOLLOWER, alpha, FollowState.PENDING))
     assert await follow_state(alpha, Direction.FOLLOWING, gamma) is FollowState.PENDING
 
-    public = await call(alpha, "POST", "/api/v1/blocks",
-                        {"kind": "note", "title": "hello", "content": "world", "author": "ann",
-                         "visibility": "public"})
-    private = await call(alpha, "POST", "/api/v1/blocks",
-                         {"kind": "note", "title": "secret", "content": "x", "author": "ann",
-                          "visibility": "private"})
+    public = await call(
+        alpha,
+        "POST",
+        "/api/v1/blocks",
+        {
+            "kind": "note",
+            "title": "hello",
+            "content": "world",
+            "author": "ann",
+            "visibility": "public",
+        },
+    )
+    private = await call(
+        alpha,
+        "POST",
+        "/api/v1/blocks",
+        {
+            "kind": "note",
+            "title": "secret",
+            "content": "x",
+            "author": "ann",
+            "visibility": "private",
+        },
+    )
     urn = f"urn:block:{alpha.settings.domain}:{public['id']}"
     secret_urn = f"urn:block:{alpha.settings.domain}:{private['id']}"
     for receiver in (beta, gamma):
@@ -86,9 +103,18 @@ async def test_public_blocks_flow_to_followers_and_private_ones_never_leave(trio
         assert got["title"] == "hello" and got["content"] == "world"
 
     # A block on gamma does not reach alpha while alpha's follow is pending...
-    g_block = await call(gamma, "POST", "/api/v1/blocks",
-                         {"kind": "note", "title": "from gamma", "content": "g", "author": "gus",
-                          "visibility": "public"})
+    g_block = await call(
+        gamma,
+        "POST",
+        "/api/v1/blocks",
+        {
+            "kind": "note",
+            "title": "from gamma",
+            "content": "g",
+            "author": "gus",
+            "visibility": "public",
+        },
+    )
     g_urn = f"urn:block:{gamma.settings.domain}:{g_block['id']}"
     await asyncio.sleep(1.0)
     assert g_urn not in await remote_blocks(alpha)
@@ -113,9 +139,12 @@ async def test_public_blocks_flow_to_followers_and_private_ones_never_leave(trio
     # An unfollow stops the flow.
     await beta.instance.follows.unfollow(f"{alpha.url}/actor")
     await wait_for(lambda: _is(alpha, Direction.FOLLOWER, beta, FollowState.UNDONE))
-    later = await call(alpha, "POST", "/api/v1/blocks",
-                       {"kind": "note", "title": "later", "content": "l", "author": "ann",
-                        "visibility": "public"})
+    later = await call(
+        alpha,
+        "POST",
+        "/api/v1/blocks",
+        {"kind": "note", "title": "later", "content": "l", "author": "ann", "visibility": "public"},
+    )
     later_urn = f"urn:block:{alpha.settings.domain}:{later['id']}"
     await wait_for(lambda: _has(gamma, later_urn))
     assert later_urn not in await remote_blocks(beta)

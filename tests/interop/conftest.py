@@ -33,5 +33,5 @@ def bovine_python() -> Path:
     """The interpreter of .venv-interop, with bovine installed (created on first use)."""
     python = _ensure_interop_venv()
     if python is None:
-        pytest.skip(f"could not install {BOVINE_REQUIREMENT} into {INTEROP_VENV}")
+        pytest.fail(f"could not install {BOVINE_REQUIREMENT} into {INTEROP_VENV}; run scripts/test")
     return python

@@ -38,11 +38,18 @@ def settings_for(tmp: Path, name: str, **overrides: Any) -> Settings:
     port, bport = free_port(), free_port()
     root = tmp / name
     values: dict[str, Any] = {
-        "name": name, "domain": f"127.0.0.1:{port}", "scheme": "http", "listen_port": port,
-        "backend_url": f"http://127.0.0.1:{bport}", "backend_listen_port": bport,
-        "backend_token": f"backend-{name}", "admin_token": f"admin-{name}",
-        "backend_store": str(root / "backend.sqlite3"), "store": str(root / "gateway.sqlite3"),
-        "key_dir": str(root / "keys"), "dev_allow_http": True,
+        "name": name,
+        "domain": f"127.0.0.1:{port}",
+        "scheme": "http",
+        "listen_port": port,
+        "backend_url": f"http://127.0.0.1:{bport}",
+        "backend_listen_port": bport,
+        "backend_token": f"backend-{name}",
+        "admin_token": f"admin-{name}",
+        "backend_store": str(root / "backend.sqlite3"),
+        "store": str(root / "gateway.sqlite3"),
+        "key_dir": str(root / "keys"),
+        "dev_allow_http": True,
         "allow_private_addresses": ["127.0.0.1"],
     }
     values.update(overrides)
@@ -50,8 +57,9 @@ def settings_for(tmp: Path, name: str, **overrides: Any) -> Settings:
 
 
 @asynccontextmanager
-async def running(settings: Settings, *, clock: Callable[[], float] | None = None,
-                  backend_reporter: Any = None) -> AsyncIterator[Running]:
+async def running(
+    settings: Settings, *, clock: Callable[[], float] | None = None, backend_reporter: Any = None
+) -> AsyncIterator[Running]:
     app = create_app(settings, clock=clock)
     backend_app = create_backend_app(settings, clock=clock, reporter=backend_reporter)
     runners: list[web.AppRunner] = []

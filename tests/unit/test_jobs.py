@@ -399,3 +399,45 @@ async def test_a_host_that_closes_during_a_batch_is_excluded_from_later_claims(
     await r.run_once()
     await enqueue(store, 1, "a.example", start=1)
     assert await r.run_once() == 0
+
+
+async def test_stop_lets_running_jobs_finish_but_starts_no_waiting_ones(
+    store: SqliteStore,
+) -> None:
+    started: list[int] = []
+    release = asyncio.Event()
+
+    async def handler(job: Job) -> JobOutcome:
+        started.append(job.payload["i"])
+        await release.wait()
+        return Done()
+
+    await enqueue(store, 2)
+    r = runner(store, handler, Clock(), per_host=1)
+    await r.start()
+    await until(lambda: asyncio.sleep(0, bool(started)))
+    stopping = asyncio.create_task(r.stop(grace=5.0))
+    await asyncio.sleep(0.02)
+    release.set()  # the running job finishes within the grace period
+    await stopping
+    assert started == [0]
+    first, second = await store.get_job(1), await store.get_job(2)
+    assert first is not None and first.state is JobState.DONE
+    assert second is not None and (second.state, second.attempts) == (JobState.QUEUED, 0)
+
+
+async def test_local_work_is_not_held_to_the_per_host_limit(store: SqliteStore) -> None:
+    running = 0
+    peak = 0
+
+    async def handler(job: Job) -> JobOutcome:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+        return Done()
+
+    await enqueue(store, 6, host="")
+    assert await runner(store, handler, Clock(), concurrency=8, per_host=2).run_once() == 6
+    assert peak == 6

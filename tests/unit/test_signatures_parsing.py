@@ -21,6 +21,7 @@ from federation.signatures import (
     parse_signature_header,
     parse_signature_input,
 )
+from federation.signatures.cavage import _parse_params_fast, _parse_params_slow
 from federation.signatures.model import Rejection
 from federation.signatures.rfc9421 import _slow_input, _slow_parse
 
@@ -77,6 +78,25 @@ def test_cavage_header_malformed(header: str) -> None:
     assert rejected(parse_signature_header, header) is Reason.MALFORMED
 
 
+cavage_names = st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,8}", fullmatch=True)
+cavage_values = st.text(
+    st.characters(min_codepoint=32, max_codepoint=126, exclude_characters='"\\')
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(cavage_names, cavage_values, st.booleans()), min_size=1, max_size=6))
+def test_cavage_fast_and_regex_parsers_agree(params: list[tuple[str, str, bool]]) -> None:
+    value = ",".join(f'{n}="{v}"' if quoted else f"{n}={v}" for n, v, quoted in params)
+    fast = _parse_params_fast(value)
+    try:
+        slow: dict[str, str] | None = _parse_params_slow(value)
+    except Rejection:
+        slow = None
+    if fast is not None:  # when the fast path answers, it answers like the full parser
+        assert fast == slow
+
+
 # --- RFC 9421 Signature-Input / Signature ---
 
 
@@ -113,12 +133,15 @@ def test_signature_input_slow_path_serializes_canonically(value: str) -> None:
         'a=("@method";created=1',
         "a=1",  # not an inner list
         "a=(1 2);created=1",  # components must be strings
-        "",
         'a=("@method");keyid="' + "k" * 9000 + '"',
     ],
 )
 def test_signature_input_malformed(value: str) -> None:
     assert rejected(parse_signature_input, value) is Reason.MALFORMED
+
+
+def test_empty_signature_input_is_an_empty_dictionary() -> None:
+    assert parse_signature_input("") == []
 
 
 def test_signature_member_parsing() -> None:

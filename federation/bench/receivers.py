@@ -1,0 +1,76 @@
+"""Receiving hosts for fan-out: one process serving many aiohttp sites (one per port, so each
+is a distinct host to the gateway), counting the POSTs that arrive in shared memory."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from multiprocessing import get_context
+from multiprocessing.process import BaseProcess
+from multiprocessing.sharedctypes import Synchronized
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from federation.bench.common import CLIENT_CPU, free_port, pin
+
+
+def _serve(ports: list[int], counter: Synchronized[int], ready: Any) -> None:
+    pin(0, CLIENT_CPU)
+
+    async def inbox(request: web.Request) -> web.Response:
+        await request.read()
+        with counter.get_lock():
+            counter.value += 1
+        return web.Response(status=202)
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", inbox)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        for port in ports:
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+        ready.set()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+class Receivers:
+    """`hosts` receiving hosts on loopback; `count` is how many POSTs arrived so far."""
+
+    def __init__(self, hosts: int) -> None:
+        ctx = get_context("spawn")
+        self.ports = [free_port() for _ in range(hosts)]
+        self._counter: Synchronized[int] = ctx.Value("q", 0)
+        self._ready = ctx.Event()
+        self._proc: BaseProcess = ctx.Process(
+            target=_serve, args=(self.ports, self._counter, self._ready), daemon=True
+        )
+
+    @property
+    def count(self) -> int:
+        return int(self._counter.value)
+
+    def wait_for(self, target: int, timeout: float) -> float:
+        """Seconds until `count` reaches `target`; raises TimeoutError past `timeout`."""
+        start = time.perf_counter()
+        while self.count < target:
+            if time.perf_counter() - start > timeout:
+                raise TimeoutError(f"only {self.count} of {target} deliveries after {timeout} s")
+            time.sleep(0.002)
+        return time.perf_counter() - start
+
+    def __enter__(self) -> Receivers:
+        self._proc.start()
+        if not self._ready.wait(30):
+            raise RuntimeError("receivers did not start")
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._proc.terminate()
+        self._proc.join(10)

@@ -1,0 +1,43 @@
+"""One rule for which hosts a domain block covers, used by the inbox, the resolver and admin."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from federation.ports import PolicyStore
+
+
+def host_in_domain(host: str, domain: str) -> bool:
+    """Whether `host` (host[:port]) falls under a blocked `domain`: a domain with a port names
+    exactly that authority; one without covers every port and every subdomain."""
+    host, domain = host.lower(), domain.lower()
+    if host == domain:
+        return True
+    if ":" in domain.rsplit("]", 1)[-1]:
+        return False
+    name = urlsplit(f"//{host}").hostname or host
+    return name == domain or name.endswith("." + domain)
+
+
+def block_candidates(host: str) -> list[str]:
+    """Every stored block entry that would cover `host`: itself, its name without the port,
+    and each parent domain (never a bare top-level label alone)."""
+    host = host.lower()
+    name = urlsplit(f"//{host}").hostname or host
+    candidates = [host] if host == name else [host, name]
+    try:
+        ipaddress.ip_address(name)
+        return candidates
+    except ValueError:
+        pass
+    labels = name.split(".")
+    candidates += [".".join(labels[i:]) for i in range(1, len(labels) - 1)]
+    return candidates
+
+
+async def is_domain_blocked(policy: PolicyStore, host: str) -> bool:
+    for candidate in block_candidates(host):
+        if await policy.is_blocked(candidate):
+            return True
+    return False

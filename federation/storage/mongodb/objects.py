@@ -1,0 +1,100 @@
+"""The remote object cache, our activity log and the remote key cache on MongoDB."""
+
+from __future__ import annotations
+
+import json
+
+from federation.records import CachedObject, CacheState, RemoteKey
+from federation.storage.mongodb.base import Document, MongoBase, bson_date
+
+CACHE = "cached_objects"
+ACTIVITIES = "activities"
+KEYS = "remote_keys"
+
+
+def _cached(doc: Document) -> CachedObject:
+    return CachedObject(
+        urn=doc["_id"],
+        url=doc["url"],
+        domain=doc["domain"],
+        state=CacheState(doc["state"]),
+        block=None if doc["block"] is None else json.loads(doc["block"]),
+        etag=doc["etag"],
+        last_modified=doc["last_modified"],
+        fetched_at=doc["fetched_at"],
+        expires_at=doc["expires_at"],
+        error=doc["error"],
+    )
+
+
+def _cache_document(obj: CachedObject) -> Document:
+    doc: Document = {
+        "url": obj.url,
+        "domain": obj.domain,
+        "state": obj.state.value,
+        # JSON text, as in SQLite: any JSON round-trips, whatever its keys ('$x', 'a.b').
+        "block": None if obj.block is None else json.dumps(obj.block, separators=(",", ":")),
+        "etag": obj.etag,
+        "last_modified": obj.last_modified,
+        "fetched_at": obj.fetched_at,
+        "expires_at": obj.expires_at,
+        "error": obj.error,
+    }
+    if obj.state is CacheState.FAILED:
+        # The negative-cache TTL index reads this Date; OK and GONE entries have none.
+        doc["purge_at"] = bson_date(obj.expires_at)
+    return doc
+
+
+class MongoObjectCache(MongoBase):
+    async def get_cached(self, urn: str) -> CachedObject | None:
+        doc = await self._collection(CACHE).find_one({"_id": urn})
+        return None if doc is None else _cached(doc)
+
+    async def get_cached_by_url(self, url: str) -> CachedObject | None:
+        # A URL maps to one URN; should two entries ever share it, the newest fetch wins.
+        doc = await self._collection(CACHE).find_one({"url": url}, sort=[("fetched_at", -1)])
+        return None if doc is None else _cached(doc)
+
+    async def put_cached(self, obj: CachedObject) -> None:
+        await self._collection(CACHE).replace_one(
+            {"_id": obj.urn}, _cache_document(obj), upsert=True
+        )
+
+    async def delete_cached(self, urn: str) -> bool:
+        return (await self._collection(CACHE).delete_one({"_id": urn})).deleted_count == 1
+
+    async def purge_cached_domain(self, domain: str) -> int:
+        return (await self._collection(CACHE).delete_many({"domain": domain})).deleted_count
+
+    async def count_cached(self) -> int:
+        return await self._collection(CACHE).count_documents({})
+
+
+class MongoActivityLog(MongoBase):
+    async def put_activity(self, activity_id: str, body: bytes, now: float) -> None:
+        doc = {"body": body, "created_at": now}
+        await self._collection(ACTIVITIES).replace_one({"_id": activity_id}, doc, upsert=True)
+
+    async def get_activity(self, activity_id: str) -> bytes | None:
+        doc = await self._collection(ACTIVITIES).find_one({"_id": activity_id})
+        return None if doc is None else bytes(doc["body"])
+
+
+class MongoKeyCache(MongoBase):
+    async def get_key(self, key_id: str) -> RemoteKey | None:
+        doc = await self._collection(KEYS).find_one({"_id": key_id})
+        if doc is None:
+            return None
+        return RemoteKey(doc["_id"], doc["owner"], doc["public_key_pem"], doc["fetched_at"])
+
+    async def put_key(self, key: RemoteKey) -> None:
+        doc = {
+            "owner": key.owner,
+            "public_key_pem": key.public_key_pem,
+            "fetched_at": key.fetched_at,
+        }
+        await self._collection(KEYS).replace_one({"_id": key.key_id}, doc, upsert=True)
+
+    async def delete_key(self, key_id: str) -> None:
+        await self._collection(KEYS).delete_one({"_id": key_id})

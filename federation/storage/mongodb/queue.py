@@ -1,0 +1,178 @@
+"""The durable job queue (ports.JobQueue) on MongoDB: enqueue, claim and finishing a job.
+
+A job is QUEUED until done or dead; a worker leases it by setting lease_owner and
+lease_until. Each job is claimed by its own find_one_and_update, which MongoDB applies to one
+document atomically: two workers (in any number of processes) racing for a job cannot both
+match it, and a lease that expires (its worker died) makes the job claimable again. Only the
+current lease holder may complete, retry or fail it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import BulkWriteError
+
+from federation.records import Job, JobState, NewJob
+from federation.storage.mongodb.base import Document, MongoBase, bson_date
+
+JOBS = "jobs"
+COUNTERS = "counters"
+DUPLICATE_KEY = 11000
+CLAIM_ORDER = [("next_attempt_at", 1), ("_id", 1)]  # oldest due first, then enqueue order
+
+
+def job_from(doc: Document) -> Job:
+    return Job(
+        id=doc["_id"],
+        kind=doc["kind"],
+        dedupe_key=doc["dedupe_key"],
+        payload=json.loads(doc["payload"]),
+        host=doc["host"],
+        state=JobState(doc["state"]),
+        attempts=doc["attempts"],
+        next_attempt_at=doc["next_attempt_at"],
+        lease_owner=doc["lease_owner"],
+        lease_until=doc["lease_until"],
+        last_error=doc["last_error"],
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+    )
+
+
+def row_id(job_id: int | str) -> int | None:
+    """Our ids are integers; a string id (from an admin URL) is accepted if it is one."""
+    if isinstance(job_id, int):
+        return job_id
+    try:
+        return int(job_id)
+    except ValueError:
+        return None
+
+
+def _new_document(job_id: int, job: NewJob, now: float) -> Document:
+    return {
+        "_id": job_id,
+        "kind": job.kind,
+        "dedupe_key": job.dedupe_key,
+        # JSON text, as in SQLite: any JSON payload round-trips, whatever its keys.
+        "payload": json.dumps(job.payload, separators=(",", ":")),
+        "host": job.host,
+        "state": JobState.QUEUED.value,
+        "attempts": 0,
+        "next_attempt_at": job.run_at or now,
+        "lease_owner": None,
+        "lease_until": 0.0,
+        "last_error": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _release(now: float, **fields: Any) -> Document:
+    """The update that ends an attempt: lease dropped, attempt counted."""
+    return {
+        "$set": {"lease_owner": None, "lease_until": 0.0, "updated_at": now, **fields},
+        "$inc": {"attempts": 1},
+    }
+
+
+class MongoJobQueue(MongoBase):
+    async def enqueue(self, jobs: Sequence[NewJob], now: float) -> int:
+        if not jobs:
+            return 0
+        first = await self._allocate_ids(len(jobs))
+        docs = [_new_document(first + n, job, now) for n, job in enumerate(jobs)]
+        try:
+            result = await self._collection(JOBS).insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            # The unique dedupe_key index skips known keys (like SQLite's INSERT OR IGNORE);
+            # any other write error is real.
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != DUPLICATE_KEY for error in errors):
+                raise
+            return int(exc.details.get("nInserted", 0))
+        return len(result.inserted_ids)
+
+    async def _allocate_ids(self, count: int) -> int:
+        """Reserve `count` consecutive integer ids; returns the first. Ids are never reused,
+        so a pruned job's id never names another job."""
+        counter = await self._collection(COUNTERS).find_one_and_update(
+            {"_id": JOBS},
+            {"$inc": {"seq": count}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        if counter is None:  # cannot happen: an upsert returning AFTER always has a document
+            raise RuntimeError("job id counter missing")
+        return int(counter["seq"]) - count + 1
+
+    async def claim(
+        self,
+        owner: str,
+        now: float,
+        lease_seconds: float,
+        limit: int,
+        kinds: Sequence[str] | None = None,
+        exclude_hosts: Sequence[str] = (),
+    ) -> list[Job]:
+        if limit <= 0 or (kinds is not None and not kinds):
+            return []
+        query: Document = {
+            "state": JobState.QUEUED.value,
+            "next_attempt_at": {"$lte": now},
+            "lease_until": {"$lte": now},
+        }
+        if kinds is not None:
+            query["kind"] = {"$in": list(kinds)}
+        if exclude_hosts:
+            query["host"] = {"$nin": list(exclude_hosts)}
+        lease = {
+            "$set": {"lease_owner": owner, "lease_until": now + lease_seconds, "updated_at": now}
+        }
+        claimed: list[Job] = []
+        for _ in range(limit):
+            doc = await self._collection(JOBS).find_one_and_update(
+                query, lease, sort=CLAIM_ORDER, return_document=ReturnDocument.AFTER
+            )
+            if doc is None:
+                break
+            claimed.append(job_from(doc))
+        return claimed
+
+    async def complete(self, job_id: int | str, owner: str, now: float) -> bool:
+        # done_at (a BSON Date) feeds the TTL index that expires old done jobs.
+        update = _release(now, state=JobState.DONE.value, done_at=bson_date(now))
+        return await self._finish(job_id, owner, update)
+
+    async def retry(
+        self, job_id: int | str, owner: str, next_attempt_at: float, error: str, now: float
+    ) -> bool:
+        update = _release(now, next_attempt_at=next_attempt_at, last_error=error)
+        return await self._finish(job_id, owner, update)
+
+    async def fail(self, job_id: int | str, owner: str, error: str, now: float) -> bool:
+        update = _release(now, state=JobState.DEAD.value, last_error=error)
+        return await self._finish(job_id, owner, update)
+
+    async def _finish(self, job_id: int | str, owner: str, update: Document) -> bool:
+        """Only the lease holder may finish a job, and only while it is still QUEUED."""
+        key = row_id(job_id)
+        if key is None:
+            return False
+        held = {"_id": key, "lease_owner": owner, "state": JobState.QUEUED.value}
+        return (await self._collection(JOBS).update_one(held, update)).matched_count == 1
+
+    async def get_job(self, job_id: int | str) -> Job | None:
+        key = row_id(job_id)
+        if key is None:
+            return None
+        doc = await self._collection(JOBS).find_one({"_id": key})
+        return None if doc is None else job_from(doc)
+
+    async def has_key(self, dedupe_key: str) -> bool:
+        found = await self._collection(JOBS).find_one({"dedupe_key": dedupe_key}, {"_id": 1})
+        return found is not None

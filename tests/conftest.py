@@ -1,0 +1,22 @@
+"""Session-wide fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.mongo import MongoServer, shared_server, stop_shared_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_mongo_server_at_the_end() -> Iterator[None]:
+    """The MongoDB test server starts lazily (first use); this stops it when the session ends."""
+    yield
+    stop_shared_server()
+
+
+@pytest.fixture(scope="session")
+def mongo_server() -> MongoServer:
+    """A MongoDB-wire server (mongoeco, or FEDERATION_TEST_MONGODB_URL); skips if there is none."""
+    return shared_server()

@@ -1,0 +1,111 @@
+"""The admin web page in a real browser (Debian's headless chromium through chromedriver):
+approve a pending follower by clicking, then check the approval through the API."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cluster import Node, eventually, http_json, make_node
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1000",
+)
+
+
+def api(node: Node, method: str, path: str, body: object = None) -> Any:
+    return http_json(method, f"{node.url}/admin/api{path}", body, token=node.admin_token)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.fail(
+            f"{CHROMIUM} or {CHROMEDRIVER} is missing: run scripts/test (it calls "
+            "scripts/setup-browser, which installs chromium and chromium-driver)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="admin-page-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (*FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
+    alpha = make_node(tmp_path, "alpha", mode="approval")
+    beta = make_node(tmp_path, "beta")
+    try:
+        for node in (alpha, beta):
+            node.start_backend()
+            node.start_gateway()
+        yield alpha, beta
+    finally:
+        alpha.stop()
+        beta.stop()
+
+
+def test_approve_a_pending_follower_on_the_page(nodes: tuple[Node, Node], browser: object) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    assert isinstance(browser, WebDriver)
+    alpha, beta = nodes
+    api(beta, "POST", "/following", {"target": alpha.domain})
+    eventually(lambda: api(alpha, "GET", "/followers?state=pending")["items"])
+
+    browser.get(f"{alpha.url}/admin")
+    wait = WebDriverWait(browser, 20)
+    wait.until(ec.visibility_of_element_located((By.ID, "token"))).send_keys(alpha.admin_token)
+    browser.find_element(By.CSS_SELECTOR, "#login-form button").click()
+    row = f'#followers tr[data-actor="{beta.actor}"]'
+    approve = wait.until(
+        ec.element_to_be_clickable(
+            (By.XPATH, f"//tr[@data-actor='{beta.actor}']//button[.='Approve']")
+        )
+    )
+    approve.click()
+    wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, row), "accepted"))
+
+    followers = api(alpha, "GET", "/followers")["items"]
+    assert [(f["actor"], f["state"]) for f in followers] == [(beta.actor, "accepted")]
+    eventually(
+        lambda: any(f["state"] == "accepted" for f in api(beta, "GET", "/following")["items"])
+    )
+    # The token stays in this tab's sessionStorage, never in the page's markup.
+    assert (
+        browser.execute_script("return sessionStorage.getItem('adminToken')") == alpha.admin_token
+    )
+    assert alpha.admin_token not in browser.page_source
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "admin-page.png"))

@@ -1,0 +1,229 @@
+"""Several gateway processes of one instance on one MongoDB store: a web process and two
+workers (real `federation serve --role ...` processes, with a real reference backend), one
+worker killed with SIGKILL mid-fan-out. Every delivery is still made, exactly once in effect.
+
+The peers are small aiohttp receivers on 127.0.0.1 that accept every signed POST after a
+short delay (so the fan-out takes long enough to be interrupted) and record activity ids by
+inbox; like real peers they would dedupe by activity id, so "at least once" is the promise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from federation.records import Direction, Follow, FollowState, Job, JobState
+from federation.storage.mongodb import MongoStore, Retention
+from tests.support.cluster import Node, http_json, make_node, stop
+from tests.support.mongo import MongoServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.fault]
+
+RECEIVER_HOSTS = 3
+INBOXES_PER_HOST = 8
+CREATED_BLOCKS = 4
+RESPONSE_DELAY = 0.25  # seconds a receiver takes per POST
+LEASE_SECONDS = 4.0
+
+
+class Receivers:
+    """Peers: one aiohttp server per host, one inbox per actor, recording activity ids."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, list[str]] = defaultdict(list)  # inbox URL -> activity ids
+        self.inboxes: list[str] = []
+        self._runners: list[web.AppRunner] = []
+
+    async def start(self) -> None:
+        for _ in range(RECEIVER_HOSTS):
+            app = web.Application()
+            app.router.add_post("/actors/{n}/inbox", self._inbox)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            self._runners.append(runner)
+            port = runner.addresses[0][1]
+            self.inboxes += [
+                f"http://127.0.0.1:{port}/actors/{n}/inbox" for n in range(INBOXES_PER_HOST)
+            ]
+
+    async def _inbox(self, request: web.Request) -> web.Response:
+        activity = json.loads(await request.read())
+        await asyncio.sleep(RESPONSE_DELAY)
+        self.seen[str(request.url.with_query(None))].append(activity["id"])
+        return web.Response(status=202)
+
+    @property
+    def total(self) -> int:
+        return sum(len(ids) for ids in self.seen.values())
+
+    async def stop(self) -> None:
+        for runner in self._runners:
+            await runner.cleanup()
+
+
+def _follower(inbox: str) -> Follow:
+    actor = inbox.removesuffix("/inbox")
+    now = time.time()
+    return Follow(
+        direction=Direction.FOLLOWER,
+        actor=actor,
+        domain=actor.split("/")[2],
+        inbox=inbox,
+        shared_inbox=None,
+        state=FollowState.ACCEPTED,
+        follow_id=f"{actor}/follows/1",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _configure(node: Node, store_url: str) -> None:
+    text = node.config.read_text().replace('store = "gateway.sqlite3"', f'store = "{store_url}"')
+    node.config.write_text(text)
+
+
+def _start_worker(node: Node, name: str) -> subprocess.Popen[bytes]:
+    """A worker binds no port (it shares listen_port with the web process), so readiness is
+    its start-up line in the log, not /healthz."""
+    log = node.root / f"{name}.log"
+    proc = node._spawn("serve", "--role", "worker", log=log.name)
+    deadline = time.monotonic() + 30
+    while "running (no HTTP listener)" not in (log.read_text() if log.exists() else ""):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"worker {name} did not start:\n{log.read_text()}")
+        time.sleep(0.05)
+    return proc
+
+
+async def _eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def _store(url: str) -> AsyncIterator[MongoStore]:
+    store = MongoStore(url, retention=Retention(done_jobs=None, negative_cache=None))
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.drop_database()
+        await store.close()
+
+
+async def _deliver_jobs(store: MongoStore) -> list[Job]:
+    jobs: list[Job] = []
+    for state in JobState:
+        jobs += [j for j in await store.list_jobs(state, limit=10_000) if j.kind == "deliver"]
+    return jobs
+
+
+async def _leases_of(store: MongoStore, pid: int) -> list[Job]:
+    queued = await store.list_jobs(JobState.QUEUED, limit=10_000)
+    return [j for j in queued if j.lease_owner and f":{pid}:" in j.lease_owner]
+
+
+async def test_two_workers_one_killed_every_delivery_done_once(
+    tmp_path: Path, mongo_server: MongoServer
+) -> None:
+    receivers = Receivers()
+    await receivers.start()
+    node = make_node(
+        tmp_path, "alpha", delivery={"lease_seconds": LEASE_SECONDS, "per_host_concurrency": 4}
+    )
+    url = mongo_server.database_url()
+    _configure(node, url)
+    procs: list[subprocess.Popen[bytes]] = []
+    async with _store(url) as store:
+        try:
+            for inbox in receivers.inboxes:
+                await store.put_follow(_follower(inbox))
+            await asyncio.to_thread(node.start_backend)
+            await asyncio.to_thread(node.start_gateway, "web")
+            victim = await asyncio.to_thread(_start_worker, node, "worker-a")
+            survivor = await asyncio.to_thread(_start_worker, node, "worker-b")
+            procs += [victim, survivor]
+
+            activities = await _fan_out(node)
+            expected = activities * len(receivers.inboxes)
+            held = await _kill_mid_fan_out(store, receivers, victim, expected)
+
+            async def all_done() -> bool:
+                jobs = await _deliver_jobs(store)
+                return len(jobs) == expected and all(j.state is JobState.DONE for j in jobs)
+
+            await _eventually(all_done, 60, f"{expected} deliver jobs DONE")
+            await _check_exactly_once(store, receivers, held, expected)
+        finally:
+            for proc in procs:
+                stop(proc, signal.SIGTERM)
+            node.stop()
+            await receivers.stop()
+
+
+async def _fan_out(node: Node) -> int:
+    """Blocks created in the backend (its reporter posts each event to the web process),
+    plus one event posted by hand; returns how many activities that makes."""
+    blocks = [
+        await asyncio.to_thread(node.create_block, title=f"block {n}")
+        for n in range(CREATED_BLOCKS)
+    ]
+    event = {
+        "event_id": "manual-1",
+        "type": "updated",
+        "block_id": blocks[0]["id"],
+        "block": blocks[0],
+    }
+    answer = await asyncio.to_thread(
+        http_json, "POST", f"{node.url}/backend/v1/events", event, token=node.backend_token
+    )
+    assert answer["status"] == "accepted"
+    return CREATED_BLOCKS + 1
+
+
+async def _kill_mid_fan_out(
+    store: MongoStore, receivers: Receivers, victim: subprocess.Popen[bytes], expected: int
+) -> list[Job]:
+    """SIGKILL the victim once deliveries are flowing and it holds leases; returns them."""
+    held: list[Job] = []
+
+    async def victim_busy() -> bool:
+        nonlocal held
+        held = await _leases_of(store, victim.pid)
+        return receivers.total >= expected // 6 and bool(held)
+
+    await _eventually(victim_busy, 60, "the victim worker holding leases mid-fan-out")
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    assert receivers.total < expected, "the fan-out finished before the kill"
+    return held
+
+
+async def _check_exactly_once(
+    store: MongoStore, receivers: Receivers, held: list[Job], expected: int
+) -> None:
+    jobs = await _deliver_jobs(store)
+    keys = [j.dedupe_key for j in jobs]
+    assert len(keys) == len(set(keys)) == expected  # one job per (activity, inbox)
+    assert all(j.state is JobState.DONE and j.lease_owner is None for j in jobs)
+    for job in jobs:
+        inbox, activity_id = job.payload["inbox"], job.payload["activity_id"]
+        assert activity_id in receivers.seen[inbox], (inbox, activity_id)
+    # The dead worker's leases were taken over and finished by the survivor.
+    assert {j.id for j in held} <= {j.id for j in jobs}
+    assert {state for state, _ in await store.counts()} == {"done"}  # events too
