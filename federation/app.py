@@ -17,6 +17,7 @@ from federation.signatures import SignedRequest, Verified, verify_request
 from federation.web import (
     admin_routes,
     block_routes,
+    collection_routes,
     discovery_routes,
     events_routes,
     inbox_routes,
@@ -80,6 +81,7 @@ def create_app(
         events_routes,
         resolve_routes,
         block_routes,
+        collection_routes,
         admin_routes,
     ):
         app.router.add_routes(module.routes)

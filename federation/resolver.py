@@ -233,19 +233,22 @@ class Resolver:
 
     async def _fetch_failed(self, urn: BlockUrn, url: str, exc: FetchError) -> ResolveResult:
         if exc.kind is FetchErrorKind.GONE:
-            return await self._remember(urn, url, CacheState.GONE, None)
+            # 410 is final. 404 is also what a private or still-embargoed block answers (so
+            # that its existence does not leak): remember it only briefly.
+            final = exc.status == 410
+            return await self._remember(urn, url, CacheState.GONE, None, final=final)
         return await self._remember_failure(urn, url, f"{exc.kind.value}: {exc.reason}")
 
     async def _remember_failure(self, urn: BlockUrn, url: str, reason: str) -> ResolveResult:
         return await self._remember(urn, url, CacheState.FAILED, reason)
 
     async def _remember(
-        self, urn: BlockUrn, url: str, state: CacheState, error: str | None
+        self, urn: BlockUrn, url: str, state: CacheState, error: str | None, *, final: bool = False
     ) -> ResolveResult:
         now = self._clock()
         cache = self._settings.cache
-        # A 404/410 is an answer, kept as long as a block; a failure only briefly.
-        ttl = cache.fresh_seconds if state is CacheState.GONE else cache.negative_seconds
+        # A 410 is an answer, kept as long as a block; a 404 or a failure only briefly.
+        ttl = cache.fresh_seconds if final else cache.negative_seconds
         entry = CachedObject(
             urn=str(urn),
             url=url,

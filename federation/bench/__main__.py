@@ -28,13 +28,19 @@ def _signatures(args: argparse.Namespace, results: Results) -> None:
     for row in rows:
         results.add("signatures", row)
         ratio = spread([row["ratio_min"], row["ratio_median"], row["ratio_max"]])
-        results.line("signatures", f"{row['scenario']} {row['operation']}/s", fmt_ratio(ratio),
-                     f"{row['ours_per_s']:,.0f}/s (raw {row['raw_per_s']:,.0f}/s)")
+        results.line(
+            "signatures",
+            f"{row['scenario']} {row['operation']}/s",
+            fmt_ratio(ratio),
+            f"{row['ours_per_s']:,.0f}/s (raw {row['raw_per_s']:,.0f}/s)",
+        )
     width = max(len(r["scenario"]) for r in rows)
     for row in rows:
-        print(f"signatures {row['scenario']:<{width}} {row['operation']:<6} "
-              f"{row['ours_per_s']:>8.0f}/s raw {row['raw_per_s']:>8.0f}/s "
-              f"ratio {row['ratio_median']:.2f} ({row['ratio_min']:.2f}-{row['ratio_max']:.2f})")
+        print(
+            f"signatures {row['scenario']:<{width}} {row['operation']:<6} "
+            f"{row['ours_per_s']:>8.0f}/s raw {row['raw_per_s']:>8.0f}/s "
+            f"ratio {row['ratio_median']:.2f} ({row['ratio_min']:.2f}-{row['ratio_max']:.2f})"
+        )
 
 
 def _queue(args: argparse.Namespace, results: Results) -> None:
@@ -47,15 +53,21 @@ def _queue(args: argparse.Namespace, results: Results) -> None:
         return
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "federation.bench.queue"], capture_output=True, text=True,
+        [sys.executable, "-m", "federation.bench.queue"],
+        capture_output=True,
+        text=True,
         check=False,
     )
     print(done.stdout, end="")
     if done.returncode:
         print(done.stderr, end="", file=sys.stderr)
     results.add("queue", {"stdout": done.stdout, "returncode": done.returncode})
-    results.line("queue", "see the queue table above", "-",
-                 f"exit {done.returncode} in {time.perf_counter() - start:.0f} s")
+    results.line(
+        "queue",
+        "see the queue table above",
+        "-",
+        f"exit {done.returncode} in {time.perf_counter() - start:.0f} s",
+    )
 
 
 def _all(args: argparse.Namespace, results: Results) -> None:
@@ -84,10 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("bench", choices=BENCHES)
     parser.add_argument("--json", type=Path, help="write every result to this file")
     parser.add_argument("--rounds", type=int, default=5, help="measured rounds per figure")
-    parser.add_argument("--seconds", dest="seconds_soak", type=float, default=180.0,
-                        help="soak duration (all: at most 30 s)")
-    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
-                        default=[1_000, 10_000, 100_000], help="scale: work sizes, e.g. 1000,10000")
+    parser.add_argument(
+        "--seconds",
+        dest="seconds_soak",
+        type=float,
+        default=180.0,
+        help="soak duration (all: at most 30 s)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[1_000, 10_000, 100_000],
+        help="scale: work sizes, e.g. 1000,10000",
+    )
     return parser
 
 

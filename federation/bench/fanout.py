@@ -24,7 +24,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from federation.bench.common import (
-    SERVER_CPU, Results, RssSampler, fmt_mib, fmt_num, fmt_ratio, pin, ratios, spread,
+    SERVER_CPU,
+    Results,
+    RssSampler,
+    fmt_mib,
+    fmt_num,
+    fmt_ratio,
+    pin,
+    ratios,
+    spread,
 )
 from federation.bench.node import BenchNode
 from federation.bench.receivers import Receivers
@@ -65,9 +73,15 @@ def raw_rsa_rate(seconds: float) -> float:
 def followers(ports: list[int], per_host: int, now: float) -> list[Follow]:
     return [
         Follow(
-            Direction.FOLLOWER, f"http://127.0.0.1:{port}/users/{n}", f"127.0.0.1:{port}",
-            f"http://127.0.0.1:{port}/users/{n}/inbox", None, FollowState.ACCEPTED,
-            f"http://127.0.0.1:{port}/follows/{n}", now, now,
+            Direction.FOLLOWER,
+            f"http://127.0.0.1:{port}/users/{n}",
+            f"127.0.0.1:{port}",
+            f"http://127.0.0.1:{port}/users/{n}/inbox",
+            None,
+            FollowState.ACCEPTED,
+            f"http://127.0.0.1:{port}/follows/{n}",
+            now,
+            now,
         )
         for port in ports
         for n in range(per_host)
@@ -89,10 +103,16 @@ def start_fanout_node(root: Path, follows: list[Follow]) -> BenchNode:
 
 
 def create_block(node: BenchNode, title: str) -> None:
-    body = {"kind": "note", "title": title, "content": "x" * 200, "author": "bench",
-            "visibility": "public"}
+    body = {
+        "kind": "note",
+        "title": title,
+        "content": "x" * 200,
+        "author": "bench",
+        "visibility": "public",
+    }
     req = urllib.request.Request(
-        f"http://127.0.0.1:{node.backend_port}/api/v1/blocks", json.dumps(body).encode(),
+        f"http://127.0.0.1:{node.backend_port}/api/v1/blocks",
+        json.dumps(body).encode(),
         {"Content-Type": "application/json", "Authorization": f"Bearer {node.backend_token}"},
     )
     with urllib.request.urlopen(req, timeout=30) as resp:
@@ -125,9 +145,12 @@ def measure(opts: FanoutOptions, root: Path) -> dict[str, Any]:
                 rates.append(expected / one_fanout(node, receivers, expected, f"round {n}"))
         peak = rss.peak
     return {
-        "deliveries": expected, "hosts": opts.hosts,
-        "ours_per_s": spread(rates).as_dict(), "raw_rsa_sign_per_s": spread(raw).as_dict(),
-        "ratio": ratios(rates, raw).as_dict(), "peak_rss_kib": peak,
+        "deliveries": expected,
+        "hosts": opts.hosts,
+        "ours_per_s": spread(rates).as_dict(),
+        "raw_rsa_sign_per_s": spread(raw).as_dict(),
+        "ratio": ratios(rates, raw).as_dict(),
+        "peak_rss_kib": peak,
         "seconds_per_fanout": expected / spread(rates).median,
     }
 
@@ -138,12 +161,17 @@ def run(opts: FanoutOptions, results: Results) -> dict[str, Any]:
     results.add("fanout", row)
     o, r, s = row["ours_per_s"], row["raw_rsa_sign_per_s"], row["ratio"]
     ratio = spread([s["min"], s["median"], s["max"]])
-    results.line("fanout", f"deliveries/s, {row['deliveries']} inboxes (goal >= {GOAL})",
-                 fmt_ratio(ratio),
-                 f"{fmt_num(o['median'])}/s ({row['seconds_per_fanout']:.2f} s per fan-out), "
-                 f"peak RSS {fmt_mib(row['peak_rss_kib'])}")
-    print(f"fanout: {row['deliveries']} deliveries to {row['hosts']} hosts: "
-          f"{o['median']:.0f}/s ({o['min']:.0f}-{o['max']:.0f}) vs raw RSA-2048 sign "
-          f"{r['median']:.0f}/s -> ratio {s['median']:.2f} ({s['min']:.2f}-{s['max']:.2f}), "
-          f"goal >= {GOAL}; peak RSS {fmt_mib(row['peak_rss_kib'])}")
+    results.line(
+        "fanout",
+        f"deliveries/s, {row['deliveries']} inboxes (goal >= {GOAL})",
+        fmt_ratio(ratio),
+        f"{fmt_num(o['median'])}/s ({row['seconds_per_fanout']:.2f} s per fan-out), "
+        f"peak RSS {fmt_mib(row['peak_rss_kib'])}",
+    )
+    print(
+        f"fanout: {row['deliveries']} deliveries to {row['hosts']} hosts: "
+        f"{o['median']:.0f}/s ({o['min']:.0f}-{o['max']:.0f}) vs raw RSA-2048 sign "
+        f"{r['median']:.0f}/s -> ratio {s['median']:.2f} ({s['min']:.2f}-{s['max']:.2f}), "
+        f"goal >= {GOAL}; peak RSS {fmt_mib(row['peak_rss_kib'])}"
+    )
     return row

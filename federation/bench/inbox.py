@@ -71,9 +71,15 @@ def measure_inbox(
     warm = gen.submit(loadgen.closed, "inbox", "127.0.0.1", node.port, 1.0, opts.concurrency)
     expected = warm.result().rate
     paired = paired_rounds(
-        gen, base=("base", base_port), ours=("inbox", node.port), pid=node.gateway_pid,
-        rounds=opts.rounds, seconds=opts.seconds, concurrency=opts.concurrency,
-        refill=refill, expected=expected,
+        gen,
+        base=("base", base_port),
+        ours=("inbox", node.port),
+        pid=node.gateway_pid,
+        rounds=opts.rounds,
+        seconds=opts.seconds,
+        concurrency=opts.concurrency,
+        refill=refill,
+        expected=expected,
     )
     return paired, drain_seconds(node.store_path)
 
@@ -87,23 +93,31 @@ def run(opts: InboxOptions, results: Results) -> dict[str, Any]:
     row = {"peer_key": opts.peer_key, **paired.summary("valid"), "drain_after_s": drain}
     results.add("inbox", row)
     ours = spread([r.rate for r in paired.ours])
-    results.line("inbox", f"signed Creates accepted/s (goal >= {GOAL})", fmt_ratio(paired.ratio),
-                 f"{fmt_num(ours.median)}/s, p99 {row['p99_ms']:.1f} ms, "
-                 f"peak RSS {fmt_mib(paired.peak_rss_kib)}")
+    results.line(
+        "inbox",
+        f"signed Creates accepted/s (goal >= {GOAL})",
+        fmt_ratio(paired.ratio),
+        f"{fmt_num(ours.median)}/s, p99 {row['p99_ms']:.1f} ms, "
+        f"peak RSS {fmt_mib(paired.peak_rss_kib)}",
+    )
     print_inbox(row)
     return row
 
 
 def print_inbox(row: dict[str, Any]) -> None:
     r, o, b = row["ratio"], row["ours_per_s"], row["base_per_s"]
-    print(f"inbox ({row['peer_key']} peer): {o['median']:.0f}/s "
-          f"({o['min']:.0f}-{o['max']:.0f}) vs trivial handler {b['median']:.0f}/s "
-          f"-> ratio {r['median']:.2f} ({r['min']:.2f}-{r['max']:.2f}), goal >= {GOAL}")
+    print(
+        f"inbox ({row['peer_key']} peer): {o['median']:.0f}/s "
+        f"({o['min']:.0f}-{o['max']:.0f}) vs trivial handler {b['median']:.0f}/s "
+        f"-> ratio {r['median']:.2f} ({r['min']:.2f}-{r['max']:.2f}), goal >= {GOAL}"
+    )
     cpu = row["gateway_cpu_share"]
-    print(f"  latency p50 {row['p50_ms']:.1f} ms p99 {row['p99_ms']:.1f} ms; "
-          f"{row['requests']} requests, {row['failed']} failed; gateway CPU "
-          f"{cpu['median'] * 100:.0f}% of a core; peak RSS {fmt_mib(row['peak_rss_kib'])}; "
-          f"background work drained {row['drain_after_s']:.1f} s after the last round")
+    print(
+        f"  latency p50 {row['p50_ms']:.1f} ms p99 {row['p99_ms']:.1f} ms; "
+        f"{row['requests']} requests, {row['failed']} failed; gateway CPU "
+        f"{cpu['median'] * 100:.0f}% of a core; peak RSS {fmt_mib(row['peak_rss_kib'])}; "
+        f"background work drained {row['drain_after_s']:.1f} s after the last round"
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

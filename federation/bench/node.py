@@ -87,8 +87,15 @@ class BenchNode:
         asyncio.run(go())
 
     def _cli(self, *args: str) -> list[str]:
-        return ["-m", "federation.cli", "--log-level", LOG_LEVEL, *args, "--instance",
-                str(self.config)]
+        return [
+            "-m",
+            "federation.cli",
+            "--log-level",
+            LOG_LEVEL,
+            *args,
+            "--instance",
+            str(self.config),
+        ]
 
     def start_backend(self) -> None:
         log = self.root / "backend.log"

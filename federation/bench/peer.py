@@ -49,16 +49,27 @@ class Peer:
         return serialization.load_pem_private_key(self.private_pem, password=None)
 
     def remote_key(self, now: float) -> RemoteKey:
-        public = self.private_key().public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        public = (
+            self.private_key()
+            .public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
         )
         return RemoteKey(self.key_id, self.actor, public.decode(), now)
 
     def following(self, now: float) -> Follow:
         """The gateway follows this peer, so its Creates are stored, not ignored."""
         return Follow(
-            Direction.FOLLOWING, self.actor, self.domain, f"{self.actor}/inbox", None,
-            FollowState.ACCEPTED, f"{self.base_url}/follows/1", now, now,
+            Direction.FOLLOWING,
+            self.actor,
+            self.domain,
+            f"{self.actor}/inbox",
+            None,
+            FollowState.ACCEPTED,
+            f"{self.base_url}/follows/1",
+            now,
+            now,
         )
 
 
@@ -79,8 +90,14 @@ def create_body(peer: Peer) -> bytes:
     now = datetime.now(UTC)
     unique = uuid.uuid4().hex
     block = Block(
-        id=f"b-{unique}", kind="note", title="bench block", content="x" * 200, author="bench",
-        visibility="public", created_at=now, updated_at=now,
+        id=f"b-{unique}",
+        kind="note",
+        title="bench block",
+        content="x" * 200,
+        author="bench",
+        visibility="public",
+        created_at=now,
+        updated_at=now,
     )
     obj = block_to_object(block, base_url=peer.base_url, authority=peer.domain, scheme="http")
     activity = builders.create(obj, peer.actor, f"{peer.base_url}/activities/{unique}")

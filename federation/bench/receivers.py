@@ -4,6 +4,7 @@ is a distinct host to the gateway), counting the POSTs that arrive in shared mem
 from __future__ import annotations
 
 import asyncio
+import queue
 import time
 from multiprocessing import get_context
 from multiprocessing.process import BaseProcess
@@ -13,10 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
-from federation.bench.common import CLIENT_CPU, free_port, pin
+from federation.bench.common import CLIENT_CPU, pin
 
 
-def _serve(ports: list[int], counter: Synchronized[int], ready: Any) -> None:
+def _serve(hosts: int, counter: Synchronized[int], ports: Any) -> None:
     pin(0, CLIENT_CPU)
 
     async def inbox(request: web.Request) -> web.Response:
@@ -30,9 +31,9 @@ def _serve(ports: list[int], counter: Synchronized[int], ready: Any) -> None:
         app.router.add_post("/{tail:.*}", inbox)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        for port in ports:
-            await web.TCPSite(runner, "127.0.0.1", port).start()
-        ready.set()
+        for _ in range(hosts):  # port 0: the kernel picks, so no race with other processes
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+        ports.put([int(address[1]) for address in runner.addresses])
         await asyncio.Event().wait()
 
     asyncio.run(main())
@@ -43,11 +44,11 @@ class Receivers:
 
     def __init__(self, hosts: int) -> None:
         ctx = get_context("spawn")
-        self.ports = [free_port() for _ in range(hosts)]
+        self.ports: list[int] = []
         self._counter: Synchronized[int] = ctx.Value("q", 0)
-        self._ready = ctx.Event()
+        self._ports: Any = ctx.Queue()
         self._proc: BaseProcess = ctx.Process(
-            target=_serve, args=(self.ports, self._counter, self._ready), daemon=True
+            target=_serve, args=(hosts, self._counter, self._ports), daemon=True
         )
 
     @property
@@ -65,8 +66,11 @@ class Receivers:
 
     def __enter__(self) -> Receivers:
         self._proc.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("receivers did not start")
+        try:
+            self.ports = self._ports.get(timeout=30)
+        except queue.Empty:
+            self._proc.terminate()
+            raise RuntimeError("receivers did not start") from None
         return self
 
     def __exit__(

@@ -61,14 +61,16 @@ def paired_rounds(
     paired = Paired()
     with RssSampler(pid) as rss:
         for _ in range(rounds):
-            b = gen.submit(loadgen.closed, base[0], "127.0.0.1", base[1], seconds, concurrency,
-                           True).result()
+            b = gen.submit(
+                loadgen.closed, base[0], "127.0.0.1", base[1], seconds, concurrency, True
+            ).result()
             paired.base.append(b)
             if refill is not None:
                 refill(int((expected or b.rate) * seconds * 1.3) + concurrency)
             cpu0, t0 = cpu_seconds(pid), time.perf_counter()
-            o = gen.submit(loadgen.closed, ours[0], "127.0.0.1", ours[1], seconds, concurrency,
-                           refill is None).result()
+            o = gen.submit(
+                loadgen.closed, ours[0], "127.0.0.1", ours[1], seconds, concurrency, refill is None
+            ).result()
             paired.cpu_share.append((cpu_seconds(pid) - cpu0) / (time.perf_counter() - t0))
             paired.ours.append(o)
             expected = max(expected, o.rate)

@@ -93,22 +93,26 @@ def fuzzed(valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(valid, mutated(valid), header_text, any_text)
 
 
-cavage_param = st.tuples(
-    st.sampled_from(["keyId", "algorithm", "headers", "signature", "created", "expires",
-                     "KEYID", "x", ""]),
+cavage_extra = st.tuples(
+    st.sampled_from(["algorithm", "headers", "created", "expires", "KEYID", "x", "", "keyId"]),
     st.one_of(b64, st.integers(-5, 10**20).map(str), header_text,
-              st.just("(request-target) host date digest"), st.just("rsa-sha256")),
+              st.sampled_from(["(request-target) host date digest", "rsa-sha256", "hs2019",
+                               "1.5", "01", "(created) (created)", ""])),
     st.booleans(),
 )
 
 
 @st.composite
 def cavage_header(draw: st.DrawFn) -> str:
-    params = draw(st.lists(cavage_param, max_size=7))
+    params = [
+        ("keyId", draw(st.one_of(st.just("https://a.example/actor#k"), header_text)),
+         draw(st.booleans())),
+        ("signature", draw(st.one_of(b64, header_text)), draw(st.booleans())),
+        *draw(st.lists(cavage_extra, max_size=4)),
+    ]
+    params = draw(st.permutations(params))
     sep = draw(st.sampled_from([",", ", ", " ,", ",\t"]))
     return sep.join(f'{k}="{v}"' if quoted else f"{k}={v}" for k, v, quoted in params)
-
-
 
 
 def _word(first: str, rest: str, size: int) -> st.SearchStrategy[str]:

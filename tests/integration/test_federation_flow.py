@@ -173,3 +173,19 @@ async def _sent_anything_about(node: Running, block_id: str) -> bool:
     rows = store._db.execute("SELECT body FROM activities").fetchall()
     assert rows, "the gateway stored no activities at all"
     return any(block_id in (r[0] if isinstance(r[0], str) else r[0].decode()) for r in rows)
+
+
+async def test_followers_and_following_collections(trio: Any) -> None:
+    alpha, beta, _ = trio
+    await follow(beta, alpha)
+    await wait_for(lambda: _is(alpha, Direction.FOLLOWER, beta, FollowState.ACCEPTED))
+    followers = await asyncio.to_thread(
+        http_json,
+        "GET",
+        f"{alpha.url}/actor/followers",
+        headers={"Accept": "application/activity+json"},
+    )
+    assert followers["type"] == "OrderedCollection"
+    assert followers["orderedItems"] == [f"{beta.url}/actor"]
+    following = await asyncio.to_thread(http_json, "GET", f"{beta.url}/actor/following")
+    assert following["orderedItems"] == [f"{alpha.url}/actor"]

@@ -3,13 +3,15 @@ served over real HTTP on 127.0.0.1, with direct access to their services for set
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from federation.app import create_app
 from federation.backend.server import create_backend_app
@@ -19,11 +21,16 @@ from federation.web.appkeys import INSTANCE
 from tests.support.cluster import free_port
 
 
+
 @dataclass
 class Running:
     settings: Settings
     app: web.Application
     backend_app: web.Application
+    backend_runner: web.AppRunner | None = None
+    hits: Counter[str] = field(default_factory=Counter)  # gateway requests by "METHOD path"
+    _reporter: Any = None
+    _clock: Callable[[], float] | None = None
 
     @property
     def instance(self) -> Instance:
@@ -32,6 +39,17 @@ class Running:
     @property
     def url(self) -> str:
         return self.settings.base_url
+
+    async def stop_backend(self) -> None:
+        if self.backend_runner is not None:
+            await self.backend_runner.cleanup()
+            self.backend_runner = None
+
+    async def start_backend(self) -> None:
+        self.backend_app = create_backend_app(
+            self.settings, clock=self._clock, reporter=self._reporter
+        )
+        self.backend_runner = await _serve(self.backend_app, self.settings.backend_listen_port)
 
 
 def settings_for(tmp: Path, name: str, **overrides: Any) -> Settings:
@@ -56,20 +74,45 @@ def settings_for(tmp: Path, name: str, **overrides: Any) -> Settings:
     return load_settings(None, **values)
 
 
+async def _serve(app: web.Application, port: int) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+def _counting(hits: Counter[str]) -> Middleware:
+    @web.middleware
+    async def count(request: web.Request, handler: Any) -> web.StreamResponse:
+        hits[f"{request.method} {request.path}"] += 1
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return count
+
+
 @asynccontextmanager
 async def running(
-    settings: Settings, *, clock: Callable[[], float] | None = None, backend_reporter: Any = None
+    settings: Settings,
+    *,
+    clock: Callable[[], float] | None = None,
+    backend_reporter: Any = None,
+    middlewares: Sequence[Middleware] = (),
 ) -> AsyncIterator[Running]:
     app = create_app(settings, clock=clock)
-    backend_app = create_backend_app(settings, clock=clock, reporter=backend_reporter)
-    runners: list[web.AppRunner] = []
+    node = Running(
+        settings, app, create_backend_app(settings, clock=clock, reporter=backend_reporter)
+    )
+    node._reporter, node._clock = backend_reporter, clock
+    # Instrumentation only: counts what peers ask of this gateway; it changes nothing.
+    for mw in (_counting(node.hits), *middlewares):
+        app.middlewares.insert(0, mw)
+    gateway_runner: web.AppRunner | None = None
     try:
-        for a, port in ((backend_app, settings.backend_listen_port), (app, settings.listen_port)):
-            runner = web.AppRunner(a, access_log=None)
-            await runner.setup()
-            runners.append(runner)
-            await web.TCPSite(runner, "127.0.0.1", port).start()
-        yield Running(settings, app, backend_app)
+        node.backend_runner = await _serve(node.backend_app, settings.backend_listen_port)
+        gateway_runner = await _serve(app, settings.listen_port)
+        yield node
     finally:
-        for runner in reversed(runners):
-            await runner.cleanup()
+        if gateway_runner is not None:
+            await gateway_runner.cleanup()
+        await node.stop_backend()

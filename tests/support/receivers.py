@@ -201,7 +201,15 @@ class Peer:
         app.router.add_get("/users/{i}", self._actor_doc)
         app.router.add_post("/actor/inbox", self._inbox)
         app.router.add_post("/users/{i}/inbox", self._inbox)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        # Closing must not wait for a handler told to answer late; handlers are not cancelled
+        # when the client goes away.
+        runner = web.AppRunner(
+            app,
+            handle_signals=False,
+            access_log=None,
+            handler_cancellation=True,
+            shutdown_timeout=0.2,
+        )
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()
