@@ -67,7 +67,7 @@ def create_app(
         app[block_routes.BACKEND] = instance.backend
         app[block_routes.SIGNATURE_VERIFIER] = _verifier(app)
         if role in ("worker", "all"):
-            await instance.runner.start()
+            await instance.start_workers()
         try:
             yield
         finally:

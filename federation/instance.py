@@ -21,6 +21,7 @@ from federation.inbox import InboxPipeline
 from federation.jobs import Done, Handler, JobOutcome, JobRunner
 from federation.keys import InstanceKeys
 from federation.keyservice import KeyService
+from federation.maintenance import Maintenance
 from federation.outbound import Outbound
 from federation.ports import Store
 from federation.publisher import Publisher
@@ -47,8 +48,14 @@ class Instance:
     resolver: Resolver
     health: HostHealthTracker
     runner: JobRunner
+    maintenance: Maintenance
+
+    async def start_workers(self) -> None:
+        await self.runner.start()
+        self.maintenance.start()
 
     async def close(self) -> None:
+        await self.maintenance.stop()
         await self.runner.stop()
         await self.session.close()
         await self.backend_session.close()
@@ -133,4 +140,5 @@ def build_instance(
         resolver,
         health,
         runner,
+        Maintenance(store, clock),
     )

@@ -8,6 +8,7 @@ a baseline measured in the same run, with its spread over rounds, and as an abso
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import socket
@@ -61,7 +62,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
     return ordered[rank - 1]
 
 
@@ -158,7 +159,7 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float
         if proc.poll() is not None:
             raise RuntimeError(f"{url}: process exited {proc.returncode}:\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(url, timeout=1) as resp:
+            with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback
                 if resp.status == 200:
                     return
         except OSError:
@@ -249,6 +250,11 @@ class RssSampler:
     @property
     def start(self) -> int:
         return self.samples[0] if self.samples else 0
+
+    @property
+    def settled(self) -> int:
+        """RSS a tenth of the way in: the start of a long run, past its warm-up."""
+        return self.samples[len(self.samples) // 10] if self.samples else 0
 
     @property
     def end(self) -> int:

@@ -182,6 +182,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows.append(run_target(sqlite, duration, claims))
     rows += _mongodb_rows(args.mongodb_url, duration, claims, quick=args.quick)
     print(report(rows))
+    if not args.mongodb_url:
+        print(
+            "mongoeco scans its collection on every query (no index walk), so its latency"
+            " grows with the queue; pass --mongodb-url for real MongoDB figures."
+        )
 
 
 def _mongodb_rows(url: str | None, duration: float, claims: int, *, quick: bool) -> list[Any]:

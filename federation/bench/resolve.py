@@ -55,9 +55,17 @@ def remote_block(n: int) -> RemoteBlock:
     urn = BlockUrn(AUTHORITY, f"block-{n}")
     now = datetime.now(UTC)
     return RemoteBlock(
-        id=urn.local_id, kind="note", title=f"remote block {n}", content="x" * 200,
-        author="someone", visibility="public", created_at=now, updated_at=now,
-        urn=str(urn), origin=AUTHORITY, object_url=urn.to_url("https"),
+        id=urn.local_id,
+        kind="note",
+        title=f"remote block {n}",
+        content="x" * 200,
+        author="someone",
+        visibility="public",
+        created_at=now,
+        updated_at=now,
+        urn=str(urn),
+        origin=AUTHORITY,
+        object_url=urn.to_url("https"),
     )
 
 
@@ -70,10 +78,16 @@ async def fill_cache(store: SqliteStore, count: int) -> None:
 def resolve_gets(target: str, token: str, urns: int, count: int) -> list[Item]:
     auth = {"Authorization": f"Bearer {token}"}
     return [
-        ("resolve", http_request(
-            "GET", target, f"/backend/v1/resolve?urn={quote(urn_of(n % urns), safe='')}", auth,
-            b"",
-        ))
+        (
+            "resolve",
+            http_request(
+                "GET",
+                target,
+                f"/backend/v1/resolve?urn={quote(urn_of(n % urns), safe='')}",
+                auth,
+                b"",
+            ),
+        )
         for n in range(count)
     ]
 
@@ -95,12 +109,13 @@ def batch_seconds(node: BenchNode, count: int, cached: int, reps: int) -> list[f
     times = []
     for rep in range(reps + 1):  # the first one warms up
         urns = [urn_of((rep * count + n) % cached) for n in range(count)]
-        req = urllib.request.Request(
-            f"{node.url}/backend/v1/resolve", json.dumps({"urns": urns}).encode(),
+        req = urllib.request.Request(  # noqa: S310 - loopback
+            f"{node.url}/backend/v1/resolve",
+            json.dumps({"urns": urns}).encode(),
             {"Content-Type": "application/json", "Authorization": f"Bearer {node.backend_token}"},
         )
         start = time.perf_counter()
-        with urllib.request.urlopen(req, timeout=60) as resp:
+        with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310
             answers = json.loads(resp.read())["results"]
         if rep:
             times.append(time.perf_counter() - start)
@@ -115,37 +130,61 @@ def measure_resolve(
     build = functools.partial(resolve_gets, node.domain, node.backend_token, opts.cached)
     gen.submit(loadgen.prepare, "resolve", build, min(opts.cached, 5_000)).result()
     gen.submit(loadgen.prepare, "base", baseline_gets, 100).result()
-    gen.submit(loadgen.closed, "resolve", "127.0.0.1", node.port, 1.0, opts.concurrency,
-               True).result()  # warm-up
+    gen.submit(
+        loadgen.closed, "resolve", "127.0.0.1", node.port, 1.0, opts.concurrency, True
+    ).result()  # warm-up
     return paired_rounds(
-        gen, base=("base", base_port), ours=("resolve", node.port), pid=node.gateway_pid,
-        rounds=opts.rounds, seconds=opts.seconds, concurrency=opts.concurrency,
+        gen,
+        base=("base", base_port),
+        ours=("resolve", node.port),
+        pid=node.gateway_pid,
+        rounds=opts.rounds,
+        seconds=opts.seconds,
+        concurrency=opts.concurrency,
     )
 
 
 def run(opts: ResolveOptions, results: Results) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-resolve-") as tmp, loadgen.generator() as gen:
         root = Path(tmp)
-        with baseline_server(root) as base_port, start_resolve_node(root / "gw", opts.cached) as node:
+        with (
+            baseline_server(root) as base_port,
+            start_resolve_node(root / "gw", opts.cached) as node,
+        ):
             paired = measure_resolve(gen, node, base_port, opts)
             batches = batch_seconds(node, BATCH, opts.cached, opts.rounds)
     row = paired.summary("resolve")
     base_rates = [r.rate for r in paired.base]
     batch_rate = ratios([BATCH / t for t in batches], base_rates[: len(batches)])
-    row["batch"] = {"urns": BATCH, "seconds": spread(batches).as_dict(),
-                    "urns_per_s_ratio": batch_rate.as_dict()}
+    row["batch"] = {
+        "urns": BATCH,
+        "seconds": spread(batches).as_dict(),
+        "urns_per_s_ratio": batch_rate.as_dict(),
+    }
     results.add("resolve", row)
     o = row["ours_per_s"]
-    results.line("resolve", f"cached GET resolves/s (goal >= {GOAL})", fmt_ratio(paired.ratio),
-                 f"{fmt_num(o['median'])}/s, p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} "
-                 f"ms, peak RSS {fmt_mib(row['peak_rss_kib'])}")
+    results.line(
+        "resolve",
+        f"cached GET resolves/s (goal >= {GOAL})",
+        fmt_ratio(paired.ratio),
+        f"{fmt_num(o['median'])}/s, p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} "
+        f"ms, peak RSS {fmt_mib(row['peak_rss_kib'])}",
+    )
     b = spread(batches)
-    results.line("resolve", f"batch of {BATCH} cached URNs (URNs/s)", fmt_ratio(batch_rate),
-                 f"{b.median * 1000:.0f} ms per batch ({b.low * 1000:.0f}-{b.high * 1000:.0f})")
-    print(f"resolve: {o['median']:.0f}/s ({o['min']:.0f}-{o['max']:.0f}) vs trivial handler "
-          f"{row['base_per_s']['median']:.0f}/s -> ratio {fmt_ratio(paired.ratio)}, goal >= "
-          f"{GOAL}; p50 {row['p50_ms']:.1f} ms p99 {row['p99_ms']:.1f} ms; failed "
-          f"{row['failed']}; peak RSS {fmt_mib(row['peak_rss_kib'])}")
-    print(f"  batch of {BATCH}: {b.median * 1000:.0f} ms ({b.low * 1000:.0f}-{b.high * 1000:.0f})"
-          f", URNs/s vs trivial requests/s {fmt_ratio(batch_rate)}")
+    results.line(
+        "resolve",
+        f"batch of {BATCH} cached URNs (URNs/s)",
+        fmt_ratio(batch_rate),
+        f"{b.median * 1000:.0f} ms per batch ({b.low * 1000:.0f}-{b.high * 1000:.0f})",
+    )
+    print(
+        f"resolve: {o['median']:.0f}/s ({o['min']:.0f}-{o['max']:.0f}) vs trivial handler "
+        f"{row['base_per_s']['median']:.0f}/s -> ratio {fmt_ratio(paired.ratio)}, goal >= "
+        f"{GOAL}; p50 {row['p50_ms']:.1f} ms p99 {row['p99_ms']:.1f} ms; failed "
+        f"{row['failed']}; peak RSS {fmt_mib(row['peak_rss_kib'])}"
+    )
+    print(
+        f"  batch of {BATCH}: {b.median * 1000:.0f} ms ({b.low * 1000:.0f}-{b.high * 1000:.0f})"
+        f", URNs/s vs trivial requests/s {fmt_ratio(batch_rate)}"
+    )
     return row

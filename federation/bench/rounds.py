@@ -79,9 +79,11 @@ def paired_rounds(
 
 
 def queued_jobs(store: Path) -> int:
-    """Jobs still queued in a gateway's SQLite store (read beside the running gateway)."""
+    """Jobs due and not done in a gateway's SQLite store (read beside the running gateway);
+    jobs queued for later (a backlog, a retry) are not counted."""
+    sql = "SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND next_attempt_at <= ?"
     with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5) as db:
-        return int(db.execute("SELECT COUNT(*) FROM jobs WHERE state = 'queued'").fetchone()[0])
+        return int(db.execute(sql, (time.time(),)).fetchone()[0])
 
 
 def drain_seconds(store: Path, timeout: float = 120.0) -> float:

@@ -12,7 +12,6 @@ Run: python -m federation.bench scale [--sizes 1000,10000,100000]
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import tempfile
 import time
@@ -30,6 +29,7 @@ from federation.bench.peer import make_peer, signed_creates
 from federation.bench.queue_cost import queue_cost
 from federation.bench.receivers import Receivers
 from federation.bench.resolve import remote_block, resolve_gets
+from federation.bench.rounds import drain_seconds
 from federation.records import NewJob
 from federation.resolver import cache_entry_for
 from federation.storage.sqlite import SqliteStore
@@ -49,7 +49,7 @@ async def fill(store: SqliteStore, n: int, ports: list[int], peer: Any) -> None:
     now = time.time()
     await store.put_key(peer.remote_key(now))
     await store.put_follow(peer.following(now))
-    db = store._db  # noqa: SLF001 - one transaction per table: 100k autocommits take minutes
+    db = store._db  # one transaction per table: 100k autocommits take minutes
     db.execute("BEGIN")
     for follow in followers(ports, n // len(ports), now):
         await store.put_follow(follow)
@@ -58,8 +58,13 @@ async def fill(store: SqliteStore, n: int, ports: list[int], peer: Any) -> None:
     db.execute("COMMIT")
     later = now + 30 * 86_400.0  # queued, not due: a backlog the gateway must step around
     jobs = [
-        NewJob("deliver", f"deliver:backlog:{i}", {"activity_id": "backlog", "inbox": f"x/{i}"},
-               f"backlog-{i % HOSTS}.example", later)
+        NewJob(
+            "deliver",
+            f"deliver:backlog:{i}",
+            {"activity_id": "backlog", "inbox": f"x/{i}"},
+            f"backlog-{i % HOSTS}.example",
+            later,
+        )
         for i in range(n)
     ]
     await store.enqueue(jobs, now)
@@ -81,6 +86,7 @@ def measure_size(
         with node, RssSampler(node.gateway_pid) as rss:
             row["rss_idle_kib"] = status_kib(node.gateway_pid, "VmRSS")
             row.update(_inbox(gen, node, peer))
+            row["inbox_drain_s"] = drain_seconds(node.store_path)  # no background work left
             row.update(_resolve(gen, node, n))
             if n <= FULL_FANOUT_MAX:
                 seconds = one_fanout(node, receivers, n - n % HOSTS, "scale")
@@ -101,11 +107,15 @@ def _inbox(gen: ProcessPoolExecutor, node: BenchNode, peer: Any) -> dict[str, An
 def _resolve(gen: ProcessPoolExecutor, node: BenchNode, n: int) -> dict[str, Any]:
     build = functools.partial(resolve_gets, node.domain, node.backend_token, n)
     gen.submit(loadgen.prepare, f"resolve{n}", build, min(n, 5_000)).result()
-    r = gen.submit(loadgen.closed, f"resolve{n}", "127.0.0.1", node.port, WINDOW, CONCURRENCY,
-                   True).result()
+    r = gen.submit(
+        loadgen.closed, f"resolve{n}", "127.0.0.1", node.port, WINDOW, CONCURRENCY, True
+    ).result()
     lat = r.all_latencies()
-    return {"resolve_per_s": r.rate, "resolve_p50_ms": percentile(lat, 50) * 1000,
-            "resolve_p99_ms": percentile(lat, 99) * 1000}
+    return {
+        "resolve_per_s": r.rate,
+        "resolve_p50_ms": percentile(lat, 50) * 1000,
+        "resolve_p99_ms": percentile(lat, 99) * 1000,
+    }
 
 
 def run(opts: ScaleOptions, results: Results) -> list[dict[str, Any]]:
@@ -139,29 +149,42 @@ def print_table(rows: list[dict[str, Any]], results: Results) -> None:
     for r in rows:
         per_enqueue = r["enqueue_s"] / r["size"] * 1e6
         per_claim = r["claim_complete_s"] / r["size"] * 1e6
-        lines.append((
-            f"{r['size']:,}",
-            _cell(r, first, "inbox_per_s", "{:.0f}/s"),
-            _cell(r, first, "resolve_p50_ms", "{:.1f} ms"),
-            _cell(r, first, "resolve_p99_ms", "{:.1f} ms"),
-            _cell(r, first, "fanout_http_per_s", "{:.0f}/s"),
-            f"{per_enqueue:.1f} + {per_claim:.1f} us/job",
-            f"{r['rss_idle_kib'] / 1024:.0f} / {r['rss_peak_kib'] / 1024:.0f} MiB",
-        ))
-        results.line("scale", f"{r['size']:,} items: inbox/s, resolve p99, fan-out/s",
-                     f"x{r['inbox_per_s'] / first['inbox_per_s']:.2f}, "
-                     f"x{r['resolve_p99_ms'] / first['resolve_p99_ms']:.2f}, "
-                     + (f"x{r['fanout_http_per_s'] / first['fanout_http_per_s']:.2f}"
-                        if "fanout_http_per_s" in r else "queue only"),
-                     f"{r['inbox_per_s']:.0f}/s, {r['resolve_p99_ms']:.1f} ms, "
-                     f"queue {per_enqueue + per_claim:.0f} us/job, "
-                     f"RSS peak {r['rss_peak_kib'] / 1024:.0f} MiB")
-    header = ("size", "inbox accepted", "resolve p50", "resolve p99", "fan-out HTTP",
-              "queue enqueue + claim/complete", "RSS idle / peak")
+        lines.append(
+            (
+                f"{r['size']:,}",
+                _cell(r, first, "inbox_per_s", "{:.0f}/s"),
+                _cell(r, first, "resolve_p50_ms", "{:.1f} ms"),
+                _cell(r, first, "resolve_p99_ms", "{:.1f} ms"),
+                _cell(r, first, "fanout_http_per_s", "{:.0f}/s"),
+                f"{per_enqueue:.1f} + {per_claim:.1f} us/job",
+                f"{r['rss_idle_kib'] / 1024:.0f} / {r['rss_peak_kib'] / 1024:.0f} MiB",
+            )
+        )
+        results.line(
+            "scale",
+            f"{r['size']:,} items: inbox/s, resolve p99, fan-out/s",
+            f"x{r['inbox_per_s'] / first['inbox_per_s']:.2f}, "
+            f"x{r['resolve_p99_ms'] / first['resolve_p99_ms']:.2f}, "
+            + (
+                f"x{r['fanout_http_per_s'] / first['fanout_http_per_s']:.2f}"
+                if "fanout_http_per_s" in r
+                else "queue only"
+            ),
+            f"{r['inbox_per_s']:.0f}/s, {r['resolve_p99_ms']:.1f} ms, "
+            f"queue {per_enqueue + per_claim:.0f} us/job, "
+            f"RSS peak {r['rss_peak_kib'] / 1024:.0f} MiB",
+        )
+    header = (
+        "size",
+        "inbox accepted",
+        "resolve p50",
+        "resolve p99",
+        "fan-out HTTP",
+        "queue enqueue + claim/complete",
+        "RSS idle / peak",
+    )
     print(table(header, lines))
-    print(f"(x: ratio to the {first['size']:,} row; fan-out HTTP above {FULL_FANOUT_MAX:,} "
-          "followers is not run: the queue column is the in-process cost of that fan-out)")
-
-
-def _main_queue_cost(n: int) -> dict[str, float]:
-    return asyncio.run(asyncio.sleep(0, queue_cost(n)))
+    print(
+        f"(x: ratio to the {first['size']:,} row; fan-out HTTP above {FULL_FANOUT_MAX:,} "
+        "followers is not run: the queue column is the in-process cost of that fan-out)"
+    )

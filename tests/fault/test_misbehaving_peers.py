@@ -47,7 +47,8 @@ def test_peer_down_for_a_while_gets_everything_when_back(
     node_factory: NodeFactory, peer_factory: PeerFactory
 ) -> None:
     down, control = peer_factory(3), peer_factory()
-    alpha = start_sender(node_factory, [down, control])
+    # The circuit breaker stays shut here (see the breaker test below for it opening).
+    alpha = start_sender(node_factory, [down, control], delivery={"breaker_threshold": 100})
     down.down()
     made = [alpha.create_block(title=f"while down {n}") for n in range(3)]
     eventually(lambda: len(control.accepted_ids()) == 3, timeout=15)
@@ -58,10 +59,7 @@ def test_peer_down_for_a_while_gets_everything_when_back(
             j["attempts"] >= 2 and "connection failed" in (j["last_error"] or "") for j in jobs
         )
 
-    try:
-        eventually(retried_while_down, timeout=15)
-    finally:
-        print(deliver_jobs(alpha, down.host))
+    eventually(retried_while_down, timeout=15)
     assert down.hits() == {}
     down.up()
     eventually(lambda: len(down.accepted_ids()) == 9, timeout=20)  # 3 blocks x 3 followers
@@ -152,3 +150,25 @@ def test_410_is_final_and_removes_the_follower(
     time.sleep(0.5)  # a delivery to the removed follower would have been sent with control's
     assert len(gone.hits()) == 1
     assert len(deliver_jobs(alpha, gone.host)) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a host whose breaker went half-open stays excluded for probe_seconds (60 s) "
+    "after the probe fails or succeeds: the runner caches HostHealthTracker.gate()'s "
+    "'probe in flight until' as the host's closed-until time, and _note_gate() can take "
+    "the probe without sending anything",
+)
+def test_breaker_reopens_promptly_once_the_peer_is_back(
+    node_factory: NodeFactory, peer_factory: PeerFactory
+) -> None:
+    """12 followers on a host that is down: the breaker opens (threshold 10) for 0.5 s at a
+    time; when the host comes back, its backlog must flow within seconds."""
+    down = peer_factory(12)
+    alpha = start_sender(node_factory, [down], delivery={"breaker_threshold": 10})
+    down.down()
+    alpha.create_block(title="behind a breaker")
+    eventually(lambda: sum(j["attempts"] for j in deliver_jobs(alpha, down.host)) >= 12, timeout=15)
+    time.sleep(1.5)
+    down.up()
+    eventually(lambda: len(down.accepted_ids()) == 12, timeout=8)

@@ -88,9 +88,16 @@ def activity_for(peer: Peer, variant: int) -> dict[str, Any]:
     """Near-valid activities: right shape, with one property of a wrong type or origin."""
     activity = peer.create()
     wrong: list[tuple[str, Any]] = [
-        ("id", 5), ("type", []), ("actor", {"id": None}), ("object", "http://elsewhere/x"),
-        ("type", "Follow"), ("object", {"id": 3}), ("actor", "http://127.0.0.1:1/actor"),
-        ("type", "Delete"), ("type", "Undo"), ("@context", {"@vocab": []}),
+        ("id", 5),
+        ("type", []),
+        ("actor", {"id": None}),
+        ("object", "http://elsewhere/x"),
+        ("type", "Follow"),
+        ("object", {"id": 3}),
+        ("actor", "http://127.0.0.1:1/actor"),
+        ("type", "Delete"),
+        ("type", "Undo"),
+        ("@context", {"@vocab": []}),
     ]
     if variant < len(wrong):
         key, value = wrong[variant]
@@ -99,18 +106,32 @@ def activity_for(peer: Peer, variant: int) -> dict[str, Any]:
 
 
 def event_body(variant: int, block_id: str) -> Any:
-    block = {"id": block_id, "kind": "note", "title": "t", "content": "c", "author": "a",
-             "visibility": "public", "created_at": "2024-01-01T00:00:00Z",
-             "updated_at": "2024-01-01T00:00:00Z"}
+    block = {
+        "id": block_id,
+        "kind": "note",
+        "title": "t",
+        "content": "c",
+        "author": "a",
+        "visibility": "public",
+        "created_at": "2024-01-01T00:00:00Z",
+        "updated_at": "2024-01-01T00:00:00Z",
+    }
     shapes: list[Any] = [
         {"event_id": block_id, "type": "created", "block_id": block_id, "block": block},
         {"event_id": 1, "type": "created", "block_id": block_id, "block": block},
         {"event_id": block_id, "type": "exploded", "block_id": block_id},
         {"event_id": block_id, "type": "deleted", "block_id": block_id, "block": block},
         {"event_id": block_id, "type": "updated", "block_id": [], "block": None},
-        {"event_id": block_id, "type": "created", "block_id": block_id,
-         "block": {**block, "created_at": "yesterday", "visibility": 7}},
-        [], None, "event", {"event_id": "x" * 500},
+        {
+            "event_id": block_id,
+            "type": "created",
+            "block_id": block_id,
+            "block": {**block, "created_at": "yesterday", "visibility": 7},
+        },
+        [],
+        None,
+        "event",
+        {"event_id": "x" * 500},
     ]
     return shapes[variant % len(shapes)]
 
@@ -131,10 +152,12 @@ def urn_for(host: str, choice: int, text: str) -> str:
 
 
 json_junk = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
-              st.text(max_size=20)),
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20)
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=15,
 )
 PRINTABLE = st.text(st.sampled_from([chr(c) for c in range(0x20, 0x7F)]), max_size=200)
@@ -143,10 +166,16 @@ b64 = st.binary(max_size=64).map(lambda b: base64.b64encode(b).decode())
 
 @st.composite
 def fuzzed_request(draw: st.DrawFn, peer: Peer, host: str) -> Req:
-    kind = draw(st.sampled_from(["inbox", "events", "resolve-get", "resolve-post", "block",
-                                 "webfinger", "raw"]))
-    method = draw(st.sampled_from(["POST", "GET", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD",
-                                   "POST", "POST", "FUZZ"]))
+    kind = draw(
+        st.sampled_from(
+            ["inbox", "events", "resolve-get", "resolve-post", "block", "webfinger", "raw"]
+        )
+    )
+    method = draw(
+        st.sampled_from(
+            ["POST", "GET", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "POST", "POST", "FUZZ"]
+        )
+    )
     text = draw(st.text(max_size=60))
     if kind == "inbox":
         path = draw(st.sampled_from(["/inbox", "/actor/inbox", "/inbox?page=1"]))
@@ -166,8 +195,9 @@ def fuzzed_request(draw: st.DrawFn, peer: Peer, host: str) -> Req:
     else:
         path = draw(st.sampled_from(PATHS))
 
-    body_kind = draw(st.sampled_from(["empty", "binary", "junk", "activity", "event", "resolve",
-                                      "deep", "big"]))
+    body_kind = draw(
+        st.sampled_from(["empty", "binary", "junk", "activity", "event", "resolve", "deep", "big"])
+    )
     body: bytes
     if body_kind == "empty":
         body = b""
@@ -178,13 +208,16 @@ def fuzzed_request(draw: st.DrawFn, peer: Peer, host: str) -> Req:
     elif body_kind == "activity":
         body = json.dumps(activity_for(peer, draw(st.integers(0, 12)))).encode()
     elif body_kind == "event":
-        body = json.dumps(event_body(draw(st.integers(0, 20)), quote(text, safe="") or "b"))
-        body = body.encode()
+        event = event_body(draw(st.integers(0, 20)), quote(text, safe="") or "b")
+        body = json.dumps(event).encode()
     elif body_kind == "resolve":
-        urns = [urn_for(host, draw(st.integers(0, 9)), t)
-                for t in draw(st.lists(st.text(max_size=10), max_size=4))]
-        body = json.dumps(draw(st.sampled_from([{"urns": urns}, {"urns": "x"}, urns,
-                                                {"urns": urns, "extra": 1}]))).encode()
+        urns = [
+            urn_for(host, draw(st.integers(0, 9)), t)
+            for t in draw(st.lists(st.text(max_size=10), max_size=4))
+        ]
+        body = json.dumps(
+            draw(st.sampled_from([{"urns": urns}, {"urns": "x"}, urns, {"urns": urns, "extra": 1}]))
+        ).encode()
     elif body_kind == "deep":
         depth = draw(st.integers(30, 5000))
         body = ('{"a":' + "[" * depth + "]" * depth + "}").encode()
@@ -192,15 +225,35 @@ def fuzzed_request(draw: st.DrawFn, peer: Peer, host: str) -> Req:
         body = b'{"pad": "' + b"z" * (MIB + draw(st.integers(-2000, 2000))) + b'"}'
 
     headers: dict[str, str] = {}
-    ct = draw(st.sampled_from(["application/activity+json", "application/json", "text/plain",
-                               'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
-                               "", "multipart/form-data; boundary=x", "application/activity+json;;;"]))
+    ct = draw(
+        st.sampled_from(
+            [
+                "application/activity+json",
+                "application/json",
+                "text/plain",
+                'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
+                "",
+                "multipart/form-data; boundary=x",
+                "application/activity+json;;;",
+            ]
+        )
+    )
     if ct or draw(st.booleans()):
         headers["Content-Type"] = ct or draw(PRINTABLE)
     for name, value in (
-        ("Signature", st.one_of(PRINTABLE, b64.map(lambda s: f'keyId="{peer.rsa_key_id}",'
-                                                     f'headers="(request-target) host date",'
-                                                     f'signature="{s}"'))),
+        (
+            "Signature",
+            st.one_of(
+                PRINTABLE,
+                b64.map(
+                    lambda s: (
+                        f'keyId="{peer.rsa_key_id}",'
+                        f'headers="(request-target) host date",'
+                        f'signature="{s}"'
+                    )
+                ),
+            ),
+        ),
         ("Signature-Input", st.one_of(PRINTABLE, st.just('sig1=("@method");created=1'))),
         ("Digest", st.one_of(PRINTABLE, b64.map(lambda s: f"SHA-256={s}"))),
         ("Content-Digest", st.one_of(PRINTABLE, b64.map(lambda s: f"sha-256=:{s}:"))),
@@ -209,7 +262,9 @@ def fuzzed_request(draw: st.DrawFn, peer: Peer, host: str) -> Req:
     ):
         if draw(st.integers(0, 3)) == 0:
             headers[name] = draw(value)
-    if draw(st.integers(0, 9)) == 0:
+    # (Not on HEAD: aiohttp's own low-level 400 for oversized headers carries a body even for
+    # HEAD, which its client then reports as a protocol error. Not the gateway's doing.)
+    if method != "HEAD" and draw(st.integers(0, 9)) == 0:
         headers["X-Huge"] = "h" * draw(st.sampled_from([4000, 9000, 70000]))
     return Req(
         method=method,
@@ -232,8 +287,16 @@ def prepare(t: Target, req: Req) -> dict[str, str]:
         headers["Authorization"] = f"Bearer {t.token if req.token == 'right' else 'nope'}"
     if req.sign:
         sign = sign_rfc9421 if req.sign == "rfc9421" else sign_cavage
-        headers.update(sign(req.method, f"{t.node.url}{req.path}", headers, req.body or None,
-                            t.peer.signing_key(), time.time()))
+        headers.update(
+            sign(
+                req.method,
+                f"{t.node.url}{req.path}",
+                headers,
+                req.body or None,
+                t.peer.signing_key(),
+                time.time(),
+            )
+        )
     return headers
 
 
@@ -242,8 +305,13 @@ async def send(t: Target, req: Req) -> int:
     headers = prepare(t, req)
     if req.raw:
         return await send_raw(t, req, headers)
-    async with t.session.request(req.method, f"{t.node.url}{req.path}", headers=headers,
-                                 data=req.body or None, skip_auto_headers=["Content-Type"]) as r:
+    async with t.session.request(
+        req.method,
+        f"{t.node.url}{req.path}",
+        headers=headers,
+        data=req.body or None,
+        skip_auto_headers=["Content-Type"],
+    ) as r:
         await r.read()
         return r.status
 
@@ -252,8 +320,12 @@ async def send_raw(t: Target, req: Req, headers: dict[str, str]) -> int:
     """A request whose Content-Length does not match its body (too long: the body is cut
     short and the sender stops writing; too short: the rest is junk after the request)."""
     length = max(0, len(req.body) + req.length_delta)
-    head = [f"{req.method} {req.path} HTTP/1.1", f"Host: {t.host}", f"Content-Length: {length}",
-            "Connection: close"]
+    head = [
+        f"{req.method} {req.path} HTTP/1.1",
+        f"Host: {t.host}",
+        f"Content-Length: {length}",
+        "Connection: close",
+    ]
     head += [f"{k}: {v}" for k, v in headers.items() if "\r" not in v and "\n" not in v]
     port = t.node.settings.listen_port
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -267,7 +339,7 @@ async def send_raw(t: Target, req: Req, headers: dict[str, str]) -> int:
         writer.close()
     if not answer and length > len(req.body):
         return 0  # the body never came: closing is the only sensible answer
-    assert answer.startswith(b"HTTP/1.1 "), answer[:200]
+    assert answer.startswith((b"HTTP/1.1 ", b"HTTP/1.0 ")), answer[:200]
     return int(answer[9:12])
 
 
@@ -278,8 +350,6 @@ async def healthy(t: Target) -> None:
 
 
 # -- the tests ---------------------------------------------------------------------------------
-
-PEER_PLACEHOLDER = Peer(port=1, rsa=None)  # type: ignore[arg-type]  # strategies only need urls
 
 
 @HTTP
@@ -298,8 +368,15 @@ async def test_content_length_lies_are_answered(target: Target) -> None:
     body = json.dumps(target.peer.create()).encode()
     for path in PATHS:
         for delta in (-5, 1, 10**9):
-            req = Req("POST", path, {"Content-Type": "application/activity+json"}, body,
-                      token="right", raw=True, length_delta=delta)
+            req = Req(
+                "POST",
+                path,
+                {"Content-Type": "application/activity+json"},
+                body,
+                token="right",
+                raw=True,
+                length_delta=delta,
+            )
             status = await send(target, req)
             assert status < 500, (path, delta, status)
     await healthy(target)
@@ -307,8 +384,9 @@ async def test_content_length_lies_are_answered(target: Target) -> None:
 
 async def test_huge_headers_are_refused_not_dropped(target: Target) -> None:
     for size in (9000, 70000, 1_000_000):
-        async with target.session.post(f"{target.node.url}/inbox", data=b"{}",
-                                       headers={"X-Huge": "h" * size}) as resp:
+        async with target.session.post(
+            f"{target.node.url}/inbox", data=b"{}", headers={"X-Huge": "h" * size}
+        ) as resp:
             await resp.read()
             assert 400 <= resp.status < 500
     await healthy(target)
@@ -328,28 +406,45 @@ def random_request(rng: random.Random, t: Target) -> Req:
     choice = rng.randrange(8)
     token = rng.choice(["", "right", "wrong"])
     if choice == 0:  # a valid signed activity (accepted, recorded, processed)
-        return Req("POST", rng.choice(["/inbox", "/actor/inbox"]),
-                   {"Content-Type": "application/activity+json"},
-                   json.dumps(t.peer.create()).encode(), sign=rng.choice(["cavage", "rfc9421"]))
+        return Req(
+            "POST",
+            rng.choice(["/inbox", "/actor/inbox"]),
+            {"Content-Type": "application/activity+json"},
+            json.dumps(t.peer.create()).encode(),
+            sign=rng.choice(["cavage", "rfc9421"]),
+        )
     if choice == 1:  # a near-valid signed activity
         body = json.dumps(activity_for(t.peer, rng.randrange(12))).encode()
-        return Req("POST", "/inbox", {"Content-Type": "application/activity+json"}, body,
-                   sign="cavage")
+        return Req(
+            "POST", "/inbox", {"Content-Type": "application/activity+json"}, body, sign="cavage"
+        )
     if choice == 2:
-        return Req("POST", "/actor/inbox", {"Content-Type": rng.choice(["text/plain", "x"]),
-                                            "Signature": text},
-                   rng.randbytes(rng.randint(0, 2000)))
+        return Req(
+            "POST",
+            "/actor/inbox",
+            {
+                "Content-Type": rng.choice(["text/plain", "x"]),
+                "Signature": text.replace("\x00", ""),
+            },
+            rng.randbytes(rng.randint(0, 2000)),
+        )
     if choice == 3:
         body = json.dumps(event_body(rng.randrange(20), quote(text, safe="") or "b")).encode()
-        return Req("POST", "/backend/v1/events", {"Content-Type": "application/json"}, body,
-                   token=token)
+        return Req(
+            "POST", "/backend/v1/events", {"Content-Type": "application/json"}, body, token=token
+        )
     if choice == 4:
         urn = urn_for(t.host, rng.randrange(8), text)
         return Req("GET", "/backend/v1/resolve?urn=" + quote(urn), token=token)
     if choice == 5:
         urns = [urn_for(t.host, rng.randrange(8), text) for _ in range(rng.randint(0, 5))]
-        return Req("POST", "/backend/v1/resolve", {"Content-Type": "application/json"},
-                   json.dumps({"urns": urns}).encode(), token=token)
+        return Req(
+            "POST",
+            "/backend/v1/resolve",
+            {"Content-Type": "application/json"},
+            json.dumps({"urns": urns}).encode(),
+            token=token,
+        )
     if choice == 6:
         return Req("GET", "/blocks/" + quote(text, safe=""), {"Accept": "application/json"})
     return Req("GET", "/.well-known/webfinger?resource=" + quote(text, safe=""))

@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from federation.activities import (
@@ -55,7 +55,7 @@ from tests.support.inproc import Running, running, settings_for
 
 pytestmark = pytest.mark.fuzz
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HTTP = settings(
     max_examples=120,
     deadline=None,
@@ -78,8 +78,14 @@ def mutated(draw: st.DrawFn, valid: st.SearchStrategy[str]) -> str:
     for _ in range(draw(st.integers(0, 4))):
         pos = draw(st.integers(0, len(text)))
         edit = draw(st.sampled_from(["insert", "delete", "replace"]))
-        piece = draw(st.text(st.sampled_from(',;="():\\ \t*@-.%/' + string.ascii_letters
-                                             + "\x00\x7f\u00e9\ud7ff"), max_size=3))
+        piece = draw(
+            st.text(
+                st.sampled_from(
+                    ',;="():\\ \t*@-.%/' + string.ascii_letters + "\x00\x7f\u00e9\ud7ff"
+                ),
+                max_size=3,
+            )
+        )
         if edit == "insert":
             text = text[:pos] + piece + text[pos:]
         elif edit == "delete":
@@ -95,9 +101,22 @@ def fuzzed(valid: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 cavage_extra = st.tuples(
     st.sampled_from(["algorithm", "headers", "created", "expires", "KEYID", "x", "", "keyId"]),
-    st.one_of(b64, st.integers(-5, 10**20).map(str), header_text,
-              st.sampled_from(["(request-target) host date digest", "rsa-sha256", "hs2019",
-                               "1.5", "01", "(created) (created)", ""])),
+    st.one_of(
+        b64,
+        st.integers(-5, 10**20).map(str),
+        header_text,
+        st.sampled_from(
+            [
+                "(request-target) host date digest",
+                "rsa-sha256",
+                "hs2019",
+                "1.5",
+                "01",
+                "(created) (created)",
+                "",
+            ]
+        ),
+    ),
     st.booleans(),
 )
 
@@ -105,8 +124,11 @@ cavage_extra = st.tuples(
 @st.composite
 def cavage_header(draw: st.DrawFn) -> str:
     params = [
-        ("keyId", draw(st.one_of(st.just("https://a.example/actor#k"), header_text)),
-         draw(st.booleans())),
+        (
+            "keyId",
+            draw(st.one_of(st.just("https://a.example/actor#k"), header_text)),
+            draw(st.booleans()),
+        ),
         ("signature", draw(st.one_of(b64, header_text)), draw(st.booleans())),
         *draw(st.lists(cavage_extra, max_size=4)),
     ]
@@ -116,29 +138,58 @@ def cavage_header(draw: st.DrawFn) -> str:
 
 
 def _word(first: str, rest: str, size: int) -> st.SearchStrategy[str]:
-    return st.builds(str.__add__, st.sampled_from(first), st.text(st.sampled_from(rest),
-                                                                   max_size=size))
+    return st.builds(
+        str.__add__, st.sampled_from(first), st.text(st.sampled_from(rest), max_size=size)
+    )
 
 
 sf_key = _word(string.ascii_lowercase + "*", string.ascii_lowercase + string.digits + "_-.*", 8)
-sf_string = st.text(st.sampled_from([c for c in PRINTABLE if c not in '"\\']),
-                    max_size=20).map(lambda s: f'"{s}"')
-sf_bare = st.one_of(st.integers(-(10**16), 10**16).map(str), sf_string,
-                    _word(string.ascii_letters + "*", string.ascii_letters + ":/.0123456789", 10),
-                    b64.map(lambda s: f":{s}:"), st.sampled_from(["?1", "?0", "1.5"]))
+sf_string = st.text(st.sampled_from([c for c in PRINTABLE if c not in '"\\']), max_size=20).map(
+    lambda s: f'"{s}"'
+)
+sf_bare = st.one_of(
+    st.integers(-(10**16), 10**16).map(str),
+    sf_string,
+    _word(string.ascii_letters + "*", string.ascii_letters + ":/.0123456789", 10),
+    b64.map(lambda s: f":{s}:"),
+    st.sampled_from(["?1", "?0", "1.5"]),
+)
 
 
 @st.composite
 def signature_input(draw: st.DrawFn) -> str:
     members = []
     for _ in range(draw(st.integers(1, 3))):
-        comps = draw(st.lists(st.one_of(
-            st.sampled_from(['"@method"', '"@target-uri"', '"content-digest"', '"date"',
-                             '"@query-param";name="a"', '"@authority"', '"@status"']),
-            sf_string), max_size=5))
-        params = draw(st.lists(st.tuples(
-            st.one_of(st.sampled_from(["created", "expires", "keyid", "alg", "nonce"]), sf_key),
-            sf_bare), max_size=5))
+        comps = draw(
+            st.lists(
+                st.one_of(
+                    st.sampled_from(
+                        [
+                            '"@method"',
+                            '"@target-uri"',
+                            '"content-digest"',
+                            '"date"',
+                            '"@query-param";name="a"',
+                            '"@authority"',
+                            '"@status"',
+                        ]
+                    ),
+                    sf_string,
+                ),
+                max_size=5,
+            )
+        )
+        params = draw(
+            st.lists(
+                st.tuples(
+                    st.one_of(
+                        st.sampled_from(["created", "expires", "keyid", "alg", "nonce"]), sf_key
+                    ),
+                    sf_bare,
+                ),
+                max_size=5,
+            )
+        )
         rendered = "".join(f";{k}={v}" for k, v in params)
         members.append(f"{draw(sf_key)}=({' '.join(comps)}){rendered}")
     return draw(st.sampled_from([", ", ","])).join(members)
@@ -146,39 +197,70 @@ def signature_input(draw: st.DrawFn) -> str:
 
 @st.composite
 def signature_value(draw: st.DrawFn) -> str:
-    members = draw(st.lists(st.tuples(sf_key, st.one_of(b64.map(lambda s: f":{s}:"), sf_bare)),
-                            min_size=1, max_size=3))
+    members = draw(
+        st.lists(
+            st.tuples(sf_key, st.one_of(b64.map(lambda s: f":{s}:"), sf_bare)),
+            min_size=1,
+            max_size=3,
+        )
+    )
     return ", ".join(f"{k}={v}" for k, v in members)
 
 
 @st.composite
 def digest_value(draw: st.DrawFn) -> str:
-    members = draw(st.lists(st.tuples(
-        st.sampled_from(["SHA-256", "sha-256", "sha-512", "SHA-512", "md5", "unixsum", ""]),
-        st.one_of(b64, header_text)), min_size=1, max_size=3))
+    members = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["SHA-256", "sha-256", "sha-512", "SHA-512", "md5", "unixsum", ""]),
+                st.one_of(b64, header_text),
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
     return ",".join(f"{k}={v}" for k, v in members)
 
 
 @st.composite
 def content_digest_value(draw: st.DrawFn) -> str:
-    members = draw(st.lists(st.tuples(
-        st.one_of(st.sampled_from(["sha-256", "sha-512", "md5"]), sf_key),
-        st.one_of(b64.map(lambda s: f":{s}:"), sf_bare)), min_size=1, max_size=3))
+    members = draw(
+        st.lists(
+            st.tuples(
+                st.one_of(st.sampled_from(["sha-256", "sha-512", "md5"]), sf_key),
+                st.one_of(b64.map(lambda s: f":{s}:"), sf_bare),
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
     return ", ".join(f"{k}={v}" for k, v in members)
 
 
-json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
-                      st.text(max_size=30))
+json_leaf = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30)
+)
 json_value = st.recursive(
     json_leaf,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 web_url = st.one_of(
-    st.sampled_from(["https://a.example/x", "http://127.0.0.1:8000/actor", "https://b.example",
-                     "https://a.example/blocks/x", "http://[::1]:1/blocks/%41", "ftp://a/x",
-                     "https://", "https://a.example:99999/", "http://user@a.example/blocks/y"]),
+    st.sampled_from(
+        [
+            "https://a.example/x",
+            "http://127.0.0.1:8000/actor",
+            "https://b.example",
+            "https://a.example/blocks/x",
+            "http://[::1]:1/blocks/%41",
+            "ftp://a/x",
+            "https://",
+            "https://a.example:99999/",
+            "http://user@a.example/blocks/y",
+        ]
+    ),
     st.builds(lambda h, p: f"https://{h}/{p}", st.text(max_size=15), st.text(max_size=15)),
 )
 
@@ -265,8 +347,16 @@ def damaged_request(draw: st.DrawFn) -> SignedRequest:
     body = draw(st.one_of(st.just(b'{"a": 1}'), st.binary(max_size=50)))
     sign = draw(st.sampled_from([sign_cavage, sign_rfc9421]))
     headers = {"Content-Type": "application/activity+json"}
-    headers.update(sign("POST", URL, headers, body, SigningKey(KEY_ID, KEY),
-                        NOW + draw(st.integers(-8000, 8000))))
+    headers.update(
+        sign(
+            "POST",
+            URL,
+            headers,
+            body,
+            SigningKey(KEY_ID, KEY),
+            NOW + draw(st.integers(-8000, 8000)),
+        )
+    )
     for name in draw(st.lists(st.sampled_from(sorted(headers)), max_size=3, unique=True)):
         action = draw(st.sampled_from(["drop", "mutate", "random"]))
         if action == "drop":
@@ -278,8 +368,9 @@ def damaged_request(draw: st.DrawFn) -> SignedRequest:
     if draw(st.booleans()):
         body = draw(st.binary(max_size=50))
     method = draw(st.sampled_from(["POST", "GET", "post"]))
-    return SignedRequest(method, draw(st.sampled_from([URL, "/inbox", "gw.example/x"])),
-                         headers, body)
+    return SignedRequest(
+        method, draw(st.sampled_from([URL, "/inbox", "gw.example/x"])), headers, body
+    )
 
 
 @FAST
@@ -296,9 +387,21 @@ async def test_verify_request_only_verifies_or_rejects(req: SignedRequest) -> No
 urn_like = st.builds(
     lambda pre, auth, local: f"{pre}{auth}:{local}",
     st.sampled_from(["urn:block:", "URN:Block:", "urn:blocks:", "urn:block", ""]),
-    st.one_of(st.sampled_from(["alpha.example", "[::1]:8443", "127.0.0.1:80", "A.EXAMPLE:0",
-                               "a..b", "[::1", "xn--bcher-kva.example", "1.2.3.999"]),
-              st.text(max_size=20)),
+    st.one_of(
+        st.sampled_from(
+            [
+                "alpha.example",
+                "[::1]:8443",
+                "127.0.0.1:80",
+                "A.EXAMPLE:0",
+                "a..b",
+                "[::1",
+                "xn--bcher-kva.example",
+                "1.2.3.999",
+            ]
+        ),
+        st.text(max_size=20),
+    ),
     st.one_of(st.text(max_size=20), st.sampled_from(["%41", "%zz", "%C3%A9", "%FF", "a:b"])),
 )
 
@@ -336,8 +439,11 @@ activity_like = st.fixed_dictionaries(
     {},
     optional={
         "id": st.one_of(web_url, json_value),
-        "type": st.one_of(st.sampled_from(["Create", "Delete", "Follow", ""]), json_value,
-                          st.lists(st.text(max_size=5), max_size=3)),
+        "type": st.one_of(
+            st.sampled_from(["Create", "Delete", "Follow", ""]),
+            json_value,
+            st.lists(st.text(max_size=5), max_size=3),
+        ),
         "actor": st.one_of(web_url, json_value, st.fixed_dictionaries({"id": web_url})),
         "object": json_value,
     },
@@ -345,15 +451,17 @@ activity_like = st.fixed_dictionaries(
 
 
 @FAST
-@given(st.one_of(
-    st.binary(max_size=300),
-    any_text.map(lambda t: t.encode("utf-8", "surrogatepass")),
-    json_value.map(lambda v: json.dumps(v).encode()),
-    activity_like.map(lambda v: json.dumps(v).encode()),
-    mutated(activity_like.map(json.dumps)).map(lambda t: t.encode("utf-8", "surrogatepass")),
-    st.builds(nested, st.integers(0, 200_000), st.sampled_from(["[", "{"])),
-    st.sampled_from([b"NaN", b'{"a": NaN}', b'{"a": Infinity}', b"\xef\xbb\xbf{}", b"\xff"]),
-))
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        any_text.map(lambda t: t.encode("utf-8", "surrogatepass")),
+        json_value.map(lambda v: json.dumps(v).encode()),
+        activity_like.map(lambda v: json.dumps(v).encode()),
+        mutated(activity_like.map(json.dumps)).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.builds(nested, st.integers(0, 200_000), st.sampled_from(["[", "{"])),
+        st.sampled_from([b"NaN", b'{"a": NaN}', b'{"a": Infinity}', b"\xef\xbb\xbf{}", b"\xff"]),
+    )
+)
 def test_parse_activity_raises_only_invalid_activity(body: bytes) -> None:
     try:
         activity = parse_activity(body, max_depth=32)
@@ -377,15 +485,24 @@ actor_like = st.fixed_dictionaries(
     optional={
         "id": st.one_of(st.just(ACTOR), web_url, json_value),
         "inbox": st.one_of(st.just(ACTOR + "/inbox"), web_url, json_value),
-        "endpoints": st.one_of(json_value, st.fixed_dictionaries(
-            {"sharedInbox": st.one_of(web_url, json_value)})),
-        "publicKey": st.one_of(json_value, st.lists(st.fixed_dictionaries(
-            {"id": st.sampled_from([ACTOR + "#k", "https://x.example/actor#k"])},
-            optional={"owner": st.one_of(st.just(ACTOR), web_url, json_value),
-                      "controller": st.one_of(web_url, json_value),
-                      "publicKeyPem": st.one_of(st.text(max_size=20), json_value),
-                      "publicKeyMultibase": st.one_of(st.text(max_size=20), json_value)}),
-            max_size=2)),
+        "endpoints": st.one_of(
+            json_value, st.fixed_dictionaries({"sharedInbox": st.one_of(web_url, json_value)})
+        ),
+        "publicKey": st.one_of(
+            json_value,
+            st.lists(
+                st.fixed_dictionaries(
+                    {"id": st.sampled_from([ACTOR + "#k", "https://x.example/actor#k"])},
+                    optional={
+                        "owner": st.one_of(st.just(ACTOR), web_url, json_value),
+                        "controller": st.one_of(web_url, json_value),
+                        "publicKeyPem": st.one_of(st.text(max_size=20), json_value),
+                        "publicKeyMultibase": st.one_of(st.text(max_size=20), json_value),
+                    },
+                ),
+                max_size=2,
+            ),
+        ),
         "assertionMethod": json_value,
         "owner": st.one_of(web_url, json_value),
         "publicKeyPem": st.one_of(st.text(max_size=10), json_value),
@@ -394,9 +511,14 @@ actor_like = st.fixed_dictionaries(
 
 
 @FAST
-@given(st.one_of(st.binary(max_size=200), json_value.map(lambda v: json.dumps(v).encode()),
-                 actor_like.map(lambda v: json.dumps(v).encode())),
-       st.one_of(st.just(ACTOR), web_url, any_text))
+@given(
+    st.one_of(
+        st.binary(max_size=200),
+        json_value.map(lambda v: json.dumps(v).encode()),
+        actor_like.map(lambda v: json.dumps(v).encode()),
+    ),
+    st.one_of(st.just(ACTOR), web_url, any_text),
+)
 def test_actor_documents_raise_only_invalid_actor(body: bytes, url: str) -> None:
     try:
         doc = load_json_object(body)
@@ -432,16 +554,37 @@ def test_actor_parsing_of_near_valid_documents(doc: dict[str, Any], key_id: str)
 
 BLOCK_URL = "https://alpha.example/blocks/b%2F1"
 VALID_OBJECT = block_to_object(
-    Block(id="b/1", kind="note", title="t", content="c", author="ann", visibility="public",
-          created_at=datetime(2024, 1, 1, tzinfo=UTC), updated_at=datetime(2024, 1, 2, tzinfo=UTC),
-          references=["x", "urn:block:beta.example:y"]),
-    base_url="https://alpha.example", authority="alpha.example", scheme="https",
+    Block(
+        id="b/1",
+        kind="note",
+        title="t",
+        content="c",
+        author="ann",
+        visibility="public",
+        created_at=datetime(2024, 1, 1, tzinfo=UTC),
+        updated_at=datetime(2024, 1, 2, tzinfo=UTC),
+        references=["x", "urn:block:beta.example:y"],
+    ),
+    base_url="https://alpha.example",
+    authority="alpha.example",
+    scheme="https",
 )
-OBJECT_KEYS = sorted(VALID_OBJECT) + ["embargoUntil", "url", "extra"]
+OBJECT_KEYS = [*sorted(VALID_OBJECT), "embargoUntil", "url", "extra"]
 object_value = st.one_of(
-    json_value, web_url, urn_like,
-    st.sampled_from(["2024-01-01T00:00:00Z", "2024-13-01T00:00:00Z", "public", "embargoed",
-                     "private", "Note", "x" * 2000]),
+    json_value,
+    web_url,
+    urn_like,
+    st.sampled_from(
+        [
+            "2024-01-01T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "public",
+            "embargoed",
+            "private",
+            "Note",
+            "x" * 2000,
+        ]
+    ),
     st.lists(st.one_of(urn_like, web_url, st.text(max_size=10)), max_size=4),
 )
 
@@ -458,12 +601,11 @@ def near_valid_object(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @FAST
-@given(st.one_of(near_valid_object(), st.dictionaries(st.text(max_size=10), json_value,
-                                                      max_size=6)),
-       st.sampled_from([BLOCK_URL, "https://alpha.example/blocks/", "urn:x", ""]))
+@given(
+    st.one_of(near_valid_object(), st.dictionaries(st.text(max_size=10), json_value, max_size=6)),
+    st.sampled_from([BLOCK_URL, "https://alpha.example/blocks/", "urn:x", ""]),
+)
 def test_object_to_block_raises_only_invalid_object(obj: dict[str, Any], url: str) -> None:
-    if "id" in obj and isinstance(obj["id"], str) and url == BLOCK_URL:
-        assume(True)
     try:
         block = object_to_block(obj, expected_url=url)
     except InvalidObject:
@@ -496,12 +638,14 @@ async def gateway(tmp_path: Path) -> AsyncIterator[tuple[Running, aiohttp.Client
 
 
 @HTTP
-@given(st.one_of(
-    any_text,
-    st.builds(lambda u, h: f"acct:{u}@{h}", st.text(max_size=20), st.text(max_size=20)),
-    st.sampled_from(["acct:", "acct:@", "ACCT:WF@", "http://", "%00", "acct:wf@127.0.0.1"]),
-    st.text(max_size=3000),
-))
+@given(
+    st.one_of(
+        any_text,
+        st.builds(lambda u, h: f"acct:{u}@{h}", st.text(max_size=20), st.text(max_size=20)),
+        st.sampled_from(["acct:", "acct:@", "ACCT:WF@", "http://", "%00", "acct:wf@127.0.0.1"]),
+        st.text(max_size=3000),
+    )
+)
 async def test_webfinger_random_resources_never_5xx(
     gateway: tuple[Running, aiohttp.ClientSession], resource: str
 ) -> None:
@@ -527,7 +671,8 @@ async def test_webfinger_answers_the_instance_actor(
 ) -> None:
     node, session = gateway
     resource = f"acct:{node.settings.name}@{node.settings.domain}"
-    async with session.get(f"{node.url}/.well-known/webfinger",
-                           params={"resource": resource}) as resp:
+    async with session.get(
+        f"{node.url}/.well-known/webfinger", params={"resource": resource}
+    ) as resp:
         assert resp.status == 200
         assert (await resp.json(content_type=None))["subject"] == resource

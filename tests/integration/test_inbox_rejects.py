@@ -98,8 +98,7 @@ async def expect_still_serving(env: Env, path: str, sender: Peer | None = None) 
 
 
 def unsigned(env: Env, path: str, activity: dict[str, Any]) -> SignedPost:
-    return SignedPost(env.url(path), {"Content-Type": AS_MEDIA_TYPE},
-                      json.dumps(activity).encode())
+    return SignedPost(env.url(path), {"Content-Type": AS_MEDIA_TYPE}, json.dumps(activity).encode())
 
 
 # -- each bad request: (build it, expected status, title, text in the detail) -------------------
@@ -210,8 +209,9 @@ async def test_owner_mismatch_uses_two_real_actors(env: Env) -> None:
     """The owner check is what refuses it: B's own signature on the same activity passes."""
     activity = env.b.create()
     req = env.a.signed_post(env.url("/inbox"), activity)
-    await expect_rejected(env, req, 401, "Signer is not the actor", env.a.actor,
-                          activity_id=activity["id"])
+    await expect_rejected(
+        env, req, 401, "Signer is not the actor", env.a.actor, activity_id=activity["id"]
+    )
     got, _, _ = await post(env.session, env.b.signed_post(env.url("/inbox"), activity))
     assert got == 202
     assert await recorded(env, activity["id"])
@@ -254,8 +254,9 @@ async def test_activity_from_a_blocked_domain_is_refused(env: Env) -> None:
     for path in PATHS:
         activity = env.a.create()
         req = env.a.signed_post(env.url(path), activity)
-        await expect_rejected(env, req, 403, "Domain blocked", env.a.domain,
-                              activity_id=activity["id"])
+        await expect_rejected(
+            env, req, 403, "Domain blocked", env.a.domain, activity_id=activity["id"]
+        )
         await expect_still_serving(env, path, sender=env.b)
 
 
@@ -263,9 +264,7 @@ async def test_activity_from_a_blocked_domain_is_refused(env: Env) -> None:
     ("scheme", "key"),
     [("rfc9421", "rsa"), ("rfc9421", "ed25519"), ("cavage", "ed25519"), ("cavage", "rsa")],
 )
-async def test_valid_signatures_of_every_kind_are_accepted(
-    env: Env, scheme: Any, key: Any
-) -> None:
+async def test_valid_signatures_of_every_kind_are_accepted(env: Env, scheme: Any, key: Any) -> None:
     for path in PATHS:
         activity = env.a.create()
         before = await total_jobs(env)

@@ -67,6 +67,9 @@ def shared_server() -> MongoServer:
     if _shared is None:
         reason = unavailable_reason()
         if reason is not None:
+            # scripts/test always provides the server, so there a missing one is a failure.
+            if os.environ.get("FEDERATION_REQUIRE_MONGODB"):
+                pytest.fail(reason)
             pytest.skip(reason)
         external = os.environ.get(URL_VARIABLE)
         if external:

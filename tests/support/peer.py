@@ -158,8 +158,9 @@ class Peer:
         """A POST of `activity` to `inbox_url`, signed with this peer's key (or `key`)."""
         body = activity if isinstance(activity, bytes) else json.dumps(activity).encode()
         signing = key if isinstance(key, SigningKey) else self.signing_key(key)
-        return signed_post(inbox_url, body, signing, scheme=scheme, now=now,
-                           content_type=content_type)
+        return signed_post(
+            inbox_url, body, signing, scheme=scheme, now=now, content_type=content_type
+        )
 
 
 def signed_post(

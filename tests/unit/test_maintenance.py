@@ -1,0 +1,32 @@
+"""Finished jobs are forgotten only after the dedupe window, so replays inside it stay refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from federation.maintenance import DEDUPE_RETENTION, Maintenance
+from federation.records import NewJob
+from federation.storage import SqliteStore
+
+
+async def test_prunes_only_jobs_finished_before_the_window(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "g.sqlite3")
+    await store.open()
+    now = [1_000_000.0]
+    try:
+        await store.enqueue(
+            [NewJob("inbox", "inbox:old", {}), NewJob("inbox", "inbox:new", {})], now[0]
+        )
+        (old,) = await store.claim("w", now[0], 60, 1)
+        await store.complete(old.id, "w", now[0])
+        now[0] += DEDUPE_RETENTION - 10
+        (new,) = await store.claim("w", now[0], 60, 1)
+        await store.complete(new.id, "w", now[0])
+        now[0] += 20  # the first is past the window, the second is not
+        assert await Maintenance(store, lambda: now[0]).run_once() == 1
+        assert not await store.has_key("inbox:old")
+        assert await store.has_key("inbox:new")
+        # Within the window a replay is still a duplicate.
+        assert await store.enqueue([NewJob("inbox", "inbox:new", {})], now[0]) == 0
+    finally:
+        await store.close()
