@@ -31,7 +31,10 @@ class KeyDoc:
 
 
 def origin(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed "[" (invalid IPv6 host): a peer's bad document
+        raise InvalidActor(f"not a URL: {url[:200]!r}") from None
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
@@ -53,10 +56,17 @@ def load_json_object(body: bytes) -> dict[str, Any]:
     return doc
 
 
+def _defragged(url: str) -> str:
+    try:
+        return urldefrag(url).url
+    except ValueError:  # urldefrag parses the URL: a malformed one raises
+        raise InvalidActor(f"not a URL: {url[:200]!r}") from None
+
+
 def parse_actor(doc: dict[str, Any], fetched_url: str) -> ActorInfo:
     """The actor's id must be the URL it was fetched from; its inboxes must share its origin."""
     actor_id = _str(doc.get("id"))
-    if actor_id is None or urldefrag(actor_id).url != urldefrag(fetched_url).url:
+    if actor_id is None or _defragged(actor_id) != _defragged(fetched_url):
         raise InvalidActor("actor id does not match the URL it was fetched from")
     inbox = _str(doc.get("inbox"))
     if inbox is None or origin(inbox) != origin(actor_id):

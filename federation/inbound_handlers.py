@@ -97,8 +97,13 @@ class InboundProcessor:
         return Done()
 
     async def _following(self, actor: str) -> bool:
+        """Content is welcome from instances we follow. A pending follow counts: the peer's
+        Accept and its first Creates travel in parallel and may be processed in either order."""
         relation = await self._follow_store.get_follow(Direction.FOLLOWING, actor)
-        return relation is not None and relation.state is FollowState.ACCEPTED
+        return relation is not None and relation.state in (
+            FollowState.ACCEPTED,
+            FollowState.PENDING,
+        )
 
     async def _on_upsert(self, activity: dict[str, Any], actor: str) -> JobOutcome:
         obj = activity.get("object")

@@ -46,7 +46,12 @@ def _problem(status: int, title: str, detail: str) -> ProblemError:
 
 
 def host_of(url: str) -> str:
-    return urlsplit(url).netloc.lower()
+    """Lower-case host[:port]; "" for what does not parse (e.g. "http://[x"), which then
+    matches no actor's host."""
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return ""
 
 
 class InboxPipeline:

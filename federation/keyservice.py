@@ -57,7 +57,11 @@ class KeyService:
         self._memory.pop(key_id, None)
 
     async def _fetch(self, key_id: str) -> PublicKeyInfo | None:
-        url = urldefrag(key_id).url
+        try:
+            url = urldefrag(key_id).url
+        except ValueError:  # the keyId comes from the peer: "http://[x" does not even parse
+            log.info("key id %.200r is not a URL", key_id)
+            return None
         try:
             result = await self._transport.fetch(url)
             doc = load_json_object(result.body)

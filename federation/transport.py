@@ -32,7 +32,6 @@ RFC9421 = "rfc9421"
 
 _CONNECTION_LIMIT = 256
 _DNS_TTL = 300
-_READ_TIMEOUT = 10.0
 _ERROR_BODY_BYTES = 1024  # read at most this much of a delivery response
 _ERROR_TEXT_CHARS = 200
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -49,11 +48,11 @@ def make_session(settings: Settings) -> aiohttp.ClientSession:
         enable_cleanup_closed=NEEDS_CLEANUP_CLOSED,
     )
     # `connect` (which in aiohttp includes waiting for a pooled connection) stays unset: queueing
-    # behind the per-host limit under load is not a dead peer; `total` bounds it anyway.
+    # behind the per-host limit under load is not a dead peer; `total` bounds it anyway. No
+    # separate read timeout either: a peer that answers slowly but within `total` is served.
     timeout = aiohttp.ClientTimeout(
         total=limits.total_timeout,
         sock_connect=limits.connect_timeout,
-        sock_read=min(_READ_TIMEOUT, limits.total_timeout),
     )
     return aiohttp.ClientSession(
         connector=connector,
@@ -115,6 +114,10 @@ def classify(status: int) -> DeliveryOutcome:
         return DeliveryOutcome.DELIVERED
     if status in (404, 410):
         return DeliveryOutcome.GONE
+    if status == 409:
+        # An inbox answers 409 to an activity it already holds (ours does, for replays): a
+        # retry after a lost 202 has, in effect, been delivered.
+        return DeliveryOutcome.DELIVERED
     if status in (401, 408, 429):
         return DeliveryOutcome.RETRY
     if status == 501 or 400 <= status < 500:

@@ -24,7 +24,9 @@ def queued_backend_jobs(node: Node) -> int:
 def test_remote_blocks_wait_in_the_queue_while_the_backend_is_down(
     node_factory: NodeFactory,
 ) -> None:
-    alpha, beta = node_factory("alpha"), node_factory("beta")
+    alpha = node_factory("alpha")
+    # Retries stay under a second however many attempts pile up while the backend is away.
+    beta = node_factory("beta", delivery={"backoff_base": 0.0001})
     for node in (alpha, beta):
         node.start_backend()
         node.start_gateway()

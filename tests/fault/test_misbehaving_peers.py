@@ -169,6 +169,6 @@ def test_breaker_reopens_promptly_once_the_peer_is_back(
     down.down()
     alpha.create_block(title="behind a breaker")
     eventually(lambda: sum(j["attempts"] for j in deliver_jobs(alpha, down.host)) >= 12, timeout=15)
-    time.sleep(1.5)
+    time.sleep(1)
     down.up()
-    eventually(lambda: len(down.accepted_ids()) == 12, timeout=8)
+    eventually(lambda: len(down.accepted_ids()) == 12, timeout=5)

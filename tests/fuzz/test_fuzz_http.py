@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from federation.signatures import sign_cavage, sign_rfc9421
+from federation.signatures import SigningKey, sign_cavage, sign_rfc9421
 from tests.support.inproc import Running, running, settings_for
 from tests.support.peer import Peer, serve_peer
 
@@ -79,6 +79,7 @@ class Req:
     token: str = ""  # "", "right" or "wrong": the backend bearer token
     raw: bool = False  # sent on a raw socket with a Content-Length that does not match
     length_delta: int = 0
+    key_id: str = ""  # signed with the peer's RSA key under this keyId ("" = its own)
 
     def describe(self) -> str:
         return f"{self.method} {self.path[:80]} {sorted(self.headers)} {self.body[:80]!r}"
@@ -159,6 +160,18 @@ json_junk = st.recursive(
         st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
     ),
     max_leaves=15,
+)
+KEY_IDS = st.sampled_from(
+    [
+        "http://[127.0.0.1/actor#k",  # does not parse as a URL
+        "http://127.0.0.1:1/actor#k",  # nobody listens
+        "http://127.0.0.1:1/actor",
+        "https://[::1]:99999/actor#k",
+        "http://%zz/actor#k",
+        "actor#k",
+        "urn:x:y",
+        "http://10.0.0.1/actor#k",  # refused by the SSRF guard
+    ]
 )
 PRINTABLE = st.text(st.sampled_from([chr(c) for c in range(0x20, 0x7F)]), max_size=200)
 b64 = st.binary(max_size=64).map(lambda b: base64.b64encode(b).decode())
@@ -275,6 +288,7 @@ def fuzzed_request(draw: st.DrawFn, peer: Peer, host: str) -> Req:
         token=draw(st.sampled_from(["", "right", "right", "wrong"])),
         raw=kind == "raw",
         length_delta=draw(st.sampled_from([-5, -1, 1, 50, 10**9])),
+        key_id=draw(st.one_of(st.just(""), st.just(""), KEY_IDS, PRINTABLE.filter(bool))),
     )
 
 
@@ -293,7 +307,7 @@ def prepare(t: Target, req: Req) -> dict[str, str]:
                 f"{t.node.url}{req.path}",
                 headers,
                 req.body or None,
-                t.peer.signing_key(),
+                SigningKey(req.key_id, t.peer.rsa) if req.key_id else t.peer.signing_key(),
                 time.time(),
             )
         )
@@ -415,8 +429,14 @@ def random_request(rng: random.Random, t: Target) -> Req:
         )
     if choice == 1:  # a near-valid signed activity
         body = json.dumps(activity_for(t.peer, rng.randrange(12))).encode()
+        key_id = rng.choice(["", "http://[127.0.0.1/actor#k", "http://127.0.0.1:1/actor#k"])
         return Req(
-            "POST", "/inbox", {"Content-Type": "application/activity+json"}, body, sign="cavage"
+            "POST",
+            "/inbox",
+            {"Content-Type": "application/activity+json"},
+            body,
+            sign="cavage",
+            key_id=key_id,
         )
     if choice == 2:
         return Req(

@@ -176,12 +176,20 @@ def case_delete_other_peers_block(env: Env, path: str) -> tuple[SignedPost, str 
     return env.a.signed_post(env.url(path), activity), activity["id"]
 
 
+def case_malformed_key_id(env: Env, path: str) -> tuple[SignedPost, str | None]:
+    # Correctly signed, but the keyId does not even parse as a URL (an unclosed IPv6 "[").
+    activity = env.a.create()
+    key = SigningKey("http://[127.0.0.1/actor#main-key", env.a.rsa)
+    return env.a.signed_post(env.url(path), activity, key=key), activity["id"]
+
+
 CASES: list[tuple[str, Case, int, str, str]] = [
     ("unsigned", case_unsigned, 401, "Signature rejected", "no_signature"),
     ("bad-signature", case_bad_signature, 401, "Signature rejected", "bad_signature"),
     ("owner-not-actor", case_owner_not_actor, 401, "Signer is not the actor", "belongs to"),
     ("expired-date", case_expired_date, 401, "Signature rejected", "expired"),
     ("digest-mismatch", case_digest_mismatch, 401, "Signature rejected", "digest_mismatch"),
+    ("malformed-key-id", case_malformed_key_id, 401, "Signature rejected", "key_not_found"),
     ("foreign-object", case_foreign_object, 403, "Foreign object", "own objects"),
     ("oversized", case_oversized, 413, "Payload too large", "limit"),
     ("deep-nesting", case_deep_nesting, 400, "Invalid activity", "nested deeper"),
@@ -274,3 +282,18 @@ async def test_valid_signatures_of_every_kind_are_accepted(env: Env, scheme: Any
         assert body["id"] == activity["id"]
         assert await recorded(env, activity["id"])
         assert await total_jobs(env) == before + 1
+
+
+async def test_a_peer_serving_a_malformed_key_document_is_refused(env: Env) -> None:
+    """A key whose owner is not a URL (an unclosed IPv6 "[") is unusable: 401, not a crash."""
+    env.a.document_overrides["publicKey"] = {
+        "id": env.a.rsa_key_id,
+        "owner": "http://[127.0.0.1/actor",
+        "publicKeyPem": env.a.actor_document()["publicKey"]["publicKeyPem"],
+    }
+    activity = env.a.create()
+    req = env.a.signed_post(env.url("/inbox"), activity)
+    await expect_rejected(
+        env, req, 401, "Signature rejected", "key_not_found", activity_id=activity["id"]
+    )
+    await expect_still_serving(env, "/inbox", sender=env.b)

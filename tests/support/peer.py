@@ -56,6 +56,8 @@ class Peer:
     port: int
     rsa: RSAPrivateKey
     ed25519: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    # Top-level properties to override in the served actor document (to serve a bad one).
+    document_overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def origin(self) -> str:
@@ -90,6 +92,12 @@ class Peer:
             )
             .decode("ascii")
         )
+        return {
+            **self._document(pem),
+            **self.document_overrides,
+        }
+
+    def _document(self, pem: str) -> dict[str, Any]:
         return {
             "@context": [AS_CONTEXT, "https://w3id.org/security/v1"],
             "id": self.actor,
