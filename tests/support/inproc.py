@@ -21,7 +21,6 @@ from federation.web.appkeys import INSTANCE
 from tests.support.cluster import free_port
 
 
-
 @dataclass
 class Running:
     settings: Settings
