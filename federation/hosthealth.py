@@ -46,12 +46,14 @@ class HostHealthTracker:
         *,
         cache_seconds: float = 30.0,
         probe_seconds: float = 60.0,
+        recheck_seconds: float = 1.0,
     ) -> None:
         self._hosts = hosts
         self._settings = settings
         self._clock = clock
         self._cache_seconds = cache_seconds
         self._probe_seconds = probe_seconds  # how long one probe may take before another
+        self._recheck_seconds = recheck_seconds  # while a probe is out, ask again this soon
         self._cache: dict[str, _Entry] = {}
 
     async def _entry(self, host: str) -> _Entry:
@@ -68,20 +70,33 @@ class HostHealthTracker:
     async def health(self, host: str) -> HostHealth:
         return replace((await self._entry(host)).health)
 
-    async def gate(self, host: str) -> float | None:
-        """None when a delivery to `host` may go ahead, else the time until it is closed.
+    async def peek(self, host: str) -> float | None:
+        """None when a delivery to `host` may go ahead, else when to ask again. Takes nothing:
+        use it to learn a host's state, and gate() only right before actually delivering.
         Unavailable hosts are open here: the deliver handler turns their jobs dead."""
         entry = await self._entry(host)
+        return self._closed_until(entry, self._clock())
+
+    async def gate(self, host: str) -> float | None:
+        """Like peek(), but when the breaker is half-open with no probe out, the caller
+        becomes the probe: it must deliver and report success(), failure() or answered()."""
+        entry = await self._entry(host)
         now = self._clock()
+        closed_until = self._closed_until(entry, now)
+        if closed_until is None and entry.health.circuit_open_until != 0.0:
+            entry.probe_until = now + self._probe_seconds  # half-open: this caller probes
+        return closed_until
+
+    def _closed_until(self, entry: _Entry, now: float) -> float | None:
         open_until = entry.health.circuit_open_until
         if open_until > now:
             return open_until
-        if open_until == 0.0:
-            return None  # closed breaker
-        if entry.probe_until > now:
-            return entry.probe_until  # half-open and the probe is still out
-        entry.probe_until = now + self._probe_seconds
-        return None  # this caller is the probe
+        if open_until == 0.0 or entry.probe_until <= now:
+            return None  # closed breaker, or half-open with the probe slot free
+        # Half-open with the probe out. Its answer may come any moment and changes the verdict
+        # at once (success closes, failure reopens), so callers must re-ask soon rather than
+        # wait out probe_until, which only bounds a probe that never reports.
+        return min(now + self._recheck_seconds, entry.probe_until)
 
     async def is_unavailable(self, host: str) -> bool:
         return (await self._entry(host)).health.unavailable

@@ -120,7 +120,7 @@ def build_instance(
         lease_seconds=d.lease_seconds,
         concurrency=d.workers,
         per_host_concurrency=d.per_host_concurrency,
-        host_gate=health.gate,
+        host_health=health,
     )
     publisher.wake = runner.wake
     inbox = InboxPipeline(settings, store, store, key_service, clock)

@@ -1,9 +1,10 @@
 """The durable job runner: lease jobs from the JobQueue port, run their handlers, settle them.
 
 Every state change goes through the queue, so a crash loses nothing: a job leased by a dead
-runner becomes claimable again when its lease expires. The port has no "release" operation, so
-work this runner decides not to start (a closed host, a lease about to run out, a stop) is simply
-left leased; the lease expiry is the deferral, and no attempt is counted for it.
+runner becomes claimable again when its lease expires. Work this runner decides not to start (a
+closed host, a lease about to run out, a stop) is handed back at once with queue.defer(), which
+counts no attempt: a closed host's jobs come back when it reopens, the others at once (to this
+runner or another).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from federation.ports import JobQueue
 from federation.records import Job
@@ -41,7 +42,17 @@ class Dead:
 
 JobOutcome = Done | Retry | Dead
 Handler = Callable[[Job], Awaitable[JobOutcome]]
-HostGate = Callable[[str], Awaitable[float | None]]
+
+
+class HostHealth(Protocol):
+    """What the runner asks about a host (HostHealthTracker provides it). Both answer None
+    when a delivery may go ahead, else when to ask again."""
+
+    async def gate(self, host: str) -> float | None:
+        """Right before running a job: may make this job the host's half-open probe."""
+
+    async def peek(self, host: str) -> float | None:
+        """Anytime: has no side effect (never takes the probe)."""
 
 
 class JobRunner:
@@ -66,7 +77,7 @@ class JobRunner:
         per_host_concurrency: int,
         kinds: Sequence[str] | None = None,
         idle_poll: float = 1.0,
-        host_gate: HostGate | None = None,
+        host_health: HostHealth | None = None,
         batch_size: int = BATCH_SIZE,
     ) -> None:
         self._queue = queue
@@ -79,13 +90,13 @@ class JobRunner:
         self._per_host = per_host_concurrency
         self._kinds = list(kinds) if kinds is not None else list(self._handlers)
         self._idle_poll = idle_poll
-        self._gate = host_gate
+        self._health = host_health
         self._batch = batch_size
         self._max_held = concurrency + batch_size  # running + waiting for a host slot
         self._slots = asyncio.Semaphore(concurrency)
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._held: dict[str, int] = {}  # host -> jobs held (running or waiting)
-        self._closed: dict[str, float] = {}  # host -> closed until (from host_gate)
+        self._closed: dict[str, float] = {}  # host -> closed until (from host_health)
         self._tasks: set[asyncio.Task[None]] = set()
         self._wakeup = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -152,6 +163,10 @@ class JobRunner:
         if timeout <= 0:
             # Due work we could not claim (excluded hosts): wait for a slot or the poll.
             timeout = self._idle_poll
+        reopens = self._next_reopen()
+        if reopens is not None:
+            # A closed host's backlog may be due already: claim it as soon as the host reopens.
+            timeout = min(timeout, reopens - self._clock())
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 await self._wakeup.wait()
@@ -176,6 +191,10 @@ class JobRunner:
     def _held_total(self) -> int:
         return sum(self._held.values())
 
+    def _next_reopen(self) -> float | None:
+        now = self._clock()
+        return min((until for until in self._closed.values() if until > now), default=None)
+
     def _excluded_hosts(self, now: float) -> list[str]:
         for host, until in list(self._closed.items()):
             if until <= now:
@@ -188,10 +207,13 @@ class JobRunner:
     async def _run(self, job: Job) -> None:
         try:
             async with self._host_slot(job.host), self._slots:
-                if await self._may_start(job):
+                defer_to = await self._defer_to(job)
+                if defer_to is None:
                     outcome = await self._call(job)
                     await self._settle(job, outcome)
-                    await self._note_gate(job.host)
+                    await self._note_host(job.host)
+                else:
+                    await self._defer(job, defer_to)
         except Exception:
             log.exception("settling job %s failed; its lease will expire", job.id)
         finally:
@@ -202,26 +224,36 @@ class JobRunner:
             return contextlib.nullcontext()  # local work: only the global limit applies
         return self._host_slots.setdefault(host, asyncio.Semaphore(self._per_host))
 
-    async def _may_start(self, job: Job) -> bool:
-        """False leaves the job leased: it is retried after the lease, attempt not counted."""
+    async def _defer_to(self, job: Job) -> float | None:
+        """None when the job may run now, else when it should be handed back to the queue."""
+        now = self._clock()
         if self._stopping:
-            return False  # waited for a slot while we were asked to stop
-        if self._clock() > job.lease_until - self._lease / 2:
-            return False  # waited too long for a slot: not enough lease left to run it safely
-        if self._gate is None:
-            return True
-        closed_until = await self._gate(job.host)
-        if closed_until is None:
-            return True
-        self._closed[job.host] = closed_until
-        return False
+            return now  # waited for a slot while we were asked to stop: let others take it
+        if now > job.lease_until - self._lease / 2:
+            return now  # waited too long for a slot: not enough lease left to run it safely
+        if self._health is None:
+            return None
+        closed_until = await self._health.gate(job.host)
+        if closed_until is not None:
+            self._closed[job.host] = closed_until
+        return closed_until
 
-    async def _note_gate(self, host: str) -> None:
-        """After a job, learn whether its host closed, so claims skip it until it reopens."""
-        if self._gate is not None and host not in self._closed:
-            closed_until = await self._gate(host)
-            if closed_until is not None:
-                self._closed[host] = closed_until
+    async def _defer(self, job: Job, at: float) -> None:
+        # Without this the job would sit leased (unclaimable) until its lease expired, long
+        # after its host may have reopened.
+        if not await self._queue.defer(job.id, self._owner, at, self._clock()):
+            log.warning("job %s: lease lost before deferring it", job.id)
+
+    async def _note_host(self, host: str) -> None:
+        """After a job, learn whether its host closed (so claims skip it) or reopened (so its
+        backlog is claimed at once). peek(), not gate(): this must never take the probe."""
+        if self._health is None:
+            return
+        closed_until = await self._health.peek(host)
+        if closed_until is not None:
+            self._closed[host] = closed_until
+        elif self._closed.pop(host, None) is not None:
+            self._wakeup.set()  # e.g. the probe succeeded: the host's jobs may go now
 
     async def _call(self, job: Job) -> JobOutcome:
         handler = self._handlers.get(job.kind)

@@ -14,6 +14,18 @@ from federation.transport import Transport
 JSON_ACCEPT = "application/json, application/jrd+json"
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _netloc(url: str) -> str | None:
+    """A remote document's URL's host[:port]; None when the URL does not even parse."""
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return None
+
+
 class LookupError_(InvalidActor):
     """The target cannot be found or is not a usable instance actor."""
 
@@ -63,12 +75,14 @@ class ActorLookup:
 
     async def _webfinger(self, handle: str) -> str:
         host = handle.rsplit("@", 1)[1]
+        if not host or "/" in host:
+            raise LookupError_(f"not an acct: handle: {handle!r}")
         url = (
             f"{self._scheme}://{host}/.well-known/webfinger?resource="
             f"{quote('acct:' + handle, safe=':@')}"
         )
         doc = await self._json(url)
-        for link in doc.get("links", []):
+        for link in _list(doc.get("links")):
             if (
                 isinstance(link, dict)
                 and link.get("rel") == "self"
@@ -84,17 +98,18 @@ class ActorLookup:
         href = next(
             (
                 str(link["href"])
-                for link in links.get("links", [])
+                for link in _list(links.get("links"))
                 if isinstance(link, dict)
                 and link.get("rel") == NODEINFO_21
                 and isinstance(link.get("href"), str)
             ),
             None,
         )
-        if href is None or urlsplit(href).netloc.lower() != domain:
+        if href is None or _netloc(href) != domain:
             raise LookupError_(f"{domain} offers no NodeInfo 2.1 on its own host")
         info = await self._json(href)
-        actor = info.get("metadata", {}).get("instanceActor")
-        if not isinstance(actor, str) or urlsplit(actor).netloc.lower() != domain:
+        metadata = info.get("metadata")
+        actor = metadata.get("instanceActor") if isinstance(metadata, dict) else None
+        if not isinstance(actor, str) or _netloc(actor) != domain:
             raise LookupError_(f"{domain}'s NodeInfo names no instance actor on its own host")
         return actor

@@ -73,6 +73,13 @@ class JobQueue(Protocol):
     async def fail(self, job_id: int | str, owner: str, error: str, now: float) -> bool:
         """Mark DEAD (attempt counted), kept for inspection."""
 
+    async def defer(
+        self, job_id: int | str, owner: str, next_attempt_at: float, now: float
+    ) -> bool:
+        """Release the lease and schedule the job for `next_attempt_at` WITHOUT counting an
+        attempt or touching last_error: the holder decided not to run it (e.g. its host is
+        closed). False when `owner` no longer holds the lease."""
+
     async def get_job(self, job_id: int | str) -> Job | None: ...
 
     async def has_key(self, dedupe_key: str) -> bool: ...

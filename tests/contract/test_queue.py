@@ -176,6 +176,53 @@ async def test_fail_marks_dead_with_the_error(store: Store) -> None:
     assert await store.claim("w2", T0 + 10 * LEASE, LEASE, 10) == []
 
 
+async def test_defer_releases_the_lease_without_counting_an_attempt(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    job = await claim_one(store)
+    assert await store.retry(job.id, "w1", T0 + 10, "503", T0 + 1)
+    job = await claim_one(store, now=T0 + 10)
+
+    assert await store.defer(job.id, "w1", T0 + 40, T0 + 11)
+    deferred = await stored_job(store, job.id)
+    assert (deferred.state, deferred.attempts, deferred.last_error) == (JobState.QUEUED, 1, "503")
+    assert (deferred.lease_owner, deferred.next_attempt_at) == (None, T0 + 40)
+    assert deferred.updated_at == T0 + 11
+    assert not await store.complete(job.id, "w1", T0 + 12)  # the lease is gone
+
+
+async def test_a_deferred_job_is_claimable_by_anyone_at_its_new_time(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    job = await claim_one(store, owner="w1")
+    assert await store.defer(job.id, "w1", T0 + 5, T0)
+
+    # Long before the lease would have expired: the deferral, not the lease, decides.
+    assert await store.claim("w2", T0 + 4, LEASE, 10) == []
+    assert await store.next_due_at() == T0 + 5
+    again = await claim_one(store, owner="w2", now=T0 + 5)
+    assert (again.id, again.lease_owner, again.attempts) == (job.id, "w2", 0)
+
+
+async def test_defer_to_now_returns_the_job_at_once(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    job = await claim_one(store, owner="w1")
+    assert await store.defer(job.id, "w1", T0 + 1, T0 + 1)
+    assert (await claim_one(store, owner="w2", now=T0 + 1)).id == job.id
+
+
+async def test_only_the_lease_holder_can_defer_a_job(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    job = await claim_one(store, owner="slow")
+
+    assert not await store.defer(job.id, "w2", T0 + 5, T0 + 1)  # never held it
+    await claim_one(store, owner="w2", now=T0 + LEASE + 1)
+    assert not await store.defer(job.id, "slow", T0 + 500, T0 + LEASE + 2)  # taken over
+    stored = await stored_job(store, job.id)
+    assert (stored.lease_owner, stored.next_attempt_at) == ("w2", T0)
+    assert await store.complete(job.id, "w2", T0 + LEASE + 3)
+    assert not await store.defer(job.id, "w2", T0 + 500, T0 + LEASE + 4)  # done: stays done
+    assert (await stored_job(store, job.id)).state is JobState.DONE
+
+
 async def test_unknown_job_ids_are_not_found(store: Store) -> None:
     await store.enqueue([new_job("k1")], T0)
     job = await claim_one(store)
@@ -186,6 +233,7 @@ async def test_unknown_job_ids_are_not_found(store: Store) -> None:
     assert not await store.complete(job.id, "w1", T0 + 2)
     assert not await store.retry(job.id, "w1", T0 + 9, "x", T0 + 2)
     assert not await store.fail(job.id, "w1", "x", T0 + 2)
+    assert not await store.defer(job.id, "w1", T0 + 9, T0 + 2)
 
 
 async def test_concurrent_claimers_never_share_a_job(store: Store) -> None:

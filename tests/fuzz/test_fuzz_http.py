@@ -97,6 +97,8 @@ def activity_for(peer: Peer, variant: int) -> dict[str, Any]:
         ("object", {"id": 3}),
         ("actor", "http://127.0.0.1:1/actor"),
         ("type", "Delete"),
+        ("object", "http://[127.0.0.1/blocks/1"),
+        ("object", {"id": "http://[::1/x", "type": "Note"}),
         ("type", "Undo"),
         ("@context", {"@vocab": []}),
     ]
@@ -219,7 +221,7 @@ def fuzzed_request(draw: st.DrawFn, peer: Peer, host: str) -> Req:
     elif body_kind == "junk":
         body = json.dumps(draw(json_junk)).encode()
     elif body_kind == "activity":
-        body = json.dumps(activity_for(peer, draw(st.integers(0, 12)))).encode()
+        body = json.dumps(activity_for(peer, draw(st.integers(0, 14)))).encode()
     elif body_kind == "event":
         event = event_body(draw(st.integers(0, 20)), quote(text, safe="") or "b")
         body = json.dumps(event).encode()
@@ -428,7 +430,7 @@ def random_request(rng: random.Random, t: Target) -> Req:
             sign=rng.choice(["cavage", "rfc9421"]),
         )
     if choice == 1:  # a near-valid signed activity
-        body = json.dumps(activity_for(t.peer, rng.randrange(12))).encode()
+        body = json.dumps(activity_for(t.peer, rng.randrange(14))).encode()
         key_id = rng.choice(["", "http://[127.0.0.1/actor#k", "http://127.0.0.1:1/actor#k"])
         return Req(
             "POST",

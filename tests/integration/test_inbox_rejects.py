@@ -176,6 +176,16 @@ def case_delete_other_peers_block(env: Env, path: str) -> tuple[SignedPost, str 
     return env.a.signed_post(env.url(path), activity), activity["id"]
 
 
+def case_create_unparsable_object_id(env: Env, path: str) -> tuple[SignedPost, str | None]:
+    activity = env.a.create(env.a.note(object_id="http://[127.0.0.1/blocks/1"))
+    return env.a.signed_post(env.url(path), activity), activity["id"]
+
+
+def case_delete_unparsable_object_id(env: Env, path: str) -> tuple[SignedPost, str | None]:
+    activity = env.a.delete("http://[::1/blocks/1")
+    return env.a.signed_post(env.url(path), activity), activity["id"]
+
+
 def case_malformed_key_id(env: Env, path: str) -> tuple[SignedPost, str | None]:
     # Correctly signed, but the keyId does not even parse as a URL (an unclosed IPv6 "[").
     activity = env.a.create()
@@ -195,6 +205,8 @@ CASES: list[tuple[str, Case, int, str, str]] = [
     ("deep-nesting", case_deep_nesting, 400, "Invalid activity", "nested deeper"),
     ("not-json", case_not_json, 400, "Invalid activity", "not valid JSON"),
     ("text-plain", case_text_plain, 415, "Unsupported media type", "activity+json"),
+    ("create-unparsable-object", case_create_unparsable_object_id, 403, "Foreign object", "own"),
+    ("delete-unparsable-object", case_delete_unparsable_object_id, 403, "Foreign object", "own"),
     ("delete-gateway-block", case_delete_gateway_block, 403, "Foreign object", "own objects"),
     ("delete-peer-b-block", case_delete_other_peers_block, 403, "Foreign object", "own objects"),
 ]

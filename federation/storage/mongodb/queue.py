@@ -4,7 +4,7 @@ A job is QUEUED until done or dead; a worker leases it by setting lease_owner an
 lease_until. Each job is claimed by its own find_one_and_update, which MongoDB applies to one
 document atomically: two workers (in any number of processes) racing for a job cannot both
 match it, and a lease that expires (its worker died) makes the job claimable again. Only the
-current lease holder may complete, retry or fail it.
+current lease holder may complete, retry, fail or defer it.
 """
 
 from __future__ import annotations
@@ -72,12 +72,14 @@ def _new_document(job_id: int, job: NewJob, now: float) -> Document:
     }
 
 
+def _unlease(now: float, **fields: Any) -> Document:
+    """The update that drops the lease without counting an attempt."""
+    return {"$set": {"lease_owner": None, "lease_until": 0.0, "updated_at": now, **fields}}
+
+
 def _release(now: float, **fields: Any) -> Document:
     """The update that ends an attempt: lease dropped, attempt counted."""
-    return {
-        "$set": {"lease_owner": None, "lease_until": 0.0, "updated_at": now, **fields},
-        "$inc": {"attempts": 1},
-    }
+    return {**_unlease(now, **fields), "$inc": {"attempts": 1}}
 
 
 class MongoJobQueue(MongoBase):
@@ -157,6 +159,11 @@ class MongoJobQueue(MongoBase):
     async def fail(self, job_id: int | str, owner: str, error: str, now: float) -> bool:
         update = _release(now, state=JobState.DEAD.value, last_error=error)
         return await self._finish(job_id, owner, update)
+
+    async def defer(
+        self, job_id: int | str, owner: str, next_attempt_at: float, now: float
+    ) -> bool:
+        return await self._finish(job_id, owner, _unlease(now, next_attempt_at=next_attempt_at))
 
     async def _finish(self, job_id: int | str, owner: str, update: Document) -> bool:
         """Only the lease holder may finish a job, and only while it is still QUEUED."""

@@ -2,7 +2,7 @@
 
 A job is QUEUED until done or dead; a worker leases it by setting lease_owner and
 lease_until. A lease that expires (its worker died) makes the job claimable again, and only
-the current lease holder may complete, retry or fail it.
+the current lease holder may complete, retry, fail or defer it.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ _INSERT = (
 )
 # Finishing a job: only its lease holder may, and only while it is still QUEUED.
 _HELD = "WHERE id = ? AND lease_owner = ? AND state = 'queued'"
-_RELEASE = "lease_owner = NULL, lease_until = 0, attempts = attempts + 1, updated_at = ?"
+_UNLEASE = "lease_owner = NULL, lease_until = 0, updated_at = ?"
+_RELEASE = f"{_UNLEASE}, attempts = attempts + 1"  # ends an attempt: counted
 
 
 def _job(row: sqlite3.Row) -> Job:
@@ -117,6 +118,12 @@ class SqliteJobQueue(SqliteBase):
     async def fail(self, job_id: int | str, owner: str, error: str, now: float) -> bool:
         sql = f"UPDATE jobs SET state = 'dead', last_error = ?, {_RELEASE} {_HELD}"  # noqa: S608
         return self._finish(sql, [error, now], job_id, owner)
+
+    async def defer(
+        self, job_id: int | str, owner: str, next_attempt_at: float, now: float
+    ) -> bool:
+        sql = f"UPDATE jobs SET next_attempt_at = ?, {_UNLEASE} {_HELD}"  # noqa: S608
+        return self._finish(sql, [next_attempt_at, now], job_id, owner)
 
     def _finish(self, sql: str, values: list[object], job_id: int | str, owner: str) -> bool:
         row_id = _row_id(job_id)
