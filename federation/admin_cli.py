@@ -179,13 +179,28 @@ def add_parser(sub: Any) -> None:
     """Add `admin` to the `federation` command's subparsers."""
     from federation.admin_commands import add_commands
 
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--instance", "-i", type=Path, help="instance file: URL and token")
-    common.add_argument("--url", help="gateway URL (default: FEDERATION_ADMIN_URL)")
-    common.add_argument("--json", action="store_true", help="print the API's JSON")
-    common.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     admin = sub.add_parser("admin", help="administer a running gateway over its admin API")
+    _connection_options(admin, keep_default=True)
+    # The same options after the subcommand too; there they override only when given.
+    common = argparse.ArgumentParser(add_help=False)
+    _connection_options(common, keep_default=False)
     add_commands(admin.add_subparsers(dest="admin_group", required=True), common)
+
+
+def _connection_options(parser: argparse.ArgumentParser, *, keep_default: bool) -> None:
+    def default(value: Any) -> Any:
+        return value if keep_default else argparse.SUPPRESS
+
+    parser.add_argument(
+        "--instance", "-i", type=Path, default=default(None), help="instance file: URL and token"
+    )
+    parser.add_argument(
+        "--url", default=default(None), help="gateway URL (default: FEDERATION_ADMIN_URL)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", default=default(False), help="print the API's JSON"
+    )
+    parser.add_argument("--timeout", type=float, default=default(30.0), help="seconds per request")
 
 
 def run(args: argparse.Namespace) -> int:

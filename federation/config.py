@@ -37,7 +37,7 @@ class DeliverySettings(BaseModel):
     backoff_min: float = Field(15.0, ge=0)
     retry_after_cap: float = Field(6 * 3600.0, gt=0)
     lease_seconds: float = Field(60.0, gt=0)
-    workers: int = Field(16, ge=1)
+    workers: int = Field(32, ge=1)
     per_host_concurrency: int = Field(4, ge=1)
     breaker_threshold: int = Field(10, ge=1)
     breaker_open_seconds: float = Field(60.0, ge=0)

@@ -80,7 +80,8 @@ def build_instance(
         SigningKey(urls.rsa_key_id, keys.rsa),
         store,
         clock=clock,
-        rfc9421_key=SigningKey(urls.ed25519_key_id, keys.ed25519),
+        # RFC 9421 falls back on the RSA key too (rsa-v1_5-sha256): the only algorithm Mastodon
+        # accepts; the Ed25519 key is published (FEP-521a) for peers that prefer it.
     )
     backend = BackendClient(backend_session, settings.backend_url, settings.backend_token)
     key_service = KeyService(

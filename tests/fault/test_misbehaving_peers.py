@@ -152,13 +152,6 @@ def test_410_is_final_and_removes_the_follower(
     assert len(deliver_jobs(alpha, gone.host)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a host whose breaker went half-open stays excluded for probe_seconds (60 s) "
-    "after the probe fails or succeeds: the runner caches HostHealthTracker.gate()'s "
-    "'probe in flight until' as the host's closed-until time, and _note_gate() can take "
-    "the probe without sending anything",
-)
 def test_breaker_reopens_promptly_once_the_peer_is_back(
     node_factory: NodeFactory, peer_factory: PeerFactory
 ) -> None:

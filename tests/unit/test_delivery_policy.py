@@ -129,9 +129,46 @@ async def test_half_open_lets_one_probe_through(store: SqliteStore) -> None:
         await health.failure("a.example")
     clock.now += 61
     assert await health.gate("a.example") is None  # the probe
-    assert await health.gate("a.example") == clock.now + 30.0  # others wait for it
-    clock.now += 31  # the probe never reported: another one may go
+    # Others ask again in a second: the probe's answer may reopen the host any moment.
+    assert await health.gate("a.example") == clock.now + 1.0
+    clock.now += 29.5
+    assert await health.gate("a.example") == clock.now + 0.5  # never past probe_until
+    clock.now += 0.5  # the probe never reported: another one may go
     assert await health.gate("a.example") is None
+    assert await health.gate("a.example") == clock.now + 1.0
+
+
+async def test_peek_never_takes_the_probe(store: SqliteStore) -> None:
+    clock = Clock()
+    health = tracker(store, clock)
+    for _ in range(3):
+        await health.failure("a.example")
+    assert await health.peek("a.example") == T0 + 60.0
+    clock.now += 61
+    for _ in range(3):
+        assert await health.peek("a.example") is None  # half-open, the probe slot still free
+    assert await health.gate("a.example") is None  # so this caller gets it
+    assert await health.peek("a.example") == clock.now + 1.0
+
+
+@pytest.mark.parametrize("works", [True, False])
+async def test_the_probes_answer_is_seen_at_once(store: SqliteStore, works: bool) -> None:
+    clock = Clock()
+    health = tracker(store, clock)
+    for _ in range(3):
+        await health.failure("a.example")
+    clock.now += 61
+    assert await health.gate("a.example") is None
+    clock.now += 0.2  # well before the others' re-check time
+    if works:
+        await health.success("a.example")
+        assert await health.peek("a.example") is None
+        assert await health.gate("a.example") is None
+        assert await health.gate("a.example") is None  # closed: no probe any more
+    else:
+        await health.failure("a.example")
+        assert await health.peek("a.example") == clock.now + 60.0
+        assert await health.gate("a.example") == clock.now + 60.0
 
 
 async def test_failed_probe_reopens_successful_probe_closes(store: SqliteStore) -> None:

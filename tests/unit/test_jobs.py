@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from federation.jobs import Dead, Done, Handler, JobOutcome, JobRunner, Retry
+from federation.config import DeliverySettings
+from federation.hosthealth import HostHealthTracker
+from federation.jobs import Dead, Done, Handler, HostHealth, JobOutcome, JobRunner, Retry
 from federation.records import Job, JobState, NewJob
 from federation.storage.sqlite import SqliteStore
 
@@ -23,6 +26,38 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class RunningClock(Clock):
+    """Moves with real time, for tests of the runner's own loop (which sleeps for real)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._started = time.monotonic()
+
+    def __call__(self) -> float:
+        return self.now + time.monotonic() - self._started
+
+
+class ClosedHosts:
+    """Host health with fixed closing times and no breaker (no probe to take)."""
+
+    def __init__(self, clock: Clock, closed_until: dict[str, float] | None = None) -> None:
+        self.clock = clock
+        self.closed_until = closed_until or {}
+
+    async def gate(self, host: str) -> float | None:
+        return await self.peek(host)
+
+    async def peek(self, host: str) -> float | None:
+        until = self.closed_until.get(host)
+        return until if until is not None and until > self.clock() else None
+
+
+def breaker(store: SqliteStore, clock: Clock, open_seconds: float = 60.0) -> HostHealthTracker:
+    """The real tracker; its breaker opens on the first failure."""
+    settings = DeliverySettings(breaker_threshold=1, breaker_open_seconds=open_seconds)
+    return HostHealthTracker(store, settings, clock, probe_seconds=60.0)
 
 
 @pytest.fixture
@@ -44,7 +79,7 @@ def runner(
     per_host: int = 4,
     batch_size: int = 64,
     idle_poll: float = 0.05,
-    host_gate: Callable[[str], Awaitable[float | None]] | None = None,
+    host_health: HostHealth | None = None,
 ) -> JobRunner:
     return JobRunner(
         store,
@@ -57,7 +92,7 @@ def runner(
         concurrency=concurrency,
         per_host_concurrency=per_host,
         idle_poll=idle_poll,
-        host_gate=host_gate,
+        host_health=host_health,
         batch_size=batch_size,
     )
 
@@ -351,11 +386,6 @@ async def test_wake_starts_new_work_without_waiting_for_the_poll(store: SqliteSt
 
 async def test_closed_host_is_skipped_without_counting_an_attempt(store: SqliteStore) -> None:
     calls: list[str] = []
-    closed_until = {"down.example": T0 + 300.0}
-
-    async def gate(host: str) -> float | None:
-        until_ = closed_until.get(host)
-        return until_ if until_ is not None and until_ > clock.now else None
 
     async def handler(job: Job) -> JobOutcome:
         calls.append(job.host)
@@ -363,18 +393,21 @@ async def test_closed_host_is_skipped_without_counting_an_attempt(store: SqliteS
 
     clock = Clock()
     await enqueue(store, 1, "down.example")
-    r = runner(store, handler, clock, host_gate=gate)
+    hosts = ClosedHosts(clock, {"down.example": T0 + 300.0})
+    r = runner(store, handler, clock, host_health=hosts)
     await r.run_once()
     assert calls == []
     job = await only_job(store)
     assert (job.state, job.attempts) == (JobState.QUEUED, 0)
+    # Handed back to the queue, due when the host reopens: not left leased.
+    assert (job.lease_owner, job.next_attempt_at) == (None, T0 + 300.0)
 
     await enqueue(store, 1, "down.example", start=1)
     await enqueue(store, 1, "up.example")
     assert await r.run_once() == 1  # the closed host is excluded from the claim
     assert calls == ["up.example"]
 
-    clock.now += 301  # open again, and the first job's lease has expired
+    clock.now += 301  # open again: the deferred job is due
     assert await r.run_once() == 2
     assert sorted(calls) == ["down.example", "down.example", "up.example"]
     assert await states(store) == {"done": 3}
@@ -383,19 +416,15 @@ async def test_closed_host_is_skipped_without_counting_an_attempt(store: SqliteS
 async def test_a_host_that_closes_during_a_batch_is_excluded_from_later_claims(
     store: SqliteStore,
 ) -> None:
-    closed = False
-
-    async def gate(host: str) -> float | None:
-        return T0 + 100.0 if closed else None
+    clock = Clock()
+    hosts = ClosedHosts(clock)
 
     async def handler(job: Job) -> JobOutcome:
-        nonlocal closed
-        closed = True  # e.g. the breaker opened on this failure
+        hosts.closed_until["a.example"] = T0 + 100.0  # e.g. the breaker opened on this failure
         return Retry("failed")
 
-    clock = Clock()
     await enqueue(store, 1, "a.example")
-    r = runner(store, handler, clock, host_gate=gate)
+    r = runner(store, handler, clock, host_health=hosts)
     await r.run_once()
     await enqueue(store, 1, "a.example", start=1)
     assert await r.run_once() == 0
@@ -424,6 +453,7 @@ async def test_stop_lets_running_jobs_finish_but_starts_no_waiting_ones(
     first, second = await store.get_job(1), await store.get_job(2)
     assert first is not None and first.state is JobState.DONE
     assert second is not None and (second.state, second.attempts) == (JobState.QUEUED, 0)
+    assert second.lease_owner is None  # handed back for another runner, not left leased
 
 
 async def test_local_work_is_not_held_to_the_per_host_limit(store: SqliteStore) -> None:
@@ -441,3 +471,174 @@ async def test_local_work_is_not_held_to_the_per_host_limit(store: SqliteStore) 
     await enqueue(store, 6, host="")
     assert await runner(store, handler, Clock(), concurrency=8, per_host=2).run_once() == 6
     assert peak == 6
+
+
+async def test_a_job_left_too_little_lease_is_handed_back_at_once(store: SqliteStore) -> None:
+    ran: list[int] = []
+    clock = Clock()
+
+    async def handler(job: Job) -> JobOutcome:
+        ran.append(job.payload["i"])
+        clock.now += LEASE / 2 + 1  # the next job waits this long for the host's slot
+        return Done()
+
+    await enqueue(store, 2)
+    assert await runner(store, handler, clock, per_host=1).run_once() == 2
+    assert ran == [0]
+    second = await store.get_job(2)
+    assert second is not None
+    assert (second.state, second.attempts, second.lease_owner) == (JobState.QUEUED, 0, None)
+    assert second.next_attempt_at == clock.now
+    other = runner(store, handler, clock, owner="r2")
+    assert await other.run_once() == 1  # claimable now, long before the lease would expire
+    assert ran == [0, 1]
+
+
+class Peer:
+    """A handler delivering to one host and reporting to the real breaker, as the deliver
+    handler does; `answer` decides what the host does."""
+
+    def __init__(self, health: HostHealthTracker, clock: Clock) -> None:
+        self.health = health
+        self.clock = clock
+        self.answer = "fail"  # "fail", "ok" or "403"
+        self.held = asyncio.Event()  # cleared: the delivery hangs until it is set
+        self.held.set()
+        self.sent: list[int] = []
+
+    async def __call__(self, job: Job) -> JobOutcome:
+        self.sent.append(job.payload["i"])
+        await self.held.wait()
+        if self.answer == "ok":
+            await self.health.success(job.host)
+            return Done()
+        if self.answer == "403":
+            self.health.answered(job.host)
+            return Dead("HTTP 403")
+        await self.health.failure(job.host)
+        return Retry("connection failed", at=self.clock() + 1000.0)  # out of the way
+
+
+async def open_breaker(store: SqliteStore, peer: Peer, r: JobRunner) -> None:
+    """Three jobs to a failing host: the first opens the breaker (T0 + 60), the others are
+    deferred to then."""
+    await enqueue(store, 3, "down.example")
+    assert await r.run_once() == 3
+    assert peer.sent == [0]
+    for job_id in (2, 3):
+        job = await store.get_job(job_id)
+        assert job is not None
+        assert (job.attempts, job.lease_owner, job.next_attempt_at) == (0, None, T0 + 60.0)
+
+
+async def test_jobs_waiting_on_a_probe_come_back_within_a_second(store: SqliteStore) -> None:
+    clock = Clock()
+    health = breaker(store, clock)
+    peer = Peer(health, clock)
+    r = runner(store, peer, clock, per_host=4, host_health=health)
+    await open_breaker(store, peer, r)
+
+    clock.now = T0 + 61.0  # half-open
+    await enqueue(store, 2, "down.example", start=3)  # due with jobs 2 and 3: four in all
+    peer.answer = "ok"
+    peer.held.clear()  # the probe hangs for now
+    batch = asyncio.create_task(r.run_once())
+
+    async def others_deferred() -> bool:
+        jobs = await store.list_jobs(JobState.QUEUED, "down.example")
+        return sum(j.lease_owner is None and j.next_attempt_at == T0 + 62.0 for j in jobs) == 3
+
+    await until(others_deferred)
+    assert len(peer.sent) == 2  # job 1's failure, then the probe; the others did not go
+    peer.held.set()
+    assert await batch == 4
+    assert await states(store) == {"done": 1, "queued": 4}
+    await enqueue(store, 1, "down.example", start=5)
+    assert await r.run_once() == 1  # the probe's success reopened the host for claims at once
+
+    clock.now = T0 + 62.0  # not probe_until (T0 + 121): the probe closed the breaker
+    assert await r.run_once() == 3
+    assert await states(store) == {"done": 5, "queued": 1}  # job 1 retries at T0 + 1000
+
+
+async def test_a_successful_probe_lets_the_rest_of_its_batch_go(store: SqliteStore) -> None:
+    clock = Clock()
+    health = breaker(store, clock)
+    peer = Peer(health, clock)
+    r = runner(store, peer, clock, per_host=1, host_health=health)
+    await open_breaker(store, peer, r)
+
+    clock.now = T0 + 61.0
+    peer.answer = "ok"
+    await enqueue(store, 2, "down.example", start=3)
+    # One at a time: the probe goes first, and its success reopens the host for the others.
+    assert await r.run_once() == 4
+    assert await states(store) == {"done": 4, "queued": 1}  # job 1 retries at T0 + 1000
+
+
+async def test_a_failed_probe_closes_the_host_again_at_once(store: SqliteStore) -> None:
+    clock = Clock()
+    health = breaker(store, clock)
+    peer = Peer(health, clock)
+    r = runner(store, peer, clock, per_host=1, host_health=health)
+    await open_breaker(store, peer, r)
+
+    clock.now = T0 + 61.0
+    assert await r.run_once() == 2
+    assert len(peer.sent) == 2  # one probe, which failed; the other job was not sent
+    reopened_until = T0 + 121.0
+    assert await health.peek("down.example") == reopened_until
+    other, probe = sorted(
+        [j for i in (2, 3) if (j := await store.get_job(i)) is not None], key=lambda j: j.attempts
+    )
+    assert (other.attempts, other.next_attempt_at) == (0, reopened_until)
+    assert probe.attempts == 1
+
+
+async def test_learning_a_hosts_state_after_a_job_never_takes_the_probe(
+    store: SqliteStore,
+) -> None:
+    clock = Clock()
+    health = breaker(store, clock)
+    peer = Peer(health, clock)
+    r = runner(store, peer, clock, per_host=1, host_health=health)
+    await open_breaker(store, peer, r)
+
+    clock.now = T0 + 61.0
+    peer.answer = "403"  # the probe's answer ends it but keeps the breaker half-open
+    assert await r.run_once() == 2
+    # The next job became the next probe and was sent; had the runner's look at the host after
+    # the first job taken the probe slot, it would have been held back for probe_seconds.
+    assert len(peer.sent) == 3
+    assert await states(store) == {"dead": 2, "queued": 1}
+
+
+async def test_the_loop_claims_a_closed_hosts_backlog_as_soon_as_it_reopens(
+    store: SqliteStore,
+) -> None:
+    clock = RunningClock()
+    health = breaker(store, clock, open_seconds=0.3)
+    sent: list[int] = []
+
+    async def handler(job: Job) -> JobOutcome:
+        sent.append(job.payload["i"])
+        if len(sent) > 1:
+            await health.success(job.host)
+            return Done()
+        await health.failure(job.host)  # the breaker opens for 0.3 s
+        # Due at once but behind the closed host; nothing wakes the runner for it.
+        await enqueue(store, 1, "down.example", start=1)
+        return Dead("gone")
+
+    await enqueue(store, 1, "down.example")
+    r = runner(store, handler, clock, idle_poll=30.0, host_health=health)
+    await r.start()
+    try:
+
+        async def backlog_done() -> bool:
+            return (await states(store))["done"] == 1
+
+        await until(backlog_done, timeout=3.0)  # not the 30 s idle poll
+    finally:
+        await r.stop()
+    assert sent == [0, 1]
