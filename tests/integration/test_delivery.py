@@ -124,7 +124,7 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
         concurrency=settings.delivery.workers,
         per_host_concurrency=settings.delivery.per_host_concurrency,
         idle_poll=0.05,
-        host_gate=health.gate,
+        host_health=health,
     )
     await runner.start()
     yield Gateway(store, runner, health)
