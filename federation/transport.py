@@ -11,8 +11,6 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from email.utils import parsedate_to_datetime
-from enum import StrEnum
 
 import aiohttp
 from aiohttp.connector import NEEDS_CLEANUP_CLOSED
@@ -21,11 +19,31 @@ from yarl import URL
 
 from federation import __version__
 from federation.config import Settings
-from federation.errors import TransportError
+from federation.outcomes import (
+    DeliveryOutcome,
+    DeliveryResult,
+    FetchError,
+    FetchErrorKind,
+    FetchResult,
+    classify,
+    parse_retry_after,
+)
 from federation.ports import HostStore
 from federation.records import HostHealth
 from federation.signatures import SigningKey, sign_cavage, sign_rfc9421
 from federation.ssrf import AddressPolicy, SsrfRefused, check_url, refusal_in
+
+__all__ = [
+    "DeliveryOutcome",
+    "DeliveryResult",
+    "FetchError",
+    "FetchErrorKind",
+    "FetchResult",
+    "Transport",
+    "classify",
+    "make_session",
+    "parse_retry_after",
+]
 
 AS_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 ACTIVITY_JSON = "application/activity+json"
@@ -64,83 +82,6 @@ def make_session(settings: Settings) -> aiohttp.ClientSession:
         auto_decompress=True,
         trust_env=False,  # no proxies or .netrc credentials from the environment
     )
-
-
-class DeliveryOutcome(StrEnum):
-    DELIVERED = "delivered"
-    RETRY = "retry"
-    PERMANENT = "permanent"
-    GONE = "gone"  # 404/410: a failure, never a success
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryResult:
-    outcome: DeliveryOutcome
-    status: int | None
-    retry_after: float | None  # seconds from now, when the peer said so
-    error: str | None
-    scheme: str  # the signature scheme of the last attempt
-
-
-@dataclass(frozen=True, slots=True)
-class FetchResult:
-    url: str  # the final URL, after redirects
-    status: int  # 2xx, or 304 with an empty body
-    content_type: str  # the raw header: checking it is the caller's job
-    body: bytes
-    etag: str | None
-    last_modified: str | None
-
-
-class FetchErrorKind(StrEnum):
-    REFUSED = "refused"  # scheme, credentials or SSRF guard
-    TOO_LARGE = "too_large"
-    TOO_MANY_REDIRECTS = "too_many_redirects"
-    TIMEOUT = "timeout"
-    CONNECTION = "connection"
-    HTTP_STATUS = "http_status"  # non-2xx other than 304/404/410
-    GONE = "gone"  # 404/410
-
-
-class FetchError(TransportError):
-    def __init__(self, kind: FetchErrorKind, reason: str, status: int | None = None) -> None:
-        super().__init__(f"{kind}: {reason}")
-        self.kind = kind
-        self.reason = reason
-        self.status = status
-
-
-def classify(status: int) -> DeliveryOutcome:
-    """Mastodon's rules: no retry on 4xx except 401/408/429, nor on 501."""
-    if 200 <= status < 300:
-        return DeliveryOutcome.DELIVERED
-    if status in (404, 410):
-        return DeliveryOutcome.GONE
-    if status == 409:
-        # An inbox answers 409 to an activity it already holds (ours does, for replays): a
-        # retry after a lost 202 has, in effect, been delivered.
-        return DeliveryOutcome.DELIVERED
-    if status in (401, 408, 429):
-        return DeliveryOutcome.RETRY
-    if status == 501 or 400 <= status < 500:
-        return DeliveryOutcome.PERMANENT
-    return DeliveryOutcome.RETRY  # 5xx, and 3xx since POSTs never follow redirects
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Retry-After as seconds from `now`: delta-seconds or an HTTP-date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # "-0000" dates come back naive; HTTP-dates are GMT
-        return None
-    return max(0.0, when.timestamp() - now)
 
 
 def host_key(url: URL) -> str:
