@@ -50,6 +50,10 @@ class JobQueue(Protocol):
         """Persist jobs; a job whose dedupe_key exists already (in any state) is skipped.
         Returns how many were inserted."""
 
+    async def enqueue_each(self, jobs: Sequence[NewJob], now: float) -> list[bool]:
+        """Like enqueue, in one write, telling each job apart: True where it was inserted,
+        False where its dedupe_key existed already (or earlier in this same batch)."""
+
     async def claim(
         self,
         owner: str,
@@ -64,6 +68,10 @@ class JobQueue(Protocol):
         No job is ever held by two owners at once."""
 
     async def complete(self, job_id: int | str, owner: str, now: float) -> bool: ...
+
+    async def complete_many(self, items: Sequence[tuple[int | str, str]], now: float) -> int:
+        """complete() for each (job id, owner), in one write; a job whose lease that owner
+        no longer holds is left alone. Returns how many were completed."""
 
     async def retry(
         self, job_id: int | str, owner: str, next_attempt_at: float, error: str, now: float

@@ -244,3 +244,64 @@ async def test_concurrent_claimers_never_share_a_job(store: Store) -> None:
     assert len(ids) == len(set(ids)) == 200
     for n, batch in enumerate(batches):
         assert all(job.lease_owner == f"worker-{n}" for job in batch)
+
+
+async def test_enqueue_each_tells_inserted_from_known_keys(store: Store) -> None:
+    assert await store.enqueue([new_job("old")], T0) == 1
+
+    inserted = await store.enqueue_each(
+        [new_job("a"), new_job("old"), new_job("b"), new_job("a"), new_job("c")], T0 + 1
+    )
+
+    assert inserted == [True, False, True, False, True]
+    jobs = await store.claim("w1", T0 + 1, LEASE, 10)
+    assert sorted(j.dedupe_key for j in jobs) == ["a", "b", "c", "old"]
+    first_a = next(j for j in jobs if j.dedupe_key == "a")
+    assert first_a.payload == {"key": "a"}
+    assert await store.counts() == {("queued", "b.example"): 4}
+
+
+async def test_enqueue_each_of_nothing_inserts_nothing(store: Store) -> None:
+    assert await store.enqueue_each([], T0) == []
+    assert await store.counts() == {}
+
+
+async def test_enqueue_each_skips_the_key_of_a_finished_job(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    assert await store.complete((await claim_one(store)).id, "w1", T0)
+
+    assert await store.enqueue_each([new_job("k1"), new_job("k2")], T0 + 1) == [False, True]
+
+
+async def test_complete_many_completes_only_jobs_their_owner_still_holds(store: Store) -> None:
+    await store.enqueue([new_job("lost")], T0)
+    lost = await claim_one(store, owner="w1")
+    later = T0 + LEASE + 1
+    assert (await claim_one(store, owner="w3", now=later)).id == lost.id  # lease taken over
+    await store.enqueue([new_job("a"), new_job("b"), new_job("c")], later)
+    mine = await store.claim("w1", later, LEASE, 2)
+    theirs = await claim_one(store, owner="w2", now=later)
+
+    items = [(j.id, "w1") for j in (*mine, theirs, lost)] + [("not-a-number", "w1"), (999, "w1")]
+    assert await store.complete_many(items, later + 1) == 2
+
+    for job in mine:
+        done = await stored_job(store, job.id)
+        assert (done.state, done.attempts, done.lease_owner) == (JobState.DONE, 1, None)
+        assert done.updated_at == later + 1
+    for job, owner in ((theirs, "w2"), (lost, "w3")):
+        held = await stored_job(store, job.id)
+        assert (held.state, held.attempts, held.lease_owner) == (JobState.QUEUED, 0, owner)
+    assert await store.claim("w9", later + 10 * LEASE, LEASE, 10) != []  # not done: still due
+
+
+async def test_complete_many_skips_finished_and_repeated_jobs(store: Store) -> None:
+    await store.enqueue([new_job("k1"), new_job("k2"), new_job("k3")], T0)
+    first, second, third = await store.claim("w1", T0, LEASE, 3)
+    assert await store.fail(third.id, "w1", "410 Gone", T0)
+
+    items = [(first.id, "w1"), (first.id, "w1"), (second.id, "w1"), (third.id, "w1")]
+    assert await store.complete_many(items, T0 + 1) == 2
+    assert (await stored_job(store, first.id)).attempts == 1  # counted once
+    assert (await stored_job(store, third.id)).state is JobState.DEAD
+    assert await store.complete_many([], T0 + 2) == 0

@@ -80,6 +80,8 @@ def runner(
     batch_size: int = 64,
     idle_poll: float = 0.05,
     host_health: HostHealth | None = None,
+    complete_batch: int = 32,
+    complete_delay: float = 0.005,
 ) -> JobRunner:
     return JobRunner(
         store,
@@ -94,6 +96,8 @@ def runner(
         idle_poll=idle_poll,
         host_health=host_health,
         batch_size=batch_size,
+        complete_batch=complete_batch,
+        complete_delay=complete_delay,
     )
 
 
@@ -642,3 +646,65 @@ async def test_the_loop_claims_a_closed_hosts_backlog_as_soon_as_it_reopens(
     finally:
         await r.stop()
     assert sent == [0, 1]
+
+
+async def test_done_jobs_are_completed_in_groups_and_the_rest_on_stop(store: SqliteStore) -> None:
+    ran: list[int] = []
+
+    async def handler(job: Job) -> JobOutcome:
+        ran.append(job.payload["i"])
+        return Done()
+
+    await enqueue(store, 10)
+    # No delay-driven write within the test: only a full group, or stop(), writes.
+    r = runner(store, handler, Clock(), complete_batch=4, complete_delay=3600.0)
+    await r.start()
+    try:
+
+        async def two_groups_written() -> bool:
+            return len(ran) == 10 and await states(store) == {"done": 8, "queued": 2}
+
+        await until(two_groups_written)
+        left = [j for j in await store.list_jobs(JobState.QUEUED) if j.lease_owner == "r1"]
+        assert len(left) == 2  # ran, still leased: a crash now would run them again
+    finally:
+        await r.stop()
+    assert await states(store) == {"done": 10}
+    assert sorted(ran) == list(range(10))  # each ran once: nothing was claimed twice
+
+
+async def test_a_done_job_whose_lease_was_taken_over_is_not_completed(
+    store: SqliteStore,
+) -> None:
+    clock = Clock()
+
+    async def slow(job: Job) -> JobOutcome:
+        clock.now += LEASE + 1
+        assert await store.claim("r2", clock(), LEASE, 10) != []  # another runner takes over
+        return Done()
+
+    await enqueue(store, 1)
+    assert await runner(store, slow, clock).run_once() == 1
+    job = await only_job(store)
+    assert (job.state, job.attempts, job.lease_owner) == (JobState.QUEUED, 0, "r2")
+
+
+async def test_retries_and_dead_jobs_are_settled_without_waiting_for_a_group(
+    store: SqliteStore,
+) -> None:
+    async def handler(job: Job) -> JobOutcome:
+        return Retry("later") if job.payload["i"] == 0 else Dead("refused")
+
+    await enqueue(store, 2)
+    r = runner(store, handler, Clock(), complete_delay=3600.0)
+    await r.start()
+    try:
+
+        async def settled() -> bool:
+            return await states(store) == {"queued": 1, "dead": 1}
+
+        await until(settled)
+        retried = await only_job(store)
+        assert (retried.attempts, retried.lease_owner) == (1, None)
+    finally:
+        await r.stop()

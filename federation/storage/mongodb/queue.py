@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from federation.records import Job, JobState, NewJob
@@ -84,20 +84,24 @@ def _release(now: float, **fields: Any) -> Document:
 
 class MongoJobQueue(MongoBase):
     async def enqueue(self, jobs: Sequence[NewJob], now: float) -> int:
+        return sum(await self.enqueue_each(jobs, now))
+
+    async def enqueue_each(self, jobs: Sequence[NewJob], now: float) -> list[bool]:
         if not jobs:
-            return 0
+            return []
         first = await self._allocate_ids(len(jobs))
         docs = [_new_document(first + n, job, now) for n, job in enumerate(jobs)]
         try:
-            result = await self._collection(JOBS).insert_many(docs, ordered=False)
+            await self._collection(JOBS).insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             # The unique dedupe_key index skips known keys (like SQLite's INSERT OR IGNORE);
             # any other write error is real.
             errors = exc.details.get("writeErrors", [])
             if any(error.get("code") != DUPLICATE_KEY for error in errors):
                 raise
-            return int(exc.details.get("nInserted", 0))
-        return len(result.inserted_ids)
+            skipped = {int(error["index"]) for error in errors}
+            return [n not in skipped for n in range(len(jobs))]
+        return [True] * len(jobs)
 
     async def _allocate_ids(self, count: int) -> int:
         """Reserve `count` consecutive integer ids; returns the first. Ids are never reused,
@@ -149,6 +153,20 @@ class MongoJobQueue(MongoBase):
         # done_at (a BSON Date) feeds the TTL index that expires old done jobs.
         update = _release(now, state=JobState.DONE.value, done_at=bson_date(now))
         return await self._finish(job_id, owner, update)
+
+    async def complete_many(self, items: Sequence[tuple[int | str, str]], now: float) -> int:
+        update = _release(now, state=JobState.DONE.value, done_at=bson_date(now))
+        held = [(row_id(job_id), owner) for job_id, owner in items]
+        ops = [
+            UpdateOne({"_id": key, "lease_owner": owner, "state": JobState.QUEUED.value}, update)
+            for key, owner in held
+            if key is not None
+        ]
+        if not ops:
+            return 0
+        # Unordered: one job's lost lease must not stop the others from completing.
+        result = await self._collection(JOBS).bulk_write(ops, ordered=False)
+        return result.matched_count
 
     async def retry(
         self, job_id: int | str, owner: str, next_attempt_at: float, error: str, now: float
