@@ -57,7 +57,7 @@ class FollowService:
             existing.created_at if existing else now,
             now,
         )
-        await self._follows.put_follow(relation)
+        await self._put(relation)
         await self._publisher.send_to(
             builders.follow(self._urls.actor, target.id, follow_id), target.inbox
         )
@@ -67,9 +67,7 @@ class FollowService:
         existing = await self._follows.get_follow(Direction.FOLLOWING, actor)
         if existing is None:
             return None
-        await self._follows.set_follow_state(
-            Direction.FOLLOWING, actor, FollowState.UNDONE, self._clock()
-        )
+        await self._set_state(Direction.FOLLOWING, actor, FollowState.UNDONE)
         inner = builders.follow(self._urls.actor, actor, existing.follow_id)
         undo = builders.undo(self._urls.actor, inner, new_activity_id(self._settings.base_url))
         await self._publisher.send_to(undo, existing.inbox)
@@ -86,9 +84,7 @@ class FollowService:
         if existing is None or existing.state is FollowState.UNDONE:
             log.info("ignoring %s from %s: we do not follow it", state.value, actor)
             return False
-        return await self._follows.set_follow_state(
-            Direction.FOLLOWING, actor, state, self._clock()
-        )
+        return await self._set_state(Direction.FOLLOWING, actor, state)
 
     # --- they follow us -------------------------------------------------------------------
 
@@ -108,7 +104,7 @@ class FollowService:
             existing.created_at if existing else now,
             now,
         )
-        await self._follows.put_follow(relation)
+        await self._put(relation)
         if state is FollowState.ACCEPTED:
             await self._send_accept(relation, follow_activity)
             if existing is None or existing.state is not FollowState.ACCEPTED:
@@ -139,7 +135,7 @@ class FollowService:
         existing = await self._follows.get_follow(Direction.FOLLOWER, actor)
         if existing is None:
             return None
-        await self._follows.set_follow_state(Direction.FOLLOWER, actor, state, self._clock())
+        await self._set_state(Direction.FOLLOWER, actor, state)
         follow_activity = builders.follow(actor, self._urls.actor, existing.follow_id)
         if state is FollowState.ACCEPTED:
             await self._send_accept(existing, follow_activity)
@@ -153,17 +149,13 @@ class FollowService:
         existing = await self._follows.get_follow(Direction.FOLLOWER, actor)
         if existing is None:
             return False
-        await self._follows.set_follow_state(
-            Direction.FOLLOWER, actor, FollowState.REJECTED, self._clock()
-        )
+        await self._set_state(Direction.FOLLOWER, actor, FollowState.REJECTED)
         follow_activity = builders.follow(actor, self._urls.actor, existing.follow_id)
         await self._send_reject(existing, follow_activity)
         return True
 
     async def on_undo_follow(self, actor: str) -> bool:
-        return await self._follows.set_follow_state(
-            Direction.FOLLOWER, actor, FollowState.UNDONE, self._clock()
-        )
+        return await self._set_state(Direction.FOLLOWER, actor, FollowState.UNDONE)
 
     async def _send_accept(self, relation: Follow, follow_activity: dict[str, Any]) -> None:
         accept = builders.accept(
@@ -190,3 +182,38 @@ class FollowService:
         )
         await self._queue.enqueue([job], self._clock())
         self._publisher.wake()
+
+    # --- every state change is also reported to the local backend ----------------------------
+
+    async def _put(self, relation: Follow) -> None:
+        await self._follows.put_follow(relation)
+        await self._report(relation)
+
+    async def _set_state(self, direction: Direction, actor: str, state: FollowState) -> bool:
+        now = self._clock()
+        changed = await self._follows.set_follow_state(direction, actor, state, now)
+        relation = await self._follows.get_follow(direction, actor) if changed else None
+        if relation is not None:
+            await self._report(relation)
+        return changed
+
+    async def _report(self, relation: Follow) -> None:
+        """A follow.changed notification, through the durable queue (the backend may be down)."""
+        notification_id = (
+            f"follow:{relation.direction.value}:{relation.actor}:{relation.state.value}:"
+            f"{relation.updated_at}"
+        )
+        payload = {
+            "id": notification_id,
+            "type": "follow.changed",
+            "urn": None,
+            "block": None,
+            "follow": {
+                "direction": relation.direction.value,
+                "actor": relation.actor,
+                "domain": relation.domain,
+                "state": relation.state.value,
+            },
+        }
+        job = NewJob(kind="backend", dedupe_key=f"backend:{notification_id}", payload=payload)
+        await self._queue.enqueue([job], self._clock())

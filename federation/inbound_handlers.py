@@ -11,7 +11,7 @@ from federation.activities import InvalidObject, object_id_of, object_to_block
 from federation.actors import ActorInfo, InvalidActor, load_json_object, parse_actor
 from federation.config import Settings
 from federation.discovery import ActorUrls
-from federation.errors import TransportError
+from federation.errors import BackendError, TransportError
 from federation.follows import FollowService
 from federation.jobs import Dead, Done, JobOutcome
 from federation.ports import FollowStore, JobQueue, ObjectCache
@@ -35,7 +35,9 @@ class InboundProcessor:
         queue: JobQueue,
         transport: Transport,
         clock: Callable[[], float],
+        notify_backend: Callable[[dict[str, Any]], Awaitable[None]],
     ) -> None:
+        self._notify_backend = notify_backend
         self._settings = settings
         self._follows = follows
         self._follow_store = follow_store
@@ -158,6 +160,15 @@ class InboundProcessor:
     ) -> None:
         notification_id = f"{activity['id']}#{kind}"
         payload = {"id": notification_id, "type": kind, "urn": urn, "block": block, "follow": None}
+        try:
+            # Straight to the backend: this inbox job is itself the durable record, and the
+            # common case then costs no extra job (enqueue, claim, settle) per activity.
+            await self._notify_backend(payload)
+            return
+        except BackendError as exc:
+            log.info("backend unavailable (%s): queueing %s", exc, notification_id)
+        # The backend is down: hand the notification to the durable queue, which retries it
+        # on its own schedule while this activity's processing completes.
         job = NewJob(kind="backend", dedupe_key=f"backend:{notification_id}", payload=payload)
         await self._queue.enqueue([job], self._clock())
 

@@ -7,10 +7,12 @@ import random
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
 from federation.backend.client import BackendClient
+from federation.backend.contract import InboundNotification
 from federation.config import Settings
 from federation.delivery import backoff_delay, make_deliver_handler
 from federation.discovery import ActorUrls
@@ -91,15 +93,17 @@ def build_instance(
     publisher = Publisher(store, store, store, clock)
     follows = FollowService(settings, store, store, store, publisher, clock)
     outbound = Outbound(settings, backend, store, store, publisher, clock)
-    inbound = InboundProcessor(settings, follows, store, store, store, transport, clock)
-    resolver = Resolver(store, store, transport, backend, settings, clock)
-    d = settings.delivery
+
+    async def notify(payload: dict[str, Any]) -> None:
+        await backend.notify(InboundNotification.model_validate(payload))
 
     async def notify_backend(job: Job) -> JobOutcome:
-        from federation.backend.contract import InboundNotification
-
-        await backend.notify(InboundNotification.model_validate(job.payload))
+        await notify(job.payload)
         return Done()
+
+    inbound = InboundProcessor(settings, follows, store, store, store, transport, clock, notify)
+    resolver = Resolver(store, store, transport, backend, settings, clock)
+    d = settings.delivery
 
     handlers: dict[str, Handler] = {
         "deliver": make_deliver_handler(transport, store, store, health, clock, settings),

@@ -189,3 +189,19 @@ async def test_followers_and_following_collections(trio: Any) -> None:
     assert followers["orderedItems"] == [f"{beta.url}/actor"]
     following = await asyncio.to_thread(http_json, "GET", f"{beta.url}/actor/following")
     assert following["orderedItems"] == [f"{alpha.url}/actor"]
+
+
+async def test_follow_changes_reach_both_backends(trio: Any) -> None:
+    alpha, beta, _ = trio
+    await follow(beta, alpha)
+
+    async def reported(node: Running, actor: str, direction: str) -> bool:
+        data = await call(node, "GET", "/api/v1/follows")
+        items = data["items"] if isinstance(data, dict) else data
+        return any(
+            f["actor"] == actor and f["direction"] == direction and f["state"] == "accepted"
+            for f in items
+        )
+
+    await wait_for(lambda: reported(alpha, f"{beta.url}/actor", "follower"))
+    await wait_for(lambda: reported(beta, f"{alpha.url}/actor", "following"))
