@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -20,7 +21,8 @@ def host_in_domain(host: str, domain: str) -> bool:
     return name == domain or name.endswith("." + domain)
 
 
-def block_candidates(host: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def block_candidates(host: str) -> tuple[str, ...]:
     """Every stored block entry that would cover `host`: itself, its name without the port,
     and each parent domain (never a bare top-level label alone)."""
     host = host.lower()
@@ -28,12 +30,12 @@ def block_candidates(host: str) -> list[str]:
     candidates = [host] if host == name else [host, name]
     try:
         ipaddress.ip_address(name)
-        return candidates
+        return tuple(candidates)
     except ValueError:
         pass
     labels = name.split(".")
     candidates += [".".join(labels[i:]) for i in range(1, len(labels) - 1)]
-    return candidates
+    return tuple(candidates)
 
 
 async def is_domain_blocked(policy: PolicyStore, host: str) -> bool:

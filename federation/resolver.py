@@ -117,6 +117,12 @@ class Resolver:
         if parsed.authority == self._settings.domain:
             return await self._resolve_local(parsed)
         key = str(parsed)
+        if key not in self._inflight:
+            # The common case, a fresh cache hit, is answered inline: no task, no shield.
+            hit = await self._fresh_hit(parsed)
+            if hit is not None:
+                return hit
+        # Looked up again after the await above: another caller may have started the fetch.
         task = self._inflight.get(key)
         if task is None:
             task = asyncio.create_task(self._resolve_remote(parsed))
@@ -157,13 +163,23 @@ class Resolver:
         )
         return ResolveResult(str(urn), "ok", remote.model_dump(mode="json"), None, False)
 
-    async def _resolve_remote(self, urn: BlockUrn) -> ResolveResult:
+    async def _fresh_hit(self, urn: BlockUrn) -> ResolveResult | None:
+        return (await self._lookup(urn))[0]
+
+    async def _lookup(self, urn: BlockUrn) -> tuple[ResolveResult | None, CachedObject | None]:
+        """(the answer, when it needs no fetch: a blocked domain or a fresh entry; the entry)."""
         # Checked before the cache: a block must also hide what was cached before it.
         if await is_domain_blocked(self._policy, urn.authority):
-            return ResolveResult(str(urn), "error", None, "domain blocked", False)
+            return ResolveResult(str(urn), "error", None, "domain blocked", False), None
         entry = await self._cache.get_cached(str(urn))
         if entry is not None and self._clock() < entry.expires_at:
-            return _result(entry, cached=True)
+            return _result(entry, cached=True), entry
+        return None, entry
+
+    async def _resolve_remote(self, urn: BlockUrn) -> ResolveResult:
+        hit, entry = await self._lookup(urn)
+        if hit is not None:  # another caller's fetch may have filled the cache meanwhile
+            return hit
         if entry is not None and entry.state is CacheState.OK:
             return await self._revalidate(urn, entry)
         return await self._fetch(urn)
