@@ -54,9 +54,16 @@ def _describe(s: Settings) -> str:
     )
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_devnet(files: list[Path]) -> None:
     settings = [load_settings(f) for f in files]
     procs: list[subprocess.Popen[bytes]] = []
+    # SIGTERM (from a supervisor, or `timeout`) stops the children as Ctrl-C does: they run
+    # in their own sessions, so nothing else would reach them.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         for f, s in zip(files, settings, strict=True):
             backend = _spawn(["backend", "serve", "--instance", str(f)])
@@ -65,10 +72,9 @@ def run_devnet(files: list[Path]) -> None:
             procs.append(gateway)
             wait_ready(f"http://{s.listen_host}:{s.listen_port}/healthz", gateway)
             wait_ready(f"http://{s.listen_host}:{s.backend_listen_port}/healthz", backend)
-        print("\nlocal federation running (Ctrl-C stops it):")
-        for s in settings:
-            print("  " + _describe(s))
-        print(flush=True)
+        lines = ["", "local federation running (Ctrl-C stops it):"]
+        lines += ["  " + _describe(s) for s in settings]
+        print("\n".join(lines) + "\n", flush=True)  # one write: readers see it whole
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
         raise FederationError("a child process exited; stopping the federation")
