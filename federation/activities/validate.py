@@ -64,6 +64,8 @@ def _depth_exceeds(body: bytes, max_depth: int) -> bool:
     Strings and every non-bracket byte are cut out; each opening bracket then counts +1 and
     each closing one -1: the depth is the highest running sum.
     """
+    if body.count(b"{") + body.count(b"[") <= max_depth:
+        return False  # too few brackets in all (strings included) to nest that deep
     steps = _STRING.sub(b"", body).translate(_STEP, _NOT_BRACKETS)
     running = accumulate(map(operator.sub, steps, repeat(1)))
     return max(running, default=0) > max_depth

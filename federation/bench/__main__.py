@@ -81,7 +81,7 @@ def _all(args: argparse.Namespace, results: Results) -> None:
 
 RUNNERS: dict[str, Callable[[argparse.Namespace, Results], Any]] = {
     "signatures": _signatures,
-    "inbox": lambda a, r: inbox.run(inbox.InboxOptions(rounds=a.rounds), r),
+    "inbox": lambda a, r: inbox.run(inbox.InboxOptions(rounds=a.rounds, peer_key=a.peer_key), r),
     "fanout": lambda a, r: fanout.run(fanout.FanoutOptions(rounds=a.rounds), r),
     "resolve": lambda a, r: resolve.run(resolve.ResolveOptions(rounds=a.rounds), r),
     "queue": _queue,
@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("bench", choices=BENCHES)
     parser.add_argument("--json", type=Path, help="write every result to this file")
     parser.add_argument("--rounds", type=int, default=5, help="measured rounds per figure")
+    parser.add_argument(
+        "--peer-key",
+        choices=["ed25519", "rsa"],
+        default="ed25519",
+        help="inbox: the key the simulated peer signs with (Mastodon peers sign with RSA)",
+    )
     parser.add_argument(
         "--seconds",
         dest="seconds_soak",

@@ -3,7 +3,9 @@ as a ratio to a trivial aiohttp handler on the same core. Goal: >= 0.35.
 
 The peer is followed (its Creates are stored and passed on to the reference backend), its key
 is in the gateway's cache, and every request is signed before the timed window with a unique
-activity id and a fresh Date.
+activity id and a fresh Date. Two rows: the whole pipeline in one process (`--role all`: the
+same core also stores every block and notifies the backend), and the accept path alone
+(`--role web`: verified and durably recorded, the processing left to worker processes).
 
 Run: python -m federation.bench inbox [--rounds N] [--seconds S] [--peer-key rsa|ed25519]
 """
@@ -38,7 +40,7 @@ class InboxOptions:
     peer_key: str = "ed25519"
 
 
-def start_inbox_node(root: Path, peer: Peer, **extra: Any) -> BenchNode:
+def start_inbox_node(root: Path, peer: Peer, role: str = "all", **extra: Any) -> BenchNode:
     """A gateway that follows `peer` and holds its key; backend and gateway running."""
     node = BenchNode(root, extra=extra)
     node.write_config()
@@ -50,7 +52,7 @@ def start_inbox_node(root: Path, peer: Peer, **extra: Any) -> BenchNode:
 
     node.fill(fill)
     node.start_backend()
-    node.start_gateway()
+    node.start_gateway(role)
     return node
 
 
@@ -81,21 +83,34 @@ def measure_inbox(
         refill=refill,
         expected=expected,
     )
+    if node.role == "web":
+        return paired, 0.0  # no worker in this process: the records wait for one
     return paired, drain_seconds(node.store_path)
 
 
 def run(opts: InboxOptions, results: Results) -> dict[str, Any]:
+    row = _run_role(opts, results, "all", "signed Creates accepted/s, whole pipeline")
+    _run_role(opts, results, "web", "signed Creates accepted/s, accept path (web role)")
+    return row
+
+
+def _run_role(opts: InboxOptions, results: Results, role: str, label: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-inbox-") as tmp, loadgen.generator() as gen:
         root = Path(tmp)
         peer = make_peer(opts.peer_key)
-        with baseline_server(root) as base_port, start_inbox_node(root / "gw", peer) as node:
+        with (
+            baseline_server(root) as base_port,
+            start_inbox_node(root / "gw", peer, role) as node,
+        ):
             paired, drain = measure_inbox(gen, node, peer, base_port, opts)
-    row = {"peer_key": opts.peer_key, **paired.summary("valid"), "drain_after_s": drain}
+    row = {"role": role, "peer_key": opts.peer_key, **paired.summary("valid")}
+    if role != "web":  # a web-role gateway leaves the processing to workers: nothing drains
+        row["drain_after_s"] = drain
     results.add("inbox", row)
     ours = spread([r.rate for r in paired.ours])
     results.line(
         "inbox",
-        f"signed Creates accepted/s (goal >= {GOAL})",
+        f"{label} (goal >= {GOAL})",
         fmt_ratio(paired.ratio),
         f"{fmt_num(ours.median)}/s, p99 {row['p99_ms']:.1f} ms, "
         f"peak RSS {fmt_mib(paired.peak_rss_kib)}",
@@ -107,7 +122,7 @@ def run(opts: InboxOptions, results: Results) -> dict[str, Any]:
 def print_inbox(row: dict[str, Any]) -> None:
     r, o, b = row["ratio"], row["ours_per_s"], row["base_per_s"]
     print(
-        f"inbox ({row['peer_key']} peer): {o['median']:.0f}/s "
+        f"inbox ({row['role']} role, {row['peer_key']} peer): {o['median']:.0f}/s "
         f"({o['min']:.0f}-{o['max']:.0f}) vs trivial handler {b['median']:.0f}/s "
         f"-> ratio {r['median']:.2f} ({r['min']:.2f}-{r['max']:.2f}), goal >= {GOAL}"
     )
@@ -115,8 +130,12 @@ def print_inbox(row: dict[str, Any]) -> None:
     print(
         f"  latency p50 {row['p50_ms']:.1f} ms p99 {row['p99_ms']:.1f} ms; "
         f"{row['requests']} requests, {row['failed']} failed; gateway CPU "
-        f"{cpu['median'] * 100:.0f}% of a core; peak RSS {fmt_mib(row['peak_rss_kib'])}; "
-        f"background work drained {row['drain_after_s']:.1f} s after the last round"
+        f"{cpu['median'] * 100:.0f}% of a core; peak RSS {fmt_mib(row['peak_rss_kib'])}"
+        + (
+            f"; background work drained {row['drain_after_s']:.1f} s after the last round"
+            if "drain_after_s" in row
+            else ""
+        )
     )
 
 

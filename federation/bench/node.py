@@ -26,6 +26,7 @@ class BenchNode:
     backend_port: int = field(default_factory=free_port)
     extra: dict[str, Any] = field(default_factory=dict)
     gateway: subprocess.Popen[bytes] | None = None
+    role: str = "all"
     backend: subprocess.Popen[bytes] | None = None
 
     @property
@@ -102,9 +103,10 @@ class BenchNode:
         self.backend = spawn(self._cli("backend", "serve"), cpu=CLIENT_CPU, log=log)
         wait_http(f"http://127.0.0.1:{self.backend_port}/healthz", self.backend, log)
 
-    def start_gateway(self) -> None:
+    def start_gateway(self, role: str = "all") -> None:
+        self.role = role
         log = self.root / "gateway.log"
-        self.gateway = spawn(self._cli("serve"), cpu=SERVER_CPU, log=log)
+        self.gateway = spawn(self._cli("serve", "--role", role), cpu=SERVER_CPU, log=log)
         wait_http(f"{self.url}/healthz", self.gateway, log)
 
     @property
