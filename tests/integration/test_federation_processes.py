@@ -1,0 +1,87 @@
+"""Issue 5 end to end with separate processes: three instances, each a `federation serve` and a
+`federation backend serve` on 127.0.0.1, steered only through their HTTP APIs (admin API for
+follows, the reference backend's API for blocks). Nothing runs inside the test's process."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cluster import Node, eventually, http_json, make_node
+
+pytestmark = pytest.mark.integration
+
+
+def admin(node: Node, method: str, path: str, body: Any = None) -> Any:
+    return http_json(method, f"{node.url}/admin/api{path}", body, token=node.admin_token)
+
+
+def state(node: Node, relation: str, other: Node) -> str | None:
+    items = admin(node, "GET", f"/{relation}")["items"]
+    return next((f["state"] for f in items if f["actor"] == other.actor), None)
+
+
+def urns(node: Node) -> dict[str, dict[str, Any]]:
+    return {b["urn"]: b for b in node.remote_blocks()}
+
+
+def urn_of(node: Node, block: dict[str, Any]) -> str:
+    return f"urn:block:{node.domain}:{block['id']}"
+
+
+@pytest.fixture(scope="module")
+def trio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node, Node]]:
+    root: Path = tmp_path_factory.mktemp("e2e")
+    nodes = (make_node(root, "alpha"), make_node(root, "beta"),
+             make_node(root, "gamma", mode="approval"))  # fmt: skip
+    try:
+        for node in nodes:
+            node.start_backend()
+            node.start_gateway()
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+def test_three_instances_in_separate_processes(trio: tuple[Node, Node, Node]) -> None:
+    alpha, beta, gamma = trio
+    admin(beta, "POST", "/following", {"target": alpha.domain})
+    admin(gamma, "POST", "/following", {"target": alpha.domain})
+    admin(alpha, "POST", "/following", {"target": gamma.domain})
+    eventually(lambda: state(beta, "following", alpha) == "accepted")
+    eventually(lambda: state(gamma, "following", alpha) == "accepted")
+    eventually(lambda: state(gamma, "followers", alpha) == "pending")
+    assert state(alpha, "following", gamma) == "pending"
+
+    public = alpha.create_block(title="hello", content="world")
+    private = alpha.create_block(title="secret", visibility="private")
+    for receiver in (beta, gamma):
+        eventually(lambda r=receiver: urn_of(alpha, public) in urns(r))
+        assert urns(receiver)[urn_of(alpha, public)]["content"] == "world"
+
+    from_gamma = gamma.create_block(title="from gamma")
+    time.sleep(1.0)
+    assert urn_of(gamma, from_gamma) not in urns(alpha)  # alpha's follow still pending
+    admin(gamma, "POST", "/followers/approve", {"actor": alpha.actor})
+    eventually(lambda: state(alpha, "following", gamma) == "accepted")
+    eventually(lambda: urn_of(gamma, from_gamma) in urns(alpha))  # backfilled
+
+    alpha.backend_call("PATCH", f"/api/v1/blocks/{public['id']}", {"content": "edited"})
+    for receiver in (beta, gamma):
+        eventually(lambda r=receiver: urns(r)[urn_of(alpha, public)]["content"] == "edited")
+    alpha.backend_call("DELETE", f"/api/v1/blocks/{public['id']}")
+    for receiver in (beta, gamma):
+        eventually(lambda r=receiver: urn_of(alpha, public) not in urns(r))
+    for receiver in (beta, gamma):
+        assert urn_of(alpha, private) not in urns(receiver)
+
+    admin(beta, "POST", "/following/unfollow", {"actor": alpha.actor})
+    eventually(lambda: state(alpha, "followers", beta) == "undone")
+    later = alpha.create_block(title="later")
+    eventually(lambda: urn_of(alpha, later) in urns(gamma))
+    assert urn_of(alpha, later) not in urns(beta)
