@@ -11,7 +11,7 @@ from federation.activities import InvalidObject, object_id_of, object_to_block
 from federation.actors import ActorInfo, InvalidActor, load_json_object, parse_actor
 from federation.config import Settings
 from federation.discovery import ActorUrls
-from federation.errors import BackendError, TransportError
+from federation.errors import BackendError
 from federation.follows import FollowService
 from federation.jobs import Dead, Done, JobOutcome
 from federation.ports import FollowStore, JobQueue, ObjectCache
@@ -74,11 +74,10 @@ class InboundProcessor:
         if object_id_of(activity) != self._me:
             return Done()  # a follow of someone else: not ours to answer
         try:
+            # A TransportError propagates: the runner retries, the follower may be briefly down.
             info = await self._fetch_actor(actor)
         except InvalidActor as exc:
             return Dead(f"follower's actor document unusable: {exc}")
-        except TransportError as exc:
-            raise exc  # retried by the runner: the follower may be briefly down
         await self._follows.on_follow(info, activity)
         return Done()
 
