@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from federation.actors import InvalidActor
 from federation.config import FederationMode, Settings
-from federation.domains import host_in_domain
+from federation.domains import current_allowlist, current_mode, host_in_domain
 from federation.errors import FederationError
 from federation.follows import FollowService
 from federation.hosthealth import HostHealthTracker
@@ -159,15 +159,13 @@ class AdminService:
         return await self._store.list_blocks()
 
     async def get_mode(self) -> FederationMode:
-        stored = await self._store.get_setting("mode")
-        return FederationMode(stored) if stored else self._settings.mode
+        return await current_mode(self._store, self._settings)
 
     async def set_mode(self, mode: FederationMode) -> None:
         await self._store.set_setting("mode", mode.value)
 
     async def get_allowlist(self) -> list[str]:
-        stored = await self._store.get_setting("allowlist")
-        return list(json.loads(stored)) if stored else list(self._settings.allowlist)
+        return await current_allowlist(self._store, self._settings)
 
     async def set_allowlist(self, domains: list[str]) -> None:
         await self._store.set_setting("allowlist", json.dumps(domains))

@@ -12,9 +12,9 @@ import random
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from federation.config import DeliverySettings, Settings
+from federation.discovery import host_of
 from federation.hosthealth import HostHealthTracker
 from federation.jobs import Dead, Done, JobOutcome, Retry
 from federation.ports import ActivityLog, FollowStore, JobQueue
@@ -50,10 +50,6 @@ def retry_delay(
     if retry_after is not None:
         delay = max(delay, min(retry_after, settings.retry_after_cap))
     return delay
-
-
-def inbox_host(inbox: str) -> str:
-    return urlsplit(inbox).netloc.lower()
 
 
 async def enqueue_fanout(
@@ -131,7 +127,7 @@ class DeliverHandler:
     async def __call__(self, job: Job) -> JobOutcome:
         activity_id = str(job.payload["activity_id"])
         inbox = str(job.payload["inbox"])
-        host = inbox_host(inbox)
+        host = host_of(inbox)
         if await self._health.is_unavailable(host):
             return Dead(UNAVAILABLE)
         body = await self._bodies.get(activity_id)

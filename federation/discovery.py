@@ -169,5 +169,9 @@ def nodeinfo_document(settings: Settings, *, local_posts: int | None = None) -> 
 
 
 def host_of(url: str) -> str:
-    """The lower-cased host[:port] of a URL ('' when there is none)."""
-    return urlsplit(url).netloc.lower()
+    """The lower-cased host[:port] of a URL; "" when there is none or it does not parse
+    (e.g. "http://[x"), which then matches no host."""
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return ""

@@ -1,11 +1,14 @@
-"""One rule for which hosts a domain block covers, used by the inbox, the resolver and admin."""
+"""Domain policy in one place: which hosts a block or an allowlist entry covers, and the
+federation mode and allowlist in force (the admin API stores them; the config gives defaults)."""
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+import json
 from urllib.parse import urlsplit
 
+from federation.config import FederationMode, Settings
 from federation.ports import PolicyStore
 
 
@@ -43,3 +46,18 @@ async def is_domain_blocked(policy: PolicyStore, host: str) -> bool:
         if await policy.is_blocked(candidate):
             return True
     return False
+
+
+async def current_mode(policy: PolicyStore, settings: Settings) -> FederationMode:
+    stored = await policy.get_setting("mode")
+    return FederationMode(stored) if stored else settings.mode
+
+
+async def current_allowlist(policy: PolicyStore, settings: Settings) -> list[str]:
+    stored = await policy.get_setting("allowlist")
+    return list(json.loads(stored)) if stored else list(settings.allowlist)
+
+
+async def is_allowlisted(policy: PolicyStore, settings: Settings, host: str) -> bool:
+    """Allowlist entries cover hosts by the same rule as blocks."""
+    return any(host_in_domain(host, entry) for entry in await current_allowlist(policy, settings))

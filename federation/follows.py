@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +11,7 @@ from federation.activities.builders import new_activity_id
 from federation.actors import ActorInfo
 from federation.config import FederationMode, Settings
 from federation.discovery import ActorUrls
+from federation.domains import current_mode, is_allowlisted
 from federation.ports import FollowStore, JobQueue, PolicyStore
 from federation.publisher import Publisher
 from federation.records import Direction, Follow, FollowState, NewJob
@@ -116,13 +116,12 @@ class FollowService:
     async def _decide(self, domain: str, existing: Follow | None) -> FollowState:
         if existing is not None and existing.state is FollowState.ACCEPTED:
             return FollowState.ACCEPTED
-        mode = await self._policy.get_setting("mode") or self._settings.mode.value
-        if mode == FederationMode.OPEN.value:
+        mode = await current_mode(self._policy, self._settings)
+        if mode is FederationMode.OPEN:
             return FollowState.ACCEPTED
-        if mode == FederationMode.ALLOWLIST.value:
-            stored = await self._policy.get_setting("allowlist")
-            allow = json.loads(stored) if stored else self._settings.allowlist
-            return FollowState.ACCEPTED if domain in allow else FollowState.REJECTED
+        if mode is FederationMode.ALLOWLIST:
+            allowed = await is_allowlisted(self._policy, self._settings, domain)
+            return FollowState.ACCEPTED if allowed else FollowState.REJECTED
         return FollowState.PENDING
 
     async def approve(self, actor: str) -> Follow | None:

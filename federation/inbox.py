@@ -10,7 +10,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from federation.activities import (
     InvalidActivity,
@@ -21,7 +20,8 @@ from federation.activities import (
 )
 from federation.coalesce import Coalescer
 from federation.config import FederationMode, Settings
-from federation.domains import is_domain_blocked
+from federation.discovery import host_of
+from federation.domains import current_mode, is_allowlisted, is_domain_blocked
 from federation.errors import ProblemError
 from federation.keyservice import KeyService
 from federation.ports import JobQueue, PolicyStore
@@ -46,15 +46,6 @@ class InboundRequest:
 
 def _problem(status: int, title: str, detail: str) -> ProblemError:
     return ProblemError(status, title, detail)
-
-
-def host_of(url: str) -> str:
-    """Lower-case host[:port]; "" for what does not parse (e.g. "http://[x"), which then
-    matches no actor's host."""
-    try:
-        return urlsplit(url).netloc.lower()
-    except ValueError:
-        return ""
 
 
 class InboxPipeline:
@@ -113,16 +104,11 @@ class InboxPipeline:
     async def _check_domain(self, domain: str) -> None:
         if await is_domain_blocked(self._policy, domain):
             raise _problem(403, "Domain blocked", f"{domain} is blocked by this instance")
-        mode = await self._policy.get_setting("mode") or self._settings.mode.value
-        if mode == FederationMode.ALLOWLIST.value and not await self._allowlisted(domain):
+        mode = await current_mode(self._policy, self._settings)
+        if mode is FederationMode.ALLOWLIST and not await is_allowlisted(
+            self._policy, self._settings, domain
+        ):
             raise _problem(403, "Domain not allowed", f"{domain} is not on the allowlist")
-
-    async def _allowlisted(self, domain: str) -> bool:
-        import json
-
-        stored = await self._policy.get_setting("allowlist")
-        allow = json.loads(stored) if stored else self._settings.allowlist
-        return domain in allow
 
     async def _verify(self, req: InboundRequest) -> Verified:
         signed = SignedRequest(method=req.method, url=req.url, headers=req.headers, body=req.body)

@@ -9,7 +9,6 @@ speak for another host nor smuggle one block in under another's name. Failures a
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -17,9 +16,11 @@ from urllib.parse import urlsplit
 
 from federation.activities import (
     Block,
+    InvalidActivity,
     InvalidObject,
     RemoteBlock,
     is_activitystreams_media_type,
+    load_object,
     object_to_block,
 )
 from federation.backend.client import BackendClient
@@ -282,24 +283,10 @@ class Resolver:
 
 
 def _parse_object(body: bytes, max_depth: int) -> dict[str, Any]:
-    too_deep = Refused(f"JSON nested deeper than {max_depth} levels")
     try:
-        parsed = json.loads(body.decode("utf-8"))
-    except RecursionError:  # the C decoder's own guard: nesting far beyond any cap
-        raise too_deep from None
-    except ValueError:  # UnicodeDecodeError included
-        raise Refused("the body is not UTF-8 JSON") from None
-    if not isinstance(parsed, dict):
-        raise Refused("the body is not a JSON object")
-    # Iterative walk, so a deep document cannot exhaust the stack here either.
-    stack: list[tuple[Any, int]] = [(parsed, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > max_depth:
-            raise too_deep
-        children = node.values() if isinstance(node, dict) else node
-        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
-    return parsed
+        return load_object(body, max_depth=max_depth)
+    except InvalidActivity as exc:
+        raise Refused(exc.reason) from None
 
 
 def _transient(exc: FetchError) -> bool:

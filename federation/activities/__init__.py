@@ -29,7 +29,7 @@ from federation.activities.objects import (
     object_to_block,
     tombstone,
 )
-from federation.activities.validate import actor_of, object_id_of, parse_activity
+from federation.activities.validate import actor_of, load_object, object_id_of, parse_activity
 
 __all__ = [
     "AS_CONTEXT",
@@ -51,6 +51,7 @@ __all__ = [
     "followers_url",
     "format_rfc3339",
     "is_activitystreams_media_type",
+    "load_object",
     "new_activity_id",
     "ns_url",
     "object_context",

@@ -1,4 +1,4 @@
-"""First look at an inbound activity: JSON, bounded nesting, the properties every one needs."""
+"""First look at inbound JSON: bounded nesting, and the properties every activity needs."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STEP = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")  # 1 + depth step, as a byte
 
 
-def parse_activity(body: bytes, *, max_depth: int) -> dict[str, Any]:
-    """Parse and check an activity; InvalidActivity says what is wrong."""
+def load_object(body: bytes, *, max_depth: int) -> dict[str, Any]:
+    """Parse JSON text that must be an object nested at most `max_depth` levels deep
+    (activities, and the objects the resolver fetches); InvalidActivity says what is wrong."""
     try:
         parsed = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError:
@@ -28,9 +29,15 @@ def parse_activity(body: bytes, *, max_depth: int) -> dict[str, Any]:
     except ValueError:
         raise InvalidActivity("the body is not valid JSON") from None
     if not isinstance(parsed, dict):
-        raise InvalidActivity("the activity is not a JSON object")
+        raise InvalidActivity("the body is not a JSON object")
     if _depth_exceeds(body, max_depth):
         raise InvalidActivity(f"JSON nested deeper than {max_depth} levels")
+    return parsed
+
+
+def parse_activity(body: bytes, *, max_depth: int) -> dict[str, Any]:
+    """Parse and check an activity; InvalidActivity says what is wrong."""
+    parsed = load_object(body, max_depth=max_depth)
     if not _is_web_url(parsed.get("id")):
         raise InvalidActivity("id must be an http(s) URL")
     kind = parsed.get("type")

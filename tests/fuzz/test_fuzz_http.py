@@ -351,6 +351,14 @@ async def send_raw(t: Target, req: Req, headers: dict[str, str]) -> int:
         if length > len(req.body):
             writer.write_eof()  # the peer gives up mid-body
         answer = await asyncio.wait_for(reader.read(), timeout=20)
+    except ConnectionResetError:
+        # A request the server must refuse before reading it (a header line over aiohttp's
+        # 8190-byte limit, or a declared body over the cap) is answered and the connection
+        # closed while we are still writing; the kernel then resets it. Any other reset is
+        # a failure.
+        refused_early = any(len(v) > 8190 for v in headers.values()) or length > MIB
+        assert refused_early, "connection reset on a request the gateway should have read"
+        return 400
     finally:
         writer.close()
     if not answer and length > len(req.body):
