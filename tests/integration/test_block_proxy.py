@@ -35,6 +35,7 @@ from federation.web import block_routes
 from federation.web.appkeys import CLOCK, SETTINGS
 from federation.web.block_routes import BACKEND, SIGNATURE_VERIFIER
 from federation.web.problems import problem_middleware
+from tests.support.servers import serve_url as serve
 
 pytestmark = pytest.mark.integration
 
@@ -42,18 +43,6 @@ TOKEN = "backend-secret"
 GATEWAY = "gateway.test"
 AS = "application/activity+json"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@contextlib.asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:

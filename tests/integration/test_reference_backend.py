@@ -22,6 +22,7 @@ from aiohttp import web
 from federation.backend.server import create_backend_app
 from federation.backend.server_reporter import ReporterSettings
 from federation.config import Settings, load_settings
+from tests.support.servers import serve_url as serve
 
 pytestmark = pytest.mark.integration
 
@@ -37,18 +38,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@contextlib.asynccontextmanager
-async def serve(app: web.Application, port: int = 0) -> AsyncIterator[str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 def free_port() -> int:

@@ -3,7 +3,6 @@ the real resolver, SQLite store and transport, a reference backend, and a peer o
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections import Counter
@@ -32,24 +31,13 @@ from federation.web import resolve_routes
 from federation.web.appkeys import CLOCK, SETTINGS
 from federation.web.problems import problem_middleware
 from federation.web.resolve_routes import RESOLVER
+from tests.support.servers import serve
 
 pytestmark = pytest.mark.integration
 
 TOKEN = "backend-secret"
 GATEWAY = "gateway.test"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@contextlib.asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 def peer_app(hits: Counter[str], authority: list[str]) -> web.Application:

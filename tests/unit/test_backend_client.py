@@ -5,7 +5,6 @@ backend."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -21,20 +20,9 @@ from federation.backend.contract import InboundNotification, Visibility
 from federation.backend.server import create_backend_app
 from federation.config import load_settings
 from federation.errors import BackendError
+from tests.support.servers import serve_url as serve
 
 TOKEN = "backend-secret"
-
-
-@contextlib.asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture

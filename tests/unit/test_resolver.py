@@ -6,7 +6,6 @@ Peers are tiny aiohttp apps serving crafted objects; some of them play hostile p
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import socket
 from collections import Counter
@@ -33,6 +32,7 @@ from federation.storage import SqliteStore
 from federation.transport import Transport, make_session
 from federation.urn import BlockUrn
 from federation.visibility import is_released
+from tests.support.servers import serve
 
 T0 = 1_750_000_000.0
 TOKEN = "backend-secret"
@@ -46,19 +46,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@contextlib.asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    """Run `app` on 127.0.0.1 and yield its authority (host:port)."""
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 def block_object(authority: str, local_id: str, **changes: Any) -> dict[str, Any]:
