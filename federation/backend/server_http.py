@@ -99,6 +99,8 @@ async def read_model(request: web.Request, model: type[ModelT]) -> ModelT:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProblemError(400, "Invalid JSON", f"the body is not JSON: {exc}") from None
+    except RecursionError:  # the C decoder's own guard against absurd nesting
+        raise ProblemError(400, "Invalid JSON", "the body is nested too deeply") from None
     return validate(model, data)
 
 

@@ -3,7 +3,6 @@ generates the OpenAPI document), bearer-token checks, body parsing and the audit
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -16,9 +15,10 @@ from pydantic import BaseModel, ValidationError
 from federation.admin import AdminService, NotFound, TargetNotFound
 from federation.errors import ProblemError
 from federation.lookup import ActorLookup
-from federation.web.appkeys import CLOCK, INSTANCE, SETTINGS
+from federation.web.appkeys import CLOCK, INSTANCE
+from federation.web.auth import require_admin_token
 from federation.web.negotiation import json_response
-from federation.web.problems import problem
+from federation.web.problems import field_problem, problem
 
 PREFIX = "/admin/api"
 M = TypeVar("M", bound=BaseModel)
@@ -81,15 +81,6 @@ def admin_service(request: web.Request) -> AdminService:
     )
 
 
-def require_admin_token(request: web.Request) -> None:
-    expected = request.app[SETTINGS].admin_token
-    if not expected:
-        raise problem(403, "Admin API disabled", "set admin_token in the instance file to use it")
-    given = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-        raise problem(401, "Unauthorized", "a valid admin bearer token is required")
-
-
 async def _audited(request: web.Request, op: Operation, fn: AdminHandler) -> web.StreamResponse:
     outcome = "500 Internal error"
     try:
@@ -124,18 +115,12 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
     raw = await request.read()
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: the decoder's guard on deep nesting
         raise problem(422, "Invalid body", "(body): not JSON", field="(body)") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise field_problem(exc) from None
-
-
-def field_problem(exc: ValidationError) -> ProblemError:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "(body)"
-    return problem(422, "Invalid body", f"{field}: {first['msg']}", field=field)
 
 
 def query_problem(name: str, message: str) -> ProblemError:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from federation.errors import BackendError, ProblemError
 
@@ -38,6 +39,13 @@ def problem_response(
 
 def problem(status: int, title: str, detail: str = "", **extra: Any) -> ProblemError:
     return ProblemError(status, title, detail, extra=extra)
+
+
+def field_problem(exc: ValidationError) -> ProblemError:
+    """422 naming the first field a pydantic model refused."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(body)"
+    return problem(422, "Invalid body", f"{field}: {first['msg']}", field=field)
 
 
 @web.middleware

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 
@@ -14,6 +13,7 @@ from federation.errors import ProblemError, UrnError
 from federation.resolver import Resolver
 from federation.urn import BlockUrn
 from federation.web.appkeys import SETTINGS
+from federation.web.auth import require_backend_token
 from federation.web.negotiation import json_response
 from federation.web.problems import problem
 
@@ -26,15 +26,6 @@ class ResolveBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     urns: list[str]
-
-
-def require_backend_token(request: web.Request) -> None:
-    """401 unless the request carries the shared backend token. An empty configured token
-    locks the API rather than opening it."""
-    token = request.app[SETTINGS].backend_token
-    given = request.headers.get("Authorization", "").encode()
-    if not token or not hmac.compare_digest(given, f"Bearer {token}".encode()):
-        raise problem(401, "Unauthorized", "missing or wrong backend bearer token")
 
 
 @routes.get(GATEWAY_PREFIX + "/resolve")
@@ -69,6 +60,8 @@ def _parse_batch(raw: bytes) -> ResolveBatch:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise problem(400, "Invalid JSON", f"the body is not JSON: {exc}") from None
+    except RecursionError:  # the C decoder's own guard against absurd nesting
+        raise problem(400, "Invalid JSON", "the body is nested too deeply") from None
     try:
         return ResolveBatch.model_validate(data)
     except ValidationError as exc:
