@@ -7,15 +7,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from federation.admin import routes as admin_routes
 from federation.config import Settings
 from federation.errors import ConfigError
-from federation.inbox import InboundRequest
+from federation.inbound.pipeline import InboundRequest
 from federation.instance import build_instance
 from federation.keys import InstanceKeys, load_or_create_keys
 from federation.ports import Store
 from federation.signatures import SignedRequest, Verified, verify_request
 from federation.web import (
-    admin_routes,
     block_routes,
     collection_routes,
     discovery_routes,

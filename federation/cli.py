@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument(
         "instances", nargs="*", type=Path, help="instance files (default: instances/*.toml)"
     )
-    from federation import admin_cli
+    from federation.admin import cli as admin_cli
 
     admin_cli.add_parser(sub)
     return parser
@@ -97,7 +97,7 @@ def _keys_show(args: argparse.Namespace) -> None:
 
 
 def _backend_serve(args: argparse.Namespace) -> None:
-    from federation.backend.server import serve_backend
+    from federation.refbackend.app import serve_backend
 
     asyncio.run(serve_backend(_settings(args.instance)))
 
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     if args.command == "admin":
-        from federation import admin_cli
+        from federation.admin import cli as admin_cli
 
         return admin_cli.run(args)
     handlers = {"serve": _serve, "dev": _dev}

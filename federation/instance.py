@@ -14,23 +14,23 @@ import aiohttp
 from federation.backend.client import BackendClient
 from federation.backend.contract import InboundNotification
 from federation.config import Settings
-from federation.delivery import backoff_delay, make_deliver_handler
+from federation.delivery.handler import backoff_delay, make_deliver_handler
+from federation.delivery.hosthealth import HostHealthTracker
+from federation.delivery.outbound import Outbound
+from federation.delivery.publisher import Publisher
 from federation.discovery import ActorUrls
-from federation.follows import FollowService
-from federation.hosthealth import HostHealthTracker
-from federation.inbound_handlers import InboundProcessor
-from federation.inbox import InboxPipeline
-from federation.jobs import Done, Handler, JobOutcome, JobRunner
+from federation.follows.service import FollowService
+from federation.http.transport import Transport, make_session
+from federation.inbound.handlers import InboundProcessor
+from federation.inbound.pipeline import InboxPipeline
+from federation.jobs.maintenance import Maintenance
+from federation.jobs.runner import Done, Handler, JobOutcome, JobRunner
 from federation.keys import InstanceKeys
-from federation.keyservice import KeyService
-from federation.maintenance import Maintenance
-from federation.outbound import Outbound
 from federation.ports import Store
-from federation.publisher import Publisher
 from federation.records import Job
-from federation.resolver import Resolver
+from federation.resolve.keyservice import KeyService
+from federation.resolve.resolver import Resolver
 from federation.signatures import SigningKey
-from federation.transport import Transport, make_session
 
 
 @dataclass

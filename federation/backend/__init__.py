@@ -1,5 +1,5 @@
 """The backend contract (contract.py), the gateway's client for it (client.py), and the
-reference backend that implements it (server_*.py). See docs/backend-contract.md."""
+reference backend that implements it (federation/refbackend/). See docs/backend-contract.md."""
 
 from federation.backend.client import BackendClient, BackendRejected
 from federation.backend.contract import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.inbox import InboundRequest
+from federation.inbound.pipeline import InboundRequest
 from federation.web.appkeys import INSTANCE, SETTINGS
 from federation.web.negotiation import json_response
 from federation.web.problems import problem

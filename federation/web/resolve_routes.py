@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from federation.backend.contract import GATEWAY_PREFIX
 from federation.errors import ProblemError, UrnError
-from federation.resolver import Resolver
+from federation.resolve.resolver import Resolver
 from federation.urn import BlockUrn
 from federation.web.appkeys import SETTINGS
 from federation.web.auth import require_backend_token

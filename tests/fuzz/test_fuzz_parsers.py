@@ -29,8 +29,8 @@ from federation.activities import (
     object_to_block,
     parse_activity,
 )
-from federation.actors import InvalidActor, find_key, load_json_object, parse_actor
 from federation.errors import UrnError
+from federation.resolve.actors import InvalidActor, find_key, load_json_object, parse_actor
 from federation.signatures import (
     PublicKeyInfo,
     Reason,

@@ -20,9 +20,9 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.backend.client import BackendClient
-from federation.backend.server import create_backend_app
-from federation.backend.server_reporter import ReporterSettings
 from federation.config import Settings, load_settings
+from federation.refbackend.app import create_backend_app
+from federation.refbackend.reporter import ReporterSettings
 from federation.signatures import (
     PublicKeyInfo,
     SignedRequest,

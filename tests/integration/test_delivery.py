@@ -17,13 +17,13 @@ from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from federation.config import DeliverySettings, Settings
-from federation.delivery import DELIVER, enqueue_fanout, make_backoff, make_deliver_handler
-from federation.hosthealth import HostHealthTracker
-from federation.jobs import JobRunner
+from federation.delivery.handler import DELIVER, enqueue_fanout, make_backoff, make_deliver_handler
+from federation.delivery.hosthealth import HostHealthTracker
+from federation.http.transport import Transport, make_session
+from federation.jobs.runner import JobRunner
 from federation.records import Direction, Follow, FollowState, HostHealth, JobState
 from federation.signatures import SigningKey
 from federation.storage.sqlite import SqliteStore
-from federation.transport import Transport, make_session
 
 pytestmark = pytest.mark.integration
 

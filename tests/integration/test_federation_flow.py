@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from federation.lookup import ActorLookup
 from federation.records import Direction, FollowState
+from federation.resolve.lookup import ActorLookup
 from tests.support.cluster import http_json
 from tests.support.inproc import Running, running, settings_for
 

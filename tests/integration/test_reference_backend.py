@@ -19,9 +19,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from federation.backend.server import create_backend_app
-from federation.backend.server_reporter import ReporterSettings
 from federation.config import Settings, load_settings
+from federation.refbackend.app import create_backend_app
+from federation.refbackend.reporter import ReporterSettings
 from tests.support.servers import serve_url as serve
 
 pytestmark = pytest.mark.integration

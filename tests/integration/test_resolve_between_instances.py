@@ -17,7 +17,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
-from federation.lookup import ActorLookup
+from federation.resolve.lookup import ActorLookup
 from tests.support.cluster import HttpFailure, http_json
 from tests.support.inproc import Running, running, settings_for
 

@@ -14,9 +14,9 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from federation.app import create_app
-from federation.backend.server import create_backend_app
 from federation.config import Settings, load_settings
 from federation.instance import Instance
+from federation.refbackend.app import create_backend_app
 from federation.web.appkeys import INSTANCE
 from tests.support.cluster import free_port
 

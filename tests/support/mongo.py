@@ -1,7 +1,7 @@
 """A MongoDB-wire server for the tests: mongoeco in its own Python 3.13 venv, or a real MongoDB.
 
 No real `mongod` can be installed here, so the tests start mongoeco's wire server
-(scripts/setup-mongoeco makes .venv-mongoeco; federation.bench.mongoeco starts it) on
+(scripts/setup-mongoeco makes .venv-mongoeco; bench.mongoeco starts it) on
 127.0.0.1, on a port it picks itself, so parallel runs never collide. Set
 FEDERATION_TEST_MONGODB_URL (e.g. ``mongodb://localhost:27017``) to run the same tests
 against a real MongoDB instead.
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from federation.bench.mongoeco import MONGOECO_PYTHON, MongoecoProcess, start_mongoeco
+from bench.mongoeco import MONGOECO_PYTHON, MongoecoProcess, start_mongoeco
 
 URL_VARIABLE = "FEDERATION_TEST_MONGODB_URL"
 

@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from openapi_spec_validator import validate
 
+from federation.admin.routes import api
 from federation.app import create_app
 from federation.config import load_settings
 from federation.instance import Instance
@@ -28,7 +29,6 @@ from federation.records import (
     JobState,
     NewJob,
 )
-from federation.web.admin_routes import api
 from federation.web.appkeys import INSTANCE
 
 ADMIN = "admin-secret-token-123"

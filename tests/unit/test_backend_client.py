@@ -17,9 +17,9 @@ from aiohttp import web
 
 from federation.backend.client import BackendClient, BackendRejected
 from federation.backend.contract import InboundNotification, Visibility
-from federation.backend.server import create_backend_app
 from federation.config import load_settings
 from federation.errors import BackendError
+from federation.refbackend.app import create_backend_app
 from tests.support.servers import serve_url as serve
 
 TOKEN = "backend-secret"

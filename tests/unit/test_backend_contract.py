@@ -16,8 +16,8 @@ from federation.backend.contract import (
     ResolveBatchRequest,
     Visibility,
 )
-from federation.backend.server_blocks import decode_cursor, encode_cursor, readable_id
 from federation.errors import ProblemError
+from federation.refbackend.blocks import decode_cursor, encode_cursor, readable_id
 
 
 def block_fields(**overrides: Any) -> dict[str, Any]:

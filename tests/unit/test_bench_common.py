@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from federation.bench.common import (
+from bench.common import (
     Results,
     Spread,
     fmt_mib,
@@ -18,7 +18,7 @@ from federation.bench.common import (
     spread,
     table,
 )
-from federation.bench.loadgen import _complete_response
+from bench.loadgen import _complete_response
 
 
 def test_spread_is_median_and_range() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from federation.coalesce import Coalescer
+from federation.jobs.coalesce import Coalescer
 
 
 class Recorder:

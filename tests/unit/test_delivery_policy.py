@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from federation.config import DeliverySettings
-from federation.delivery import backoff_delay, make_backoff, retry_delay
-from federation.hosthealth import HostHealthTracker
+from federation.delivery.handler import backoff_delay, make_backoff, retry_delay
+from federation.delivery.hosthealth import HostHealthTracker
 from federation.records import HostHealth
 from federation.storage.sqlite import SqliteStore
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from federation.config import DeliverySettings
-from federation.hosthealth import HostHealthTracker
-from federation.jobs import Dead, Done, Handler, HostHealth, JobOutcome, JobRunner, Retry
+from federation.delivery.hosthealth import HostHealthTracker
+from federation.jobs.runner import Dead, Done, Handler, HostHealth, JobOutcome, JobRunner, Retry
 from federation.records import Job, JobState, NewJob
 from federation.storage.sqlite import SqliteStore
 

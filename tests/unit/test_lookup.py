@@ -12,10 +12,10 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from federation.config import load_settings
-from federation.lookup import ActorLookup, LookupError_, classify_target
+from federation.http.transport import Transport, make_session
+from federation.resolve.lookup import ActorLookup, LookupError_, classify_target
 from federation.signatures import SigningKey
 from federation.storage import SqliteStore
-from federation.transport import Transport, make_session
 
 
 def peer_app(docs: dict[str, Any]) -> web.Application:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from federation.maintenance import DEDUPE_RETENTION, Maintenance
+from federation.jobs.maintenance import DEDUPE_RETENTION, Maintenance
 from federation.records import NewJob
 from federation.storage import SqliteStore
 

@@ -21,15 +21,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.activities import AS_MEDIA_TYPE, Block, block_to_object, object_to_block
 from federation.backend.client import BackendClient
-from federation.backend.server import create_backend_app
-from federation.backend.server_reporter import ReporterSettings
 from federation.config import Settings, load_settings
 from federation.errors import UrnError
+from federation.http.transport import Transport, make_session
 from federation.records import CacheState, DomainBlock
-from federation.resolver import Resolver, cache_entry_for
+from federation.refbackend.app import create_backend_app
+from federation.refbackend.reporter import ReporterSettings
+from federation.resolve.resolver import Resolver, cache_entry_for
 from federation.signatures import SigningKey
 from federation.storage import SqliteStore
-from federation.transport import Transport, make_session
 from federation.urn import BlockUrn
 from federation.visibility import is_released
 from tests.support.servers import serve

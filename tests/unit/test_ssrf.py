@@ -11,7 +11,7 @@ import pytest
 
 from federation.config import Settings, load_settings
 from federation.errors import ConfigError, TransportError
-from federation.ssrf import (
+from federation.http.ssrf import (
     AddressPolicy,
     ConnectRefused,
     SsrfRefused,
@@ -19,7 +19,7 @@ from federation.ssrf import (
     embedded_ipv4,
     refusal_in,
 )
-from federation.transport import make_session
+from federation.http.transport import make_session
 
 NOT_PUBLIC = [
     "127.0.0.1",

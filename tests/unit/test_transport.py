@@ -18,10 +18,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from federation.config import Settings, load_settings
-from federation.records import HostHealth
-from federation.signatures import SigningKey
-from federation.ssrf import SsrfRefused
-from federation.transport import (
+from federation.http.ssrf import SsrfRefused
+from federation.http.transport import (
     AS_ACCEPT,
     DeliveryOutcome,
     FetchError,
@@ -29,6 +27,8 @@ from federation.transport import (
     Transport,
     make_session,
 )
+from federation.records import HostHealth
+from federation.signatures import SigningKey
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ServerFactory = Callable[..., Awaitable[TestServer]]

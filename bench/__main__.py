@@ -1,0 +1,137 @@
+"""`python -m bench <bench>`: real processes on 127.0.0.1, ratios to baselines.
+
+Benches: signatures, inbox, fanout, resolve, queue, scale, soak, all. `--json FILE` writes
+every result. The server under test is pinned to CPU 0, the load generator to CPU 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import fanout, inbox, resolve, scale, soak
+from bench.common import Results, fmt_ratio, spread
+
+BENCHES = ("signatures", "inbox", "fanout", "resolve", "queue", "scale", "soak", "all")
+
+
+def _signatures(args: argparse.Namespace, results: Results) -> None:
+    from bench import signatures
+
+    rows = signatures.run(args.rounds, 0.5)
+    for row in rows:
+        results.add("signatures", row)
+        ratio = spread([row["ratio_min"], row["ratio_median"], row["ratio_max"]])
+        results.line(
+            "signatures",
+            f"{row['scenario']} {row['operation']}/s",
+            fmt_ratio(ratio),
+            f"{row['ours_per_s']:,.0f}/s (raw {row['raw_per_s']:,.0f}/s)",
+        )
+    width = max(len(r["scenario"]) for r in rows)
+    for row in rows:
+        print(
+            f"signatures {row['scenario']:<{width}} {row['operation']:<6} "
+            f"{row['ours_per_s']:>8.0f}/s raw {row['raw_per_s']:>8.0f}/s "
+            f"ratio {row['ratio_median']:.2f} ({row['ratio_min']:.2f}-{row['ratio_max']:.2f})"
+        )
+
+
+def _queue(args: argparse.Namespace, results: Results) -> None:
+    """The queue bench belongs to its own module: run it as its own command, show its output."""
+    try:
+        importlib.import_module("bench.queue")
+    except ImportError:
+        print("queue: bench.queue is not available in this checkout; skipped")
+        results.line("queue", "(module missing)", "-", "skipped")
+        return
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.queue"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    print(done.stdout, end="")
+    if done.returncode:
+        print(done.stderr, end="", file=sys.stderr)
+    results.add("queue", {"stdout": done.stdout, "returncode": done.returncode})
+    results.line(
+        "queue",
+        "see the queue table above",
+        "-",
+        f"exit {done.returncode} in {time.perf_counter() - start:.0f} s",
+    )
+
+
+def _all(args: argparse.Namespace, results: Results) -> None:
+    quick = argparse.Namespace(**{**vars(args), "rounds": min(args.rounds, 5)})
+    for name in ("signatures", "inbox", "fanout", "resolve", "queue", "scale"):
+        print(f"\n== {name} ==", flush=True)
+        RUNNERS[name](quick, results)
+    print("\n== soak (short) ==", flush=True)
+    soak.run(soak.SoakOptions(seconds=min(args.seconds_soak, 30.0)), results)
+
+
+RUNNERS: dict[str, Callable[[argparse.Namespace, Results], Any]] = {
+    "signatures": _signatures,
+    "inbox": lambda a, r: inbox.run(inbox.InboxOptions(rounds=a.rounds, peer_key=a.peer_key), r),
+    "fanout": lambda a, r: fanout.run(fanout.FanoutOptions(rounds=a.rounds), r),
+    "resolve": lambda a, r: resolve.run(resolve.ResolveOptions(rounds=a.rounds), r),
+    "queue": _queue,
+    "scale": lambda a, r: scale.run(scale.ScaleOptions(sizes=a.sizes), r),
+    "soak": lambda a, r: soak.run(soak.SoakOptions(seconds=a.seconds_soak), r),
+    "all": _all,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
+    parser.add_argument("bench", choices=BENCHES)
+    parser.add_argument("--json", type=Path, help="write every result to this file")
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds per figure")
+    parser.add_argument(
+        "--peer-key",
+        choices=["ed25519", "rsa"],
+        default="ed25519",
+        help="inbox: the key the simulated peer signs with (Mastodon peers sign with RSA)",
+    )
+    parser.add_argument(
+        "--seconds",
+        dest="seconds_soak",
+        type=float,
+        default=180.0,
+        help="soak duration (all: at most 30 s)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[1_000, 10_000, 100_000],
+        help="scale: work sizes, e.g. 1000,10000",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    results = Results()
+    start = time.perf_counter()
+    try:
+        RUNNERS[args.bench](args, results)
+    finally:
+        print(f"\n== summary ({args.bench}, {time.perf_counter() - start:.0f} s) ==")
+        results.print_summary()
+        if args.json is not None:
+            results.write_json(args.json)
+            print(f"results written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

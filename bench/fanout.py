@@ -1,0 +1,178 @@
+"""Fan-out: deliveries per second of one public block to 1,000 followers on 50 receiving hosts
+(20 personal inboxes each, so 1,000 signed POSTs really happen), as a ratio to the raw
+RSA-2048 signing rate of `cryptography` on the same core in the same run. Goal: >= 0.7.
+
+The block is created through the reference backend, whose reporter posts the event to the
+gateway: the timed span runs from that create to the last POST arriving.
+
+Run: python -m bench fanout [--rounds N]
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from bench.common import (
+    SERVER_CPU,
+    Results,
+    RssSampler,
+    fmt_mib,
+    fmt_num,
+    fmt_ratio,
+    pin,
+    ratios,
+    spread,
+)
+from bench.node import BenchNode
+from bench.receivers import Receivers
+from federation.records import Direction, Follow, FollowState
+from federation.storage.sqlite import SqliteStore
+
+GOAL = 0.7
+# What the gateway signs per delivery: a cavage signing string of about this size.
+SIGNING_STRING = (
+    b"(request-target): post /users/12/inbox\nhost: 127.0.0.1:40000\n"
+    b"date: Tue, 14 Nov 2023 22:13:20 GMT\n"
+    b"digest: SHA-256=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"
+    b"content-type: application/activity+json"
+)
+
+
+@dataclass(frozen=True)
+class FanoutOptions:
+    rounds: int = 5
+    hosts: int = 50
+    per_host: int = 20
+
+
+def _pin_server() -> None:
+    pin(0, SERVER_CPU)
+
+
+def raw_rsa_rate(seconds: float) -> float:
+    """RSA-2048 PKCS#1 v1.5 SHA-256 signatures per second (run on the server's core)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
+    count, start = 0, time.perf_counter()
+    while (now := time.perf_counter()) - start < seconds:
+        key.sign(SIGNING_STRING, pkcs1, sha256)
+        count += 1
+    return count / (now - start)
+
+
+def followers(ports: list[int], per_host: int, now: float) -> list[Follow]:
+    return [
+        Follow(
+            Direction.FOLLOWER,
+            f"http://127.0.0.1:{port}/users/{n}",
+            f"127.0.0.1:{port}",
+            f"http://127.0.0.1:{port}/users/{n}/inbox",
+            None,
+            FollowState.ACCEPTED,
+            f"http://127.0.0.1:{port}/follows/{n}",
+            now,
+            now,
+        )
+        for port in ports
+        for n in range(per_host)
+    ]
+
+
+def start_fanout_node(root: Path, follows: list[Follow]) -> BenchNode:
+    node = BenchNode(root)
+    node.write_config()
+
+    async def fill(store: SqliteStore) -> None:
+        for follow in follows:
+            await store.put_follow(follow)
+
+    node.fill(fill)
+    node.start_backend()
+    node.start_gateway()
+    return node
+
+
+def create_block(node: BenchNode, title: str) -> None:
+    body = {
+        "kind": "note",
+        "title": title,
+        "content": "x" * 200,
+        "author": "bench",
+        "visibility": "public",
+    }
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{node.backend_port}/api/v1/blocks",
+        json.dumps(body).encode(),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {node.backend_token}"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
+        resp.read()
+
+
+def one_fanout(node: BenchNode, receivers: Receivers, expected: int, title: str) -> float:
+    """Seconds from creating a public block to its `expected` deliveries all arriving."""
+    target = receivers.count + expected
+    start = time.perf_counter()
+    create_block(node, title)
+    receivers.wait_for(target, timeout=max(120.0, expected / 20))
+    return time.perf_counter() - start
+
+
+def measure(opts: FanoutOptions, root: Path) -> dict[str, Any]:
+    expected = opts.hosts * opts.per_host
+    rates: list[float] = []
+    raw: list[float] = []
+    ctx = get_context("spawn")
+    with (
+        Receivers(opts.hosts) as receivers,
+        ProcessPoolExecutor(1, mp_context=ctx, initializer=_pin_server) as signer,
+        start_fanout_node(root, followers(receivers.ports, opts.per_host, time.time())) as node,
+    ):
+        one_fanout(node, receivers, expected, "warm-up")
+        with RssSampler(node.gateway_pid) as rss:
+            for n in range(opts.rounds):
+                raw.append(signer.submit(raw_rsa_rate, 1.0).result())
+                rates.append(expected / one_fanout(node, receivers, expected, f"round {n}"))
+        peak = rss.peak
+    return {
+        "deliveries": expected,
+        "hosts": opts.hosts,
+        "ours_per_s": spread(rates).as_dict(),
+        "raw_rsa_sign_per_s": spread(raw).as_dict(),
+        "ratio": ratios(rates, raw).as_dict(),
+        "peak_rss_kib": peak,
+        "seconds_per_fanout": expected / spread(rates).median,
+    }
+
+
+def run(opts: FanoutOptions, results: Results) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
+        row = measure(opts, Path(tmp))
+    results.add("fanout", row)
+    o, r, s = row["ours_per_s"], row["raw_rsa_sign_per_s"], row["ratio"]
+    ratio = spread([s["min"], s["median"], s["max"]])
+    results.line(
+        "fanout",
+        f"deliveries/s, {row['deliveries']} inboxes (goal >= {GOAL})",
+        fmt_ratio(ratio),
+        f"{fmt_num(o['median'])}/s ({row['seconds_per_fanout']:.2f} s per fan-out), "
+        f"peak RSS {fmt_mib(row['peak_rss_kib'])}",
+    )
+    print(
+        f"fanout: {row['deliveries']} deliveries to {row['hosts']} hosts: "
+        f"{o['median']:.0f}/s ({o['min']:.0f}-{o['max']:.0f}) vs raw RSA-2048 sign "
+        f"{r['median']:.0f}/s -> ratio {s['median']:.2f} ({s['min']:.2f}-{s['max']:.2f}), "
+        f"goal >= {GOAL}; peak RSS {fmt_mib(row['peak_rss_kib'])}"
+    )
+    return row

@@ -1,0 +1,126 @@
+"""A gateway under test: instance file in a temporary folder, store filled before start, the
+gateway (`federation serve`) pinned to CPU 0 and its reference backend pinned to CPU 1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.common import CLIENT_CPU, SERVER_CPU, free_port, spawn, stop, wait_http
+from federation.storage.sqlite import SqliteStore
+
+Fill = Callable[[SqliteStore], Awaitable[None]]
+LOG_LEVEL = "WARNING"  # per-request INFO lines would measure the log file, not the gateway
+
+
+@dataclass
+class BenchNode:
+    root: Path
+    name: str = "bench"
+    port: int = field(default_factory=free_port)
+    backend_port: int = field(default_factory=free_port)
+    extra: dict[str, Any] = field(default_factory=dict)
+    gateway: subprocess.Popen[bytes] | None = None
+    role: str = "all"
+    backend: subprocess.Popen[bytes] | None = None
+
+    @property
+    def domain(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.domain}"
+
+    @property
+    def config(self) -> Path:
+        return self.root / f"{self.name}.toml"
+
+    @property
+    def store_path(self) -> Path:
+        return self.root / "gateway.sqlite3"
+
+    @property
+    def backend_token(self) -> str:
+        return f"backend-token-{self.name}"
+
+    def write_config(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        values: dict[str, Any] = {
+            "name": self.name,
+            "domain": self.domain,
+            "scheme": "http",
+            "listen_port": self.port,
+            "backend_url": f"http://127.0.0.1:{self.backend_port}",
+            "backend_listen_port": self.backend_port,
+            "backend_token": self.backend_token,
+            "admin_token": f"admin-token-{self.name}",
+            "backend_store": "backend.sqlite3",
+            "store": self.store_path.name,
+            "key_dir": "keys",
+            "dev_allow_http": True,
+            "allow_private_addresses": ["127.0.0.1"],
+        }
+        top = {k: v for k, v in self.extra.items() if not isinstance(v, dict)}
+        lines = [f"{k} = {json.dumps(v)}" for k, v in {**values, **top}.items()]
+        for section, table in self.extra.items():
+            if isinstance(table, dict):
+                lines.append(f"[{section}]")
+                lines += [f"{k} = {json.dumps(v)}" for k, v in table.items()]
+        self.config.write_text("\n".join(lines) + "\n")
+
+    def fill(self, fill: Fill) -> None:
+        """Write to the gateway's store directly (before the gateway starts)."""
+
+        async def go() -> None:
+            store = SqliteStore(self.store_path)
+            await store.open()
+            try:
+                await fill(store)
+            finally:
+                await store.close()
+
+        asyncio.run(go())
+
+    def _cli(self, *args: str) -> list[str]:
+        return [
+            "-m",
+            "federation.cli",
+            "--log-level",
+            LOG_LEVEL,
+            *args,
+            "--instance",
+            str(self.config),
+        ]
+
+    def start_backend(self) -> None:
+        log = self.root / "backend.log"
+        self.backend = spawn(self._cli("backend", "serve"), cpu=CLIENT_CPU, log=log)
+        wait_http(f"http://127.0.0.1:{self.backend_port}/healthz", self.backend, log)
+
+    def start_gateway(self, role: str = "all") -> None:
+        self.role = role
+        log = self.root / "gateway.log"
+        self.gateway = spawn(self._cli("serve", "--role", role), cpu=SERVER_CPU, log=log)
+        wait_http(f"{self.url}/healthz", self.gateway, log)
+
+    @property
+    def gateway_pid(self) -> int:
+        assert self.gateway is not None
+        return self.gateway.pid
+
+    def stop(self) -> None:
+        stop(self.gateway)
+        stop(self.backend)
+        self.gateway = self.backend = None
+
+    def __enter__(self) -> BenchNode:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

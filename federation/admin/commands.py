@@ -1,0 +1,223 @@
+"""The `federation admin` subcommands: each one API call (or a call and a watch)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from federation.admin.cli import (
+    EXIT_USAGE,
+    STATES,
+    AdminClient,
+    CliError,
+    actor_path,
+    follow_line,
+    follows_table,
+    show,
+    table,
+    watch,
+)
+
+Args = argparse.Namespace
+
+
+# --- following / followers ------------------------------------------------------------------
+
+
+def following_list(c: AdminClient, a: Args) -> None:
+    show(a, c.call("GET", "/following", query=_state(a)), follows_table)
+
+
+def follow(c: AdminClient, a: Args) -> None:
+    show(a, c.call("POST", "/following", {"target": a.target}), follow_line)
+
+
+def unfollow(c: AdminClient, a: Args) -> None:
+    show(a, c.call("DELETE", f"/following/{actor_path(a.actor)}"), follow_line)
+
+
+def followers_list(c: AdminClient, a: Args) -> None:
+    show(a, c.call("GET", "/followers", query=_state(a)), follows_table)
+
+
+def approve(c: AdminClient, a: Args) -> None:
+    show(a, c.call("POST", "/followers/approve", {"actor": a.actor}), follow_line)
+    if a.wait:
+
+        def backfill() -> tuple[bool, str]:
+            p = c.call("GET", "/followers/backfill", query={"actor": a.actor})
+            text = (
+                f"backfill to {p['host']}: {p['backfill_jobs']} pages to read,"
+                f" {p['deliveries_queued']} deliveries queued"
+            )
+            return p["backfill_jobs"] == 0 and p["deliveries_queued"] == 0, text
+
+        watch(backfill, a.wait_timeout, a.json)
+
+
+def reject(c: AdminClient, a: Args) -> None:
+    show(a, c.call("POST", "/followers/reject", {"actor": a.actor}), follow_line)
+
+
+def remove_follower(c: AdminClient, a: Args) -> None:
+    show(a, c.call("POST", "/followers/remove", {"actor": a.actor}), follow_line)
+
+
+def _state(a: Args) -> dict[str, str] | None:
+    return {"state": a.state} if a.state else None
+
+
+# --- moderation -----------------------------------------------------------------------------
+
+
+def blocks_list(c: AdminClient, a: Args) -> None:
+    show(
+        a, c.call("GET", "/blocks"), lambda d: table(d["items"], ("domain", "reason", "created_at"))
+    )
+
+
+def block(c: AdminClient, a: Args) -> None:
+    def render(d: dict[str, Any]) -> str:
+        return (
+            f"blocked {d['block']['domain']}: dropped {d['follows_dropped']} follows,"
+            f" {d['deliveries_dropped']} deliveries, {d['cache_purged']} cached objects"
+        )
+
+    show(a, c.call("POST", "/blocks", {"domain": a.domain, "reason": a.reason}), render)
+
+
+def unblock(c: AdminClient, a: Args) -> None:
+    c.call("DELETE", f"/blocks/{actor_path(a.domain)}")
+    show(a, {"unblocked": a.domain}, lambda d: f"unblocked {d['unblocked']}")
+
+
+def mode(c: AdminClient, a: Args) -> None:
+    data = c.call("PUT", "/mode", {"mode": a.mode}) if a.mode else c.call("GET", "/mode")
+    show(a, data, lambda d: str(d["mode"]))
+
+
+def allowlist(c: AdminClient, a: Args) -> None:
+    if a.domains is not None:
+        data = c.call("PUT", "/allowlist", {"domains": a.domains})
+    else:
+        data = c.call("GET", "/allowlist")
+    show(a, data, lambda d: "\n".join(d["domains"]) or "(empty)")
+
+
+# --- queue, hosts, cache --------------------------------------------------------------------
+
+
+def queue(c: AdminClient, a: Args) -> None:
+    def render(d: dict[str, Any]) -> str:
+        totals = ", ".join(f"{k} {v}" for k, v in d["totals"].items())
+        rows = [{**r, "host": r["host"] or "(local)"} for r in d["counts"]]
+        return f"{totals}\n\n" + table(rows, ("state", "host", "count"))
+
+    show(a, c.call("GET", "/queue"), render)
+
+
+def dead(c: AdminClient, a: Args) -> None:
+    data = c.call("GET", "/queue/dead", query={"host": a.host} if a.host else None)
+    columns = ("id", "host", "kind", "attempts", "updated_at", "last_error")
+    show(a, data, lambda d: table(d["items"], columns))
+
+
+def retry(c: AdminClient, a: Args) -> None:
+    body = {k: v for k, v in (("host", a.host), ("job_id", a.job)) if v}
+    data = c.call("POST", "/queue/retry", body)
+    show(a, data, lambda d: f"re-queued {d['count']} dead deliveries")
+    if a.wait and data["count"]:
+
+        def draining() -> tuple[bool, str]:
+            counts = c.call("GET", "/queue")["counts"]
+            left = sum(
+                r["count"]
+                for r in counts
+                if r["state"] == "queued" and (not a.host or r["host"] == a.host)
+            )
+            return left == 0, f"{a.host or 'all hosts'}: {left} still queued"
+
+        watch(draining, a.wait_timeout, a.json)
+
+
+def unavailable(c: AdminClient, a: Args) -> None:
+    columns = ("host", "consecutive_failures", "last_failure_at", "last_success_at")
+    show(a, c.call("GET", "/hosts/unavailable"), lambda d: table(d["items"], columns))
+
+
+def reset_host(c: AdminClient, a: Args) -> None:
+    data = c.call("POST", "/hosts/reset", {"host": a.host})
+    show(a, data, lambda d: f"{d['host']}: available again")
+
+
+def cache_show(c: AdminClient, a: Args) -> None:
+    data = c.call("GET", "/cache", query={"urn": a.urn})
+    columns = ("urn", "url", "state", "fetched_at", "expires_at", "error")
+    show(a, data, lambda d: "\n".join(f"{k:11} {d[k]}" for k in columns))
+
+
+def cache_purge(c: AdminClient, a: Args) -> None:
+    if bool(a.urn) == bool(a.domain):
+        raise CliError(EXIT_USAGE, "give exactly one of --urn and --domain")
+    body = {"urn": a.urn} if a.urn else {"domain": a.domain}
+    show(a, c.call("POST", "/cache/purge", body), lambda d: f"purged {d['count']} entries")
+
+
+# --- the parser -----------------------------------------------------------------------------
+
+
+def add_commands(groups: Any, common: argparse.ArgumentParser) -> None:
+    def leaf(parent: Any, name: str, func: Any, help_: str) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = parent.add_parser(name, help=help_, parents=[common])
+        p.set_defaults(func=func)
+        return p
+
+    def group(name: str, help_: str) -> Any:
+        return groups.add_parser(name, help=help_).add_subparsers(dest="cmd", required=True)
+
+    def waits(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument("--wait", action="store_true", help=f"show progress until {what}")
+        p.add_argument("--wait-timeout", type=float, default=600.0)
+
+    g = group("following", "instances we follow")
+    leaf(g, "list", following_list, "list").add_argument("--state", choices=STATES)
+    leaf(g, "add", follow, "follow a domain, actor URL or acct:").add_argument("target")
+    leaf(g, "remove", unfollow, "unfollow an actor").add_argument("actor")
+
+    g = group("followers", "instances following us")
+    leaf(g, "list", followers_list, "list").add_argument("--state", choices=STATES)
+    p = leaf(g, "approve", approve, "approve a pending follow request")
+    p.add_argument("actor")
+    waits(p, "the follower's backfill is delivered")
+    leaf(g, "reject", reject, "reject a follow request").add_argument("actor")
+    leaf(g, "remove", remove_follower, "remove a follower").add_argument("actor")
+
+    g = group("blocks", "domain blocks")
+    leaf(g, "list", blocks_list, "list")
+    p = leaf(g, "add", block, "block a domain (drops its follows, deliveries, cache)")
+    p.add_argument("domain")
+    p.add_argument("--reason", default="")
+    leaf(g, "remove", unblock, "unblock a domain").add_argument("domain")
+
+    p = leaf(groups, "mode", mode, "show or set the federation mode")
+    p.add_argument("mode", nargs="?", choices=("open", "approval", "allowlist"))
+    p = leaf(groups, "allowlist", allowlist, "show the allowlist, or replace it with --set")
+    p.add_argument("--set", dest="domains", nargs="*", metavar="DOMAIN")
+
+    g = group("queue", "the delivery queue")
+    leaf(g, "show", queue, "jobs by state and host")
+    leaf(g, "dead", dead, "dead deliveries and their last error").add_argument("--host")
+    p = leaf(g, "retry", retry, "re-queue dead deliveries (one job, one host, or all)")
+    p.add_argument("--host")
+    p.add_argument("--job")
+    waits(p, "the re-queued deliveries drain")
+
+    g = group("hosts", "delivery health of remote hosts")
+    leaf(g, "unavailable", unavailable, "hosts marked unavailable")
+    leaf(g, "reset", reset_host, "make a host available again").add_argument("host")
+
+    g = group("cache", "the resolver cache")
+    leaf(g, "show", cache_show, "inspect one entry").add_argument("urn")
+    p = leaf(g, "purge", cache_purge, "purge one URN or a whole domain")
+    p.add_argument("--urn")
+    p.add_argument("--domain")

@@ -1,0 +1,283 @@
+"""The admin API (/admin/api/...), its OpenAPI document, and the admin web page (/admin)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from aiohttp import web
+
+from federation.admin.api import PREFIX, AdminRoutes, Operation, Param, query_problem
+from federation.admin.models import (
+    ActorRequest,
+    AllowlistBody,
+    AllowlistOut,
+    BackfillProgress,
+    BlockList,
+    BlockOut,
+    BlockRequest,
+    BlockResult,
+    CacheEntryOut,
+    CachePurgeRequest,
+    CountResult,
+    FollowList,
+    FollowOut,
+    FollowRequest,
+    HostList,
+    HostOut,
+    HostRequest,
+    JobList,
+    JobOut,
+    ModeBody,
+    QueueCount,
+    QueueSummary,
+    RetryRequest,
+    normalise_domain,
+)
+from federation.admin.openapi import build_document
+from federation.admin.service import AdminService
+from federation.records import Direction, FollowState, JobState
+from federation.web.negotiation import json_response
+
+api = AdminRoutes()
+routes = api.routes
+R = web.Request
+A = AdminService
+
+_ACTOR_PATH = Param("actor", "path", "the actor URL, percent-encoded", required=True)
+_STATES = tuple(s.value for s in FollowState)
+_STATE_Q = Param("state", "query", "only relations in this state", enum=_STATES)
+
+
+# --- following ------------------------------------------------------------------------------
+
+
+@api.op(Operation("GET", "/following", "Instances we follow", FollowList, params=(_STATE_Q,)))
+async def list_following(request: R, admin: A) -> FollowList:
+    follows = await admin.list_follows(Direction.FOLLOWING, _state(request))
+    return FollowList(items=[FollowOut.of(f) for f in follows])
+
+
+@api.op(Operation("POST", "/following", "Follow an instance", FollowOut, FollowRequest, 201))
+async def follow(request: R, admin: A, body: FollowRequest) -> FollowOut:
+    return FollowOut.of(await admin.follow(body.target))
+
+
+@api.op(
+    Operation(
+        "DELETE", "/following/{actor}", "Unfollow", FollowOut, params=(_ACTOR_PATH,), may_404=True
+    )
+)
+async def unfollow_by_path(request: R, admin: A) -> FollowOut:
+    return FollowOut.of(await admin.unfollow(request.match_info["actor"]))
+
+
+@api.op(Operation("POST", "/following/unfollow", "Unfollow", FollowOut, ActorRequest, may_404=True))
+async def unfollow(request: R, admin: A, body: ActorRequest) -> FollowOut:
+    return FollowOut.of(await admin.unfollow(body.actor))
+
+
+# --- followers ------------------------------------------------------------------------------
+
+
+@api.op(Operation("GET", "/followers", "Instances following us", FollowList, params=(_STATE_Q,)))
+async def list_followers(request: R, admin: A) -> FollowList:
+    follows = await admin.list_follows(Direction.FOLLOWER, _state(request))
+    return FollowList(items=[FollowOut.of(f) for f in follows])
+
+
+def _follower_op(path: str, summary: str) -> Operation:
+    return Operation("POST", path, summary, FollowOut, ActorRequest, may_404=True)
+
+
+@api.op(_follower_op("/followers/approve", "Approve a follow request"))
+async def approve(request: R, admin: A, body: ActorRequest) -> FollowOut:
+    return FollowOut.of(await admin.approve(body.actor))
+
+
+@api.op(_follower_op("/followers/reject", "Reject a follow request"))
+async def reject(request: R, admin: A, body: ActorRequest) -> FollowOut:
+    return FollowOut.of(await admin.reject(body.actor))
+
+
+@api.op(_follower_op("/followers/remove", "Remove a follower"))
+async def remove_follower(request: R, admin: A, body: ActorRequest) -> FollowOut:
+    return FollowOut.of(await admin.remove_follower(body.actor))
+
+
+_ACTOR_Q = Param("actor", "query", "the follower's actor URL", required=True)
+
+
+@api.op(
+    Operation(
+        "GET",
+        "/followers/backfill",
+        "Backfill progress of a follower",
+        BackfillProgress,
+        params=(_ACTOR_Q,),
+        may_404=True,
+    )
+)
+async def backfill(request: R, admin: A) -> BackfillProgress:
+    actor = _required(request, "actor")
+    host, pages, deliveries = await admin.backfill_progress(actor)
+    return BackfillProgress(
+        actor=actor, host=host, backfill_jobs=pages, deliveries_queued=deliveries
+    )
+
+
+# --- moderation -----------------------------------------------------------------------------
+
+
+@api.op(Operation("GET", "/blocks", "Blocked domains", BlockList))
+async def list_blocks(request: R, admin: A) -> BlockList:
+    return BlockList(items=[BlockOut.of(b) for b in await admin.list_blocks()])
+
+
+@api.op(Operation("POST", "/blocks", "Block a domain", BlockResult, BlockRequest, 201))
+async def block(request: R, admin: A, body: BlockRequest) -> BlockResult:
+    done = await admin.block(body.domain, body.reason)
+    return BlockResult(
+        block=BlockOut.of(done.block),
+        follows_dropped=done.follows_dropped,
+        deliveries_dropped=done.deliveries_dropped,
+        cache_purged=done.cache_purged,
+    )
+
+
+_DOMAIN_PATH = Param("domain", "path", "the blocked domain", required=True)
+
+
+@api.op(
+    Operation(
+        "DELETE", "/blocks/{domain}", "Unblock a domain", None, params=(_DOMAIN_PATH,), may_404=True
+    )
+)
+async def unblock(request: R, admin: A) -> None:
+    try:
+        domain = normalise_domain(request.match_info["domain"])
+    except ValueError as exc:
+        raise query_problem("domain", str(exc)) from None
+    await admin.unblock(domain)
+
+
+@api.op(Operation("GET", "/mode", "Federation mode", ModeBody))
+async def get_mode(request: R, admin: A) -> ModeBody:
+    return ModeBody(mode=await admin.get_mode())
+
+
+@api.op(Operation("PUT", "/mode", "Set the federation mode", ModeBody, ModeBody))
+async def set_mode(request: R, admin: A, body: ModeBody) -> ModeBody:
+    await admin.set_mode(body.mode)
+    return body
+
+
+@api.op(Operation("GET", "/allowlist", "Allowlisted domains", AllowlistOut))
+async def get_allowlist(request: R, admin: A) -> AllowlistOut:
+    return AllowlistOut(domains=await admin.get_allowlist())
+
+
+@api.op(Operation("PUT", "/allowlist", "Replace the allowlist", AllowlistOut, AllowlistBody))
+async def set_allowlist(request: R, admin: A, body: AllowlistBody) -> AllowlistOut:
+    await admin.set_allowlist(body.domains)
+    return AllowlistOut(domains=body.domains)
+
+
+# --- delivery queue -------------------------------------------------------------------------
+
+
+@api.op(Operation("GET", "/queue", "Jobs by state and host", QueueSummary))
+async def queue(request: R, admin: A) -> QueueSummary:
+    counts = await admin.queue_counts()
+    totals: dict[str, int] = {s.value: 0 for s in JobState}
+    for (state, _host), n in counts.items():
+        totals[state] = totals.get(state, 0) + n
+    rows = [QueueCount(state=s, host=h, count=n) for (s, h), n in sorted(counts.items())]
+    return QueueSummary(totals=totals, counts=rows)
+
+
+_HOST_Q = Param("host", "query", "only this host")
+
+
+@api.op(Operation("GET", "/queue/dead", "Dead deliveries", JobList, params=(_HOST_Q,)))
+async def dead(request: R, admin: A) -> JobList:
+    jobs = await admin.dead_jobs(request.query.get("host"))
+    return JobList(items=[JobOut.of(j) for j in jobs])
+
+
+@api.op(Operation("POST", "/queue/retry", "Retry dead deliveries", CountResult, RetryRequest))
+async def retry(request: R, admin: A, body: RetryRequest) -> CountResult:
+    return CountResult(count=await admin.retry_dead(body.job_id, body.host))
+
+
+@api.op(Operation("GET", "/hosts/unavailable", "Hosts marked unavailable", HostList))
+async def unavailable(request: R, admin: A) -> HostList:
+    return HostList(items=[HostOut.of(h) for h in await admin.unavailable_hosts()])
+
+
+@api.op(
+    Operation("POST", "/hosts/reset", "Make a host available", HostOut, HostRequest, may_404=True)
+)
+async def reset_host(request: R, admin: A, body: HostRequest) -> HostOut:
+    return HostOut.of(await admin.reset_host(body.host))
+
+
+# --- resolver cache -------------------------------------------------------------------------
+
+_URN_Q = Param("urn", "query", "the block URN", required=True)
+
+
+@api.op(
+    Operation("GET", "/cache", "A cached object", CacheEntryOut, params=(_URN_Q,), may_404=True)
+)
+async def cache_entry(request: R, admin: A) -> CacheEntryOut:
+    return CacheEntryOut.of(await admin.cached(_required(request, "urn")))
+
+
+@api.op(
+    Operation("POST", "/cache/purge", "Purge a URN or a domain", CountResult, CachePurgeRequest)
+)
+async def cache_purge(request: R, admin: A, body: CachePurgeRequest) -> CountResult:
+    if (body.urn is None) == (body.domain is None):
+        raise query_problem("urn", "give exactly one of urn and domain")
+    return CountResult(count=await admin.purge_cache(body.urn, body.domain))
+
+
+# --- helpers, the document and the page -----------------------------------------------------
+
+
+def _state(request: web.Request) -> FollowState | None:
+    value = request.query.get("state")
+    if value is None or value == "":
+        return None
+    if value not in _STATES:
+        raise query_problem("state", f"must be one of {', '.join(_STATES)}")
+    return FollowState(value)
+
+
+def _required(request: web.Request, name: str) -> str:
+    value = request.query.get(name, "")
+    if not value:
+        raise query_problem(name, "required")
+    return value
+
+
+@routes.get(PREFIX + "/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    """Public: the document describes the API, it grants nothing."""
+    return json_response(build_document(api.operations, PREFIX))
+
+
+@routes.get("/admin")
+async def admin_page(request: web.Request) -> web.Response:
+    page = resources.files("federation").joinpath("admin/static/admin.html").read_bytes()
+    return web.Response(
+        body=page,
+        content_type="text/html",
+        charset="utf-8",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline';"
+            " script-src 'unsafe-inline'; frame-ancestors 'none'",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

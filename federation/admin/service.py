@@ -1,0 +1,227 @@
+"""Admin use cases: follows, moderation, the delivery queue and the resolver cache.
+
+Thin orchestration over the instance's services and store; the web layer maps the outcomes
+to HTTP. Nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
+
+from federation.config import FederationMode, Settings
+from federation.delivery.hosthealth import HostHealthTracker
+from federation.domains import current_allowlist, current_mode, host_in_domain
+from federation.errors import FederationError
+from federation.follows.service import FollowService
+from federation.ports import Store
+from federation.records import (
+    CachedObject,
+    Direction,
+    DomainBlock,
+    Follow,
+    FollowState,
+    HostHealth,
+    Job,
+    JobState,
+)
+from federation.resolve.actors import InvalidActor
+from federation.resolve.lookup import ActorLookup, classify_target
+
+log = logging.getLogger("federation.admin")
+
+# Enough to count one follower's backlog without paging (list_jobs has no count query).
+_SCAN_LIMIT = 10_000
+
+
+class NotFound(FederationError):
+    """The thing the admin named does not exist."""
+
+
+class TargetNotFound(FederationError):
+    """A follow target cannot be discovered (bad syntax, unreachable, not an actor)."""
+
+
+@dataclass(frozen=True)
+class BlockOutcome:
+    block: DomainBlock
+    follows_dropped: int
+    deliveries_dropped: int
+    cache_purged: int
+
+
+class AdminService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        follows: FollowService,
+        lookup: ActorLookup,
+        health: HostHealthTracker,
+        wake: Callable[[], None],
+        clock: Callable[[], float],
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._follows = follows
+        self._lookup = lookup
+        self._health = health
+        self._wake = wake
+        self._clock = clock
+
+    # --- follows ----------------------------------------------------------------------------
+
+    async def follow(self, target: str) -> Follow:
+        try:
+            await self._refuse_blocked(_target_host(target))  # no traffic to a blocked domain
+            actor = await self._lookup.find(target)
+        except InvalidActor as exc:
+            raise TargetNotFound(str(exc)) from None
+        await self._refuse_blocked(actor.domain)
+        return await self._follows.follow(actor)
+
+    async def _refuse_blocked(self, host: str) -> None:
+        if any(host_in_domain(host, b.domain) for b in await self._store.list_blocks()):
+            raise TargetNotFound(f"{host} is blocked; unblock it first")
+
+    async def unfollow(self, actor: str) -> Follow:
+        return _found(await self._follows.unfollow(actor), "not following", actor)
+
+    async def list_follows(self, direction: Direction, state: FollowState | None) -> list[Follow]:
+        return await self._store.list_follows(direction, state)
+
+    async def approve(self, actor: str) -> Follow:
+        return _found(await self._follows.approve(actor), "no follower", actor)
+
+    async def reject(self, actor: str) -> Follow:
+        return _found(await self._follows.reject(actor), "no follower", actor)
+
+    async def remove_follower(self, actor: str) -> Follow:
+        if not await self._follows.remove_follower(actor):
+            raise NotFound(f"no follower {actor}")
+        return _found(await self._store.get_follow(Direction.FOLLOWER, actor), "no follower", actor)
+
+    async def backfill_progress(self, actor: str) -> tuple[str, int, int]:
+        """(follower's inbox host, backfill pages queued, deliveries queued for that host)."""
+        follow = _found(
+            await self._store.get_follow(Direction.FOLLOWER, actor), "no follower", actor
+        )
+        host = urlsplit(follow.inbox).netloc.lower()
+        queued = await self._store.list_jobs(JobState.QUEUED, None, _SCAN_LIMIT)
+        pages = sum(1 for j in queued if j.kind == "backfill" and j.payload.get("actor") == actor)
+        deliveries = sum(1 for j in queued if j.kind == "deliver" and j.host == host)
+        return host, pages, deliveries
+
+    # --- moderation -------------------------------------------------------------------------
+
+    async def block(self, domain: str, reason: str) -> BlockOutcome:
+        """Block a domain and cut every tie: follows both ways, queued work, cached objects."""
+        block = DomainBlock(domain, reason, self._clock())
+        await self._store.add_block(block)
+        now = self._clock()
+        follows = 0
+        for follow_domain in await self._follow_domains(domain):
+            follows += await self._store.delete_follows_for_domain(follow_domain)
+        deliveries = 0
+        for host in await self._known_hosts(domain):
+            deliveries += await self._store.drop_queued_for_host(host, now)
+        purged = await self._store.purge_cached_domain(domain)
+        log.info(
+            "blocked %s: %d follows, %d deliveries, %d cached objects dropped",
+            domain,
+            follows,
+            deliveries,
+            purged,
+        )
+        return BlockOutcome(block, follows, deliveries, purged)
+
+    async def _follow_domains(self, domain: str) -> set[str]:
+        found = {domain}
+        for direction in Direction:
+            for f in await self._store.list_follows(direction):
+                if host_in_domain(f.domain, domain):
+                    found.add(f.domain)
+        return found
+
+    async def _known_hosts(self, domain: str) -> set[str]:
+        hosts = {host for _, host in await self._store.counts()}
+        hosts |= {h.host for h in await self._store.list_hosts()}
+        return {h for h in hosts if h and host_in_domain(h, domain)}
+
+    async def unblock(self, domain: str) -> None:
+        if not await self._store.remove_block(domain):
+            raise NotFound(f"{domain} is not blocked")
+
+    async def list_blocks(self) -> list[DomainBlock]:
+        return await self._store.list_blocks()
+
+    async def get_mode(self) -> FederationMode:
+        return await current_mode(self._store, self._settings)
+
+    async def set_mode(self, mode: FederationMode) -> None:
+        await self._store.set_setting("mode", mode.value)
+
+    async def get_allowlist(self) -> list[str]:
+        return await current_allowlist(self._store, self._settings)
+
+    async def set_allowlist(self, domains: list[str]) -> None:
+        await self._store.set_setting("allowlist", json.dumps(domains))
+
+    # --- delivery queue ---------------------------------------------------------------------
+
+    async def retry_dead(self, job_id: str | None, host: str | None) -> int:
+        ident: int | str | None = job_id
+        if job_id is not None and job_id.isdigit():
+            ident = int(job_id)  # SQLite ids are integers; other stores use strings
+        count = await self._store.requeue_dead(self._clock(), job_id=ident, host=host)
+        if count:
+            self._wake()
+        return count
+
+    async def queue_counts(self) -> dict[tuple[str, str], int]:
+        return await self._store.counts()
+
+    async def dead_jobs(self, host: str | None) -> list[Job]:
+        return await self._store.list_jobs(JobState.DEAD, host)
+
+    async def unavailable_hosts(self) -> list[HostHealth]:
+        return await self._store.list_hosts(unavailable_only=True)
+
+    async def reset_host(self, host: str) -> HostHealth:
+        """Make a host available again; keep what we learned about its signature scheme."""
+        stored = await self._store.get_host(host)
+        if stored is None:
+            raise NotFound(f"no delivery record for {host}")
+        fresh = HostHealth(host, signature_scheme=stored.signature_scheme)
+        await self._store.put_host(fresh)
+        self._health.forget(host)  # other processes re-read within their cache window
+        return replace(fresh)
+
+    # --- resolver cache ---------------------------------------------------------------------
+
+    async def cached(self, urn: str) -> CachedObject:
+        entry = await self._store.get_cached(urn)
+        if entry is None:
+            raise NotFound(f"nothing cached for {urn}")
+        return entry
+
+    async def purge_cache(self, urn: str | None, domain: str | None) -> int:
+        if urn is not None:
+            return int(await self._store.delete_cached(urn))
+        return await self._store.purge_cached_domain(domain or "")
+
+
+def _target_host(target: str) -> str:
+    kind, value = classify_target(target)
+    if kind == "url":
+        return urlsplit(value).netloc.lower()
+    return value.rsplit("@", 1)[-1].lower()
+
+
+def _found(follow: Follow | None, what: str, actor: str) -> Follow:
+    if follow is None:
+        raise NotFound(f"{what} {actor}")
+    return follow

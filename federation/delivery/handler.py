@@ -1,0 +1,183 @@
+"""Delivery policy: fan-out into one durable job per inbox, and the "deliver" job handler.
+
+Retries follow Mastodon's curve (attempt n waits n**4 + 15 s plus jitter; 16 attempts span
+about two to three days), Retry-After is honoured up to a cap, 410 Gone ends a follower, and
+404 is a failure to retry, never a success (Mastodon #37235).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from federation.config import DeliverySettings, Settings
+from federation.delivery.hosthealth import HostHealthTracker
+from federation.discovery import host_of
+from federation.http.transport import DeliveryOutcome, DeliveryResult
+from federation.jobs.runner import Dead, Done, JobOutcome, Retry
+from federation.ports import ActivityLog, FollowStore, JobQueue
+from federation.records import Direction, FollowState, Job, NewJob
+
+log = logging.getLogger("federation.delivery")
+
+DELIVER = "deliver"
+UNAVAILABLE = "domain unavailable"
+
+
+def backoff_delay(
+    attempt: int, rng: random.Random, *, base: float = 1.0, minimum: float = 15.0
+) -> float:
+    """Seconds to wait after failed attempt number `attempt` (1-based)."""
+    grow = base * attempt**4
+    return grow + minimum + rng.uniform(0.0, 0.5 * grow)
+
+
+def make_backoff(settings: DeliverySettings, rng: random.Random) -> Callable[[int], float]:
+    """The runner's backoff, from the delivery settings."""
+    return lambda attempt: backoff_delay(
+        attempt, rng, base=settings.backoff_base, minimum=settings.backoff_min
+    )
+
+
+def retry_delay(
+    attempt: int, retry_after: float | None, settings: DeliverySettings, rng: random.Random
+) -> float:
+    """The backoff, or the peer's Retry-After (capped) when that is longer."""
+    delay = backoff_delay(attempt, rng, base=settings.backoff_base, minimum=settings.backoff_min)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, settings.retry_after_cap))
+    return delay
+
+
+async def enqueue_fanout(
+    queue: JobQueue,
+    follows: FollowStore,
+    activity_id: str,
+    now: float,
+    *,
+    inboxes: Sequence[tuple[str, str]] | None = None,
+) -> int:
+    """One "deliver" job per inbox (shared inboxes already collapsed by the store), in one
+    batch. The dedupe key makes a re-run after a crash insert nothing twice."""
+    targets = await follows.delivery_inboxes() if inboxes is None else inboxes
+    jobs = [
+        NewJob(
+            kind=DELIVER,
+            dedupe_key=f"deliver:{activity_id}:{inbox}",
+            payload={"activity_id": activity_id, "inbox": inbox},
+            host=host,
+            run_at=now,
+        )
+        for inbox, host in targets
+    ]
+    return await queue.enqueue(jobs, now)
+
+
+class Deliverer(Protocol):
+    async def deliver(self, inbox_url: str, body: bytes) -> DeliveryResult: ...
+
+
+class _Bodies:
+    """A small LRU of activity bodies: a fan-out sends one body to many inboxes."""
+
+    def __init__(self, activities: ActivityLog, size: int) -> None:
+        self._activities = activities
+        self._size = size
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+
+    async def get(self, activity_id: str) -> bytes | None:
+        body = self._bodies.get(activity_id)
+        if body is not None:
+            self._bodies.move_to_end(activity_id)
+            return body
+        body = await self._activities.get_activity(activity_id)
+        if body is not None:
+            self._bodies[activity_id] = body
+            if len(self._bodies) > self._size:
+                self._bodies.popitem(last=False)
+        return body
+
+
+class DeliverHandler:
+    """The handler for "deliver" jobs: payload {"activity_id": str, "inbox": str}."""
+
+    def __init__(
+        self,
+        transport: Deliverer,
+        follows: FollowStore,
+        activities: ActivityLog,
+        health: HostHealthTracker,
+        clock: Callable[[], float],
+        settings: Settings,
+        *,
+        rng: random.Random,
+        body_cache_size: int = 64,
+    ) -> None:
+        self._transport = transport
+        self._follows = follows
+        self._health = health
+        self._clock = clock
+        self._settings = settings.delivery
+        self._rng = rng
+        self._bodies = _Bodies(activities, body_cache_size)
+
+    async def __call__(self, job: Job) -> JobOutcome:
+        activity_id = str(job.payload["activity_id"])
+        inbox = str(job.payload["inbox"])
+        host = host_of(inbox)
+        if await self._health.is_unavailable(host):
+            return Dead(UNAVAILABLE)
+        body = await self._bodies.get(activity_id)
+        if body is None:
+            return Dead(f"activity not found: {activity_id}")
+        result = await self._transport.deliver(inbox, body)
+        return await self._judge(job, inbox, host, result)
+
+    async def _judge(self, job: Job, inbox: str, host: str, result: DeliveryResult) -> JobOutcome:
+        error = result.error or f"HTTP {result.status}"
+        if result.outcome is DeliveryOutcome.DELIVERED:
+            await self._health.success(host)
+            return Done()
+        if result.outcome is DeliveryOutcome.PERMANENT:
+            self._health.answered(host)  # the host is there; it refused this one
+            return Dead(error)
+        if result.outcome is DeliveryOutcome.GONE and result.status == 410:
+            self._health.answered(host)
+            removed = await self._end_followers(inbox)
+            log.info("inbox %s is gone (410): %d follower(s) removed", inbox, removed)
+            return Dead(error)
+        # RETRY, and 404 (a failure, never a success: retried until attempts run out).
+        await self._health.failure(host)
+        delay = retry_delay(job.attempts + 1, result.retry_after, self._settings, self._rng)
+        return Retry(error, at=self._clock() + delay)
+
+    async def _end_followers(self, inbox: str) -> int:
+        """Mark UNDONE every accepted follower whose inbox or shared inbox is `inbox`."""
+        followers = await self._follows.list_follows(Direction.FOLLOWER, FollowState.ACCEPTED)
+        now = self._clock()
+        removed = 0
+        for follow in followers:
+            if inbox in (follow.inbox, follow.shared_inbox):
+                await self._follows.set_follow_state(
+                    Direction.FOLLOWER, follow.actor, FollowState.UNDONE, now
+                )
+                removed += 1
+        return removed
+
+
+def make_deliver_handler(
+    transport: Deliverer,
+    follows: FollowStore,
+    activities: ActivityLog,
+    health: HostHealthTracker,
+    clock: Callable[[], float],
+    settings: Settings,
+    *,
+    rng: random.Random | None = None,
+) -> DeliverHandler:
+    return DeliverHandler(
+        transport, follows, activities, health, clock, settings, rng=rng or random.Random()
+    )

@@ -1,0 +1,165 @@
+"""Block events from the local backend become Create/Update/Delete activities for followers.
+
+Every step runs from a durable job; activity ids derive from the event id, so re-running a job
+after a crash produces the same activity and the same (deduplicated) delivery jobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from federation.activities import Block, block_to_object, builders
+from federation.backend.client import BackendClient
+from federation.config import Settings
+from federation.delivery.publisher import Publisher
+from federation.discovery import ActorUrls
+from federation.jobs.runner import Done, JobOutcome
+from federation.ports import ActivityLog, JobQueue
+from federation.records import Job, NewJob
+from federation.urn import BlockUrn
+from federation.visibility import is_released
+
+log = logging.getLogger("federation.outbound")
+
+
+def _epoch(value: Any) -> float:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def _published_key(block_id: str) -> str:
+    """Activity-log marker: this block has been federated at least once."""
+    return f"published:{block_id}"
+
+
+class Outbound:
+    def __init__(
+        self,
+        settings: Settings,
+        backend: BackendClient,
+        queue: JobQueue,
+        activities: ActivityLog,
+        publisher: Publisher,
+        clock: Callable[[], float],
+    ) -> None:
+        self._activities = activities
+        self._settings = settings
+        self._backend = backend
+        self._queue = queue
+        self._publisher = publisher
+        self._clock = clock
+        self._actor = ActorUrls(settings.base_url).actor
+
+    def _activity_id(self, seed: str) -> str:
+        digest = hashlib.sha256(seed.encode()).hexdigest()[:32]
+        return f"{self._settings.base_url}/activities/{digest}"
+
+    def _object(self, block: Block) -> dict[str, Any]:
+        return block_to_object(
+            block,
+            base_url=self._settings.base_url,
+            authority=self._settings.domain,
+            scheme=self._settings.scheme,
+        )
+
+    def _urls(self, block_id: str) -> tuple[str, str]:
+        urn = BlockUrn(self._settings.domain, block_id)
+        return urn.to_url(self._settings.scheme), str(urn)
+
+    async def handle_event(self, job: Job) -> JobOutcome:
+        """Job kind "event": payload is the backend's event body."""
+        event = job.payload
+        block_id = str(event["block_id"])
+        seed = f"event:{event['event_id']}"
+        if event["type"] == "deleted":
+            if await self._was_published(block_id):
+                await self._send_delete(block_id, seed)
+            return Done()
+        block = await self._backend.get_block(block_id)
+        if block is None:  # deleted since: its own delete event does the work
+            return Done()
+        await self._publish_state(
+            Block.model_validate(block.model_dump()), seed, created=event["type"] == "created"
+        )
+        return Done()
+
+    async def _publish_state(self, block: Block, seed: str, *, created: bool) -> None:
+        now = self._clock()
+        if is_released(block, now):
+            build = builders.create if created else builders.update
+            await self._mark_published(block.id)
+            await self._publisher.publish(
+                build(self._object(block), self._actor, self._activity_id(seed))
+            )
+            return
+        if block.visibility == "embargoed" and block.embargo_until is not None:
+            await self._schedule_release(block.id, _epoch(block.embargo_until))
+        if await self._was_published(block.id):
+            # Public once, withdrawn now: followers must drop their copy. A block that was
+            # never public gets no Delete, so not even its id leaves the instance.
+            await self._send_delete(block.id, seed)
+
+    async def _mark_published(self, block_id: str) -> None:
+        await self._activities.put_activity(_published_key(block_id), b"1", self._clock())
+
+    async def _was_published(self, block_id: str) -> bool:
+        return await self._activities.get_activity(_published_key(block_id)) is not None
+
+    async def _send_delete(self, block_id: str, seed: str) -> None:
+        url, urn = self._urls(block_id)
+        await self._publisher.publish(
+            builders.delete(url, urn, self._actor, self._activity_id(seed + ":delete"))
+        )
+
+    async def _schedule_release(self, block_id: str, at: float) -> None:
+        job = NewJob(
+            kind="release",
+            dedupe_key=f"release:{block_id}:{at}",
+            payload={"block_id": block_id, "at": at},
+            run_at=at,
+        )
+        await self._queue.enqueue([job], self._clock())
+
+    async def handle_release(self, job: Job) -> JobOutcome:
+        """Job kind "release": an embargo ended; publish the block if it is now released."""
+        block_id = str(job.payload["block_id"])
+        fetched = await self._backend.get_block(block_id)
+        if fetched is None:
+            return Done()
+        block = Block.model_validate(fetched.model_dump())
+        if block.visibility == "embargoed" and is_released(block, self._clock()):
+            seed = f"release:{block_id}:{job.payload['at']}"
+            await self._mark_published(block_id)
+            await self._publisher.publish(
+                builders.create(self._object(block), self._actor, self._activity_id(seed))
+            )
+        return Done()
+
+    async def handle_backfill(self, job: Job) -> JobOutcome:
+        """Job kind "backfill": one page of public blocks to a new follower, then the next."""
+        p = job.payload
+        size = self._settings.delivery.backfill_page_size
+        page = await self._backend.list_federated(p["cursor"], size)
+        now = self._clock()
+        for fetched in page.items:
+            block = Block.model_validate(fetched.model_dump())
+            if not is_released(block, now):
+                continue
+            seed = f"backfill:{p['follow_id']}:{block.id}:{block.updated_at}"
+            await self._mark_published(block.id)
+            activity = builders.create(self._object(block), self._actor, self._activity_id(seed))
+            await self._publisher.send_to(activity, p["inbox"])
+        if page.next_cursor is not None:
+            nxt = NewJob(
+                kind="backfill",
+                dedupe_key=f"backfill:{p['follow_id']}:{page.next_cursor}",
+                payload={**p, "cursor": page.next_cursor},
+                run_at=now + self._settings.delivery.backfill_pause,
+            )
+            await self._queue.enqueue([nxt], now)
+        return Done()

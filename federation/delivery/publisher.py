@@ -1,0 +1,55 @@
+"""Our outgoing activities: stored once, then queued as one delivery job per inbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from federation.delivery.handler import enqueue_fanout
+from federation.discovery import host_of
+from federation.ports import ActivityLog, FollowStore, JobQueue
+from federation.records import NewJob
+
+
+class Publisher:
+    def __init__(
+        self,
+        activities: ActivityLog,
+        queue: JobQueue,
+        follows: FollowStore,
+        clock: Callable[[], float],
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._activities = activities
+        self._queue = queue
+        self._follows = follows
+        self._clock = clock
+        self.wake = wake
+
+    async def _store(self, activity: dict[str, Any]) -> str:
+        activity_id = str(activity["id"])
+        body = json.dumps(activity, separators=(",", ":")).encode()
+        await self._activities.put_activity(activity_id, body, self._clock())
+        return activity_id
+
+    async def send_to(self, activity: dict[str, Any], inbox: str, *, run_at: float = 0.0) -> int:
+        """Deliver one activity to one inbox (follow handshakes, backfill)."""
+        activity_id = await self._store(activity)
+        job = NewJob(
+            kind="deliver",
+            dedupe_key=f"deliver:{activity_id}:{inbox}",
+            payload={"activity_id": activity_id, "inbox": inbox},
+            host=host_of(inbox),
+            run_at=run_at,
+        )
+        inserted = await self._queue.enqueue([job], self._clock())
+        self.wake()
+        return inserted
+
+    async def publish(self, activity: dict[str, Any]) -> int:
+        """Deliver to every accepted follower (shared inboxes collapsed)."""
+        activity_id = await self._store(activity)
+        inserted = await enqueue_fanout(self._queue, self._follows, activity_id, self._clock())
+        self.wake()
+        return inserted

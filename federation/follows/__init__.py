@@ -1,0 +1,1 @@
+"""Follows between instances: the handshake in both directions."""

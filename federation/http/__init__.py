@@ -1,0 +1,1 @@
+"""The one signed HTTP client and the SSRF guard it connects through."""

@@ -1,0 +1,322 @@
+"""The one signed HTTP client: POST to inboxes, GET remote objects.
+
+Every attempt is signed afresh (new Date), every URL is vetted (scheme, credentials) and every
+connection passes the SSRF guard in the connector (federation.http.ssrf). Outcomes are
+classified here so that the delivery worker and the resolver only decide what to do next,
+never how HTTP went.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import aiohttp
+from aiohttp.connector import NEEDS_CLEANUP_CLOSED
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from yarl import URL
+
+from federation import __version__
+from federation.config import Settings
+from federation.http.ssrf import AddressPolicy, SsrfRefused, check_url, refusal_in
+from federation.outcomes import (
+    DeliveryOutcome,
+    DeliveryResult,
+    FetchError,
+    FetchErrorKind,
+    FetchResult,
+    classify,
+    parse_retry_after,
+)
+from federation.ports import HostStore
+from federation.records import HostHealth
+from federation.signatures import SigningKey, sign_cavage, sign_rfc9421
+
+__all__ = [
+    "DeliveryOutcome",
+    "DeliveryResult",
+    "FetchError",
+    "FetchErrorKind",
+    "FetchResult",
+    "Transport",
+    "classify",
+    "make_session",
+    "parse_retry_after",
+]
+
+AS_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+ACTIVITY_JSON = "application/activity+json"
+CAVAGE = "cavage"
+RFC9421 = "rfc9421"
+
+_CONNECTION_LIMIT = 256
+_DNS_TTL = 300
+_ERROR_BODY_BYTES = 1024  # read at most this much of a delivery response
+_ERROR_TEXT_CHARS = 200
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def make_session(settings: Settings) -> aiohttp.ClientSession:
+    """The process-wide client session, with the SSRF guard in its connector."""
+    limits = settings.limits
+    connector = aiohttp.TCPConnector(
+        limit=_CONNECTION_LIMIT,
+        limit_per_host=limits.per_host_connections,
+        ttl_dns_cache=_DNS_TTL,
+        socket_factory=AddressPolicy(settings.allow_private_addresses).socket_factory,
+        enable_cleanup_closed=NEEDS_CLEANUP_CLOSED,
+    )
+    # `connect` (which in aiohttp includes waiting for a pooled connection) stays unset: queueing
+    # behind the per-host limit under load is not a dead peer; `total` bounds it anyway. No
+    # separate read timeout either: a peer that answers slowly but within `total` is served.
+    timeout = aiohttp.ClientTimeout(
+        total=limits.total_timeout,
+        sock_connect=limits.connect_timeout,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=timeout,
+        headers={"User-Agent": f"federation/{__version__} (+{settings.base_url})"},
+        cookie_jar=aiohttp.DummyCookieJar(),  # never store or send cookies
+        auto_decompress=True,
+        trust_env=False,  # no proxies or .netrc credentials from the environment
+    )
+
+
+def host_key(url: URL) -> str:
+    """host[:port] in lower case, the key for per-host memory (as in HostHealth.host)."""
+    return url.host_port_subcomponent or ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Hop:
+    """One GET response, body read: a redirect to follow or the answer."""
+
+    status: int
+    location: str | None
+    content_type: str
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+
+
+class Transport:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        settings: Settings,
+        key: SigningKey,
+        hosts: HostStore,
+        *,
+        clock: Callable[[], float] = time.time,
+        rfc9421_key: SigningKey | None = None,
+    ) -> None:
+        self._session = session
+        self._settings = settings
+        self._allow_http = settings.dev_allow_http
+        self._max_body = settings.limits.max_body_bytes
+        self._key = key
+        self._rfc9421_key = rfc9421_key or key
+        self._hosts = hosts
+        self._clock = clock
+        # host -> remembered scheme ("" = nothing stored); saves a store read per delivery.
+        self._schemes: dict[str, str] = {}
+
+    # -- signing and per-host memory ---------------------------------------------------------
+
+    async def _signed(
+        self, scheme: str, method: str, url: URL, headers: dict[str, str], body: bytes | None
+    ) -> dict[str, str]:
+        now = self._clock()
+        key, sign = (
+            (self._rfc9421_key, sign_rfc9421) if scheme == RFC9421 else (self._key, sign_cavage)
+        )
+        if isinstance(key.private_key, RSAPrivateKey):
+            # An RSA-2048 signature costs ~1-3 ms of CPU and `cryptography` releases the GIL
+            # while computing it: signing on worker threads keeps the event loop free and lets
+            # a fan-out use every core.
+            loop = asyncio.get_running_loop()
+            added = await loop.run_in_executor(
+                None, sign, method, str(url), headers, body, key, now
+            )
+        else:  # Ed25519 signs in microseconds: a thread hop would cost more than it saves
+            added = sign(method, str(url), headers, body, key, now)
+        return {**headers, **added}
+
+    async def _remembered_scheme(self, host: str) -> str:
+        scheme = self._schemes.get(host)
+        if scheme is None:
+            health = await self._hosts.get_host(host)
+            scheme = (health.signature_scheme if health else None) or ""
+            self._schemes[host] = scheme
+        return scheme
+
+    async def _remember(self, host: str, scheme: str) -> None:
+        if self._schemes.get(host) == scheme:
+            return
+        self._schemes[host] = scheme
+        health = await self._hosts.get_host(host) or HostHealth(host=host)
+        await self._hosts.put_host(replace(health, signature_scheme=scheme))
+
+    # -- delivery ----------------------------------------------------------------------------
+
+    async def deliver(self, inbox_url: str, body: bytes) -> DeliveryResult:
+        """POST one activity. Double knock: on 400/401 re-sign with the other scheme once."""
+        try:
+            url = check_url(inbox_url, allow_http=self._allow_http)
+        except SsrfRefused as exc:
+            return DeliveryResult(DeliveryOutcome.PERMANENT, None, None, exc.reason, CAVAGE)
+        host = host_key(url)
+        stored = await self._remembered_scheme(host)
+        scheme = stored or CAVAGE
+        result = await self._post(url, body, scheme)
+        if result.status in (400, 401):
+            other = RFC9421 if scheme == CAVAGE else CAVAGE
+            retried = await self._post(url, body, other)
+            if retried.outcome is DeliveryOutcome.DELIVERED:
+                await self._remember(host, other)
+            return retried
+        if result.outcome is DeliveryOutcome.DELIVERED and not stored:
+            await self._remember(host, scheme)
+        return result
+
+    async def _post(self, url: URL, body: bytes, scheme: str) -> DeliveryResult:
+        headers = await self._signed(scheme, "POST", url, {"Content-Type": ACTIVITY_JSON}, body)
+        try:
+            async with self._session.post(
+                url, data=body, headers=headers, allow_redirects=False
+            ) as resp:
+                status = resp.status
+                outcome = classify(status)
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"), self._clock())
+                text = await _read_prefix(resp)
+        except Exception as exc:
+            return _failed_delivery(exc, scheme)
+        error = None
+        if outcome is not DeliveryOutcome.DELIVERED:
+            error = f"HTTP {status}: {text}" if text else f"HTTP {status}"
+        return DeliveryResult(outcome, status, retry_after, error, scheme)
+
+    # -- fetching ----------------------------------------------------------------------------
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        accept: str = AS_ACCEPT,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> FetchResult:
+        """Signed GET, following at most limits.max_redirects redirects, each re-vetted."""
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current = self._vet(url)
+        for _ in range(self._settings.limits.max_redirects + 1):
+            hop = await self._get_knocking(current, headers)
+            if hop.status in _REDIRECTS and hop.location:
+                current = self._vet(current.join(URL(hop.location)))
+                continue
+            return _answer(current, hop)
+        raise FetchError(
+            FetchErrorKind.TOO_MANY_REDIRECTS,
+            f"more than {self._settings.limits.max_redirects} redirects",
+        )
+
+    def _vet(self, url: str | URL) -> URL:
+        try:
+            return check_url(url, allow_http=self._allow_http)
+        except SsrfRefused as exc:
+            raise FetchError(FetchErrorKind.REFUSED, exc.reason) from exc
+
+    async def _get_knocking(self, url: URL, headers: dict[str, str]) -> _Hop:
+        host = host_key(url)
+        scheme = await self._remembered_scheme(host) or CAVAGE
+        hop = await self._get(url, headers, scheme)
+        if hop.status == 401:
+            other = RFC9421 if scheme == CAVAGE else CAVAGE
+            hop = await self._get(url, headers, other)
+            if 200 <= hop.status < 400:
+                await self._remember(host, other)
+        return hop
+
+    async def _get(self, url: URL, headers: dict[str, str], scheme: str) -> _Hop:
+        signed = await self._signed(scheme, "GET", url, headers, None)
+        try:
+            async with self._session.get(url, headers=signed, allow_redirects=False) as resp:
+                body = b""
+                if 200 <= resp.status < 300:
+                    body = await self._read_capped(resp)
+                return _Hop(
+                    resp.status,
+                    resp.headers.get("Location"),
+                    resp.headers.get("Content-Type", ""),
+                    body,
+                    resp.headers.get("ETag"),
+                    resp.headers.get("Last-Modified"),
+                )
+        except FetchError:
+            raise
+        except Exception as exc:
+            # Chain the guard's refusal itself, when it was one, so callers can see why.
+            raise _fetch_failure(exc, url) from (refusal_in(exc) or exc)
+
+    async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
+        cap = self._max_body
+        if resp.content_length is not None and resp.content_length > cap:
+            raise FetchError(FetchErrorKind.TOO_LARGE, f"Content-Length over {cap} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > cap:
+                raise FetchError(FetchErrorKind.TOO_LARGE, f"body over {cap} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+async def _read_prefix(resp: aiohttp.ClientResponse) -> str:
+    """The start of a response body, for error messages; the rest is never read."""
+    data = b""
+    async for chunk in resp.content.iter_chunked(_ERROR_BODY_BYTES):
+        data += chunk
+        if len(data) >= _ERROR_BODY_BYTES:
+            break
+    return data.decode("utf-8", "replace")[:_ERROR_TEXT_CHARS].strip()
+
+
+def _failed_delivery(exc: Exception, scheme: str) -> DeliveryResult:
+    refusal = refusal_in(exc)
+    if refusal is not None:
+        return DeliveryResult(DeliveryOutcome.PERMANENT, None, None, refusal.reason, scheme)
+    if isinstance(exc, TimeoutError):
+        return DeliveryResult(DeliveryOutcome.RETRY, None, None, "timeout", scheme)
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        error = f"connection failed: {exc}"[:_ERROR_TEXT_CHARS]
+        return DeliveryResult(DeliveryOutcome.RETRY, None, None, error, scheme)
+    raise exc
+
+
+def _fetch_failure(exc: Exception, url: URL) -> Exception:
+    refusal = refusal_in(exc)
+    if refusal is not None:
+        return FetchError(FetchErrorKind.REFUSED, refusal.reason)
+    if isinstance(exc, TimeoutError):
+        return FetchError(FetchErrorKind.TIMEOUT, f"timed out fetching {url}")
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return FetchError(FetchErrorKind.CONNECTION, f"{url}: {exc}"[:_ERROR_TEXT_CHARS])
+    return exc
+
+
+def _answer(url: URL, hop: _Hop) -> FetchResult:
+    if 200 <= hop.status < 300 or hop.status == 304:
+        return FetchResult(
+            str(url), hop.status, hop.content_type, hop.body, hop.etag, hop.last_modified
+        )
+    if hop.status in (404, 410):
+        raise FetchError(FetchErrorKind.GONE, f"{url} answered {hop.status}", hop.status)
+    raise FetchError(FetchErrorKind.HTTP_STATUS, f"{url} answered {hop.status}", hop.status)

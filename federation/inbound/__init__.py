@@ -1,0 +1,1 @@
+"""Inbound federation: the inbox pipeline (checks, then a durable record), activity handlers."""

@@ -1,0 +1,180 @@
+"""Processing of recorded inbound activities: one small handler per activity type."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from federation.activities import InvalidObject, object_id_of, object_to_block
+from federation.config import Settings
+from federation.discovery import ActorUrls
+from federation.errors import BackendError
+from federation.follows.service import FollowService
+from federation.http.transport import Transport
+from federation.jobs.runner import Dead, Done, JobOutcome
+from federation.ports import FollowStore, JobQueue, ObjectCache
+from federation.records import CachedObject, CacheState, Direction, FollowState, Job, NewJob
+from federation.resolve.actors import ActorInfo, InvalidActor, load_json_object, parse_actor
+from federation.resolve.resolver import cache_entry_for
+from federation.urn import BlockUrn
+
+log = logging.getLogger("federation.inbound")
+
+TypeHandler = Callable[[dict[str, Any], str], Awaitable[JobOutcome]]
+
+
+class InboundProcessor:
+    def __init__(
+        self,
+        settings: Settings,
+        follows: FollowService,
+        follow_store: FollowStore,
+        cache: ObjectCache,
+        queue: JobQueue,
+        transport: Transport,
+        clock: Callable[[], float],
+        notify_backend: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
+        self._notify_backend = notify_backend
+        self._settings = settings
+        self._follows = follows
+        self._follow_store = follow_store
+        self._cache = cache
+        self._queue = queue
+        self._transport = transport
+        self._clock = clock
+        self._me = ActorUrls(settings.base_url).actor
+        self._handlers: dict[str, TypeHandler] = {
+            "Follow": self._on_follow,
+            "Accept": self._on_accept,
+            "Reject": self._on_reject,
+            "Undo": self._on_undo,
+            "Create": self._on_upsert,
+            "Update": self._on_upsert,
+            "Delete": self._on_delete,
+        }
+
+    async def handle(self, job: Job) -> JobOutcome:
+        """Job kind "inbox": payload {"activity", "actor", "key_id"}."""
+        activity: dict[str, Any] = job.payload["activity"]
+        actor: str = job.payload["actor"]
+        handler = self._handlers.get(str(activity.get("type")))
+        if handler is None:
+            log.info("ignoring %s activity %s", activity.get("type"), activity.get("id"))
+            return Done()
+        return await handler(activity, actor)
+
+    async def _fetch_actor(self, actor: str) -> ActorInfo:
+        result = await self._transport.fetch(actor)
+        return parse_actor(load_json_object(result.body), result.url)
+
+    async def _on_follow(self, activity: dict[str, Any], actor: str) -> JobOutcome:
+        if object_id_of(activity) != self._me:
+            return Done()  # a follow of someone else: not ours to answer
+        try:
+            # A TransportError propagates: the runner retries, the follower may be briefly down.
+            info = await self._fetch_actor(actor)
+        except InvalidActor as exc:
+            return Dead(f"follower's actor document unusable: {exc}")
+        await self._follows.on_follow(info, activity)
+        return Done()
+
+    async def _on_accept(self, activity: dict[str, Any], actor: str) -> JobOutcome:
+        await self._follows.on_accept(actor)
+        return Done()
+
+    async def _on_reject(self, activity: dict[str, Any], actor: str) -> JobOutcome:
+        await self._follows.on_reject(actor)
+        return Done()
+
+    async def _on_undo(self, activity: dict[str, Any], actor: str) -> JobOutcome:
+        inner = activity.get("object")
+        inner_type = inner.get("type") if isinstance(inner, dict) else None
+        if inner_type in ("Follow", None):
+            # An Undo naming only the Follow's id is common; the actor can only undo its own.
+            await self._follows.on_undo_follow(actor)
+        return Done()
+
+    async def _following(self, actor: str) -> bool:
+        """Content is welcome from instances we follow. A pending follow counts: the peer's
+        Accept and its first Creates travel in parallel and may be processed in either order."""
+        relation = await self._follow_store.get_follow(Direction.FOLLOWING, actor)
+        return relation is not None and relation.state in (
+            FollowState.ACCEPTED,
+            FollowState.PENDING,
+        )
+
+    async def _on_upsert(self, activity: dict[str, Any], actor: str) -> JobOutcome:
+        obj = activity.get("object")
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+            return Dead("object is not embedded")
+        if not await self._following(actor):
+            log.info("ignoring %s from %s: we do not follow it", activity.get("type"), actor)
+            return Done()
+        try:
+            block = object_to_block(obj, expected_url=obj["id"])
+        except InvalidObject as exc:
+            return Dead(f"invalid block object: {exc}")
+        if block.origin != BlockUrn.from_url(obj["id"]).authority:
+            return Dead("block origin mismatch")
+        previous = await self._cache.get_cached(block.urn)
+        if previous is not None and previous.block and _newer(previous, block.updated_at):
+            return Done()  # an older Update arriving late must not overwrite a newer one
+        now = self._clock()
+        await self._cache.put_cached(
+            cache_entry_for(block, now, self._settings.cache.fresh_seconds)
+        )
+        await self._notify(
+            "remote_block.upsert", activity, block.urn, block=block.model_dump(mode="json")
+        )
+        return Done()
+
+    async def _on_delete(self, activity: dict[str, Any], actor: str) -> JobOutcome:
+        object_id = object_id_of(activity)
+        try:
+            urn = BlockUrn.from_url(object_id or "")
+        except ValueError:
+            return Done()  # not a block (an actor deleting itself, say): nothing we hold
+        now = self._clock()
+        gone = CachedObject(
+            urn=str(urn),
+            url=object_id or "",
+            domain=urn.authority,
+            state=CacheState.GONE,
+            block=None,
+            etag=None,
+            last_modified=None,
+            fetched_at=now,
+            expires_at=now + self._settings.cache.fresh_seconds,
+            error="deleted by its origin",
+        )
+        await self._cache.put_cached(gone)
+        await self._notify("remote_block.delete", activity, str(urn), block=None)
+        return Done()
+
+    async def _notify(
+        self, kind: str, activity: dict[str, Any], urn: str, block: dict[str, Any] | None
+    ) -> None:
+        notification_id = f"{activity['id']}#{kind}"
+        payload = {"id": notification_id, "type": kind, "urn": urn, "block": block, "follow": None}
+        try:
+            # Straight to the backend: this inbox job is itself the durable record, and the
+            # common case then costs no extra job (enqueue, claim, settle) per activity.
+            await self._notify_backend(payload)
+            return
+        except BackendError as exc:
+            log.info("backend unavailable (%s): queueing %s", exc, notification_id)
+        # The backend is down: hand the notification to the durable queue, which retries it
+        # on its own schedule while this activity's processing completes.
+        job = NewJob(kind="backend", dedupe_key=f"backend:{notification_id}", payload=payload)
+        await self._queue.enqueue([job], self._clock())
+
+
+def _newer(previous: CachedObject, incoming_updated: datetime) -> bool:
+    """True when the cached copy is strictly newer than the incoming one."""
+    held = (previous.block or {}).get("updated_at")
+    if not isinstance(held, str):
+        return False
+    return datetime.fromisoformat(held.replace("Z", "+00:00")) > incoming_updated

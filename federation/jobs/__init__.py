@@ -1,0 +1,1 @@
+"""The durable job runner, group commit, and periodic maintenance."""

@@ -1,0 +1,321 @@
+"""The durable job runner: lease jobs from the JobQueue port, run their handlers, settle them.
+
+Every state change goes through the queue, so a crash loses nothing: a job leased by a dead
+runner becomes claimable again when its lease expires. Work this runner decides not to start (a
+closed host, a lease about to run out, a stop) is handed back at once with queue.defer(), which
+counts no attempt: a closed host's jobs come back when it reopens, the others at once (to this
+runner or another).
+
+Done jobs are completed in groups (one write for up to COMPLETE_BATCH of them, at most
+COMPLETE_DELAY seconds after the first): a write transaction costs about the same whatever it
+holds. Delivery stays at-least-once: if the process dies before a group is written, its jobs
+are still leased to us, so they run again once their leases expire, as after any crash
+mid-job. Handlers are idempotent and receivers drop duplicate activity ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from federation.jobs.coalesce import Coalescer
+from federation.ports import JobQueue
+from federation.records import Job
+
+log = logging.getLogger("federation.jobs")
+
+BATCH_SIZE = 64
+COMPLETE_BATCH = 32
+COMPLETE_DELAY = 0.005  # seconds; short against any lease, long against one job's run
+
+
+@dataclass(frozen=True)
+class Done:
+    pass
+
+
+@dataclass(frozen=True)
+class Retry:
+    error: str
+    at: float | None = None  # None: the runner's backoff decides from the attempt count
+
+
+@dataclass(frozen=True)
+class Dead:
+    error: str
+
+
+JobOutcome = Done | Retry | Dead
+Handler = Callable[[Job], Awaitable[JobOutcome]]
+
+
+class HostHealth(Protocol):
+    """What the runner asks about a host (HostHealthTracker provides it). Both answer None
+    when a delivery may go ahead, else when to ask again."""
+
+    async def gate(self, host: str) -> float | None:
+        """Right before running a job: may make this job the host's half-open probe."""
+
+    async def peek(self, host: str) -> float | None:
+        """Anytime: has no side effect (never takes the probe)."""
+
+
+class JobRunner:
+    """Runs up to `concurrency` jobs at once, at most `per_host_concurrency` per host.
+
+    Claimed jobs wait for their host's slot before taking a global one, so a slow host's
+    backlog never occupies the slots other hosts need; hosts at their limit are excluded
+    from further claims.
+    """
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        handlers: Mapping[str, Handler],
+        *,
+        owner: str,
+        clock: Callable[[], float],
+        backoff: Callable[[int], float],
+        max_attempts: int,
+        lease_seconds: float,
+        concurrency: int,
+        per_host_concurrency: int,
+        kinds: Sequence[str] | None = None,
+        idle_poll: float = 1.0,
+        host_health: HostHealth | None = None,
+        batch_size: int = BATCH_SIZE,
+        complete_batch: int = COMPLETE_BATCH,
+        complete_delay: float = COMPLETE_DELAY,
+    ) -> None:
+        self._queue = queue
+        self._handlers = dict(handlers)
+        self._owner = owner
+        self._clock = clock
+        self._backoff = backoff
+        self._max_attempts = max_attempts
+        self._lease = lease_seconds
+        self._per_host = per_host_concurrency
+        self._kinds = list(kinds) if kinds is not None else list(self._handlers)
+        self._idle_poll = idle_poll
+        self._health = host_health
+        self._batch = batch_size
+        self._max_held = concurrency + batch_size  # running + waiting for a host slot
+        self._slots = asyncio.Semaphore(concurrency)
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._held: dict[str, int] = {}  # host -> jobs held (running or waiting)
+        self._closed: dict[str, float] = {}  # host -> closed until (from host_health)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wakeup = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._completions: Coalescer[tuple[int | str, str], None] = Coalescer(
+            self._complete_many, max_items=complete_batch, max_delay=complete_delay
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._stopping = False
+        if self._loop_task is None:
+            self._loop_task = asyncio.create_task(self._loop(), name=f"jobs:{self._owner}")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop claiming; give running jobs `grace` seconds, then abandon them (their leases
+        expire and another runner takes them over)."""
+        self._stopping = True  # a cancel can be swallowed by a wait ending at the same time
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.wait([self._loop_task])  # unlike `await task`, keeps our own cancel
+            self._loop_task = None
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self._completions.flush()
+        self._stopping = False  # stopped: may be started again (or driven by run_once)
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    # -- claiming ----------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim one batch and run it to the end; returns how many jobs were claimed."""
+        tasks = await self._claim_and_spawn()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._completions.flush()
+        return len(tasks)
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            self._wakeup.clear()  # before claiming: a wake() during the claim is not lost
+            try:
+                spawned = await self._claim_and_spawn()
+            except Exception:
+                log.exception("claiming jobs failed")
+                spawned = []
+            if not spawned or self._held_total() >= self._max_held:
+                await self._sleep()
+
+    async def _sleep(self) -> None:
+        timeout = self._idle_poll
+        if self._held_total() < self._max_held:
+            try:
+                due = await self._queue.next_due_at()
+            except Exception:
+                log.exception("reading the next due time failed")
+                due = None
+            if due is not None:
+                timeout = min(timeout, max(due - self._clock(), 0.0))
+        if timeout <= 0:
+            # Due work we could not claim (excluded hosts): wait for a slot or the poll.
+            timeout = self._idle_poll
+        reopens = self._next_reopen()
+        if reopens is not None:
+            # A closed host's backlog may be due already: claim it as soon as the host reopens.
+            timeout = min(timeout, reopens - self._clock())
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._wakeup.wait()
+
+    async def _claim_and_spawn(self) -> list[asyncio.Task[None]]:
+        limit = min(self._batch, self._max_held - self._held_total())
+        if limit <= 0 or not self._kinds:
+            return []
+        now = self._clock()
+        jobs = await self._queue.claim(
+            self._owner, now, self._lease, limit, self._kinds, self._excluded_hosts(now)
+        )
+        tasks = []
+        for job in jobs:
+            self._held[job.host] = self._held.get(job.host, 0) + 1
+            task = asyncio.create_task(self._run(job), name=f"job:{job.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            tasks.append(task)
+        return tasks
+
+    def _held_total(self) -> int:
+        return sum(self._held.values())
+
+    def _next_reopen(self) -> float | None:
+        now = self._clock()
+        return min((until for until in self._closed.values() if until > now), default=None)
+
+    def _excluded_hosts(self, now: float) -> list[str]:
+        for host, until in list(self._closed.items()):
+            if until <= now:
+                del self._closed[host]
+        busy = [host for host, n in self._held.items() if host and n >= self._per_host]
+        return sorted({*busy, *self._closed})
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def _run(self, job: Job) -> None:
+        try:
+            async with self._host_slot(job.host), self._slots:
+                defer_to = await self._defer_to(job)
+                if defer_to is None:
+                    outcome = await self._call(job)
+                    await self._settle(job, outcome)
+                    await self._note_host(job.host)
+                else:
+                    await self._defer(job, defer_to)
+        except Exception:
+            log.exception("settling job %s failed; its lease will expire", job.id)
+        finally:
+            self._release(job.host)
+
+    def _host_slot(self, host: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        if not host:
+            return contextlib.nullcontext()  # local work: only the global limit applies
+        return self._host_slots.setdefault(host, asyncio.Semaphore(self._per_host))
+
+    async def _defer_to(self, job: Job) -> float | None:
+        """None when the job may run now, else when it should be handed back to the queue."""
+        now = self._clock()
+        if self._stopping:
+            return now  # waited for a slot while we were asked to stop: let others take it
+        if now > job.lease_until - self._lease / 2:
+            return now  # waited too long for a slot: not enough lease left to run it safely
+        if self._health is None:
+            return None
+        closed_until = await self._health.gate(job.host)
+        if closed_until is not None:
+            self._closed[job.host] = closed_until
+        return closed_until
+
+    async def _defer(self, job: Job, at: float) -> None:
+        # Without this the job would sit leased (unclaimable) until its lease expired, long
+        # after its host may have reopened.
+        if not await self._queue.defer(job.id, self._owner, at, self._clock()):
+            log.warning("job %s: lease lost before deferring it", job.id)
+
+    async def _note_host(self, host: str) -> None:
+        """After a job, learn whether its host closed (so claims skip it) or reopened (so its
+        backlog is claimed at once). peek(), not gate(): this must never take the probe."""
+        if self._health is None:
+            return
+        closed_until = await self._health.peek(host)
+        if closed_until is not None:
+            self._closed[host] = closed_until
+        elif self._closed.pop(host, None) is not None:
+            self._wakeup.set()  # e.g. the probe succeeded: the host's jobs may go now
+
+    async def _call(self, job: Job) -> JobOutcome:
+        handler = self._handlers.get(job.kind)
+        if handler is None:
+            return Dead(f"no handler for job kind {job.kind!r}")
+        try:
+            return await handler(job)
+        except Exception as exc:
+            log.exception("job %s (%s) raised", job.id, job.kind)
+            return Retry(f"{type(exc).__name__}: {exc}")
+
+    async def _settle(self, job: Job, outcome: JobOutcome) -> None:
+        if isinstance(outcome, Done):
+            # Not awaited: the job's slots are free for the next job while the group fills.
+            self._completions.submit((job.id, self._owner))
+            return
+        now = self._clock()
+        if isinstance(outcome, Dead):
+            settled = await self._queue.fail(job.id, self._owner, outcome.error, now)
+        elif job.attempts + 1 >= self._max_attempts:
+            error = f"gave up after {job.attempts + 1} attempts: {outcome.error}"
+            settled = await self._queue.fail(job.id, self._owner, error, now)
+        else:
+            at = outcome.at if outcome.at is not None else now + self._backoff(job.attempts + 1)
+            settled = await self._queue.retry(job.id, self._owner, at, outcome.error, now)
+        if not settled:
+            log.warning("job %s: lease lost before settling (%s)", job.id, outcome)
+
+    async def _complete_many(self, items: Sequence[tuple[int | str, str]]) -> list[None]:
+        try:
+            completed = await self._queue.complete_many(items, self._clock())
+        except Exception:
+            # Still leased to us: they run again when their leases expire (at-least-once).
+            log.exception("completing %d jobs failed; their leases will expire", len(items))
+        else:
+            if completed < len(items):
+                log.warning(
+                    "%d of %d done jobs lost their lease", len(items) - completed, len(items)
+                )
+        return [None] * len(items)
+
+    def _release(self, host: str) -> None:
+        left = self._held.get(host, 1) - 1
+        if left > 0:
+            self._held[host] = left
+        else:
+            self._held.pop(host, None)
+            self._host_slots.pop(host, None)
+        self._wakeup.set()  # a slot is free: claim more

@@ -1,0 +1,127 @@
+"""Routes of the reference backend: the contract endpoints and the management API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+
+from federation.backend.contract import (
+    API_PREFIX,
+    MAX_PAGE_LIMIT,
+    BlockPage,
+    InboundNotification,
+)
+from federation.errors import ProblemError
+from federation.refbackend.blocks import (
+    BlockCreate,
+    BlockPatch,
+    BlockService,
+    decode_cursor,
+    encode_cursor,
+)
+from federation.refbackend.gateway import GatewayLink
+from federation.refbackend.http import json_response, model_response, not_found, read_model
+from federation.refbackend.reporter import EventReporter
+from federation.refbackend.store import BackendStore
+
+STORE: web.AppKey[BackendStore] = web.AppKey("backend_store", BackendStore)
+BLOCKS: web.AppKey[BlockService] = web.AppKey("backend_blocks", BlockService)
+REPORTER: web.AppKey[EventReporter] = web.AppKey("backend_reporter", EventReporter)
+GATEWAY: web.AppKey[GatewayLink] = web.AppKey("backend_gateway", GatewayLink)
+CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("backend_clock")
+
+DEFAULT_PAGE_LIMIT = 50
+
+routes = web.RouteTableDef()
+
+
+@routes.get(API_PREFIX + "/blocks/{id}")
+async def get_block(request: web.Request) -> web.Response:
+    block_id = request.match_info["id"]
+    block = request.app[STORE].get_block(block_id)
+    if block is None:
+        raise not_found(f"block with id {block_id!r}")
+    return model_response(block)
+
+
+@routes.get(API_PREFIX + "/blocks")
+async def list_blocks(request: web.Request) -> web.Response:
+    query = request.query
+    limit = _limit(query.get("limit"))
+    after = decode_cursor(query["cursor"]) if query.get("cursor") else 0
+    federated = query.get("federated") in ("1", "true")
+    page = request.app[STORE].list_blocks(after, limit, federated)
+    more = page.has_more and page.last_seq is not None
+    cursor = encode_cursor(page.last_seq) if more and page.last_seq is not None else None
+    return model_response(BlockPage(items=page.items, next_cursor=cursor))
+
+
+@routes.post(API_PREFIX + "/blocks")
+async def create_block(request: web.Request) -> web.Response:
+    body = await read_model(request, BlockCreate)
+    block = request.app[BLOCKS].create(body)
+    request.app[REPORTER].wake()
+    response = model_response(block, status=201)
+    response.headers["Location"] = f"{API_PREFIX}/blocks/{block.id}"
+    return response
+
+
+@routes.patch(API_PREFIX + "/blocks/{id}")
+async def edit_block(request: web.Request) -> web.Response:
+    patch = await read_model(request, BlockPatch)
+    block = request.app[BLOCKS].edit(request.match_info["id"], patch)
+    request.app[REPORTER].wake()
+    return model_response(block)
+
+
+@routes.delete(API_PREFIX + "/blocks/{id}")
+async def delete_block(request: web.Request) -> web.Response:
+    request.app[BLOCKS].delete(request.match_info["id"])
+    request.app[REPORTER].wake()
+    return web.Response(status=204)
+
+
+@routes.post(API_PREFIX + "/inbound")
+async def inbound(request: web.Request) -> web.Response:
+    note = await read_model(request, InboundNotification)
+    # A repeated id is acknowledged the same way: the gateway's queue must stop retrying it.
+    request.app[STORE].apply_inbound(note, request.app[CLOCK]())
+    return web.Response(status=204)
+
+
+@routes.get(API_PREFIX + "/remote-blocks")
+async def list_remote_blocks(request: web.Request) -> web.Response:
+    items = request.app[STORE].list_remote_blocks()
+    return json_response({"items": [b.model_dump(mode="json") for b in items]})
+
+
+@routes.get(API_PREFIX + "/remote-blocks/{urn}")
+async def get_remote_block(request: web.Request) -> web.Response:
+    urn = request.match_info["urn"]
+    block = request.app[STORE].get_remote_block(urn)
+    if block is None:
+        raise not_found(f"remote block {urn!r}")
+    return model_response(block)
+
+
+@routes.get(API_PREFIX + "/follows")
+async def list_follows(request: web.Request) -> web.Response:
+    items = request.app[STORE].list_follows()
+    return json_response({"items": [f.model_dump(mode="json") for f in items]})
+
+
+@routes.get(API_PREFIX + "/resolve")
+async def resolve(request: web.Request) -> web.Response:
+    urn = request.query.get("urn", "")
+    if not urn:
+        raise ProblemError(400, "Missing parameter", "give the URN as ?urn=")
+    return model_response(await request.app[GATEWAY].resolve(urn))
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_PAGE_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_LIMIT:
+        raise ProblemError(400, "Invalid limit", f"limit must be 1..{MAX_PAGE_LIMIT}")
+    return int(raw)

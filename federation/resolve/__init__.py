@@ -1,0 +1,1 @@
+"""Remote objects: the URN resolver, remote actors and their keys, and actor lookup."""

@@ -1,0 +1,104 @@
+"""Resolve a signer's key id to a public key: cache first, fetch the actor when needed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from urllib.parse import urldefrag
+
+from federation.errors import KeyError_, TransportError
+from federation.http.transport import Transport
+from federation.keys import ed25519_public_from_multibase, public_key_from_pem
+from federation.ports import KeyCache
+from federation.records import RemoteKey
+from federation.resolve.actors import InvalidActor, KeyDoc, find_key, load_json_object
+from federation.signatures import PublicKeyInfo
+
+log = logging.getLogger("federation.keys")
+
+
+class KeyService:
+    """Key lookup with a store-backed cache and a rate-limited re-fetch for key rotation."""
+
+    def __init__(
+        self,
+        cache: KeyCache,
+        transport: Transport,
+        clock: Callable[[], float],
+        *,
+        refetch_interval: float = 60.0,
+    ) -> None:
+        self._cache = cache
+        self._transport = transport
+        self._clock = clock
+        self._refetch_interval = refetch_interval
+        self._last_refetch: dict[str, float] = {}
+        self._memory: dict[str, PublicKeyInfo] = {}
+
+    async def resolve(self, key_id: str) -> PublicKeyInfo | None:
+        info = self._memory.get(key_id)
+        if info is not None:
+            return info
+        stored = await self._cache.get_key(key_id)
+        if stored is not None:
+            return self._remember(stored)
+        return await self._fetch(key_id)
+
+    async def refetch(self, key_id: str) -> PublicKeyInfo | None:
+        """Fetch again after a failed verification, at most once per interval per key."""
+        now = self._clock()
+        if now - self._last_refetch.get(key_id, float("-inf")) < self._refetch_interval:
+            return None
+        self._last_refetch[key_id] = now
+        self._memory.pop(key_id, None)
+        return await self._fetch(key_id)
+
+    def forget(self, key_id: str) -> None:
+        self._memory.pop(key_id, None)
+
+    async def _fetch(self, key_id: str) -> PublicKeyInfo | None:
+        try:
+            url = urldefrag(key_id).url
+        except ValueError:  # the keyId comes from the peer: "http://[x" does not even parse
+            log.info("key id %.200r is not a URL", key_id)
+            return None
+        try:
+            result = await self._transport.fetch(url)
+            doc = load_json_object(result.body)
+            key = find_key(doc, key_id)
+        except (TransportError, InvalidActor) as exc:
+            log.info("key %s unavailable: %s", key_id, exc)
+            return None
+        pem = key.public_key_pem or _multibase_to_pem(key)
+        if pem is None:
+            return None
+        stored = RemoteKey(
+            key_id=key_id, owner=key.owner, public_key_pem=pem, fetched_at=self._clock()
+        )
+        await self._cache.put_key(stored)
+        return self._remember(stored)
+
+    def _remember(self, stored: RemoteKey) -> PublicKeyInfo | None:
+        try:
+            public = public_key_from_pem(stored.public_key_pem)
+        except KeyError_:
+            return None
+        info = PublicKeyInfo(key_id=stored.key_id, owner=stored.owner, public_key=public)
+        if len(self._memory) > 10_000:
+            self._memory.clear()
+        self._memory[stored.key_id] = info
+        return info
+
+
+def _multibase_to_pem(key: KeyDoc) -> str | None:
+    from cryptography.hazmat.primitives import serialization
+
+    if key.multibase is None:
+        return None
+    try:
+        public = ed25519_public_from_multibase(key.multibase)
+    except ValueError:
+        return None
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()

@@ -1,0 +1,115 @@
+"""Find a remote instance actor from a domain, an actor URL or an acct: handle."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from federation.discovery import NODEINFO_21
+from federation.errors import TransportError
+from federation.http.transport import Transport
+from federation.resolve.actors import ActorInfo, InvalidActor, load_json_object, parse_actor
+
+JSON_ACCEPT = "application/json, application/jrd+json"
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _netloc(url: str) -> str | None:
+    """A remote document's URL's host[:port]; None when the URL does not even parse."""
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return None
+
+
+class LookupError_(InvalidActor):
+    """The target cannot be found or is not a usable instance actor."""
+
+
+def classify_target(target: str) -> tuple[str, str]:
+    """("url", actor URL) | ("acct", user@host) | ("domain", host[:port])."""
+    t = target.strip()
+    if t.startswith(("http://", "https://")):
+        return "url", t
+    if t.startswith("acct:"):
+        return "acct", t[5:]
+    if "@" in t:
+        return "acct", t.lstrip("@")
+    if t and "/" not in t and " " not in t:
+        return "domain", t.lower()
+    raise LookupError_(f"not a domain, actor URL or acct: handle: {target!r}")
+
+
+class ActorLookup:
+    def __init__(self, transport: Transport, scheme: str) -> None:
+        self._transport = transport
+        self._scheme = scheme  # the scheme to try for bare domains (https, or http in dev)
+
+    async def find(self, target: str) -> ActorInfo:
+        kind, value = classify_target(target)
+        try:
+            if kind == "url":
+                url = value
+            elif kind == "acct":
+                url = await self._webfinger(value)
+            else:
+                url = await self._nodeinfo_actor(value)
+            result = await self._transport.fetch(url)
+            return parse_actor(load_json_object(result.body), result.url)
+        except TransportError as exc:
+            raise LookupError_(f"cannot reach {target}: {exc}") from None
+
+    async def _json(self, url: str) -> dict[str, Any]:
+        result = await self._transport.fetch(url, accept=JSON_ACCEPT)
+        try:
+            doc = json.loads(result.body)
+        except ValueError:
+            raise LookupError_(f"{url} did not answer JSON") from None
+        if not isinstance(doc, dict):
+            raise LookupError_(f"{url} did not answer a JSON object")
+        return doc
+
+    async def _webfinger(self, handle: str) -> str:
+        host = handle.rsplit("@", 1)[1]
+        if not host or "/" in host:
+            raise LookupError_(f"not an acct: handle: {handle!r}")
+        url = (
+            f"{self._scheme}://{host}/.well-known/webfinger?resource="
+            f"{quote('acct:' + handle, safe=':@')}"
+        )
+        doc = await self._json(url)
+        for link in _list(doc.get("links")):
+            if (
+                isinstance(link, dict)
+                and link.get("rel") == "self"
+                and "json" in str(link.get("type", ""))
+                and isinstance(link.get("href"), str)
+            ):
+                return str(link["href"])
+        raise LookupError_(f"WebFinger for {handle} names no ActivityPub actor")
+
+    async def _nodeinfo_actor(self, domain: str) -> str:
+        base = f"{self._scheme}://{domain}"
+        links = await self._json(f"{base}/.well-known/nodeinfo")
+        href = next(
+            (
+                str(link["href"])
+                for link in _list(links.get("links"))
+                if isinstance(link, dict)
+                and link.get("rel") == NODEINFO_21
+                and isinstance(link.get("href"), str)
+            ),
+            None,
+        )
+        if href is None or _netloc(href) != domain:
+            raise LookupError_(f"{domain} offers no NodeInfo 2.1 on its own host")
+        info = await self._json(href)
+        metadata = info.get("metadata")
+        actor = metadata.get("instanceActor") if isinstance(metadata, dict) else None
+        if not isinstance(actor, str) or _netloc(actor) != domain:
+            raise LookupError_(f"{domain}'s NodeInfo names no instance actor on its own host")
+        return actor

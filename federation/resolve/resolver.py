@@ -1,0 +1,302 @@
+"""URN -> block: cache with a freshness window, local shortcut, single-flight, negative cache.
+
+A remote block is fetched (signed GET) only when the cache has nothing fresh; the object must
+come from the URN's own authority and name the URL it was fetched from, so a peer can neither
+speak for another host nor smuggle one block in under another's name. Failures are cached for
+`negative_seconds` so a dead or hostile peer is not hammered by every reference to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from federation.activities import (
+    Block,
+    InvalidActivity,
+    InvalidObject,
+    RemoteBlock,
+    is_activitystreams_media_type,
+    load_object,
+    object_to_block,
+)
+from federation.backend.client import BackendClient
+from federation.config import Settings
+from federation.domains import is_domain_blocked
+from federation.errors import BackendError, UrnError
+from federation.http.transport import FetchError, FetchErrorKind, FetchResult, Transport
+from federation.ports import ObjectCache, PolicyStore
+from federation.records import CachedObject, CacheState
+from federation.urn import BlockUrn, normalise_authority
+from federation.visibility import is_released
+
+Status = Literal["ok", "gone", "not_found", "error"]
+BATCH_CONCURRENCY = 32
+# Failures worth serving a stale copy through: the peer may be back soon, the copy is still ours.
+_TRANSIENT = frozenset({FetchErrorKind.TIMEOUT, FetchErrorKind.CONNECTION})
+
+
+@dataclass(frozen=True)
+class ResolveResult:
+    urn: str
+    status: Status
+    block: dict[str, Any] | None
+    error: str | None
+    cached: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "status": self.status,
+            "block": self.block,
+            "error": self.error,
+            "cached": self.cached,
+        }
+
+
+class Refused(Exception):
+    """A fetched answer that must not be accepted; `reason` is shown to the backend."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def cache_entry_for(
+    block: RemoteBlock,
+    now: float,
+    fresh_seconds: float,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> CachedObject:
+    """The OK cache entry for a validated remote block (the inbox writes these too)."""
+    return CachedObject(
+        urn=block.urn,
+        url=block.object_url,
+        domain=block.origin,
+        state=CacheState.OK,
+        block=block.model_dump(mode="json"),
+        etag=etag,
+        last_modified=last_modified,
+        fetched_at=now,
+        expires_at=now + fresh_seconds,
+    )
+
+
+def _result(entry: CachedObject, *, cached: bool) -> ResolveResult:
+    statuses: dict[CacheState, Status] = {CacheState.OK: "ok", CacheState.GONE: "gone"}
+    status = statuses.get(entry.state, "error")
+    return ResolveResult(entry.urn, status, entry.block, entry.error, cached)
+
+
+class Resolver:
+    def __init__(
+        self,
+        cache: ObjectCache,
+        policy: PolicyStore,
+        transport: Transport,
+        backend: BackendClient,
+        settings: Settings,
+        clock: Callable[[], float],
+    ) -> None:
+        self._cache = cache
+        self._policy = policy
+        self._transport = transport
+        self._backend = backend
+        self._settings = settings
+        self._clock = clock
+        self._inflight: dict[str, asyncio.Task[ResolveResult]] = {}
+        # Peers are reached over https; plain http only in dev setups that allow it.
+        self._peer_scheme = settings.scheme if settings.dev_allow_http else "https"
+
+    async def resolve(self, urn: str) -> ResolveResult:
+        """Resolve one URN. Raises UrnError (a ValueError) when `urn` is malformed."""
+        parsed = BlockUrn.parse(urn)
+        if parsed.authority == self._settings.domain:
+            return await self._resolve_local(parsed)
+        key = str(parsed)
+        if key not in self._inflight:
+            # The common case, a fresh cache hit, is answered inline: no task, no shield.
+            hit = await self._fresh_hit(parsed)
+            if hit is not None:
+                return hit
+        # Looked up again after the await above: another caller may have started the fetch.
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.create_task(self._resolve_remote(parsed))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _: self._inflight.pop(key, None))
+        # shield: one caller giving up must not cancel the fetch the others wait for.
+        return await asyncio.shield(task)
+
+    async def resolve_many(self, urns: Sequence[str]) -> list[ResolveResult]:
+        """Resolve concurrently (bounded), each distinct URN once, answers in input order.
+        Raises UrnError naming the first malformed URN before anything is fetched."""
+        canonical = [str(BlockUrn.parse(u)) for u in urns]
+        gate = asyncio.Semaphore(BATCH_CONCURRENCY)
+
+        async def one(urn: str) -> ResolveResult:
+            async with gate:
+                return await self.resolve(urn)
+
+        unique = list(dict.fromkeys(canonical))
+        answers = await asyncio.gather(*(one(u) for u in unique))
+        by_urn = dict(zip(unique, answers, strict=True))
+        return [by_urn[u] for u in canonical]
+
+    async def _resolve_local(self, urn: BlockUrn) -> ResolveResult:
+        try:
+            block = await self._backend.get_block(urn.local_id)
+        except BackendError:
+            return ResolveResult(str(urn), "error", None, "local backend unavailable", False)
+        # Unreleased blocks look exactly like missing ones: existence must not leak.
+        if block is None or not is_released(block, self._clock()):
+            return ResolveResult(str(urn), "not_found", None, None, False)
+        local = Block.model_validate(block.model_dump(mode="json"))
+        remote = RemoteBlock(
+            **{**local.model_dump(), "references": local.reference_urns(urn.authority)},
+            urn=str(urn),
+            origin=urn.authority,
+            object_url=urn.to_url(self._settings.scheme),
+        )
+        return ResolveResult(str(urn), "ok", remote.model_dump(mode="json"), None, False)
+
+    async def _fresh_hit(self, urn: BlockUrn) -> ResolveResult | None:
+        return (await self._lookup(urn))[0]
+
+    async def _lookup(self, urn: BlockUrn) -> tuple[ResolveResult | None, CachedObject | None]:
+        """(the answer, when it needs no fetch: a blocked domain or a fresh entry; the entry)."""
+        # Checked before the cache: a block must also hide what was cached before it.
+        if await is_domain_blocked(self._policy, urn.authority):
+            return ResolveResult(str(urn), "error", None, "domain blocked", False), None
+        entry = await self._cache.get_cached(str(urn))
+        if entry is not None and self._clock() < entry.expires_at:
+            return _result(entry, cached=True), entry
+        return None, entry
+
+    async def _resolve_remote(self, urn: BlockUrn) -> ResolveResult:
+        hit, entry = await self._lookup(urn)
+        if hit is not None:  # another caller's fetch may have filled the cache meanwhile
+            return hit
+        if entry is not None and entry.state is CacheState.OK:
+            return await self._revalidate(urn, entry)
+        return await self._fetch(urn)
+
+    async def _fetch(self, urn: BlockUrn) -> ResolveResult:
+        url = urn.to_url(self._peer_scheme)
+        try:
+            fetched = await self._transport.fetch(url)
+            return await self._accept(urn, fetched)
+        except FetchError as exc:
+            return await self._fetch_failed(urn, url, exc)
+        except Refused as exc:
+            return await self._remember_failure(urn, url, exc.reason)
+
+    async def _revalidate(self, urn: BlockUrn, entry: CachedObject) -> ResolveResult:
+        """Refresh a stale copy: conditional when we hold validators; an unreachable peer
+        gets the stale copy served rather than a good block forgotten."""
+        url = urn.to_url(self._peer_scheme)
+        try:
+            fetched = await self._transport.fetch(
+                url, etag=entry.etag, last_modified=entry.last_modified
+            )
+            if fetched.status != 304 or not (entry.etag or entry.last_modified):
+                return await self._accept(urn, fetched)
+        except FetchError as exc:
+            if _transient(exc):
+                return await self._serve_stale(entry)
+            return await self._fetch_failed(urn, url, exc)
+        except Refused as exc:
+            return await self._remember_failure(urn, url, exc.reason)
+        now = self._clock()
+        fresh = self._settings.cache.fresh_seconds
+        renewed = replace(entry, fetched_at=now, expires_at=now + fresh)
+        await self._cache.put_cached(renewed)
+        return _result(renewed, cached=True)
+
+    async def _serve_stale(self, entry: CachedObject) -> ResolveResult:
+        """Peer unreachable: keep the last good copy, and wait before asking again."""
+        retry_at = self._clock() + self._settings.cache.negative_seconds
+        await self._cache.put_cached(replace(entry, expires_at=retry_at))
+        return _result(entry, cached=True)
+
+    async def _accept(self, urn: BlockUrn, fetched: FetchResult) -> ResolveResult:
+        block = self._validated(urn, fetched)
+        now = self._clock()
+        entry = cache_entry_for(
+            block, now, self._settings.cache.fresh_seconds, fetched.etag, fetched.last_modified
+        )
+        await self._cache.put_cached(entry)
+        return _result(entry, cached=False)
+
+    def _validated(self, urn: BlockUrn, fetched: FetchResult) -> RemoteBlock:
+        if fetched.status != 200:
+            raise Refused(f"unexpected status {fetched.status}")
+        if not is_activitystreams_media_type(fetched.content_type or ""):
+            raise Refused(f"not an ActivityStreams document: {fetched.content_type!r}")
+        if _authority(fetched.url) != urn.authority:
+            raise Refused("redirected to another host: the object must come from its origin")
+        obj = _parse_object(fetched.body, self._settings.limits.max_json_depth)
+        try:
+            block = object_to_block(obj, expected_url=fetched.url)
+        except InvalidObject as exc:
+            raise Refused(f"invalid object: {exc.reason}") from None
+        if block.urn != str(urn):
+            raise Refused(f"the object is another block ({block.urn})")
+        return block
+
+    async def _fetch_failed(self, urn: BlockUrn, url: str, exc: FetchError) -> ResolveResult:
+        if exc.kind is FetchErrorKind.GONE:
+            # 410 is final. 404 is also what a private or still-embargoed block answers (so
+            # that its existence does not leak): remember it only briefly.
+            final = exc.status == 410
+            return await self._remember(urn, url, CacheState.GONE, None, final=final)
+        return await self._remember_failure(urn, url, f"{exc.kind.value}: {exc.reason}")
+
+    async def _remember_failure(self, urn: BlockUrn, url: str, reason: str) -> ResolveResult:
+        return await self._remember(urn, url, CacheState.FAILED, reason)
+
+    async def _remember(
+        self, urn: BlockUrn, url: str, state: CacheState, error: str | None, *, final: bool = False
+    ) -> ResolveResult:
+        now = self._clock()
+        cache = self._settings.cache
+        # A 410 is an answer, kept as long as a block; a 404 or a failure only briefly.
+        ttl = cache.fresh_seconds if final else cache.negative_seconds
+        entry = CachedObject(
+            urn=str(urn),
+            url=url,
+            domain=urn.authority,
+            state=state,
+            block=None,
+            etag=None,
+            last_modified=None,
+            fetched_at=now,
+            expires_at=now + ttl,
+            error=error,
+        )
+        await self._cache.put_cached(entry)
+        return _result(entry, cached=False)
+
+
+def _parse_object(body: bytes, max_depth: int) -> dict[str, Any]:
+    try:
+        return load_object(body, max_depth=max_depth)
+    except InvalidActivity as exc:
+        raise Refused(exc.reason) from None
+
+
+def _transient(exc: FetchError) -> bool:
+    if exc.kind is FetchErrorKind.HTTP_STATUS:
+        return exc.status is not None and exc.status >= 500
+    return exc.kind in _TRANSIENT
+
+
+def _authority(url: str) -> str | None:
+    try:
+        return normalise_authority(urlsplit(url).netloc)
+    except (UrnError, ValueError):
+        return None
