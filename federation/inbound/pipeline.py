@@ -1,6 +1,6 @@
 """The inbound pipeline: checks every request in order, then records the activity durably.
 
-Processing happens later from the recorded job (see inbound_handlers.py), so a crash after the
+Processing happens later from the recorded job (see inbound/handlers.py), so a crash after the
 202 loses nothing and a slow handler never holds a peer's connection open.
 """
 

@@ -1,4 +1,4 @@
-"""Block URNs: the global-name scheme of DESIGN.md ("Global names")."""
+"""Block URNs: the global-name scheme (docs/architecture.md, "Global names")."""
 
 from __future__ import annotations
 
