@@ -1,4 +1,7 @@
-"""The `federation` command."""
+"""The `federation` command: run a gateway, its reference backend or a local federation.
+
+Each subcommand has its own --help; admin operations are `federation admin ...`.
+"""
 
 from __future__ import annotations
 

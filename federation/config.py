@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from enum import StrEnum
 from pathlib import Path
@@ -143,9 +144,31 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     try:
         return Settings(**data)
     except ValidationError as exc:
-        where = f"{path}: " if path else ""
-        problems = "; ".join(
-            f"{'.'.join(str(x) for x in err['loc']) or '(file)'}: {err['msg']}"
-            for err in exc.errors()
+        raise ConfigError(_describe(exc, path)) from None
+
+
+def _describe(exc: ValidationError, path: str | Path | None) -> str:
+    """Say where each bad value came from: an environment variable or the instance file."""
+    errors = exc.errors()
+    missing = {str(err["loc"][0]) for err in errors if err["type"] == "missing" and err["loc"]}
+    if path is None and "domain" in missing:
+        return (
+            "an instance file is needed: pass --instance FILE (see instances/ for examples), "
+            "or set FEDERATION_DOMAIN and the other settings in the environment"
         )
-        raise ConfigError(f"{where}invalid configuration: {problems}") from None
+    from_env: list[str] = []
+    from_file: list[str] = []
+    for err in errors:
+        field = ".".join(str(x) for x in err["loc"]) or "(file)"
+        env_name = "FEDERATION_" + "__".join(str(x) for x in err["loc"]).upper()
+        if err["loc"] and env_name in os.environ:
+            from_env.append(f"environment variable {env_name}: {err['msg']}")
+        else:
+            from_file.append(f"{field}: {err['msg']}")
+    parts = []
+    if from_env:
+        parts.append("; ".join(from_env))
+    if from_file:
+        where = f"{path}: " if path else ""
+        parts.append(f"{where}invalid configuration: " + "; ".join(from_file))
+    return "; ".join(parts)
