@@ -21,7 +21,11 @@ def load_object(body: bytes, *, max_depth: int) -> dict[str, Any]:
     """Parse JSON text that must be an object nested at most `max_depth` levels deep
     (activities, and the objects the resolver fetches); InvalidActivity says what is wrong."""
     try:
-        parsed = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        parsed = json.loads(
+            body.decode("utf-8"),
+            parse_constant=_reject_constant,
+            object_pairs_hook=_object_with_unique_keys,
+        )
     except UnicodeDecodeError:
         raise InvalidActivity("the body is not UTF-8") from None
     except RecursionError:  # the C decoder guards its own recursion: nesting far too deep
@@ -33,6 +37,20 @@ def load_object(body: bytes, *, max_depth: int) -> dict[str, Any]:
     if _depth_exceeds(body, max_depth):
         raise InvalidActivity(f"JSON nested deeper than {max_depth} levels")
     return parsed
+
+
+def _object_with_unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are unique. Parsers disagree on which of two equal keys wins
+    (first or last), so an object that names one twice is ambiguous: a signer could show a
+    checker one actor and a handler another. Refuse it instead of picking one."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InvalidActivity(f"the JSON object names the key {key!r} more than once")
+            seen.add(key)
+    return obj
 
 
 def parse_activity(body: bytes, *, max_depth: int) -> dict[str, Any]:

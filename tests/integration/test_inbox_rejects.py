@@ -160,6 +160,14 @@ def case_not_json(env: Env, path: str) -> tuple[SignedPost, str | None]:
     return env.a.signed_post(env.url(path), b'{"id": "http://x/1", "type": '), None
 
 
+def case_duplicate_actor_key(env: Env, path: str) -> tuple[SignedPost, str | None]:
+    # The victim's actor first, the signer's last: a last-wins parser checks the signer's
+    # ownership while a first-wins reader would act for the victim. Ambiguous, so refused.
+    activity = env.a.create()
+    body = '{"actor": ' + json.dumps(env.b.actor) + ", " + json.dumps(activity)[1:]
+    return env.a.signed_post(env.url(path), body.encode()), activity["id"]
+
+
 def case_text_plain(env: Env, path: str) -> tuple[SignedPost, str | None]:
     activity = env.a.create()
     req = env.a.signed_post(env.url(path), activity, content_type="text/plain")
@@ -204,6 +212,7 @@ CASES: list[tuple[str, Case, int, str, str]] = [
     ("oversized", case_oversized, 413, "Payload too large", "limit"),
     ("deep-nesting", case_deep_nesting, 400, "Invalid activity", "nested deeper"),
     ("not-json", case_not_json, 400, "Invalid activity", "not valid JSON"),
+    ("duplicate-key", case_duplicate_actor_key, 400, "Invalid activity", "more than once"),
     ("text-plain", case_text_plain, 415, "Unsupported media type", "activity+json"),
     ("create-unparsable-object", case_create_unparsable_object_id, 403, "Foreign object", "own"),
     ("delete-unparsable-object", case_delete_unparsable_object_id, 403, "Foreign object", "own"),

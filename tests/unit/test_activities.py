@@ -489,6 +489,8 @@ def test_parse_activity_ok() -> None:
         (b"{", "not valid JSON"),
         (b'{"id": NaN}', "not valid JSON"),
         (b"[]", "not a JSON object"),
+        (b'{"id": "https://a.example/1", "id": "https://a.example/2"}', "'id' more than once"),
+        (b'{"object": {"type": "Note", "type": "Tombstone"}}', "'type' more than once"),
         (json.dumps(activity(id=None)).encode(), "id must be"),
         (json.dumps(activity(id="urn:x:1")).encode(), "id must be"),
         (json.dumps(activity(id="https://")).encode(), "id must be"),
