@@ -26,7 +26,14 @@ from federation.jobs.coalesce import Coalescer
 from federation.ports import JobQueue, PolicyStore
 from federation.records import NewJob
 from federation.resolve.keyservice import KeyService
-from federation.signatures import Reason, Rejected, SignedRequest, Verified, verify_request
+from federation.signatures import (
+    Reason,
+    Rejected,
+    SignedRequest,
+    Verified,
+    mismatched_digest,
+    verify_request,
+)
 
 log = logging.getLogger("federation.inbox")
 
@@ -120,6 +127,10 @@ class InboxPipeline:
                 result = await verify_request(signed, self._keys.resolve, self._clock(), skew=skew)
         if isinstance(result, Rejected):
             raise _problem(401, "Signature rejected", f"{result.reason.value}: {result.detail}")
+        # The signature may leave a digest header uncovered; a present one must still be true.
+        wrong = mismatched_digest(req.headers, req.body)
+        if wrong is not None:
+            raise _problem(400, "Digest mismatch", f"the {wrong} header does not match the body")
         return result
 
     def _check_origins(self, activity: dict[str, Any], actor: str) -> None:

@@ -9,6 +9,7 @@ from federation.signatures.digests import (
     check_digest,
     content_digest_header,
     digest_header,
+    mismatched_digest,
 )
 from federation.signatures.http import format_http_date, parse_http_date
 from federation.signatures.model import (
@@ -45,6 +46,7 @@ __all__ = [
     "content_digest_header",
     "digest_header",
     "format_http_date",
+    "mismatched_digest",
     "parse_http_date",
     "parse_signature",
     "parse_signature_header",

@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from federation.signatures.http import parse_sf_dictionary
@@ -30,6 +30,20 @@ def content_digest_header(body: bytes, algorithm: str = "sha-256") -> str:
     """`Content-Digest` value for a body: 'sha-256=:<base64>:' (or sha-512)."""
     digest = _HASHES[algorithm](body).digest()
     return f"{algorithm}=:{base64.b64encode(digest).decode('ascii')}:"
+
+
+def mismatched_digest(headers: Mapping[str, str], body: bytes) -> str | None:
+    """The name of a `Digest` or `Content-Digest` header that is present but does not match the
+    body (malformed counts as not matching), else None. A signature need not cover a digest,
+    but a digest that is sent must be true: otherwise a reader that trusts the header (a proxy,
+    a cache, the backend) sees one body while we processed another."""
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered == "digest" and check_digest(value, body) is not None:
+            return "Digest"
+        if lowered == "content-digest" and check_content_digest(value, body) is not None:
+            return "Content-Digest"
+    return None
 
 
 def check_digest(value: str, body: bytes) -> Reason | None:

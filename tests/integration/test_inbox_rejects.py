@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key
 
 from federation.activities import AS_MEDIA_TYPE
 from federation.records import DomainBlock
-from federation.signatures import SigningKey
+from federation.signatures import SigningKey, content_digest_header
 from tests.support.inproc import Running, running, settings_for
 from tests.support.peer import Peer, SignedPost, post, serve_peer
 
@@ -140,6 +140,14 @@ def case_digest_mismatch(env: Env, path: str) -> tuple[SignedPost, str | None]:
     return req, activity["id"]
 
 
+def case_uncovered_digest_mismatch(env: Env, path: str) -> tuple[SignedPost, str | None]:
+    # The signature covers Digest; a second digest header it does not cover lies about the body.
+    activity = env.a.create()
+    req = env.a.signed_post(env.url(path), activity)
+    req.headers["Content-Digest"] = content_digest_header(b"another body")
+    return req, activity["id"]
+
+
 def case_foreign_object(env: Env, path: str) -> tuple[SignedPost, str | None]:
     activity = env.a.create(env.a.note(object_id=f"{env.b.origin}/blocks/theirs"))
     return env.a.signed_post(env.url(path), activity), activity["id"]
@@ -208,6 +216,7 @@ CASES: list[tuple[str, Case, int, str, str]] = [
     ("expired-date", case_expired_date, 401, "Signature rejected", "expired"),
     ("digest-mismatch", case_digest_mismatch, 401, "Signature rejected", "digest_mismatch"),
     ("malformed-key-id", case_malformed_key_id, 401, "Signature rejected", "key_not_found"),
+    ("uncovered-digest", case_uncovered_digest_mismatch, 400, "Digest mismatch", "Content-"),
     ("foreign-object", case_foreign_object, 403, "Foreign object", "own objects"),
     ("oversized", case_oversized, 413, "Payload too large", "limit"),
     ("deep-nesting", case_deep_nesting, 400, "Invalid activity", "nested deeper"),
