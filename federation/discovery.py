@@ -66,6 +66,8 @@ def actor_document(settings: Settings, keys: InstanceKeys) -> dict[str, Any]:
             AS_CONTEXT,
             "https://w3id.org/security/v1",
             "https://w3id.org/security/multikey/v1",
+            # Defines `assertionMethod` (FEP-521a); without it JSON-LD readers drop our key.
+            "https://w3id.org/security/data-integrity/v1",
             urls.context,
         ],
         "id": urls.actor,

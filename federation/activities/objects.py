@@ -18,6 +18,7 @@ from federation.activities.errors import InvalidObject
 from federation.errors import UrnError
 from federation.urn import BlockUrn, normalise, normalise_authority
 
+AS_NAMESPACE = "https://www.w3.org/ns/activitystreams#"
 OBJECT_TYPE = "Note"  # what Mastodon-like servers display; blockKind carries our own kind
 # Block field -> the object property it comes from, to name the culprit in reasons.
 _PROPERTY_OF = {
@@ -69,7 +70,9 @@ def block_to_object(block: Block, *, base_url: str, authority: str, scheme: str)
 
 def tombstone(url: str, urn: str) -> dict[str, Any]:
     """What a deleted block's object becomes (the object of a Delete)."""
-    return {"id": url, "type": "Tombstone", "formerType": OBJECT_TYPE, "urn": urn}
+    # formerType is an IRI-valued property in the AS2 context: a bare "Note" would be a
+    # relative IRI, which JSON-LD readers drop. The full IRI reads the same in plain JSON.
+    return {"id": url, "type": "Tombstone", "formerType": AS_NAMESPACE + OBJECT_TYPE, "urn": urn}
 
 
 def object_to_block(obj: Mapping[str, Any], *, expected_url: str) -> RemoteBlock:

@@ -81,6 +81,9 @@ def test_actor_document_with_content_negotiation(node: Node, accept: str) -> Non
         assert actor[key].startswith(node.url)
     assert actor["manuallyApprovesFollowers"] is True
     assert f"{node.url}/ns" in actor["@context"]
+    # FEP-521a: `assertionMethod` is a term of the data-integrity context, so JSON-LD readers
+    # (Fedify's getAssertionMethods) find the Multikey only when that context is declared.
+    assert "https://w3id.org/security/data-integrity/v1" in actor["@context"]
 
 
 def test_host_meta_and_context(node: Node) -> None:

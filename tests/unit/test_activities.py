@@ -353,7 +353,7 @@ def test_tombstone() -> None:
     assert tombstone(URL, URN) == {
         "id": URL,
         "type": "Tombstone",
-        "formerType": "Note",
+        "formerType": "https://www.w3.org/ns/activitystreams#Note",
         "urn": URN,
     }
 
