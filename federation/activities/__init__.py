@@ -26,6 +26,7 @@ from federation.activities.objects import (
     actor_url,
     block_to_object,
     followers_url,
+    is_block_shaped,
     object_to_block,
     tombstone,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "followers_url",
     "format_rfc3339",
     "is_activitystreams_media_type",
+    "is_block_shaped",
     "load_object",
     "new_activity_id",
     "ns_url",

@@ -75,6 +75,22 @@ def tombstone(url: str, urn: str) -> dict[str, Any]:
     return {"id": url, "type": "Tombstone", "formerType": AS_NAMESPACE + OBJECT_TYPE, "urn": urn}
 
 
+def is_block_shaped(obj: Mapping[str, Any]) -> bool:
+    """Whether an object claims to be a block: its id is a block URL, or it carries one of our
+    block properties. Anything else (a plain Note from a Mastodon-like peer) is ordinary
+    ActivityPub that a knowledge base has no use for: ignored, never an error."""
+    if "urn" in obj or "blockKind" in obj:
+        return True
+    object_id = obj.get("id")
+    if not isinstance(object_id, str):
+        return False
+    try:
+        BlockUrn.from_url(object_id)
+    except UrnError:
+        return False
+    return True
+
+
 def object_to_block(obj: Mapping[str, Any], *, expected_url: str) -> RemoteBlock:
     """Validate a remote block object fetched from (or claimed to live at) ``expected_url``."""
     if not isinstance(obj, Mapping):

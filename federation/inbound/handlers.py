@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from federation.activities import InvalidObject, object_id_of, object_to_block
+from federation.activities import InvalidObject, is_block_shaped, object_id_of, object_to_block
 from federation.config import Settings
 from federation.discovery import ActorUrls
 from federation.errors import BackendError
@@ -112,6 +112,9 @@ class InboundProcessor:
             return Dead("object is not embedded")
         if not await self._following(actor):
             log.info("ignoring %s from %s: we do not follow it", activity.get("type"), actor)
+            return Done()
+        if not is_block_shaped(obj):
+            log.debug("ignoring %s of a non-block object %s", activity.get("type"), obj["id"])
             return Done()
         try:
             block = object_to_block(obj, expected_url=obj["id"])
