@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -27,17 +28,23 @@ from federation.web.appkeys import CLOCK, INSTANCE, KEYS, SETTINGS, STORE
 from federation.web.problems import problem_middleware
 
 ROLES = ("web", "worker", "all")
+log = logging.getLogger("federation.app")
 
 
 def open_store(settings: Settings) -> Store:
     """The adapter named by `settings.store`: a SQLite path (default) or a mongodb:// URL."""
-    if settings.store.startswith(("mongodb://", "mongodb+srv://")):
+    if _is_shared(settings):
         from federation.storage.mongodb import MongoStore
 
         return MongoStore(settings.store)
     from federation.storage.sqlite import SqliteStore
 
     return SqliteStore(settings.store, synchronous=settings.sqlite_synchronous)
+
+
+def _is_shared(settings: Settings) -> bool:
+    """Whether other processes may work on this store (MongoDB is for several workers)."""
+    return settings.store.startswith(("mongodb://", "mongodb+srv://"))
 
 
 def create_app(
@@ -66,6 +73,13 @@ def create_app(
         app[resolve_routes.RESOLVER] = instance.resolver
         app[block_routes.BACKEND] = instance.backend
         app[block_routes.SIGNATURE_VERIFIER] = _verifier(app)
+        if role == "all" and not _is_shared(settings):
+            # A single-process gateway on SQLite owns its store: any lease in it belongs to
+            # this process's previous incarnation, which is dead. Waiting for those leases
+            # to expire would hold the backlog for a whole lease after a crash.
+            released = await the_store.release_all_leases(the_clock())
+            if released:
+                log.info("released %d lease(s) left by a previous run", released)
         if role in ("worker", "all"):
             await instance.start_workers()
         try:

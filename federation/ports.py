@@ -107,6 +107,11 @@ class JobQueue(Protocol):
     async def drop_queued_for_host(self, host: str, now: float) -> int:
         """Mark a host's QUEUED jobs DEAD with error 'dropped' (domain blocked)."""
 
+    async def release_all_leases(self, now: float) -> int:
+        """Make every leased QUEUED job claimable at once; returns how many were leased. Only a
+        process that owns the store alone may call this (at start, before its runner claims):
+        the leases it drops can only be its own previous incarnation's, whose owner is dead."""
+
     async def next_due_at(self) -> float | None:
         """Earliest next_attempt_at (or lease expiry) among QUEUED jobs, for sleeping."""
 

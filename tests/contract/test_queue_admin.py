@@ -134,3 +134,17 @@ async def test_prune_done_deletes_only_old_done_jobs_and_frees_their_keys(store:
     assert await store.has_key("queued")
     assert (await stored_job(store, dead.id)).state is JobState.DEAD
     assert await store.enqueue([new_job("old")], T0 + 6) == 1
+
+
+async def test_release_all_leases_makes_leased_jobs_claimable_at_once(store: Store) -> None:
+    await store.enqueue([new_job("l1"), new_job("l2"), new_job("free")], T0)
+    held = await store.claim("dead-process", T0, LEASE, 2)
+    assert len(held) == 2
+    assert await store.claim("next-run", T0 + 1, LEASE, 10) != []  # only the unleased one
+    # The rest stay leased to the dead process until their lease expires...
+    assert await store.claim("next-run", T0 + 1, LEASE, 10) == []
+
+    assert await store.release_all_leases(T0 + 1) == 3  # the two, and next-run's own one
+    again = await store.claim("next-run", T0 + 1, LEASE, 10)
+    assert {job.dedupe_key for job in again} == {"l1", "l2", "free"}
+    assert not await store.complete(held[0].id, "dead-process", T0 + 2)  # its lease is gone

@@ -134,3 +134,35 @@ def test_sigkill_during_backfill_resumes_until_the_follower_has_every_block(
     # inbox answers those 409 (already received), which counts as delivered: nothing is dead.
     dead = admin_get(alpha, "/queue/dead")["items"]
     assert dead == [], dead
+
+
+def test_restart_after_sigkill_moves_the_backlog_within_seconds_not_a_lease(
+    node_factory: NodeFactory, peer_factory: PeerFactory
+) -> None:
+    peer = peer_factory()
+    beta = node_factory("beta", delivery={"lease_seconds": 600})
+    seed_follows(beta.root / "gateway.sqlite3", [peer], Direction.FOLLOWING)
+    beta.start_backend()
+    beta.start_gateway()
+    activities = [peer.create_activity(n) for n in range(100)]
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(lambda a: peer.post_signed(beta.url + "/inbox", a)[0], activities))
+    assert codes == [202] * len(activities)
+    beta.kill_gateway()  # SIGKILL right after the last 202
+    # What a crash mid-work leaves behind, made certain: every queued job still leased to the
+    # dead process, for a lease far longer than the test may wait.
+    with sqlite3.connect(beta.root / "gateway.sqlite3") as db:
+        leased = db.execute(
+            "UPDATE jobs SET lease_owner = 'the-killed-process', lease_until = ?"
+            " WHERE state = 'queued'",
+            [time.time() + 600],
+        ).rowcount
+    assert leased, "every activity was processed before the kill: nothing was tested"
+
+    beta.start_gateway()
+    restarted = time.monotonic()
+    expected = {a["object"]["urn"] for a in activities}
+    eventually(lambda: {b["urn"] for b in beta.remote_blocks()} == expected, timeout=5)
+    print(f"\nrestart: {leased} leased job(s) all done {time.monotonic() - restarted:.2f} s after")
+    eventually(lambda: queue_totals(beta)["queued"] == 0, timeout=5)
+    assert queue_totals(beta)["dead"] == 0

@@ -62,6 +62,13 @@ class MongoQueueAdmin(MongoBase):
         )
         return result.matched_count
 
+    async def release_all_leases(self, now: float) -> int:
+        unleased = {"lease_owner": None, "lease_until": 0.0, "updated_at": now}
+        result = await self._collection(JOBS).update_many(
+            {"state": QUEUED, "lease_owner": {"$ne": None}}, {"$set": unleased}
+        )
+        return result.matched_count
+
     async def next_due_at(self) -> float | None:
         # min(max(next_attempt_at, lease_until)) without scanning every queued job: unleased
         # jobs are read in claim-index order until the first hit; leased ones (a handful in

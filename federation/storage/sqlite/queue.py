@@ -202,6 +202,10 @@ class SqliteJobQueue(SqliteBase):
         )
         return self._db.execute(sql, [now, host]).rowcount
 
+    async def release_all_leases(self, now: float) -> int:
+        sql = f"UPDATE jobs SET {_UNLEASE} WHERE state = 'queued' AND lease_owner IS NOT NULL"  # noqa: S608
+        return self._db.execute(sql, [now]).rowcount
+
     async def next_due_at(self) -> float | None:
         # min(max(next_attempt_at, lease_until)) without scanning every queued job: unleased
         # jobs are read in index order until the first hit; leased ones from their own index.
