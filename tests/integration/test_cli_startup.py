@@ -58,7 +58,7 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
 def test_environment_overrides_the_file(tmp_path: Path) -> None:
     node = make_node(tmp_path, "envy")
     result = run_cli("serve", "--instance", str(node.config), env={"FEDERATION_LISTEN_PORT": "-5"})
-    assert_clean_failure(result, "listen_port")
+    assert_clean_failure(result, "environment variable FEDERATION_LISTEN_PORT")
 
 
 def test_port_already_in_use(tmp_path: Path) -> None:
