@@ -80,7 +80,12 @@ def _serve(args: argparse.Namespace) -> None:
         return
     asyncio.run(
         run_until_stopped(
-            app, settings.listen_host, settings.listen_port, f"gateway {settings.name}"
+            app,
+            settings.listen_host,
+            settings.listen_port,
+            f"gateway {settings.name}",
+            header_timeout=settings.limits.header_timeout,
+            body_timeout=settings.limits.body_timeout,
         )
     )
 

@@ -29,6 +29,9 @@ class Limits(BaseModel):
     per_host_connections: int = Field(4, ge=1)
     clock_skew_seconds: int = Field(3600, ge=1)
     resolve_batch_max: int = Field(500, ge=1)
+    # A connection whose request headers (or announced body) take longer is closed.
+    header_timeout: float = Field(10.0, gt=0)
+    body_timeout: float = Field(30.0, gt=0)
 
 
 class DeliverySettings(BaseModel):
