@@ -14,7 +14,8 @@ class DeliveryOutcome(StrEnum):
     DELIVERED = "delivered"
     RETRY = "retry"
     PERMANENT = "permanent"
-    GONE = "gone"  # 404/410: a failure, never a success
+    NOT_FOUND = "not_found"  # 404: a failure, never a success (retried)
+    GONE = "gone"  # 410: the inbox was deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,8 @@ class FetchErrorKind(StrEnum):
     TIMEOUT = "timeout"
     CONNECTION = "connection"
     HTTP_STATUS = "http_status"  # non-2xx other than 304/404/410
-    GONE = "gone"  # 404/410
+    NOT_FOUND = "not_found"  # 404: absent, or not public (the two look the same)
+    GONE = "gone"  # 410: deleted
 
 
 class FetchError(TransportError):
@@ -58,7 +60,9 @@ def classify(status: int) -> DeliveryOutcome:
     """Mastodon's rules: no retry on 4xx except 401/408/429, nor on 501."""
     if 200 <= status < 300:
         return DeliveryOutcome.DELIVERED
-    if status in (404, 410):
+    if status == 404:
+        return DeliveryOutcome.NOT_FOUND
+    if status == 410:
         return DeliveryOutcome.GONE
     if status == 409:
         # An inbox answers 409 to an activity it already holds (ours does, for replays): a

@@ -70,7 +70,8 @@ class Job:
 
 class CacheState(StrEnum):
     OK = "ok"
-    GONE = "gone"  # the origin answered 404/410 or sent a Delete
+    GONE = "gone"  # the origin answered 410, sent a Tombstone, or sent a Delete
+    NOT_FOUND = "not_found"  # the origin answered 404: absent or not public (kept briefly)
     FAILED = "failed"  # negative cache entry: fetch failed, do not retry until expires_at
 
 

@@ -144,7 +144,7 @@ class DeliverHandler:
         if result.outcome is DeliveryOutcome.PERMANENT:
             self._health.answered(host)  # the host is there; it refused this one
             return Dead(error)
-        if result.outcome is DeliveryOutcome.GONE and result.status == 410:
+        if result.outcome is DeliveryOutcome.GONE:
             self._health.answered(host)
             removed = await self._end_followers(inbox)
             log.info("inbox %s is gone (410): %d follower(s) removed", inbox, removed)

@@ -317,6 +317,8 @@ def _answer(url: URL, hop: _Hop) -> FetchResult:
         return FetchResult(
             str(url), hop.status, hop.content_type, hop.body, hop.etag, hop.last_modified
         )
-    if hop.status in (404, 410):
-        raise FetchError(FetchErrorKind.GONE, f"{url} answered {hop.status}", hop.status)
+    if hop.status == 404:
+        raise FetchError(FetchErrorKind.NOT_FOUND, f"{url} answered 404", 404)
+    if hop.status == 410:
+        raise FetchError(FetchErrorKind.GONE, f"{url} answered 410", 410)
     raise FetchError(FetchErrorKind.HTTP_STATUS, f"{url} answered {hop.status}", hop.status)

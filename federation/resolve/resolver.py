@@ -57,6 +57,10 @@ class ResolveResult:
         }
 
 
+class _Deleted(Exception):
+    """The origin answered with a Tombstone: the block was deleted."""
+
+
 class Refused(Exception):
     """A fetched answer that must not be accepted; `reason` is shown to the backend."""
 
@@ -87,7 +91,11 @@ def cache_entry_for(
 
 
 def _result(entry: CachedObject, *, cached: bool) -> ResolveResult:
-    statuses: dict[CacheState, Status] = {CacheState.OK: "ok", CacheState.GONE: "gone"}
+    statuses: dict[CacheState, Status] = {
+        CacheState.OK: "ok",
+        CacheState.GONE: "gone",
+        CacheState.NOT_FOUND: "not_found",
+    }
     status = statuses.get(entry.state, "error")
     return ResolveResult(entry.urn, status, entry.block, entry.error, cached)
 
@@ -224,7 +232,11 @@ class Resolver:
         return _result(entry, cached=True)
 
     async def _accept(self, urn: BlockUrn, fetched: FetchResult) -> ResolveResult:
-        block = self._validated(urn, fetched)
+        try:
+            block = self._validated(urn, fetched)
+        except _Deleted:
+            url = urn.to_url(self._peer_scheme)
+            return await self._remember(urn, url, CacheState.GONE, None, final=True)
         now = self._clock()
         entry = cache_entry_for(
             block, now, self._settings.cache.fresh_seconds, fetched.etag, fetched.last_modified
@@ -240,6 +252,8 @@ class Resolver:
         if _authority(fetched.url) != urn.authority:
             raise Refused("redirected to another host: the object must come from its origin")
         obj = _parse_object(fetched.body, self._settings.limits.max_json_depth)
+        if obj.get("type") == "Tombstone" and obj.get("id") == fetched.url:
+            raise _Deleted
         try:
             block = object_to_block(obj, expected_url=fetched.url)
         except InvalidObject as exc:
@@ -250,10 +264,12 @@ class Resolver:
 
     async def _fetch_failed(self, urn: BlockUrn, url: str, exc: FetchError) -> ResolveResult:
         if exc.kind is FetchErrorKind.GONE:
-            # 410 is final. 404 is also what a private or still-embargoed block answers (so
-            # that its existence does not leak): remember it only briefly.
-            final = exc.status == 410
-            return await self._remember(urn, url, CacheState.GONE, None, final=final)
+            # 410 is a deletion, and final.
+            return await self._remember(urn, url, CacheState.GONE, None, final=True)
+        if exc.kind is FetchErrorKind.NOT_FOUND:
+            # 404 is also what a private or still-embargoed block answers (so that its
+            # existence does not leak): not_found, remembered only briefly.
+            return await self._remember(urn, url, CacheState.NOT_FOUND, None)
         return await self._remember_failure(urn, url, f"{exc.kind.value}: {exc.reason}")
 
     async def _remember_failure(self, urn: BlockUrn, url: str, reason: str) -> ResolveResult:

@@ -372,20 +372,48 @@ async def test_unreachable_peer_is_an_error(resolver: Resolver) -> None:
     assert result.error.startswith("connection")
 
 
-@pytest.mark.parametrize("status", [404, 410])
-async def test_missing_remote_block_is_gone(
-    resolver: Resolver, peer: Peer, store: SqliteStore, status: int
+@pytest.mark.parametrize(
+    ("status", "outcome", "state", "ttl"),
+    [
+        # 404: absent, or private (the two look the same): not_found, kept negative_seconds.
+        (404, "not_found", CacheState.NOT_FOUND, 60),
+        # 410: deleted: gone, kept as long as a block.
+        (410, "gone", CacheState.GONE, 600),
+    ],
+)
+async def test_missing_remote_block_is_not_found_and_deleted_one_is_gone(
+    resolver: Resolver,
+    peer: Peer,
+    store: SqliteStore,
+    clock: FakeClock,
+    status: int,
+    outcome: str,
+    state: CacheState,
+    ttl: int,
 ) -> None:
     async def answer(_: web.Request) -> web.StreamResponse:
         return web.Response(status=status)
 
     peer.handlers["old"] = answer
     result = await resolver.resolve(peer.urn("old"))
+    assert (result.status, result.block) == (outcome, None)
+    entry = await store.get_cached(peer.urn("old"))
+    assert entry is not None and entry.state is state
+    assert entry.expires_at == clock.now + ttl
+    assert (await resolver.resolve(peer.urn("old"))).status == outcome
+    assert peer.hits["old"] == 1
+
+
+async def test_remote_tombstone_is_gone(resolver: Resolver, peer: Peer, store: SqliteStore) -> None:
+    async def answer(_: web.Request) -> web.StreamResponse:
+        url = f"http://{peer.authority}/blocks/old"
+        return as_json({"id": url, "type": "Tombstone"})
+
+    peer.handlers["old"] = answer
+    result = await resolver.resolve(peer.urn("old"))
     assert (result.status, result.block) == ("gone", None)
     entry = await store.get_cached(peer.urn("old"))
     assert entry is not None and entry.state is CacheState.GONE
-    assert (await resolver.resolve(peer.urn("old"))).status == "gone"
-    assert peer.hits["old"] == 1
 
 
 async def test_blocked_domain_is_never_fetched(
@@ -472,7 +500,7 @@ async def test_resolve_many_keeps_order_and_fetches_duplicates_once(
     urns = [peer.urn("a"), peer.urn("b"), peer.urn("missing"), peer.urn("a"), peer.urn("b")]
     results = await resolver.resolve_many(urns)
     assert [r.urn for r in results] == urns
-    assert [r.status for r in results] == ["ok", "ok", "gone", "ok", "ok"]
+    assert [r.status for r in results] == ["ok", "ok", "not_found", "ok", "ok"]
     assert peer.hits == Counter({"a": 1, "b": 1, "missing": 1})
 
 

@@ -224,7 +224,7 @@ OUTCOMES = [
     (400, DeliveryOutcome.PERMANENT),
     (401, DeliveryOutcome.RETRY),
     (403, DeliveryOutcome.PERMANENT),
-    (404, DeliveryOutcome.GONE),
+    (404, DeliveryOutcome.NOT_FOUND),
     (408, DeliveryOutcome.RETRY),
     (409, DeliveryOutcome.DELIVERED),  # the inbox already holds it (a retry after a lost 202)
     (410, DeliveryOutcome.GONE),
@@ -503,7 +503,7 @@ async def test_fetch_refuses_oversized_bodies(
 @pytest.mark.parametrize(
     ("status", "kind"),
     [
-        (404, FetchErrorKind.GONE),
+        (404, FetchErrorKind.NOT_FOUND),
         (410, FetchErrorKind.GONE),
         (500, FetchErrorKind.HTTP_STATUS),
         (403, FetchErrorKind.HTTP_STATUS),

@@ -40,7 +40,7 @@ def _cache_document(obj: CachedObject) -> Document:
         "expires_at": obj.expires_at,
         "error": obj.error,
     }
-    if obj.state is CacheState.FAILED:
+    if obj.state in (CacheState.FAILED, CacheState.NOT_FOUND):
         # The negative-cache TTL index reads this Date; OK and GONE entries have none.
         doc["purge_at"] = bson_date(obj.expires_at)
     return doc
