@@ -17,7 +17,7 @@ from federation.config import DeliverySettings, Settings
 from federation.delivery.hosthealth import HostHealthTracker
 from federation.discovery import host_of
 from federation.http.transport import DeliveryOutcome, DeliveryResult
-from federation.jobs.runner import Dead, Done, JobOutcome, Retry
+from federation.jobs.outcomes import Dead, Done, JobOutcome, Retry
 from federation.ports import ActivityLog, FollowStore, JobQueue
 from federation.records import Direction, FollowState, Job, NewJob
 

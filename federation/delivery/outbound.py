@@ -17,7 +17,7 @@ from federation.backend.client import BackendClient
 from federation.config import Settings
 from federation.delivery.publisher import Publisher
 from federation.discovery import ActorUrls
-from federation.jobs.runner import Done, JobOutcome
+from federation.jobs.outcomes import Done, JobOutcome
 from federation.ports import ActivityLog, JobQueue
 from federation.records import Job, NewJob
 from federation.urn import BlockUrn

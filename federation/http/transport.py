@@ -11,16 +11,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import aiohttp
-from aiohttp.connector import NEEDS_CLEANUP_CLOSED
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from yarl import URL
 
-from federation import __version__
 from federation.config import Settings
-from federation.http.ssrf import AddressPolicy, SsrfRefused, check_url, refusal_in
+from federation.http.replies import Hop, answer, failed_delivery, fetch_failure, read_prefix
+from federation.http.session import make_session
+from federation.http.ssrf import SsrfRefused, check_url, refusal_in
 from federation.outcomes import (
     DeliveryOutcome,
     DeliveryResult,
@@ -51,55 +51,12 @@ ACTIVITY_JSON = "application/activity+json"
 CAVAGE = "cavage"
 RFC9421 = "rfc9421"
 
-_CONNECTION_LIMIT = 256
-_DNS_TTL = 300
-_ERROR_BODY_BYTES = 1024  # read at most this much of a delivery response
-_ERROR_TEXT_CHARS = 200
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-
-def make_session(settings: Settings) -> aiohttp.ClientSession:
-    """The process-wide client session, with the SSRF guard in its connector."""
-    limits = settings.limits
-    connector = aiohttp.TCPConnector(
-        limit=_CONNECTION_LIMIT,
-        limit_per_host=limits.per_host_connections,
-        ttl_dns_cache=_DNS_TTL,
-        socket_factory=AddressPolicy(settings.allow_private_addresses).socket_factory,
-        enable_cleanup_closed=NEEDS_CLEANUP_CLOSED,
-    )
-    # `connect` (which in aiohttp includes waiting for a pooled connection) stays unset: queueing
-    # behind the per-host limit under load is not a dead peer; `total` bounds it anyway. No
-    # separate read timeout either: a peer that answers slowly but within `total` is served.
-    timeout = aiohttp.ClientTimeout(
-        total=limits.total_timeout,
-        sock_connect=limits.connect_timeout,
-    )
-    return aiohttp.ClientSession(
-        connector=connector,
-        timeout=timeout,
-        headers={"User-Agent": f"federation/{__version__} (+{settings.base_url})"},
-        cookie_jar=aiohttp.DummyCookieJar(),  # never store or send cookies
-        auto_decompress=True,
-        trust_env=False,  # no proxies or .netrc credentials from the environment
-    )
 
 
 def host_key(url: URL) -> str:
     """host[:port] in lower case, the key for per-host memory (as in HostHealth.host)."""
     return url.host_port_subcomponent or ""
-
-
-@dataclass(frozen=True, slots=True)
-class _Hop:
-    """One GET response, body read: a redirect to follow or the answer."""
-
-    status: int
-    location: str | None
-    content_type: str
-    body: bytes
-    etag: str | None
-    last_modified: str | None
 
 
 class Transport:
@@ -191,9 +148,9 @@ class Transport:
                 status = resp.status
                 outcome = classify(status)
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"), self._clock())
-                text = await _read_prefix(resp)
+                text = await read_prefix(resp)
         except Exception as exc:
-            return _failed_delivery(exc, scheme)
+            return failed_delivery(exc, scheme)
         error = None
         if outcome is not DeliveryOutcome.DELIVERED:
             error = f"HTTP {status}: {text}" if text else f"HTTP {status}"
@@ -221,7 +178,7 @@ class Transport:
             if hop.status in _REDIRECTS and hop.location:
                 current = self._vet(current.join(URL(hop.location)))
                 continue
-            return _answer(current, hop)
+            return answer(current, hop)
         raise FetchError(
             FetchErrorKind.TOO_MANY_REDIRECTS,
             f"more than {self._settings.limits.max_redirects} redirects",
@@ -233,7 +190,7 @@ class Transport:
         except SsrfRefused as exc:
             raise FetchError(FetchErrorKind.REFUSED, exc.reason) from exc
 
-    async def _get_knocking(self, url: URL, headers: dict[str, str]) -> _Hop:
+    async def _get_knocking(self, url: URL, headers: dict[str, str]) -> Hop:
         host = host_key(url)
         scheme = await self._remembered_scheme(host) or CAVAGE
         hop = await self._get(url, headers, scheme)
@@ -244,14 +201,14 @@ class Transport:
                 await self._remember(host, other)
         return hop
 
-    async def _get(self, url: URL, headers: dict[str, str], scheme: str) -> _Hop:
+    async def _get(self, url: URL, headers: dict[str, str], scheme: str) -> Hop:
         signed = await self._signed(scheme, "GET", url, headers, None)
         try:
             async with self._session.get(url, headers=signed, allow_redirects=False) as resp:
                 body = b""
                 if 200 <= resp.status < 300:
                     body = await self._read_capped(resp)
-                return _Hop(
+                return Hop(
                     resp.status,
                     resp.headers.get("Location"),
                     resp.headers.get("Content-Type", ""),
@@ -263,7 +220,7 @@ class Transport:
             raise
         except Exception as exc:
             # Chain the guard's refusal itself, when it was one, so callers can see why.
-            raise _fetch_failure(exc, url) from (refusal_in(exc) or exc)
+            raise fetch_failure(exc, url) from (refusal_in(exc) or exc)
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
         cap = self._max_body
@@ -277,48 +234,3 @@ class Transport:
                 raise FetchError(FetchErrorKind.TOO_LARGE, f"body over {cap} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
-
-
-async def _read_prefix(resp: aiohttp.ClientResponse) -> str:
-    """The start of a response body, for error messages; the rest is never read."""
-    data = b""
-    async for chunk in resp.content.iter_chunked(_ERROR_BODY_BYTES):
-        data += chunk
-        if len(data) >= _ERROR_BODY_BYTES:
-            break
-    return data.decode("utf-8", "replace")[:_ERROR_TEXT_CHARS].strip()
-
-
-def _failed_delivery(exc: Exception, scheme: str) -> DeliveryResult:
-    refusal = refusal_in(exc)
-    if refusal is not None:
-        return DeliveryResult(DeliveryOutcome.PERMANENT, None, None, refusal.reason, scheme)
-    if isinstance(exc, TimeoutError):
-        return DeliveryResult(DeliveryOutcome.RETRY, None, None, "timeout", scheme)
-    if isinstance(exc, aiohttp.ClientError | OSError):
-        error = f"connection failed: {exc}"[:_ERROR_TEXT_CHARS]
-        return DeliveryResult(DeliveryOutcome.RETRY, None, None, error, scheme)
-    raise exc
-
-
-def _fetch_failure(exc: Exception, url: URL) -> Exception:
-    refusal = refusal_in(exc)
-    if refusal is not None:
-        return FetchError(FetchErrorKind.REFUSED, refusal.reason)
-    if isinstance(exc, TimeoutError):
-        return FetchError(FetchErrorKind.TIMEOUT, f"timed out fetching {url}")
-    if isinstance(exc, aiohttp.ClientError | OSError):
-        return FetchError(FetchErrorKind.CONNECTION, f"{url}: {exc}"[:_ERROR_TEXT_CHARS])
-    return exc
-
-
-def _answer(url: URL, hop: _Hop) -> FetchResult:
-    if 200 <= hop.status < 300 or hop.status == 304:
-        return FetchResult(
-            str(url), hop.status, hop.content_type, hop.body, hop.etag, hop.last_modified
-        )
-    if hop.status == 404:
-        raise FetchError(FetchErrorKind.NOT_FOUND, f"{url} answered 404", 404)
-    if hop.status == 410:
-        raise FetchError(FetchErrorKind.GONE, f"{url} answered 410", 410)
-    raise FetchError(FetchErrorKind.HTTP_STATUS, f"{url} answered {hop.status}", hop.status)

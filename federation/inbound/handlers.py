@@ -13,7 +13,7 @@ from federation.discovery import ActorUrls
 from federation.errors import BackendError
 from federation.follows.service import FollowService
 from federation.http.transport import Transport
-from federation.jobs.runner import Dead, Done, JobOutcome
+from federation.jobs.outcomes import Dead, Done, JobOutcome
 from federation.ports import FollowStore, JobQueue, ObjectCache
 from federation.records import CachedObject, CacheState, Direction, FollowState, Job, NewJob
 from federation.resolve.actors import ActorInfo, InvalidActor, load_json_object, parse_actor

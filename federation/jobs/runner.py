@@ -18,50 +18,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from federation.jobs.coalesce import Coalescer
+from federation.jobs.outcomes import Dead, Done, Handler, HostHealth, JobOutcome, Retry
 from federation.ports import JobQueue
 from federation.records import Job
+
+__all__ = ["Dead", "Done", "Handler", "HostHealth", "JobOutcome", "JobRunner", "Retry"]
 
 log = logging.getLogger("federation.jobs")
 
 BATCH_SIZE = 64
 COMPLETE_BATCH = 32
 COMPLETE_DELAY = 0.005  # seconds; short against any lease, long against one job's run
-
-
-@dataclass(frozen=True)
-class Done:
-    pass
-
-
-@dataclass(frozen=True)
-class Retry:
-    error: str
-    at: float | None = None  # None: the runner's backoff decides from the attempt count
-
-
-@dataclass(frozen=True)
-class Dead:
-    error: str
-
-
-JobOutcome = Done | Retry | Dead
-Handler = Callable[[Job], Awaitable[JobOutcome]]
-
-
-class HostHealth(Protocol):
-    """What the runner asks about a host (HostHealthTracker provides it). Both answer None
-    when a delivery may go ahead, else when to ask again."""
-
-    async def gate(self, host: str) -> float | None:
-        """Right before running a job: may make this job the host's half-open probe."""
-
-    async def peek(self, host: str) -> float | None:
-        """Anytime: has no side effect (never takes the probe)."""
 
 
 class JobRunner:

@@ -1,103 +1,32 @@
 """URN -> block: cache with a freshness window, local shortcut, single-flight, negative cache.
 
-A remote block is fetched (signed GET) only when the cache has nothing fresh; the object must
-come from the URN's own authority and name the URL it was fetched from, so a peer can neither
-speak for another host nor smuggle one block in under another's name. Failures are cached for
-`negative_seconds` so a dead or hostile peer is not hammered by every reference to it.
+A remote block is fetched (signed GET) only when the cache has nothing fresh, and accepted only
+as federation.resolve.validation allows. Failures are cached for `negative_seconds` so a dead
+or hostile peer is not hammered by every reference to it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from dataclasses import replace
 
-from federation.activities import (
-    Block,
-    InvalidActivity,
-    InvalidObject,
-    RemoteBlock,
-    is_activitystreams_media_type,
-    load_object,
-    object_to_block,
-)
+from federation.activities import Block, RemoteBlock
 from federation.backend.client import BackendClient
 from federation.config import Settings
 from federation.domains import is_domain_blocked
-from federation.errors import BackendError, UrnError
+from federation.errors import BackendError
 from federation.http.transport import FetchError, FetchErrorKind, FetchResult, Transport
 from federation.ports import ObjectCache, PolicyStore
 from federation.records import CachedObject, CacheState
-from federation.urn import BlockUrn, normalise_authority
+from federation.resolve.results import ResolveResult, Status, cache_entry_for, result_of
+from federation.resolve.validation import Deleted, Refused, is_transient, validated
+from federation.urn import BlockUrn
 from federation.visibility import is_released
 
-Status = Literal["ok", "gone", "not_found", "error"]
+__all__ = ["BATCH_CONCURRENCY", "ResolveResult", "Resolver", "Status", "cache_entry_for"]
+
 BATCH_CONCURRENCY = 32
-# Failures worth serving a stale copy through: the peer may be back soon, the copy is still ours.
-_TRANSIENT = frozenset({FetchErrorKind.TIMEOUT, FetchErrorKind.CONNECTION})
-
-
-@dataclass(frozen=True)
-class ResolveResult:
-    urn: str
-    status: Status
-    block: dict[str, Any] | None
-    error: str | None
-    cached: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "urn": self.urn,
-            "status": self.status,
-            "block": self.block,
-            "error": self.error,
-            "cached": self.cached,
-        }
-
-
-class _Deleted(Exception):
-    """The origin answered with a Tombstone: the block was deleted."""
-
-
-class Refused(Exception):
-    """A fetched answer that must not be accepted; `reason` is shown to the backend."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def cache_entry_for(
-    block: RemoteBlock,
-    now: float,
-    fresh_seconds: float,
-    etag: str | None = None,
-    last_modified: str | None = None,
-) -> CachedObject:
-    """The OK cache entry for a validated remote block (the inbox writes these too)."""
-    return CachedObject(
-        urn=block.urn,
-        url=block.object_url,
-        domain=block.origin,
-        state=CacheState.OK,
-        block=block.model_dump(mode="json"),
-        etag=etag,
-        last_modified=last_modified,
-        fetched_at=now,
-        expires_at=now + fresh_seconds,
-    )
-
-
-def _result(entry: CachedObject, *, cached: bool) -> ResolveResult:
-    statuses: dict[CacheState, Status] = {
-        CacheState.OK: "ok",
-        CacheState.GONE: "gone",
-        CacheState.NOT_FOUND: "not_found",
-    }
-    status = statuses.get(entry.state, "error")
-    return ResolveResult(entry.urn, status, entry.block, entry.error, cached)
 
 
 class Resolver:
@@ -182,7 +111,7 @@ class Resolver:
             return ResolveResult(str(urn), "error", None, "domain blocked", False), None
         entry = await self._cache.get_cached(str(urn))
         if entry is not None and self._clock() < entry.expires_at:
-            return _result(entry, cached=True), entry
+            return result_of(entry, cached=True), entry
         return None, entry
 
     async def _resolve_remote(self, urn: BlockUrn) -> ResolveResult:
@@ -214,7 +143,7 @@ class Resolver:
             if fetched.status != 304 or not (entry.etag or entry.last_modified):
                 return await self._accept(urn, fetched)
         except FetchError as exc:
-            if _transient(exc):
+            if is_transient(exc):
                 return await self._serve_stale(entry)
             return await self._fetch_failed(urn, url, exc)
         except Refused as exc:
@@ -223,18 +152,18 @@ class Resolver:
         fresh = self._settings.cache.fresh_seconds
         renewed = replace(entry, fetched_at=now, expires_at=now + fresh)
         await self._cache.put_cached(renewed)
-        return _result(renewed, cached=True)
+        return result_of(renewed, cached=True)
 
     async def _serve_stale(self, entry: CachedObject) -> ResolveResult:
         """Peer unreachable: keep the last good copy, and wait before asking again."""
         retry_at = self._clock() + self._settings.cache.negative_seconds
         await self._cache.put_cached(replace(entry, expires_at=retry_at))
-        return _result(entry, cached=True)
+        return result_of(entry, cached=True)
 
     async def _accept(self, urn: BlockUrn, fetched: FetchResult) -> ResolveResult:
         try:
-            block = self._validated(urn, fetched)
-        except _Deleted:
+            block = validated(urn, fetched, self._settings.limits.max_json_depth)
+        except Deleted:
             url = urn.to_url(self._peer_scheme)
             return await self._remember(urn, url, CacheState.GONE, None, final=True)
         now = self._clock()
@@ -242,25 +171,7 @@ class Resolver:
             block, now, self._settings.cache.fresh_seconds, fetched.etag, fetched.last_modified
         )
         await self._cache.put_cached(entry)
-        return _result(entry, cached=False)
-
-    def _validated(self, urn: BlockUrn, fetched: FetchResult) -> RemoteBlock:
-        if fetched.status != 200:
-            raise Refused(f"unexpected status {fetched.status}")
-        if not is_activitystreams_media_type(fetched.content_type or ""):
-            raise Refused(f"not an ActivityStreams document: {fetched.content_type!r}")
-        if _authority(fetched.url) != urn.authority:
-            raise Refused("redirected to another host: the object must come from its origin")
-        obj = _parse_object(fetched.body, self._settings.limits.max_json_depth)
-        if obj.get("type") == "Tombstone" and obj.get("id") == fetched.url:
-            raise _Deleted
-        try:
-            block = object_to_block(obj, expected_url=fetched.url)
-        except InvalidObject as exc:
-            raise Refused(f"invalid object: {exc.reason}") from None
-        if block.urn != str(urn):
-            raise Refused(f"the object is another block ({block.urn})")
-        return block
+        return result_of(entry, cached=False)
 
     async def _fetch_failed(self, urn: BlockUrn, url: str, exc: FetchError) -> ResolveResult:
         if exc.kind is FetchErrorKind.GONE:
@@ -295,24 +206,4 @@ class Resolver:
             error=error,
         )
         await self._cache.put_cached(entry)
-        return _result(entry, cached=False)
-
-
-def _parse_object(body: bytes, max_depth: int) -> dict[str, Any]:
-    try:
-        return load_object(body, max_depth=max_depth)
-    except InvalidActivity as exc:
-        raise Refused(exc.reason) from None
-
-
-def _transient(exc: FetchError) -> bool:
-    if exc.kind is FetchErrorKind.HTTP_STATUS:
-        return exc.status is not None and exc.status >= 500
-    return exc.kind in _TRANSIENT
-
-
-def _authority(url: str) -> str | None:
-    try:
-        return normalise_authority(urlsplit(url).netloc)
-    except (UrnError, ValueError):
-        return None
+        return result_of(entry, cached=False)

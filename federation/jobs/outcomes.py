@@ -1,0 +1,40 @@
+"""What a job handler answers, and what the runner asks about a host before running a job."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from federation.records import Job
+
+
+@dataclass(frozen=True)
+class Done:
+    pass
+
+
+@dataclass(frozen=True)
+class Retry:
+    error: str
+    at: float | None = None  # None: the runner's backoff decides from the attempt count
+
+
+@dataclass(frozen=True)
+class Dead:
+    error: str
+
+
+JobOutcome = Done | Retry | Dead
+Handler = Callable[[Job], Awaitable[JobOutcome]]
+
+
+class HostHealth(Protocol):
+    """What the runner asks about a host (HostHealthTracker provides it). Both answer None
+    when a delivery may go ahead, else when to ask again."""
+
+    async def gate(self, host: str) -> float | None:
+        """Right before running a job: may make this job the host's half-open probe."""
+
+    async def peek(self, host: str) -> float | None:
+        """Anytime: has no side effect (never takes the probe)."""
