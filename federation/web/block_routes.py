@@ -17,7 +17,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from federation.activities import Block, block_to_object
-from federation.backend.client import BackendClient
+from federation.backend.client import BackendClient, BackendRejected
 from federation.backend.contract import BackendBlock
 from federation.config import Settings
 from federation.discovery import AS_CONTEXT, ActorUrls
@@ -25,7 +25,12 @@ from federation.errors import ProblemError, UrnError
 from federation.urn import BlockUrn
 from federation.visibility import is_released
 from federation.web.appkeys import CLOCK, SETTINGS
-from federation.web.negotiation import activity_response, wants_html
+from federation.web.negotiation import (
+    activity_response,
+    browser_redirect,
+    not_modified,
+    wants_html,
+)
 from federation.web.problems import problem
 
 SignatureVerifier = Callable[[web.Request], Awaitable[object | None]]
@@ -35,6 +40,8 @@ SIGNATURE_VERIFIER: web.AppKey[SignatureVerifier] = web.AppKey("signature_verifi
 
 OUTBOX_PAGE_SIZE = 50
 FIRST_PAGE = "first"
+MAX_PAGE_TOKEN = 512  # far above any backend cursor; bounds what we pass on
+PAGE_HELP = f"use '{FIRST_PAGE}' or the page named by a previous page's next link"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 routes = web.RouteTableDef()
@@ -58,7 +65,7 @@ async def get_block(request: web.Request) -> web.StreamResponse:
     if browser:
         if not block.url:
             raise _not_found()
-        raise web.HTTPFound(block.url)
+        raise browser_redirect(block.url)
     obj = _object(block, settings)
     body = json.dumps(obj, separators=(",", ":")).encode()
     validators = {
@@ -66,7 +73,7 @@ async def get_block(request: web.Request) -> web.StreamResponse:
         "Last-Modified": format_datetime(block.updated_at, usegmt=True),
     }
     if _not_modified(request, validators["ETag"], block):
-        return web.Response(status=304, headers={**validators, "Vary": "Accept"})
+        return not_modified(validators)
     return activity_response(request, obj, headers=validators)
 
 
@@ -75,7 +82,7 @@ async def get_outbox(request: web.Request) -> web.Response:
     await _require_signature(request)
     settings = request.app[SETTINGS]
     outbox = ActorUrls(settings.base_url).outbox
-    page = request.query.get("page")
+    page = _page_param(request)
     if page is None:
         collection = {
             "@context": AS_CONTEXT,
@@ -90,7 +97,13 @@ async def get_outbox(request: web.Request) -> web.Response:
 async def _outbox_page(request: web.Request, settings: Settings, page: str) -> dict[str, Any]:
     outbox = ActorUrls(settings.base_url).outbox
     cursor = None if page == FIRST_PAGE else page
-    listing = await request.app[BACKEND].list_federated(cursor, OUTBOX_PAGE_SIZE)
+    try:
+        listing = await request.app[BACKEND].list_federated(cursor, OUTBOX_PAGE_SIZE)
+    except BackendRejected as exc:
+        # The cursor is opaque to us: only the backend knows a well-formed one is not its own.
+        if cursor is not None and exc.status == 400:
+            raise _bad_page("no such page") from None
+        raise
     now = request.app[CLOCK]()
     items = [_create(b, settings) for b in listing.items if is_released(b, now)]
     result: dict[str, Any] = {
@@ -103,6 +116,27 @@ async def _outbox_page(request: web.Request, settings: Settings, page: str) -> d
     if listing.next_cursor:
         result["next"] = f"{outbox}?page={quote(listing.next_cursor, safe='')}"
     return result
+
+
+def _page_param(request: web.Request) -> str | None:
+    """The `page` query parameter, refused at the edge when it cannot be one of our pages."""
+    pages = request.query.getall("page", [])
+    if not pages:
+        return None
+    if len(pages) > 1:
+        raise _bad_page("page is given more than once")
+    page = pages[0]
+    if not page:
+        raise _bad_page("page is empty")
+    if len(page) > MAX_PAGE_TOKEN:
+        raise _bad_page(f"page is longer than {MAX_PAGE_TOKEN} characters")
+    if not (page.isascii() and page.isprintable()):
+        raise _bad_page("page holds characters no page name has")
+    return page
+
+
+def _bad_page(reason: str) -> ProblemError:
+    return problem(400, "Invalid page", f"{reason}; {PAGE_HELP}", parameter="page")
 
 
 def _create(block: BackendBlock, settings: Settings) -> dict[str, Any]:

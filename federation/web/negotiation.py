@@ -1,4 +1,9 @@
-"""Content negotiation for ActivityStreams documents."""
+"""Content negotiation for ActivityStreams documents.
+
+Every answer a route chooses by the Accept header (the ActivityStreams document, the browser's
+redirect to the human page, a 304 revalidating either) is built here and carries `Vary: Accept`,
+so a shared cache never hands one client's variant to another.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from aiohttp import web
 
 AS_MEDIA_TYPE = "application/activity+json"
 LD_MEDIA_TYPE = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+VARY_ON_ACCEPT = {"Vary": "Accept"}
 
 
 def wants_html(request: web.Request) -> bool:
@@ -36,8 +42,18 @@ def activity_response(
         resp.headers["Content-Type"] = LD_MEDIA_TYPE
     else:
         resp.content_type = AS_MEDIA_TYPE
-    resp.headers["Vary"] = "Accept"
+    resp.headers.update(VARY_ON_ACCEPT)
     return resp
+
+
+def browser_redirect(location: str) -> web.HTTPFound:
+    """The browser's variant: a redirect to the human page (raise it)."""
+    return web.HTTPFound(location, headers=VARY_ON_ACCEPT)
+
+
+def not_modified(validators: dict[str, str]) -> web.Response:
+    """304 for a negotiated resource whose validators still match."""
+    return web.Response(status=304, headers={**validators, **VARY_ON_ACCEPT})
 
 
 def json_response(

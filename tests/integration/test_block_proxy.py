@@ -151,6 +151,7 @@ async def test_conditional_requests_get_304(inst: Instance) -> None:
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
     by_etag = await inst.get("/blocks/cond", Accept=AS, **{"If-None-Match": etag})
     assert by_etag.status == 304 and by_etag.headers["ETag"] == etag
+    assert by_etag.headers["Vary"] == "Accept"
     weak = await inst.get("/blocks/cond", Accept=AS, **{"If-None-Match": f'"x", W/{etag}'})
     assert weak.status == 304
     by_date = await inst.get("/blocks/cond", Accept=AS, **{"If-Modified-Since": modified})
@@ -175,6 +176,8 @@ async def test_browser_is_redirected_to_the_human_page(inst: Instance) -> None:
     resp = await inst.get("/blocks/page", Accept=html)
     assert resp.status == 302
     assert resp.headers["Location"] == "http://kb.example/pages/page"
+    # A shared cache must not hand this redirect to a federation client.
+    assert resp.headers["Vary"] == "Accept"
     # The reference backend gives every block its own page when none was set.
     default = await inst.get("/blocks/no-page", Accept=html)
     assert default.status == 302
@@ -247,9 +250,40 @@ async def test_outbox_pages_through_every_released_block(inst: Instance) -> None
             assert item["actor"] == f"http://{GATEWAY}/actor"
             seen.append(item["object"]["id"].rsplit("/", 1)[1])
         pages += 1
+        again = await inst.get(page["id"].removeprefix(f"http://{GATEWAY}"), Accept=AS)
+        assert again.json() == page  # a page's own id names it
         url = page.get("next")
     assert seen == expected
     assert pages >= 3
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("page=1", "no such page"),
+        ("page=zzz", "no such page"),
+        ("page=", "page is empty"),
+        ("page=first&page=2", "more than once"),
+        ("page=" + "a" * 600, "longer than"),
+        ("page=%01x", "characters"),
+        ("page=%C3%A9", "characters"),
+    ],
+)
+async def test_a_bad_outbox_page_is_a_400_saying_what_was_wrong(
+    inst: Instance, query: str, reason: str
+) -> None:
+    await inst.create(id="only")
+    resp = await inst.get(f"/actor/outbox?{query}", Accept=AS)
+    assert resp.status == 400, resp.body
+    assert resp.content_type == "application/problem+json"
+    problem = resp.json()
+    assert problem["parameter"] == "page"
+    assert reason in problem["detail"]
+    first = await inst.get("/actor/outbox?page=first", Accept=AS)
+    assert first.status == 200
+    assert [i["object"]["id"] for i in first.json()["orderedItems"]] == [
+        f"http://{GATEWAY}/blocks/only"
+    ]
 
 
 # ---------------------------------------------------------------- authorized fetch
