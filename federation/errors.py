@@ -15,6 +15,10 @@ class KeyError_(FederationError):
     """A key file is missing, unreadable or malformed."""
 
 
+class HostError(FederationError, ValueError):
+    """A host (from a URL, an entry or an authority) is malformed."""
+
+
 class UrnError(FederationError, ValueError):
     """A block URN (or the URL it maps to) is malformed."""
 

@@ -9,13 +9,12 @@ same string as its URL's authority. Every malformed input raises ``UrnError`` an
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import quote, unquote_to_bytes
 
-from federation.errors import UrnError
+from federation.errors import HostError, UrnError
+from federation.hosts import Host
 
 MAX_URN_LENGTH = 2048
 _PREFIX = "urn:block:"
@@ -24,8 +23,6 @@ _SCHEMES = ("http", "https")
 _UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]+")
 # RFC 8141 NSS characters (pchar and "/") without ":", which never occurs inside a local id.
 _ENCODED_ID = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=@/]|%[0-9A-Fa-f]{2})+")
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-_PORT = re.compile(r"[1-9][0-9]{0,4}")
 _BLOCK_URL = re.compile(r"([A-Za-z]+)://([^/?#]*)/blocks/([^/?#]*)")
 
 
@@ -54,51 +51,12 @@ def decode_local_id(encoded: str) -> str:
 
 
 def normalise_authority(value: str) -> str:
-    """Validate ``host[:port]`` (DNS name, IPv4, or ``[IPv6]``) and return it in lower case."""
-    if not isinstance(value, str):
-        raise UrnError("an authority must be a string")
-    return _normalise_authority(value)
-
-
-@lru_cache(maxsize=4096)  # a handful of peers; parsing URNs on hot paths hits this
-def _normalise_authority(value: str) -> str:
-    if not value.isascii():  # checked before lower(): "\u212a".lower() is an ASCII "k"
-        raise UrnError(f"bad authority {value!r}: internationalised names must be in xn-- form")
-    lowered = value.lower()
-    if lowered.startswith("["):
-        end = lowered.find("]")
-        host, rest = _ipv6_host(lowered[: end + 1] if end > 0 else lowered), lowered[end + 1 :]
-    else:
-        name, colon, port = lowered.partition(":")
-        host, rest = _named_host(name), colon + port
-    if rest and not (rest.startswith(":") and _PORT.fullmatch(rest[1:]) and int(rest[1:]) < 65536):
-        raise UrnError(f"bad authority {value!r}: port must be 1-65535 without leading zeros")
-    return host + rest
-
-
-def _ipv6_host(bracketed: str) -> str:
-    inner = bracketed[1:-1] if bracketed.endswith("]") else ""
+    """Validate ``host[:port]`` (DNS name, IPv4, or ``[IPv6]``) in canonical form and return it
+    in lower case (IPv6 compressed): the Host of a URN is spelled one way only."""
     try:
-        if "%" in inner:  # zone ids only make sense on one machine
-            raise ValueError
-        return f"[{ipaddress.IPv6Address(inner).compressed}]"
-    except ValueError:
-        raise UrnError(f"bad authority: {bracketed!r} is not a bracketed IPv6 address") from None
-
-
-def _named_host(name: str) -> str:
-    labels = name.split(".")
-    if labels[-1].isdigit():  # all-numeric top label: it must be a dotted-quad IPv4 address
-        try:
-            return str(ipaddress.IPv4Address(name))
-        except ValueError:
-            raise UrnError(f"bad authority: {name!r} is not an IPv4 address") from None
-    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
-        raise UrnError(
-            f"bad authority: {name!r} is not a DNS host name "
-            "(letters, digits and inner hyphens; internationalised names in xn-- form)"
-        )
-    return name
+        return str(Host.canonical(value))
+    except HostError as exc:
+        raise UrnError(f"bad authority: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)

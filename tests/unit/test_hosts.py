@@ -1,0 +1,191 @@
+"""One Host for every spelling of a host, and one coverage rule for blocks and the allowlist."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from federation.errors import HostError
+from federation.hosts import Host, host_of
+
+# ---------------------------------------------------------------- strategies
+
+# Letters whose upper case maps back to them under UTS 46 (not "ß", whose upper case is "SS").
+_LETTERS = "abcdefghijklmnopqrstuvwxyzäöüéñçåø"
+_unicode_label = st.text(alphabet=_LETTERS + "0123456789", min_size=1, max_size=12).filter(
+    lambda label: not label.isdigit()
+)
+_top_label = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=6)
+unicode_names = st.builds(
+    lambda labels, top: ".".join([*labels, top]),
+    st.lists(_unicode_label, min_size=1, max_size=3),
+    _top_label,
+)
+schemes = st.sampled_from(["http", "https"])
+ports = st.one_of(st.none(), st.integers(1, 65535))
+
+
+def _a_labels(name: str) -> str:
+    return name.encode("idna").decode("ascii") if not name.isascii() else name
+
+
+def _flip_case(text: str, data: st.DataObject) -> str:
+    flips = data.draw(st.lists(st.booleans(), min_size=len(text), max_size=len(text)))
+    return "".join(c.upper() if f else c for c, f in zip(text, flips, strict=True))
+
+
+def _port_suffix(scheme: str, port: int | None, data: st.DataObject) -> str:
+    """The port as written: nothing, or the scheme's default spelled out, or a real port."""
+    if port is None:
+        return data.draw(st.sampled_from(["", f":{443 if scheme == 'https' else 80}"]))
+    return f":{port}"
+
+
+@st.composite
+def dns_spellings(draw: st.DrawFn) -> tuple[str, int | None, str, str]:
+    """(unicode name, port, scheme, one spelling of its URL's authority)."""
+    name = draw(unicode_names)
+    port, scheme = draw(ports), draw(schemes)
+    data = draw(st.data())
+    written = draw(st.sampled_from([name, _a_labels(name)]))
+    written = _flip_case(written, data) + draw(st.sampled_from(["", "."]))
+    return name, port, scheme, written + _port_suffix(scheme, port, data)
+
+
+@st.composite
+def ipv6_spellings(draw: st.DrawFn) -> tuple[ipaddress.IPv6Address, int | None, str, str]:
+    address = draw(st.ip_addresses(v=6))
+    assert isinstance(address, ipaddress.IPv6Address)
+    port, scheme = draw(ports), draw(schemes)
+    data = draw(st.data())
+    text = draw(st.sampled_from([address.compressed, address.exploded]))
+    return address, port, scheme, f"[{_flip_case(text, data)}]" + _port_suffix(scheme, port, data)
+
+
+# ---------------------------------------------------------------- one Host per host
+
+
+@given(dns_spellings())
+def test_every_spelling_of_a_dns_host_is_one_host(
+    spelled: tuple[str, int | None, str, str],
+) -> None:
+    name, port, scheme, authority = spelled
+    default = 443 if scheme == "https" else 80
+    expected = Host(_a_labels(name).lower(), None if port == default else port)
+    assert Host.parse(authority, scheme) == expected
+    assert Host.of_url(f"{scheme}://{authority}/actor") == expected
+    assert Host.parse(str(expected)) == Host.parse(authority, scheme)  # str() round-trips
+
+
+@given(ipv6_spellings())
+def test_every_spelling_of_an_ipv6_host_is_one_host(
+    spelled: tuple[ipaddress.IPv6Address, int | None, str, str],
+) -> None:
+    address, port, scheme, authority = spelled
+    host = Host.of_url(f"{scheme}://{authority}/inbox")
+    assert host.name == address.compressed
+    assert str(host).startswith(f"[{address.compressed}]")
+    default = 443 if scheme == "https" else 80
+    assert host.port == (None if port == default else port)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://bücher.example/actor",
+        "https://BÜCHER.example./actor",
+        "https://xn--bcher-kva.example:443/actor",
+        "https://XN--BCHER-KVA.EXAMPLE/actor",
+        "https://user@xn--bcher-kva.example/actor",
+    ],
+)
+def test_examples_of_one_host(url: str) -> None:
+    assert Host.of_url(url) == Host("xn--bcher-kva.example")
+    assert str(Host.of_url(url)) == "xn--bcher-kva.example"
+
+
+def test_a_default_port_is_elided_only_for_its_own_scheme() -> None:
+    assert str(Host.of_url("http://a.example:80/")) == "a.example"
+    assert str(Host.of_url("http://a.example:443/")) == "a.example:443"
+    assert str(Host.of_url("https://a.example:80/")) == "a.example:80"
+    assert str(Host.parse("a.example:443")) == "a.example:443"  # no scheme: nothing elided
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "host..example",
+        "-a.example",
+        "a.example:0",
+        "a.example:x",
+        "a.example:65536",
+        "[::1",
+        "[fe80::1%eth0]",
+        "1.2.3",
+        "ho_st.example",
+        "a" * 64 + ".example",
+        "[::1]x",
+        "bad­label‍.example",
+    ],
+)
+def test_malformed_hosts_are_refused(bad: str) -> None:
+    with pytest.raises(HostError):
+        Host.parse(bad)
+
+
+def test_host_of_answers_none_for_urls_without_a_host() -> None:
+    assert host_of("http://[x") is None
+    assert host_of("/relative") is None
+    assert host_of("https://ho_st.example/") is None
+
+
+def test_canonical_refuses_unicode_and_trailing_dots() -> None:
+    assert Host.canonical("Host.Example:8443") == Host("host.example", 8443)
+    for bad in ("bücher.example", "host.example.", "host.example:08443"):
+        with pytest.raises(HostError):
+            Host.canonical(bad)
+
+
+# ---------------------------------------------------------------- blocks and the allowlist
+
+
+@given(dns_spellings(), st.sampled_from(["", "sub.", "a.b."]), st.data())
+def test_an_entry_holds_for_every_spelling(
+    spelled: tuple[str, int | None, str, str], prefix: str, data: st.DataObject
+) -> None:
+    name, _, scheme, authority = spelled
+    entry_text = data.draw(st.sampled_from([name, _a_labels(name)]))
+    entry = Host.parse(_flip_case(entry_text, data) + data.draw(st.sampled_from(["", "."])))
+    host = Host.of_url(f"{scheme}://{prefix}{authority}/actor")
+    assert entry.covers(host)
+    assert entry in host.entries_covering()  # the stored-entry lookup finds it too
+
+
+@given(dns_spellings())
+def test_an_entry_with_a_port_names_that_authority(
+    spelled: tuple[str, int | None, str, str],
+) -> None:
+    name, port, scheme, authority = spelled
+    host = Host.of_url(f"{scheme}://{authority}/")
+    other = 8443 if port != 8443 else 8444
+    assert not Host.parse(f"{name}:{other}").covers(host)
+    if port is not None:
+        assert Host.parse(f"{name}:{port}").covers(host)
+        assert Host.parse(f"{name}:{port}") in host.entries_covering()
+
+
+def test_a_default_port_entry_covers_the_host_with_its_port_elided() -> None:
+    host = Host.of_url("https://a.example/actor")
+    assert Host.parse("a.example:443").covers(host)
+    assert Host.parse("a.example:443") in host.entries_covering()
+
+
+def test_entries_never_cover_a_sibling_or_a_bare_top_label() -> None:
+    host = Host.of_url("https://x.a.example:1/")
+    assert not Host.parse("nota.example").covers(Host.parse("a.example"))
+    assert Host("example") not in host.entries_covering()
+    assert not Host.parse("0.0.0.1").covers(Host.parse("10.0.0.1"))
