@@ -7,7 +7,6 @@ import random
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 
@@ -23,6 +22,7 @@ from federation.follows.service import FollowService
 from federation.http.transport import Transport, make_session
 from federation.inbound.handlers import InboundProcessor
 from federation.inbound.pipeline import InboxPipeline
+from federation.jobs.kinds import BackendPayload, JobKind, encode, payload_of
 from federation.jobs.maintenance import Maintenance
 from federation.jobs.runner import Done, Handler, JobOutcome, JobRunner
 from federation.keys import InstanceKeys
@@ -94,11 +94,11 @@ def build_instance(
     follows = FollowService(settings, store, store, store, publisher, clock)
     outbound = Outbound(settings, backend, store, store, publisher, clock)
 
-    async def notify(payload: dict[str, Any]) -> None:
-        await backend.notify(InboundNotification.model_validate(payload))
+    async def notify(notice: BackendPayload) -> None:
+        await backend.notify(InboundNotification.model_validate(encode(notice)))
 
     async def notify_backend(job: Job) -> JobOutcome:
-        await notify(job.payload)
+        await notify(payload_of(job, BackendPayload))
         return Done()
 
     inbound = InboundProcessor(settings, follows, store, store, store, transport, clock, notify)
@@ -106,12 +106,12 @@ def build_instance(
     d = settings.delivery
 
     handlers: dict[str, Handler] = {
-        "deliver": make_deliver_handler(transport, store, store, health, clock, settings),
-        "inbox": inbound.handle,
-        "event": outbound.handle_event,
-        "release": outbound.handle_release,
-        "backfill": outbound.handle_backfill,
-        "backend": notify_backend,
+        JobKind.DELIVER: make_deliver_handler(transport, store, store, health, clock, settings),
+        JobKind.INBOX: inbound.handle,
+        JobKind.EVENT: outbound.handle_event,
+        JobKind.RELEASE: outbound.handle_release,
+        JobKind.BACKFILL: outbound.handle_backfill,
+        JobKind.BACKEND: notify_backend,
     }
     runner = JobRunner(
         store,

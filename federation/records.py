@@ -44,7 +44,7 @@ class JobState(StrEnum):
 class NewJob:
     """A unit of durable work. dedupe_key is unique across the queue (done jobs included)."""
 
-    kind: str  # "deliver", "fanout", "inbox", "backend", "release", "backfill", ...
+    kind: str  # a JobKind value; federation.jobs.kinds builds and reads the payload
     dedupe_key: str
     payload: dict[str, Any]
     host: str = ""  # target host for per-host limits and admin views ("" = local work)

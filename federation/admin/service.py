@@ -17,6 +17,7 @@ from federation.delivery.hosthealth import HostHealthTracker
 from federation.domains import current_allowlist, current_mode, host_in_domain
 from federation.errors import FederationError
 from federation.follows.service import FollowService
+from federation.jobs.kinds import BackfillPayload, JobKind, MalformedPayload, decode
 from federation.ports import Store
 from federation.records import (
     CachedObject,
@@ -111,8 +112,8 @@ class AdminService:
         )
         host = urlsplit(follow.inbox).netloc.lower()
         queued = await self._store.list_jobs(JobState.QUEUED, None, _SCAN_LIMIT)
-        pages = sum(1 for j in queued if j.kind == "backfill" and j.payload.get("actor") == actor)
-        deliveries = sum(1 for j in queued if j.kind == "deliver" and j.host == host)
+        pages = sum(1 for j in queued if _backfills(j, actor))
+        deliveries = sum(1 for j in queued if j.kind == JobKind.DELIVER and j.host == host)
         return host, pages, deliveries
 
     # --- moderation -------------------------------------------------------------------------
@@ -225,3 +226,14 @@ def _found(follow: Follow | None, what: str, actor: str) -> Follow:
     if follow is None:
         raise NotFound(f"{what} {actor}")
     return follow
+
+
+def _backfills(job: Job, actor: str) -> bool:
+    """Whether `job` is a backfill page for `actor` (a damaged one counts for nobody)."""
+    if job.kind != JobKind.BACKFILL:
+        return False
+    try:
+        payload = decode(job)
+    except MalformedPayload:
+        return False
+    return isinstance(payload, BackfillPayload) and payload.actor == actor

@@ -17,13 +17,13 @@ from federation.config import DeliverySettings, Settings
 from federation.delivery.hosthealth import HostHealthTracker
 from federation.discovery import host_of
 from federation.http.transport import DeliveryOutcome, DeliveryResult
+from federation.jobs.kinds import DeliverPayload, new_job, payload_of
 from federation.jobs.outcomes import Dead, Done, JobOutcome, Retry
 from federation.ports import ActivityLog, FollowStore, JobQueue
-from federation.records import Direction, FollowState, Job, NewJob
+from federation.records import Direction, FollowState, Job
 
 log = logging.getLogger("federation.delivery")
 
-DELIVER = "deliver"
 UNAVAILABLE = "domain unavailable"
 
 
@@ -64,10 +64,9 @@ async def enqueue_fanout(
     batch. The dedupe key makes a re-run after a crash insert nothing twice."""
     targets = await follows.delivery_inboxes() if inboxes is None else inboxes
     jobs = [
-        NewJob(
-            kind=DELIVER,
+        new_job(
+            DeliverPayload(activity_id, inbox),
             dedupe_key=f"deliver:{activity_id}:{inbox}",
-            payload={"activity_id": activity_id, "inbox": inbox},
             host=host,
             run_at=now,
         )
@@ -102,7 +101,7 @@ class _Bodies:
 
 
 class DeliverHandler:
-    """The handler for "deliver" jobs: payload {"activity_id": str, "inbox": str}."""
+    """The handler for JobKind.DELIVER jobs."""
 
     def __init__(
         self,
@@ -125,8 +124,8 @@ class DeliverHandler:
         self._bodies = _Bodies(activities, body_cache_size)
 
     async def __call__(self, job: Job) -> JobOutcome:
-        activity_id = str(job.payload["activity_id"])
-        inbox = str(job.payload["inbox"])
+        payload = payload_of(job, DeliverPayload)
+        activity_id, inbox = payload.activity_id, payload.inbox
         host = host_of(inbox)
         if await self._health.is_unavailable(host):
             return Dead(UNAVAILABLE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -17,9 +18,16 @@ from federation.backend.client import BackendClient
 from federation.config import Settings
 from federation.delivery.publisher import Publisher
 from federation.discovery import ActorUrls
+from federation.jobs.kinds import (
+    BackfillPayload,
+    EventPayload,
+    ReleasePayload,
+    new_job,
+    payload_of,
+)
 from federation.jobs.outcomes import Done, JobOutcome
 from federation.ports import ActivityLog, JobQueue
-from federation.records import Job, NewJob
+from federation.records import Job
 from federation.urn import BlockUrn
 from federation.visibility import is_released
 
@@ -72,11 +80,11 @@ class Outbound:
         return urn.to_url(self._settings.scheme), str(urn)
 
     async def handle_event(self, job: Job) -> JobOutcome:
-        """Job kind "event": payload is the backend's event body."""
-        event = job.payload
-        block_id = str(event["block_id"])
-        seed = f"event:{event['event_id']}"
-        if event["type"] == "deleted":
+        """JobKind.EVENT: a block created, updated or deleted in the local backend."""
+        event = payload_of(job, EventPayload)
+        block_id = event.block_id
+        seed = f"event:{event.event_id}"
+        if event.type == "deleted":
             if await self._was_published(block_id):
                 await self._send_delete(block_id, seed)
             return Done()
@@ -84,7 +92,7 @@ class Outbound:
         if block is None:  # deleted since: its own delete event does the work
             return Done()
         await self._publish_state(
-            Block.model_validate(block.model_dump()), seed, created=event["type"] == "created"
+            Block.model_validate(block.model_dump()), seed, created=event.type == "created"
         )
         return Done()
 
@@ -117,23 +125,21 @@ class Outbound:
         )
 
     async def _schedule_release(self, block_id: str, at: float) -> None:
-        job = NewJob(
-            kind="release",
-            dedupe_key=f"release:{block_id}:{at}",
-            payload={"block_id": block_id, "at": at},
-            run_at=at,
+        job = new_job(
+            ReleasePayload(block_id, at), dedupe_key=f"release:{block_id}:{at}", run_at=at
         )
         await self._queue.enqueue([job], self._clock())
 
     async def handle_release(self, job: Job) -> JobOutcome:
-        """Job kind "release": an embargo ended; publish the block if it is now released."""
-        block_id = str(job.payload["block_id"])
+        """JobKind.RELEASE: an embargo ended; publish the block if it is now released."""
+        release = payload_of(job, ReleasePayload)
+        block_id = release.block_id
         fetched = await self._backend.get_block(block_id)
         if fetched is None:
             return Done()
         block = Block.model_validate(fetched.model_dump())
         if block.visibility == "embargoed" and is_released(block, self._clock()):
-            seed = f"release:{block_id}:{job.payload['at']}"
+            seed = f"release:{block_id}:{release.at}"
             await self._mark_published(block_id)
             await self._publisher.publish(
                 builders.create(self._object(block), self._actor, self._activity_id(seed))
@@ -141,24 +147,23 @@ class Outbound:
         return Done()
 
     async def handle_backfill(self, job: Job) -> JobOutcome:
-        """Job kind "backfill": one page of public blocks to a new follower, then the next."""
-        p = job.payload
+        """JobKind.BACKFILL: one page of public blocks to a new follower, then the next."""
+        p = payload_of(job, BackfillPayload)
         size = self._settings.delivery.backfill_page_size
-        page = await self._backend.list_federated(p["cursor"], size)
+        page = await self._backend.list_federated(p.cursor, size)
         now = self._clock()
         for fetched in page.items:
             block = Block.model_validate(fetched.model_dump())
             if not is_released(block, now):
                 continue
-            seed = f"backfill:{p['follow_id']}:{block.id}:{block.updated_at}"
+            seed = f"backfill:{p.follow_id}:{block.id}:{block.updated_at}"
             await self._mark_published(block.id)
             activity = builders.create(self._object(block), self._actor, self._activity_id(seed))
-            await self._publisher.send_to(activity, p["inbox"])
+            await self._publisher.send_to(activity, p.inbox)
         if page.next_cursor is not None:
-            nxt = NewJob(
-                kind="backfill",
-                dedupe_key=f"backfill:{p['follow_id']}:{page.next_cursor}",
-                payload={**p, "cursor": page.next_cursor},
+            nxt = new_job(
+                replace(p, cursor=page.next_cursor),
+                dedupe_key=f"backfill:{p.follow_id}:{page.next_cursor}",
                 run_at=now + self._settings.delivery.backfill_pause,
             )
             await self._queue.enqueue([nxt], now)

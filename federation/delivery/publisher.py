@@ -8,8 +8,8 @@ from typing import Any
 
 from federation.delivery.handler import enqueue_fanout
 from federation.discovery import host_of
+from federation.jobs.kinds import DeliverPayload, new_job
 from federation.ports import ActivityLog, FollowStore, JobQueue
-from federation.records import NewJob
 
 
 class Publisher:
@@ -36,10 +36,9 @@ class Publisher:
     async def send_to(self, activity: dict[str, Any], inbox: str, *, run_at: float = 0.0) -> int:
         """Deliver one activity to one inbox (follow handshakes, backfill)."""
         activity_id = await self._store(activity)
-        job = NewJob(
-            kind="deliver",
+        job = new_job(
+            DeliverPayload(activity_id, inbox),
             dedupe_key=f"deliver:{activity_id}:{inbox}",
-            payload={"activity_id": activity_id, "inbox": inbox},
             host=host_of(inbox),
             run_at=run_at,
         )

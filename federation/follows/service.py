@@ -12,8 +12,9 @@ from federation.config import FederationMode, Settings
 from federation.delivery.publisher import Publisher
 from federation.discovery import ActorUrls
 from federation.domains import current_mode, is_allowlisted
+from federation.jobs.kinds import BackendPayload, BackfillPayload, new_job
 from federation.ports import FollowStore, JobQueue, PolicyStore
-from federation.records import Direction, Follow, FollowState, NewJob
+from federation.records import Direction, Follow, FollowState
 from federation.resolve.actors import ActorInfo
 
 log = logging.getLogger("federation.follows")
@@ -169,15 +170,9 @@ class FollowService:
         await self._publisher.send_to(reject, relation.inbox)
 
     async def _start_backfill(self, relation: Follow) -> None:
-        job = NewJob(
-            kind="backfill",
+        job = new_job(
+            BackfillPayload(relation.actor, relation.inbox, relation.follow_id, cursor=None),
             dedupe_key=f"backfill:{relation.follow_id}:start",
-            payload={
-                "actor": relation.actor,
-                "inbox": relation.inbox,
-                "follow_id": relation.follow_id,
-                "cursor": None,
-            },
         )
         await self._queue.enqueue([job], self._clock())
         self._publisher.wake()
@@ -202,17 +197,15 @@ class FollowService:
             f"follow:{relation.direction.value}:{relation.actor}:{relation.state.value}:"
             f"{relation.updated_at}"
         )
-        payload = {
-            "id": notification_id,
-            "type": "follow.changed",
-            "urn": None,
-            "block": None,
-            "follow": {
+        notice = BackendPayload(
+            id=notification_id,
+            type="follow.changed",
+            follow={
                 "direction": relation.direction.value,
                 "actor": relation.actor,
                 "domain": relation.domain,
                 "state": relation.state.value,
             },
-        }
-        job = NewJob(kind="backend", dedupe_key=f"backend:{notification_id}", payload=payload)
+        )
+        job = new_job(notice, dedupe_key=f"backend:{notification_id}")
         await self._queue.enqueue([job], self._clock())

@@ -13,9 +13,10 @@ from federation.discovery import ActorUrls
 from federation.errors import BackendError
 from federation.follows.service import FollowService
 from federation.http.transport import Transport
+from federation.jobs.kinds import BackendPayload, InboxPayload, new_job, payload_of
 from federation.jobs.outcomes import Dead, Done, JobOutcome
 from federation.ports import FollowStore, JobQueue, ObjectCache
-from federation.records import CachedObject, CacheState, Direction, FollowState, Job, NewJob
+from federation.records import CachedObject, CacheState, Direction, FollowState, Job
 from federation.resolve.actors import ActorInfo, InvalidActor, load_json_object, parse_actor
 from federation.resolve.resolver import cache_entry_for
 from federation.urn import BlockUrn
@@ -35,7 +36,7 @@ class InboundProcessor:
         queue: JobQueue,
         transport: Transport,
         clock: Callable[[], float],
-        notify_backend: Callable[[dict[str, Any]], Awaitable[None]],
+        notify_backend: Callable[[BackendPayload], Awaitable[None]],
     ) -> None:
         self._notify_backend = notify_backend
         self._settings = settings
@@ -57,9 +58,9 @@ class InboundProcessor:
         }
 
     async def handle(self, job: Job) -> JobOutcome:
-        """Job kind "inbox": payload {"activity", "actor", "key_id"}."""
-        activity: dict[str, Any] = job.payload["activity"]
-        actor: str = job.payload["actor"]
+        """JobKind.INBOX: one accepted activity, by the type handlers above."""
+        payload = payload_of(job, InboxPayload)
+        activity, actor = payload.activity, payload.actor
         handler = self._handlers.get(str(activity.get("type")))
         if handler is None:
             log.info("ignoring %s activity %s", activity.get("type"), activity.get("id"))
@@ -161,17 +162,17 @@ class InboundProcessor:
         self, kind: str, activity: dict[str, Any], urn: str, block: dict[str, Any] | None
     ) -> None:
         notification_id = f"{activity['id']}#{kind}"
-        payload = {"id": notification_id, "type": kind, "urn": urn, "block": block, "follow": None}
+        notice = BackendPayload(notification_id, kind, urn, block, None)
         try:
             # Straight to the backend: this inbox job is itself the durable record, and the
             # common case then costs no extra job (enqueue, claim, settle) per activity.
-            await self._notify_backend(payload)
+            await self._notify_backend(notice)
             return
         except BackendError as exc:
             log.info("backend unavailable (%s): queueing %s", exc, notification_id)
         # The backend is down: hand the notification to the durable queue, which retries it
         # on its own schedule while this activity's processing completes.
-        job = NewJob(kind="backend", dedupe_key=f"backend:{notification_id}", payload=payload)
+        job = new_job(notice, dedupe_key=f"backend:{notification_id}")
         await self._queue.enqueue([job], self._clock())
 
 

@@ -23,6 +23,7 @@ from federation.discovery import host_of
 from federation.domains import current_mode, is_allowlisted, is_domain_blocked
 from federation.errors import ProblemError
 from federation.jobs.coalesce import Coalescer
+from federation.jobs.kinds import InboxPayload, new_job
 from federation.ports import JobQueue, PolicyStore
 from federation.records import NewJob
 from federation.resolve.keyservice import KeyService
@@ -152,11 +153,9 @@ class InboxPipeline:
 
     async def _record(self, activity: dict[str, Any], actor: str, signer: Verified) -> str:
         activity_id = str(activity["id"])
-        job = NewJob(
-            kind="inbox",
+        job = new_job(
+            InboxPayload(activity=activity, actor=actor, key_id=signer.key_id),
             dedupe_key=f"inbox:{activity_id}",
-            payload={"activity": activity, "key_id": signer.key_id, "actor": actor},
-            host="",
         )
         # A failed write (e.g. a full disk) raises here for every activity of its batch.
         if not await self._records.submit(job):

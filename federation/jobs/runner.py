@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from federation.jobs.coalesce import Coalescer
+from federation.jobs.kinds import MalformedPayload
 from federation.jobs.outcomes import Dead, Done, Handler, HostHealth, JobOutcome, Retry
 from federation.ports import JobQueue
 from federation.records import Job
@@ -248,6 +249,9 @@ class JobRunner:
             return Dead(f"no handler for job kind {job.kind!r}")
         try:
             return await handler(job)
+        except MalformedPayload as exc:  # no attempt can fix a damaged payload: dead-letter it
+            log.error("job %s: %s", job.id, exc)
+            return Dead(str(exc))
         except Exception as exc:
             log.exception("job %s (%s) raised", job.id, job.kind)
             return Retry(f"{type(exc).__name__}: {exc}")

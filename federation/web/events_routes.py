@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from federation.activities import InvalidActivity, load_object
 from federation.backend.contract import BlockEvent
-from federation.records import NewJob
+from federation.jobs.kinds import EventPayload, new_job
 from federation.web.appkeys import CLOCK, INSTANCE, SETTINGS
 from federation.web.auth import require_backend_token
 from federation.web.negotiation import json_response
@@ -28,8 +28,10 @@ async def block_event(request: web.Request) -> web.Response:
     except ValidationError as exc:
         raise field_problem(exc) from None
     instance = request.app[INSTANCE]
-    job = NewJob(
-        kind="event", dedupe_key=f"event:{event.event_id}", payload=event.model_dump(mode="json")
+    body = event.model_dump(mode="json")
+    job = new_job(
+        EventPayload(event.event_id, body["type"], event.block_id, body["block"]),
+        dedupe_key=f"event:{event.event_id}",
     )
     inserted = await instance.store.enqueue([job], request.app[CLOCK]())
     instance.runner.wake()

@@ -17,9 +17,10 @@ from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from federation.config import DeliverySettings, Settings
-from federation.delivery.handler import DELIVER, enqueue_fanout, make_backoff, make_deliver_handler
+from federation.delivery.handler import enqueue_fanout, make_backoff, make_deliver_handler
 from federation.delivery.hosthealth import HostHealthTracker
 from federation.http.transport import Transport, make_session
+from federation.jobs.kinds import JobKind
 from federation.jobs.runner import JobRunner
 from federation.records import Direction, Follow, FollowState, HostHealth, JobState
 from federation.signatures import SigningKey
@@ -115,7 +116,7 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
     handler = make_deliver_handler(transport, store, store, health, time.time, settings, rng=rng)
     runner = JobRunner(
         store,
-        {DELIVER: handler},
+        {JobKind.DELIVER: handler},
         owner="worker-1",
         clock=time.time,
         backoff=make_backoff(settings.delivery, rng),

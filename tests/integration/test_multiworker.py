@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from federation.jobs.kinds import DeliverPayload, payload_of
 from federation.records import Direction, Follow, FollowState, Job, JobState
 from federation.storage.mongodb import MongoStore, Retention
 from tests.support.cluster import Node, http_json, make_node, stop
@@ -222,8 +223,8 @@ async def _check_exactly_once(
     assert len(keys) == len(set(keys)) == expected  # one job per (activity, inbox)
     assert all(j.state is JobState.DONE and j.lease_owner is None for j in jobs)
     for job in jobs:
-        inbox, activity_id = job.payload["inbox"], job.payload["activity_id"]
-        assert activity_id in receivers.seen[inbox], (inbox, activity_id)
+        delivery = payload_of(job, DeliverPayload)
+        assert delivery.activity_id in receivers.seen[delivery.inbox], delivery
     # The dead worker's leases were taken over and finished by the survivor.
     assert {j.id for j in held} <= {j.id for j in jobs}
     assert {state for state, _ in await store.counts()} == {"done"}  # events too

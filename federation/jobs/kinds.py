@@ -1,0 +1,150 @@
+"""The kinds of durable job and the one payload shape of each: the only encoder and decoder.
+
+A job is stored as its kind's name and a JSON object. Producers build jobs with new_job() from a
+payload value; handlers read them back with payload_of(). Nothing else reads a job's stored
+payload, so a shape is defined once, here, and a stored payload that does not fit its kind
+(an older release's row, a hand-edited database) ends as MalformedPayload, which the runner
+dead-letters with the reason, never as a KeyError in the middle of a handler.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
+
+from federation.records import Job, NewJob
+
+
+class JobKind(StrEnum):
+    DELIVER = "deliver"  # one of our activities to one inbox
+    INBOX = "inbox"  # an accepted inbound activity, to process
+    EVENT = "event"  # a block event reported by the local backend
+    RELEASE = "release"  # an embargo ends: publish the block if it is now released
+    BACKFILL = "backfill"  # one page of public blocks to a new follower, then the next
+    BACKEND = "backend"  # a notification the backend could not take at once
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverPayload:
+    activity_id: str  # the activity's id in the activity log, which holds its body
+    inbox: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPayload:
+    activity: dict[str, Any]  # the verified activity as received
+    actor: str  # the actor that signed it
+    key_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventPayload:
+    """The backend's block event body (backend contract BlockEvent, as JSON)."""
+
+    event_id: str
+    type: str  # "created", "updated" or "deleted"
+    block_id: str
+    block: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleasePayload:
+    block_id: str
+    at: float  # when the embargo ends (POSIX seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillPayload:
+    actor: str  # the new follower
+    inbox: str
+    follow_id: str  # the id of its Follow activity
+    cursor: str | None  # the backend's page cursor; None for the first page
+
+
+@dataclass(frozen=True, slots=True)
+class BackendPayload:
+    """A backend contract InboundNotification, as JSON."""
+
+    id: str
+    type: str
+    urn: str | None = None
+    block: dict[str, Any] | None = None
+    follow: dict[str, Any] | None = None
+
+
+Payload = (
+    DeliverPayload | InboxPayload | EventPayload | ReleasePayload | BackfillPayload | BackendPayload
+)
+P = TypeVar("P", bound=Payload)
+
+_TYPES: dict[JobKind, type[Payload]] = {
+    JobKind.DELIVER: DeliverPayload,
+    JobKind.INBOX: InboxPayload,
+    JobKind.EVENT: EventPayload,
+    JobKind.RELEASE: ReleasePayload,
+    JobKind.BACKFILL: BackfillPayload,
+    JobKind.BACKEND: BackendPayload,
+}
+_KINDS: dict[type, JobKind] = {cls: kind for kind, cls in _TYPES.items()}
+_ADAPTERS: dict[JobKind, TypeAdapter[Any]] = {
+    kind: TypeAdapter(cls) for kind, cls in _TYPES.items()
+}
+
+
+class MalformedPayload(ValueError):
+    """A stored payload does not fit its job kind; the message says what is wrong."""
+
+
+def kind_of(payload: Payload) -> JobKind:
+    return _KINDS[type(payload)]
+
+
+def encode(payload: Payload) -> dict[str, Any]:
+    """The JSON object stored for `payload`."""
+    return dataclasses.asdict(payload)
+
+
+def new_job(payload: Payload, *, dedupe_key: str, host: str = "", run_at: float = 0.0) -> NewJob:
+    """The job that carries `payload`; its kind follows from the payload's type."""
+    return NewJob(
+        kind=kind_of(payload).value,
+        dedupe_key=dedupe_key,
+        payload=encode(payload),
+        host=host,
+        run_at=run_at,
+    )
+
+
+def decode(job: Job) -> Payload:
+    """The typed payload of a stored job; MalformedPayload when it does not fit its kind."""
+    try:
+        kind = JobKind(job.kind)
+    except ValueError:
+        raise MalformedPayload(f"unknown job kind {job.kind!r}") from None
+    try:
+        decoded: Payload = _ADAPTERS[kind].validate_python(job.payload)
+    except ValidationError as exc:
+        raise MalformedPayload(f"malformed {kind.value} payload: {_describe(exc)}") from None
+    return decoded
+
+
+def payload_of(job: Job, expected: type[P]) -> P:
+    """decode(job), which must be of type `expected` (a handler's own kind)."""
+    payload = decode(job)
+    if not isinstance(payload, expected):
+        raise MalformedPayload(
+            f"a {job.kind} job handed to the handler of {_KINDS[expected].value} jobs"
+        )
+    return payload
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"]) or "payload"
+        problems.append(f"{where}: {error['msg']}")
+    return "; ".join(problems)

@@ -1,0 +1,208 @@
+"""Typed job payloads: the one encoder and decoder, and what a damaged stored payload does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from federation.jobs.kinds import (
+    BackendPayload,
+    BackfillPayload,
+    DeliverPayload,
+    EventPayload,
+    InboxPayload,
+    JobKind,
+    MalformedPayload,
+    Payload,
+    ReleasePayload,
+    decode,
+    kind_of,
+    new_job,
+    payload_of,
+)
+from federation.jobs.outcomes import Done, JobOutcome
+from federation.jobs.runner import JobRunner
+from federation.records import Job, JobState, NewJob
+from federation.storage.sqlite import SqliteStore
+
+T0 = 1_800_000_000.0
+
+ONE_OF_EACH: list[tuple[Payload, dict[str, Any]]] = [
+    # (the value, the JSON object stored for it: the shape rows written before typing have)
+    (
+        DeliverPayload("https://a.example/activities/1", "https://b.example/inbox"),
+        {"activity_id": "https://a.example/activities/1", "inbox": "https://b.example/inbox"},
+    ),
+    (
+        InboxPayload(
+            activity={"id": "https://b.example/1", "type": "Create", "object": {"x": [1]}},
+            actor="https://b.example/actor",
+            key_id="https://b.example/actor#main-key",
+        ),
+        {
+            "activity": {"id": "https://b.example/1", "type": "Create", "object": {"x": [1]}},
+            "actor": "https://b.example/actor",
+            "key_id": "https://b.example/actor#main-key",
+        },
+    ),
+    (
+        EventPayload("ev-1", "created", "b1", {"id": "b1", "title": "T"}),
+        {
+            "event_id": "ev-1",
+            "type": "created",
+            "block_id": "b1",
+            "block": {"id": "b1", "title": "T"},
+        },
+    ),
+    (
+        EventPayload("ev-2", "deleted", "b1"),
+        {"event_id": "ev-2", "type": "deleted", "block_id": "b1", "block": None},
+    ),
+    (ReleasePayload("b1", T0 + 0.5), {"block_id": "b1", "at": T0 + 0.5}),
+    (
+        BackfillPayload("https://b.example/actor", "https://b.example/inbox", "f-1", None),
+        {
+            "actor": "https://b.example/actor",
+            "inbox": "https://b.example/inbox",
+            "follow_id": "f-1",
+            "cursor": None,
+        },
+    ),
+    (
+        BackendPayload(
+            "n-1",
+            "follow.changed",
+            follow={"actor": "https://b.example/actor", "state": "accepted"},
+        ),
+        {
+            "id": "n-1",
+            "type": "follow.changed",
+            "urn": None,
+            "block": None,
+            "follow": {"actor": "https://b.example/actor", "state": "accepted"},
+        },
+    ),
+]
+
+
+def stored(kind: str, payload: dict[str, Any]) -> Job:
+    """A job as an adapter reads it back from its row."""
+    return Job(
+        id=1,
+        kind=kind,
+        dedupe_key="k",
+        payload=payload,
+        host="",
+        state=JobState.QUEUED,
+        attempts=0,
+        next_attempt_at=T0,
+        lease_owner=None,
+        lease_until=0.0,
+        last_error=None,
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+def test_every_kind_has_one_payload_type() -> None:
+    assert {kind_of(value) for value, _ in ONE_OF_EACH} == set(JobKind)
+
+
+@pytest.mark.parametrize(("value", "row"), ONE_OF_EACH)
+def test_a_payload_is_stored_in_the_shape_of_existing_rows(
+    value: Payload, row: dict[str, Any]
+) -> None:
+    job = new_job(value, dedupe_key="k")
+    assert (job.kind, job.payload) == (kind_of(value).value, row)
+
+
+@pytest.mark.parametrize(("value", "row"), ONE_OF_EACH)
+def test_a_stored_payload_reads_back_as_the_value_it_was_made_from(
+    value: Payload, row: dict[str, Any]
+) -> None:
+    job = stored(kind_of(value).value, row)
+    assert decode(job) == value
+    assert payload_of(job, type(value)) == value
+
+
+async def test_every_kind_round_trips_through_a_real_store(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "gw.sqlite3")
+    await store.open()
+    try:
+        jobs = [new_job(value, dedupe_key=f"k{i}") for i, (value, _) in enumerate(ONE_OF_EACH)]
+        assert await store.enqueue(jobs, T0) == len(jobs)
+        claimed = await store.claim("w", T0, 60.0, len(jobs))
+        by_key = {job.dedupe_key: decode(job) for job in claimed}
+        assert by_key == {f"k{i}": value for i, (value, _) in enumerate(ONE_OF_EACH)}
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "says"),
+    [
+        ("deliver", {"activity_id": "https://a.example/1"}, "malformed deliver payload: inbox: "),
+        (
+            "deliver",
+            {"activity_id": 7, "inbox": "x"},
+            "activity_id: Input should be a valid string",
+        ),
+        ("inbox", {"activity": "not an object", "actor": "a", "key_id": "k"}, "activity: "),
+        ("release", {"block_id": "b1", "at": "tomorrow"}, "malformed release payload: at: "),
+        ("backfill", {"actor": "a", "inbox": "i", "follow_id": "f"}, "cursor: "),
+        ("event", {}, "event_id: "),
+        ("backend", {"type": "follow.changed"}, "malformed backend payload: id: "),
+        ("fanout", {}, "unknown job kind 'fanout'"),
+    ],
+)
+def test_a_malformed_stored_payload_is_a_clear_error(
+    kind: str, payload: dict[str, Any], says: str
+) -> None:
+    with pytest.raises(MalformedPayload) as caught:
+        decode(stored(kind, payload))
+    assert says in str(caught.value)
+
+
+def test_a_job_of_another_kind_is_refused_by_a_handler() -> None:
+    job = stored("release", {"block_id": "b1", "at": T0})
+    with pytest.raises(MalformedPayload, match="a release job handed to the handler of deliver"):
+        payload_of(job, DeliverPayload)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    s = SqliteStore(tmp_path / "gw.sqlite3")
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def test_the_runner_dead_letters_a_malformed_payload_with_the_reason(
+    store: SqliteStore,
+) -> None:
+    handled: list[DeliverPayload] = []
+
+    async def deliver(job: Job) -> JobOutcome:
+        handled.append(payload_of(job, DeliverPayload))
+        return Done()
+
+    damaged = NewJob(kind="deliver", dedupe_key="d", payload={"activity_id": "a1"})
+    await store.enqueue([damaged], T0)
+    runner = JobRunner(
+        store,
+        {JobKind.DELIVER: deliver},
+        owner="r1",
+        clock=lambda: T0,
+        backoff=lambda attempt: 10.0,
+        max_attempts=5,
+        lease_seconds=60.0,
+        concurrency=1,
+        per_host_concurrency=1,
+    )
+    assert await runner.run_once() == 1
+    (job,) = await store.list_jobs(JobState.DEAD)
+    assert job.last_error == "malformed deliver payload: inbox: Field required"
+    assert job.attempts == 1 and handled == []
