@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from federation import __version__
+from federation import DISTRIBUTION, __version__
 from federation.config import FederationMode, Settings
 from federation.keys import InstanceKeys
 
@@ -154,7 +154,7 @@ def nodeinfo_document(settings: Settings, *, local_posts: int | None = None) -> 
     return {
         "version": "2.1",
         "software": {
-            "name": "federation",
+            "name": DISTRIBUTION,
             "version": __version__,
             "homepage": settings.base_url,
         },

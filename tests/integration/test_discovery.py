@@ -45,7 +45,7 @@ def test_nodeinfo_leads_to_the_instance_actor(node: Node) -> None:
     info = json.loads(body)
     assert status == 200 and "nodeinfo.diaspora.software/ns/schema/2.1" in ctype
     assert info["version"] == "2.1" and info["protocols"] == ["activitypub"]
-    assert info["software"]["name"] == "federation"
+    assert info["software"]["name"] == "kbfed-gateway"
     assert info["metadata"]["instanceActor"] == node.actor
 
 
