@@ -40,7 +40,9 @@ class DeliverySettings(BaseModel):
     backoff_base: float = Field(1.0, gt=0)
     backoff_min: float = Field(15.0, ge=0)
     retry_after_cap: float = Field(6 * 3600.0, gt=0)
-    lease_seconds: float = Field(60.0, gt=0)
+    # Renewed every third of itself while a job runs: it bounds how long a dead worker's jobs
+    # wait, not how long a job may take.
+    lease_seconds: float = Field(30.0, gt=0)
     workers: int = Field(32, ge=1)
     per_host_concurrency: int = Field(4, ge=1)
     breaker_threshold: int = Field(10, ge=1)

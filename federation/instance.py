@@ -24,7 +24,8 @@ from federation.inbound.handlers import InboundProcessor
 from federation.inbound.pipeline import InboxPipeline
 from federation.jobs.kinds import BackendPayload, JobKind, encode, payload_of
 from federation.jobs.maintenance import Maintenance
-from federation.jobs.runner import Done, Handler, JobOutcome, JobRunner
+from federation.jobs.outcomes import Done, Handler, JobOutcome
+from federation.jobs.runner import JobRunner
 from federation.keys import InstanceKeys
 from federation.ports import Store
 from federation.records import Job

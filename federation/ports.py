@@ -67,6 +67,13 @@ class JobQueue(Protocol):
         A job leased by an owner that died becomes claimable when its lease expires.
         No job is ever held by two owners at once."""
 
+    async def renew_leases(
+        self, job_ids: Sequence[int | str], owner: str, lease_until: float, now: float
+    ) -> int:
+        """Extend to `lease_until` the lease of each job that `owner` still holds (QUEUED and
+        leased to it, expired or not), in one write; a job another owner has claimed since,
+        or that is finished, is left alone. Returns how many were renewed."""
+
     async def complete(self, job_id: int | str, owner: str, now: float) -> bool: ...
 
     async def complete_many(self, items: Sequence[tuple[int | str, str]], now: float) -> int:

@@ -1,10 +1,10 @@
 """The durable job runner: lease jobs from the JobQueue port, run their handlers, settle them.
 
 Every state change goes through the queue, so a crash loses nothing: a job leased by a dead
-runner becomes claimable again when its lease expires. Work this runner decides not to start (a
+runner becomes claimable again when its lease expires, which a live runner's heartbeat
+(jobs/leases.py) keeps from happening to the jobs it works on. Work it decides not to start (a
 closed host, a lease about to run out, a stop) is handed back at once with queue.defer(), which
-counts no attempt: a closed host's jobs come back when it reopens, the others at once (to this
-runner or another).
+counts no attempt: a closed host's jobs come back when it reopens, the others at once.
 
 Done jobs are completed in groups (one write for up to COMPLETE_BATCH of them, at most
 COMPLETE_DELAY seconds after the first): a write transaction costs about the same whatever it
@@ -23,11 +23,10 @@ from typing import Any
 
 from federation.jobs.coalesce import Coalescer
 from federation.jobs.kinds import MalformedPayload
+from federation.jobs.leases import LeaseKeeper
 from federation.jobs.outcomes import Dead, Done, Handler, HostHealth, JobOutcome, Retry
 from federation.ports import JobQueue
 from federation.records import Job
-
-__all__ = ["Dead", "Done", "Handler", "HostHealth", "JobOutcome", "JobRunner", "Retry"]
 
 log = logging.getLogger("federation.jobs")
 
@@ -84,6 +83,7 @@ class JobRunner:
         self._wakeup = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._leases = LeaseKeeper(queue, owner=owner, clock=clock, lease_seconds=lease_seconds)
         self._completions: Coalescer[tuple[int | str, str], None] = Coalescer(
             self._complete_many, max_items=complete_batch, max_delay=complete_delay
         )
@@ -93,6 +93,7 @@ class JobRunner:
     async def start(self) -> None:
         self._stopping = False
         if self._loop_task is None:
+            self._leases.start()
             self._loop_task = asyncio.create_task(self._loop(), name=f"jobs:{self._owner}")
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -108,6 +109,7 @@ class JobRunner:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self._leases.stop()  # after the grace: the jobs given it stay ours until then
         await self._completions.flush()
         self._stopping = False  # stopped: may be started again (or driven by run_once)
 
@@ -169,6 +171,7 @@ class JobRunner:
         )
         tasks = []
         for job in jobs:
+            self._leases.hold(job)
             self._held[job.host] = self._held.get(job.host, 0) + 1
             task = asyncio.create_task(self._run(job), name=f"job:{job.id}")
             self._tasks.add(task)
@@ -205,6 +208,7 @@ class JobRunner:
         except Exception:
             log.exception("settling job %s failed; its lease will expire", job.id)
         finally:
+            self._leases.drop(job)
             self._release(job.host)
 
     def _host_slot(self, host: str) -> contextlib.AbstractAsyncContextManager[Any]:
@@ -217,7 +221,7 @@ class JobRunner:
         now = self._clock()
         if self._stopping:
             return now  # waited for a slot while we were asked to stop: let others take it
-        if now > job.lease_until - self._lease / 2:
+        if now > self._leases.lease_until(job) - self._lease / 2:
             return now  # waited too long for a slot: not enough lease left to run it safely
         if self._health is None:
             return None

@@ -305,3 +305,51 @@ async def test_complete_many_skips_finished_and_repeated_jobs(store: Store) -> N
     assert (await stored_job(store, first.id)).attempts == 1  # counted once
     assert (await stored_job(store, third.id)).state is JobState.DEAD
     assert await store.complete_many([], T0 + 2) == 0
+
+
+async def test_a_renewed_lease_keeps_the_job_from_other_claimers(store: Store) -> None:
+    await store.enqueue([new_job("k1")], T0)
+    job = await claim_one(store, owner="w1")
+
+    assert await store.renew_leases([job.id], "w1", T0 + LEASE + 30, T0 + LEASE - 1) == 1
+    assert await store.claim("w2", T0 + LEASE + 29, LEASE, 10) == []
+    stored = await stored_job(store, job.id)
+    assert (stored.lease_owner, stored.lease_until) == ("w1", T0 + LEASE + 30)
+    assert await store.complete(job.id, "w1", T0 + LEASE + 29)
+
+
+async def test_renewing_does_not_count_an_attempt_or_change_the_job(store: Store) -> None:
+    await store.enqueue([new_job("k1", run_at=T0)], T0)
+    job = await claim_one(store, owner="w1")
+    assert await store.renew_leases([job.id], "w1", T0 + 2 * LEASE, T0 + 1) == 1
+
+    stored = await stored_job(store, job.id)
+    assert (stored.state, stored.attempts, stored.next_attempt_at, stored.last_error) == (
+        JobState.QUEUED,
+        0,
+        T0,
+        None,
+    )
+
+
+async def test_only_the_lease_holder_renews_and_only_while_it_holds_the_job(
+    store: Store,
+) -> None:
+    await store.enqueue([new_job(k) for k in ("taken", "mine", "done", "retried")], T0)
+    jobs = {j.dedupe_key: j for j in await store.claim("w1", T0, LEASE, 4)}
+    assert await store.complete(jobs["done"].id, "w1", T0 + 1)
+    assert await store.retry(jobs["retried"].id, "w1", T0 + 1000, "later", T0 + 1)
+    # "taken" (the oldest) outlived its lease and another worker claimed it; "mine" expired
+    # but nobody claimed it: still ours.
+    (taken,) = await store.claim("w2", T0 + LEASE, LEASE, 1)
+    assert taken.dedupe_key == "taken"
+    mine = jobs["mine"]
+    ids = [j.id for j in jobs.values()]
+
+    assert await store.renew_leases([*ids, "no-such-job", 10**9], "w1", T0 + 500, T0 + 70) == 1
+    assert (await stored_job(store, mine.id)).lease_until == T0 + 500
+    assert (await stored_job(store, taken.id)).lease_owner == "w2"
+    assert (await stored_job(store, taken.id)).lease_until == T0 + 2 * LEASE
+    assert (await stored_job(store, jobs["done"].id)).state is JobState.DONE
+    assert (await stored_job(store, jobs["retried"].id)).lease_owner is None
+    assert await store.renew_leases([], "w1", T0 + 500, T0 + 70) == 0

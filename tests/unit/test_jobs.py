@@ -12,7 +12,8 @@ import pytest
 
 from federation.config import DeliverySettings
 from federation.delivery.hosthealth import HostHealthTracker
-from federation.jobs.runner import Dead, Done, Handler, HostHealth, JobOutcome, JobRunner, Retry
+from federation.jobs.outcomes import Dead, Done, Handler, HostHealth, JobOutcome, Retry
+from federation.jobs.runner import JobRunner
 from federation.records import Job, JobState, NewJob
 from federation.storage.sqlite import SqliteStore
 

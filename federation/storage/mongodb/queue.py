@@ -149,6 +149,18 @@ class MongoJobQueue(MongoBase):
             claimed.append(job_from(doc))
         return claimed
 
+    async def renew_leases(
+        self, job_ids: Sequence[int | str], owner: str, lease_until: float, now: float
+    ) -> int:
+        keys = [key for key in map(row_id, job_ids) if key is not None]
+        if not keys:
+            return 0
+        # Each document's match and update are atomic: a job another owner claimed in the
+        # meantime no longer matches and keeps its new lease.
+        held = {"_id": {"$in": keys}, "lease_owner": owner, "state": JobState.QUEUED.value}
+        renew = {"$set": {"lease_until": lease_until, "updated_at": now}}
+        return (await self._collection(JOBS).update_many(held, renew)).modified_count
+
     async def complete(self, job_id: int | str, owner: str, now: float) -> bool:
         # done_at (a BSON Date) feeds the TTL index that expires old done jobs.
         update = _release(now, state=JobState.DONE.value, done_at=bson_date(now))

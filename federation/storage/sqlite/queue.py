@@ -114,6 +114,19 @@ class SqliteJobQueue(SqliteBase):
         jobs.sort(key=lambda j: (j.next_attempt_at, j.id))  # RETURNING has no order
         return jobs
 
+    async def renew_leases(
+        self, job_ids: Sequence[int | str], owner: str, lease_until: float, now: float
+    ) -> int:
+        rows = [(lease_until, now, row_id, owner) for row_id in map(_row_id, job_ids)]
+        held = [row for row in rows if row[2] is not None]
+        if not held:
+            return 0
+        sql = f"UPDATE jobs SET lease_until = ?, updated_at = ? {_HELD}"  # noqa: S608
+        with self._write() as db:  # one transaction, one COMMIT, however many jobs
+            before = db.total_changes
+            db.executemany(sql, held)
+            return db.total_changes - before
+
     async def complete(self, job_id: int | str, owner: str, now: float) -> bool:
         sql = f"UPDATE jobs SET state = 'done', {_RELEASE} {_HELD}"  # noqa: S608
         return self._finish(sql, [now], job_id, owner)

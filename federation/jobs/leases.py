@@ -1,0 +1,87 @@
+"""The runner's heartbeat: it renews the leases of the jobs it holds while it works on them.
+
+A lease only has to outlast one heartbeat, not the longest job, so it can be short: a worker
+that dies (a crash, kill -9, a lost machine) stops renewing, and its jobs become claimable by
+the other workers about one lease later instead of after a lease sized for the slowest peer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from federation.ports import JobQueue
+from federation.records import Job
+
+log = logging.getLogger("federation.jobs")
+
+HEARTBEATS_PER_LEASE = 3  # two heartbeats may fail or be late before a lease runs out
+
+
+class LeaseKeeper:
+    """Holds the ids of one owner's leased jobs and extends their leases every
+    lease_seconds / HEARTBEATS_PER_LEASE while they are held."""
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        *,
+        owner: str,
+        clock: Callable[[], float],
+        lease_seconds: float,
+    ) -> None:
+        self._queue = queue
+        self._owner = owner
+        self._clock = clock
+        self._lease = lease_seconds
+        self._interval = lease_seconds / HEARTBEATS_PER_LEASE
+        self._until: dict[int | str, float] = {}  # job id -> its lease's end, as last written
+        self._task: asyncio.Task[None] | None = None
+
+    def hold(self, job: Job) -> None:
+        self._until[job.id] = job.lease_until
+
+    def drop(self, job: Job) -> None:
+        self._until.pop(job.id, None)
+
+    def lease_until(self, job: Job) -> float:
+        """When the lease of `job` ends, renewals included."""
+        return self._until.get(job.id, job.lease_until)
+
+    async def renew(self) -> int:
+        """Extend every held lease to a full lease from now; returns how many were renewed."""
+        ids = list(self._until)
+        if not ids:
+            return 0
+        now = self._clock()
+        until = now + self._lease
+        renewed = await self._queue.renew_leases(ids, self._owner, until, now)
+        for job_id in ids:
+            if job_id in self._until:  # not finished while the write was under way
+                self._until[job_id] = until
+        if renewed < len(ids):
+            # Finished meanwhile (expected), or taken over after a stall: then settling it
+            # fails and says so.
+            log.debug("renewed %d of %d leases", renewed, len(ids))
+        return renewed
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._beat(), name=f"leases:{self._owner}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.renew()
+            except Exception:
+                log.exception("renewing leases failed; trying again at the next heartbeat")
