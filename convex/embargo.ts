@@ -1,0 +1,14 @@
+// The scheduled end of an embargo (see settleEmbargo in model/blockWrites.ts).
+import { v } from "convex/values";
+import { internalMutation } from "./_generated/server";
+import { findBlock } from "./model/blockWrites";
+
+export const release = internalMutation({
+  args: { blockId: v.string(), embargoUntil: v.number() },
+  handler: async (ctx, { blockId, embargoUntil }) => {
+    const doc = await findBlock(ctx, blockId);
+    // An edit since scheduling (new date, other visibility, deletion) owns the block now.
+    if (doc === null || doc.visibility !== "embargoed" || doc.embargoUntil !== embargoUntil) return;
+    await ctx.db.patch(doc._id, { embargoReleased: true });
+  },
+});

@@ -1,0 +1,141 @@
+// The shapes of docs/backend-contract.md as zod schemas: the HTTP actions validate every
+// request body with them, and the reporter and resolver validate the gateway's answers.
+import { z } from "zod";
+import type { Doc } from "../_generated/dataModel";
+
+export const MAX_PAGE_LIMIT = 200;
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_RESOLVE_BATCH = 500;
+
+const time = z.iso.datetime({ offset: true });
+const localId = z.string().min(1).max(200);
+export const visibility = z.enum(["public", "private", "embargoed"]);
+
+const embargoRule = (b: { visibility?: string; embargo_until?: string | null }) =>
+  b.visibility !== "embargoed" || (b.embargo_until ?? null) !== null;
+const embargoMessage = {
+  message: "embargo_until is required when visibility is 'embargoed'",
+  path: ["embargo_until"],
+};
+
+const blockShape = {
+    id: localId,
+    kind: z.string(),
+    title: z.string(),
+    content: z.string(),
+    author: z.string(),
+    visibility,
+    embargo_until: time.nullable().default(null),
+    created_at: time,
+    updated_at: time,
+    references: z.array(z.string()).default([]),
+    url: z.string().nullable().default(null),
+};
+export const blockSchema = z.object(blockShape).refine(embargoRule, embargoMessage);
+
+export const remoteBlockSchema = z
+  .object({
+    ...blockShape,
+    urn: z.string(),
+    origin: z.string(),
+    object_url: z.string(),
+  })
+  .loose() // unknown fields are kept and ignored, as the gateway does with ours
+  .refine(embargoRule, embargoMessage);
+export type RemoteBlock = z.infer<typeof remoteBlockSchema>;
+
+export const followSchema = z.object({
+  direction: z.enum(["following", "follower"]),
+  actor: z.string(),
+  domain: z.string(),
+  state: z.enum(["pending", "accepted", "rejected", "undone"]),
+});
+
+export const inboundSchema = z
+  .object({
+    id: z.string().min(1).max(500),
+    type: z.enum(["remote_block.upsert", "remote_block.delete", "follow.changed"]),
+    urn: z.string().nullable().default(null),
+    block: remoteBlockSchema.nullable().default(null),
+    follow: followSchema.nullable().default(null),
+  })
+  .superRefine((note, ctx) => {
+    const fail = (message: string) => ctx.addIssue({ code: "custom", message, path: [] });
+    if (note.type === "remote_block.upsert") {
+      if (note.block === null || note.urn === null) fail("remote_block.upsert needs 'urn' and 'block'");
+      else if (note.block.urn !== note.urn) fail("block.urn must equal urn");
+    } else if (note.type === "remote_block.delete") {
+      if (note.urn === null) fail("remote_block.delete needs 'urn'");
+    } else if (note.follow === null) {
+      fail("follow.changed needs 'follow'");
+    }
+  });
+export type InboundNotification = z.infer<typeof inboundSchema>;
+
+// The management API, as the reference backend has it (POST and PATCH /api/v1/blocks).
+export const blockCreateSchema = z
+  .strictObject({
+    id: localId.nullable().default(null),
+    kind: z.string().default("note"),
+    title: z.string(),
+    content: z.string().default(""),
+    author: z.string().nullable().default(null),
+    visibility: visibility.default("public"),
+    embargo_until: time.nullable().default(null),
+    references: z.array(z.string()).default([]),
+    url: z.string().nullable().default(null),
+  })
+  .refine(embargoRule, embargoMessage);
+export type BlockCreate = z.infer<typeof blockCreateSchema>;
+
+export const blockPatchSchema = z.strictObject({
+  title: z.string().optional(),
+  content: z.string().optional(),
+  kind: z.string().optional(),
+  references: z.array(z.string()).optional(),
+  visibility: visibility.optional(),
+  embargo_until: time.nullable().optional(),
+});
+export type BlockPatch = z.infer<typeof blockPatchSchema>;
+
+export const resolveResultSchema = z.object({
+  urn: z.string(),
+  status: z.enum(["ok", "gone", "not_found", "error"]),
+  block: remoteBlockSchema.nullable().default(null),
+  error: z.string().nullable().default(null),
+  cached: z.boolean().default(false),
+});
+export type ResolveResult = z.infer<typeof resolveResultSchema>;
+export const resolveBatchSchema = z.object({ results: z.array(resolveResultSchema) });
+
+/** The contract's Block JSON for a stored block (any visibility). */
+export function blockJson(doc: Doc<"blocks">) {
+  return {
+    id: doc.blockId,
+    kind: doc.kind,
+    title: doc.title,
+    content: doc.content,
+    author: doc.author,
+    visibility: doc.visibility,
+    embargo_until: doc.visibility === "embargoed" ? isoTime(doc.embargoUntil) : null,
+    created_at: isoTime(doc.createdAt),
+    updated_at: isoTime(doc.updatedAt),
+    references: doc.references,
+    url: doc.url,
+  };
+}
+export type BlockJson = ReturnType<typeof blockJson>;
+
+export function isoTime(ms: number): string;
+export function isoTime(ms: number | null): string | null;
+export function isoTime(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString().replace(".000Z", "Z");
+}
+
+/** Field errors in the contract's 422 shape: a dotted path, "(body)" for whole-body rules. */
+export function fieldErrors(error: z.ZodError): { field: string; message: string }[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.map(String).join(".") || "(body)",
+    message: issue.message,
+  }));
+}

@@ -1,0 +1,103 @@
+// Shared by the Convex tests: a convex-test instance over convex/, and a stand-in for the
+// gateway's /backend/v1 endpoints on 127.0.0.1 that records what the backend sent.
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { convexTest } from "convex-test";
+import { vi } from "vitest";
+import schema from "../../convex/schema";
+
+export const TOKEN = "test-token";
+export const modules = import.meta.glob("../../convex/**/*.ts");
+
+export function makeBackend(gatewayUrl = "http://127.0.0.1:9") {
+  vi.stubEnv("BACKEND_TOKEN", TOKEN);
+  vi.stubEnv("GATEWAY_URL", gatewayUrl);
+  vi.stubEnv("INSTANCE_DOMAIN", "alpha.example");
+  return convexTest(schema, modules);
+}
+
+export const auth = { Authorization: `Bearer ${TOKEN}` };
+
+export interface Recorded {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  body: unknown;
+}
+export type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
+
+/** A gateway stand-in: `reply` decides each answer; `requests` keeps every request. */
+export class GatewayStandIn {
+  readonly requests: Recorded[] = [];
+  reply: (req: Recorded) => Reply = () => ({ status: 202 });
+  private server: Server | null = null;
+  url = "";
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      void readJson(req).then((body) => {
+        const recorded = {
+          method: req.method ?? "",
+          path: req.url ?? "",
+          authorization: req.headers.authorization,
+          body,
+        };
+        this.requests.push(recorded);
+        const answer = this.reply(recorded);
+        res.writeHead(answer.status, { "Content-Type": "application/json", ...answer.headers });
+        res.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
+      });
+    });
+    await new Promise<void>((ok) => this.server!.listen(0, "127.0.0.1", ok));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  events(): { event_id: string; type: string; block_id: string }[] {
+    return this.requests
+      .filter((r) => r.path === "/backend/v1/events")
+      .map((r) => r.body as { event_id: string; type: string; block_id: string });
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((ok) => this.server?.close(ok));
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString();
+  return text ? JSON.parse(text) : null;
+}
+
+export const newBlock = {
+  id: null,
+  kind: "note",
+  title: "Meeting notes",
+  content: "hello",
+  author: "ann",
+  visibility: "public" as const,
+  embargoUntil: null,
+  references: [],
+  url: null,
+};
+
+export function remoteBlock(id: string, updatedAt = "2025-06-15T15:07:40Z") {
+  return {
+    id,
+    kind: "note",
+    title: `remote ${id}`,
+    content: "from beta",
+    author: "bob",
+    visibility: "public",
+    embargo_until: null,
+    created_at: "2025-06-15T15:06:40Z",
+    updated_at: updatedAt,
+    references: [],
+    url: `https://beta.example/blocks/${id}`,
+    urn: `urn:block:beta.example:${id}`,
+    origin: "beta.example",
+    object_url: `https://beta.example/objects/${id}`,
+  };
+}

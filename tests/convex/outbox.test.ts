@@ -1,0 +1,105 @@
+// Block changes write their events in the same transaction; the reporter posts them to the
+// gateway in order, retries while the gateway fails, and drops what it refuses for good.
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { api } from "../../convex/_generated/api";
+import { GatewayStandIn, makeBackend, newBlock, TOKEN } from "./harness";
+
+let gateway: GatewayStandIn;
+beforeEach(async () => {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+  gateway = await new GatewayStandIn().start();
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+  await gateway.stop();
+});
+
+async function drain(t: ReturnType<typeof makeBackend>) {
+  await t.finishAllScheduledFunctions(() => vi.runOnlyPendingTimers());
+}
+
+describe("outbox", () => {
+  test("each change writes one event, in order; an edit that changes nothing writes none", async () => {
+    const t = makeBackend(gateway.url);
+    await t.mutation(api.blocks.create, { ...newBlock, id: "b1" });
+    await t.mutation(api.blocks.edit, { id: "b1", content: "hello" }); // unchanged
+    await t.mutation(api.blocks.edit, { id: "b1", content: "edited" });
+    await t.mutation(api.blocks.edit, { id: "b1", visibility: "private" });
+    await t.mutation(api.blocks.remove, { id: "b1" });
+    const events = await t.query(api.outbox.events, {});
+    expect(events.map((e) => e.type)).toEqual(["created", "updated", "visibility_changed", "deleted"]);
+  });
+
+  test("events reach the gateway in write order, with the token and the contract's shape", async () => {
+    const t = makeBackend(gateway.url);
+    await t.mutation(api.blocks.create, { ...newBlock, id: "b1", visibility: "private" });
+    await t.mutation(api.blocks.create, { ...newBlock, id: "b2" });
+    await t.mutation(api.blocks.edit, { id: "b1", title: "renamed" });
+    await t.mutation(api.blocks.remove, { id: "b2" });
+    await drain(t);
+    const sent = gateway.events();
+    expect(sent.map((e) => [e.type, e.block_id])).toEqual([
+      ["created", "b1"], ["created", "b2"], ["updated", "b1"], ["deleted", "b2"],
+    ]); // fmt: skip
+    expect(gateway.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    expect(gateway.requests[0]!.body).toMatchObject({ block: { id: "b1", visibility: "private" } });
+    expect(gateway.requests[3]!.body).toMatchObject({ block: null });
+    expect(await t.query(api.outbox.pendingCount, {})).toBe(0);
+  });
+
+  test("while the gateway is down the head event is retried with backoff; order holds", async () => {
+    const t = makeBackend(gateway.url);
+    let failures = 3;
+    gateway.reply = (req) => (req.path === "/backend/v1/events" && failures-- > 0 ? { status: 503 } : { status: 202 });
+    await t.mutation(api.blocks.create, { ...newBlock, id: "first" });
+    await t.mutation(api.blocks.create, { ...newBlock, id: "second" });
+    await drain(t);
+    const sent = gateway.events();
+    expect(sent.map((e) => e.block_id)).toEqual(["first", "first", "first", "first", "second"]);
+    expect(new Set(sent.slice(0, 4).map((e) => e.event_id)).size).toBe(1); // same event_id each time
+    const events = await t.query(api.outbox.events, {});
+    expect(events.map((e) => [e.state, e.attempts])).toEqual([["reported", 3], ["reported", 0]]);
+  });
+
+  test("the retry delays grow 1 s, 2 s, 4 s; a longer Retry-After is honoured", async () => {
+    const t = makeBackend(gateway.url);
+    let failures = 4;
+    gateway.reply = () => {
+      const retryAfter = failures === 1 ? { "Retry-After": "30" } : undefined;
+      return failures-- > 0 ? { status: 429, headers: retryAfter } : { status: 202 };
+    };
+    await t.mutation(api.blocks.create, { ...newBlock, id: "b1" });
+    await drain(t);
+    const jobs = await t.run(async (ctx) => await ctx.db.system.query("_scheduled_functions").collect());
+    const delays = jobs
+      .filter((job) => job.name.includes("report"))
+      .map((job) => Math.round((job.scheduledTime - job._creationTime) / 1000) || 0);
+    expect(delays).toEqual([0, 1, 2, 4, 30]); // the first run starts at once
+    expect(gateway.events()).toHaveLength(5);
+  });
+
+  test("an event refused with a final 4xx is dropped and the next one goes out", async () => {
+    const t = makeBackend(gateway.url);
+    gateway.reply = (req) =>
+      (req.body as { block_id: string }).block_id === "bad" ? { status: 422, body: { title: "no" } } : { status: 202 };
+    await t.mutation(api.blocks.create, { ...newBlock, id: "bad" });
+    await t.mutation(api.blocks.create, { ...newBlock, id: "good" });
+    await drain(t);
+    expect(gateway.events().map((e) => e.block_id)).toEqual(["bad", "good"]);
+    const events = await t.query(api.outbox.events, {});
+    expect(events.map((e) => e.state)).toEqual(["dropped", "reported"]);
+    expect(events[0]!.lastError).toContain("422");
+  });
+
+  test("a redirect is not followed (the token stays with the gateway) and counts as a failure", async () => {
+    const t = makeBackend(gateway.url);
+    let redirects = 1;
+    gateway.reply = () =>
+      redirects-- > 0 ? { status: 307, headers: { Location: "http://127.0.0.1:9/elsewhere" } } : { status: 202 };
+    await t.mutation(api.blocks.create, { ...newBlock, id: "b1" });
+    await drain(t);
+    expect(gateway.events().map((e) => e.block_id)).toEqual(["b1", "b1"]);
+    expect((await t.query(api.outbox.events, {}))[0]).toMatchObject({ state: "reported", attempts: 1 });
+  });
+});

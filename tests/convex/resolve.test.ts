@@ -1,0 +1,121 @@
+// getBlock(ref): local ids and our own URNs from the table, remote URNs from the cache or the
+// gateway's resolve; not_found, gone and error come back as values.
+import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { api } from "../../convex/_generated/api";
+import { GatewayStandIn, auth, makeBackend, newBlock, remoteBlock, TOKEN } from "./harness";
+
+let gateway: GatewayStandIn;
+beforeEach(async () => {
+  gateway = await new GatewayStandIn().start();
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+  await gateway.stop();
+});
+
+const ok = (id: string) => ({ urn: `urn:block:beta.example:${id}`, status: "ok", block: remoteBlock(id), error: null, cached: false });
+const urnOf = (id: string) => `urn:block:beta.example:${id}`;
+const resolves = () => gateway.requests.filter((r) => r.path.startsWith("/backend/v1/resolve"));
+
+test("a local id and our own URN read the local table, any visibility, without the gateway", async () => {
+  const t = makeBackend(gateway.url);
+  await t.mutation(api.blocks.create, { ...newBlock, id: "a b", visibility: "private" });
+  for (const ref of ["a b", "urn:block:alpha.example:a%20b", "urn:block:ALPHA.example:a%20b"]) {
+    expect(await t.action(api.resolve.getBlock, { ref })).toMatchObject({ status: "ok", source: "local", block: { id: "a b" } });
+  }
+  expect(await t.action(api.resolve.getBlock, { ref: "missing" })).toMatchObject({ status: "not_found" });
+  expect(resolves()).toEqual([]);
+});
+
+test("a remote URN missing from the cache is resolved through the gateway, stored, then served from the cache", async () => {
+  const t = makeBackend(gateway.url);
+  gateway.reply = () => ({ status: 200, body: ok("r1") });
+  const first = await t.action(api.resolve.getBlock, { ref: urnOf("r1") });
+  expect(first).toMatchObject({ status: "ok", source: "gateway", block: { urn: urnOf("r1") } });
+  expect(resolves()).toHaveLength(1);
+  expect(resolves()[0]).toMatchObject({ method: "GET", authorization: `Bearer ${TOKEN}` });
+  expect(resolves()[0]!.path).toBe(`/backend/v1/resolve?urn=${encodeURIComponent(urnOf("r1"))}`);
+  const second = await t.action(api.resolve.getBlock, { ref: urnOf("r1") });
+  expect(second).toMatchObject({ status: "ok", source: "cache" });
+  expect(resolves()).toHaveLength(1);
+  expect(await t.query(api.inbound.remoteBlock, { urn: urnOf("r1") })).toMatchObject({ id: "r1" });
+});
+
+test("a block the gateway pushed (inbound) is served from the cache", async () => {
+  const t = makeBackend(gateway.url);
+  const note = { id: "n1", type: "remote_block.upsert", urn: urnOf("r2"), block: remoteBlock("r2") };
+  await t.fetch("/api/v1/inbound", { method: "POST", headers: auth, body: JSON.stringify(note) });
+  expect(await t.action(api.resolve.getBlock, { ref: urnOf("r2") })).toMatchObject({ status: "ok", source: "cache" });
+  expect(resolves()).toEqual([]);
+});
+
+test("a stale entry is resolved again", async () => {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  const t = makeBackend(gateway.url);
+  vi.stubEnv("REMOTE_CACHE_TTL_SECONDS", "60");
+  gateway.reply = () => ({ status: 200, body: ok("r1") });
+  await t.action(api.resolve.getBlock, { ref: urnOf("r1") });
+  vi.advanceTimersByTime(61_000);
+  expect(await t.action(api.resolve.getBlock, { ref: urnOf("r1") })).toMatchObject({ source: "gateway" });
+  expect(resolves()).toHaveLength(2);
+});
+
+test("several misses go in one POST batch, answers in the order asked", async () => {
+  const t = makeBackend(gateway.url);
+  gateway.reply = (req) => {
+    const urns = (req.body as { urns: string[] }).urns;
+    const results = urns.map((urn) =>
+      urn.endsWith(":r1") ? ok("r1") : { urn, status: urn.endsWith(":gone") ? "gone" : "not_found", block: null, error: null, cached: false },
+    );
+    return { status: 200, body: { results } };
+  };
+  const refs = [urnOf("r1"), urnOf("gone"), "local-missing", urnOf("nope")];
+  const answers = await t.action(api.resolve.getBlocks, { refs });
+  expect(answers.map((a) => [a.ref, a.status])).toEqual([
+    [urnOf("r1"), "ok"], [urnOf("gone"), "gone"], ["local-missing", "not_found"], [urnOf("nope"), "not_found"],
+  ]); // fmt: skip
+  expect(resolves()).toHaveLength(1);
+  expect(resolves()[0]).toMatchObject({ method: "POST", body: { urns: [urnOf("r1"), urnOf("gone"), urnOf("nope")] } });
+});
+
+test("gone forgets the cached copy", async () => {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  const t = makeBackend(gateway.url);
+  vi.stubEnv("REMOTE_CACHE_TTL_SECONDS", "60");
+  gateway.reply = () => ({ status: 200, body: ok("r1") });
+  await t.action(api.resolve.getBlock, { ref: urnOf("r1") });
+  vi.advanceTimersByTime(61_000);
+  gateway.reply = () => ({ status: 200, body: { urn: urnOf("r1"), status: "gone", block: null, error: null, cached: false } });
+  expect(await t.action(api.resolve.getBlock, { ref: urnOf("r1") })).toMatchObject({ status: "gone" });
+  expect(await t.query(api.inbound.remoteBlock, { urn: urnOf("r1") })).toBeNull();
+});
+
+test("a failing gateway is an error value; a stale copy comes with it", async () => {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  const t = makeBackend(gateway.url);
+  vi.stubEnv("REMOTE_CACHE_TTL_SECONDS", "60");
+  gateway.reply = () => ({ status: 200, body: ok("r1") });
+  await t.action(api.resolve.getBlock, { ref: urnOf("r1") });
+  vi.advanceTimersByTime(61_000);
+  gateway.reply = () => ({ status: 503, body: { title: "down" } });
+  expect(await t.action(api.resolve.getBlock, { ref: urnOf("r1") })).toMatchObject({
+    status: "error",
+    error: expect.stringContaining("503"),
+    staleBlock: { id: "r1" },
+  });
+  expect(await t.action(api.resolve.getBlock, { ref: urnOf("never") })).toMatchObject({ status: "error", staleBlock: null });
+  await gateway.stop();
+  expect(await t.action(api.resolve.getBlock, { ref: urnOf("x") })).toMatchObject({
+    status: "error",
+    error: expect.stringContaining("could not resolve"),
+  });
+  gateway = await new GatewayStandIn().start();
+});
+
+test("the gateway's error status and a malformed URN are values too", async () => {
+  const t = makeBackend(gateway.url);
+  gateway.reply = () => ({ status: 200, body: { urn: urnOf("r9"), status: "error", block: null, error: "origin down", cached: false } });
+  expect(await t.action(api.resolve.getBlock, { ref: urnOf("r9") })).toMatchObject({ status: "error", error: "origin down" });
+  expect(await t.action(api.resolve.getBlock, { ref: "urn:block:nocolon" })).toMatchObject({ status: "error" });
+});
