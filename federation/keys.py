@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import base58
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
@@ -29,8 +30,6 @@ RSA_FILE = "rsa.pem"
 ED25519_FILE = "ed25519.pem"
 RSA_BITS = 2048
 _ED25519_MULTICODEC = b"\xed\x01"  # multicodec "ed25519-pub" as an unsigned varint
-_B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_INDEX = {c: i for i, c in enumerate(_B58_ALPHABET)}
 _MAX_MULTIBASE_LENGTH = 128  # an Ed25519 Multikey is 48 characters; bounds the bignum work
 
 
@@ -149,36 +148,14 @@ def public_key_from_pem(pem: str) -> RSAPublicKey | Ed25519PublicKey | EllipticC
 def multibase_ed25519_public(pub: Ed25519PublicKey) -> str:
     """The Multikey form of an Ed25519 public key: 'z' + base58btc(0xed 0x01 + raw key)."""
     raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return "z" + _b58encode(_ED25519_MULTICODEC + raw)
+    return "z" + base58.b58encode(_ED25519_MULTICODEC + raw).decode("ascii")
 
 
 def ed25519_public_from_multibase(s: str) -> Ed25519PublicKey:
     """Inverse of multibase_ed25519_public; ValueError for anything but an Ed25519 Multikey."""
     if not isinstance(s, str) or not s.startswith("z") or len(s) > _MAX_MULTIBASE_LENGTH:
         raise ValueError("not a base58btc multibase string")
-    data = _b58decode(s[1:])
+    data = base58.b58decode(s[1:])  # ValueError on a character outside the alphabet
     if len(data) != 34 or not data.startswith(_ED25519_MULTICODEC):
         raise ValueError("not an Ed25519 Multikey (0xed01 + 32 bytes)")
     return Ed25519PublicKey.from_public_bytes(data[2:])
-
-
-def _b58encode(data: bytes) -> str:
-    number = int.from_bytes(data, "big")
-    digits = []
-    while number:
-        number, rem = divmod(number, 58)
-        digits.append(_B58_ALPHABET[rem])
-    zeros = len(data) - len(data.lstrip(b"\0"))  # each leading zero byte is a leading '1'
-    return "1" * zeros + "".join(reversed(digits))
-
-
-def _b58decode(text: str) -> bytes:
-    number = 0
-    for char in text:
-        digit = _B58_INDEX.get(char)
-        if digit is None:
-            raise ValueError(f"invalid base58btc character {char!r}")
-        number = number * 58 + digit
-    zeros = len(text) - len(text.lstrip("1"))
-    body = number.to_bytes((number.bit_length() + 7) // 8, "big")
-    return b"\0" * zeros + body

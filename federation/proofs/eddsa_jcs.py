@@ -1,0 +1,166 @@
+"""The `eddsa-jcs-2022` cryptosuite (W3C vc-di-eddsa, section 3.3) as FEP-8b32 uses it.
+
+hash data = SHA-256(JCS(proof options)) || SHA-256(JCS(document without `proof`)), where the
+proof options are the proof object exactly as sent minus `proofValue`; the signature is Ed25519
+over that, and `proofValue` is multibase base58btc ('z' + base58). Canonicalisation is RFC 8785
+(the `rfc8785` library): two implementations that serialise the same JSON value differently
+still agree on the bytes signed. We never inject the document's `@context` into a proof that has
+none: FEP-8b32's own example verifies only as sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import base58
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+PROOF_TYPE = "DataIntegrityProof"
+CRYPTOSUITE = "eddsa-jcs-2022"
+PROOF_PURPOSE = "assertionMethod"
+_SIGNATURE_BYTES = 64
+_MAX_PROOF_VALUE = 128  # a 64-byte signature is 87-88 base58 characters; bounds the decode
+
+
+class ProofReason(StrEnum):
+    MALFORMED = "malformed_proof"
+    UNSUPPORTED = "unsupported_cryptosuite"
+    WRONG_PURPOSE = "wrong_proof_purpose"
+    CONTEXT_MISMATCH = "context_mismatch"
+    BAD_SIGNATURE = "bad_proof_signature"
+    KEY_NOT_FOUND = "proof_key_not_found"
+    WRONG_OWNER = "proof_key_not_owned_by_actor"
+
+
+class ProofError(Exception):
+    """A proof that cannot be accepted; `reason` is stable, `detail` is for people."""
+
+    def __init__(self, reason: ProofReason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class SignedDocument:
+    """A document split into its unsecured part and its one proof."""
+
+    unsecured: dict[str, Any]
+    proof: dict[str, Any]
+
+    @property
+    def verification_method(self) -> str:
+        return str(self.proof["verificationMethod"])
+
+
+def sign_document(
+    document: dict[str, Any],
+    key: Ed25519PrivateKey,
+    verification_method: str,
+    created: datetime,
+    *,
+    proof_context: list[str] | None = None,
+) -> dict[str, Any]:
+    """Return a copy of `document` (which must carry no proof) with an eddsa-jcs-2022 proof.
+
+    `proof_context` puts an `@context` inside the proof, as Verifiable Credentials do; ActivityPub
+    proofs (FEP-8b32) carry none.
+    """
+    if "proof" in document:
+        raise ValueError("the document already carries a proof")
+    options: dict[str, Any] = {
+        "type": PROOF_TYPE,
+        "cryptosuite": CRYPTOSUITE,
+        "verificationMethod": verification_method,
+        "proofPurpose": PROOF_PURPOSE,
+        "created": _timestamp(created),
+    }
+    if proof_context is not None:
+        options["@context"] = proof_context
+    signature = key.sign(_hash_data(options, document))
+    proof_value = "z" + base58.b58encode(signature).decode("ascii")
+    return {**document, "proof": {**options, "proofValue": proof_value}}
+
+
+def split_proof(document: dict[str, Any]) -> SignedDocument | None:
+    """The document's proof, checked for shape; None when it carries none (most peers)."""
+    if "proof" not in document:
+        return None
+    proof = document["proof"]
+    if isinstance(proof, list):
+        # A set of proofs is legal, but we cannot tell which one the sender means us to trust.
+        if len(proof) != 1:
+            raise ProofError(ProofReason.MALFORMED, "expected exactly one proof")
+        proof = proof[0]
+    if not isinstance(proof, dict):
+        raise ProofError(ProofReason.MALFORMED, "proof is not an object")
+    if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
+        raise ProofError(ProofReason.UNSUPPORTED, f"only {PROOF_TYPE} with {CRYPTOSUITE}")
+    if proof.get("proofPurpose") != PROOF_PURPOSE:
+        raise ProofError(ProofReason.WRONG_PURPOSE, f"proofPurpose must be {PROOF_PURPOSE}")
+    method = proof.get("verificationMethod")
+    if not isinstance(method, str) or not method:
+        raise ProofError(ProofReason.MALFORMED, "verificationMethod must be a non-empty string")
+    if not isinstance(proof.get("proofValue"), str):
+        raise ProofError(ProofReason.MALFORMED, "proofValue must be a string")
+    unsecured = {name: value for name, value in document.items() if name != "proof"}
+    return SignedDocument(unsecured=unsecured, proof=proof)
+
+
+def verify_proof(signed: SignedDocument, key: Ed25519PublicKey) -> None:
+    """Raise ProofError unless `signed.proof` is a valid signature by `key` over the document."""
+    options = {name: value for name, value in signed.proof.items() if name != "proofValue"}
+    _check_context(options, signed.unsecured)
+    signature = _decode_proof_value(signed.proof["proofValue"])
+    try:
+        key.verify(signature, _hash_data(options, signed.unsecured))
+    except InvalidSignature:
+        raise ProofError(
+            ProofReason.BAD_SIGNATURE, "the proof does not match the document"
+        ) from None
+
+
+def _hash_data(options: dict[str, Any], document: dict[str, Any]) -> bytes:
+    try:
+        canonical_options = rfc8785.dumps(options)
+        canonical_document = rfc8785.dumps(document)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise ProofError(ProofReason.MALFORMED, f"not canonicalisable JSON: {exc}") from None
+    return hashlib.sha256(canonical_options).digest() + hashlib.sha256(canonical_document).digest()
+
+
+def _check_context(options: dict[str, Any], document: dict[str, Any]) -> None:
+    """vc-di-eddsa: a proof's own `@context` must be a prefix of the document's, in order."""
+    if "@context" not in options:
+        return
+    wanted, have = _as_list(options["@context"]), _as_list(document.get("@context"))
+    if have[: len(wanted)] != wanted:
+        raise ProofError(ProofReason.CONTEXT_MISMATCH, "the proof's @context is not the document's")
+
+
+def _decode_proof_value(value: str) -> bytes:
+    if not value.startswith("z") or len(value) > _MAX_PROOF_VALUE:
+        raise ProofError(ProofReason.MALFORMED, "proofValue is not multibase base58btc")
+    try:
+        signature = base58.b58decode(value[1:])
+    except ValueError:
+        raise ProofError(ProofReason.MALFORMED, "proofValue is not valid base58btc") from None
+    if len(signature) != _SIGNATURE_BYTES:
+        raise ProofError(ProofReason.MALFORMED, "proofValue is not a 64-byte Ed25519 signature")
+    return signature
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

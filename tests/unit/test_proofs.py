@@ -1,0 +1,231 @@
+"""eddsa-jcs-2022 object integrity proofs: the published vectors, and every way a proof fails."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import base58
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from federation.keys import ed25519_public_from_multibase, multibase_ed25519_public
+from federation.proofs import ProofError, ProofReason, sign_document, split_proof, verify_proof
+
+# The W3C vc-di-eddsa test key (also FEP-8b32's): multicodec ed25519-priv 0x8026 + 32-byte seed.
+SECRET_MULTIBASE = "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq"
+PUBLIC_MULTIBASE = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
+CREATED = datetime(2023, 2, 24, 23, 36, 38, tzinfo=UTC)
+
+
+def vector_key() -> Ed25519PrivateKey:
+    raw = base58.b58decode(SECRET_MULTIBASE[1:])
+    assert raw[:2] == b"\x80\x26"
+    return Ed25519PrivateKey.from_private_bytes(raw[2:])
+
+
+def fep_8b32_activity() -> dict[str, Any]:
+    return {
+        "@context": [
+            "https://www.w3.org/ns/activitystreams",
+            "https://w3id.org/security/data-integrity/v1",
+        ],
+        "type": "Create",
+        "actor": "https://server.example/users/alice",
+        "object": {"type": "Note", "content": "Hello world"},
+    }
+
+
+FEP_8B32_PROOF_VALUE = (
+    "z3sXaxjKs4M3BRicwWA9peyNPJvJqxtGsDmpt1jjoHCjgeUf71TRFz56osPSfDErszyLp5Ks1EhYSgpDaNM977Rg2"
+)
+W3C_CONTEXT = [
+    "https://www.w3.org/ns/credentials/v2",
+    "https://www.w3.org/ns/credentials/examples/v2",
+]
+W3C_METHOD = f"did:key:{PUBLIC_MULTIBASE}#{PUBLIC_MULTIBASE}"
+W3C_PROOF_VALUE = (
+    "z2HnFSSPPBzR36zdDgK8PbEHeXbR56YF24jwMpt3R1eHXQzJDMWS93FCzpvJpwTWd3GAVFuUfjoJdcnTMuVor51aX"
+)
+
+
+def w3c_credential() -> dict[str, Any]:
+    return {
+        "@context": list(W3C_CONTEXT),
+        "id": "urn:uuid:58172aac-d8ba-11ed-83dd-0b3aef56cc33",
+        "type": ["VerifiableCredential", "AlumniCredential"],
+        "name": "Alumni Credential",
+        "description": "A minimum viable example of an Alumni Credential.",
+        "issuer": "https://vc.example/issuers/5678",
+        "validFrom": "2023-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:abcdefgh", "alumniOf": "The School of Examples"},
+    }
+
+
+def test_the_vector_key_is_the_published_multikey() -> None:
+    assert multibase_ed25519_public(vector_key().public_key()) == PUBLIC_MULTIBASE
+
+
+def test_fep_8b32_example_is_reproduced_byte_for_byte() -> None:
+    signed = sign_document(
+        fep_8b32_activity(), vector_key(), "https://server.example/users/alice#ed25519-key", CREATED
+    )
+    assert signed["proof"] == {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-jcs-2022",
+        "verificationMethod": "https://server.example/users/alice#ed25519-key",
+        "proofPurpose": "assertionMethod",
+        "proofValue": FEP_8B32_PROOF_VALUE,
+        "created": "2023-02-24T23:36:38Z",
+    }
+
+
+def test_fep_8b32_example_verifies_as_published() -> None:
+    published = {
+        **fep_8b32_activity(),
+        "proof": {
+            "type": "DataIntegrityProof",
+            "cryptosuite": "eddsa-jcs-2022",
+            "verificationMethod": "https://server.example/users/alice#ed25519-key",
+            "proofPurpose": "assertionMethod",
+            "proofValue": FEP_8B32_PROOF_VALUE,
+            "created": "2023-02-24T23:36:38Z",
+        },
+    }
+    signed = split_proof(published)
+    assert signed is not None
+    verify_proof(signed, ed25519_public_from_multibase(PUBLIC_MULTIBASE))
+
+
+def test_w3c_vc_di_eddsa_vector_is_reproduced_byte_for_byte() -> None:
+    signed = sign_document(
+        w3c_credential(), vector_key(), W3C_METHOD, CREATED, proof_context=list(W3C_CONTEXT)
+    )
+    assert signed["proof"]["proofValue"] == W3C_PROOF_VALUE
+    parsed = split_proof(signed)
+    assert parsed is not None
+    verify_proof(parsed, ed25519_public_from_multibase(PUBLIC_MULTIBASE))
+
+
+def signed_example() -> dict[str, Any]:
+    return sign_document(
+        fep_8b32_activity(), vector_key(), "https://server.example/users/alice#ed25519-key", CREATED
+    )
+
+
+def reason_of(document: dict[str, Any]) -> ProofReason:
+    with pytest.raises(ProofError) as caught:
+        signed = split_proof(document)
+        assert signed is not None
+        verify_proof(signed, vector_key().public_key())
+    return caught.value.reason
+
+
+def test_a_document_without_proof_has_none() -> None:
+    assert split_proof(fep_8b32_activity()) is None
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("object", "content"), "Hello w0rld"),
+        (("actor",), "https://server.example/users/mallory"),
+        (("proof", "created"), "2023-02-24T23:36:39Z"),
+        (("proof", "verificationMethod"), "https://server.example/users/alice#other"),
+    ],
+)
+def test_any_change_to_the_document_or_the_proof_options_breaks_the_proof(
+    path: tuple[str, ...], value: str
+) -> None:
+    document = signed_example()
+    target = document
+    for name in path[:-1]:
+        target = target[name]
+    target[path[-1]] = value
+    assert reason_of(document) is ProofReason.BAD_SIGNATURE
+
+
+def test_an_added_property_breaks_the_proof() -> None:
+    document = signed_example()
+    document["to"] = ["https://www.w3.org/ns/activitystreams#Public"]
+    assert reason_of(document) is ProofReason.BAD_SIGNATURE
+
+
+def test_another_key_does_not_verify() -> None:
+    signed = split_proof(signed_example())
+    assert signed is not None
+    with pytest.raises(ProofError) as caught:
+        verify_proof(signed, Ed25519PrivateKey.generate().public_key())
+    assert caught.value.reason is ProofReason.BAD_SIGNATURE
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("type", "Ed25519Signature2020", ProofReason.UNSUPPORTED),
+        ("cryptosuite", "eddsa-rdfc-2022", ProofReason.UNSUPPORTED),
+        ("proofPurpose", "authentication", ProofReason.WRONG_PURPOSE),
+        ("verificationMethod", "", ProofReason.MALFORMED),
+        ("verificationMethod", 7, ProofReason.MALFORMED),
+        ("proofValue", None, ProofReason.MALFORMED),
+        ("proofValue", "u" + "A" * 86, ProofReason.MALFORMED),  # base64url multibase, not z
+        ("proofValue", "z0OIl", ProofReason.MALFORMED),  # not in the base58 alphabet
+        ("proofValue", "z" + "2" * 40, ProofReason.MALFORMED),  # decodes, but not 64 bytes
+        ("proofValue", "z" + "2" * 200, ProofReason.MALFORMED),  # longer than any signature
+    ],
+)
+def test_a_malformed_proof_is_refused_with_its_reason(
+    name: str, value: object, reason: ProofReason
+) -> None:
+    document = signed_example()
+    document["proof"][name] = value
+    assert reason_of(document) is reason
+
+
+def test_proof_must_be_an_object_or_a_list_of_one() -> None:
+    document = signed_example()
+    one = copy.deepcopy(document)
+    one["proof"] = [one["proof"]]
+    assert split_proof(one) is not None
+    two = copy.deepcopy(document)
+    two["proof"] = [two["proof"], two["proof"]]
+    assert reason_of(two) is ProofReason.MALFORMED
+    assert reason_of({**document, "proof": "z123"}) is ProofReason.MALFORMED
+
+
+def test_a_proof_context_must_prefix_the_document_context() -> None:
+    signed = sign_document(
+        w3c_credential(), vector_key(), W3C_METHOD, CREATED, proof_context=list(W3C_CONTEXT)
+    )
+    signed["@context"] = list(reversed(W3C_CONTEXT))
+    assert reason_of(signed) is ProofReason.CONTEXT_MISMATCH
+
+
+def test_signing_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="already carries a proof"):
+        sign_document(signed_example(), vector_key(), "https://x.example/k", CREATED)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.text(max_size=6).filter(lambda k: k != "proof"), json_values, max_size=5))
+def test_sign_then_verify_always_holds_and_key_order_does_not_matter(
+    document: dict[str, Any],
+) -> None:
+    key = vector_key()
+    signed = sign_document(document, key, "https://a.example/actor#ed25519-key", CREATED)
+    reordered = dict(reversed(list(signed.items())))
+    parsed = split_proof(reordered)
+    assert parsed is not None
+    verify_proof(parsed, key.public_key())
