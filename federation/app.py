@@ -72,6 +72,7 @@ def create_app(
         app[INSTANCE] = instance
         app[resolve_routes.RESOLVER] = instance.resolver
         app[block_routes.BACKEND] = instance.backend
+        app[block_routes.PROOF_SIGNER] = instance.signer
         app[block_routes.SIGNATURE_VERIFIER] = _verifier(app)
         if role == "all" and not _is_shared(settings):
             # A single-process gateway on SQLite owns its store: any lease in it belongs to

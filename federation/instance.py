@@ -28,6 +28,7 @@ from federation.jobs.outcomes import Done, Handler, JobOutcome
 from federation.jobs.runner import JobRunner
 from federation.keys import InstanceKeys
 from federation.ports import Store
+from federation.proofs import ObjectSigner
 from federation.records import Job
 from federation.resolve.keyservice import KeyService
 from federation.resolve.resolver import Resolver
@@ -52,6 +53,7 @@ class Instance:
     health: HostHealthTracker
     runner: JobRunner
     maintenance: Maintenance
+    signer: ObjectSigner
 
     async def start_workers(self) -> None:
         await self.runner.start()
@@ -91,7 +93,8 @@ def build_instance(
         store, transport, clock, refetch_interval=settings.cache.key_refetch_interval
     )
     health = HostHealthTracker(store, settings.delivery, clock)
-    publisher = Publisher(store, store, store, clock)
+    signer = ObjectSigner(keys.ed25519, urls.ed25519_key_id)
+    publisher = Publisher(store, store, store, clock, signer=signer)
     follows = FollowService(settings, store, store, store, publisher, clock)
     outbound = Outbound(settings, backend, store, store, publisher, clock)
 
@@ -147,4 +150,5 @@ def build_instance(
         health,
         runner,
         Maintenance(store, clock),
+        signer,
     )

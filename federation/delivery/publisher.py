@@ -10,6 +10,7 @@ from federation.delivery.handler import enqueue_fanout
 from federation.discovery import host_of
 from federation.jobs.kinds import DeliverPayload, new_job
 from federation.ports import ActivityLog, FollowStore, JobQueue
+from federation.proofs import ObjectSigner
 
 
 class Publisher:
@@ -20,15 +21,22 @@ class Publisher:
         follows: FollowStore,
         clock: Callable[[], float],
         wake: Callable[[], None] = lambda: None,
+        *,
+        signer: ObjectSigner | None = None,
     ) -> None:
         self._activities = activities
         self._queue = queue
         self._follows = follows
         self._clock = clock
         self.wake = wake
+        self._signer = signer
 
     async def _store(self, activity: dict[str, Any]) -> str:
         activity_id = str(activity["id"])
+        if self._signer is not None:
+            # Signed once when stored: every recipient gets the same bytes with the same proof
+            # (FEP-8b32), so a forwarded copy stays verifiable.
+            activity = self._signer.sign(activity, self._clock())
         body = json.dumps(activity, separators=(",", ":")).encode()
         await self._activities.put_activity(activity_id, body, self._clock())
         return activity_id

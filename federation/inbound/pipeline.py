@@ -22,6 +22,7 @@ from federation.config import FederationMode, Settings
 from federation.discovery import host_of
 from federation.domains import current_mode, is_allowlisted, is_domain_blocked
 from federation.errors import ProblemError
+from federation.inbound.proofcheck import ProofChecker
 from federation.jobs.coalesce import Coalescer
 from federation.jobs.kinds import InboxPayload, new_job
 from federation.ports import JobQueue, PolicyStore
@@ -69,6 +70,7 @@ class InboxPipeline:
         self._queue = queue
         self._policy = policy
         self._keys = keys
+        self._proofs = ProofChecker(keys)
         self._clock = clock
         # Group commit: activities accepted in the same turn of the event loop (concurrent
         # requests) share one write transaction instead of paying a COMMIT each.
@@ -83,12 +85,17 @@ class InboxPipeline:
         actor = actor_of(activity)
         await self._check_domain(host_of(actor))
         signer = await self._verify(req)
+        proved = await self._proofs.check(activity, actor)
         if signer.owner != actor:
-            raise _problem(
-                401,
-                "Signer is not the actor",
-                f"the key {signer.key_id} belongs to {signer.owner}, not {actor}",
-            )
+            # Forwarded or relayed: acceptable only when the actor's own proof covers it.
+            if not proved:
+                raise _problem(
+                    401,
+                    "Signer is not the actor",
+                    f"the key {signer.key_id} belongs to {signer.owner}, not {actor}, and no "
+                    "proof by the actor covers the activity",
+                )
+            await self._check_domain(host_of(signer.owner))
         self._check_origins(activity, actor)
         return await self._record(activity, actor, signer)
 

@@ -14,11 +14,13 @@ from federation.proofs.eddsa_jcs import (
     split_proof,
     verify_proof,
 )
+from federation.proofs.signer import ObjectSigner
 
 __all__ = [
     "CRYPTOSUITE",
     "PROOF_PURPOSE",
     "PROOF_TYPE",
+    "ObjectSigner",
     "ProofError",
     "ProofReason",
     "SignedDocument",

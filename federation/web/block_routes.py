@@ -22,6 +22,7 @@ from federation.backend.contract import BackendBlock
 from federation.config import Settings
 from federation.discovery import AS_CONTEXT, ActorUrls
 from federation.errors import ProblemError, UrnError
+from federation.proofs import ObjectSigner
 from federation.urn import BlockUrn
 from federation.visibility import is_released
 from federation.web.appkeys import CLOCK, SETTINGS
@@ -37,6 +38,7 @@ SignatureVerifier = Callable[[web.Request], Awaitable[object | None]]
 
 BACKEND: web.AppKey[BackendClient] = web.AppKey("backend", BackendClient)
 SIGNATURE_VERIFIER: web.AppKey[SignatureVerifier] = web.AppKey("signature_verifier")
+PROOF_SIGNER: web.AppKey[ObjectSigner] = web.AppKey("proof_signer", ObjectSigner)
 
 OUTBOX_PAGE_SIZE = 50
 FIRST_PAGE = "first"
@@ -66,7 +68,9 @@ async def get_block(request: web.Request) -> web.StreamResponse:
         if not block.url:
             raise _not_found()
         raise browser_redirect(block.url)
-    obj = _object(block, settings)
+    # Proof dated by the block's last change: the same version always has the same bytes (and
+    # ETag), and any holder of this copy can show that we wrote it (FEP-8b32).
+    obj = request.app[PROOF_SIGNER].sign(_object(block, settings), block.updated_at.timestamp())
     body = json.dumps(obj, separators=(",", ":")).encode()
     validators = {
         "ETag": '"' + hashlib.sha256(body).hexdigest()[:40] + '"',

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.backend.client import BackendClient
 from federation.config import Settings, load_settings
+from federation.proofs import ObjectSigner, ProofError, split_proof, verify_proof
 from federation.refbackend.app import create_backend_app
 from federation.refbackend.reporter import ReporterSettings
 from federation.signatures import (
@@ -33,7 +34,7 @@ from federation.signatures import (
 )
 from federation.web import block_routes
 from federation.web.appkeys import CLOCK, SETTINGS
-from federation.web.block_routes import BACKEND, SIGNATURE_VERIFIER
+from federation.web.block_routes import BACKEND, PROOF_SIGNER, SIGNATURE_VERIFIER
 from federation.web.problems import problem_middleware
 from tests.support.servers import serve_url as serve
 
@@ -43,6 +44,8 @@ TOKEN = "backend-secret"
 GATEWAY = "gateway.test"
 AS = "application/activity+json"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+PROOF_KEY = Ed25519PrivateKey.generate()
+PROOF_METHOD = f"http://{GATEWAY}/actor#ed25519-key"
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -64,6 +67,7 @@ def gateway_app(
     app[SETTINGS] = settings
     app[CLOCK] = time.time
     app[BACKEND] = backend
+    app[PROOF_SIGNER] = ObjectSigner(PROOF_KEY, PROOF_METHOD)
     if verifier is not None:
         app[SIGNATURE_VERIFIER] = verifier
     app.router.add_routes(block_routes.routes)
@@ -135,6 +139,22 @@ async def test_public_block_is_served_as_activitystreams(inst: Instance) -> None
     assert resp.headers["ETag"].startswith('"')
     updated = datetime.fromisoformat(block["updated_at"])
     assert resp.headers["Last-Modified"] == updated.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+async def test_served_block_carries_our_proof_and_keeps_its_etag(inst: Instance) -> None:
+    await inst.create(id="proved", title="Signed", content="by the origin")
+    first = await inst.get("/blocks/proved", Accept=AS)
+    signed = split_proof(first.json())
+    assert signed is not None and signed.verification_method == PROOF_METHOD
+    verify_proof(signed, PROOF_KEY.public_key())
+    # Dated by the block's last change, not by the request: the same version, the same bytes.
+    second = await inst.get("/blocks/proved", Accept=AS)
+    assert second.body == first.body and second.headers["ETag"] == first.headers["ETag"]
+    # The proof covers the content: a copy altered on the way no longer verifies.
+    altered = split_proof({**first.json(), "content": "by someone else"})
+    assert altered is not None
+    with pytest.raises(ProofError):
+        verify_proof(altered, PROOF_KEY.public_key())
 
 
 async def test_ld_json_accept_gets_the_ld_media_type(inst: Instance) -> None:

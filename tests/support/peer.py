@@ -58,6 +58,8 @@ class Peer:
     ed25519: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
     # Top-level properties to override in the served actor document (to serve a bad one).
     document_overrides: dict[str, Any] = field(default_factory=dict)
+    # Bodies POSTed to the actor's inbox, in arrival order.
+    received: list[bytes] = field(default_factory=list)
 
     @property
     def origin(self) -> str:
@@ -215,7 +217,7 @@ async def serve_peer(*, rsa_index: int | None = None) -> AsyncIterator[Peer]:
         )
 
     async def inbox(request: web.Request) -> web.Response:
-        await request.read()
+        peer.received.append(await request.read())
         return web.Response(status=202)
 
     app.router.add_get("/actor", actor)

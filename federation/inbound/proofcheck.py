@@ -1,0 +1,60 @@
+"""Checks an inbound activity's object integrity proof (FEP-8b32) against its actor's key.
+
+A missing proof is fine (most peers send none); a present one must hold. A valid proof by the
+actor is also what lets us accept an activity whose HTTP signer is someone else (inbox
+forwarding, relays): the signature then only says who carried it, the proof says who wrote it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from federation.errors import ProblemError
+from federation.proofs import ProofError, ProofReason, SignedDocument, split_proof, verify_proof
+from federation.resolve.keyservice import KeyService
+
+
+class ProofChecker:
+    def __init__(self, keys: KeyService) -> None:
+        self._keys = keys
+
+    async def check(self, document: dict[str, Any], owner: str) -> bool:
+        """True when `document` carries a valid proof by `owner`, False when it has none.
+
+        Raises a 401 problem naming the reason when a proof is present but does not hold.
+        """
+        try:
+            signed = split_proof(document)
+            if signed is None:
+                return False
+            await self._verify(signed, owner)
+        except ProofError as exc:
+            raise ProblemError(401, "Proof rejected", f"{exc.reason.value}: {exc.detail}") from None
+        return True
+
+    async def _verify(self, signed: SignedDocument, owner: str) -> None:
+        method = signed.verification_method
+        try:
+            verify_proof(signed, await self._key_of(method, owner, fresh=False))
+        except ProofError as exc:
+            if exc.reason is not ProofReason.BAD_SIGNATURE:
+                raise
+            # The actor may have rotated its key: fetch it again (rate-limited) and retry once.
+            verify_proof(signed, await self._key_of(method, owner, fresh=True))
+
+    async def _key_of(self, method: str, owner: str, *, fresh: bool) -> Ed25519PublicKey:
+        info = await (self._keys.refetch(method) if fresh else self._keys.resolve(method))
+        if info is None:
+            if fresh:  # the re-fetch is rate-limited: fall back on what we already know
+                info = await self._keys.resolve(method)
+            if info is None:
+                raise ProofError(ProofReason.KEY_NOT_FOUND, f"no key found at {method}")
+        if info.owner != owner:
+            raise ProofError(
+                ProofReason.WRONG_OWNER, f"the key {method} belongs to {info.owner}, not {owner}"
+            )
+        if not isinstance(info.public_key, Ed25519PublicKey):
+            raise ProofError(ProofReason.UNSUPPORTED, f"the key {method} is not an Ed25519 key")
+        return info.public_key
