@@ -179,6 +179,8 @@ async def test_followers_and_following_collections(trio: Any) -> None:
     alpha, beta, _ = trio
     await follow(beta, alpha)
     await wait_for(lambda: _is(alpha, Direction.FOLLOWER, beta, FollowState.ACCEPTED))
+    # beta's side turns accepted only when alpha's Accept arrives, a moment later
+    await wait_for(lambda: _is(beta, Direction.FOLLOWING, alpha, FollowState.ACCEPTED))
     followers = await asyncio.to_thread(
         http_json,
         "GET",
