@@ -90,6 +90,7 @@ def create_app(
             await the_store.close()
 
     app.cleanup_ctx.append(services)
+    app.cleanup_ctx.append(inbox_routes.refusal_log)
     for module in (
         discovery_routes,
         inbox_routes,

@@ -62,17 +62,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(path: Path | None):  # type: ignore[no-untyped-def]
+def _settings(path: Path | None, role: str | None = None):  # type: ignore[no-untyped-def]
+    """The instance's settings; with a role, the process logs as that instance and role."""
     from federation.config import load_settings
 
-    return load_settings(path)
+    settings = load_settings(path)
+    if role is not None:
+        from federation.observability.logs import configure
+
+        secrets = (settings.admin_token, settings.backend_token)
+        level = logging.getLevelName(logging.getLogger().level)
+        configure(settings.name, role, settings.log_format.value, level, secrets)
+    return settings
 
 
 def _serve(args: argparse.Namespace) -> None:
     from federation.app import create_app
     from federation.serving import run_until_stopped, run_without_listening
 
-    settings = _settings(args.instance)
+    role = "gateway" if args.role == "all" else f"gateway-{args.role}"
+    settings = _settings(args.instance, role)
     app = create_app(settings, role=args.role)
     if args.role == "worker":
         # Workers serve no HTTP: several of them (and a web process) share one machine.
@@ -107,7 +116,7 @@ def _keys_show(args: argparse.Namespace) -> None:
 def _backend_serve(args: argparse.Namespace) -> None:
     from federation.refbackend.app import serve_backend
 
-    asyncio.run(serve_backend(_settings(args.instance)))
+    asyncio.run(serve_backend(_settings(args.instance, "backend")))
 
 
 def _dev(args: argparse.Namespace) -> None:

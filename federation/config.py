@@ -20,6 +20,11 @@ class FederationMode(StrEnum):
     ALLOWLIST = "allowlist"  # only allowlisted domains federate
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"  # one line per event, the instance name first (a shared terminal)
+    JSON = "json"  # one JSON object per line (a log collector)
+
+
 class Limits(BaseModel):
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     max_json_depth: int = Field(32, ge=4, le=256)
@@ -83,6 +88,7 @@ class Settings(BaseSettings):
     dev_allow_http: bool = False  # permit http:// peers (dev setups only)
     allow_private_addresses: list[str] = Field(default_factory=list)  # e.g. ["127.0.0.1"] in dev
     sqlite_synchronous: str = "NORMAL"
+    log_format: LogFormat = LogFormat.TEXT
     limits: Limits = Field(default_factory=Limits)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)

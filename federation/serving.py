@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from federation.errors import FederationError
+from federation.observability.logs import event
 
 log = logging.getLogger("federation")
 
@@ -144,8 +145,8 @@ async def run_until_stopped(
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        log.info("%s listening on http://%s:%d", label, host, port)
-        print(f"{label} listening on http://{host}:{port}", flush=True)
+        # One log line (not a print): it carries the instance like every other line.
+        event(log, "server.listening", f"{label} listening on http://{host}:{port}", port=port)
         await stop.wait()
         log.info("%s stopping", label)
     finally:
@@ -164,8 +165,7 @@ async def run_without_listening(app: web.Application, label: str) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        log.info("%s running without an HTTP listener", label)
-        print(f"{label} running (no HTTP listener)", flush=True)
+        event(log, "server.running", f"{label} running (no HTTP listener)")
         await stop.wait()
         log.info("%s stopping", label)
     finally:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from federation.admin.service import AdminService, NotFound, TargetNotFound
 from federation.errors import ProblemError
+from federation.observability.logs import event
 from federation.resolve.lookup import ActorLookup
 from federation.web.appkeys import CLOCK, INSTANCE
 from federation.web.auth import require_admin_token
@@ -93,7 +94,16 @@ async def _audited(request: web.Request, op: Operation, fn: AdminHandler) -> web
         raise
     finally:
         # Never the Authorization header, never the query string (it is the caller's data).
-        audit.info("admin %s %s -> %s", request.method, request.path, outcome)
+        event(
+            audit,
+            "admin.action",
+            f"admin {request.method} {request.path} -> {outcome}",
+            operation=op.summary,
+            method=request.method,
+            path=request.path,
+            outcome=outcome,
+            remote_addr=request.remote,
+        )
 
 
 async def _call(request: web.Request, op: Operation, fn: AdminHandler) -> web.StreamResponse:

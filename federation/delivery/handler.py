@@ -19,6 +19,7 @@ from federation.discovery import host_of
 from federation.http.transport import DeliveryOutcome, DeliveryResult
 from federation.jobs.kinds import DeliverPayload, new_job, payload_of
 from federation.jobs.outcomes import Dead, Done, JobOutcome, Retry
+from federation.observability.logs import event
 from federation.ports import ActivityLog, FollowStore, JobQueue
 from federation.records import Direction, FollowState, Job
 
@@ -162,6 +163,15 @@ class DeliverHandler:
             if inbox in (follow.inbox, follow.shared_inbox):
                 await self._follows.set_follow_state(
                     Direction.FOLLOWER, follow.actor, FollowState.UNDONE, now
+                )
+                event(
+                    log,
+                    "follow.state_changed",
+                    direction=Direction.FOLLOWER.value,
+                    state=FollowState.UNDONE.value,
+                    actor=follow.actor,
+                    host=follow.domain,
+                    reason=f"its inbox {inbox} is gone (410)",
                 )
                 removed += 1
         return removed

@@ -13,6 +13,7 @@ from federation.delivery.publisher import Publisher
 from federation.discovery import ActorUrls
 from federation.domains import current_mode, is_allowlisted
 from federation.jobs.kinds import BackendPayload, BackfillPayload, new_job
+from federation.observability.logs import event
 from federation.ports import FollowStore, JobQueue, PolicyStore
 from federation.records import Direction, Follow, FollowState
 from federation.resolve.actors import ActorInfo
@@ -193,6 +194,15 @@ class FollowService:
 
     async def _report(self, relation: Follow) -> None:
         """A follow.changed notification, through the durable queue (the backend may be down)."""
+        event(
+            log,
+            "follow.state_changed",
+            direction=relation.direction.value,
+            state=relation.state.value,
+            actor=relation.actor,
+            host=relation.domain,
+            activity_id=relation.follow_id,
+        )
         notification_id = (
             f"follow:{relation.direction.value}:{relation.actor}:{relation.state.value}:"
             f"{relation.updated_at}"

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from federation.jobs.coalesce import Coalescer
+from federation.jobs.joblog import log_settled
 from federation.jobs.kinds import MalformedPayload
 from federation.jobs.leases import LeaseKeeper
 from federation.jobs.outcomes import Dead, Done, Handler, HostHealth, JobOutcome, Retry
@@ -262,17 +263,21 @@ class JobRunner:
 
     async def _settle(self, job: Job, outcome: JobOutcome) -> None:
         if isinstance(outcome, Done):
+            log_settled(job, "done")
             # Not awaited: the job's slots are free for the next job while the group fills.
             self._completions.submit((job.id, self._owner))
             return
         now = self._clock()
         if isinstance(outcome, Dead):
+            log_settled(job, "gave_up", outcome.error)
             settled = await self._queue.fail(job.id, self._owner, outcome.error, now)
         elif job.attempts + 1 >= self._max_attempts:
             error = f"gave up after {job.attempts + 1} attempts: {outcome.error}"
+            log_settled(job, "gave_up", error)
             settled = await self._queue.fail(job.id, self._owner, error, now)
         else:
             at = outcome.at if outcome.at is not None else now + self._backoff(job.attempts + 1)
+            log_settled(job, "retry", outcome.error, at)
             settled = await self._queue.retry(job.id, self._owner, at, outcome.error, now)
         if not settled:
             log.warning("job %s: lease lost before settling (%s)", job.id, outcome)

@@ -2,35 +2,99 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
+from federation.discovery import host_of
+from federation.errors import ProblemError
 from federation.inbound.pipeline import InboundRequest
-from federation.web.appkeys import INSTANCE, SETTINGS
+from federation.observability.ratelimit import RateLimitedEvents
+from federation.web.appkeys import CLOCK, INSTANCE, SETTINGS
 from federation.web.negotiation import json_response
 from federation.web.problems import problem
 
 routes = web.RouteTableDef()
+log = logging.getLogger("federation.inbound.refused")
+
+# One line per refused request, rate-limited per reason; the suppressed ones are summarised.
+REFUSALS: web.AppKey[RateLimitedEvents] = web.AppKey("inbox_refusals")
+SUMMARY_INTERVAL = 10.0
 
 
 async def _inbox(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
-    length = request.content_length
-    if length is not None and length > settings.limits.max_body_bytes:
-        raise problem(413, "Payload too large", "the activity exceeds the body limit")
-    body = await request.read()
-    if not body:
-        raise problem(400, "Empty body", "POST an ActivityStreams activity")
-    inbound = InboundRequest(
-        method=request.method,
-        # Peers sign our public URL, which may differ from what a reverse proxy hands us.
-        url=settings.base_url + request.path_qs,
-        headers=request.headers,
-        body=body,
-    )
-    instance = request.app[INSTANCE]
-    activity_id = await instance.inbox.accept(inbound)
+    body = b""
+    try:
+        length = request.content_length
+        if length is not None and length > settings.limits.max_body_bytes:
+            raise problem(413, "Payload too large", "the activity exceeds the body limit")
+        body = await request.read()
+        if not body:
+            raise problem(400, "Empty body", "POST an ActivityStreams activity")
+        inbound = InboundRequest(
+            method=request.method,
+            # Peers sign our public URL, which may differ from what a reverse proxy hands us.
+            url=settings.base_url + request.path_qs,
+            headers=request.headers,
+            body=body,
+        )
+        instance = request.app[INSTANCE]
+        activity_id = await instance.inbox.accept(inbound)
+    except ProblemError as exc:
+        _log_refusal(request, exc, body)
+        raise
     instance.runner.wake()
     return json_response({"status": "accepted", "id": activity_id}, status=202)
+
+
+def _log_refusal(request: web.Request, exc: ProblemError, body: bytes) -> None:
+    """Status, reason and who asked: never a header (the Signature, a token) or the body."""
+    refusals = request.app.get(REFUSALS)
+    if refusals is None:
+        return
+    actor = _claimed_actor(body)
+    refusals.emit(
+        exc.title,
+        exc.detail[:300],
+        status=exc.status,
+        remote_host=host_of(actor) if actor else None,
+        remote_addr=request.remote,
+        actor=actor,
+    )
+
+
+def _claimed_actor(body: bytes) -> str | None:
+    """The actor the body names, if it names one (claimed, not verified)."""
+    with contextlib.suppress(ValueError, RecursionError, AttributeError):
+        actor = json.loads(body).get("actor") if body else None
+        if isinstance(actor, str) and actor.startswith(("http://", "https://")):
+            return actor[:500]
+    return None
+
+
+async def refusal_log(app: web.Application) -> AsyncIterator[None]:
+    """Cleanup context: the refusal log, and its periodic summary of suppressed lines."""
+    refusals = RateLimitedEvents(log, "inbound.refused", app[CLOCK])
+    app[REFUSALS] = refusals
+
+    async def summarise() -> None:
+        while True:
+            await asyncio.sleep(SUMMARY_INTERVAL)
+            refusals.flush()
+
+    task = asyncio.create_task(summarise(), name="refusal-summaries")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        refusals.flush()
 
 
 routes.post("/actor/inbox")(_inbox)

@@ -1,0 +1,1 @@
+"""What operators see of a running gateway: structured logs, metrics and traces."""
