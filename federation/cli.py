@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     bserve = backend_sub.add_parser("serve", help="run the reference backend")
     _instance_arg(bserve)
 
+    init = sub.add_parser("init", help="write a new instance file with safe defaults, and keys")
+    init.add_argument("--domain", required=True, help="the public DNS name, e.g. example.org")
+    init.add_argument(
+        "--dir", type=Path, default=Path("."), help="where to write instance.toml and keys/"
+    )
+
     dev = sub.add_parser("dev", help="run a local federation: every instance with its backend")
     dev.add_argument(
         "instances", nargs="*", type=Path, help="instance files (default: instances/*.toml)"
@@ -119,6 +125,12 @@ def _backend_serve(args: argparse.Namespace) -> None:
     asyncio.run(serve_backend(_settings(args.instance, "backend")))
 
 
+def _init(args: argparse.Namespace) -> None:
+    from federation.scaffold import next_steps, write_instance
+
+    print(next_steps(write_instance(args.domain, args.dir)), end="")
+
+
 def _dev(args: argparse.Namespace) -> None:
     from federation.devnet import run_devnet
 
@@ -137,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from federation.admin import cli as admin_cli
 
         return admin_cli.run(args)
-    handlers = {"serve": _serve, "dev": _dev}
+    handlers = {"serve": _serve, "dev": _dev, "init": _init}
     try:
         if args.command == "keys":
             _keys_show(args)

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from federation.errors import ConfigError
 
+_WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # listen on every interface; never a URL's host
+
 
 class FederationMode(StrEnum):
     OPEN = "open"  # accept every follow
@@ -78,6 +80,9 @@ class Settings(BaseSettings):
     backend_url: str = "http://127.0.0.1:9000"
     backend_token: str = ""
     backend_listen_port: int = Field(9000, ge=0, le=65535)  # used by the reference backend
+    # Where browsers reach the reference backend's block pages (each block's `url`); e.g.
+    # "https://blocks.example/kb" behind a proxy. Unset: its listen address (loopback for 0.0.0.0).
+    backend_public_url: str | None = None
     backend_store: Path = Path("data/backend.sqlite3")
     admin_token: str = ""
     store: str = "data/gateway.sqlite3"  # a SQLite path, or mongodb://...
@@ -114,9 +119,35 @@ class Settings(BaseSettings):
             raise ValueError("must be NORMAL, FULL or EXTRA")
         return v.upper()
 
+    @field_validator("backend_public_url")
+    @classmethod
+    def _public_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from federation.hosts import Host
+
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        host = Host.of_url(v)
+        if host.name in _WILDCARD_HOSTS:
+            raise ValueError(f"{host.name} is a listen address, not one a browser can reach")
+        return v.rstrip("/")
+
     @property
     def base_url(self) -> str:
         return f"{self.scheme}://{self.domain}"
+
+    def local_url(self, port: int) -> str:
+        """http://<listen host>:<port> as a process on this machine reaches it: a wildcard
+        listen address (0.0.0.0, ::) is no destination, so it becomes loopback."""
+        host = "127.0.0.1" if self.listen_host in _WILDCARD_HOSTS else self.listen_host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}"
+
+    @property
+    def backend_page_url(self) -> str:
+        """The base of the reference backend's public block pages."""
+        return self.backend_public_url or self.local_url(self.backend_listen_port)
 
     @classmethod
     def settings_customise_sources(

@@ -47,7 +47,7 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 def _describe(s: Settings) -> str:
-    backend = f"http://{s.listen_host}:{s.backend_listen_port}"
+    backend = s.local_url(s.backend_listen_port)
     return (
         f"{s.name:8} gateway {s.base_url}  actor {s.base_url}/actor  "
         f"backend {backend}  mode {s.mode.value}"
@@ -70,8 +70,8 @@ def run_devnet(files: list[Path]) -> None:
             procs.append(backend)
             gateway = _spawn(["serve", "--instance", str(f)])
             procs.append(gateway)
-            wait_ready(f"http://{s.listen_host}:{s.listen_port}/healthz", gateway)
-            wait_ready(f"http://{s.listen_host}:{s.backend_listen_port}/healthz", backend)
+            wait_ready(f"{s.local_url(s.listen_port)}/healthz", gateway)
+            wait_ready(f"{s.local_url(s.backend_listen_port)}/healthz", backend)
         lines = ["", "local federation running (Ctrl-C stops it):"]
         lines += ["  " + _describe(s) for s in settings]
         print("\n".join(lines) + "\n", flush=True)  # one write: readers see it whole

@@ -82,9 +82,7 @@ def connect(args: argparse.Namespace) -> AdminClient:
             settings = load_settings(args.instance)
         except ConfigError as exc:
             raise CliError(EXIT_USAGE, str(exc)) from None
-        host = settings.listen_host
-        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-        url = url or f"http://{host}:{settings.listen_port}"
+        url = url or settings.local_url(settings.listen_port)
         token = token or settings.admin_token
     if not url:
         raise CliError(EXIT_USAGE, "no gateway: give --instance, --url or FEDERATION_ADMIN_URL")

@@ -26,11 +26,12 @@ log = logging.getLogger("federation.backend.server")
 
 
 def default_gateway_url(settings: Settings) -> str:
-    return f"http://{settings.listen_host}:{settings.listen_port}"
+    """The backend runs beside its gateway (same host, or same network namespace in Docker)."""
+    return settings.local_url(settings.listen_port)
 
 
 def default_public_url(settings: Settings) -> str:
-    return f"http://{settings.listen_host}:{settings.backend_listen_port}"
+    return settings.backend_page_url
 
 
 def create_backend_app(
