@@ -1,0 +1,131 @@
+"""Issue 15 end to end: a gateway whose backend is the Convex app in convex/, federating with an
+instance on the reference backend, all real processes on 127.0.0.1.
+
+The Convex backend binary cannot be installed on the machines this project is tested on, so the
+Convex functions run inside convex-test (Convex's official in-process mock of its backend),
+served over real HTTP by tests/convex/bridge/run.mjs. The gateway talks to that bridge exactly as
+it would talk to a deployment's HTTP actions URL. Needs `npm ci` first (scripts/test does it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.support.cluster import Node, eventually, http_json, make_node, wait_http
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+NODE = REPO / "node_modules" / ".bin" / "node"  # Node 22, from the npm "node" package
+
+
+def start_convex_bridge(node: Node) -> None:
+    """Runs `node`'s backend as the Convex app behind the convex-test bridge."""
+    if not NODE.exists():
+        raise RuntimeError(f"{NODE} is missing: run `npm ci` at the repository root")
+    env = {
+        **os.environ,
+        "BRIDGE_PORT": str(node.backend_port),
+        # The Convex environment variables a deployment would have (README "Running on Convex").
+        "BACKEND_TOKEN": node.backend_token,
+        "GATEWAY_URL": node.url,
+        "INSTANCE_DOMAIN": node.domain,
+        "INSTANCE_NAME": node.name,
+        "CONVEX_SITE_URL": node.backend_url,
+    }
+    log = open(node.root / "backend.log", "ab")  # the child process writes it until it ends
+    node.backend = subprocess.Popen(
+        [str(NODE), str(REPO / "tests" / "convex" / "bridge" / "run.mjs")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=REPO,
+        start_new_session=True,
+    )
+    wait_http(f"{node.backend_url}/healthz", node.backend, node.root / "backend.log", timeout=60)
+
+
+def admin(node: Node, method: str, path: str, body: Any = None) -> Any:
+    return http_json(method, f"{node.url}/admin/api{path}", body, token=node.admin_token)
+
+
+def following(node: Node, other: Node) -> str | None:
+    items = admin(node, "GET", "/following")["items"]
+    return next((f["state"] for f in items if f["actor"] == other.actor), None)
+
+
+def urns(node: Node) -> set[str]:
+    return {b["urn"] for b in node.remote_blocks()}
+
+
+def urn_of(node: Node, block: dict[str, Any]) -> str:
+    return f"urn:block:{node.domain}:{quote(block['id'], safe='')}"
+
+
+def get_block(node: Node, ref: str) -> dict[str, Any]:
+    """The Convex action resolve.getBlock, through the bridge's HTTP route."""
+    result: dict[str, Any] = node.backend_call("GET", f"/api/v1/resolve?ref={quote(ref)}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node]]:
+    root = tmp_path_factory.mktemp("convex-e2e")
+    convex, reference = make_node(root, "convex"), make_node(root, "reference")
+    try:
+        start_convex_bridge(convex)
+        reference.start_backend()
+        convex.start_gateway()
+        reference.start_gateway()
+        yield convex, reference
+    finally:
+        convex.stop()
+        reference.stop()
+
+
+def test_convex_backend_federates_with_a_reference_backend(pair: tuple[Node, Node]) -> None:
+    convex, reference = pair
+    admin(reference, "POST", "/following", {"target": convex.domain})
+    eventually(lambda: following(reference, convex) == "accepted")
+
+    # A public block created in Convex reaches the other instance.
+    public = convex.create_block(title="from convex", content="hello")
+    eventually(lambda: urn_of(convex, public) in urns(reference))
+
+    # A private one never leaves: events go out in order, so once the public block written
+    # after it has arrived, the private one would have arrived too.
+    private = convex.create_block(title="secret", visibility="private")
+    after = convex.create_block(title="after the secret")
+    eventually(lambda: urn_of(convex, after) in urns(reference))
+    assert urn_of(convex, private) not in urns(reference)
+    asked = reference.backend_call("GET", f"/api/v1/resolve?urn={quote(urn_of(convex, private))}")
+    assert asked["status"] == "not_found"
+
+    # getBlock of a remote URN that nothing pushed to Convex resolves through the gateway.
+    early = reference.create_block(title="before any follow", content="resolved")
+    found = get_block(convex, urn_of(reference, early))
+    assert found["status"] == "ok" and found["source"] == "gateway"
+    assert found["block"]["content"] == "resolved"
+    missing = get_block(convex, f"urn:block:{reference.domain}:no-such-block")
+    assert missing["status"] == "not_found"
+
+    # Once Convex follows, a block created there reaches Convex's remoteBlocks.
+    admin(convex, "POST", "/following", {"target": reference.domain})
+    eventually(lambda: following(convex, reference) == "accepted")
+    remote = reference.create_block(title="from the reference backend")
+    eventually(lambda: urn_of(reference, remote) in urns(convex))
+    cached = get_block(convex, urn_of(reference, remote))
+    assert cached["status"] == "ok" and cached["source"] == "cache"
+
+    # Deleting in Convex deletes at the peer.
+    convex.backend_call("DELETE", f"/api/v1/blocks/{quote(public['id'], safe='')}")
+    eventually(lambda: urn_of(convex, public) not in urns(reference))
+    assert urn_of(convex, after) in urns(reference)
+    eventually(lambda: convex.backend_call("GET", "/healthz")["pending_events"] == 0)
