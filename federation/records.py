@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# Finished jobs carry the dedupe keys (inbound activity ids, event ids, delivery keys): they
+# are kept this long, well past the 24 h in which peers re-send, then deleted (the workers'
+# hourly housekeeping; on MongoDB a TTL index too). The one retention figure of the docs.
+DONE_JOB_RETENTION = 48 * 3600.0
+
 
 class Direction(StrEnum):
     FOLLOWING = "following"  # we follow them

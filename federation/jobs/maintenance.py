@@ -8,12 +8,11 @@ import logging
 from collections.abc import Callable
 
 from federation.ports import JobQueue
+from federation.records import DONE_JOB_RETENTION
 
 log = logging.getLogger("federation.maintenance")
 
-# Finished jobs carry the dedupe keys (inbound activity ids, event ids, delivery keys); keep
-# them well past the 24 h in which peers re-send.
-DEDUPE_RETENTION = 48 * 3600.0
+DEDUPE_RETENTION = DONE_JOB_RETENTION
 INTERVAL = 3600.0
 
 

@@ -14,6 +14,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
+from federation.records import DONE_JOB_RETENTION
 from federation.storage.mongodb.base import Document
 from federation.storage.mongodb.follows import FOLLOWS
 from federation.storage.mongodb.objects import CACHE
@@ -30,7 +31,7 @@ class Retention:
     """How long TTL indexes keep records; None creates no TTL index (tests on a frozen
     clock, whose records would look years old to the server's real clock)."""
 
-    done_jobs: float | None = 7 * 86400.0  # dedupe keys of finished work (>= 24 h)
+    done_jobs: float | None = DONE_JOB_RETENTION  # dedupe keys of finished work (>= 24 h)
     negative_cache: float | None = 86400.0  # after a FAILED entry's expires_at
 
 
