@@ -92,6 +92,16 @@ def test_short_retry_after_does_not_shorten_the_backoff() -> None:
     assert delay >= 3**4 + 15
 
 
+def test_retry_delay_follows_the_configured_curve() -> None:
+    settings = DeliverySettings(backoff_base=2.0, backoff_min=100.0)
+    for attempt in (1, 3):
+        grow = 2.0 * attempt**4
+        without_peer = retry_delay(attempt, None, settings, random.Random(attempt))
+        assert grow + 100.0 <= without_peer <= grow * 1.5 + 100.0
+    # A Retry-After shorter than the configured curve does not shorten it either.
+    assert retry_delay(1, 50.0, settings, random.Random(0)) >= 102.0
+
+
 # -- circuit breaker -------------------------------------------------------------------------
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+from yarl import URL
 
 from federation.config import Settings, load_settings
 from federation.errors import ConfigError, TransportError
@@ -71,6 +73,37 @@ def test_allowed_entries_are_exact_ips_or_cidrs() -> None:
             policy.check(ip)
 
 
+def test_allowed_cidr_with_host_bits_covers_its_network() -> None:
+    policy = AddressPolicy([" 10.1.2.3/8 ", "fd00::1/64"])  # as people write them
+    policy.check("10.200.0.1")
+    policy.check("fd00::ffff")
+    for ip in ("172.16.0.1", "fd00:0:0:1::1"):
+        with pytest.raises(SsrfRefused):
+            policy.check(ip)
+
+
+def test_allowed_ipv6_scope_is_checked_without_its_zone() -> None:
+    AddressPolicy(["fe80::/10"]).check("fe80::1%eth0")
+
+
+def test_embedded_address_alone_is_refused_or_allowed() -> None:
+    # NAT64 of 10.0.0.1: the IPv6 address itself looks public; what it reaches does not.
+    with pytest.raises(SsrfRefused):
+        AddressPolicy([]).check("64:ff9b::a00:1")
+    AddressPolicy(["10.0.0.0/8"]).check("64:ff9b::a00:1")
+    AddressPolicy(["64:ff9b::/96"]).check("64:ff9b::a00:1")  # listed as itself
+
+
+def test_refusal_carries_the_reason_and_address() -> None:
+    with pytest.raises(SsrfRefused) as info:
+        AddressPolicy([]).check("10.0.0.1")
+    assert (info.value.reason, info.value.address) == (
+        "address 10.0.0.1 is not public and not allowed",
+        "10.0.0.1",
+    )
+    assert str(info.value) == info.value.reason
+
+
 def test_a_bad_allowed_entry_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="not-a-net"):
         AddressPolicy(["not-a-net"])
@@ -94,7 +127,41 @@ def test_socket_factory_refuses_before_a_socket_exists() -> None:
     assert isinstance(caught.value, OSError)  # so aiohttp treats it as a failed connect
     assert caught.value.refusal.address == "169.254.169.254"
     ok = policy.socket_factory((socket.AF_INET, socket.SOCK_STREAM, 0, "", ("127.0.0.1", 80)))
+    assert (ok.family, ok.type) == (socket.AF_INET, socket.SOCK_STREAM)
     ok.close()
+
+
+def test_socket_factory_checks_and_opens_ipv6_sockets() -> None:
+    policy = AddressPolicy(["::1"])
+    info6 = (socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("::1", 80, 0, 0))
+    sock = policy.socket_factory(info6)
+    assert (sock.family, sock.type, sock.proto) == (
+        socket.AF_INET6,
+        socket.SOCK_STREAM,
+        socket.IPPROTO_TCP,
+    )
+    sock.close()
+    refused = (socket.AF_INET6, socket.SOCK_STREAM, 0, "", ("fc00::1", 80, 0, 0))
+    with pytest.raises(ConnectRefused) as caught:
+        policy.socket_factory(refused)
+    assert caught.value.refusal.address == "fc00::1"
+    assert caught.value.errno == errno.EACCES
+
+
+def test_refusal_in_finds_the_guard_behind_any_wrapping() -> None:
+    refusal = SsrfRefused("no", "10.0.0.1")
+    connect = ConnectRefused(refusal)
+    assert refusal_in(refusal) is refusal
+    assert refusal_in(connect) is refusal
+
+    class ConnectorError(Exception):  # aiohttp's ClientConnectorError keeps it as os_error
+        os_error = connect
+
+    assert refusal_in(ConnectorError()) is refusal
+    outer = RuntimeError("wrapped")
+    outer.__cause__ = ConnectorError()
+    assert refusal_in(outer) is refusal
+    assert refusal_in(RuntimeError("other")) is None
 
 
 @pytest.mark.parametrize(
@@ -105,6 +172,9 @@ def test_socket_factory_refuses_before_a_socket_exists() -> None:
         ("gopher://example.com/", True),
         ("http://example.com/", False),
         ("https://user:pw@example.com/", False),  # would become an Authorization header
+        ("https://user@example.com/", True),  # a user alone does too
+        ("https://:pw@example.com/", True),
+        ("https://user:@example.com/", True),
         ("https:///no-host", False),
         ("not a url", True),
     ],
@@ -117,6 +187,24 @@ def test_check_url_refuses(url: str, allow_http: bool) -> None:
 def test_check_url_accepts_https_and_dev_http_and_drops_fragments() -> None:
     assert str(check_url("https://example.com/a#frag", allow_http=False)) == "https://example.com/a"
     assert check_url("http://example.com/", allow_http=True).scheme == "http"
+    assert check_url("https://example.com/", allow_http=True).scheme == "https"
+    parsed = URL("https://example.com/x#y")
+    assert str(check_url(parsed, allow_http=False)) == "https://example.com/x"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("ftp://example.com/", "scheme 'ftp' is not allowed"),
+        ("https:///path", "URL has no host"),
+        ("https://u@example.com/", "URL carries credentials"),
+        ("http://[::1/", "malformed URL: 'http://[::1/'"),
+    ],
+)
+def test_check_url_says_why(url: str, reason: str) -> None:
+    with pytest.raises(SsrfRefused) as info:
+        check_url(url, allow_http=True)
+    assert (info.value.reason, info.value.address) == (reason, None)
 
 
 # -- connect time: a counting listener on loopback proves nothing was connected -------------

@@ -298,3 +298,56 @@ def test_invalid_local_ids_rejected() -> None:
             BlockUrn("h.example", bad)  # type: ignore[arg-type]
     with pytest.raises(UrnError):
         decode_local_id("")
+
+
+# ---------------------------------------------------------------- IPv6 authorities and limits
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("urn:block:[2001:DB8::0001]:8443:x", "urn:block:[2001:db8::1]:8443:x"),
+        ("urn:block:[0:0:0:0:0:0:0:1]:x", "urn:block:[::1]:x"),
+        ("urn:block:[::FFFF:1.2.3.4]:x", "urn:block:[::ffff:102:304]:x"),
+    ],
+)
+def test_ipv6_authority_has_one_canonical_form(text: str, canonical: str) -> None:
+    urn = BlockUrn.parse(text)
+    assert str(urn) == normalise(text) == canonical
+    host = canonical[len("urn:block:") : canonical.rindex(":")]
+    assert urn.to_url("https") == f"https://{host}/blocks/x"
+    assert BlockUrn.from_url(f"http://{host}/blocks/x") == urn
+
+
+@pytest.mark.parametrize(
+    "bad", ["[::1", "[::1]]", "[:::1]", "[::1]:", "[::1]:65536", "[v1.x]", "[::1%25eth0]"]
+)
+def test_malformed_ipv6_authorities_are_refused(bad: str) -> None:
+    with pytest.raises(UrnError):
+        normalise_authority(bad)
+
+
+def test_urn_length_limit_is_inclusive() -> None:
+    prefix = "urn:block:h.example:"
+    longest = prefix + "a" * (MAX_URN_LENGTH - len(prefix))
+    assert BlockUrn.parse(longest).local_id == "a" * (MAX_URN_LENGTH - len(prefix))
+    with pytest.raises(UrnError, match="longer than 2048"):
+        BlockUrn.parse(longest + "a")
+
+
+def test_block_url_length_limit_is_inclusive() -> None:
+    prefix = "https://h.example/blocks/"
+    longest = prefix + "a" * (MAX_URN_LENGTH - len(prefix))
+    assert BlockUrn.from_url(longest).local_id == "a" * (MAX_URN_LENGTH - len(prefix))
+    with pytest.raises(UrnError):
+        BlockUrn.from_url(longest + "a")
+
+
+def test_host_name_limits_are_inclusive() -> None:
+    longest_label = "a" * 63
+    assert normalise_authority(f"{longest_label}.example") == f"{longest_label}.example"
+    longest_name = ".".join(["a" * 63] * 3) + "." + "b" * 61  # 253 characters
+    assert normalise_authority(longest_name) == longest_name
+    with pytest.raises(UrnError):
+        normalise_authority(longest_name + "b")
+    assert normalise_authority("h.example:1") == "h.example:1"

@@ -1,0 +1,213 @@
+"""What a signature must bind and when it is valid: the target (host included), the key id,
+and the clock window, pinned at its exact edges."""
+
+from __future__ import annotations
+
+import pytest
+
+from federation.signatures import Reason, Rejected, SignedRequest, Verified, content_digest_header
+from federation.signatures.model import Rejection
+from federation.signatures.policy import check_expires, check_window
+from tests.support.signing import (
+    ED,
+    KEY_ID,
+    NOW,
+    OWNER,
+    cavage,
+    ed25519_sign,
+    rfc,
+    verify,
+)
+
+CAVAGE_OK = Verified(KEY_ID, OWNER, "cavage")
+RFC_OK = Verified(KEY_ID, OWNER, "rfc9421")
+SKEW = 3600
+
+
+def refused(result: Verified | Rejected, reason: Reason) -> bool:
+    return isinstance(result, Rejected) and result.reason is reason
+
+
+# --- RFC 9421: the target URI, host included ---
+
+
+@pytest.mark.parametrize(
+    ("components", "url"),
+    [
+        (("@method", "@target-uri"), "https://beta.example/inbox?x=1"),
+        (("@method", "@authority", "@request-target"), "https://beta.example/inbox?x=1"),
+        (("@method", "@authority", "@path", "@query"), "https://beta.example/inbox?x=1"),
+        (("@method", "@authority", "@path"), "https://beta.example/inbox"),  # no query to bind
+    ],
+)
+async def test_rfc9421_target_bound_with_its_host_verifies(
+    components: tuple[str, ...], url: str
+) -> None:
+    req = rfc(ed25519_sign, components=components, url=url)
+    assert await verify(req, ED.public_key()) == RFC_OK
+
+
+@pytest.mark.parametrize(
+    ("components", "url"),
+    [
+        (("@method", "@request-target"), "https://beta.example/inbox"),  # any host would do
+        (("@method", "@path", "@query"), "https://beta.example/inbox?x=1"),
+        (("@method", "@path"), "https://beta.example/inbox"),
+        (("@method", "@authority"), "https://beta.example/inbox"),  # any path would do
+        (("@method", "@authority", "@path"), "https://beta.example/inbox?x=1"),
+        (("@method", "@authority", "@query"), "https://beta.example/inbox?x=1"),
+        (("@target-uri",), "https://beta.example/inbox"),  # any method would do
+        (("@authority", "@request-target"), "https://beta.example/inbox"),
+    ],
+)
+async def test_rfc9421_signature_that_does_not_bind_the_target_is_refused(
+    components: tuple[str, ...], url: str
+) -> None:
+    req = rfc(ed25519_sign, components=components, url=url)
+    assert refused(await verify(req, ED.public_key()), Reason.MISSING_COMPONENT)
+
+
+# --- RFC 9421: keyid ---
+
+
+@pytest.mark.parametrize("keyid", ["", 7, None], ids=["empty", "integer", "absent"])
+async def test_rfc9421_keyid_must_be_a_non_empty_string(keyid: str | int | None) -> None:
+    params: dict[str, int | str] = {"created": NOW}
+    if keyid is not None:
+        params["keyid"] = keyid
+    req = rfc(ed25519_sign, params=params)
+    assert refused(await verify(req, ED.public_key()), Reason.MALFORMED)
+
+
+async def test_rfc9421_with_a_body_needs_a_signed_digest_and_verifies_with_one() -> None:
+    body = b'{"type":"Follow"}'
+    digest = {"Content-Digest": content_digest_header(body)}
+    comps = ("@method", "@target-uri", "content-digest")
+    signed = rfc(ed25519_sign, components=comps, method="POST", headers=digest, body=body)
+    assert await verify(signed, ED.public_key()) == RFC_OK
+    unsigned = rfc(ed25519_sign, method="POST", headers=digest, body=body)
+    assert refused(await verify(unsigned, ED.public_key()), Reason.MISSING_COMPONENT)
+
+
+# --- draft-cavage: (created) and (expires) ---
+
+
+@pytest.mark.parametrize(
+    ("created", "reason"),
+    [
+        (NOW - SKEW - 1, Reason.EXPIRED),
+        (NOW + SKEW + 1, Reason.FUTURE),
+        (NOW - SKEW, None),  # the window's edges are inside it
+        (NOW + SKEW, None),
+    ],
+)
+async def test_cavage_created_must_be_within_the_clock_window(
+    created: int, reason: Reason | None
+) -> None:
+    req = cavage(ed25519_sign, created=created)
+    result = await verify(req, ED.public_key())
+    assert result == CAVAGE_OK if reason is None else refused(result, reason)
+
+
+async def test_cavage_created_covered_but_not_sent_is_refused() -> None:
+    req = cavage(ed25519_sign, created=NOW)
+    header = req.headers["Signature"].replace(f"created={NOW},", "")
+    forged = SignedRequest(req.method, req.url, {**req.headers, "Signature": header}, req.body)
+    assert refused(await verify(forged, ED.public_key()), Reason.MISSING_COMPONENT)
+
+
+async def test_cavage_created_that_is_not_signed_does_not_matter() -> None:
+    """Only covered values are trusted; an unsigned, stale `created` is ignored (Date rules)."""
+    date = "Tue, 14 Nov 2023 22:13:20 GMT"  # NOW
+    req = cavage(
+        ed25519_sign,
+        covered=("(request-target)", "host", "date"),
+        created=NOW - 10 * SKEW,
+        headers={"Date": date},
+    )
+    assert await verify(req, ED.public_key()) == CAVAGE_OK
+
+
+@pytest.mark.parametrize(("expires", "ok"), [(NOW, True), (NOW - 1, False)])
+async def test_cavage_expires_is_valid_up_to_its_second(expires: int, ok: bool) -> None:
+    covered = ("(request-target)", "host", "(created)", "(expires)")
+    req = cavage(ed25519_sign, covered=covered, expires=expires)
+    result = await verify(req, ED.public_key())
+    assert result == CAVAGE_OK if ok else refused(result, Reason.EXPIRED)
+
+
+async def test_cavage_expires_not_signed_does_not_matter() -> None:
+    req = cavage(ed25519_sign, expires=NOW - 100)
+    assert await verify(req, ED.public_key()) == CAVAGE_OK
+
+
+# --- RFC 9421: created and expires ---
+
+
+@pytest.mark.parametrize(
+    ("created", "reason"),
+    [
+        (NOW - SKEW - 1, Reason.EXPIRED),
+        (NOW + SKEW + 1, Reason.FUTURE),
+        (NOW - SKEW, None),
+        (NOW + SKEW, None),
+    ],
+)
+async def test_rfc9421_created_must_be_within_the_clock_window(
+    created: int, reason: Reason | None
+) -> None:
+    req = rfc(ed25519_sign, params={"created": created, "keyid": KEY_ID})
+    result = await verify(req, ED.public_key())
+    assert result == RFC_OK if reason is None else refused(result, reason)
+
+
+@pytest.mark.parametrize(("expires", "ok"), [(NOW, True), (NOW - 1, False)])
+async def test_rfc9421_expires_is_valid_up_to_its_second(expires: int, ok: bool) -> None:
+    req = rfc(ed25519_sign, params={"created": NOW, "keyid": KEY_ID, "expires": expires})
+    result = await verify(req, ED.public_key())
+    assert result == RFC_OK if ok else refused(result, Reason.EXPIRED)
+
+
+@pytest.mark.parametrize("name", ["created", "expires"])
+async def test_rfc9421_created_and_expires_must_be_integers(name: str) -> None:
+    params: dict[str, int | str] = {"created": NOW, "keyid": KEY_ID, name: str(NOW)}
+    req = rfc(ed25519_sign, params=params)
+    assert refused(await verify(req, ED.public_key()), Reason.MALFORMED)
+
+
+async def test_rfc9421_date_covered_instead_of_created() -> None:
+    date = {"Date": "Tue, 14 Nov 2023 22:13:20 GMT"}
+    req = rfc(
+        ed25519_sign,
+        components=("@method", "@target-uri", "date"),
+        params={"keyid": KEY_ID},
+        headers=date,
+    )
+    assert await verify(req, ED.public_key()) == RFC_OK
+    assert refused(await verify(req, ED.public_key(), NOW + SKEW + 1), Reason.EXPIRED)
+
+
+# --- the window itself ---
+
+
+def test_window_edges_belong_to_the_window() -> None:
+    check_window(NOW + SKEW, NOW, SKEW, "created")
+    check_window(NOW - SKEW, NOW, SKEW, "created")
+    check_expires(NOW, NOW)
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "reason"),
+    [(NOW + SKEW + 0.5, Reason.FUTURE), (NOW - SKEW - 0.5, Reason.EXPIRED)],
+)
+def test_window_refuses_just_outside(timestamp: float, reason: Reason) -> None:
+    with pytest.raises(Rejection) as info:
+        check_window(timestamp, NOW, SKEW, "created")
+    assert info.value.reason is reason
+    assert info.value.detail.startswith("created ")
+
+
+def test_expires_refuses_just_after() -> None:
+    with pytest.raises(Rejection) as info:
+        check_expires(NOW - 0.5, NOW)
+    assert info.value.reason is Reason.EXPIRED

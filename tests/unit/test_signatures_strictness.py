@@ -1,0 +1,158 @@
+"""Parsers refuse rather than repair: base64 with stray characters, repeated labels on either
+parsing path, impossible dates. A value that only parses after guessing is not the value that
+was signed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import pytest
+
+from federation.signatures import (
+    Reason,
+    check_content_digest,
+    check_digest,
+    parse_http_date,
+    parse_signature,
+    parse_signature_header,
+    parse_signature_input,
+)
+from federation.signatures.model import Rejection
+
+BODY = b'{"hello": "world"}'
+SHA256 = base64.b64encode(hashlib.sha256(BODY).digest()).decode()  # 44 characters, one "="
+SIG = base64.b64encode(b"\x01" * 16).decode()  # "AQEBAQEBAQEBAQEBAQEBAQ=="
+
+
+def reason_of(call: object, value: str) -> Reason:
+    with pytest.raises(Rejection) as info:
+        call(value)  # type: ignore[operator]
+    return info.value.reason
+
+
+def with_stray(encoded: str, stray: str = "*") -> str:
+    return f"{encoded[:4]}{stray}{encoded[4:]}"
+
+
+# --- base64 ---
+
+
+@pytest.mark.parametrize("stray", ["*", " ", "-", "."])
+def test_cavage_signature_with_a_non_base64_character_is_malformed(stray: str) -> None:
+    header = f'keyId="k",signature="{with_stray(SIG, stray)}"'
+    assert reason_of(parse_signature_header, header) is Reason.MALFORMED
+
+
+@pytest.mark.parametrize("value", ["a=:AAA==:", "a=:=:", f"a=:{SIG}=:"])
+def test_rfc9421_signature_with_excess_padding_is_malformed(value: str) -> None:
+    assert reason_of(parse_signature, value) is Reason.MALFORMED
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"SHA-256={with_stray(SHA256)}",
+        f"SHA-256={with_stray(SHA256, ' ')}",
+        f"SHA-256={SHA256}=",  # excess padding
+        f"sha-256={with_stray(SHA256)}, MD5=AAAA",
+    ],
+)
+def test_digest_with_non_base64_characters_is_malformed(value: str) -> None:
+    assert check_digest(value, BODY) is Reason.MALFORMED
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"sha-256=:{SHA256}=:",  # excess padding
+        f"sha-256=:{SHA256[:4]}={SHA256[4:]}:",  # padding inside
+    ],
+)
+def test_content_digest_with_bad_base64_is_malformed(value: str) -> None:
+    assert check_content_digest(value, BODY) is Reason.MALFORMED
+
+
+# --- repeated labels and keys, on the fast and the full parsing path ---
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'a=("@method");created=1, a=("@path");created=2',  # canonical: the fast path
+        'a=( "@method" );created=1, a=("@path");created=2',  # the full parser
+    ],
+)
+def test_signature_input_with_a_repeated_label_is_malformed(value: str) -> None:
+    assert reason_of(parse_signature_input, value) is Reason.MALFORMED
+
+
+@pytest.mark.parametrize(
+    "value",
+    [f"a=:{SIG}:, a=:{SIG}:", f"a=:{SIG}:;p=1, a=:{SIG}:"],
+    ids=["fast", "full"],
+)
+def test_signature_with_a_repeated_label_is_malformed(value: str) -> None:
+    assert reason_of(parse_signature, value) is Reason.MALFORMED
+
+
+def test_content_digest_with_a_repeated_algorithm_is_malformed_on_the_full_path() -> None:
+    value = f"sha-256=:{SHA256}:;p=1, sha-256=:{SHA256}:"
+    assert check_content_digest(value, BODY) is Reason.MALFORMED
+
+
+def test_full_parser_reads_what_the_fast_path_cannot() -> None:
+    assert parse_signature(f"a=:{SIG}:;p=1") == {"a": b"\x01" * 16}
+    assert parse_signature(f"a=:{SIG}:;p=1,\tb=:AQEB:") == {"a": b"\x01" * 16, "b": b"\x01\x01\x01"}
+    [first, second] = parse_signature_input('a=( "@method" );created=1, b=("@path");created=2')
+    assert (first.label, first.components, first.params) == ("a", ("@method",), {"created": 1})
+    assert (second.label, second.components, second.params) == ("b", ("@path",), {"created": 2})
+    assert first.serialized == '("@method");created=1'
+
+
+@pytest.mark.parametrize("value", [f"a=:{SIG}:;p=1, b=?1", f"a=:{SIG}:,", f"a=:{SIG}:, "])
+def test_signature_members_must_be_byte_sequences(value: str) -> None:
+    assert reason_of(parse_signature, value) is Reason.MALFORMED
+
+
+# --- HTTP dates ---
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Sun, 06 Nov 1994 09:49:37 +0100",  # an hour east of GMT: an hour earlier in GMT
+        "Sun, 06 Nov 1994 07:49:37 -0100",
+        "Sun, 06 Nov 1994 03:49:37 EST",
+        "Sunday, 06-Nov-94 08:49:37 GMT",
+    ],
+)
+def test_obsolete_dates_apply_their_zone_offset(value: str) -> None:
+    assert parse_http_date(value) == 784111777.0  # Sun, 06 Nov 1994 08:49:37 GMT
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Sat, 01 Jan 2000 00:00:00 GMT", 946684800.0),
+        ("Tue, 29 Feb 2000 23:59:59 GMT", 951868799.0),
+        ("Sun, 31 Dec 2000 23:59:59 GMT", 978307199.0),
+        ("Sat, 31 Dec 2016 23:59:60 GMT", 1483228800.0),  # a leap second
+    ],
+)
+def test_imf_fixdate_field_edges(value: str, expected: float) -> None:
+    assert parse_http_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Sun, 00 Nov 1994 08:49:37 GMT",
+        "Sun, 32 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 24:00:00 GMT",
+        "Sun, 06 Nov 1994 23:60:00 GMT",
+        "Sun, 06 Nov 1994 23:59:61 GMT",
+    ],
+)
+def test_impossible_dates_are_refused(value: str) -> None:
+    assert parse_http_date(value) is None
