@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from aiohttp import web
 
@@ -14,6 +15,7 @@ from federation.errors import ConfigError
 from federation.inbound.pipeline import InboundRequest
 from federation.instance import build_instance
 from federation.keys import InstanceKeys, load_or_create_keys
+from federation.observability.setup import Telemetry, build_telemetry
 from federation.ports import Store
 from federation.signatures import SignedRequest, Verified, verify_request
 from federation.web import (
@@ -22,9 +24,10 @@ from federation.web import (
     discovery_routes,
     events_routes,
     inbox_routes,
+    metrics_routes,
     resolve_routes,
 )
-from federation.web.appkeys import CLOCK, INSTANCE, KEYS, SETTINGS, STORE
+from federation.web.appkeys import CLOCK, INSTANCE, KEYS, SETTINGS, STORE, TELEMETRY
 from federation.web.problems import problem_middleware
 
 ROLES = ("web", "worker", "all")
@@ -54,12 +57,20 @@ def create_app(
     clock: Callable[[], float] | None = None,
     keys: InstanceKeys | None = None,
     role: str = "all",
+    environ: Mapping[str, str] | None = None,
 ) -> web.Application:
-    """The gateway. role "web" serves HTTP only; "worker" runs queue workers only; "all" both."""
+    """The gateway. role "web" serves HTTP only; "worker" runs queue workers only; "all" both.
+    `environ` (default: the process environment) is where OTEL_* variables are read."""
     if role not in ROLES:
         raise ConfigError(f"role must be one of {', '.join(ROLES)}")
     app = web.Application(
-        middlewares=[problem_middleware], client_max_size=settings.limits.max_body_bytes
+        middlewares=[metrics_routes.observe_requests, problem_middleware],
+        client_max_size=settings.limits.max_body_bytes,
+    )
+    app[TELEMETRY] = telemetry = build_telemetry(
+        settings.name,
+        metrics=bool(settings.metrics_token),
+        environ=os.environ if environ is None else environ,
     )
     app[SETTINGS] = settings
     app[CLOCK] = the_clock = clock or time.time
@@ -68,7 +79,7 @@ def create_app(
 
     async def services(app: web.Application) -> AsyncIterator[None]:
         await the_store.open()
-        instance = build_instance(settings, the_store, the_keys, the_clock)
+        instance = build_instance(settings, the_store, the_keys, the_clock, telemetry=telemetry)
         app[INSTANCE] = instance
         app[resolve_routes.RESOLVER] = instance.resolver
         app[block_routes.BACKEND] = instance.backend
@@ -83,11 +94,15 @@ def create_app(
                 log.info("released %d lease(s) left by a previous run", released)
         if role in ("worker", "all"):
             await instance.start_workers()
+        listener = await _metrics_listener(settings, telemetry, the_store)
         try:
             yield
         finally:
+            if listener is not None:
+                await listener.cleanup()
             await instance.close()
             await the_store.close()
+            telemetry.shutdown()
 
     app.cleanup_ctx.append(services)
     app.cleanup_ctx.append(inbox_routes.refusal_log)
@@ -99,9 +114,32 @@ def create_app(
         block_routes,
         collection_routes,
         admin_routes,
+        metrics_routes,
     ):
         app.router.add_routes(module.routes)
     return app
+
+
+async def _metrics_listener(
+    settings: Settings, telemetry: Telemetry, store: Store
+) -> web.AppRunner | None:
+    """GET /metrics on its own port when `metrics_listen_port` is set: how a worker process,
+    which serves no HTTP otherwise, is scraped."""
+    if settings.metrics_listen_port is None:
+        return None
+    app = metrics_routes.metrics_app(telemetry, settings.metrics_token, store)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.listen_host, settings.metrics_listen_port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        where = f"{settings.listen_host}:{settings.metrics_listen_port}"
+        raise ConfigError(
+            f"metrics_listen_port: cannot listen on {where}: {exc.strerror}"
+        ) from None
+    log.info("metrics on http://%s:%d/metrics", settings.listen_host, settings.metrics_listen_port)
+    return runner
 
 
 def _verifier(app: web.Application) -> Callable[[web.Request], Awaitable[object | None]]:

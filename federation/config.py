@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     backend_public_url: str | None = None
     backend_store: Path = Path("data/backend.sqlite3")
     admin_token: str = ""
+    # Bearer token of GET /metrics (Prometheus text); empty = no metrics endpoint (404).
+    metrics_token: str = ""
+    # A separate metrics listener (on listen_host): how worker-role processes, which bind no
+    # port, are scraped. None = none.
+    metrics_listen_port: int | None = Field(None, ge=0, le=65535)
     store: str = "data/gateway.sqlite3"  # a SQLite path, or mongodb://...
     key_dir: Path = Path("data/keys")
     mode: FederationMode = FederationMode.OPEN

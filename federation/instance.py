@@ -24,9 +24,12 @@ from federation.inbound.handlers import InboundProcessor
 from federation.inbound.pipeline import InboxPipeline
 from federation.jobs.kinds import BackendPayload, JobKind, encode, payload_of
 from federation.jobs.maintenance import Maintenance
+from federation.jobs.observed import observed
 from federation.jobs.outcomes import Done, Handler, JobOutcome
 from federation.jobs.runner import JobRunner
 from federation.keys import InstanceKeys
+from federation.observability.httpclient import backend_trace_config, peer_trace_config
+from federation.observability.setup import Telemetry
 from federation.ports import Store
 from federation.proofs import ObjectSigner
 from federation.records import Job
@@ -73,12 +76,17 @@ def build_instance(
     clock: Callable[[], float],
     *,
     rng: random.Random | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Instance:
     rng = rng or random.Random()
+    telemetry = telemetry or Telemetry()
     urls = ActorUrls(settings.base_url)
-    session = make_session(settings)
+    session = make_session(settings, [peer_trace_config(telemetry)])
     # The backend is a trusted local service: a plain session, no SSRF guard, its own timeouts.
-    backend_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit_per_host=32))
+    backend_session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit_per_host=32),
+        trace_configs=[backend_trace_config(telemetry)],
+    )
     transport = Transport(
         session,
         settings,
@@ -90,11 +98,15 @@ def build_instance(
     )
     backend = BackendClient(backend_session, settings.backend_url, settings.backend_token)
     key_service = KeyService(
-        store, transport, clock, refetch_interval=settings.cache.key_refetch_interval
+        store,
+        transport,
+        clock,
+        refetch_interval=settings.cache.key_refetch_interval,
+        telemetry=telemetry,
     )
     health = HostHealthTracker(store, settings.delivery, clock)
     signer = ObjectSigner(keys.ed25519, urls.ed25519_key_id)
-    publisher = Publisher(store, store, store, clock, signer=signer)
+    publisher = Publisher(store, store, store, clock, signer=signer, telemetry=telemetry)
     follows = FollowService(settings, store, store, store, publisher, clock)
     outbound = Outbound(settings, backend, store, store, publisher, clock)
 
@@ -106,7 +118,7 @@ def build_instance(
         return Done()
 
     inbound = InboundProcessor(settings, follows, store, store, store, transport, clock, notify)
-    resolver = Resolver(store, store, transport, backend, settings, clock)
+    resolver = Resolver(store, store, transport, backend, settings, clock, telemetry=telemetry)
     d = settings.delivery
 
     handlers: dict[str, Handler] = {
@@ -119,7 +131,7 @@ def build_instance(
     }
     runner = JobRunner(
         store,
-        handlers,
+        observed(handlers, telemetry, d.max_attempts),
         owner=f"{socket.gethostname()}:{os.getpid()}:{rng.getrandbits(32):08x}",
         clock=clock,
         backoff=lambda attempt: backoff_delay(
@@ -132,7 +144,7 @@ def build_instance(
         host_health=health,
     )
     publisher.wake = runner.wake
-    inbox = InboxPipeline(settings, store, store, key_service, clock)
+    inbox = InboxPipeline(settings, store, store, key_service, clock, telemetry=telemetry)
     return Instance(
         settings,
         store,

@@ -102,6 +102,9 @@ class JobQueue(Protocol):
     async def counts(self) -> dict[tuple[str, str], int]:
         """{(state, host): count} over all jobs."""
 
+    async def queue_depth(self) -> dict[tuple[str, str], int]:
+        """{(kind, state): count} over QUEUED and DEAD jobs (the metrics' queue gauge)."""
+
     async def list_jobs(
         self, state: JobState, host: str | None = None, limit: int = 100
     ) -> list[Job]: ...

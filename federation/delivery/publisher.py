@@ -9,6 +9,7 @@ from typing import Any
 from federation.delivery.handler import enqueue_fanout
 from federation.discovery import host_of
 from federation.jobs.kinds import DeliverPayload, new_job
+from federation.observability.setup import Telemetry
 from federation.ports import ActivityLog, FollowStore, JobQueue
 from federation.proofs import ObjectSigner
 
@@ -23,7 +24,9 @@ class Publisher:
         wake: Callable[[], None] = lambda: None,
         *,
         signer: ObjectSigner | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
+        self._metrics = (telemetry or Telemetry()).metrics
         self._activities = activities
         self._queue = queue
         self._follows = follows
@@ -58,5 +61,6 @@ class Publisher:
         """Deliver to every accepted follower (shared inboxes collapsed)."""
         activity_id = await self._store(activity)
         inserted = await enqueue_fanout(self._queue, self._follows, activity_id, self._clock())
+        self._metrics.fanout(inserted)
         self.wake()
         return inserted

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aiohttp
 from aiohttp.connector import NEEDS_CLEANUP_CLOSED
 
@@ -13,7 +15,9 @@ _CONNECTION_LIMIT = 256
 _DNS_TTL = 300
 
 
-def make_session(settings: Settings) -> aiohttp.ClientSession:
+def make_session(
+    settings: Settings, trace_configs: Sequence[aiohttp.TraceConfig] = ()
+) -> aiohttp.ClientSession:
     """The process-wide client session, with the SSRF guard in its connector."""
     limits = settings.limits
     connector = aiohttp.TCPConnector(
@@ -37,4 +41,5 @@ def make_session(settings: Settings) -> aiohttp.ClientSession:
         cookie_jar=aiohttp.DummyCookieJar(),  # never store or send cookies
         auto_decompress=True,
         trust_env=False,  # no proxies or .netrc credentials from the environment
+        trace_configs=list(trace_configs),  # spans and traceparent (observability/httpclient)
     )

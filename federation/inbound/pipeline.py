@@ -7,6 +7,7 @@ Processing happens later from the recorded job (see inbound/handlers.py), so a c
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from federation.errors import ProblemError
 from federation.inbound.proofcheck import ProofChecker
 from federation.jobs.coalesce import Coalescer
 from federation.jobs.kinds import InboxPayload, new_job
+from federation.observability.setup import Telemetry
 from federation.ports import JobQueue, PolicyStore
 from federation.records import NewJob
 from federation.resolve.keyservice import KeyService
@@ -65,7 +67,10 @@ class InboxPipeline:
         policy: PolicyStore,
         keys: KeyService,
         clock: Callable[[], float],
+        *,
+        telemetry: Telemetry | None = None,
     ) -> None:
+        self._metrics = (telemetry or Telemetry()).metrics
         self._settings = settings
         self._queue = queue
         self._policy = policy
@@ -126,6 +131,7 @@ class InboxPipeline:
             raise _problem(403, "Domain not allowed", f"{domain} is not on the allowlist")
 
     async def _verify(self, req: InboundRequest) -> Verified:
+        started = time.perf_counter()
         signed = SignedRequest(method=req.method, url=req.url, headers=req.headers, body=req.body)
         skew = float(self._settings.limits.clock_skew_seconds)
         result = await verify_request(signed, self._keys.resolve, self._clock(), skew=skew)
@@ -134,12 +140,22 @@ class InboxPipeline:
             if await self._keys.refetch(result.key_id) is not None:
                 result = await verify_request(signed, self._keys.resolve, self._clock(), skew=skew)
         if isinstance(result, Rejected):
+            self._signature_checked(started, result.reason)
             raise _problem(401, "Signature rejected", f"{result.reason.value}: {result.detail}")
         # The signature may leave a digest header uncovered; a present one must still be true.
         wrong = mismatched_digest(req.headers, req.body)
         if wrong is not None:
+            self._signature_checked(started, Reason.DIGEST_MISMATCH)
             raise _problem(400, "Digest mismatch", f"the {wrong} header does not match the body")
+        self._signature_checked(started, None)
         return result
+
+    def _signature_checked(self, started: float, refused: Reason | None) -> None:
+        result = "verified" if refused is None else "rejected"
+        if refused is Reason.NO_SIGNATURE:
+            result = "missing"
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        self._metrics.signature_checked(result, refused.value if refused else None, elapsed_ms)
 
     def _check_origins(self, activity: dict[str, Any], actor: str) -> None:
         actor_host = host_of(actor)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
+from federation.observability.tracing import stamped
 from federation.records import Job, NewJob
 
 
@@ -109,11 +110,12 @@ def encode(payload: Payload) -> dict[str, Any]:
 
 
 def new_job(payload: Payload, *, dedupe_key: str, host: str = "", run_at: float = 0.0) -> NewJob:
-    """The job that carries `payload`; its kind follows from the payload's type."""
+    """The job that carries `payload`; its kind follows from the payload's type. The current
+    trace context rides along (observability/tracing.py); decode() ignores it."""
     return NewJob(
         kind=kind_of(payload).value,
         dedupe_key=dedupe_key,
-        payload=encode(payload),
+        payload=stamped(encode(payload)),
         host=host,
         run_at=run_at,
     )

@@ -9,6 +9,7 @@ from urllib.parse import urldefrag
 from federation.errors import KeyError_, TransportError
 from federation.http.transport import Transport
 from federation.keys import ed25519_public_from_multibase, public_key_from_pem
+from federation.observability.setup import Telemetry
 from federation.ports import KeyCache
 from federation.records import RemoteKey
 from federation.resolve.actors import InvalidActor, KeyDoc, find_key, load_json_object
@@ -27,7 +28,9 @@ class KeyService:
         clock: Callable[[], float],
         *,
         refetch_interval: float = 60.0,
+        telemetry: Telemetry | None = None,
     ) -> None:
+        self._metrics = (telemetry or Telemetry()).metrics
         self._cache = cache
         self._transport = transport
         self._clock = clock
@@ -38,11 +41,15 @@ class KeyService:
     async def resolve(self, key_id: str) -> PublicKeyInfo | None:
         info = self._memory.get(key_id)
         if info is not None:
+            self._metrics.key_lookup("hit")
             return info
         stored = await self._cache.get_key(key_id)
         if stored is not None:
+            self._metrics.key_lookup("hit")
             return self._remember(stored)
-        return await self._fetch(key_id)
+        fetched = await self._fetch(key_id)
+        self._metrics.key_lookup("fetch" if fetched is not None else "miss")
+        return fetched
 
     async def refetch(self, key_id: str) -> PublicKeyInfo | None:
         """Fetch again after a failed verification, at most once per interval per key."""

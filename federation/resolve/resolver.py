@@ -8,6 +8,7 @@ or hostile peer is not hammered by every reference to it.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -17,6 +18,7 @@ from federation.config import Settings
 from federation.domains import is_domain_blocked
 from federation.errors import BackendError
 from federation.http.transport import FetchError, FetchErrorKind, FetchResult, Transport
+from federation.observability.setup import Telemetry
 from federation.ports import ObjectCache, PolicyStore
 from federation.records import CachedObject, CacheState
 from federation.resolve.results import ResolveResult, Status, cache_entry_for, result_of
@@ -38,7 +40,10 @@ class Resolver:
         backend: BackendClient,
         settings: Settings,
         clock: Callable[[], float],
+        *,
+        telemetry: Telemetry | None = None,
     ) -> None:
+        self._telemetry = telemetry or Telemetry()
         self._cache = cache
         self._policy = policy
         self._transport = transport
@@ -59,6 +64,7 @@ class Resolver:
             # The common case, a fresh cache hit, is answered inline: no task, no shield.
             hit = await self._fresh_hit(parsed)
             if hit is not None:
+                self._telemetry.metrics.resolver_cache(hit=True)
                 return hit
         # Looked up again after the await above: another caller may have started the fetch.
         task = self._inflight.get(key)
@@ -118,9 +124,16 @@ class Resolver:
         hit, entry = await self._lookup(urn)
         if hit is not None:  # another caller's fetch may have filled the cache meanwhile
             return hit
-        if entry is not None and entry.state is CacheState.OK:
-            return await self._revalidate(urn, entry)
-        return await self._fetch(urn)
+        self._telemetry.metrics.resolver_cache(hit=False)
+        started = time.perf_counter()
+        with self._telemetry.tracer.start_as_current_span("resolve"):
+            if entry is not None and entry.state is CacheState.OK:
+                result = await self._revalidate(urn, entry)
+            else:
+                result = await self._fetch(urn)
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        self._telemetry.metrics.resolver_fetched(result.status, elapsed_ms)
+        return result
 
     async def _fetch(self, urn: BlockUrn) -> ResolveResult:
         url = urn.to_url(self._peer_scheme)

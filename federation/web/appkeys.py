@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from federation.config import Settings
     from federation.instance import Instance
     from federation.keys import InstanceKeys
+    from federation.observability.setup import Telemetry
     from federation.ports import Store
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
@@ -18,3 +19,4 @@ CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("clock")
 KEYS: web.AppKey[InstanceKeys] = web.AppKey("keys")
 STORE: web.AppKey[Store] = web.AppKey("store")
 INSTANCE: web.AppKey[Instance] = web.AppKey("instance")
+TELEMETRY: web.AppKey[Telemetry] = web.AppKey("telemetry")

@@ -32,6 +32,16 @@ async def test_counts_group_by_state_and_host(store: Store) -> None:
     }
 
 
+async def test_queue_depth_counts_queued_and_dead_jobs_by_kind(store: Store) -> None:
+    await store.enqueue([new_job(f"d{i}", kind="deliver") for i in range(3)], T0)
+    await store.enqueue([new_job("i1", kind="inbox", host="")], T0)
+    await _kill(store, "x1", "c.example")
+    (done,) = await store.claim("w", T0, LEASE, 1, kinds=["inbox"])
+    assert await store.complete(done.id, "w", T0)  # done jobs are not queue depth
+
+    assert await store.queue_depth() == {("deliver", "queued"): 3, ("doomed", "dead"): 1}
+
+
 async def test_list_jobs_filters_by_state_and_host_with_limit(store: Store) -> None:
     await store.enqueue([new_job(f"b{i}") for i in range(3)], T0)
     await store.enqueue([new_job("c1", host="c.example")], T0)

@@ -17,6 +17,14 @@ class MongoQueueAdmin(MongoBase):
         cursor = await self._collection(JOBS).aggregate(pipeline)
         return {(doc["_id"]["state"], doc["_id"]["host"]): doc["n"] async for doc in cursor}
 
+    async def queue_depth(self) -> dict[tuple[str, str], int]:
+        pipeline: list[Document] = [
+            {"$match": {"state": {"$in": [QUEUED, DEAD]}}},
+            {"$group": {"_id": {"kind": "$kind", "state": "$state"}, "n": {"$sum": 1}}},
+        ]
+        cursor = await self._collection(JOBS).aggregate(pipeline)
+        return {(doc["_id"]["kind"], doc["_id"]["state"]): doc["n"] async for doc in cursor}
+
     async def list_jobs(
         self, state: JobState, host: str | None = None, limit: int = 100
     ) -> list[Job]:

@@ -180,6 +180,13 @@ class SqliteJobQueue(SqliteBase):
         rows = self._db.execute("SELECT state, host, COUNT(*) FROM jobs GROUP BY state, host")
         return {(state, host): count for state, host, count in rows}
 
+    async def queue_depth(self) -> dict[tuple[str, str], int]:
+        rows = self._db.execute(
+            "SELECT kind, state, COUNT(*) FROM jobs WHERE state IN ('queued', 'dead')"
+            " GROUP BY kind, state"
+        )
+        return {(kind, state): count for kind, state, count in rows}
+
     async def list_jobs(
         self, state: JobState, host: str | None = None, limit: int = 100
     ) -> list[Job]:

@@ -1,0 +1,68 @@
+"""Job handlers wrapped with metrics and a span: what every run of every job records.
+
+The span continues the trace stamped into the job's payload when it was created (an inbound
+request, a block event), so the handler's own HTTP calls carry that trace on. The outcome is
+recorded as the runner will settle it: a Retry on the last allowed attempt is a give-up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from federation.jobs.outcomes import Dead, Done, Handler, JobOutcome
+from federation.observability import tracing
+from federation.observability.metrics import DEAD, DONE, RETRY
+from federation.observability.setup import Telemetry
+from federation.records import Job
+
+
+def observed(
+    handlers: Mapping[str, Handler], telemetry: Telemetry, max_attempts: int
+) -> dict[str, Handler]:
+    """The same handlers, each run measured (and traced, when tracing is on)."""
+    return {kind: _observed(h, telemetry, max_attempts) for kind, h in handlers.items()}
+
+
+def _observed(handler: Handler, telemetry: Telemetry, max_attempts: int) -> Handler:
+    async def run(job: Job) -> JobOutcome:
+        started = time.perf_counter()
+        outcome: JobOutcome | None = None
+        try:
+            if telemetry.tracing_on:
+                outcome = await _traced(handler, job, telemetry)
+            else:
+                outcome = await handler(job)
+            return outcome
+        finally:
+            state, error = _settled(outcome, job, max_attempts)
+            elapsed_ms = (time.perf_counter() - started) * 1000.0
+            gave_up = state == DEAD and not isinstance(outcome, Dead)
+            telemetry.metrics.job_finished(job, state, error, elapsed_ms, gave_up=gave_up)
+
+    return run
+
+
+async def _traced(handler: Handler, job: Job, telemetry: Telemetry) -> JobOutcome:
+    with telemetry.tracer.start_as_current_span(
+        f"job {job.kind}",
+        context=tracing.job_context(job.payload),
+        kind=SpanKind.CONSUMER,
+        attributes={"job.kind": job.kind, "job.id": str(job.id), "job.attempt": job.attempts + 1},
+    ) as span:
+        outcome = await handler(job)
+        if not isinstance(outcome, Done):
+            span.set_status(Status(StatusCode.ERROR, outcome.error[:200]))
+        return outcome
+
+
+def _settled(outcome: JobOutcome | None, job: Job, max_attempts: int) -> tuple[str, str]:
+    """(done | retry | dead, error) as the runner will settle this run; None = it raised."""
+    if isinstance(outcome, Done):
+        return DONE, ""
+    if isinstance(outcome, Dead):
+        return DEAD, outcome.error
+    error = outcome.error if outcome is not None else "raised"
+    return (DEAD if job.attempts + 1 >= max_attempts else RETRY), error

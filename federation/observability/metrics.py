@@ -1,0 +1,167 @@
+"""The gateway's metric instruments, named after Fedify's ActivityPub conventions.
+
+One `Metrics` per process, on the MeterProvider the composition root built for it: two
+gateways in one test process never share a counter. Feature code calls one method per event;
+every label value it passes is bounded (see labels.py). Exported to Prometheus, a name's dots
+become underscores, counters gain `_total` and durations their unit (`_milliseconds`), e.g.
+`activitypub_delivery_sent_total`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from opentelemetry.metrics import CallbackOptions, Meter, NoOpMeterProvider, Observation
+
+from federation.observability.labels import HostLabels, activity_type
+from federation.records import Job
+
+DELIVER_KIND = "deliver"  # the job kinds whose outcomes are also ActivityPub metrics
+INBOX_KIND = "inbox"
+DONE, RETRY, DEAD = "done", "retry", "dead"
+
+_HTTP_SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_FANOUT = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+
+
+def _failure_reason(error: str, gave_up: bool) -> str:
+    """A fixed word for why a delivery was given up (the error text itself is unbounded)."""
+    if gave_up:
+        return "gave_up"
+    if error.startswith("HTTP 410"):
+        return "gone"
+    if error.startswith("HTTP "):
+        return "refused"
+    if error == "domain unavailable":
+        return "unavailable"
+    return "other"
+
+
+class Metrics:
+    def __init__(self, meter: Meter, *, host_labels: HostLabels | None = None) -> None:
+        self._host = host_labels or HostLabels()
+        self._depth: Mapping[tuple[str, str], int] = {}
+        c, h = meter.create_counter, meter.create_histogram
+        self._sent = c("activitypub.delivery.sent", "{delivery}", "deliveries a peer accepted")
+        self._failed = c(
+            "activitypub.delivery.permanent_failure", "{delivery}", "deliveries given up"
+        )
+        self._delivery_ms = h("activitypub.delivery.duration", "ms", "one delivery attempt")
+        self._fanout = h(
+            "activitypub.fanout.recipients",
+            "{inbox}",
+            "inboxes one outgoing activity is queued for",
+            explicit_bucket_boundaries_advisory=_FANOUT,
+        )
+        self._inbox = c("activitypub.inbox.activity", "{activity}", "inbound activities handled")
+        self._inbox_ms = h(
+            "activitypub.inbox.processing_duration", "ms", "handling one inbound activity"
+        )
+        self._sig_failed = c(
+            "activitypub.signature.verification_failure", "{request}", "signatures refused"
+        )
+        self._sig_ms = h(
+            "activitypub.signature.verification.duration", "ms", "verifying one signature"
+        )
+        self._key_lookup = c("activitypub.key.lookup", "{lookup}", "public key lookups")
+        self._retries = c("federation.job.retries", "{job}", "job attempts that will be retried")
+        self._dead = c("federation.job.dead", "{job}", "jobs given up (dead)")
+        self._cache = c("federation.resolver.cache", "{lookup}", "resolver cache hits and misses")
+        self._fetch_ms = h("federation.resolver.fetch.duration", "ms", "fetching a remote block")
+        self._backend_ms = h(
+            "federation.backend.request.duration", "ms", "calls to the local backend"
+        )
+        self._http_s = h(
+            "http.server.request.duration",
+            "s",
+            "requests served, by route template",
+            explicit_bucket_boundaries_advisory=_HTTP_SECONDS,
+        )
+        meter.create_observable_gauge(
+            "federation.queue.depth", [self._observe_depth], "{job}", "jobs by kind and state"
+        )
+
+    # -- jobs, deliveries and inbound processing (from the job runner's handlers) ------------
+
+    def job_finished(
+        self, job: Job, state: str, error: str, elapsed_ms: float, *, gave_up: bool = False
+    ) -> None:
+        """One run of a job ended: `state` is done, retry or dead; `gave_up` when it is dead
+        because the runner gives up after this attempt."""
+        kind = {"job.kind": job.kind}
+        if state == RETRY:
+            self._retries.add(1, kind)
+        elif state == DEAD:
+            self._dead.add(1, kind)
+        if job.kind == DELIVER_KIND:
+            self._delivery(job, state, _failure_reason(error, gave_up), elapsed_ms)
+        elif job.kind == INBOX_KIND:
+            activity = job.payload.get("activity")
+            kind_of = activity.get("type") if isinstance(activity, dict) else None
+            attrs = {"activitypub.activity.type": activity_type(kind_of)}
+            self._inbox_ms.record(elapsed_ms, attrs)
+            result = {DONE: "processed", RETRY: "retry", DEAD: "failed"}[state]
+            self._inbox.add(1, {**attrs, "activitypub.processing.result": result})
+
+    def _delivery(self, job: Job, state: str, reason: str, elapsed_ms: float) -> None:
+        host = {"activitypub.remote.host": self._host(job.host)}
+        result = {DONE: "delivered", RETRY: "retry", DEAD: "failed"}[state]
+        self._delivery_ms.record(elapsed_ms, {**host, "activitypub.delivery.result": result})
+        if state == DONE:
+            self._sent.add(1, host)
+        elif state == DEAD:
+            self._failed.add(1, {**host, "activitypub.delivery.failure_reason": reason})
+
+    def fanout(self, recipients: int) -> None:
+        self._fanout.record(recipients)
+
+    # -- the inbox's checks --------------------------------------------------------------------
+
+    def signature_checked(self, result: str, reason: str | None, elapsed_ms: float) -> None:
+        """result: verified, rejected or missing; reason: why a refused one was refused."""
+        self._sig_ms.record(
+            elapsed_ms,
+            {"activitypub.signature.kind": "http", "activitypub.signature.result": result},
+        )
+        if reason is not None:
+            self._sig_failed.add(1, {"activitypub.signature.failure_reason": reason})
+
+    def key_lookup(self, result: str) -> None:
+        """result: hit (cached), fetch (fetched now) or miss (not found)."""
+        self._key_lookup.add(1, {"activitypub.key.lookup.result": result})
+
+    # -- resolver, backend, HTTP --------------------------------------------------------------
+
+    def resolver_cache(self, hit: bool) -> None:
+        self._cache.add(1, {"federation.cache.result": "hit" if hit else "miss"})
+
+    def resolver_fetched(self, status: str, elapsed_ms: float) -> None:
+        """status: the resolve answer (ok, not_found, gone, error)."""
+        self._fetch_ms.record(elapsed_ms, {"federation.resolve.status": status})
+
+    def backend_call(self, method: str, outcome: str, elapsed_ms: float) -> None:
+        """outcome: ok (2xx), rejected (4xx), error (other answers) or unreachable."""
+        attrs = {"http.request.method": method, "federation.backend.outcome": outcome}
+        self._backend_ms.record(elapsed_ms, attrs)
+
+    def http_request(self, route: str, method: str, status: int, elapsed_s: float) -> None:
+        """route: the route's template (never the raw path)."""
+        attrs = {"http.route": route, "http.request.method": method}
+        self._http_s.record(elapsed_s, {**attrs, "http.response.status_code": status})
+
+    # -- queue depth (an observable gauge, read from the store before each scrape) ----------
+
+    def set_queue_depth(self, depth: Mapping[tuple[str, str], int]) -> None:
+        """{(kind, state): jobs}, as the store counted them just now."""
+        self._depth = dict(depth)
+
+    def _observe_depth(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [
+            Observation(count, {"job.kind": kind, "job.state": state})
+            for (kind, state), count in sorted(self._depth.items())
+        ]
+
+
+def disabled_metrics() -> Metrics:
+    """Instruments that record nothing (metrics off): each call costs a no-op method call."""
+    return Metrics(NoOpMeterProvider().get_meter("federation"))

@@ -1,0 +1,98 @@
+"""One process's telemetry: its MeterProvider, Prometheus registry and TracerProvider.
+
+Built by the composition root for each gateway (never the OpenTelemetry globals), so two
+gateways in one test process keep separate counters and spans.
+
+Metrics are exported in Prometheus text format with `opentelemetry-exporter-prometheus`: it
+turns OpenTelemetry instruments into Prometheus families by the specification's rules (dots to
+underscores, unit suffixes, `_total`), the same translation Fedify's metrics get, and it takes a
+registry of our own, so nothing lands in prometheus-client's process-wide default registry.
+
+Traces are exported only when the standard OTEL_* variables configure an OTLP exporter
+(OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, with OTEL_TRACES_EXPORTER
+unset or "otlp" and OTEL_SDK_DISABLED not "true"); otherwise the tracer is a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.trace import NoOpTracer, Tracer
+from prometheus_client import CollectorRegistry, generate_latest
+
+from federation.observability.metrics import Metrics, disabled_metrics
+
+SCOPE = "federation"
+
+
+@dataclass
+class Telemetry:
+    """What feature code records into: `metrics` and `tracer` (either may be a no-op)."""
+
+    metrics: Metrics = field(default_factory=disabled_metrics)
+    tracer: Tracer = field(default_factory=NoOpTracer)
+    registry: CollectorRegistry | None = None  # None: metrics are off
+    _shutdown: list[object] = field(default_factory=list)
+
+    @property
+    def metrics_on(self) -> bool:
+        return self.registry is not None
+
+    @property
+    def tracing_on(self) -> bool:
+        return not isinstance(self.tracer, NoOpTracer)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of this process's metrics."""
+        if self.registry is None:
+            return b""
+        return generate_latest(self.registry)
+
+    def shutdown(self) -> None:
+        """Flush spans still buffered and detach the metric reader."""
+        for provider in self._shutdown:
+            provider.shutdown()  # type: ignore[attr-defined]
+        self._shutdown.clear()
+
+
+def build_telemetry(service: str, *, metrics: bool, environ: Mapping[str, str]) -> Telemetry:
+    """Telemetry for one process named `service` (the instance name). Metrics are recorded
+    only when something serves them (`metrics`); traces only when OTEL_* configure export."""
+    telemetry = Telemetry()
+    resource = Resource.create({"service.name": environ.get("OTEL_SERVICE_NAME") or service})
+    if metrics:
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+        from opentelemetry.sdk.metrics import MeterProvider
+
+        registry = CollectorRegistry(auto_describe=True)
+        reader = PrometheusMetricReader(registry=registry, scope_info_enabled=False)
+        provider = MeterProvider([reader], resource=resource, shutdown_on_exit=False)
+        telemetry.metrics = Metrics(provider.get_meter(SCOPE))
+        telemetry.registry = registry
+        telemetry._shutdown.append(provider)
+    endpoint = _otlp_traces_endpoint(environ)
+    if endpoint is not None:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+        tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint)))
+        telemetry.tracer = tracer_provider.get_tracer(SCOPE)
+        telemetry._shutdown.append(tracer_provider)
+    return telemetry
+
+
+def _otlp_traces_endpoint(environ: Mapping[str, str]) -> str | None:
+    """The OTLP/HTTP traces URL the environment configures, or None (tracing off)."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    if environ.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() != "otlp":
+        return None
+    traces = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+    if traces:
+        return traces  # the signal-specific variable is the full URL
+    base = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    return base.rstrip("/") + "/v1/traces" if base else None

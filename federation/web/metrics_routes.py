@@ -1,0 +1,89 @@
+"""GET /metrics (Prometheus text, bearer `metrics_token`) and the middleware that measures and
+traces every request by its route template."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from opentelemetry.trace import SpanKind
+
+from federation.observability import tracing
+from federation.observability.setup import Telemetry
+from federation.ports import JobQueue
+from federation.web.appkeys import SETTINGS, STORE, TELEMETRY
+from federation.web.auth import require_bearer
+from federation.web.problems import problem, problem_middleware
+
+routes = web.RouteTableDef()
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# The method is the client's to choose ("FOO" is a valid token): only these keep their name.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "unmatched"
+# The classic text format, which generate_latest() writes and every Prometheus 2.x parses.
+TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+async def metrics_response(
+    request: web.Request, telemetry: Telemetry, token: str, queue: JobQueue
+) -> web.Response:
+    """The exposition, for the main listener and for the separate metrics listener."""
+    if not token or not telemetry.metrics_on:
+        raise problem(404, "Not found", "metrics are off here: set metrics_token to serve them")
+    require_bearer(request, token, "metrics")
+    # The queue gauge is read from the store now, so each scrape sees the current depth.
+    telemetry.metrics.set_queue_depth(await queue.queue_depth())
+    return web.Response(body=telemetry.render(), headers={"Content-Type": TEXT_FORMAT})
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    app = request.app
+    return await metrics_response(request, app[TELEMETRY], app[SETTINGS].metrics_token, app[STORE])
+
+
+def route_template(request: web.Request) -> str:
+    """ "/blocks/{id}", never "/blocks/b1": a raw path would be one series per block."""
+    resource = request.match_info.route.resource
+    if request.match_info.http_exception is not None or resource is None:
+        return UNMATCHED
+    return resource.canonical
+
+
+@web.middleware
+async def observe_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Outermost: sees the final status, problem+json answers included."""
+    telemetry = request.app[TELEMETRY]
+    route = route_template(request)
+    method = request.method if request.method in _METHODS else "other"
+    started = time.perf_counter()
+    status = 500
+    try:
+        if not telemetry.tracing_on:
+            response = await handler(request)
+        else:
+            with telemetry.tracer.start_as_current_span(
+                f"{method} {route}", context=tracing.extract(request.headers), kind=SpanKind.SERVER
+            ) as span:
+                response = await handler(request)
+                span.set_attribute("http.response.status_code", response.status)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        telemetry.metrics.http_request(route, method, status, time.perf_counter() - started)
+
+
+def metrics_app(telemetry: Telemetry, token: str, queue: JobQueue) -> web.Application:
+    """The separate metrics listener (`metrics_listen_port`): GET /metrics and nothing else."""
+    app = web.Application(middlewares=[problem_middleware])
+
+    async def serve(request: web.Request) -> web.Response:
+        return await metrics_response(request, telemetry, token, queue)
+
+    app.router.add_get("/metrics", serve)
+    return app

@@ -1,0 +1,132 @@
+"""A real Prometheus scrapes two real gateways through a federation flow in which one receiver
+refuses every delivery; its HTTP API then shows exactly the deliveries made and refused.
+
+beta follows alpha (beta delivers the Follow, alpha the Accept); a peer that answers 403 to
+every POST also follows alpha. alpha then publishes BLOCKS public blocks: each reaches beta and
+is refused, for good, by the peer. So alpha sent BLOCKS + 1 and gave up BLOCKS; beta sent 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from federation.records import Direction, Follow, FollowState
+from federation.resolve.lookup import ActorLookup
+from tests.support.cluster import http_json
+from tests.support.inproc import Running, running, settings_for
+from tests.support.prometheus import prometheus
+from tests.support.receivers import Peer, status
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "scrape-token"
+BLOCKS = 3
+SENT = "sum by (instance) (activitypub_delivery_sent_total)"
+FAILED = "sum by (instance) (activitypub_delivery_permanent_failure_total)"
+
+
+async def wait_for(check: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := await check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {timeout} s (last: {value!r})")
+        await asyncio.sleep(0.1)
+    return value
+
+
+@pytest.fixture
+def refusing_peer() -> Any:
+    peer = Peer()
+    peer.behave(status(403))  # a permanent refusal: each delivery is given up at once
+    yield peer
+    peer.close()
+
+
+@pytest.fixture
+async def pair(tmp_path: Path) -> AsyncIterator[tuple[Running, Running]]:
+    async with (
+        running(settings_for(tmp_path, "alpha", metrics_token=TOKEN)) as alpha,
+        running(settings_for(tmp_path, "beta", metrics_token=TOKEN)) as beta,
+    ):
+        yield alpha, beta
+
+
+async def publish(node: Running, title: str) -> None:
+    block = {"kind": "note", "title": title, "content": "c", "author": "a", "visibility": "public"}
+    url = f"http://127.0.0.1:{node.settings.backend_listen_port}/api/v1/blocks"
+    token = node.settings.backend_token
+    await asyncio.to_thread(http_json, "POST", url, block, token=token)
+
+
+async def queue_idle(node: Running) -> bool:
+    """Nothing queued (running or waiting): every delivery so far has been settled."""
+    depth = await node.instance.store.queue_depth()
+    return not any(state == "queued" for _, state in depth)
+
+
+async def test_prometheus_sees_exactly_the_deliveries_made_and_refused(
+    tmp_path: Path, pair: tuple[Running, Running], refusing_peer: Peer
+) -> None:
+    alpha, beta = pair
+    targets = [alpha.settings.domain, beta.settings.domain]
+    with prometheus(tmp_path / "prometheus", targets, TOKEN) as prom:
+        await wait_for(lambda: asyncio.to_thread(lambda: prom.targets_up() == set(targets)))
+
+        info = await ActorLookup(beta.instance.transport, "http").find(alpha.settings.domain)
+        await beta.instance.follows.follow(info)
+        now = time.time()
+        await alpha.instance.store.put_follow(
+            Follow(
+                Direction.FOLLOWER,
+                refusing_peer.actor(),
+                refusing_peer.host,
+                refusing_peer.inbox(),
+                None,
+                FollowState.ACCEPTED,
+                f"{refusing_peer.actor()}#follow",
+                now,
+                now,
+            )
+        )
+        await wait_for(lambda: _following(beta, alpha))
+        await wait_for(lambda: queue_idle(alpha))  # the Accept and the (empty) backfill
+
+        for n in range(BLOCKS):
+            await publish(alpha, f"block {n}")
+        await wait_for(lambda: asyncio.to_thread(lambda: len(refusing_peer.hits()) == BLOCKS))
+        await wait_for(lambda: _remote_blocks(beta, BLOCKS))
+        await wait_for(lambda: queue_idle(alpha))
+
+        a, b = alpha.settings.domain, beta.settings.domain
+        assert await prom.wait_for(SENT, {a: BLOCKS + 1, b: 1}) == {a: BLOCKS + 1, b: 1}
+        assert await prom.wait_for(FAILED, {a: BLOCKS}) == {a: BLOCKS}
+        # The refusal was counted under the peer's host with its reason; no raw URL anywhere.
+        by_reason = prom.query(
+            "sum by (instance, activitypub_remote_host, activitypub_delivery_failure_reason)"
+            " (activitypub_delivery_permanent_failure_total)"
+        )
+        assert by_reason == {a: BLOCKS}
+        labels = prom.query(
+            "count(activitypub_delivery_permanent_failure_total{activitypub_"
+            f'remote_host="{refusing_peer.host}",'
+            'activitypub_delivery_failure_reason="refused"})'
+        )
+        assert labels == {"": 1}
+
+
+async def _following(beta: Running, alpha: Running) -> bool:
+    rel = await beta.instance.store.get_follow(Direction.FOLLOWING, f"{alpha.url}/actor")
+    return rel is not None and rel.state is FollowState.ACCEPTED
+
+
+async def _remote_blocks(node: Running, count: int) -> bool:
+    url = f"http://127.0.0.1:{node.settings.backend_listen_port}/api/v1/remote-blocks"
+    token = node.settings.backend_token
+    data = await asyncio.to_thread(http_json, "GET", url, token=token)
+    return len(data["items"]) == count
