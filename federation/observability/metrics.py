@@ -9,7 +9,8 @@ become underscores, counters gain `_total` and durations their unit (`_milliseco
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 
 from opentelemetry.metrics import CallbackOptions, Meter, NoOpMeterProvider, Observation
 
@@ -41,6 +42,7 @@ class Metrics:
     def __init__(self, meter: Meter, *, host_labels: HostLabels | None = None) -> None:
         self._host = host_labels or HostLabels()
         self._depth: Mapping[tuple[str, str], int] = {}
+        self._unavailable: Counter[str] = Counter()
         c, h = meter.create_counter, meter.create_histogram
         self._sent = c("activitypub.delivery.sent", "{delivery}", "deliveries a peer accepted")
         self._failed = c(
@@ -79,6 +81,12 @@ class Metrics:
         )
         meter.create_observable_gauge(
             "federation.queue.depth", [self._observe_depth], "{job}", "jobs by kind and state"
+        )
+        meter.create_observable_gauge(
+            "federation.host.unavailable",
+            [self._observe_unavailable],
+            "{host}",
+            "hosts marked unavailable (deliveries to them stopped)",
         )
 
     # -- jobs, deliveries and inbound processing (from the job runner's handlers) ------------
@@ -154,6 +162,16 @@ class Metrics:
     def set_queue_depth(self, depth: Mapping[tuple[str, str], int]) -> None:
         """{(kind, state): jobs}, as the store counted them just now."""
         self._depth = dict(depth)
+
+    def set_unavailable_hosts(self, hosts: Sequence[str]) -> None:
+        """The hosts the store marks unavailable right now."""
+        self._unavailable = Counter(self._host(host) for host in hosts)
+
+    def _observe_unavailable(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [
+            Observation(count, {"activitypub.remote.host": host})
+            for host, count in sorted(self._unavailable.items())
+        ]
 
     def _observe_depth(self, options: CallbackOptions) -> Iterable[Observation]:
         return [

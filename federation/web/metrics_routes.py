@@ -11,7 +11,7 @@ from opentelemetry.trace import SpanKind
 
 from federation.observability import tracing
 from federation.observability.setup import Telemetry
-from federation.ports import JobQueue
+from federation.ports import Store
 from federation.web.appkeys import SETTINGS, STORE, TELEMETRY
 from federation.web.auth import require_bearer
 from federation.web.problems import problem, problem_middleware
@@ -27,14 +27,16 @@ TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
 
 
 async def metrics_response(
-    request: web.Request, telemetry: Telemetry, token: str, queue: JobQueue
+    request: web.Request, telemetry: Telemetry, token: str, store: Store
 ) -> web.Response:
     """The exposition, for the main listener and for the separate metrics listener."""
     if not token or not telemetry.metrics_on:
         raise problem(404, "Not found", "metrics are off here: set metrics_token to serve them")
     require_bearer(request, token, "metrics")
-    # The queue gauge is read from the store now, so each scrape sees the current depth.
-    telemetry.metrics.set_queue_depth(await queue.queue_depth())
+    # The gauges are read from the store now, so each scrape sees the current state.
+    telemetry.metrics.set_queue_depth(await store.queue_depth())
+    unavailable = await store.list_hosts(unavailable_only=True)
+    telemetry.metrics.set_unavailable_hosts([health.host for health in unavailable])
     return web.Response(body=telemetry.render(), headers={"Content-Type": TEXT_FORMAT})
 
 
@@ -78,12 +80,12 @@ async def observe_requests(request: web.Request, handler: Handler) -> web.Stream
         telemetry.metrics.http_request(route, method, status, time.perf_counter() - started)
 
 
-def metrics_app(telemetry: Telemetry, token: str, queue: JobQueue) -> web.Application:
+def metrics_app(telemetry: Telemetry, token: str, store: Store) -> web.Application:
     """The separate metrics listener (`metrics_listen_port`): GET /metrics and nothing else."""
     app = web.Application(middlewares=[problem_middleware])
 
     async def serve(request: web.Request) -> web.Response:
-        return await metrics_response(request, telemetry, token, queue)
+        return await metrics_response(request, telemetry, token, store)
 
     app.router.add_get("/metrics", serve)
     return app
