@@ -110,6 +110,13 @@ class Settings(BaseSettings):
 
         return normalise_authority(v)
 
+    @field_validator("allowlist")
+    @classmethod
+    def _allowlist(cls, v: list[str]) -> list[str]:
+        from federation.hosts import normalise_host
+
+        return [normalise_host(entry) for entry in v]
+
     @field_validator("scheme")
     @classmethod
     def _scheme(cls, v: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from federation import DISTRIBUTION, __version__
 from federation.config import FederationMode, Settings
@@ -168,12 +167,3 @@ def nodeinfo_document(settings: Settings, *, local_posts: int | None = None) -> 
             "federationMode": settings.mode.value,
         },
     }
-
-
-def host_of(url: str) -> str:
-    """The lower-cased host[:port] of a URL; "" when there is none or it does not parse
-    (e.g. "http://[x"), which then matches no host."""
-    try:
-        return urlsplit(url).netloc.lower()
-    except ValueError:
-        return ""

@@ -3,47 +3,20 @@ federation mode and allowlist in force (the admin API stores them; the config gi
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 import json
-from urllib.parse import urlsplit
+from collections.abc import Iterator
 
 from federation.config import FederationMode, Settings
+from federation.errors import HostError
+from federation.hosts import Host
 from federation.ports import PolicyStore
 
 
-def host_in_domain(host: str, domain: str) -> bool:
-    """Whether `host` (host[:port]) falls under a blocked `domain`: a domain with a port names
-    exactly that authority; one without covers every port and every subdomain."""
-    host, domain = host.lower(), domain.lower()
-    if host == domain:
-        return True
-    if ":" in domain.rsplit("]", 1)[-1]:
-        return False
-    name = urlsplit(f"//{host}").hostname or host
-    return name == domain or name.endswith("." + domain)
-
-
-@functools.lru_cache(maxsize=4096)
-def block_candidates(host: str) -> tuple[str, ...]:
-    """Every stored block entry that would cover `host`: itself, its name without the port,
-    and each parent domain (never a bare top-level label alone)."""
-    host = host.lower()
-    name = urlsplit(f"//{host}").hostname or host
-    candidates = [host] if host == name else [host, name]
-    try:
-        ipaddress.ip_address(name)
-        return tuple(candidates)
-    except ValueError:
-        pass
-    labels = name.split(".")
-    candidates += [".".join(labels[i:]) for i in range(1, len(labels) - 1)]
-    return tuple(candidates)
-
-
-async def is_domain_blocked(policy: PolicyStore, host: str) -> bool:
-    for candidate in block_candidates(host):
-        if await policy.is_blocked(candidate):
+async def is_domain_blocked(policy: PolicyStore, host: Host) -> bool:
+    """Whether a stored block covers `host` (entries are stored in normal form, so each entry
+    that could cover it is looked up by its exact spelling)."""
+    for candidate in host.entries_covering():
+        if await policy.is_blocked(str(candidate)):
             return True
     return False
 
@@ -58,6 +31,17 @@ async def current_allowlist(policy: PolicyStore, settings: Settings) -> list[str
     return list(json.loads(stored)) if stored else list(settings.allowlist)
 
 
-async def is_allowlisted(policy: PolicyStore, settings: Settings, host: str) -> bool:
+async def is_allowlisted(policy: PolicyStore, settings: Settings, host: Host) -> bool:
     """Allowlist entries cover hosts by the same rule as blocks."""
-    return any(host_in_domain(host, entry) for entry in await current_allowlist(policy, settings))
+    entries = await current_allowlist(policy, settings)
+    return any(entry.covers(host) for entry in _parsed(entries))
+
+
+def _parsed(entries: list[str]) -> Iterator[Host]:
+    # Entries are validated when stored; one spelled before that (an older store) still counts
+    # by its normal form, and an unparsable one covers nothing.
+    for text in entries:
+        try:
+            yield Host.parse(text)
+        except HostError:
+            continue

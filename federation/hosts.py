@@ -191,3 +191,22 @@ def _is_ip(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def host_key(url: str) -> str:
+    """The key per-host state is stored and grouped under (host health, the learned signature
+    scheme, delivery jobs, per-host limits): the URL's Host as text, "" when it has none."""
+    host = host_of(url)
+    return "" if host is None else str(host)
+
+
+def is_on(url: str, authority: str) -> bool:
+    """Whether `url` is on the host ``authority`` names (e.g. a URN's), the default port of the
+    URL's scheme being implied when the authority leaves it out."""
+    host = host_of(url)
+    if host is None:
+        return False
+    try:
+        return host == Host.parse(authority, urlsplit(url).scheme.lower())
+    except HostError:
+        return False

@@ -16,7 +16,8 @@ from federation.activities.block import MAX_REFERENCES, Block, RemoteBlock, form
 from federation.activities.context import PUBLIC, PUBLIC_ALIASES, object_context
 from federation.activities.errors import InvalidObject
 from federation.errors import UrnError
-from federation.urn import BlockUrn, normalise, normalise_authority
+from federation.hosts import host_of, is_on
+from federation.urn import BlockUrn, normalise
 
 AS_NAMESPACE = "https://www.w3.org/ns/activitystreams#"
 OBJECT_TYPE = "Note"  # what Mastodon-like servers display; blockKind carries our own kind
@@ -163,7 +164,7 @@ def _check_origin(attributed_to: object, object_url: str, urn: BlockUrn) -> None
         same = (
             parts.scheme.lower() == urlsplit(object_url).scheme.lower()
             and "@" not in parts.netloc
-            and normalise_authority(parts.netloc) == urn.authority
+            and is_on(attributed_to, urn.authority)
         )
     except ValueError:  # UrnError included
         same = False
@@ -193,11 +194,9 @@ def _reference_urns(values: object, origin: str) -> list[str]:
 
 
 def _is_web_url(value: str) -> bool:
-    try:
-        parts = urlsplit(value)
-    except ValueError:
+    if host_of(value) is None:  # also every URL that does not parse
         return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+    return urlsplit(value).scheme.lower() in ("http", "https")
 
 
 def _as_list(value: object) -> list[object]:

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from federation.activities.errors import InvalidActivity
+from federation.hosts import host_of
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
@@ -105,10 +106,7 @@ def _is_name(value: object) -> bool:
 
 
 def _is_web_url(value: object) -> bool:
-    if not isinstance(value, str):
+    """An http(s) URL with a well-formed host (see federation.hosts)."""
+    if not isinstance(value, str) or host_of(value) is None:
         return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    return urlsplit(value).scheme in ("http", "https")

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from federation.config import FederationMode
+from federation.errors import HostError
+from federation.hosts import normalise_host
 from federation.records import CachedObject, DomainBlock, Follow, FollowState, HostHealth, Job
-
-# host[:port], lower case: a DNS name, an IPv4 literal or a bracketed IPv6 literal.
-_DOMAIN = re.compile(r"^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?)(:[0-9]{1,5})?$")
 
 
 def normalise_domain(value: str) -> str:
-    domain = value.strip().lower().rstrip(".")
-    if not _DOMAIN.fullmatch(domain):
-        raise ValueError("must be a host name, optionally with :port")
-    return domain
+    """host[:port] in any spelling (``Bücher.example.``) -> its stored one (A-labels, lower
+    case, no trailing dot); a ValueError naming the problem, which pydantic reports as a 422."""
+    try:
+        return normalise_host(value)
+    except HostError as exc:
+        raise ValueError(f"must be a host name, optionally with :port ({exc})") from None
 
 
 class Body(BaseModel):
@@ -65,9 +65,19 @@ class RetryRequest(Body):
     host: str | None = Field(None, min_length=1, max_length=260)
     job_id: str | None = Field(None, min_length=1, max_length=64)
 
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str | None) -> str | None:
+        return None if v is None else normalise_domain(v)
+
 
 class HostRequest(Body):
     host: str = Field(min_length=1, max_length=260)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        return normalise_domain(v)
 
 
 class CachePurgeRequest(Body):

@@ -200,7 +200,12 @@ _HOST_Q = Param("host", "query", "only this host")
 
 @api.op(Operation("GET", "/queue/dead", "Dead deliveries", JobList, params=(_HOST_Q,)))
 async def dead(request: R, admin: A) -> JobList:
-    jobs = await admin.dead_jobs(request.query.get("host"))
+    host = request.query.get("host")
+    try:
+        host = None if host is None else normalise_domain(host)
+    except ValueError as exc:
+        raise query_problem("host", str(exc)) from None
+    jobs = await admin.dead_jobs(host)
     return JobList(items=[JobOut.of(j) for j in jobs])
 
 

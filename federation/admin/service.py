@@ -10,13 +10,13 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from urllib.parse import urlsplit
 
 from federation.config import FederationMode, Settings
 from federation.delivery.hosthealth import HostHealthTracker
-from federation.domains import current_allowlist, current_mode, host_in_domain
-from federation.errors import FederationError
+from federation.domains import current_allowlist, current_mode, is_domain_blocked
+from federation.errors import FederationError, HostError
 from federation.follows.service import FollowService
+from federation.hosts import Host, host_key
 from federation.jobs.kinds import BackfillPayload, JobKind, MalformedPayload, decode
 from federation.ports import Store
 from federation.records import (
@@ -81,11 +81,11 @@ class AdminService:
             actor = await self._lookup.find(target)
         except InvalidActor as exc:
             raise TargetNotFound(str(exc)) from None
-        await self._refuse_blocked(actor.domain)
+        await self._refuse_blocked(actor.host)
         return await self._follows.follow(actor)
 
-    async def _refuse_blocked(self, host: str) -> None:
-        if any(host_in_domain(host, b.domain) for b in await self._store.list_blocks()):
+    async def _refuse_blocked(self, host: Host) -> None:
+        if await is_domain_blocked(self._store, host):
             raise TargetNotFound(f"{host} is blocked; unblock it first")
 
     async def unfollow(self, actor: str) -> Follow:
@@ -110,7 +110,7 @@ class AdminService:
         follow = _found(
             await self._store.get_follow(Direction.FOLLOWER, actor), "no follower", actor
         )
-        host = urlsplit(follow.inbox).netloc.lower()
+        host = host_key(follow.inbox)
         queued = await self._store.list_jobs(JobState.QUEUED, None, _SCAN_LIMIT)
         pages = sum(1 for j in queued if _backfills(j, actor))
         deliveries = sum(1 for j in queued if j.kind == JobKind.DELIVER and j.host == host)
@@ -142,15 +142,13 @@ class AdminService:
     async def _follow_domains(self, domain: str) -> set[str]:
         found = {domain}
         for direction in Direction:
-            for f in await self._store.list_follows(direction):
-                if host_in_domain(f.domain, domain):
-                    found.add(f.domain)
+            found |= _covered(domain, {f.domain for f in await self._store.list_follows(direction)})
         return found
 
     async def _known_hosts(self, domain: str) -> set[str]:
         hosts = {host for _, host in await self._store.counts()}
         hosts |= {h.host for h in await self._store.list_hosts()}
-        return {h for h in hosts if h and host_in_domain(h, domain)}
+        return _covered(domain, hosts)
 
     async def unblock(self, domain: str) -> None:
         if not await self._store.remove_block(domain):
@@ -215,11 +213,27 @@ class AdminService:
         return await self._store.purge_cached_domain(domain or "")
 
 
-def _target_host(target: str) -> str:
+def _target_host(target: str) -> Host:
     kind, value = classify_target(target)
-    if kind == "url":
-        return urlsplit(value).netloc.lower()
-    return value.rsplit("@", 1)[-1].lower()
+    try:
+        if kind == "url":
+            return Host.of_url(value)
+        return Host.parse(value.rsplit("@", 1)[-1])
+    except HostError as exc:
+        raise TargetNotFound(str(exc)) from None
+
+
+def _covered(domain: str, hosts: set[str]) -> set[str]:
+    """The stored host keys among `hosts` that the block on `domain` covers."""
+    entry = Host.parse(domain)
+    covered = set()
+    for text in hosts:
+        try:
+            if text and entry.covers(Host.parse(text)):
+                covered.add(text)
+        except HostError:
+            continue  # a key no host has: nothing to cover
+    return covered
 
 
 def _found(follow: Follow | None, what: str, actor: str) -> Follow:

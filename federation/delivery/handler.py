@@ -15,7 +15,7 @@ from typing import Protocol
 
 from federation.config import DeliverySettings, Settings
 from federation.delivery.hosthealth import HostHealthTracker
-from federation.discovery import host_of
+from federation.hosts import host_key
 from federation.http.transport import DeliveryOutcome, DeliveryResult
 from federation.jobs.kinds import DeliverPayload, new_job, payload_of
 from federation.jobs.outcomes import Dead, Done, JobOutcome, Retry
@@ -127,7 +127,7 @@ class DeliverHandler:
     async def __call__(self, job: Job) -> JobOutcome:
         payload = payload_of(job, DeliverPayload)
         activity_id, inbox = payload.activity_id, payload.inbox
-        host = host_of(inbox)
+        host = host_key(inbox)
         if await self._health.is_unavailable(host):
             return Dead(UNAVAILABLE)
         body = await self._bodies.get(activity_id)

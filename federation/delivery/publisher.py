@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from federation.delivery.handler import enqueue_fanout
-from federation.discovery import host_of
+from federation.hosts import host_key
 from federation.jobs.kinds import DeliverPayload, new_job
 from federation.observability.setup import Telemetry
 from federation.ports import ActivityLog, FollowStore, JobQueue
@@ -50,7 +50,7 @@ class Publisher:
         job = new_job(
             DeliverPayload(activity_id, inbox),
             dedupe_key=f"deliver:{activity_id}:{inbox}",
-            host=host_of(inbox),
+            host=host_key(inbox),
             run_at=run_at,
         )
         inserted = await self._queue.enqueue([job], self._clock())

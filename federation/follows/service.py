@@ -12,6 +12,7 @@ from federation.config import FederationMode, Settings
 from federation.delivery.publisher import Publisher
 from federation.discovery import ActorUrls
 from federation.domains import current_mode, is_allowlisted
+from federation.hosts import Host
 from federation.jobs.kinds import BackendPayload, BackfillPayload, new_job
 from federation.observability.logs import event
 from federation.ports import FollowStore, JobQueue, PolicyStore
@@ -94,7 +95,7 @@ class FollowService:
         """Record a Follow; answer by policy. A repeated Follow re-sends the answer."""
         now = self._clock()
         existing = await self._follows.get_follow(Direction.FOLLOWER, follower.id)
-        state = await self._decide(follower.domain, existing)
+        state = await self._decide(follower.host, existing)
         relation = Follow(
             Direction.FOLLOWER,
             follower.id,
@@ -115,14 +116,14 @@ class FollowService:
             await self._send_reject(relation, follow_activity)
         return relation
 
-    async def _decide(self, domain: str, existing: Follow | None) -> FollowState:
+    async def _decide(self, host: Host, existing: Follow | None) -> FollowState:
         if existing is not None and existing.state is FollowState.ACCEPTED:
             return FollowState.ACCEPTED
         mode = await current_mode(self._policy, self._settings)
         if mode is FederationMode.OPEN:
             return FollowState.ACCEPTED
         if mode is FederationMode.ALLOWLIST:
-            allowed = await is_allowlisted(self._policy, self._settings, domain)
+            allowed = await is_allowlisted(self._policy, self._settings, host)
             return FollowState.ACCEPTED if allowed else FollowState.REJECTED
         return FollowState.PENDING
 

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from yarl import URL
 
 from federation.config import Settings
+from federation.hosts import host_key
 from federation.http.replies import Hop, answer, failed_delivery, fetch_failure, read_prefix
 from federation.http.session import make_session
 from federation.http.ssrf import SsrfRefused, check_url, refusal_in
@@ -52,11 +53,6 @@ CAVAGE = "cavage"
 RFC9421 = "rfc9421"
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-
-def host_key(url: URL) -> str:
-    """host[:port] in lower case, the key for per-host memory (as in HostHealth.host)."""
-    return url.host_port_subcomponent or ""
 
 
 class Transport:
@@ -125,7 +121,7 @@ class Transport:
             url = check_url(inbox_url, allow_http=self._allow_http)
         except SsrfRefused as exc:
             return DeliveryResult(DeliveryOutcome.PERMANENT, None, None, exc.reason, CAVAGE)
-        host = host_key(url)
+        host = host_key(str(url))
         stored = await self._remembered_scheme(host)
         scheme = stored or CAVAGE
         result = await self._post(url, body, scheme)
@@ -191,7 +187,7 @@ class Transport:
             raise FetchError(FetchErrorKind.REFUSED, exc.reason) from exc
 
     async def _get_knocking(self, url: URL, headers: dict[str, str]) -> Hop:
-        host = host_key(url)
+        host = host_key(str(url))
         scheme = await self._remembered_scheme(host) or CAVAGE
         hop = await self._get(url, headers, scheme)
         if hop.status == 401:

@@ -20,9 +20,9 @@ from federation.activities import (
     parse_activity,
 )
 from federation.config import FederationMode, Settings
-from federation.discovery import host_of
 from federation.domains import current_mode, is_allowlisted, is_domain_blocked
 from federation.errors import ProblemError
+from federation.hosts import Host, host_of
 from federation.inbound.proofcheck import ProofChecker
 from federation.jobs.coalesce import Coalescer
 from federation.jobs.kinds import InboxPayload, new_job
@@ -88,7 +88,7 @@ class InboxPipeline:
         self._check_content_type(req.headers.get("Content-Type", ""))
         activity = self._parse(req.body)
         actor = actor_of(activity)
-        await self._check_domain(host_of(actor))
+        await self._check_domain(Host.of_url(actor))  # parse_activity vetted its host
         signer = await self._verify(req)
         proved = await self._proofs.check(activity, actor)
         if signer.owner != actor:
@@ -100,7 +100,10 @@ class InboxPipeline:
                     f"the key {signer.key_id} belongs to {signer.owner}, not {actor}, and no "
                     "proof by the actor covers the activity",
                 )
-            await self._check_domain(host_of(signer.owner))
+            owner = host_of(signer.owner)
+            if owner is None:
+                raise _problem(401, "Signer is not the actor", f"{signer.key_id} has no owner URL")
+            await self._check_domain(owner)
         self._check_origins(activity, actor)
         return await self._record(activity, actor, signer)
 
@@ -121,7 +124,7 @@ class InboxPipeline:
         except InvalidActivity as exc:
             raise _problem(400, "Invalid activity", str(exc)) from None
 
-    async def _check_domain(self, domain: str) -> None:
+    async def _check_domain(self, domain: Host) -> None:
         if await is_domain_blocked(self._policy, domain):
             raise _problem(403, "Domain blocked", f"{domain} is blocked by this instance")
         mode = await current_mode(self._policy, self._settings)
@@ -158,7 +161,7 @@ class InboxPipeline:
         self._metrics.signature_checked(result, refused.value if refused else None, elapsed_ms)
 
     def _check_origins(self, activity: dict[str, Any], actor: str) -> None:
-        actor_host = host_of(actor)
+        actor_host = Host.of_url(actor)
         if host_of(str(activity["id"])) != actor_host:
             raise _problem(
                 403, "Foreign activity id", "the activity id is not on the actor's origin"

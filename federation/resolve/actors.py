@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
-from federation.errors import FederationError
+from federation.errors import FederationError, HostError
+from federation.hosts import Host
 
 
 class InvalidActor(FederationError):
@@ -17,9 +18,14 @@ class InvalidActor(FederationError):
 @dataclass(frozen=True, slots=True)
 class ActorInfo:
     id: str
-    domain: str
+    host: Host
     inbox: str
     shared_inbox: str | None
+
+    @property
+    def domain(self) -> str:
+        """The host as stored with a follow."""
+        return str(self.host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +36,12 @@ class KeyDoc:
     multibase: str | None
 
 
-def origin(url: str) -> str:
+def origin(url: str) -> tuple[str, Host]:
+    """(scheme, Host): two URLs share an origin when these are equal."""
     try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. an unclosed "[" (invalid IPv6 host): a peer's bad document
-        raise InvalidActor(f"not a URL: {url[:200]!r}") from None
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+        return urlsplit(url).scheme.lower(), Host.of_url(url)
+    except (ValueError, HostError):  # e.g. an unclosed "[": a peer's bad document
+        raise InvalidActor(f"not a URL with a host: {url[:200]!r}") from None
 
 
 def _str(value: Any) -> str | None:
@@ -77,7 +83,7 @@ def parse_actor(doc: dict[str, Any], fetched_url: str) -> ActorInfo:
         shared = _str(endpoints.get("sharedInbox"))
         if shared is not None and origin(shared) != origin(actor_id):
             shared = None
-    return ActorInfo(actor_id, urlsplit(actor_id).netloc.lower(), inbox, shared)
+    return ActorInfo(actor_id, origin(actor_id)[1], inbox, shared)
 
 
 def _as_list(value: Any) -> list[Any]:

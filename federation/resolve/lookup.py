@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from federation.discovery import NODEINFO_21
-from federation.errors import TransportError
+from federation.errors import HostError, TransportError
+from federation.hosts import Host, host_of
 from federation.http.transport import Transport
 from federation.resolve.actors import ActorInfo, InvalidActor, load_json_object, parse_actor
 
@@ -18,12 +19,12 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def _netloc(url: str) -> str | None:
-    """A remote document's URL's host[:port]; None when the URL does not even parse."""
+def _normal_host(text: str) -> str:
+    """A domain or an acct: handle's host as given by an admin, in its stored spelling."""
     try:
-        return urlsplit(url).netloc.lower()
-    except ValueError:
-        return None
+        return str(Host.parse(text))
+    except HostError as exc:
+        raise LookupError_(f"not a host name: {exc}") from None
 
 
 class LookupError_(InvalidActor):
@@ -31,16 +32,18 @@ class LookupError_(InvalidActor):
 
 
 def classify_target(target: str) -> tuple[str, str]:
-    """("url", actor URL) | ("acct", user@host) | ("domain", host[:port])."""
+    """("url", actor URL) | ("acct", user@host) | ("domain", host[:port]); the host of a
+    handle or a domain comes back in its stored spelling (A-labels, lower case)."""
     t = target.strip()
     if t.startswith(("http://", "https://")):
         return "url", t
-    if t.startswith("acct:"):
-        return "acct", t[5:]
-    if "@" in t:
-        return "acct", t.lstrip("@")
+    if t.startswith("acct:") or "@" in t:
+        user, at, host = (t[5:] if t.startswith("acct:") else t.lstrip("@")).rpartition("@")
+        if not (user and at):
+            raise LookupError_(f"not an acct: handle: {target!r}")
+        return "acct", f"{user}@{_normal_host(host)}"
     if t and "/" not in t and " " not in t:
-        return "domain", t.lower()
+        return "domain", _normal_host(t)
     raise LookupError_(f"not a domain, actor URL or acct: handle: {target!r}")
 
 
@@ -105,11 +108,12 @@ class ActorLookup:
             ),
             None,
         )
-        if href is None or _netloc(href) != domain:
+        host = Host.parse(domain, self._scheme)
+        if href is None or host_of(href) != host:
             raise LookupError_(f"{domain} offers no NodeInfo 2.1 on its own host")
         info = await self._json(href)
         metadata = info.get("metadata")
         actor = metadata.get("instanceActor") if isinstance(metadata, dict) else None
-        if not isinstance(actor, str) or _netloc(actor) != domain:
+        if not isinstance(actor, str) or host_of(actor) != host:
             raise LookupError_(f"{domain}'s NodeInfo names no instance actor on its own host")
         return actor

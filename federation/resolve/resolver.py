@@ -17,6 +17,7 @@ from federation.backend.client import BackendClient
 from federation.config import Settings
 from federation.domains import is_domain_blocked
 from federation.errors import BackendError
+from federation.hosts import Host
 from federation.http.transport import FetchError, FetchErrorKind, FetchResult, Transport
 from federation.observability.setup import Telemetry
 from federation.ports import ObjectCache, PolicyStore
@@ -113,7 +114,7 @@ class Resolver:
     async def _lookup(self, urn: BlockUrn) -> tuple[ResolveResult | None, CachedObject | None]:
         """(the answer, when it needs no fetch: a blocked domain or a fresh entry; the entry)."""
         # Checked before the cache: a block must also hide what was cached before it.
-        if await is_domain_blocked(self._policy, urn.authority):
+        if await is_domain_blocked(self._policy, Host.parse(urn.authority)):
             return ResolveResult(str(urn), "error", None, "domain blocked", False), None
         entry = await self._cache.get_cached(str(urn))
         if entry is not None and self._clock() < entry.expires_at:

@@ -7,7 +7,6 @@ peer can neither speak for another host nor smuggle one block in under another's
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from federation.activities import (
     InvalidActivity,
@@ -17,9 +16,9 @@ from federation.activities import (
     load_object,
     object_to_block,
 )
-from federation.errors import UrnError
+from federation.hosts import is_on
 from federation.outcomes import FetchError, FetchErrorKind, FetchResult
-from federation.urn import BlockUrn, normalise_authority
+from federation.urn import BlockUrn
 
 # Failures worth serving a stale copy through: the peer may be back soon, the copy is still ours.
 _TRANSIENT = frozenset({FetchErrorKind.TIMEOUT, FetchErrorKind.CONNECTION})
@@ -43,7 +42,7 @@ def validated(urn: BlockUrn, fetched: FetchResult, max_depth: int) -> RemoteBloc
         raise Refused(f"unexpected status {fetched.status}")
     if not is_activitystreams_media_type(fetched.content_type or ""):
         raise Refused(f"not an ActivityStreams document: {fetched.content_type!r}")
-    if _authority(fetched.url) != urn.authority:
+    if not is_on(fetched.url, urn.authority):
         raise Refused("redirected to another host: the object must come from its origin")
     obj = _parse_object(fetched.body, max_depth)
     if obj.get("type") == "Tombstone" and obj.get("id") == fetched.url:
@@ -68,10 +67,3 @@ def is_transient(exc: FetchError) -> bool:
     if exc.kind is FetchErrorKind.HTTP_STATUS:
         return exc.status is not None and exc.status >= 500
     return exc.kind in _TRANSIENT
-
-
-def _authority(url: str) -> str | None:
-    try:
-        return normalise_authority(urlsplit(url).netloc)
-    except (UrnError, ValueError):
-        return None

@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from federation.discovery import host_of
 from federation.errors import ProblemError
+from federation.hosts import host_key
 from federation.inbound.pipeline import InboundRequest
 from federation.observability.ratelimit import RateLimitedEvents
 from federation.web.appkeys import CLOCK, INSTANCE, SETTINGS
@@ -62,7 +62,7 @@ def _log_refusal(request: web.Request, exc: ProblemError, body: bytes) -> None:
         exc.title,
         exc.detail[:300],
         status=exc.status,
-        remote_host=host_of(actor) if actor else None,
+        remote_host=host_key(actor) if actor else None,
         remote_addr=request.remote,
         actor=actor,
     )

@@ -8,6 +8,8 @@ served on 127.0.0.1 whose keys the gateway fetches over HTTP.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -327,3 +329,27 @@ async def test_a_peer_serving_a_malformed_key_document_is_refused(env: Env) -> N
         env, req, 401, "Signature rejected", "key_not_found", activity_id=activity["id"]
     )
     await expect_still_serving(env, "/inbox", sender=env.b)
+
+
+async def test_a_block_holds_for_a_trailing_dot_spelling_of_the_host(env: Env) -> None:
+    """`http://localhost.:PORT/actor` is the host `localhost`: a block entered as `LocalHost.`
+    refuses it (before any key fetch: this machine's resolver cannot even look the dotted name
+    up) as it refuses the spelling whose activities were accepted before the block."""
+    async with serve_peer(rsa_index=2, host="LocalHost") as peer:
+        accepted = peer.create()
+        got, _, body = await post(env.session, peer.signed_post(env.url("/inbox"), accepted))
+        assert got == 202, body  # a live peer: it is the block that refuses it below
+        admin = {"Authorization": f"Bearer {env.node.settings.admin_token}"}
+        async with env.session.post(
+            env.url("/admin/api/blocks"), json={"domain": "LocalHost."}, headers=admin
+        ) as resp:
+            assert resp.status == 201, await resp.text()
+        dotted = dataclasses.replace(peer, host="localhost.")
+        for sender, path in itertools.product((dotted, peer), PATHS):
+            activity = sender.create()
+            assert activity["actor"].startswith(f"http://{sender.host}:")
+            req = sender.signed_post(env.url(path), activity)
+            await expect_rejected(
+                env, req, 403, "Domain blocked", "localhost", activity_id=activity["id"]
+            )
+            await expect_still_serving(env, path, sender=env.b)

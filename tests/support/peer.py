@@ -60,14 +60,16 @@ class Peer:
     document_overrides: dict[str, Any] = field(default_factory=dict)
     # Bodies POSTed to the actor's inbox, in arrival order.
     received: list[bytes] = field(default_factory=list)
+    # The name its URLs use; it always listens on 127.0.0.1 (e.g. "localhost." also reaches it).
+    host: str = "127.0.0.1"
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def domain(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def actor(self) -> str:
@@ -202,13 +204,15 @@ async def post(session: aiohttp.ClientSession, req: SignedPost) -> tuple[int, st
 
 
 @asynccontextmanager
-async def serve_peer(*, rsa_index: int | None = None) -> AsyncIterator[Peer]:
+async def serve_peer(
+    *, rsa_index: int | None = None, host: str = "127.0.0.1"
+) -> AsyncIterator[Peer]:
     """Serve a fresh peer actor on 127.0.0.1 (GET /actor; anything POSTed to its inbox is
-    acknowledged with 202) until the block ends."""
+    acknowledged with 202) until the block ends; its URLs name `host`."""
     if rsa_index is None:
         rsa_index = _PEER_COUNT[0]
         _PEER_COUNT[0] += 1
-    peer = Peer(port=free_port(), rsa=_rsa_key(rsa_index))
+    peer = Peer(port=free_port(), rsa=_rsa_key(rsa_index), host=host)
     app = web.Application()
 
     async def actor(request: web.Request) -> web.Response:

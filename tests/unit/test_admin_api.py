@@ -130,6 +130,11 @@ async def test_malformed_bodies_are_422_naming_the_field(
         ("POST", "/admin/api/following", {"target": ""}, "target"),
         ("POST", "/admin/api/following", {"target": "not a target/x"}, "target"),
         ("POST", "/admin/api/blocks", {"domain": "bad domain!"}, "domain"),
+        ("POST", "/admin/api/blocks", {"domain": "a..example"}, "domain"),
+        ("POST", "/admin/api/blocks", {"domain": "bücher\u200d.example"}, "domain"),
+        ("POST", "/admin/api/blocks", {"domain": "a.example:99999"}, "domain"),
+        ("POST", "/admin/api/hosts/reset", {"host": "ho_st.example"}, "host"),
+        ("POST", "/admin/api/queue/retry", {"host": "[::1"}, "host"),
         ("POST", "/admin/api/blocks", {"domain": PEER, "reason": 5}, "reason"),
         ("PUT", "/admin/api/mode", {"mode": "chaos"}, "mode"),
         ("PUT", "/admin/api/allowlist", {"domains": ["ok.example", "x/y"]}, "domains"),
@@ -248,6 +253,24 @@ async def test_mode_and_allowlist(client: TestClient[web.Request, web.Applicatio
     assert await resp.json() == {"domains": ["a.example", "b.example"]}
     resp = await client.get("/admin/api/allowlist", headers=AUTH)
     assert await resp.json() == {"domains": ["a.example", "b.example"]}
+
+
+async def test_unicode_domains_are_stored_as_a_labels(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    store = instance(client).store
+    resp = await client.post(
+        "/admin/api/blocks", headers=AUTH, json={"domain": "Bücher.Example.", "reason": "spam"}
+    )
+    assert resp.status == 201, await resp.text()
+    assert (await resp.json())["block"]["domain"] == "xn--bcher-kva.example"
+    assert [b.domain for b in await store.list_blocks()] == ["xn--bcher-kva.example"]
+    resp = await client.put(
+        "/admin/api/allowlist", headers=AUTH, json={"domains": ["ÄÖ.example", "xn--4ca0b.example"]}
+    )
+    assert await resp.json() == {"domains": ["xn--4ca0b.example"]}  # one host, two spellings
+    assert (await client.delete("/admin/api/blocks/bücher.example", headers=AUTH)).status == 204
+    assert await store.list_blocks() == []
 
 
 async def test_dead_deliveries_and_retry(client: TestClient[web.Request, web.Application]) -> None:

@@ -9,13 +9,12 @@ import pytest
 
 from federation.config import FederationMode, load_settings
 from federation.domains import (
-    block_candidates,
     current_allowlist,
     current_mode,
-    host_in_domain,
     is_allowlisted,
     is_domain_blocked,
 )
+from federation.hosts import Host
 from federation.records import DomainBlock
 from federation.storage import SqliteStore
 
@@ -39,19 +38,36 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
         ("127.0.0.1:8001", "127.0.0.1", True),
     ],
 )
-def test_host_in_domain(host: str, domain: str, covered: bool) -> None:
-    assert host_in_domain(host, domain) is covered
+def test_an_entry_covers(host: str, domain: str, covered: bool) -> None:
+    assert Host.parse(domain).covers(Host.parse(host)) is covered
 
 
-def test_block_candidates_never_include_a_bare_tld() -> None:
-    assert block_candidates("x.a.example:1") == ("x.a.example:1", "x.a.example", "a.example")
-    assert block_candidates("127.0.0.1:8001") == ("127.0.0.1:8001", "127.0.0.1")
+def test_entries_covering_never_include_a_bare_tld() -> None:
+    assert [str(h) for h in Host.parse("x.a.example:1").entries_covering()] == [
+        "x.a.example:1",
+        "x.a.example",
+        "a.example",
+    ]
+    assert [str(h) for h in Host.parse("127.0.0.1:8001").entries_covering()] == [
+        "127.0.0.1:8001",
+        "127.0.0.1",
+    ]
 
 
 async def test_blocks_cover_ports_and_subdomains(store: SqliteStore) -> None:
     await store.add_block(DomainBlock("a.example", "spam", 0.0))
-    assert await is_domain_blocked(store, "x.a.example:8443")
-    assert not await is_domain_blocked(store, "b.example")
+    assert await is_domain_blocked(store, Host.parse("x.a.example:8443"))
+    assert not await is_domain_blocked(store, Host.parse("b.example"))
+
+
+async def test_a_block_holds_for_every_spelling_of_the_host(store: SqliteStore) -> None:
+    await store.add_block(DomainBlock("xn--bcher-kva.example", "spam", 0.0))
+    for url in (
+        "https://Bücher.example./actor",
+        "https://sub.xn--bcher-kva.example:443/actor",
+        "http://BÜCHER.EXAMPLE:8080/actor",
+    ):
+        assert await is_domain_blocked(store, Host.of_url(url)), url
 
 
 async def test_mode_and_allowlist_come_from_the_store_else_the_config(
@@ -60,10 +76,11 @@ async def test_mode_and_allowlist_come_from_the_store_else_the_config(
     settings = load_settings(None, domain="me.example", mode="approval", allowlist=["a.example"])
     assert await current_mode(store, settings) is FederationMode.APPROVAL
     assert await current_allowlist(store, settings) == ["a.example"]
-    assert await is_allowlisted(store, settings, "sub.a.example:443")
-    assert not await is_allowlisted(store, settings, "b.example")
+    assert await is_allowlisted(store, settings, Host.parse("sub.a.example:443"))
+    assert await is_allowlisted(store, settings, Host.of_url("https://SUB.A.example./x"))
+    assert not await is_allowlisted(store, settings, Host.parse("b.example"))
     await store.set_setting("mode", "allowlist")
     await store.set_setting("allowlist", '["127.0.0.1"]')
     assert await current_mode(store, settings) is FederationMode.ALLOWLIST
-    assert await is_allowlisted(store, settings, "127.0.0.1:8001")
-    assert not await is_allowlisted(store, settings, "a.example")
+    assert await is_allowlisted(store, settings, Host.parse("127.0.0.1:8001"))
+    assert not await is_allowlisted(store, settings, Host.parse("a.example"))

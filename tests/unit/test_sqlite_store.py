@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from federation.errors import ConfigError
-from federation.records import NewJob
+from federation.records import Direction, NewJob
 from federation.storage import SqliteStore
 from federation.storage.sqlite.queue import _claim_sql
-from federation.storage.sqlite.schema import SCHEMA_VERSION, migrate
+from federation.storage.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 
 T0 = 1_700_000_000.0
 
@@ -196,5 +196,46 @@ async def test_jobs_due_at_the_same_time_are_claimed_in_enqueue_order(tmp_path: 
         await store.enqueue([NewJob("deliver", h, {}, host=h) for h in hosts], T0)
         claimed = await store.claim("w", T0, 60.0, 3)
         assert [job.host for job in claimed] == hosts[:3]
+    finally:
+        await store.close()
+
+
+def _version_1_file(path: Path) -> None:
+    """A store as the first schema left it, holding hosts in the spellings it stored."""
+    with sqlite3.connect(path) as conn:
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute(
+            "INSERT INTO jobs (kind, dedupe_key, payload, host, next_attempt_at, created_at,"
+            " updated_at) VALUES ('deliver', 'd1', ?, 'bücher.example:443', 1, 1, 1)",
+            ('{"activity_id": "a", "inbox": "https://Bücher.example:443/inbox"}',),
+        )
+        conn.execute(
+            "INSERT INTO follows VALUES ('follower', 'https://user@Peer.Example.:443/actor',"
+            " 'user@peer.example.:443', 'https://peer.example/inbox', NULL, 'accepted', 'f', 1, 1)"
+        )
+        conn.execute("INSERT INTO domain_blocks VALUES ('[0:0:0:0:0:0:0:1]', 'spam', 1)")
+        for host, failures in (("a.example.", 3), ("a.example", 5), ("b.example.", 7)):
+            conn.execute(
+                "INSERT INTO host_health VALUES (?, ?, '[]', 0, 0, 0, 0, NULL)", (host, failures)
+            )
+        conn.execute("INSERT INTO settings VALUES ('allowlist', '[\"Ä.example.\", \"b.example\"]')")
+
+
+async def test_migration_2_respells_every_stored_host(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    _version_1_file(path)
+    store = SqliteStore(path)
+    await store.open()
+    try:
+        assert await store.counts() == {("queued", "xn--bcher-kva.example"): 1}
+        follows = await store.list_follows(Direction.FOLLOWER)
+        assert [f.domain for f in follows] == ["peer.example"]
+        assert [b.domain for b in await store.list_blocks()] == ["[::1]"]
+        hosts = {h.host: h.consecutive_failures for h in await store.list_hosts()}
+        assert hosts == {"a.example": 5, "b.example": 7}  # the normal-form record wins
+        assert await store.get_setting("allowlist") == '["b.example", "xn--4ca.example"]'
+        assert _pragma(path, "user_version") == SCHEMA_VERSION
     finally:
         await store.close()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
+from federation.hosts import host_key
 from federation.records import Direction, Follow, FollowState
 from federation.storage.mongodb.base import Document, MongoBase, without_id
 
@@ -85,4 +84,4 @@ class MongoFollows(MongoBase):
             {"$sort": {"_id": 1}},
         ]
         cursor = await self._collection(FOLLOWS).aggregate(pipeline)
-        return [(doc["_id"], urlsplit(doc["_id"]).netloc.lower()) async for doc in cursor]
+        return [(doc["_id"], host_key(doc["_id"])) async for doc in cursor]

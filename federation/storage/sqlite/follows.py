@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from urllib.parse import urlsplit
 
+from federation.hosts import host_key
 from federation.records import Direction, Follow, FollowState
 from federation.storage.sqlite.base import SqliteBase
 
@@ -79,4 +79,4 @@ class SqliteFollows(SqliteBase):
             " WHERE direction = ? AND state = ? ORDER BY 1",
             (Direction.FOLLOWER.value, FollowState.ACCEPTED.value),
         )
-        return [(inbox, urlsplit(inbox).netloc.lower()) for (inbox,) in rows]
+        return [(inbox, host_key(inbox)) for (inbox,) in rows]

@@ -6,10 +6,12 @@ version n to n + 1, each in its own transaction, so an interrupted upgrade resum
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
-from federation.errors import ConfigError
+from federation.errors import ConfigError, HostError
+from federation.hosts import host_key, normalise_host
 
 MEMORY = ":memory:"
 SYNCHRONOUS_MODES = frozenset({"NORMAL", "FULL", "EXTRA"})
@@ -90,7 +92,23 @@ _V1 = (
     "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# v2: every stored host in the one spelling of federation.hosts (A-labels, no trailing dot, no
+# user information, the scheme's default port elided, IPv6 compressed). Keys are recomputed
+# from the URL they came from where the row keeps it; a key that names no host stays as it is.
+_V2 = (
+    "UPDATE jobs SET host = host_key(json_extract(payload, '$.inbox'))"
+    " WHERE kind = 'deliver' AND json_valid(payload)"
+    " AND json_extract(payload, '$.inbox') IS NOT NULL",
+    "UPDATE jobs SET host = stored_host(host) WHERE kind != 'deliver'",
+    "UPDATE follows SET domain = host_key(actor) WHERE host_key(actor) != ''",
+    "UPDATE OR REPLACE domain_blocks SET domain = stored_host(domain)",
+    # Two spellings of one host may both have a record: keep the one already in normal form.
+    "UPDATE OR IGNORE host_health SET host = stored_host(host)",
+    "DELETE FROM host_health WHERE host != stored_host(host)",
+    "UPDATE settings SET value = stored_hosts_json(value) WHERE key = 'allowlist'",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -151,6 +169,7 @@ def migrate(conn: sqlite3.Connection) -> None:
             f"schema version {schema_version(conn)} is newer than this gateway"
             f" supports ({SCHEMA_VERSION})"
         )
+    _register_host_functions(conn)
     for target, statements in enumerate(MIGRATIONS, start=1):
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -164,3 +183,28 @@ def migrate(conn: sqlite3.Connection) -> None:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+
+def _register_host_functions(conn: sqlite3.Connection) -> None:
+    """The SQL names migrations use for federation.hosts (host spelling is not SQL's job)."""
+    conn.create_function("host_key", 1, host_key, deterministic=True)
+    conn.create_function("stored_host", 1, _stored_host, deterministic=True)
+    conn.create_function("stored_hosts_json", 1, _stored_hosts_json, deterministic=True)
+
+
+def _stored_host(key: str) -> str:
+    """An old host key (``[user@]host[:port]``, lower case) in today's spelling."""
+    try:
+        return normalise_host(key.rpartition("@")[2])
+    except HostError:
+        return key
+
+
+def _stored_hosts_json(value: str) -> str:
+    try:
+        entries = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(entries, list):
+        return value
+    return json.dumps(sorted({_stored_host(e) for e in entries if isinstance(e, str)}))
