@@ -108,7 +108,7 @@ def build_instance(
     signer = ObjectSigner(keys.ed25519, urls.ed25519_key_id)
     publisher = Publisher(store, store, store, clock, signer=signer, telemetry=telemetry)
     follows = FollowService(settings, store, store, store, publisher, clock)
-    outbound = Outbound(settings, backend, store, store, publisher, clock)
+    outbound = Outbound(settings, backend, store, store, publisher, clock, signer=signer)
 
     async def notify(notice: BackendPayload) -> None:
         await backend.notify(InboundNotification.model_validate(encode(notice)))

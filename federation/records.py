@@ -94,6 +94,9 @@ class CachedObject:
     fetched_at: float
     expires_at: float  # fresh until (OK) / retry not before (FAILED, GONE)
     error: str | None = None
+    # The object exactly as its origin signed it (FEP-8b32 proof included), when it carried a
+    # proof: what this instance may hand onward as a mirror while the origin is down.
+    signed: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,4 +104,7 @@ def _instance_context(actor: str) -> list[str] | str:
 
 
 def _embedded(obj: Mapping[str, Any]) -> dict[str, Any]:
+    if "proof" in obj:
+        # A proved object is embedded whole: its proof covers its own @context too.
+        return dict(obj)
     return {key: value for key, value in obj.items() if key != "@context"}

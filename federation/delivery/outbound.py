@@ -27,6 +27,7 @@ from federation.jobs.kinds import (
 )
 from federation.jobs.outcomes import Done, JobOutcome
 from federation.ports import ActivityLog, JobQueue
+from federation.proofs import ObjectSigner
 from federation.records import Job
 from federation.urn import BlockUrn
 from federation.visibility import is_released
@@ -54,7 +55,10 @@ class Outbound:
         activities: ActivityLog,
         publisher: Publisher,
         clock: Callable[[], float],
+        *,
+        signer: ObjectSigner | None = None,
     ) -> None:
+        self._signer = signer
         self._activities = activities
         self._settings = settings
         self._backend = backend
@@ -68,12 +72,17 @@ class Outbound:
         return f"{self._settings.base_url}/activities/{digest}"
 
     def _object(self, block: Block) -> dict[str, Any]:
-        return block_to_object(
+        obj = block_to_object(
             block,
             base_url=self._settings.base_url,
             authority=self._settings.domain,
             scheme=self._settings.scheme,
         )
+        if self._signer is None:
+            return obj
+        # The object carries its own proof, dated by the block's last change (the same bytes
+        # GET /blocks/{id} serves): followers keep a copy any reader can check is ours.
+        return self._signer.sign(obj, block.updated_at.timestamp())
 
     def _urls(self, block_id: str) -> tuple[str, str]:
         urn = BlockUrn(self._settings.domain, block_id)

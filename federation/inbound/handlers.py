@@ -128,7 +128,13 @@ class InboundProcessor:
             return Done()  # an older Update arriving late must not overwrite a newer one
         now = self._clock()
         await self._cache.put_cached(
-            cache_entry_for(block, now, self._settings.cache.fresh_seconds)
+            cache_entry_for(
+                block,
+                now,
+                self._settings.cache.fresh_seconds,
+                # verified at the inbox (inbound/proofcheck.py) before it was recorded
+                signed=obj if "proof" in obj else None,
+            )
         )
         await self._notify(
             "remote_block.upsert", activity, block.urn, block=block.model_dump(mode="json")

@@ -91,6 +91,7 @@ class InboxPipeline:
         await self._check_domain(Host.of_url(actor))  # parse_activity vetted its host
         signer = await self._verify(req)
         proved = await self._proofs.check(activity, actor)
+        await self._proofs.check_embedded(activity, actor)
         if signer.owner != actor:
             # Forwarded or relayed: acceptable only when the actor's own proof covers it.
             if not proved:

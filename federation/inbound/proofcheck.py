@@ -34,6 +34,16 @@ class ProofChecker:
             raise ProblemError(401, "Proof rejected", f"{exc.reason.value}: {exc.detail}") from None
         return True
 
+    async def check_embedded(self, activity: dict[str, Any], actor: str) -> None:
+        """An embedded object's own proof (a block signed by its origin) must hold too: we keep
+        that copy and may hand it onward, so it must be what its author signed."""
+        obj = activity.get("object")
+        if isinstance(obj, dict) and "proof" in obj:
+            # A block names its author in attributedTo; an embedded activity (the Follow inside
+            # an Accept) in actor. Either way the proof must be by that author.
+            author = obj.get("attributedTo", obj.get("actor"))
+            await self.check(obj, author if isinstance(author, str) else actor)
+
     async def _verify(self, signed: SignedDocument, owner: str) -> None:
         method = signed.verification_method
         try:

@@ -35,6 +35,7 @@ def cache_entry_for(
     fresh_seconds: float,
     etag: str | None = None,
     last_modified: str | None = None,
+    signed: dict[str, Any] | None = None,
 ) -> CachedObject:
     """The OK cache entry for a validated remote block (the inbox writes these too)."""
     return CachedObject(
@@ -47,6 +48,7 @@ def cache_entry_for(
         last_modified=last_modified,
         fetched_at=now,
         expires_at=now + fresh_seconds,
+        signed=signed,
     )
 
 

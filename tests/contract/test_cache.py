@@ -20,6 +20,24 @@ async def test_put_then_get_by_urn_and_by_url(store: Store) -> None:
     assert await store.get_cached_by_url("https://b.example/blocks/43") is None
 
 
+async def test_the_origin_signed_copy_round_trips_exactly(store: Store) -> None:
+    """Byte-level fidelity matters: a proof verifies only over the very JSON values signed."""
+    signed = {
+        "@context": ["https://www.w3.org/ns/activitystreams", {"urn": "https://x.example/ns#urn"}],
+        "id": "https://b.example/blocks/42",
+        "content": "caf\u00e9 \U0001f600 $where a.b",
+        "n": [1, 2.5, None, True],
+        "proof": {"type": "DataIntegrityProof", "proofValue": "z3sX"},
+    }
+    obj = dataclasses.replace(cached("42"), signed=signed)
+    await store.put_cached(obj)
+    assert await store.get_cached(obj.urn) == obj
+    unsigned = cached("43")
+    await store.put_cached(unsigned)
+    got = await store.get_cached(unsigned.urn)
+    assert got is not None and got.signed is None
+
+
 async def test_negative_entries_round_trip(store: Store) -> None:
     for state in (CacheState.FAILED, CacheState.GONE):
         obj = cached(state.value, state=state)

@@ -24,6 +24,7 @@ def _cached(doc: Document) -> CachedObject:
         fetched_at=doc["fetched_at"],
         expires_at=doc["expires_at"],
         error=doc["error"],
+        signed=None if doc.get("signed") is None else json.loads(doc["signed"]),
     )
 
 
@@ -39,6 +40,7 @@ def _cache_document(obj: CachedObject) -> Document:
         "fetched_at": obj.fetched_at,
         "expires_at": obj.expires_at,
         "error": obj.error,
+        "signed": None if obj.signed is None else json.dumps(obj.signed, separators=(",", ":")),
     }
     if obj.state in (CacheState.FAILED, CacheState.NOT_FOUND):
         # The negative-cache TTL index reads this Date; OK and GONE entries have none.

@@ -8,7 +8,7 @@ from federation.records import CachedObject, CacheState, RemoteKey
 from federation.storage.sqlite.base import SqliteBase, dump_json, load_json
 
 _CACHE_COLUMNS = (
-    "urn, url, domain, state, block, etag, last_modified, fetched_at, expires_at, error"
+    "urn, url, domain, state, block, etag, last_modified, fetched_at, expires_at, error, signed"
 )
 
 
@@ -24,6 +24,7 @@ def _cached(row: sqlite3.Row) -> CachedObject:
         fetched_at=row["fetched_at"],
         expires_at=row["expires_at"],
         error=row["error"],
+        signed=None if row["signed"] is None else load_json(row["signed"]),
     )
 
 
@@ -46,7 +47,7 @@ class SqliteObjectCache(SqliteBase):
         block = None if obj.block is None else dump_json(obj.block)
         self._db.execute(
             f"INSERT OR REPLACE INTO cached_objects ({_CACHE_COLUMNS})"  # noqa: S608
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 obj.urn,
                 obj.url,
@@ -58,6 +59,7 @@ class SqliteObjectCache(SqliteBase):
                 obj.fetched_at,
                 obj.expires_at,
                 obj.error,
+                None if obj.signed is None else dump_json(obj.signed),
             ),
         )
 

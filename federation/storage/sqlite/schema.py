@@ -108,7 +108,10 @@ _V2 = (
     "UPDATE settings SET value = stored_hosts_json(value) WHERE key = 'allowlist'",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# v3: the origin-signed copy of a cached remote block (FEP-8b32), served to peers as a mirror.
+_V3 = ("ALTER TABLE cached_objects ADD COLUMN signed TEXT",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
