@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from federation.observability.metrics import Metrics, disabled_metrics
 
 SCOPE = "federation"
+_BSP_DELAY_MS = 5000.0  # the specification's default export delay
 
 
 @dataclass
@@ -79,7 +80,10 @@ def build_telemetry(service: str, *, metrics: bool, environ: Mapping[str, str]) 
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
         tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-        tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint)))
+        # Read from `environ` like the endpoint, so an in-process gateway needs no os.environ.
+        delay = float(environ.get("OTEL_BSP_SCHEDULE_DELAY", "") or _BSP_DELAY_MS)
+        processor = BatchSpanProcessor(OTLPSpanExporter(endpoint), schedule_delay_millis=delay)
+        tracer_provider.add_span_processor(processor)
         telemetry.tracer = tracer_provider.get_tracer(SCOPE)
         telemetry._shutdown.append(tracer_provider)
     return telemetry

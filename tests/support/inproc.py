@@ -4,7 +4,7 @@ served over real HTTP on 127.0.0.1, with direct access to their services for set
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,8 +97,11 @@ async def running(
     clock: Callable[[], float] | None = None,
     backend_reporter: Any = None,
     middlewares: Sequence[Middleware] = (),
+    backend_middlewares: Sequence[Middleware] = (),
+    environ: Mapping[str, str] | None = None,
 ) -> AsyncIterator[Running]:
-    app = create_app(settings, clock=clock)
+    """`environ`: the gateway's OTEL_* variables (default: none, so tracing is off)."""
+    app = create_app(settings, clock=clock, environ=environ or {})
     node = Running(
         settings, app, create_backend_app(settings, clock=clock, reporter=backend_reporter)
     )
@@ -106,6 +109,8 @@ async def running(
     # Instrumentation only: counts what peers ask of this gateway; it changes nothing.
     for mw in (_counting(node.hits), *middlewares):
         app.middlewares.insert(0, mw)
+    for mw in backend_middlewares:  # likewise: sees what reaches the backend
+        node.backend_app.middlewares.insert(0, mw)
     gateway_runner: web.AppRunner | None = None
     try:
         node.backend_runner = await _serve(node.backend_app, settings.backend_listen_port)

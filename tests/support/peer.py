@@ -62,6 +62,7 @@ class Peer:
     received: list[bytes] = field(default_factory=list)
     # The name its URLs use; it always listens on 127.0.0.1 (e.g. "localhost." also reaches it).
     host: str = "127.0.0.1"
+    received_headers: list[dict[str, str]] = field(default_factory=list)  # of each POST
 
     @property
     def origin(self) -> str:
@@ -222,6 +223,7 @@ async def serve_peer(
 
     async def inbox(request: web.Request) -> web.Response:
         peer.received.append(await request.read())
+        peer.received_headers.append(dict(request.headers))
         return web.Response(status=202)
 
     app.router.add_get("/actor", actor)
