@@ -33,6 +33,15 @@ export const page = query({
   },
 });
 
+/** One block as the world may see it (its human page): null when private or still embargoed. */
+export const publicBlock = query({
+  args: { id: v.string() },
+  handler: async (ctx, { id }) => {
+    const doc = await findBlock(ctx, id);
+    return doc !== null && (doc.visibility === "public" || doc.embargoReleased) ? blockJson(doc) : null;
+  },
+});
+
 /** What the world may see (the app's public page): never private, embargoed once released. */
 export const publicBlocks = query({
   args: {},

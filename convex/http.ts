@@ -21,6 +21,7 @@ import {
   requireToken,
   validated,
 } from "./model/http";
+import { renderBlock } from "./model/pages";
 
 const BLOCKS = "/api/v1/blocks";
 const REMOTE = "/api/v1/remote-blocks";
@@ -154,6 +155,22 @@ http.route({
     if (!ref) throw new Problem(400, "Missing parameter", "give the reference as ?ref= or ?urn=");
     return jsonResponse(await ctx.runAction(api.resolve.getBlock, { ref }));
   }),
+});
+
+// The human page: no token, and a private or still embargoed block is a 404 like a missing one,
+// so its existence does not leak.
+http.route({
+  pathPrefix: "/blocks/",
+  method: "GET",
+  handler: httpAction(async (ctx, request) =>
+    guarded(async () => {
+      const id = pathSegment(request, "/blocks/");
+      const block = await ctx.runQuery(api.blocks.publicBlock, { id });
+      if (block === null) throw notFound(`block with id ${JSON.stringify(id)}`);
+      const headers = { "Content-Type": "text/html; charset=utf-8" };
+      return new Response(renderBlock(block), { status: 200, headers });
+    }),
+  ),
 });
 
 http.route({

@@ -1,11 +1,12 @@
 // The reporter: posts outbox events to the gateway one at a time, oldest first, and retries
 // the head event with exponential backoff for as long as the gateway keeps failing.
 //
-// Why not @convex-dev/workpool or @convex-dev/action-retrier: both retry one job at a time
-// and give up after a bounded number of attempts, while the contract asks for strict order
-// (event n+1 only after event n got a 2xx) and retries without end. One self-rescheduling
-// action holding a lease in the `reporter` row gives exactly that in ~100 lines, and runs
-// unchanged under convex-test.
+// Why not @convex-dev/workpool or @convex-dev/action-retrier: both retry each job on its own
+// for a set number of attempts, and a job waiting for its retry does not hold back the jobs
+// after it, while the contract asks for strict order (event n+1 only after event n got a 2xx)
+// and retries without end. One self-rescheduling action holding a lease in the `reporter` row
+// gives exactly that in ~100 lines, and runs unchanged under convex-test (no component to
+// register).
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalAction, internalMutation, internalQuery, query } from "./_generated/server";

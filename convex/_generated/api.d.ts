@@ -23,6 +23,7 @@ import type * as model_contract from "../model/contract.js";
 import type * as model_gateway from "../model/gateway.js";
 import type * as model_http from "../model/http.js";
 import type * as model_outbox from "../model/outbox.js";
+import type * as model_pages from "../model/pages.js";
 import type * as model_remoteCache from "../model/remoteCache.js";
 import type * as outbox from "../outbox.js";
 import type * as resolve from "../resolve.js";
@@ -46,6 +47,7 @@ declare const fullApi: ApiFromModules<{
   "model/gateway": typeof model_gateway;
   "model/http": typeof model_http;
   "model/outbox": typeof model_outbox;
+  "model/pages": typeof model_pages;
   "model/remoteCache": typeof model_remoteCache;
   outbox: typeof outbox;
   resolve: typeof resolve;

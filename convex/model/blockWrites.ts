@@ -103,8 +103,10 @@ export async function deleteBlock(ctx: MutationCtx, current: Doc<"blocks">): Pro
 
 /**
  * An embargoed block becomes visible on the app's own public surfaces at embargoUntil: a
- * function scheduled for that moment flips `embargoReleased`. The gateway is told nothing
- * then: the contract has it schedule its own release from embargo_until.
+ * function scheduled for that moment flips `embargoReleased`. A write, rather than queries
+ * comparing with Date.now(), because Convex re-runs subscribed queries when data changes, not
+ * when time passes. The gateway is told nothing then: the contract has it schedule its own
+ * release from embargo_until.
  */
 async function settleEmbargo(ctx: MutationCtx, doc: Doc<"blocks">): Promise<Doc<"blocks">> {
   if (doc.visibility !== "embargoed" || doc.embargoUntil === null) return doc;

@@ -53,3 +53,20 @@ test("an embargo already past on creation is released at once", async () => {
   await t.mutation(api.blocks.create, { ...newBlock, id: "old", visibility: "embargoed", embargoUntil: Date.now() - HOUR });
   expect(ids(await t.query(api.blocks.publicBlocks, {}))).toEqual(["old"]);
 });
+
+test("the human page: 404 for a private block and an embargoed one before its time, escaped HTML after", async () => {
+  const t = makeBackend();
+  const until = Date.now() + HOUR;
+  await t.mutation(api.blocks.create, { ...newBlock, id: "priv", visibility: "private" });
+  await t.mutation(api.blocks.create, { ...newBlock, id: "emb", title: "<b>x</b>", visibility: "embargoed", embargoUntil: until });
+  for (const id of ["priv", "emb", "missing"]) expect((await t.fetch(`/blocks/${id}`)).status).toBe(404);
+  vi.advanceTimersByTime(HOUR);
+  await t.finishInProgressScheduledFunctions();
+  const page = await t.fetch("/blocks/emb");
+  expect(page.status).toBe(200);
+  expect(page.headers.get("Content-Type")).toContain("text/html");
+  const html = await page.text();
+  expect(html).toContain("&lt;b&gt;x&lt;/b&gt;");
+  expect(html).not.toContain("<b>x</b>");
+  expect((await t.fetch("/blocks/priv")).status).toBe(404);
+});
