@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from aiohttp import web
 
 from federation.admin import routes as admin_routes
+from federation.admin.api import ADMIN, admin_service
 from federation.config import Settings
 from federation.errors import ConfigError
 from federation.inbound.pipeline import InboundRequest
@@ -27,7 +28,18 @@ from federation.web import (
     metrics_routes,
     resolve_routes,
 )
-from federation.web.appkeys import CLOCK, INSTANCE, KEYS, SETTINGS, STORE, TELEMETRY
+from federation.web.appkeys import (
+    BACKEND,
+    CLOCK,
+    INSTANCE,
+    KEYS,
+    PROOF_SIGNER,
+    RESOLVER,
+    SETTINGS,
+    SIGNATURE_VERIFIER,
+    STORE,
+    TELEMETRY,
+)
 from federation.web.problems import problem_middleware
 
 ROLES = ("web", "worker", "all")
@@ -81,10 +93,11 @@ def create_app(
         await the_store.open()
         instance = build_instance(settings, the_store, the_keys, the_clock, telemetry=telemetry)
         app[INSTANCE] = instance
-        app[resolve_routes.RESOLVER] = instance.resolver
-        app[block_routes.BACKEND] = instance.backend
-        app[block_routes.PROOF_SIGNER] = instance.signer
-        app[block_routes.SIGNATURE_VERIFIER] = _verifier(app)
+        app[RESOLVER] = instance.resolver
+        app[BACKEND] = instance.backend
+        app[PROOF_SIGNER] = instance.signer
+        app[SIGNATURE_VERIFIER] = _verifier(app)
+        app[ADMIN] = admin_service(instance, the_clock)
         if role == "all" and not _is_shared(settings):
             # A single-process gateway on SQLite owns its store: any lease in it belongs to
             # this process's previous incarnation, which is dead. Waiting for those leases

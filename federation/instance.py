@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -13,7 +14,7 @@ import aiohttp
 from federation.backend.client import BackendClient
 from federation.backend.contract import InboundNotification
 from federation.config import Settings
-from federation.delivery.handler import backoff_delay, make_deliver_handler
+from federation.delivery.handler import make_backoff, make_deliver_handler
 from federation.delivery.hosthealth import HostHealthTracker
 from federation.delivery.outbound import Outbound
 from federation.delivery.publisher import Publisher
@@ -78,89 +79,168 @@ def build_instance(
     rng: random.Random | None = None,
     telemetry: Telemetry | None = None,
 ) -> Instance:
+    """Every service of one instance, each built once, in dependency order."""
     rng = rng or random.Random()
     telemetry = telemetry or Telemetry()
-    urls = ActorUrls(settings.base_url)
     session = make_session(settings, [peer_trace_config(telemetry)])
+    # RFC 9421 falls back on the RSA key too (rsa-v1_5-sha256): the only algorithm Mastodon
+    # accepts; the Ed25519 key is published (FEP-521a) for peers that prefer it.
+    signing_key = SigningKey(ActorUrls(settings.base_url).rsa_key_id, keys.rsa)
+    transport = Transport(session, settings, signing_key, store, clock=clock)
     # The backend is a trusted local service: a plain session, no SSRF guard, its own timeouts.
     backend_session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit_per_host=32),
         trace_configs=[backend_trace_config(telemetry)],
     )
-    transport = Transport(
-        session,
-        settings,
-        SigningKey(urls.rsa_key_id, keys.rsa),
-        store,
-        clock=clock,
-        # RFC 9421 falls back on the RSA key too (rsa-v1_5-sha256): the only algorithm Mastodon
-        # accepts; the Ed25519 key is published (FEP-521a) for peers that prefer it.
-    )
     backend = BackendClient(backend_session, settings.backend_url, settings.backend_token)
     key_service = KeyService(
-        store,
-        transport,
-        clock,
+        cache=store,
+        transport=transport,
+        clock=clock,
         refetch_interval=settings.cache.key_refetch_interval,
         telemetry=telemetry,
     )
     health = HostHealthTracker(store, settings.delivery, clock)
-    signer = ObjectSigner(keys.ed25519, urls.ed25519_key_id)
-    publisher = Publisher(store, store, store, clock, signer=signer, telemetry=telemetry)
-    follows = FollowService(settings, store, store, store, publisher, clock)
-    outbound = Outbound(settings, backend, store, store, publisher, clock, signer=signer)
+    signer = ObjectSigner(keys.ed25519, ActorUrls(settings.base_url).ed25519_key_id)
+    work_queued = asyncio.Event()  # the runner's wake-up, set by whoever queues work
+    publisher = Publisher(
+        activities=store,
+        queue=store,
+        follows=store,
+        clock=clock,
+        wake=work_queued.set,
+        signer=signer,
+        telemetry=telemetry,
+    )
+    follows = FollowService(
+        settings=settings,
+        follows=store,
+        policy=store,
+        queue=store,
+        publisher=publisher,
+        clock=clock,
+    )
+    outbound = Outbound(
+        settings=settings,
+        backend=backend,
+        queue=store,
+        activities=store,
+        publisher=publisher,
+        clock=clock,
+        signer=signer,
+    )
+    notify = _notifier(backend)
+    inbound = InboundProcessor(
+        settings=settings,
+        follows=follows,
+        follow_store=store,
+        cache=store,
+        queue=store,
+        transport=transport,
+        clock=clock,
+        notify_backend=notify,
+    )
+    deliver = make_deliver_handler(
+        transport=transport,
+        follows=store,
+        activities=store,
+        health=health,
+        clock=clock,
+        settings=settings,
+        rng=rng,
+    )
+    handlers: dict[str, Handler] = {
+        JobKind.DELIVER: deliver,
+        JobKind.INBOX: inbound.handle,
+        JobKind.EVENT: outbound.handle_event,
+        JobKind.RELEASE: outbound.handle_release,
+        JobKind.BACKFILL: outbound.handle_backfill,
+        JobKind.BACKEND: _backend_handler(notify),
+    }
+    return Instance(
+        settings=settings,
+        store=store,
+        session=session,
+        backend_session=backend_session,
+        transport=transport,
+        backend=backend,
+        key_service=key_service,
+        inbox=InboxPipeline(
+            settings=settings,
+            queue=store,
+            policy=store,
+            keys=key_service,
+            clock=clock,
+            telemetry=telemetry,
+        ),
+        follows=follows,
+        publisher=publisher,
+        outbound=outbound,
+        inbound=inbound,
+        resolver=Resolver(
+            cache=store,
+            policy=store,
+            transport=transport,
+            backend=backend,
+            settings=settings,
+            clock=clock,
+            telemetry=telemetry,
+        ),
+        health=health,
+        runner=_runner(
+            settings,
+            store,
+            observed(handlers, telemetry, settings.delivery.max_attempts),
+            health,
+            work_queued,
+            clock,
+            rng,
+        ),
+        maintenance=Maintenance(store, clock),
+        signer=signer,
+    )
 
+
+Notify = Callable[[BackendPayload], Awaitable[None]]
+
+
+def _notifier(backend: BackendClient) -> Notify:
     async def notify(notice: BackendPayload) -> None:
         await backend.notify(InboundNotification.model_validate(encode(notice)))
+
+    return notify
+
+
+def _backend_handler(notify: Notify) -> Handler:
+    """JobKind.BACKEND: a notification the backend could not take at once, retried."""
 
     async def notify_backend(job: Job) -> JobOutcome:
         await notify(payload_of(job, BackendPayload))
         return Done()
 
-    inbound = InboundProcessor(settings, follows, store, store, store, transport, clock, notify)
-    resolver = Resolver(store, store, transport, backend, settings, clock, telemetry=telemetry)
-    d = settings.delivery
+    return notify_backend
 
-    handlers: dict[str, Handler] = {
-        JobKind.DELIVER: make_deliver_handler(transport, store, store, health, clock, settings),
-        JobKind.INBOX: inbound.handle,
-        JobKind.EVENT: outbound.handle_event,
-        JobKind.RELEASE: outbound.handle_release,
-        JobKind.BACKFILL: outbound.handle_backfill,
-        JobKind.BACKEND: notify_backend,
-    }
-    runner = JobRunner(
+
+def _runner(
+    settings: Settings,
+    store: Store,
+    handlers: dict[str, Handler],
+    health: HostHealthTracker,
+    wakeup: asyncio.Event,
+    clock: Callable[[], float],
+    rng: random.Random,
+) -> JobRunner:
+    d = settings.delivery
+    return JobRunner(
         store,
-        observed(handlers, telemetry, d.max_attempts),
+        handlers,
         owner=f"{socket.gethostname()}:{os.getpid()}:{rng.getrandbits(32):08x}",
         clock=clock,
-        backoff=lambda attempt: backoff_delay(
-            attempt, rng, base=d.backoff_base, minimum=d.backoff_min
-        ),
+        backoff=make_backoff(d, rng),
         max_attempts=d.max_attempts,
         lease_seconds=d.lease_seconds,
         concurrency=d.workers,
         per_host_concurrency=d.per_host_concurrency,
         host_health=health,
-    )
-    publisher.wake = runner.wake
-    inbox = InboxPipeline(settings, store, store, key_service, clock, telemetry=telemetry)
-    return Instance(
-        settings,
-        store,
-        session,
-        backend_session,
-        transport,
-        backend,
-        key_service,
-        inbox,
-        follows,
-        publisher,
-        outbound,
-        inbound,
-        resolver,
-        health,
-        runner,
-        Maintenance(store, clock),
-        signer,
+        wakeup=wakeup,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+from typing import Protocol
 
 from federation.errors import TransportError
 
@@ -89,3 +90,17 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if when.tzinfo is None:  # "-0000" dates come back naive; HTTP-dates are GMT
         return None
     return max(0.0, when.timestamp() - now)
+
+
+class Fetcher(Protocol):
+    """The signed GET of remote documents (federation.http.transport.Transport provides it)."""
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        accept: str = ...,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> FetchResult:
+        """The document at `url`; FetchError when there is none to accept."""

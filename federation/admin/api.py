@@ -14,9 +14,9 @@ from pydantic import BaseModel, ValidationError
 
 from federation.admin.service import AdminService, NotFound, TargetNotFound
 from federation.errors import ProblemError
+from federation.instance import Instance
 from federation.observability.logs import event
 from federation.resolve.lookup import ActorLookup
-from federation.web.appkeys import CLOCK, INSTANCE
 from federation.web.auth import require_admin_token
 from federation.web.negotiation import json_response
 from federation.web.problems import field_problem, problem
@@ -68,17 +68,19 @@ class AdminRoutes:
         return register
 
 
-def admin_service(request: web.Request) -> AdminService:
-    instance = request.app[INSTANCE]
-    settings = instance.settings
+ADMIN: web.AppKey[AdminService] = web.AppKey("admin")
+
+
+def admin_service(instance: Instance, clock: Callable[[], float]) -> AdminService:
+    """The admin service of `instance`, built once by the composition root."""
     return AdminService(
-        settings,
-        instance.store,
-        instance.follows,
-        ActorLookup(instance.transport, settings.scheme),
-        instance.health,
-        instance.runner.wake,
-        request.app[CLOCK],
+        settings=instance.settings,
+        store=instance.store,
+        follows=instance.follows,
+        lookup=ActorLookup(instance.transport, instance.settings.scheme),
+        health=instance.health,
+        wake=instance.runner.wake,
+        clock=clock,
     )
 
 
@@ -107,7 +109,7 @@ async def _audited(request: web.Request, op: Operation, fn: AdminHandler) -> web
 
 
 async def _call(request: web.Request, op: Operation, fn: AdminHandler) -> web.StreamResponse:
-    args: list[Any] = [request, admin_service(request)]
+    args: list[Any] = [request, request.app[ADMIN]]
     if op.body is not None:
         args.append(await parse_body(request, op.body))
     try:

@@ -57,6 +57,7 @@ class BlockOutcome:
 class AdminService:
     def __init__(
         self,
+        *,
         settings: Settings,
         store: Store,
         follows: FollowService,

@@ -7,7 +7,7 @@ every request body with them, so the two cannot drift apart.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -160,3 +160,13 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str | None = None
+
+
+class BlockSource(Protocol):
+    """The local backend's blocks as the gateway reads them (BackendClient provides it)."""
+
+    async def get_block(self, block_id: str) -> BackendBlock | None:
+        """The block with this local id (any visibility), or None when the backend has none."""
+
+    async def list_federated(self, cursor: str | None, limit: int) -> BlockPage:
+        """One page of public and embargoed blocks in creation order."""

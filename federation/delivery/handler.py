@@ -106,13 +106,13 @@ class DeliverHandler:
 
     def __init__(
         self,
+        *,
         transport: Deliverer,
         follows: FollowStore,
         activities: ActivityLog,
         health: HostHealthTracker,
         clock: Callable[[], float],
         settings: Settings,
-        *,
         rng: random.Random,
         body_cache_size: int = 64,
     ) -> None:
@@ -178,15 +178,21 @@ class DeliverHandler:
 
 
 def make_deliver_handler(
+    *,
     transport: Deliverer,
     follows: FollowStore,
     activities: ActivityLog,
     health: HostHealthTracker,
     clock: Callable[[], float],
     settings: Settings,
-    *,
     rng: random.Random | None = None,
 ) -> DeliverHandler:
     return DeliverHandler(
-        transport, follows, activities, health, clock, settings, rng=rng or random.Random()
+        transport=transport,
+        follows=follows,
+        activities=activities,
+        health=health,
+        clock=clock,
+        settings=settings,
+        rng=rng or random.Random(),
     )

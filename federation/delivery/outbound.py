@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from federation.activities import Block, block_to_object, builders
-from federation.backend.client import BackendClient
+from federation.backend.contract import BlockSource
 from federation.config import Settings
-from federation.delivery.publisher import Publisher
+from federation.delivery.publisher import Publishing
 from federation.discovery import ActorUrls
 from federation.jobs.kinds import (
     BackfillPayload,
@@ -49,13 +49,13 @@ def _published_key(block_id: str) -> str:
 class Outbound:
     def __init__(
         self,
+        *,
         settings: Settings,
-        backend: BackendClient,
+        backend: BlockSource,
         queue: JobQueue,
         activities: ActivityLog,
-        publisher: Publisher,
+        publisher: Publishing,
         clock: Callable[[], float],
-        *,
         signer: ObjectSigner | None = None,
     ) -> None:
         self._signer = signer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from federation.delivery.handler import enqueue_fanout
 from federation.hosts import host_key
@@ -14,15 +14,28 @@ from federation.ports import ActivityLog, FollowStore, JobQueue
 from federation.proofs import ObjectSigner
 
 
+class Publishing(Protocol):
+    """What services that send activities need (Publisher provides it)."""
+
+    async def send_to(self, activity: dict[str, Any], inbox: str, *, run_at: float = ...) -> int:
+        """Deliver one activity to one inbox."""
+
+    async def publish(self, activity: dict[str, Any]) -> int:
+        """Deliver one activity to every accepted follower."""
+
+    def wake(self) -> None:
+        """Tell the job runner that new work is queued."""
+
+
 class Publisher:
     def __init__(
         self,
+        *,
         activities: ActivityLog,
         queue: JobQueue,
         follows: FollowStore,
         clock: Callable[[], float],
-        wake: Callable[[], None] = lambda: None,
-        *,
+        wake: Callable[[], None],
         signer: ObjectSigner | None = None,
         telemetry: Telemetry | None = None,
     ) -> None:
@@ -31,8 +44,11 @@ class Publisher:
         self._queue = queue
         self._follows = follows
         self._clock = clock
-        self.wake = wake
+        self._wake = wake
         self._signer = signer
+
+    def wake(self) -> None:
+        self._wake()
 
     async def _store(self, activity: dict[str, Any]) -> str:
         activity_id = str(activity["id"])

@@ -9,7 +9,7 @@ from typing import Any
 from federation.activities import builders
 from federation.activities.builders import new_activity_id
 from federation.config import FederationMode, Settings
-from federation.delivery.publisher import Publisher
+from federation.delivery.publisher import Publishing
 from federation.discovery import ActorUrls
 from federation.domains import current_mode, is_allowlisted
 from federation.hosts import Host
@@ -25,11 +25,12 @@ log = logging.getLogger("federation.follows")
 class FollowService:
     def __init__(
         self,
+        *,
         settings: Settings,
         follows: FollowStore,
         policy: PolicyStore,
         queue: JobQueue,
-        publisher: Publisher,
+        publisher: Publishing,
         clock: Callable[[], float],
     ) -> None:
         self._settings = settings

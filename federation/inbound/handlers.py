@@ -5,16 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from federation.activities import InvalidObject, is_block_shaped, object_id_of, object_to_block
 from federation.config import Settings
 from federation.discovery import ActorUrls
 from federation.errors import BackendError
-from federation.follows.service import FollowService
-from federation.http.transport import Transport
 from federation.jobs.kinds import BackendPayload, InboxPayload, new_job, payload_of
 from federation.jobs.outcomes import Dead, Done, JobOutcome
+from federation.outcomes import Fetcher
 from federation.ports import FollowStore, JobQueue, ObjectCache
 from federation.records import CachedObject, CacheState, Direction, FollowState, Job
 from federation.resolve.actors import ActorInfo, InvalidActor, load_json_object, parse_actor
@@ -26,15 +25,28 @@ log = logging.getLogger("federation.inbound")
 TypeHandler = Callable[[dict[str, Any], str], Awaitable[JobOutcome]]
 
 
+class FollowEvents(Protocol):
+    """The follow handshake as inbound activities drive it (FollowService provides it)."""
+
+    async def on_follow(self, follower: ActorInfo, activity: dict[str, Any], /) -> object: ...
+
+    async def on_accept(self, actor: str, /) -> object: ...
+
+    async def on_reject(self, actor: str, /) -> object: ...
+
+    async def on_undo_follow(self, actor: str, /) -> object: ...
+
+
 class InboundProcessor:
     def __init__(
         self,
+        *,
         settings: Settings,
-        follows: FollowService,
+        follows: FollowEvents,
         follow_store: FollowStore,
         cache: ObjectCache,
         queue: JobQueue,
-        transport: Transport,
+        transport: Fetcher,
         clock: Callable[[], float],
         notify_backend: Callable[[BackendPayload], Awaitable[None]],
     ) -> None:

@@ -29,7 +29,7 @@ from federation.jobs.kinds import InboxPayload, new_job
 from federation.observability.setup import Telemetry
 from federation.ports import JobQueue, PolicyStore
 from federation.records import NewJob
-from federation.resolve.keyservice import KeyService
+from federation.resolve.keyservice import KeySource
 from federation.signatures import (
     Reason,
     Rejected,
@@ -40,6 +40,7 @@ from federation.signatures import (
 )
 
 log = logging.getLogger("federation.inbox")
+
 
 # Activities that act on an object, which must then share the actor's origin.
 OBJECT_ACTIONS = frozenset({"Create", "Update", "Delete"})
@@ -62,12 +63,12 @@ def _problem(status: int, title: str, detail: str) -> ProblemError:
 class InboxPipeline:
     def __init__(
         self,
+        *,
         settings: Settings,
         queue: JobQueue,
         policy: PolicyStore,
-        keys: KeyService,
+        keys: KeySource,
         clock: Callable[[], float],
-        *,
         telemetry: Telemetry | None = None,
     ) -> None:
         self._metrics = (telemetry or Telemetry()).metrics

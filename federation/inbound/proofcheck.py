@@ -13,11 +13,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from federation.errors import ProblemError
 from federation.proofs import ProofError, ProofReason, SignedDocument, split_proof, verify_proof
-from federation.resolve.keyservice import KeyService
+from federation.resolve.keyservice import KeySource
 
 
 class ProofChecker:
-    def __init__(self, keys: KeyService) -> None:
+    def __init__(self, keys: KeySource) -> None:
         self._keys = keys
 
     async def check(self, document: dict[str, Any], owner: str) -> bool:

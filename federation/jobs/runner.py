@@ -59,6 +59,7 @@ class JobRunner:
         kinds: Sequence[str] | None = None,
         idle_poll: float = 1.0,
         host_health: HostHealth | None = None,
+        wakeup: asyncio.Event | None = None,
         batch_size: int = BATCH_SIZE,
         complete_batch: int = COMPLETE_BATCH,
         complete_delay: float = COMPLETE_DELAY,
@@ -81,7 +82,7 @@ class JobRunner:
         self._held: dict[str, int] = {}  # host -> jobs held (running or waiting)
         self._closed: dict[str, float] = {}  # host -> closed until (from host_health)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._wakeup = asyncio.Event()
+        self._wakeup = wakeup or asyncio.Event()  # may be shared with producers of work
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._leases = LeaseKeeper(queue, owner=owner, clock=clock, lease_seconds=lease_seconds)

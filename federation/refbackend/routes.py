@@ -25,10 +25,10 @@ from federation.refbackend.http import json_response, model_response, not_found,
 from federation.refbackend.reporter import EventReporter
 from federation.refbackend.store import BackendStore
 
-STORE: web.AppKey[BackendStore] = web.AppKey("backend_store", BackendStore)
-BLOCKS: web.AppKey[BlockService] = web.AppKey("backend_blocks", BlockService)
-REPORTER: web.AppKey[EventReporter] = web.AppKey("backend_reporter", EventReporter)
-GATEWAY: web.AppKey[GatewayLink] = web.AppKey("backend_gateway", GatewayLink)
+STORE: web.AppKey[BackendStore] = web.AppKey("backend_store")
+BLOCKS: web.AppKey[BlockService] = web.AppKey("backend_blocks")
+REPORTER: web.AppKey[EventReporter] = web.AppKey("backend_reporter")
+GATEWAY: web.AppKey[GatewayLink] = web.AppKey("backend_gateway")
 CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("backend_clock")
 
 DEFAULT_PAGE_LIMIT = 50

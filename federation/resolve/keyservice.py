@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Protocol
 from urllib.parse import urldefrag
 
 from federation.errors import KeyError_, TransportError
-from federation.http.transport import Transport
 from federation.keys import ed25519_public_from_multibase, public_key_from_pem
 from federation.observability.setup import Telemetry
+from federation.outcomes import Fetcher
 from federation.ports import KeyCache
 from federation.records import RemoteKey
 from federation.resolve.actors import InvalidActor, KeyDoc, find_key, load_json_object
@@ -18,15 +19,25 @@ from federation.signatures import PublicKeyInfo
 log = logging.getLogger("federation.keys")
 
 
+class KeySource(Protocol):
+    """Signers' public keys (KeyService provides it)."""
+
+    async def resolve(self, key_id: str) -> PublicKeyInfo | None:
+        """The key, from memory, the store, or its owner."""
+
+    async def refetch(self, key_id: str) -> PublicKeyInfo | None:
+        """The key fetched again from its owner (it may have been rotated)."""
+
+
 class KeyService:
     """Key lookup with a store-backed cache and a rate-limited re-fetch for key rotation."""
 
     def __init__(
         self,
-        cache: KeyCache,
-        transport: Transport,
-        clock: Callable[[], float],
         *,
+        cache: KeyCache,
+        transport: Fetcher,
+        clock: Callable[[], float],
         refetch_interval: float = 60.0,
         telemetry: Telemetry | None = None,
     ) -> None:

@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from federation.activities import Block, RemoteBlock
-from federation.backend.client import BackendClient
+from federation.backend.contract import BlockSource
 from federation.config import Settings
 from federation.domains import is_domain_blocked
 from federation.errors import BackendError
 from federation.hosts import Host
-from federation.http.transport import FetchError, FetchErrorKind, FetchResult, Transport
 from federation.observability.setup import Telemetry
+from federation.outcomes import Fetcher, FetchError, FetchErrorKind, FetchResult
 from federation.ports import ObjectCache, PolicyStore
 from federation.records import CachedObject, CacheState
 from federation.resolve.results import ResolveResult, Status, cache_entry_for, result_of
@@ -35,13 +35,13 @@ BATCH_CONCURRENCY = 32
 class Resolver:
     def __init__(
         self,
+        *,
         cache: ObjectCache,
         policy: PolicyStore,
-        transport: Transport,
-        backend: BackendClient,
+        transport: Fetcher,
+        backend: BlockSource,
         settings: Settings,
         clock: Callable[[], float],
-        *,
         telemetry: Telemetry | None = None,
     ) -> None:
         self._telemetry = telemetry or Telemetry()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
@@ -17,15 +16,14 @@ from urllib.parse import quote
 from aiohttp import web
 
 from federation.activities import Block, block_to_object
-from federation.backend.client import BackendClient, BackendRejected
+from federation.backend.client import BackendRejected
 from federation.backend.contract import BackendBlock
 from federation.config import Settings
 from federation.discovery import AS_CONTEXT, ActorUrls
 from federation.errors import ProblemError, UrnError
-from federation.proofs import ObjectSigner
 from federation.urn import BlockUrn
 from federation.visibility import is_released
-from federation.web.appkeys import CLOCK, SETTINGS
+from federation.web.appkeys import BACKEND, CLOCK, PROOF_SIGNER, SETTINGS, SIGNATURE_VERIFIER
 from federation.web.negotiation import (
     activity_response,
     browser_redirect,
@@ -33,12 +31,6 @@ from federation.web.negotiation import (
     wants_html,
 )
 from federation.web.problems import problem
-
-SignatureVerifier = Callable[[web.Request], Awaitable[object | None]]
-
-BACKEND: web.AppKey[BackendClient] = web.AppKey("backend", BackendClient)
-SIGNATURE_VERIFIER: web.AppKey[SignatureVerifier] = web.AppKey("signature_verifier")
-PROOF_SIGNER: web.AppKey[ObjectSigner] = web.AppKey("proof_signer", ObjectSigner)
 
 OUTBOX_PAGE_SIZE = 50
 FIRST_PAGE = "first"

@@ -10,14 +10,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from federation.backend.contract import GATEWAY_PREFIX
 from federation.errors import ProblemError, UrnError
-from federation.resolve.resolver import Resolver
 from federation.urn import BlockUrn
-from federation.web.appkeys import SETTINGS
+from federation.web.appkeys import RESOLVER, SETTINGS
 from federation.web.auth import require_backend_token
 from federation.web.negotiation import json_response
 from federation.web.problems import problem
-
-RESOLVER: web.AppKey[Resolver] = web.AppKey("resolver", Resolver)
 
 routes = web.RouteTableDef()
 

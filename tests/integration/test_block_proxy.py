@@ -33,8 +33,7 @@ from federation.signatures import (
     verify_request,
 )
 from federation.web import block_routes
-from federation.web.appkeys import CLOCK, SETTINGS
-from federation.web.block_routes import BACKEND, PROOF_SIGNER, SIGNATURE_VERIFIER
+from federation.web.appkeys import BACKEND, CLOCK, PROOF_SIGNER, SETTINGS, SIGNATURE_VERIFIER
 from federation.web.problems import problem_middleware
 from tests.support.servers import serve_url as serve
 

@@ -113,7 +113,15 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
     transport = Transport(session, settings, signing_key, store)
     health = HostHealthTracker(store, settings.delivery, time.time)
     rng = random.Random(0)
-    handler = make_deliver_handler(transport, store, store, health, time.time, settings, rng=rng)
+    handler = make_deliver_handler(
+        transport=transport,
+        follows=store,
+        activities=store,
+        health=health,
+        clock=time.time,
+        settings=settings,
+        rng=rng,
+    )
     runner = JobRunner(
         store,
         {JobKind.DELIVER: handler},

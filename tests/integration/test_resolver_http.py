@@ -28,9 +28,8 @@ from federation.signatures import SigningKey
 from federation.storage import SqliteStore
 from federation.urn import BlockUrn
 from federation.web import resolve_routes
-from federation.web.appkeys import CLOCK, SETTINGS
+from federation.web.appkeys import CLOCK, RESOLVER, SETTINGS
 from federation.web.problems import problem_middleware
-from federation.web.resolve_routes import RESOLVER
 from tests.support.servers import serve
 
 pytestmark = pytest.mark.integration
@@ -117,7 +116,14 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
         app = web.Application(middlewares=[problem_middleware])
         app[SETTINGS] = settings
         app[CLOCK] = time.time
-        app[RESOLVER] = Resolver(store, store, transport, client, settings, time.time)
+        app[RESOLVER] = Resolver(
+            cache=store,
+            policy=store,
+            transport=transport,
+            backend=client,
+            settings=settings,
+            clock=time.time,
+        )
         app.router.add_routes(resolve_routes.routes)
         async with serve(app) as gateway:
             yield Setup(f"http://{gateway}", f"http://{backend}", peer, hits, http)

@@ -171,7 +171,14 @@ async def resolver(
     key = SigningKey(f"http://{GATEWAY}/actor#main-key", Ed25519PrivateKey.generate())
     transport = Transport(session, settings, key, store, clock=clock)
     backend = BackendClient(session, backend_url, TOKEN, timeout=2.0)
-    return Resolver(store, store, transport, backend, settings, clock)
+    return Resolver(
+        cache=store,
+        policy=store,
+        transport=transport,
+        backend=backend,
+        settings=settings,
+        clock=clock,
+    )
 
 
 async def create_local_block(backend_url: str, **fields: Any) -> str:
