@@ -190,3 +190,20 @@ describe("management API", () => {
     expect(await t.query(api.blocks.page, { federated: false, cursor: null, limit: 10 })).toMatchObject({ items: [] });
   });
 });
+
+describe("reads of what the gateway handed over", () => {
+  test("GET /api/v1/remote-blocks/{urn} (one percent-encoded segment), /follows, /resolve needs a ref", async () => {
+    const t = makeBackend();
+    const block = remoteBlock("r 1");
+    const note = { id: "n1", type: "remote_block.upsert", urn: block.urn, block };
+    await t.fetch("/api/v1/inbound", post(note));
+    const one = await t.fetch(`/api/v1/remote-blocks/${encodeURIComponent(block.urn)}`, { headers: auth });
+    expect(await one.json()).toMatchObject({ urn: block.urn, origin: "beta.example" });
+    const none = await t.fetch(`/api/v1/remote-blocks/${encodeURIComponent("urn:block:x:y")}`, { headers: auth });
+    expect(none.status).toBe(404);
+    expect(await (await t.fetch("/api/v1/follows", { headers: auth })).json()).toEqual({ items: [] });
+    expect((await t.fetch("/api/v1/resolve", { headers: auth })).status).toBe(400);
+    const local = await t.fetch("/api/v1/resolve?ref=missing", { headers: auth });
+    expect(await local.json()).toMatchObject({ ref: "missing", status: "not_found" });
+  });
+});

@@ -1,7 +1,7 @@
 // Block changes write their events in the same transaction; the reporter posts them to the
 // gateway in order, retries while the gateway fails, and drops what it refuses for good.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "../../convex/_generated/api";
+import { api, internal } from "../../convex/_generated/api";
 import { GatewayStandIn, makeBackend, newBlock, TOKEN } from "./harness";
 
 let gateway: GatewayStandIn;
@@ -101,5 +101,38 @@ describe("outbox", () => {
     await drain(t);
     expect(gateway.events().map((e) => e.block_id)).toEqual(["b1", "b1"]);
     expect((await t.query(api.outbox.events, {}))[0]).toMatchObject({ state: "reported", attempts: 1 });
+  });
+});
+
+describe("reporter runs", () => {
+  test("more events than one run posts are all delivered, in order, by follow-up runs", async () => {
+    const t = makeBackend(gateway.url);
+    const ids = Array.from({ length: 60 }, (_, i) => `b${String(i).padStart(2, "0")}`);
+    for (const id of ids) await t.mutation(api.blocks.create, { ...newBlock, id });
+    await drain(t);
+    expect(gateway.events().map((e) => e.block_id)).toEqual(ids);
+  });
+
+  test("the watchdog restarts reporting after a run died holding its lease, and only then", async () => {
+    const t = makeBackend(gateway.url);
+    await t.mutation(api.blocks.create, { ...newBlock, id: "b1" });
+    await drain(t);
+    // A run that died: an event pending, the lease still held, no run scheduled.
+    await t.run(async (ctx) => {
+      const reporter = (await ctx.db.query("reporter").first())!;
+      await ctx.db.patch(reporter._id, { leaseUntil: Date.now() + 60_000 });
+    });
+    await t.run(async (ctx) => {
+      const event = (await ctx.db.query("outbox").first())!;
+      await ctx.db.patch(event._id, { state: "pending" });
+    });
+    await t.mutation(internal.outbox.watchdog, {});
+    await drain(t);
+    expect(gateway.events()).toHaveLength(1); // the lease is still valid: no second run
+    vi.advanceTimersByTime(60_001);
+    await t.mutation(internal.outbox.watchdog, {});
+    await drain(t);
+    expect(gateway.events().map((e) => e.block_id)).toEqual(["b1", "b1"]);
+    expect(await t.query(api.outbox.pendingCount, {})).toBe(0);
   });
 });
