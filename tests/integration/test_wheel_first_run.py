@@ -32,8 +32,7 @@ def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
 
 def install_from_lock(tmp: Path) -> Path:
     """Build the wheel, make a venv with the interpreter running the tests, and install the
-    locked dependencies (every hash required) and then the wheel. uv installs them (from its
-    cache when warm); `pip install --require-hashes -r` reads the same file."""
+    locked dependencies (pip --require-hashes), then the wheel: the README's server commands."""
     assert UV.exists(), "no .venv-uv: scripts/_venv.sh installs uv (run scripts/test)"
     dist = tmp / "dist"
     run(UV, "build", "--wheel", "--out-dir", dist, str(ROOT), cwd=tmp)
@@ -45,7 +44,7 @@ def install_from_lock(tmp: Path) -> Path:
     assert "--hash=sha256:" in requirements.read_text()
     venv = tmp / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=tmp)
-    pip = [UV, "pip", "install", "--quiet", "--no-deps", "--python", venv / "bin" / "python"]
+    pip = [venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-deps"]
     run(*pip, "--require-hashes", "-r", requirements, cwd=tmp)
     run(*pip, wheels[0], cwd=tmp)
     return venv
