@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from aiohttp import web
 
+from federation.admin import depth, health_routes
 from federation.admin import routes as admin_routes
 from federation.admin.api import ADMIN, admin_service
 from federation.config import Settings
@@ -119,6 +120,8 @@ def create_app(
 
     app.cleanup_ctx.append(services)
     app.cleanup_ctx.append(inbox_routes.refusal_log)
+    if role != "worker":
+        app.cleanup_ctx.append(depth.sampling)
     for module in (
         discovery_routes,
         inbox_routes,
@@ -128,6 +131,7 @@ def create_app(
         collection_routes,
         admin_routes,
         metrics_routes,
+        health_routes,
     ):
         app.router.add_routes(module.routes)
     return app

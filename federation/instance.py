@@ -18,6 +18,7 @@ from federation.delivery.handler import make_backoff, make_deliver_handler
 from federation.delivery.hosthealth import HostHealthTracker
 from federation.delivery.outbound import Outbound
 from federation.delivery.publisher import Publisher
+from federation.delivery.tally import DeliveryTally
 from federation.discovery import ActorUrls
 from federation.follows.service import FollowService
 from federation.http.transport import Transport, make_session
@@ -58,14 +59,17 @@ class Instance:
     runner: JobRunner
     maintenance: Maintenance
     signer: ObjectSigner
+    tally: DeliveryTally
 
     async def start_workers(self) -> None:
         await self.runner.start()
         self.maintenance.start()
+        self.tally.start()
 
     async def close(self) -> None:
         await self.maintenance.stop()
         await self.runner.stop()
+        await self.tally.stop()  # after the runner: its last attempts are counted too
         await self.session.close()
         await self.backend_session.close()
 
@@ -101,6 +105,7 @@ def build_instance(
         telemetry=telemetry,
     )
     health = HostHealthTracker(store, settings.delivery, clock)
+    tally = DeliveryTally(store, clock)
     signer = ObjectSigner(keys.ed25519, ActorUrls(settings.base_url).ed25519_key_id)
     work_queued = asyncio.Event()  # the runner's wake-up, set by whoever queues work
     publisher = Publisher(
@@ -148,6 +153,7 @@ def build_instance(
         clock=clock,
         settings=settings,
         rng=rng,
+        tally=tally,
     )
     handlers: dict[str, Handler] = {
         JobKind.DELIVER: deliver,
@@ -198,6 +204,7 @@ def build_instance(
         ),
         maintenance=Maintenance(store, clock),
         signer=signer,
+        tally=tally,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from federation.records import (
     CachedObject,
+    DeliveryCount,
     Direction,
     DomainBlock,
     Follow,
@@ -114,6 +115,10 @@ class JobQueue(Protocol):
     ) -> int:
         """Put DEAD jobs (one, one host's, or all) back to QUEUED, due now, attempts reset."""
 
+    async def retry_queued_now(self, now: float, host: str, job_id: int | str | None = None) -> int:
+        """Make a host's unleased QUEUED jobs (or one of them) due now, attempts kept; returns
+        how many. A leased job is running: it is left alone."""
+
     async def drop_queued_for_host(self, host: str, now: float) -> int:
         """Mark a host's QUEUED jobs DEAD with error 'dropped' (domain blocked)."""
 
@@ -168,6 +173,21 @@ class HostStore(Protocol):
     async def list_hosts(self, unavailable_only: bool = False) -> list[HostHealth]: ...
 
 
+class DeliveryStats(Protocol):
+    """Per-host, per-minute counts of delivery attempts, for the admin's health views. Finished
+    jobs are pruned after two days; these counters are small and kept for a week or more."""
+
+    async def add_delivery_counts(self, counts: Sequence[DeliveryCount]) -> None:
+        """Add each count to its (host, minute) counter, creating it as needed, in one write."""
+
+    async def delivery_counts(self, since: float, host: str | None = None) -> list[DeliveryCount]:
+        """Counters of minutes starting at or after `since` (one host's, or all), ordered by
+        minute then host."""
+
+    async def prune_delivery_counts(self, older_than: float) -> int:
+        """Delete counters of minutes before `older_than`; returns how many."""
+
+
 class PolicyStore(Protocol):
     async def add_block(self, block: DomainBlock) -> None: ...
 
@@ -183,7 +203,15 @@ class PolicyStore(Protocol):
 
 
 class Store(
-    FollowStore, JobQueue, ObjectCache, ActivityLog, KeyCache, HostStore, PolicyStore, Protocol
+    FollowStore,
+    JobQueue,
+    ObjectCache,
+    ActivityLog,
+    KeyCache,
+    HostStore,
+    DeliveryStats,
+    PolicyStore,
+    Protocol,
 ):
     """Everything one adapter provides."""
 

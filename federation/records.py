@@ -122,6 +122,16 @@ class HostHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryCount:
+    """Delivery attempts to one host within one minute (`minute`: its first second)."""
+
+    host: str
+    minute: int
+    delivered: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class DomainBlock:
     domain: str
     reason: str

@@ -6,11 +6,13 @@ import argparse
 from typing import Any
 
 from federation.admin.cli import (
+    EXIT_API,
     EXIT_USAGE,
     STATES,
     AdminClient,
     CliError,
     actor_path,
+    cell,
     follow_line,
     follows_table,
     show,
@@ -145,6 +147,47 @@ def unavailable(c: AdminClient, a: Args) -> None:
     show(a, c.call("GET", "/hosts/unavailable"), lambda d: table(d["items"], columns))
 
 
+HOST_COLUMNS = (
+    "host",
+    "followers",
+    "following",
+    "delivered_24h",
+    "failed_24h",
+    "failed_7d",
+    "breaker",
+    "consecutive_failures",
+    "queued",
+    "next_attempt_at",
+    "last_error",
+)
+
+
+def hosts_list(c: AdminClient, a: Args) -> None:
+    show(a, c.call("GET", "/hosts"), lambda d: table(d["items"], HOST_COLUMNS))
+
+
+def host_show(c: AdminClient, a: Args) -> None:
+    def render(d: dict[str, Any]) -> str:
+        if not d["items"]:
+            raise CliError(EXIT_API, f"nothing known about {a.host}")
+        item = {k: v for k, v in d["items"][0].items() if k != "hourly"}
+        return "\n".join(f"{k:21} {cell(v)}" for k, v in item.items())
+
+    show(a, c.call("GET", "/hosts", query={"host": a.host}), render)
+
+
+def host_jobs(c: AdminClient, a: Args) -> None:
+    query = {"host": a.host, "state": "dead" if a.dead else "queued"}
+    columns = ("id", "kind", "attempts", "next_attempt_at", "last_error")
+    show(a, c.call("GET", "/queue/jobs", query=query), lambda d: table(d["items"], columns))
+
+
+def retry_now(c: AdminClient, a: Args) -> None:
+    body = {"host": a.host, **({"job_id": a.job} if a.job else {})}
+    data = c.call("POST", "/queue/retry-now", body)
+    show(a, data, lambda d: f"{a.host}: {d['count']} queued jobs due now")
+
+
 def reset_host(c: AdminClient, a: Args) -> None:
     data = c.call("POST", "/hosts/reset", {"host": a.host})
     show(a, data, lambda d: f"{d['host']}: available again")
@@ -211,8 +254,16 @@ def add_commands(groups: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--host")
     p.add_argument("--job")
     waits(p, "the re-queued deliveries drain")
+    p = leaf(g, "jobs", host_jobs, "a host's queued jobs: next attempt and last error")
+    p.add_argument("--host", required=True)
+    p.add_argument("--dead", action="store_true", help="its dead jobs instead")
+    p = leaf(g, "retry-now", retry_now, "make a host's queued jobs (or one) due now")
+    p.add_argument("--host", required=True)
+    p.add_argument("--job")
 
     g = group("hosts", "delivery health of remote hosts")
+    leaf(g, "list", hosts_list, "federation health of every known host")
+    leaf(g, "show", host_show, "federation health of one host").add_argument("host")
     leaf(g, "unavailable", unavailable, "hosts marked unavailable")
     leaf(g, "reset", reset_host, "make a host available again").add_argument("host")
 

@@ -6,6 +6,7 @@ from importlib import resources
 
 from aiohttp import web
 
+from federation.admin import health_routes
 from federation.admin.api import PREFIX, AdminRoutes, Operation, Param, query_problem
 from federation.admin.models import (
     ActorRequest,
@@ -269,7 +270,8 @@ def _required(request: web.Request, name: str) -> str:
 @routes.get(PREFIX + "/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
     """Public: the document describes the API, it grants nothing."""
-    return json_response(build_document(api.operations, PREFIX))
+    operations = [*api.operations, *health_routes.api.operations]
+    return json_response(build_document(operations, PREFIX))
 
 
 @routes.get("/admin")

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from federation.admin.hosts import HostHealthView, HostReport, MinutePoint
 from federation.config import FederationMode, Settings
 from federation.delivery.hosthealth import HostHealthTracker
 from federation.domains import current_allowlist, current_mode, is_domain_blocked
@@ -186,6 +187,26 @@ class AdminService:
 
     async def dead_jobs(self, host: str | None) -> list[Job]:
         return await self._store.list_jobs(JobState.DEAD, host)
+
+    async def queued_jobs(self, host: str, state: JobState) -> list[Job]:
+        """A host's waiting (or dead) jobs with their next attempt and last error."""
+        return await self._store.list_jobs(state, host)
+
+    async def retry_now(self, host: str, job_id: str | None) -> int:
+        """Make a host's waiting jobs (or one) due now; their attempts are kept."""
+        ident: int | str | None = job_id
+        if job_id is not None and job_id.isdigit():
+            ident = int(job_id)
+        count = await self._store.retry_queued_now(self._clock(), host, ident)
+        if count:
+            self._wake()
+        return count
+
+    async def host_reports(self, host: str | None) -> list[HostReport]:
+        return await HostHealthView(self._store, self._clock).report(host)
+
+    async def delivery_minutes(self) -> list[MinutePoint]:
+        return await HostHealthView(self._store, self._clock).minutes()
 
     async def unavailable_hosts(self) -> list[HostHealth]:
         return await self._store.list_hosts(unavailable_only=True)

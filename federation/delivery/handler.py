@@ -15,6 +15,7 @@ from typing import Protocol
 
 from federation.config import DeliverySettings, Settings
 from federation.delivery.hosthealth import HostHealthTracker
+from federation.delivery.tally import DeliveryTally
 from federation.hosts import host_key
 from federation.http.transport import DeliveryOutcome, DeliveryResult
 from federation.jobs.kinds import DeliverPayload, new_job, payload_of
@@ -115,8 +116,10 @@ class DeliverHandler:
         settings: Settings,
         rng: random.Random,
         body_cache_size: int = 64,
+        tally: DeliveryTally | None = None,
     ) -> None:
         self._transport = transport
+        self._tally = tally
         self._follows = follows
         self._health = health
         self._clock = clock
@@ -134,6 +137,8 @@ class DeliverHandler:
         if body is None:
             return Dead(f"activity not found: {activity_id}")
         result = await self._transport.deliver(inbox, body)
+        if self._tally is not None:
+            self._tally.record(host, result.outcome is DeliveryOutcome.DELIVERED)
         return await self._judge(job, inbox, host, result)
 
     async def _judge(self, job: Job, inbox: str, host: str, result: DeliveryResult) -> JobOutcome:
@@ -186,6 +191,7 @@ def make_deliver_handler(
     clock: Callable[[], float],
     settings: Settings,
     rng: random.Random | None = None,
+    tally: DeliveryTally | None = None,
 ) -> DeliverHandler:
     return DeliverHandler(
         transport=transport,
@@ -195,4 +201,5 @@ def make_deliver_handler(
         clock=clock,
         settings=settings,
         rng=rng or random.Random(),
+        tally=tally,
     )

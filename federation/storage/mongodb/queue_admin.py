@@ -57,6 +57,17 @@ class MongoQueueAdmin(MongoBase):
         result = await self._collection(JOBS).update_many(query, {"$set": reset})
         return result.matched_count
 
+    async def retry_queued_now(self, now: float, host: str, job_id: int | str | None = None) -> int:
+        query: Document = {"state": QUEUED, "host": host, "lease_until": {"$lte": now}}
+        if job_id is not None:
+            key = row_id(job_id)
+            if key is None:
+                return 0
+            query["_id"] = key
+        due = {"next_attempt_at": now, "updated_at": now}
+        result = await self._collection(JOBS).update_many(query, {"$set": due})
+        return result.matched_count
+
     async def drop_queued_for_host(self, host: str, now: float) -> int:
         dropped = {
             "state": DEAD,

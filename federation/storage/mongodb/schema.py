@@ -19,6 +19,7 @@ from federation.storage.mongodb.base import Document
 from federation.storage.mongodb.follows import FOLLOWS
 from federation.storage.mongodb.objects import CACHE
 from federation.storage.mongodb.queue import JOBS
+from federation.storage.mongodb.stats import DELIVERY_COUNTS
 
 # Same index name, other options (a changed TTL): MongoDB says 85, mongoeco 86.
 INDEX_CONFLICTS = (85, 86)
@@ -61,6 +62,10 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="follows_state",
         ),
         IndexModel([("domain", ASCENDING)], name="follows_domain"),
+    ],
+    DELIVERY_COUNTS: [
+        IndexModel([("host", ASCENDING), ("minute", ASCENDING)], name="counts_host", unique=True),
+        IndexModel([("minute", ASCENDING)], name="counts_minute"),
     ],
     CACHE: [
         IndexModel([("url", ASCENDING), ("fetched_at", DESCENDING)], name="cache_url"),

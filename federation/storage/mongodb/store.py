@@ -21,6 +21,7 @@ from federation.storage.mongodb.objects import MongoActivityLog, MongoKeyCache, 
 from federation.storage.mongodb.queue import MongoJobQueue
 from federation.storage.mongodb.queue_admin import MongoQueueAdmin
 from federation.storage.mongodb.schema import Retention, ensure_indexes
+from federation.storage.mongodb.stats import MongoDeliveryStats
 
 if TYPE_CHECKING:
     from federation.ports import Store
@@ -44,6 +45,7 @@ class MongoStore(
     MongoActivityLog,
     MongoKeyCache,
     MongoHostStore,
+    MongoDeliveryStats,
     MongoPolicyStore,
 ):
     """The shared store. ``url`` is a MongoDB connection string naming the database:

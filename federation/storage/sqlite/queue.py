@@ -215,6 +215,17 @@ class SqliteJobQueue(SqliteBase):
             params.append(host)
         return self._db.execute(sql, params).rowcount
 
+    async def retry_queued_now(self, now: float, host: str, job_id: int | str | None = None) -> int:
+        sql = (
+            "UPDATE jobs SET next_attempt_at = ?, updated_at = ?"
+            " WHERE state = 'queued' AND host = ? AND lease_until <= ?"
+        )
+        params: list[object] = [now, now, host, now]
+        if job_id is not None:
+            sql += " AND id = ?"
+            params.append(_row_id(job_id))
+        return self._db.execute(sql, params).rowcount
+
     async def drop_queued_for_host(self, host: str, now: float) -> int:
         sql = (
             "UPDATE jobs SET state = 'dead', last_error = 'dropped', lease_owner = NULL,"

@@ -111,7 +111,19 @@ _V2 = (
 # v3: the origin-signed copy of a cached remote block (FEP-8b32), served to peers as a mirror.
 _V3 = ("ALTER TABLE cached_objects ADD COLUMN signed TEXT",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# v4: delivery attempts per host and minute (ports.DeliveryStats), for the admin health view.
+_V4 = (
+    """CREATE TABLE delivery_counts (
+        host TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        delivered INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        PRIMARY KEY (host, minute)
+    ) STRICT, WITHOUT ROWID""",
+    "CREATE INDEX delivery_counts_minute ON delivery_counts(minute)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -11,6 +11,7 @@ from federation.storage.sqlite.hosts_policy import SqliteHostStore, SqlitePolicy
 from federation.storage.sqlite.objects import SqliteActivityLog, SqliteKeyCache, SqliteObjectCache
 from federation.storage.sqlite.queue import SqliteJobQueue
 from federation.storage.sqlite.schema import SYNCHRONOUS_MODES, connect
+from federation.storage.sqlite.stats import SqliteDeliveryStats
 
 if TYPE_CHECKING:
     from federation.ports import Store
@@ -23,6 +24,7 @@ class SqliteStore(
     SqliteActivityLog,
     SqliteKeyCache,
     SqliteHostStore,
+    SqliteDeliveryStats,
     SqlitePolicyStore,
 ):
     """The embedded store. ``path`` may be ":memory:" (a private, non-durable database)."""

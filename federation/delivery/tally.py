@@ -1,0 +1,85 @@
+"""Counts delivery attempts per host and minute for the admin's health views.
+
+Counting in memory and adding the counts to the store every `flush_seconds` (one write for
+every host and minute seen since) keeps the delivery path free of an extra write per attempt;
+a crash loses at most those seconds of counts, which only feed statistics. The same loop
+prunes counters older than `keep_seconds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import Callable
+
+from federation.ports import DeliveryStats
+from federation.records import DeliveryCount
+
+log = logging.getLogger("federation.delivery.tally")
+
+FLUSH_SECONDS = 5.0
+KEEP_SECONDS = 8 * 86400.0  # the health view looks back seven days
+PRUNE_EVERY = 3600.0
+
+
+class DeliveryTally:
+    def __init__(
+        self,
+        stats: DeliveryStats,
+        clock: Callable[[], float],
+        *,
+        flush_seconds: float = FLUSH_SECONDS,
+        keep_seconds: float = KEEP_SECONDS,
+    ) -> None:
+        self._stats = stats
+        self._clock = clock
+        self._flush_seconds = flush_seconds
+        self._keep_seconds = keep_seconds
+        self._delivered: Counter[tuple[str, int]] = Counter()
+        self._failed: Counter[tuple[str, int]] = Counter()
+        self._task: asyncio.Task[None] | None = None
+        self._pruned_at = 0.0
+
+    def record(self, host: str, delivered: bool) -> None:
+        """One attempt to deliver to `host`: it delivered, or it failed (any other answer)."""
+        key = (host, int(self._clock() // 60 * 60))
+        (self._delivered if delivered else self._failed)[key] += 1
+
+    async def flush(self) -> None:
+        keys = sorted(set(self._delivered) | set(self._failed), key=lambda k: (k[1], k[0]))
+        counts = [
+            DeliveryCount(
+                host, minute, self._delivered[(host, minute)], self._failed[(host, minute)]
+            )
+            for host, minute in keys
+        ]
+        self._delivered.clear()
+        self._failed.clear()
+        await self._stats.add_delivery_counts(counts)
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._flush_seconds)
+            try:
+                await self.flush()
+                now = self._clock()
+                if now - self._pruned_at >= PRUNE_EVERY:
+                    await self._stats.prune_delivery_counts(now - self._keep_seconds)
+                    self._pruned_at = now
+            except Exception:
+                log.exception("writing delivery counts failed; those counts are lost")
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="delivery-tally")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        with contextlib.suppress(Exception):
+            await self.flush()

@@ -1,0 +1,38 @@
+"""Per-host, per-minute delivery counters (ports.DeliveryStats) on MongoDB: one document per
+(host, minute), incremented atomically by every process that delivers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from federation.records import DeliveryCount
+from federation.storage.mongodb.base import Document, MongoBase
+
+DELIVERY_COUNTS = "delivery_counts"
+
+
+class MongoDeliveryStats(MongoBase):
+    async def add_delivery_counts(self, counts: Sequence[DeliveryCount]) -> None:
+        collection = self._collection(DELIVERY_COUNTS)
+        for c in counts:
+            await collection.update_one(
+                {"host": c.host, "minute": c.minute},
+                {"$inc": {"delivered": c.delivered, "failed": c.failed}},
+                upsert=True,
+            )
+
+    async def delivery_counts(self, since: float, host: str | None = None) -> list[DeliveryCount]:
+        query: Document = {"minute": {"$gte": since}}
+        if host is not None:
+            query["host"] = host
+        cursor = self._collection(DELIVERY_COUNTS).find(query).sort([("minute", 1), ("host", 1)])
+        return [
+            DeliveryCount(doc["host"], int(doc["minute"]), doc["delivered"], doc["failed"])
+            async for doc in cursor
+        ]
+
+    async def prune_delivery_counts(self, older_than: float) -> int:
+        result = await self._collection(DELIVERY_COUNTS).delete_many(
+            {"minute": {"$lt": older_than}}
+        )
+        return result.deleted_count

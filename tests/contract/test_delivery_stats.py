@@ -1,0 +1,76 @@
+"""DeliveryStats contract (per-host, per-minute delivery counters) and JobQueue.retry_queued_now,
+the admin's "retry now"."""
+
+from __future__ import annotations
+
+from federation.ports import Store
+from federation.records import DeliveryCount, JobState
+
+from .builders import LEASE, T0, new_job, stored_job
+
+M0 = int(T0 // 60 * 60)
+
+
+async def test_counts_add_up_per_host_and_minute(store: Store) -> None:
+    await store.add_delivery_counts(
+        [DeliveryCount("b.example", M0, 2, 1), DeliveryCount("c.example", M0, 0, 3)]
+    )
+    await store.add_delivery_counts(
+        [DeliveryCount("b.example", M0, 1, 0), DeliveryCount("b.example", M0 + 60, 5, 0)]
+    )
+    assert await store.delivery_counts(M0) == [
+        DeliveryCount("b.example", M0, 3, 1),
+        DeliveryCount("c.example", M0, 0, 3),
+        DeliveryCount("b.example", M0 + 60, 5, 0),
+    ]
+    assert await store.delivery_counts(M0 + 60) == [DeliveryCount("b.example", M0 + 60, 5, 0)]
+    assert await store.delivery_counts(M0, host="c.example") == [
+        DeliveryCount("c.example", M0, 0, 3)
+    ]
+    await store.add_delivery_counts([])  # nothing to write is not an error
+
+
+async def test_prune_drops_only_older_minutes(store: Store) -> None:
+    await store.add_delivery_counts(
+        [DeliveryCount("b.example", M0, 1, 0), DeliveryCount("b.example", M0 + 60, 1, 0)]
+    )
+    assert await store.prune_delivery_counts(M0 + 60) == 1
+    assert await store.delivery_counts(0) == [DeliveryCount("b.example", M0 + 60, 1, 0)]
+
+
+async def test_retry_now_makes_a_hosts_waiting_jobs_due_and_keeps_attempts(store: Store) -> None:
+    later = T0 + 3600
+    await store.enqueue(
+        [
+            new_job("b1", run_at=later),
+            new_job("b2", run_at=later),
+            new_job("c1", host="c.example", run_at=later),
+        ],
+        T0,
+    )
+    (first,) = await store.claim("w", later, LEASE, 1, kinds=["deliver"])
+    assert await store.retry(first.id, "w", later + 600, "HTTP 500", later)
+    now = later + 10
+    (running,) = await store.claim("w", now, LEASE, 1, kinds=["deliver"])
+    assert running.dedupe_key == "b2"  # oldest due first: b2 is running (leased)
+    assert await store.retry_queued_now(now, "b.example") == 1  # b1 only
+    retried = await stored_job(store, first.id)
+    assert retried.next_attempt_at == now
+    assert retried.attempts == 1
+    assert retried.last_error == "HTTP 500"
+    assert retried.state is JobState.QUEUED
+    leased = await stored_job(store, running.id)
+    assert leased.lease_until > now  # a running job is left alone
+    assert leased.next_attempt_at == later
+
+
+async def test_retry_now_of_one_job(store: Store) -> None:
+    await store.enqueue([new_job("b1", run_at=T0 + 600), new_job("b2", run_at=T0 + 600)], T0)
+    waiting = await store.list_jobs(JobState.QUEUED, "b.example")
+    target = waiting[0]
+    assert await store.retry_queued_now(T0, "b.example", job_id=target.id) == 1
+    assert (await stored_job(store, target.id)).next_attempt_at == T0
+    other = next(j for j in waiting if j.id != target.id)
+    assert (await stored_job(store, other.id)).next_attempt_at == T0 + 600
+    assert await store.retry_queued_now(T0, "c.example", job_id=target.id) == 0  # other host
+    assert await store.retry_queued_now(T0, "b.example", job_id="999999") == 0
