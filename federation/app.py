@@ -27,6 +27,7 @@ from federation.web import (
     events_routes,
     inbox_routes,
     metrics_routes,
+    mirror_routes,
     resolve_routes,
 )
 from federation.web.appkeys import (
@@ -34,6 +35,8 @@ from federation.web.appkeys import (
     CLOCK,
     INSTANCE,
     KEYS,
+    MIRROR_LIMIT,
+    MIRRORS,
     PROOF_SIGNER,
     RESOLVER,
     SETTINGS,
@@ -97,6 +100,8 @@ def create_app(
         app[RESOLVER] = instance.resolver
         app[BACKEND] = instance.backend
         app[PROOF_SIGNER] = instance.signer
+        app[MIRRORS] = instance.mirrors
+        app[MIRROR_LIMIT] = mirror_routes.PerHostLimit(mirror_routes.ANSWERS_PER_MINUTE, the_clock)
         app[SIGNATURE_VERIFIER] = _verifier(app)
         app[ADMIN] = admin_service(instance, the_clock)
         if role == "all" and not _is_shared(settings):
@@ -132,6 +137,7 @@ def create_app(
         admin_routes,
         metrics_routes,
         health_routes,
+        mirror_routes,
     ):
         app.router.add_routes(module.routes)
     return app

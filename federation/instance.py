@@ -36,6 +36,8 @@ from federation.ports import Store
 from federation.proofs import ObjectSigner
 from federation.records import Job
 from federation.resolve.keyservice import KeyService
+from federation.resolve.mirrors import MirrorService
+from federation.resolve.proofcheck import ProofChecker
 from federation.resolve.resolver import Resolver
 from federation.signatures import SigningKey
 
@@ -60,6 +62,7 @@ class Instance:
     maintenance: Maintenance
     signer: ObjectSigner
     tally: DeliveryTally
+    mirrors: MirrorService
 
     async def start_workers(self) -> None:
         await self.runner.start()
@@ -163,6 +166,15 @@ def build_instance(
         JobKind.BACKFILL: outbound.handle_backfill,
         JobKind.BACKEND: _backend_handler(notify),
     }
+    mirrors = MirrorService(
+        cache=store,
+        policy=store,
+        follows=store,
+        keys=key_service,
+        transport=transport,
+        clock=clock,
+        peer_scheme=settings.scheme if settings.dev_allow_http else "https",
+    )
     return Instance(
         settings=settings,
         store=store,
@@ -191,6 +203,8 @@ def build_instance(
             settings=settings,
             clock=clock,
             telemetry=telemetry,
+            mirrors=mirrors,
+            proofs=ProofChecker(key_service),
         ),
         health=health,
         runner=_runner(
@@ -205,6 +219,7 @@ def build_instance(
         maintenance=Maintenance(store, clock),
         signer=signer,
         tally=tally,
+        mirrors=mirrors,
     )
 
 

@@ -23,13 +23,13 @@ from federation.config import FederationMode, Settings
 from federation.domains import current_mode, is_allowlisted, is_domain_blocked
 from federation.errors import ProblemError
 from federation.hosts import Host, host_of
-from federation.inbound.proofcheck import ProofChecker
 from federation.jobs.coalesce import Coalescer
 from federation.jobs.kinds import InboxPayload, new_job
 from federation.observability.setup import Telemetry
 from federation.ports import JobQueue, PolicyStore
 from federation.records import NewJob
 from federation.resolve.keyservice import KeySource
+from federation.resolve.proofcheck import ProofChecker
 from federation.signatures import (
     Reason,
     Rejected,

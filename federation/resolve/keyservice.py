@@ -62,6 +62,15 @@ class KeyService:
         self._metrics.key_lookup("fetch" if fetched is not None else "miss")
         return fetched
 
+    async def known(self, key_id: str) -> PublicKeyInfo | None:
+        """A key we already hold (memory or store), never fetched: for checks made while its
+        owner may be unreachable."""
+        info = self._memory.get(key_id)
+        if info is not None:
+            return info
+        stored = await self._cache.get_key(key_id)
+        return None if stored is None else self._remember(stored)
+
     async def refetch(self, key_id: str) -> PublicKeyInfo | None:
         """Fetch again after a failed verification, at most once per interval per key."""
         now = self._clock()

@@ -8,9 +8,11 @@ or hostile peer is not hammered by every reference to it.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from federation.activities import Block, RemoteBlock
 from federation.backend.contract import BlockSource
@@ -21,7 +23,10 @@ from federation.hosts import Host
 from federation.observability.setup import Telemetry
 from federation.outcomes import Fetcher, FetchError, FetchErrorKind, FetchResult
 from federation.ports import ObjectCache, PolicyStore
+from federation.proofs import ProofError
 from federation.records import CachedObject, CacheState
+from federation.resolve.mirrors import MirrorService
+from federation.resolve.proofcheck import ProofChecker
 from federation.resolve.results import ResolveResult, Status, cache_entry_for, result_of
 from federation.resolve.validation import Deleted, Refused, is_transient, validated
 from federation.urn import BlockUrn
@@ -43,7 +48,11 @@ class Resolver:
         settings: Settings,
         clock: Callable[[], float],
         telemetry: Telemetry | None = None,
+        mirrors: MirrorService | None = None,
+        proofs: ProofChecker | None = None,
     ) -> None:
+        self._mirrors = mirrors
+        self._proofs = proofs
         self._telemetry = telemetry or Telemetry()
         self._cache = cache
         self._policy = policy
@@ -142,9 +151,24 @@ class Resolver:
             fetched = await self._transport.fetch(url)
             return await self._accept(urn, fetched)
         except FetchError as exc:
+            if is_transient(exc):
+                copy = await self._from_mirror(urn)
+                if copy is not None:
+                    return copy
             return await self._fetch_failed(urn, url, exc)
         except Refused as exc:
             return await self._remember_failure(urn, url, exc.reason)
+
+    async def _from_mirror(self, urn: BlockUrn) -> ResolveResult | None:
+        """Origin down and nothing cached: a followed instance's origin-signed copy. Not cached
+        here, so the origin is asked again as soon as the negative entry would have expired."""
+        if self._mirrors is None:
+            return None
+        copy = await self._mirrors.ask(urn)
+        if copy is None:
+            return None
+        block = copy.block.model_dump(mode="json")
+        return ResolveResult(str(urn), "ok", block, None, False, copy.mirror, copy.age_seconds)
 
     async def _revalidate(self, urn: BlockUrn, entry: CachedObject) -> ResolveResult:
         """Refresh a stale copy: conditional when we hold validators; an unreachable peer
@@ -180,12 +204,30 @@ class Resolver:
         except Deleted:
             url = urn.to_url(self._peer_scheme)
             return await self._remember(urn, url, CacheState.GONE, None, final=True)
+        signed = await self._origin_signed(fetched.body)
         now = self._clock()
         entry = cache_entry_for(
-            block, now, self._settings.cache.fresh_seconds, fetched.etag, fetched.last_modified
+            block,
+            now,
+            self._settings.cache.fresh_seconds,
+            fetched.etag,
+            fetched.last_modified,
+            signed=signed,
         )
         await self._cache.put_cached(entry)
         return result_of(entry, cached=False)
+
+    async def _origin_signed(self, body: bytes) -> dict[str, Any] | None:
+        """The fetched object when it carries a proof that holds (kept, to hand onward as a
+        mirror); a proof that fails refuses the object. `validated` has parsed it already."""
+        if self._proofs is None or b'"proof"' not in body:
+            return None
+        obj: dict[str, Any] = json.loads(body)
+        try:
+            proved = await self._proofs.verify(obj, str(obj.get("attributedTo")))
+        except ProofError as exc:
+            raise Refused(f"proof rejected: {exc.reason.value}: {exc.detail}") from None
+        return obj if proved else None
 
     async def _fetch_failed(self, urn: BlockUrn, url: str, exc: FetchError) -> ResolveResult:
         if exc.kind is FetchErrorKind.GONE:

@@ -18,15 +18,20 @@ class ResolveResult:
     block: dict[str, Any] | None
     error: str | None
     cached: bool
+    mirror: str | None = None  # the peer that handed over the origin-signed copy
+    copy_age: float | None = None  # seconds since that peer got it from the origin
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        answer: dict[str, Any] = {
             "urn": self.urn,
             "status": self.status,
             "block": self.block,
             "error": self.error,
             "cached": self.cached,
         }
+        if self.mirror is not None:
+            answer["mirror"] = {"host": self.mirror, "age_seconds": self.copy_age}
+        return answer
 
 
 def cache_entry_for(

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from federation.observability.setup import Telemetry
     from federation.ports import Store
     from federation.proofs import ObjectSigner
+    from federation.resolve.mirrors import MirrorService
     from federation.resolve.resolver import Resolver
+    from federation.web.mirror_routes import PerHostLimit
 
 SignatureVerifier = Callable[[web.Request], Awaitable[object | None]]
 
@@ -30,3 +32,5 @@ RESOLVER: web.AppKey[Resolver] = web.AppKey("resolver")
 BACKEND: web.AppKey[BackendClient] = web.AppKey("backend")
 SIGNATURE_VERIFIER: web.AppKey[SignatureVerifier] = web.AppKey("signature_verifier")
 PROOF_SIGNER: web.AppKey[ObjectSigner] = web.AppKey("proof_signer")
+MIRRORS: web.AppKey[MirrorService] = web.AppKey("mirrors")
+MIRROR_LIMIT: web.AppKey[PerHostLimit] = web.AppKey("mirror_limit")

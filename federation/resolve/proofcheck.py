@@ -1,4 +1,4 @@
-"""Checks an inbound activity's object integrity proof (FEP-8b32) against its actor's key.
+"""Checks a document's object integrity proof (FEP-8b32) against its author's key.
 
 A missing proof is fine (most peers send none); a present one must hold. A valid proof by the
 actor is also what lets us accept an activity whose HTTP signer is someone else (inbox
@@ -26,12 +26,16 @@ class ProofChecker:
         Raises a 401 problem naming the reason when a proof is present but does not hold.
         """
         try:
-            signed = split_proof(document)
-            if signed is None:
-                return False
-            await self._verify(signed, owner)
+            return await self.verify(document, owner)
         except ProofError as exc:
             raise ProblemError(401, "Proof rejected", f"{exc.reason.value}: {exc.detail}") from None
+
+    async def verify(self, document: dict[str, Any], owner: str) -> bool:
+        """As `check`, raising ProofError (for callers that are not answering a request)."""
+        signed = split_proof(document)
+        if signed is None:
+            return False
+        await self._verify(signed, owner)
         return True
 
     async def check_embedded(self, activity: dict[str, Any], actor: str) -> None:

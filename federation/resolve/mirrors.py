@@ -1,0 +1,136 @@
+"""Blocks that stay readable while their origin is down: origin-signed copies held by peers.
+
+A copy is trusted only for its origin's proof (FEP-8b32), checked with the origin's key that we
+already hold: the mirror is just a courier and can neither forge nor alter a block. Serving:
+only copies we hold in the OK state (never one its origin deleted or withdrew as far as we
+know) and only with the proof they came with. Asking: the instances we follow, in turn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from urllib.parse import quote, urlsplit
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from federation.activities import InvalidObject, RemoteBlock, object_to_block
+from federation.domains import is_domain_blocked
+from federation.hosts import Host, host_key
+from federation.http.transport import FetchError, Transport
+from federation.ports import FollowStore, ObjectCache, PolicyStore
+from federation.proofs import ProofError, split_proof, verify_proof
+from federation.records import CacheState, Direction, FollowState
+from federation.signatures import PublicKeyInfo
+from federation.urn import BlockUrn
+
+MIRROR_PATH = "/mirror/blocks"
+MAX_MIRRORS_ASKED = 3
+
+
+class HeldKeys(Protocol):
+    async def known(self, key_id: str) -> PublicKeyInfo | None:
+        """A key already held (never fetched): the origin may be unreachable."""
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorCopy:
+    block: RemoteBlock
+    mirror: str  # the host that handed it over
+    age_seconds: float  # how long ago the mirror got it from the origin
+
+
+class MirrorService:
+    def __init__(
+        self,
+        *,
+        cache: ObjectCache,
+        policy: PolicyStore,
+        follows: FollowStore,
+        keys: HeldKeys,
+        transport: Transport,
+        clock: Callable[[], float],
+        peer_scheme: str,
+    ) -> None:
+        self._cache = cache
+        self._policy = policy
+        self._follows = follows
+        self._keys = keys
+        self._transport = transport
+        self._clock = clock
+        self._peer_scheme = peer_scheme
+
+    async def copy_for(self, urn: BlockUrn) -> dict[str, Any] | None:
+        """What we serve a peer for `urn`: the signed copy and when we got it, or None."""
+        if await is_domain_blocked(self._policy, Host.parse(urn.authority)):
+            return None
+        entry = await self._cache.get_cached(str(urn))
+        if entry is None or entry.state is not CacheState.OK or entry.signed is None:
+            return None
+        copied_at = datetime.fromtimestamp(entry.fetched_at, tz=UTC).isoformat()
+        return {"urn": str(urn), "copiedAt": copied_at, "object": entry.signed}
+
+    async def ask(self, urn: BlockUrn) -> MirrorCopy | None:
+        """The first copy a followed instance holds whose origin proof holds, or None."""
+        asked = 0
+        for follow in await self._follows.list_follows(Direction.FOLLOWING, FollowState.ACCEPTED):
+            if host_key(follow.actor) == host_key(urn.to_url(self._peer_scheme)):
+                continue  # the origin itself: already failed
+            if asked == MAX_MIRRORS_ASKED:
+                break
+            asked += 1
+            copy = await self._ask_one(urn, follow.actor)
+            if copy is not None:
+                return copy
+        return None
+
+    async def _ask_one(self, urn: BlockUrn, mirror_actor: str) -> MirrorCopy | None:
+        parts = urlsplit(mirror_actor)
+        url = f"{parts.scheme}://{parts.netloc}{MIRROR_PATH}?urn={quote(str(urn), safe='')}"
+        try:
+            fetched = await self._transport.fetch(url, accept="application/json")
+            answer = json.loads(fetched.body)
+        except (FetchError, ValueError):
+            return None
+        if not isinstance(answer, dict) or not isinstance(answer.get("object"), dict):
+            return None
+        block = await self._checked(urn, answer["object"])
+        if block is None:
+            return None
+        copied_at = _epoch(answer.get("copiedAt"))
+        if copied_at is None:
+            return None  # the answer must say how old the copy is
+        age = max(0.0, self._clock() - copied_at)
+        return MirrorCopy(block=block, mirror=parts.netloc, age_seconds=round(age, 3))
+
+    async def _checked(self, urn: BlockUrn, obj: dict[str, Any]) -> RemoteBlock | None:
+        """The block, if `obj` is exactly what the origin signed; None discards the answer."""
+        try:
+            signed = split_proof(obj)
+        except ProofError:
+            return None
+        author = obj.get("attributedTo")
+        if signed is None or not isinstance(author, str):
+            return None  # no proof, no trust: a mirror's word is worth nothing on its own
+        key = await self._keys.known(signed.verification_method)
+        if key is None or key.owner != author or not isinstance(key.public_key, Ed25519PublicKey):
+            return None  # only a key we already hold: the origin is down, it cannot vouch now
+        try:
+            verify_proof(signed, key.public_key)
+            block = object_to_block(obj, expected_url=urn.to_url(self._peer_scheme))
+        except (ProofError, InvalidObject):
+            return None
+        return block if block.urn == str(urn) else None
+
+
+def _epoch(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None
