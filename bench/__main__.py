@@ -41,6 +41,28 @@ def _signatures(args: argparse.Namespace, results: Results) -> None:
             f"{row['ours_per_s']:>8.0f}/s raw {row['raw_per_s']:>8.0f}/s "
             f"ratio {row['ratio_median']:.2f} ({row['ratio_min']:.2f}-{row['ratio_max']:.2f})"
         )
+    _proofs(args, results)
+
+
+def _proofs(args: argparse.Namespace, results: Results) -> None:
+    """FEP-8b32 eddsa-jcs-2022 proofs against raw Ed25519: part of the signatures bench."""
+    from bench import proofs
+
+    for row in proofs.run(args.rounds, 0.5):
+        results.add("signatures", {"scenario": "eddsa-jcs-2022 proof", **row})
+        ratio = spread([row["ratio_min"], row["ratio_median"], row["ratio_max"]])
+        results.line(
+            "signatures",
+            f"eddsa-jcs-2022 proof {row['operation']}/s (goal {row['goal']})",
+            fmt_ratio(ratio),
+            f"{row['ours_per_s']:,.0f}/s (raw Ed25519 {row['raw_per_s']:,.0f}/s)",
+        )
+        print(
+            f"signatures eddsa-jcs-2022 proof {row['operation']:<6} "
+            f"{row['ours_per_s']:>8.0f}/s raw {row['raw_per_s']:>8.0f}/s "
+            f"ratio {row['ratio_median']:.2f} ({row['ratio_min']:.2f}-{row['ratio_max']:.2f})"
+            f" goal {row['goal']}"
+        )
 
 
 def _queue(args: argparse.Namespace, results: Results) -> None:
