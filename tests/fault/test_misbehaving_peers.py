@@ -147,9 +147,10 @@ def test_410_is_final_and_removes_the_follower(
 
     alpha.create_block(title="second")
     eventually(lambda: len(control.accepted_ids()) == 2, timeout=15)
-    time.sleep(0.5)  # a delivery to the removed follower would have been sent with control's
-    assert len(gone.hits()) == 1
+    # The barrier: control has the second Create, so its fan-out (one batch of jobs, one per
+    # accepted follower inbox) is in the queue; a job for the removed follower would be there.
     assert len(deliver_jobs(alpha, gone.host)) == 1
+    assert len(gone.hits()) == 1
 
 
 def test_breaker_reopens_promptly_once_the_peer_is_back(

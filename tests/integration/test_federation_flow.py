@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from federation.records import Direction, FollowState
+from federation.jobs.kinds import DeliverPayload, EventPayload, JobKind, payload_of
+from federation.records import Direction, FollowState, Job, JobState
 from federation.resolve.lookup import ActorLookup
 from tests.support.cluster import http_json
 from tests.support.inproc import Running, running, settings_for
@@ -40,6 +41,31 @@ async def wait_for(check: Any, timeout: float = 20.0) -> Any:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not reached within {timeout} s (last: {value!r})")
         await asyncio.sleep(0.1)
+
+
+async def _jobs(node: Running) -> list[Job]:
+    store = node.instance.store
+    return [job for state in JobState for job in await store.list_jobs(state, None, 10_000)]
+
+
+async def _event_done(node: Running, block_id: str) -> bool:
+    """Whether `node` has finished handling a backend event about block `block_id`."""
+    return any(
+        job.kind == JobKind.EVENT
+        and job.state is JobState.DONE
+        and payload_of(job, EventPayload).block_id == block_id
+        for job in await _jobs(node)
+    )
+
+
+async def _deliveries_to(node: Running, other: Running) -> set[str]:
+    """The dedupe keys of `node`'s delivery jobs (any state) to an inbox of `other`."""
+    return {
+        job.dedupe_key
+        for job in await _jobs(node)
+        if job.kind == JobKind.DELIVER
+        and payload_of(job, DeliverPayload).inbox.startswith(f"{other.url}/")
+    }
 
 
 async def follow(follower: Running, target: Running) -> None:
@@ -103,6 +129,7 @@ async def test_public_blocks_flow_to_followers_and_private_ones_never_leave(trio
         assert got["title"] == "hello" and got["content"] == "world"
 
     # A block on gamma does not reach alpha while alpha's follow is pending...
+    sent_to_alpha = await _deliveries_to(gamma, alpha)  # gamma's Follow, so far
     g_block = await call(
         gamma,
         "POST",
@@ -116,7 +143,10 @@ async def test_public_blocks_flow_to_followers_and_private_ones_never_leave(trio
         },
     )
     g_urn = f"urn:block:{gamma.settings.domain}:{g_block['id']}"
-    await asyncio.sleep(1.0)
+    # The barrier: gamma has handled the block's event, so its fan-out is queued; a delivery to
+    # alpha would be among gamma's jobs.
+    await wait_for(lambda: _event_done(gamma, g_block["id"]))
+    assert await _deliveries_to(gamma, alpha) == sent_to_alpha
     assert g_urn not in await remote_blocks(alpha)
     # ...and does once gamma's admin approves (the backfill carries the existing block).
     await gamma.instance.follows.approve(f"{alpha.url}/actor")

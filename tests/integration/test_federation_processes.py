@@ -4,7 +4,6 @@ follows, the reference backend's API for blocks). Nothing runs inside the test's
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,22 @@ def state(node: Node, relation: str, other: Node) -> str | None:
 
 def urns(node: Node) -> dict[str, dict[str, Any]]:
     return {b["urn"]: b for b in node.remote_blocks()}
+
+
+def jobs_for_host(node: Node, host: str) -> int:
+    """How many jobs (any state) `node` has for `host`."""
+    return sum(c["count"] for c in admin(node, "GET", "/queue")["counts"] if c["host"] == host)
+
+
+def local_work_queued(node: Node) -> int:
+    """`node`'s queued jobs that target no host: inbound activities, backend events, ..."""
+    counts = admin(node, "GET", "/queue")["counts"]
+    return sum(c["count"] for c in counts if c["host"] == "" and c["state"] == "queued")
+
+
+def events_pending(node: Node) -> int:
+    """Events `node`'s backend has not yet handed to its gateway."""
+    return int(http_json("GET", f"{node.backend_url}/healthz")["pending_events"])
 
 
 def urn_of(node: Node, block: dict[str, Any]) -> str:
@@ -64,9 +79,14 @@ def test_three_instances_in_separate_processes(trio: tuple[Node, Node, Node]) ->
         eventually(lambda r=receiver: urn_of(alpha, public) in urns(r))
         assert urns(receiver)[urn_of(alpha, public)]["content"] == "world"
 
+    sent_to_alpha = jobs_for_host(gamma, alpha.domain)  # gamma's Follow, so far
     from_gamma = gamma.create_block(title="from gamma")
-    time.sleep(1.0)
-    assert urn_of(gamma, from_gamma) not in urns(alpha)  # alpha's follow still pending
+    # The barrier: gamma's backend has handed over the block's event and gamma has run all its
+    # local work (the event job among it), so the fan-out is queued: a delivery to alpha would
+    # be counted now.
+    eventually(lambda: events_pending(gamma) == 0 and local_work_queued(gamma) == 0)
+    assert jobs_for_host(gamma, alpha.domain) == sent_to_alpha  # alpha's follow still pending
+    assert urn_of(gamma, from_gamma) not in urns(alpha)
     admin(gamma, "POST", "/followers/approve", {"actor": alpha.actor})
     eventually(lambda: state(alpha, "following", gamma) == "accepted")
     eventually(lambda: urn_of(gamma, from_gamma) in urns(alpha))  # backfilled

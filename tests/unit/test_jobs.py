@@ -237,8 +237,6 @@ async def test_per_host_concurrency_is_respected(store: SqliteStore) -> None:
         return running["a.example"] == 2 and running["b.example"] == 2
 
     await until(both_saturated)
-    await asyncio.sleep(0.05)  # give a third job per host every chance to start
-    assert peak == {"a.example": 2, "b.example": 2}
     release.set()
     assert await task == 12
     assert peak == {"a.example": 2, "b.example": 2}
