@@ -16,6 +16,7 @@ from federation.records import (
     DomainBlock,
     Follow,
     FollowState,
+    HostFailure,
     HostHealth,
     Job,
     JobState,
@@ -166,11 +167,33 @@ class KeyCache(Protocol):
 
 
 class HostStore(Protocol):
+    """Per-host delivery health. Every write changes only its own fields, atomically, and
+    creates the record when missing: several workers (processes) update one host at once, and
+    none may undo another's counters or learned signature scheme."""
+
     async def get_host(self, host: str) -> HostHealth | None: ...
 
-    async def put_host(self, health: HostHealth) -> None: ...
-
     async def list_hosts(self, unavailable_only: bool = False) -> list[HostHealth]: ...
+
+    async def record_failure(self, host: str, failure: HostFailure) -> HostHealth:
+        """Count one failure: consecutive_failures + 1, last_failure_at, the day added to
+        failure_days (the newest `unavailable_after_days` kept); open the breaker at the
+        threshold and mark the host unavailable after enough days. Returns the record after."""
+
+    async def record_success(self, host: str, at: float) -> None:
+        """A success: failures forgotten, breaker closed, available, last_success_at = at."""
+
+    async def set_signature_scheme(self, host: str, scheme: str) -> None: ...
+
+    async def set_breaker(self, host: str, open_until: float) -> None:
+        """Open the breaker until `open_until`; 0 closes it."""
+
+    async def mark_unavailable(self, host: str) -> None: ...
+
+    async def reset_host(self, host: str) -> HostHealth | None:
+        """An admin's reset: failures forgotten, breaker closed, available; the learned
+        signature scheme and the times stay. None (and nothing written) when there is no
+        record."""
 
 
 class DeliveryStats(Protocol):

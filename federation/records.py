@@ -132,6 +132,18 @@ class DeliveryCount:
 
 
 @dataclass(frozen=True, slots=True)
+class HostFailure:
+    """One failed delivery and the thresholds it is judged by; the store applies it to the
+    host's record in one atomic step (so failures recorded by concurrent workers add up)."""
+
+    at: float
+    day: str  # the UTC day of `at`, ISO format
+    breaker_threshold: int  # consecutive failures that open the breaker...
+    breaker_open_seconds: float  # ...for this long
+    unavailable_after_days: int  # distinct failure days (no success between) -> unavailable
+
+
+@dataclass(frozen=True, slots=True)
 class DomainBlock:
     domain: str
     reason: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from federation.admin.hosts import HostHealthView, HostReport, MinutePoint
 from federation.config import FederationMode, Settings
@@ -213,13 +213,10 @@ class AdminService:
 
     async def reset_host(self, host: str) -> HostHealth:
         """Make a host available again; keep what we learned about its signature scheme."""
-        stored = await self._store.get_host(host)
-        if stored is None:
+        reset = await self._health.reset(host)
+        if reset is None:
             raise NotFound(f"no delivery record for {host}")
-        fresh = HostHealth(host, signature_scheme=stored.signature_scheme)
-        await self._store.put_host(fresh)
-        self._health.forget(host)  # other processes re-read within their cache window
-        return replace(fresh)
+        return reset
 
     # --- resolver cache ---------------------------------------------------------------------
 

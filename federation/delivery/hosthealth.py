@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from federation.config import DeliverySettings
 from federation.ports import HostStore
-from federation.records import HostHealth
+from federation.records import HostFailure, HostHealth
 
 # Persist last_success_at at most this often when nothing else changed.
 _SUCCESS_WRITE_INTERVAL = 60.0
@@ -111,31 +111,32 @@ class HostHealthTracker:
             h.consecutive_failures or h.failure_days or h.circuit_open_until or h.unavailable
         )
         stale = now - h.last_success_at >= _SUCCESS_WRITE_INTERVAL
-        h.consecutive_failures = 0
-        h.failure_days = []
-        h.circuit_open_until = 0.0
-        h.unavailable = False
-        h.last_success_at = now
+        entry.health = replace(
+            h,
+            consecutive_failures=0,
+            failure_days=[],
+            circuit_open_until=0.0,
+            unavailable=False,
+            last_success_at=now,
+        )
         if changed or stale:
-            await self._write(h)
+            await self._hosts.record_success(host, now)
 
     async def failure(self, host: str) -> None:
-        """A delivery to `host` failed (no answer, 5xx, 404...)."""
+        """A delivery to `host` failed (no answer, 5xx, 404...). The store counts it (with
+        every other worker's failures) and judges breaker and availability in one step."""
         entry = await self._entry(host)
-        h = entry.health
         now = self._clock()
         entry.probe_until = 0.0
-        h.consecutive_failures += 1
-        h.last_failure_at = now
-        today = utc_day(now)
-        if today not in h.failure_days:
-            keep = self._settings.unavailable_after_days
-            h.failure_days = sorted([*h.failure_days, today])[-keep:]
-        if h.consecutive_failures >= self._settings.breaker_threshold:
-            h.circuit_open_until = now + self._settings.breaker_open_seconds
-        if len(h.failure_days) >= self._settings.unavailable_after_days:
-            h.unavailable = True
-        await self._write(h)
+        s = self._settings
+        failure = HostFailure(
+            at=now,
+            day=utc_day(now),
+            breaker_threshold=s.breaker_threshold,
+            breaker_open_seconds=s.breaker_open_seconds,
+            unavailable_after_days=s.unavailable_after_days,
+        )
+        entry.health = await self._hosts.record_failure(host, failure)
 
     def answered(self, host: str) -> None:
         """The host answered but the delivery was neither a success nor a host failure (a 4xx
@@ -144,24 +145,12 @@ class HostHealthTracker:
         if entry is not None:
             entry.probe_until = 0.0
 
-    async def reset(self, host: str) -> None:
-        """Admin: forget the host's failures, close its breaker, make it available again."""
-        entry = await self._entry(host)
-        entry.probe_until = 0.0
-        h = entry.health
-        h.consecutive_failures = 0
-        h.failure_days = []
-        h.circuit_open_until = 0.0
-        h.unavailable = False
-        await self._write(h)
+    async def reset(self, host: str) -> HostHealth | None:
+        """Admin: forget the host's failures, close its breaker, make it available again
+        (what the transport learned about its signature scheme stays). None: no record."""
+        self.forget(host)  # other processes re-read within their cache window
+        return await self._hosts.reset_host(host)
 
     def forget(self, host: str) -> None:
         """Drop the cached record (it is re-read from the store on next use)."""
         self._cache.pop(host, None)
-
-    async def _write(self, h: HostHealth) -> None:
-        # The transport stores the signature scheme in the same record: keep what it wrote.
-        stored = await self._hosts.get_host(h.host)
-        if stored is not None:
-            h.signature_scheme = stored.signature_scheme
-        await self._hosts.put_host(replace(h))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -32,7 +31,6 @@ from federation.outcomes import (
     parse_retry_after,
 )
 from federation.ports import HostStore
-from federation.records import HostHealth
 from federation.signatures import SigningKey, sign_cavage, sign_rfc9421
 
 __all__ = [
@@ -110,8 +108,7 @@ class Transport:
         if self._schemes.get(host) == scheme:
             return
         self._schemes[host] = scheme
-        health = await self._hosts.get_host(host) or HostHealth(host=host)
-        await self._hosts.put_host(replace(health, signature_scheme=scheme))
+        await self._hosts.set_signature_scheme(host, scheme)
 
     # -- delivery ----------------------------------------------------------------------------
 

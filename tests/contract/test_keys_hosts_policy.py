@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from datetime import UTC, datetime
 
 from federation.ports import Store
-from federation.records import DomainBlock, HostHealth, RemoteKey
+from federation.records import DomainBlock, HostFailure, HostHealth, RemoteKey
 
 from .builders import T0
+
+DAY = 86400.0
 
 KEY_ID = "https://b.example/actor#main-key"
 
@@ -30,34 +34,112 @@ async def test_keys_put_get_replace_delete(store: Store) -> None:
     await store.delete_key(KEY_ID)  # deleting a missing key is not an error
 
 
-async def test_host_health_round_trips_every_field(store: Store) -> None:
-    health = HostHealth(
+def _failure(at: float, *, threshold: int = 3, days: int = 2) -> HostFailure:
+    day = datetime.fromtimestamp(at, UTC).date().isoformat()
+    return HostFailure(at, day, threshold, 60.0, days)
+
+
+async def test_a_first_failure_creates_the_record(store: Store) -> None:
+    assert await store.get_host("b.example") is None
+    after = await store.record_failure("b.example", _failure(T0))
+    assert after == HostHealth(
         host="b.example",
-        consecutive_failures=3,
-        failure_days=["2023-11-13", "2023-11-14"],
+        consecutive_failures=1,
+        failure_days=["2023-11-14"],
         last_failure_at=T0,
-        last_success_at=T0 - 86400,
-        circuit_open_until=T0 + 60,
+    )
+    assert await store.get_host("b.example") == after
+
+
+async def test_failures_count_open_the_breaker_and_make_the_host_unavailable(
+    store: Store,
+) -> None:
+    for i in range(3):
+        after = await store.record_failure("b.example", _failure(T0 + i))
+    assert after.consecutive_failures == 3
+    assert after.circuit_open_until == T0 + 2 + 60.0  # the threshold was reached
+    assert after.failure_days == ["2023-11-14"] and not after.unavailable  # one day
+    for day in (1, 2):
+        after = await store.record_failure("b.example", _failure(T0 + day * DAY))
+    assert after.failure_days == ["2023-11-15", "2023-11-16"]  # the newest two kept
+    assert after.unavailable
+    assert await store.get_host("b.example") == after
+    assert await store.list_hosts(unavailable_only=True) == [after]
+
+
+async def test_a_success_forgets_failures_but_keeps_the_scheme(store: Store) -> None:
+    await store.set_signature_scheme("b.example", "rfc9421")
+    for i in range(3):
+        await store.record_failure("b.example", _failure(T0 + i * DAY))
+    await store.record_success("b.example", T0 + 5 * DAY)
+    assert await store.get_host("b.example") == HostHealth(
+        host="b.example",
+        last_failure_at=T0 + 2 * DAY,
+        last_success_at=T0 + 5 * DAY,
+        signature_scheme="rfc9421",
+    )
+
+
+async def test_each_field_write_leaves_the_others(store: Store) -> None:
+    await store.record_failure("b.example", _failure(T0, threshold=9))
+    await store.set_signature_scheme("b.example", "rfc9421")
+    await store.set_breaker("b.example", T0 + 99)
+    await store.mark_unavailable("b.example")
+    after = await store.record_failure("b.example", _failure(T0 + 1, threshold=9))
+    assert after == HostHealth(
+        host="b.example",
+        consecutive_failures=2,
+        failure_days=["2023-11-14"],
+        last_failure_at=T0 + 1,
+        circuit_open_until=T0 + 99,
         unavailable=True,
         signature_scheme="rfc9421",
     )
-    assert await store.get_host("b.example") is None
-    await store.put_host(health)
-    assert await store.get_host("b.example") == health
-
-    recovered = HostHealth(host="b.example", last_success_at=T0 + 5)
-    await store.put_host(recovered)
-    assert await store.get_host("b.example") == recovered
+    await store.set_breaker("b.example", 0.0)  # closes it
+    stored = await store.get_host("b.example")
+    assert stored is not None and stored.circuit_open_until == 0.0
 
 
-async def test_list_hosts_all_or_unavailable_only(store: Store) -> None:
-    healthy = HostHealth(host="b.example")
-    broken = HostHealth(host="c.example", unavailable=True, failure_days=["2023-11-14"])
-    await store.put_host(healthy)
-    await store.put_host(broken)
+async def test_field_writes_create_missing_records(store: Store) -> None:
+    await store.set_signature_scheme("a.example", "cavage")
+    await store.set_breaker("b.example", T0)
+    await store.mark_unavailable("c.example")
+    await store.record_success("d.example", T0)
+    assert await store.list_hosts() == [
+        HostHealth(host="a.example", signature_scheme="cavage"),
+        HostHealth(host="b.example", circuit_open_until=T0),
+        HostHealth(host="c.example", unavailable=True),
+        HostHealth(host="d.example", last_success_at=T0),
+    ]
+    assert await store.list_hosts(unavailable_only=True) == [
+        HostHealth(host="c.example", unavailable=True)
+    ]
 
-    assert sorted(await store.list_hosts(), key=lambda h: h.host) == [healthy, broken]
-    assert await store.list_hosts(unavailable_only=True) == [broken]
+
+async def test_reset_clears_failures_and_keeps_what_was_learned(store: Store) -> None:
+    assert await store.reset_host("b.example") is None
+    assert await store.get_host("b.example") is None  # nothing created
+    await store.set_signature_scheme("b.example", "rfc9421")
+    for i in range(3):
+        await store.record_failure("b.example", _failure(T0 + i * DAY))
+    reset = await store.reset_host("b.example")
+    assert reset == HostHealth(
+        host="b.example", last_failure_at=T0 + 2 * DAY, signature_scheme="rfc9421"
+    )
+    assert await store.get_host("b.example") == reset
+
+
+async def test_concurrent_failures_add_up(store: Store) -> None:
+    """Many writers at once (one process here; tests/integration/test_multiworker.py runs
+    two processes): no increment is lost and the learned scheme survives."""
+    await store.set_signature_scheme("b.example", "rfc9421")
+    await asyncio.gather(
+        *(store.record_failure("b.example", _failure(T0, threshold=1000)) for _ in range(50))
+    )
+    stored = await store.get_host("b.example")
+    assert stored is not None
+    assert stored.consecutive_failures == 50
+    assert stored.signature_scheme == "rfc9421"
 
 
 async def test_domain_blocks(store: Store) -> None:

@@ -22,7 +22,7 @@ from federation.delivery.hosthealth import HostHealthTracker
 from federation.http.transport import Transport, make_session
 from federation.jobs.kinds import JobKind
 from federation.jobs.runner import JobRunner
-from federation.records import Direction, Follow, FollowState, HostHealth, JobState
+from federation.records import Direction, Follow, FollowState, JobState
 from federation.signatures import SigningKey
 from federation.storage.sqlite import SqliteStore
 
@@ -274,7 +274,7 @@ async def test_unavailable_domain_is_not_contacted(
     gateway: Gateway, aiohttp_server: ServerFactory
 ) -> None:
     rec = await start_receiver(aiohttp_server)
-    await gateway.store.put_host(HostHealth(host=rec.host, unavailable=True))
+    await gateway.store.mark_unavailable(rec.host)
     await follow(gateway.store, rec.url("/actor"), rec.url("/inbox"))
     await gateway.publish()
     await gateway.settled()

@@ -25,7 +25,6 @@ from federation.records import (
     Direction,
     Follow,
     FollowState,
-    HostHealth,
     JobState,
     NewJob,
 )
@@ -299,9 +298,8 @@ async def test_unavailable_host_reset_reaches_the_tracker(
     client: TestClient[web.Request, web.Application],
 ) -> None:
     inst = instance(client)
-    await inst.store.put_host(
-        HostHealth(PEER, consecutive_failures=40, unavailable=True, signature_scheme="rfc9421")
-    )
+    await inst.store.set_signature_scheme(PEER, "rfc9421")
+    await inst.store.mark_unavailable(PEER)
     assert await inst.health.is_unavailable(PEER)  # now cached in the tracker
     resp = await client.get("/admin/api/hosts/unavailable", headers=AUTH)
     assert [h["host"] for h in (await resp.json())["items"]] == [PEER]

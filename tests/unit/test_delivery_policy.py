@@ -11,7 +11,6 @@ import pytest
 from federation.config import DeliverySettings
 from federation.delivery.handler import backoff_delay, make_backoff, retry_delay
 from federation.delivery.hosthealth import HostHealthTracker
-from federation.records import HostHealth
 from federation.storage.sqlite import SqliteStore
 
 DAY = 86400.0
@@ -267,7 +266,7 @@ async def test_admin_reset_in_the_store_is_seen_after_the_cache_expires(
     health = HostHealthTracker(store, settings, clock, cache_seconds=30.0)
     await health.failure("a.example")
     assert await health.is_unavailable("a.example")
-    await store.put_host(HostHealth(host="a.example"))  # another process resets it
+    await store.reset_host("a.example")  # another process resets it
     assert await health.is_unavailable("a.example")  # cached
     clock.now += 31
     assert not await health.is_unavailable("a.example")
@@ -289,9 +288,7 @@ async def test_writes_keep_the_transports_signature_scheme(store: SqliteStore) -
     clock = Clock()
     health = tracker(store, clock)
     await health.failure("a.example")
-    await store.put_host(
-        HostHealth(host="a.example", consecutive_failures=1, signature_scheme="rfc9421")
-    )
+    await store.set_signature_scheme("a.example", "rfc9421")  # the transport learns it
     await health.failure("a.example")
     stored = await store.get_host("a.example")
     assert stored is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import email.utils
 import itertools
 import json
@@ -27,7 +28,7 @@ from federation.http.transport import (
     Transport,
     make_session,
 )
-from federation.records import HostHealth
+from federation.records import HostFailure, HostHealth
 from federation.signatures import SigningKey
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -37,7 +38,8 @@ ACTIVITY = json.dumps({"type": "Create", "id": "https://a.example/1"}).encode()
 
 
 class MemoryHosts:
-    """An in-memory HostStore (the port, not one of our adapters)."""
+    """An in-memory HostStore (the port, not one of our adapters), counting field writes.
+    The transport only reads records and writes the learned scheme."""
 
     def __init__(self) -> None:
         self.rows: dict[str, HostHealth] = {}
@@ -46,12 +48,30 @@ class MemoryHosts:
     async def get_host(self, host: str) -> HostHealth | None:
         return self.rows.get(host)
 
-    async def put_host(self, health: HostHealth) -> None:
-        self.puts += 1
-        self.rows[health.host] = health
-
     async def list_hosts(self, unavailable_only: bool = False) -> list[HostHealth]:
         return [h for h in self.rows.values() if h.unavailable or not unavailable_only]
+
+    async def set_signature_scheme(self, host: str, scheme: str) -> None:
+        self._write(host, signature_scheme=scheme)
+
+    async def record_failure(self, host: str, failure: HostFailure) -> HostHealth:
+        raise AssertionError("the transport judges no deliveries")
+
+    async def record_success(self, host: str, at: float) -> None:
+        raise AssertionError("the transport judges no deliveries")
+
+    async def set_breaker(self, host: str, open_until: float) -> None:
+        self._write(host, circuit_open_until=open_until)
+
+    async def mark_unavailable(self, host: str) -> None:
+        self._write(host, unavailable=True)
+
+    async def reset_host(self, host: str) -> HostHealth | None:
+        raise AssertionError("the transport resets no hosts")
+
+    def _write(self, host: str, **fields: Any) -> None:
+        self.puts += 1
+        self.rows[host] = dataclasses.replace(self.rows.get(host) or HostHealth(host), **fields)
 
 
 class Clock:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from federation.records import DomainBlock, HostHealth
+from pymongo import ReturnDocument
+
+from federation.records import DomainBlock, HostFailure, HostHealth
 from federation.storage.mongodb.base import Document, MongoBase
 
 HOSTS = "host_health"
@@ -23,28 +25,102 @@ def _health(doc: Document) -> HostHealth:
     )
 
 
+# A new record: every field at its default except those a write sets.
+_NEW_HOST: Document = {
+    "consecutive_failures": 0,
+    "failure_days": [],
+    "last_failure_at": 0.0,
+    "last_success_at": 0.0,
+    "circuit_open_until": 0.0,
+    "unavailable": False,
+    "signature_scheme": None,
+}
+_CLEARED: Document = {
+    "consecutive_failures": 0,
+    "failure_days": [],
+    "circuit_open_until": 0.0,
+    "unavailable": False,
+}
+
+
+def _upsert(update: Document) -> Document:
+    """`update` plus $setOnInsert of every default field it does not touch itself."""
+    touched = {name for fields in update.values() for name in fields}
+    defaults = {k: v for k, v in _NEW_HOST.items() if k not in touched}
+    return {**update, "$setOnInsert": defaults} if defaults else update
+
+
 class MongoHostStore(MongoBase):
+    """Each write is one update naming only its fields ($inc, $set, $addToSet), so concurrent
+    workers' writes to one host add up instead of replacing each other's."""
+
     async def get_host(self, host: str) -> HostHealth | None:
         doc = await self._collection(HOSTS).find_one({"_id": host})
         return None if doc is None else _health(doc)
-
-    async def put_host(self, health: HostHealth) -> None:
-        doc = {
-            "consecutive_failures": health.consecutive_failures,
-            "failure_days": list(health.failure_days),
-            "last_failure_at": health.last_failure_at,
-            "last_success_at": health.last_success_at,
-            "circuit_open_until": health.circuit_open_until,
-            "unavailable": health.unavailable,
-            "signature_scheme": health.signature_scheme,
-        }
-        await self._collection(HOSTS).replace_one({"_id": health.host}, doc, upsert=True)
 
     async def list_hosts(self, unavailable_only: bool = False) -> list[HostHealth]:
         """Ordered by host."""
         query: Document = {"unavailable": True} if unavailable_only else {}
         cursor = self._collection(HOSTS).find(query).sort("_id", 1)
         return [_health(doc) async for doc in cursor]
+
+    async def record_failure(self, host: str, failure: HostFailure) -> HostHealth:
+        hosts = self._collection(HOSTS)
+        counted = await hosts.find_one_and_update(
+            {"_id": host},
+            _upsert(
+                {
+                    "$inc": {"consecutive_failures": 1},
+                    "$set": {"last_failure_at": failure.at},
+                    "$addToSet": {"failure_days": failure.day},
+                }
+            ),
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        if counted is None:  # an upsert returning the document after always finds one
+            raise RuntimeError(f"host record {host!r} vanished during its update")
+        # The verdicts follow from the counts just returned. Each is monotone (a later day
+        # cutoff, a later reopening, unavailable set never cleared here), so two workers
+        # applying theirs in either order end in the same record.
+        days = sorted(counted["failure_days"])
+        verdict: Document = {}
+        if counted["consecutive_failures"] >= failure.breaker_threshold:
+            verdict["$max"] = {"circuit_open_until": failure.at + failure.breaker_open_seconds}
+        if len(days) >= failure.unavailable_after_days:
+            verdict["$set"] = {"unavailable": True}
+        if len(days) > failure.unavailable_after_days:
+            cutoff = days[-failure.unavailable_after_days]
+            verdict["$pull"] = {"failure_days": {"$lt": cutoff}}
+        if not verdict:
+            return _health(counted)
+        after = await hosts.find_one_and_update(
+            {"_id": host}, verdict, return_document=ReturnDocument.AFTER
+        )
+        return _health(after if after is not None else counted)
+
+    async def record_success(self, host: str, at: float) -> None:
+        await self._set(host, {**_CLEARED, "last_success_at": at})
+
+    async def set_signature_scheme(self, host: str, scheme: str) -> None:
+        await self._set(host, {"signature_scheme": scheme})
+
+    async def set_breaker(self, host: str, open_until: float) -> None:
+        await self._set(host, {"circuit_open_until": open_until})
+
+    async def mark_unavailable(self, host: str) -> None:
+        await self._set(host, {"unavailable": True})
+
+    async def reset_host(self, host: str) -> HostHealth | None:
+        doc = await self._collection(HOSTS).find_one_and_update(
+            {"_id": host}, {"$set": _CLEARED}, return_document=ReturnDocument.AFTER
+        )
+        return None if doc is None else _health(doc)
+
+    async def _set(self, host: str, fields: Document) -> None:
+        await self._collection(HOSTS).update_one(
+            {"_id": host}, _upsert({"$set": fields}), upsert=True
+        )
 
 
 class MongoPolicyStore(MongoBase):
