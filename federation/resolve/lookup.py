@@ -10,6 +10,7 @@ from federation.discovery import NODEINFO_21
 from federation.errors import HostError, TransportError
 from federation.hosts import Host, host_of
 from federation.http.transport import Transport
+from federation.outcomes import FetchError, FetchErrorKind
 from federation.resolve.actors import ActorInfo, InvalidActor, load_json_object, parse_actor
 
 JSON_ACCEPT = "application/json, application/jrd+json"
@@ -84,7 +85,13 @@ class ActorLookup:
             f"{self._scheme}://{host}/.well-known/webfinger?resource="
             f"{quote('acct:' + handle, safe=':@')}"
         )
-        doc = await self._json(url)
+        try:
+            doc = await self._json(url)
+        except FetchError as exc:
+            # RFC 7033 4.2: the host answered, and a 404 means it knows no such resource.
+            if exc.kind in (FetchErrorKind.NOT_FOUND, FetchErrorKind.GONE):
+                raise LookupError_(f"no such account at {host}: acct:{handle}") from None
+            raise
         for link in _list(doc.get("links")):
             if (
                 isinstance(link, dict)

@@ -91,6 +91,13 @@ async def test_acct_handle_goes_through_webfinger(lookup_for: Any) -> None:
     assert (await lookup.find(f"acct:inst@{host}")).id == f"http://{host}/actor"
 
 
+async def test_a_mistyped_acct_is_no_such_account_at_the_host(lookup_for: Any) -> None:
+    lookup, host = await lookup_for({"/actor": actor})  # WebFinger answers 404 for everyone
+    with pytest.raises(LookupError_) as caught:
+        await lookup.find(f"acct:nobdy@{host}")
+    assert str(caught.value) == f"no such account at {host}: acct:nobdy@{host}"
+
+
 @pytest.mark.parametrize(
     "instance_actor",
     [
