@@ -20,6 +20,7 @@ from federation.delivery.outbound import Outbound
 from federation.delivery.publisher import Publisher
 from federation.delivery.tally import DeliveryTally
 from federation.discovery import ActorUrls
+from federation.follows.machine import FollowMachine
 from federation.follows.service import FollowService
 from federation.http.transport import Transport, make_session
 from federation.inbound.handlers import InboundProcessor
@@ -120,13 +121,11 @@ def build_instance(
         signer=signer,
         telemetry=telemetry,
     )
+    machine = FollowMachine(
+        settings=settings, follows=store, queue=store, publisher=publisher, clock=clock
+    )
     follows = FollowService(
-        settings=settings,
-        follows=store,
-        policy=store,
-        queue=store,
-        publisher=publisher,
-        clock=clock,
+        settings=settings, follows=store, policy=store, machine=machine, clock=clock
     )
     outbound = Outbound(
         settings=settings,
@@ -150,7 +149,7 @@ def build_instance(
     )
     deliver = make_deliver_handler(
         transport=transport,
-        follows=store,
+        inbox_gone=follows.inbox_gone,
         activities=store,
         health=health,
         clock=clock,

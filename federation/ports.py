@@ -40,7 +40,8 @@ class FollowStore(Protocol):
     ) -> bool:
         """Change the state; False when there is no such relation."""
 
-    async def delete_follows_for_domain(self, domain: str) -> int: ...
+    async def delete_follow(self, direction: Direction, actor: str) -> bool:
+        """Forget the relation; False when there is none."""
 
     async def delivery_inboxes(self) -> list[tuple[str, str]]:
         """(inbox URL, host) of accepted followers, a shared inbox standing for all the

@@ -16,6 +16,7 @@ from federation.config import FederationMode, Settings
 from federation.delivery.hosthealth import HostHealthTracker
 from federation.domains import current_allowlist, current_mode, is_domain_blocked
 from federation.errors import FederationError, HostError
+from federation.follows.machine import SelfFollow
 from federation.follows.service import FollowService
 from federation.hosts import Host, host_key
 from federation.jobs.kinds import BackfillPayload, JobKind, MalformedPayload, decode
@@ -44,7 +45,8 @@ class NotFound(FederationError):
 
 
 class TargetNotFound(FederationError):
-    """A follow target cannot be discovered (bad syntax, unreachable, not an actor)."""
+    """A follow target cannot be discovered (bad syntax, unreachable, not an actor) or may not
+    be followed (blocked, or this instance itself)."""
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,15 @@ class AdminService:
 
     async def follow(self, target: str) -> Follow:
         try:
-            await self._refuse_blocked(_target_host(target))  # no traffic to a blocked domain
+            host = _target_host(target)
+            if host == Host.parse(self._settings.domain, self._settings.scheme):  # no request
+                raise SelfFollow(str(host))
+            await self._refuse_blocked(host)  # no traffic to a blocked domain
             actor = await self._lookup.find(target)
-        except InvalidActor as exc:
+            await self._refuse_blocked(actor.host)
+            return await self._follows.follow(actor)  # SelfFollow when it named our actor
+        except (InvalidActor, SelfFollow) as exc:
             raise TargetNotFound(str(exc)) from None
-        await self._refuse_blocked(actor.host)
-        return await self._follows.follow(actor)
 
     async def _refuse_blocked(self, host: Host) -> None:
         if await is_domain_blocked(self._store, host):
@@ -125,9 +130,7 @@ class AdminService:
         block = DomainBlock(domain, reason, self._clock())
         await self._store.add_block(block)
         now = self._clock()
-        follows = 0
-        for follow_domain in await self._follow_domains(domain):
-            follows += await self._store.delete_follows_for_domain(follow_domain)
+        follows = await self._follows.domain_blocked(domain)  # each one reported
         deliveries = 0
         for host in await self._known_hosts(domain):
             deliveries += await self._store.drop_queued_for_host(host, now)
@@ -140,12 +143,6 @@ class AdminService:
             purged,
         )
         return BlockOutcome(block, follows, deliveries, purged)
-
-    async def _follow_domains(self, domain: str) -> set[str]:
-        found = {domain}
-        for direction in Direction:
-            found |= _covered(domain, {f.domain for f in await self._store.list_follows(direction)})
-        return found
 
     async def _known_hosts(self, domain: str) -> set[str]:
         hosts = {host for _, host in await self._store.counts()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from federation.config import DeliverySettings, Settings
@@ -20,13 +20,16 @@ from federation.hosts import host_key
 from federation.http.transport import DeliveryOutcome, DeliveryResult
 from federation.jobs.kinds import DeliverPayload, new_job, payload_of
 from federation.jobs.outcomes import Dead, Done, JobOutcome, Retry
-from federation.observability.logs import event
 from federation.ports import ActivityLog, FollowStore, JobQueue
-from federation.records import Direction, FollowState, Job
+from federation.records import Job
 
 log = logging.getLogger("federation.delivery")
 
 UNAVAILABLE = "domain unavailable"
+
+# Ends, through the follow state machine, every follower an inbox that answered 410 stands
+# for; returns how many. Delivery sits below follows/, so the composition root passes it in.
+InboxGone = Callable[[str], Awaitable[int]]
 
 
 def backoff_delay(
@@ -109,7 +112,7 @@ class DeliverHandler:
         self,
         *,
         transport: Deliverer,
-        follows: FollowStore,
+        inbox_gone: InboxGone,
         activities: ActivityLog,
         health: HostHealthTracker,
         clock: Callable[[], float],
@@ -120,7 +123,7 @@ class DeliverHandler:
     ) -> None:
         self._transport = transport
         self._tally = tally
-        self._follows = follows
+        self._inbox_gone = inbox_gone
         self._health = health
         self._clock = clock
         self._settings = settings.delivery
@@ -151,7 +154,7 @@ class DeliverHandler:
             return Dead(error)
         if result.outcome is DeliveryOutcome.GONE:
             self._health.answered(host)
-            removed = await self._end_followers(inbox)
+            removed = await self._inbox_gone(inbox)
             log.info("inbox %s is gone (410): %d follower(s) removed", inbox, removed)
             return Dead(error)
         # RETRY, and 404 (a failure, never a success: retried until attempts run out).
@@ -159,33 +162,11 @@ class DeliverHandler:
         delay = retry_delay(job.attempts + 1, result.retry_after, self._settings, self._rng)
         return Retry(error, at=self._clock() + delay)
 
-    async def _end_followers(self, inbox: str) -> int:
-        """Mark UNDONE every accepted follower whose inbox or shared inbox is `inbox`."""
-        followers = await self._follows.list_follows(Direction.FOLLOWER, FollowState.ACCEPTED)
-        now = self._clock()
-        removed = 0
-        for follow in followers:
-            if inbox in (follow.inbox, follow.shared_inbox):
-                await self._follows.set_follow_state(
-                    Direction.FOLLOWER, follow.actor, FollowState.UNDONE, now
-                )
-                event(
-                    log,
-                    "follow.state_changed",
-                    direction=Direction.FOLLOWER.value,
-                    state=FollowState.UNDONE.value,
-                    actor=follow.actor,
-                    host=follow.domain,
-                    reason=f"its inbox {inbox} is gone (410)",
-                )
-                removed += 1
-        return removed
-
 
 def make_deliver_handler(
     *,
     transport: Deliverer,
-    follows: FollowStore,
+    inbox_gone: InboxGone,
     activities: ActivityLog,
     health: HostHealthTracker,
     clock: Callable[[], float],
@@ -195,7 +176,7 @@ def make_deliver_handler(
 ) -> DeliverHandler:
     return DeliverHandler(
         transport=transport,
-        follows=follows,
+        inbox_gone=inbox_gone,
         activities=activities,
         health=health,
         clock=clock,

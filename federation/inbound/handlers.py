@@ -11,6 +11,7 @@ from federation.activities import InvalidObject, is_block_shaped, object_id_of, 
 from federation.config import Settings
 from federation.discovery import ActorUrls
 from federation.errors import BackendError
+from federation.follows.machine import SelfFollow
 from federation.jobs.kinds import BackendPayload, InboxPayload, new_job, payload_of
 from federation.jobs.outcomes import Dead, Done, JobOutcome
 from federation.outcomes import Fetcher
@@ -91,7 +92,10 @@ class InboundProcessor:
             info = await self._fetch_actor(actor)
         except InvalidActor as exc:
             return Dead(f"follower's actor document unusable: {exc}")
-        await self._follows.on_follow(info, activity)
+        try:
+            await self._follows.on_follow(info, activity)
+        except SelfFollow as exc:  # the inbox refuses these; one recorded before it did
+            return Dead(str(exc))
         return Done()
 
     async def _on_accept(self, activity: dict[str, Any], actor: str) -> JobOutcome:

@@ -90,6 +90,7 @@ class InboxPipeline:
         activity = self._parse(req.body)
         actor = actor_of(activity)
         await self._check_domain(Host.of_url(actor))  # parse_activity vetted its host
+        self._refuse_self_follow(activity, actor)
         signer = await self._verify(req)
         proved = await self._proofs.check(activity, actor)
         await self._proofs.check_embedded(activity, actor)
@@ -134,6 +135,17 @@ class InboxPipeline:
             self._policy, self._settings, domain
         ):
             raise _problem(403, "Domain not allowed", f"{domain} is not on the allowlist")
+
+    def _refuse_self_follow(self, activity: dict[str, Any], actor: str) -> None:
+        # Checked before the signature: no fetch of our own key for a request that cannot stand.
+        own = Host.parse(self._settings.domain, self._settings.scheme)
+        if activity.get("type") == "Follow" and Host.of_url(actor) == own:
+            raise _problem(
+                422,
+                "Cannot follow itself",
+                f"{actor} is on this instance ({self._settings.domain}); "
+                "an instance cannot follow itself",
+            )
 
     async def _verify(self, req: InboundRequest) -> Verified:
         started = time.perf_counter()

@@ -66,17 +66,17 @@ async def test_set_follow_state_changes_state_and_time(store: Store) -> None:
     assert not await store.set_follow_state(FOLLOWING, "https://x/y", FollowState.UNDONE, T0)
 
 
-async def test_delete_follows_for_domain_removes_both_directions(store: Store) -> None:
-    await store.put_follow(follow("b.example"))
-    await store.put_follow(follow("b.example", direction=FOLLOWING))
-    await store.put_follow(follow("b.example", name="other"))
-    kept = follow("c.example")
-    await store.put_follow(kept)
+async def test_delete_follow_forgets_one_direction_of_one_actor(store: Store) -> None:
+    theirs = follow("b.example")
+    ours = follow("b.example", direction=FOLLOWING)
+    other = follow("b.example", name="other")
+    for relation in (theirs, ours, other):
+        await store.put_follow(relation)
 
-    assert await store.delete_follows_for_domain("b.example") == 3
-    assert await store.list_follows(FOLLOWER) == [kept]
-    assert await store.list_follows(FOLLOWING) == []
-    assert await store.delete_follows_for_domain("b.example") == 0
+    assert await store.delete_follow(FOLLOWER, theirs.actor)
+    assert await store.list_follows(FOLLOWER) == [other]
+    assert await store.list_follows(FOLLOWING) == [ours]
+    assert not await store.delete_follow(FOLLOWER, theirs.actor)
 
 
 async def test_delivery_inboxes_collapse_shared_inboxes(store: Store) -> None:

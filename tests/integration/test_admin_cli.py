@@ -112,10 +112,15 @@ def test_follow_block_and_unblock_through_the_cli(nodes: tuple[Node, Node]) -> N
 
 
 def test_exit_codes(nodes: tuple[Node, Node]) -> None:
-    alpha, _ = nodes
+    alpha, beta = nodes
     assert admin(alpha, "mode", "--json") == {"mode": "approval"}
     proc = admin(alpha, "followers", "approve", "http://nobody.invalid/actor", expect=1)
     assert "404 Not found" in proc.stderr
+    proc = admin(alpha, "following", "add", f"acct:nobdy@{beta.domain}", expect=1)
+    assert f"422 Cannot follow target: no such account at {beta.domain}" in proc.stderr
+    proc = admin(alpha, "following", "add", alpha.domain, expect=1)
+    reason = f"{alpha.domain} is this instance; an instance cannot follow itself"
+    assert f"422 Cannot follow target: {reason}" in proc.stderr
     admin(alpha, "mode", "bogus", expect=2)  # usage
     env = {
         **os.environ,

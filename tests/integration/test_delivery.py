@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -19,10 +20,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from federation.config import DeliverySettings, Settings
 from federation.delivery.handler import enqueue_fanout, make_backoff, make_deliver_handler
 from federation.delivery.hosthealth import HostHealthTracker
+from federation.delivery.publisher import Publisher
+from federation.follows.machine import FollowMachine
+from federation.follows.service import FollowService
 from federation.http.transport import Transport, make_session
-from federation.jobs.kinds import JobKind
+from federation.jobs.kinds import BackendPayload, JobKind, payload_of
+from federation.jobs.outcomes import Done, JobOutcome
 from federation.jobs.runner import JobRunner
-from federation.records import Direction, Follow, FollowState, JobState
+from federation.records import Direction, Follow, FollowState, Job, JobState
 from federation.signatures import SigningKey
 from federation.storage.sqlite import SqliteStore
 
@@ -82,6 +87,7 @@ class Gateway:
     store: SqliteStore
     runner: JobRunner
     health: HostHealthTracker
+    reported: list[dict[str, Any]]  # follow.changed notifications handed to "the backend"
 
     async def publish(self, activity_id: str = ACTIVITY) -> int:
         body = json.dumps({"id": activity_id, "type": "Create"}).encode()
@@ -113,18 +119,35 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
     transport = Transport(session, settings, signing_key, store)
     health = HostHealthTracker(store, settings.delivery, time.time)
     rng = random.Random(0)
+    publisher = Publisher(
+        activities=store, queue=store, follows=store, clock=time.time, wake=lambda: None
+    )
+    machine = FollowMachine(
+        settings=settings, follows=store, queue=store, publisher=publisher, clock=time.time
+    )
+    follows = FollowService(
+        settings=settings, follows=store, policy=store, machine=machine, clock=time.time
+    )
     handler = make_deliver_handler(
         transport=transport,
-        follows=store,
+        inbox_gone=follows.inbox_gone,
         activities=store,
         health=health,
         clock=time.time,
         settings=settings,
         rng=rng,
     )
+    reported: list[dict[str, Any]] = []
+
+    async def backend(job: Job) -> JobOutcome:  # where the backend client would send it
+        follow = payload_of(job, BackendPayload).follow
+        assert follow is not None
+        reported.append(follow)
+        return Done()
+
     runner = JobRunner(
         store,
-        {JobKind.DELIVER: handler},
+        {JobKind.DELIVER: handler, JobKind.BACKEND: backend},
         owner="worker-1",
         clock=time.time,
         backoff=make_backoff(settings.delivery, rng),
@@ -136,7 +159,7 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
         host_health=health,
     )
     await runner.start()
-    yield Gateway(store, runner, health)
+    yield Gateway(store, runner, health, reported)
     await runner.stop()
     await session.close()
     await store.close()
@@ -233,6 +256,9 @@ async def test_gone_inbox_kills_the_job_and_ends_its_followers(
         gone.url("/b"): FollowState.UNDONE,
         alive.url("/c"): FollowState.ACCEPTED,
     }
+    # The state machine reported each ending to the backend.
+    ended = {(r["actor"], r["direction"], r["state"]) for r in gateway.reported}
+    assert ended == {(gone.url(p), "follower", "undone") for p in ("/a", "/b")}
     # A 410 is no success: nothing was recorded as one.
     health = await gateway.store.get_host(gone.host)
     assert health is None or health.last_success_at == 0

@@ -67,9 +67,9 @@ class MongoFollows(MongoBase):
         )
         return result.matched_count == 1
 
-    async def delete_follows_for_domain(self, domain: str) -> int:
-        result = await self._collection(FOLLOWS).delete_many({"domain": domain})
-        return result.deleted_count
+    async def delete_follow(self, direction: Direction, actor: str) -> bool:
+        result = await self._collection(FOLLOWS).delete_one({"_id": follow_key(direction, actor)})
+        return result.deleted_count == 1
 
     async def delivery_inboxes(self) -> list[tuple[str, str]]:
         """Sorted by inbox URL."""

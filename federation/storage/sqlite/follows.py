@@ -69,8 +69,11 @@ class SqliteFollows(SqliteBase):
         )
         return cursor.rowcount == 1
 
-    async def delete_follows_for_domain(self, domain: str) -> int:
-        return self._db.execute("DELETE FROM follows WHERE domain = ?", (domain,)).rowcount
+    async def delete_follow(self, direction: Direction, actor: str) -> bool:
+        cursor = self._db.execute(
+            "DELETE FROM follows WHERE direction = ? AND actor = ?", (direction.value, actor)
+        )
+        return cursor.rowcount == 1
 
     async def delivery_inboxes(self) -> list[tuple[str, str]]:
         """Sorted by inbox URL."""
