@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from federation.jobs.kinds import JobKind
+from federation.jobs.kinds import JobKind, activity_and_inbox
 from federation.observability.logs import event
 from federation.records import Job
 
@@ -24,6 +24,7 @@ def log_settled(
     job: Job, outcome: str, reason: str = "", next_attempt: float | None = None
 ) -> None:
     """`outcome` is "done", "retry" or "gave_up"."""
+    activity_id, inbox = activity_and_inbox(job)
     if job.kind == JobKind.DELIVER:
         name, level = f"delivery.{_DELIVERY_EVENTS[outcome]}", _LEVELS[outcome]
     else:
@@ -36,16 +37,12 @@ def log_settled(
         job_id=str(job.id),
         kind=job.kind,
         host=job.host,
-        activity_id=_text(job.payload.get("activity_id") or job.payload.get("id")),
-        inbox=_text(job.payload.get("inbox")),
+        activity_id=activity_id,
+        inbox=inbox,
         attempt=job.attempts + 1,
         reason=reason[:300],
         next_attempt=_iso(next_attempt) if next_attempt is not None else None,
     )
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def _iso(ts: float) -> str:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from federation.observability.tracing import stamped
+from federation.observability.tracing import TRACE_KEY, stamped
 from federation.records import Job, NewJob
 
 
@@ -150,3 +150,34 @@ def _describe(exc: ValidationError) -> str:
         where = ".".join(str(part) for part in error["loc"]) or "payload"
         problems.append(f"{where}: {error['msg']}")
     return "; ".join(problems)
+
+
+def trace_stamp(job: Job) -> object:
+    """The trace context new_job stamped beside the payload (observability.tracing reads it),
+    or None: a job made with tracing off has none."""
+    return job.payload.get(TRACE_KEY)
+
+
+def activity_type(job: Job) -> str | None:
+    """The type of the activity an inbox job carries (None for other kinds, or if damaged)."""
+    try:
+        payload = decode(job)
+    except MalformedPayload:
+        return None
+    if not isinstance(payload, InboxPayload):
+        return None
+    kind = payload.activity.get("type")
+    return kind if isinstance(kind, str) else None
+
+
+def activity_and_inbox(job: Job) -> tuple[str | None, str | None]:
+    """(the activity or notification id, the inbox) a job is about, for its log line."""
+    try:
+        payload = decode(job)
+    except MalformedPayload:
+        return None, None
+    if isinstance(payload, DeliverPayload):
+        return payload.activity_id, payload.inbox
+    if isinstance(payload, BackendPayload):
+        return payload.id, None
+    return None, None

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from federation.jobs.kinds import activity_type, trace_stamp
 from federation.jobs.outcomes import Dead, Done, Handler, JobOutcome
 from federation.observability import tracing
 from federation.observability.metrics import DEAD, DONE, RETRY
@@ -40,7 +41,9 @@ def _observed(handler: Handler, telemetry: Telemetry, max_attempts: int) -> Hand
             state, error = _settled(outcome, job, max_attempts)
             elapsed_ms = (time.perf_counter() - started) * 1000.0
             gave_up = state == DEAD and not isinstance(outcome, Dead)
-            telemetry.metrics.job_finished(job, state, error, elapsed_ms, gave_up=gave_up)
+            telemetry.metrics.job_finished(
+                job, state, error, elapsed_ms, gave_up=gave_up, activity=activity_type(job)
+            )
 
     return run
 
@@ -48,7 +51,7 @@ def _observed(handler: Handler, telemetry: Telemetry, max_attempts: int) -> Hand
 async def _traced(handler: Handler, job: Job, telemetry: Telemetry) -> JobOutcome:
     with telemetry.tracer.start_as_current_span(
         f"job {job.kind}",
-        context=tracing.job_context(job.payload),
+        context=tracing.job_context(trace_stamp(job)),
         kind=SpanKind.CONSUMER,
         attributes={"job.kind": job.kind, "job.id": str(job.id), "job.attempt": job.attempts + 1},
     ) as span:

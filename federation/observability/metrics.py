@@ -92,7 +92,14 @@ class Metrics:
     # -- jobs, deliveries and inbound processing (from the job runner's handlers) ------------
 
     def job_finished(
-        self, job: Job, state: str, error: str, elapsed_ms: float, *, gave_up: bool = False
+        self,
+        job: Job,
+        state: str,
+        error: str,
+        elapsed_ms: float,
+        *,
+        gave_up: bool = False,
+        activity: str | None = None,
     ) -> None:
         """One run of a job ended: `state` is done, retry or dead; `gave_up` when it is dead
         because the runner gives up after this attempt."""
@@ -104,9 +111,7 @@ class Metrics:
         if job.kind == DELIVER_KIND:
             self._delivery(job, state, _failure_reason(error, gave_up), elapsed_ms)
         elif job.kind == INBOX_KIND:
-            activity = job.payload.get("activity")
-            kind_of = activity.get("type") if isinstance(activity, dict) else None
-            attrs = {"activitypub.activity.type": activity_type(kind_of)}
+            attrs = {"activitypub.activity.type": activity_type(activity)}
             self._inbox_ms.record(elapsed_ms, attrs)
             result = {DONE: "processed", RETRY: "retry", DEAD: "failed"}[state]
             self._inbox.add(1, {**attrs, "activitypub.processing.result": result})

@@ -45,9 +45,9 @@ def stamped(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, TRACE_KEY: carrier} if carrier else payload
 
 
-def job_context(payload: Mapping[str, Any]) -> Context | None:
-    """The context stamped into a job's payload, or None."""
-    carrier = payload.get(TRACE_KEY)
+def job_context(carrier: object) -> Context | None:
+    """The context of a job's trace stamp (what stamped() added; jobs.kinds.trace_stamp reads
+    it back), or None."""
     if not isinstance(carrier, dict):
         return None
     return extract({str(k): str(v) for k, v in carrier.items()})

@@ -18,6 +18,8 @@ from federation.jobs.kinds import (
     MalformedPayload,
     Payload,
     ReleasePayload,
+    activity_and_inbox,
+    activity_type,
     decode,
     kind_of,
     new_job,
@@ -206,3 +208,19 @@ async def test_the_runner_dead_letters_a_malformed_payload_with_the_reason(
     (job,) = await store.list_jobs(JobState.DEAD)
     assert job.last_error == "malformed deliver payload: inbox: Field required"
     assert job.attempts == 1 and handled == []
+
+
+def test_what_logs_and_metrics_read_of_a_job_comes_through_the_decoder() -> None:
+    inbox_job = new_job(ONE_OF_EACH[1][0], dedupe_key="i")
+    deliver_job = stored("deliver", ONE_OF_EACH[0][1])
+    backend_job = stored("backend", ONE_OF_EACH[-1][1])
+    damaged = stored("inbox", {"activity": {"type": "Follow"}})  # no actor, no key_id
+
+    assert activity_type(stored("inbox", inbox_job.payload)) == "Create"
+    assert activity_type(deliver_job) is None and activity_type(damaged) is None
+    assert activity_and_inbox(deliver_job) == (
+        "https://a.example/activities/1",
+        "https://b.example/inbox",
+    )
+    assert activity_and_inbox(backend_job) == ("n-1", None)
+    assert activity_and_inbox(damaged) == (None, None)
