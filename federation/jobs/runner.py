@@ -6,11 +6,7 @@ runner becomes claimable again when its lease expires, which a live runner's hea
 closed host, a lease about to run out, a stop) is handed back at once with queue.defer(), which
 counts no attempt: a closed host's jobs come back when it reopens, the others at once.
 
-Done jobs are completed in groups (one write for up to COMPLETE_BATCH of them, at most
-COMPLETE_DELAY seconds after the first): a write transaction costs about the same whatever it
-holds. Delivery stays at-least-once: if the process dies before a group is written, its jobs
-are still leased to us, so they run again once their leases expire, as after any crash
-mid-job. Handlers are idempotent and receivers drop duplicate activity ids.
+What an outcome does to its job (done in groups, retried, dead) is jobs/settle.py's concern.
 """
 
 from __future__ import annotations
@@ -21,19 +17,16 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from federation.jobs.coalesce import Coalescer
-from federation.jobs.joblog import log_settled
 from federation.jobs.kinds import MalformedPayload
 from federation.jobs.leases import LeaseKeeper
-from federation.jobs.outcomes import Dead, Done, Handler, HostHealth, JobOutcome, Retry
+from federation.jobs.outcomes import Dead, Handler, HostHealth, JobOutcome, Retry
+from federation.jobs.settle import COMPLETE_BATCH, COMPLETE_DELAY, Settler
 from federation.ports import JobQueue
 from federation.records import Job
 
 log = logging.getLogger("federation.jobs")
 
 BATCH_SIZE = 64
-COMPLETE_BATCH = 32
-COMPLETE_DELAY = 0.005  # seconds; short against any lease, long against one job's run
 
 
 class JobRunner:
@@ -68,8 +61,6 @@ class JobRunner:
         self._handlers = dict(handlers)
         self._owner = owner
         self._clock = clock
-        self._backoff = backoff
-        self._max_attempts = max_attempts
         self._lease = lease_seconds
         self._per_host = per_host_concurrency
         self._kinds = list(kinds) if kinds is not None else list(self._handlers)
@@ -86,8 +77,14 @@ class JobRunner:
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._leases = LeaseKeeper(queue, owner=owner, clock=clock, lease_seconds=lease_seconds)
-        self._completions: Coalescer[tuple[int | str, str], None] = Coalescer(
-            self._complete_many, max_items=complete_batch, max_delay=complete_delay
+        self._settler = Settler(
+            queue,
+            owner=owner,
+            clock=clock,
+            backoff=backoff,
+            max_attempts=max_attempts,
+            complete_batch=complete_batch,
+            complete_delay=complete_delay,
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -112,7 +109,7 @@ class JobRunner:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         await self._leases.stop()  # after the grace: the jobs given it stay ours until then
-        await self._completions.flush()
+        await self._settler.flush()
         self._stopping = False  # stopped: may be started again (or driven by run_once)
 
     def wake(self) -> None:
@@ -128,7 +125,7 @@ class JobRunner:
         """Claim one batch and run it to the end; returns how many jobs were claimed."""
         tasks = await self._claim_and_spawn()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await self._completions.flush()
+        await self._settler.flush()
         return len(tasks)
 
     async def _loop(self) -> None:
@@ -203,7 +200,7 @@ class JobRunner:
                 defer_to = await self._defer_to(job)
                 if defer_to is None:
                     outcome = await self._call(job)
-                    await self._settle(job, outcome)
+                    await self._settler.settle(job, outcome)
                     await self._note_host(job.host)
                 else:
                     await self._defer(job, defer_to)
@@ -261,40 +258,6 @@ class JobRunner:
         except Exception as exc:
             log.exception("job %s (%s) raised", job.id, job.kind)
             return Retry(f"{type(exc).__name__}: {exc}")
-
-    async def _settle(self, job: Job, outcome: JobOutcome) -> None:
-        if isinstance(outcome, Done):
-            log_settled(job, "done")
-            # Not awaited: the job's slots are free for the next job while the group fills.
-            self._completions.submit((job.id, self._owner))
-            return
-        now = self._clock()
-        if isinstance(outcome, Dead):
-            log_settled(job, "gave_up", outcome.error)
-            settled = await self._queue.fail(job.id, self._owner, outcome.error, now)
-        elif job.attempts + 1 >= self._max_attempts:
-            error = f"gave up after {job.attempts + 1} attempts: {outcome.error}"
-            log_settled(job, "gave_up", error)
-            settled = await self._queue.fail(job.id, self._owner, error, now)
-        else:
-            at = outcome.at if outcome.at is not None else now + self._backoff(job.attempts + 1)
-            log_settled(job, "retry", outcome.error, at)
-            settled = await self._queue.retry(job.id, self._owner, at, outcome.error, now)
-        if not settled:
-            log.warning("job %s: lease lost before settling (%s)", job.id, outcome)
-
-    async def _complete_many(self, items: Sequence[tuple[int | str, str]]) -> list[None]:
-        try:
-            completed = await self._queue.complete_many(items, self._clock())
-        except Exception:
-            # Still leased to us: they run again when their leases expire (at-least-once).
-            log.exception("completing %d jobs failed; their leases will expire", len(items))
-        else:
-            if completed < len(items):
-                log.warning(
-                    "%d of %d done jobs lost their lease", len(items) - completed, len(items)
-                )
-        return [None] * len(items)
 
     def _release(self, host: str) -> None:
         left = self._held.get(host, 1) - 1
