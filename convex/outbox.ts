@@ -76,8 +76,9 @@ export const endRunIfIdle = internalMutation({
 export const settle = internalMutation({
   args: { id: v.id("outbox"), error: v.union(v.string(), v.null()) },
   handler: async (ctx, { id, error }) => {
-    const state = error === null ? "reported" : "dropped";
-    await ctx.db.patch(id, { state, lastError: error, doneAt: Date.now() });
+    // A delivered event keeps the error of its last failed attempt, for operators.
+    const outcome = error === null ? { state: "reported" as const } : { state: "dropped" as const, lastError: error };
+    await ctx.db.patch(id, { ...outcome, doneAt: Date.now() });
     const reporter = await ctx.db.query("reporter").first();
     if (reporter !== null) await ctx.db.patch(reporter._id, { backoffMs: INITIAL_BACKOFF_MS });
   },

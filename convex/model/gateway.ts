@@ -23,12 +23,21 @@ function authHeaders(): Record<string, string> {
 }
 
 async function call(path: string, init: RequestInit): Promise<Response> {
-  return await fetch(gatewayBase() + path, {
-    ...init,
-    headers: { ...authHeaders(), ...(init.headers as Record<string, string>) },
-    redirect: "manual",
-    signal: AbortSignal.timeout(TIMEOUT_MS),
-  });
+  // A plain AbortController and setTimeout (both in Convex's action runtime) bound the call.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  try {
+    const response = await fetch(gatewayBase() + path, {
+      ...init,
+      headers: { ...authHeaders(), ...(init.headers as Record<string, string>) },
+      redirect: "manual",
+      signal: controller.signal,
+    });
+    await response.clone().arrayBuffer(); // the body too must arrive within the timeout
+    return response;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** POST one event body; the answer classified by the contract's delivery rules. */

@@ -84,7 +84,7 @@ export async function readBody<T extends z.ZodType>(
   if (raw.length > MAX_BODY_BYTES) throw tooLarge();
   let data: unknown;
   try {
-    data = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw));
+    data = JSON.parse(new TextDecoder().decode(raw));
   } catch (error) {
     throw new Problem(400, "Invalid JSON", `the body is not JSON: ${String(error)}`);
   }

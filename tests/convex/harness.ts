@@ -29,7 +29,8 @@ export type Reply = { status: number; body?: unknown; headers?: Record<string, s
 /** A gateway stand-in: `reply` decides each answer; `requests` keeps every request. */
 export class GatewayStandIn {
   readonly requests: Recorded[] = [];
-  reply: (req: Recorded) => Reply = () => ({ status: 202 });
+  /** null leaves the request unanswered (a gateway that hangs). */
+  reply: (req: Recorded) => Reply | null = () => ({ status: 202 });
   private server: Server | null = null;
   url = "";
 
@@ -44,6 +45,7 @@ export class GatewayStandIn {
         };
         this.requests.push(recorded);
         const answer = this.reply(recorded);
+        if (answer === null) return;
         res.writeHead(answer.status, { "Content-Type": "application/json", ...answer.headers });
         res.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
       });
@@ -60,6 +62,7 @@ export class GatewayStandIn {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise((ok) => this.server?.close(ok));
   }
 }

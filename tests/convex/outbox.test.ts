@@ -15,8 +15,19 @@ afterEach(async () => {
   await gateway.stop();
 });
 
+/**
+ * Runs scheduled functions until none is pending, moving the fake clock only to the next one's
+ * due time: never past the reporter's own request timeout while a request is in flight.
+ */
 async function drain(t: ReturnType<typeof makeBackend>) {
-  await t.finishAllScheduledFunctions(() => vi.runOnlyPendingTimers());
+  for (let round = 0; round < 500; round++) {
+    await t.finishInProgressScheduledFunctions();
+    const jobs = await t.run(async (ctx) => await ctx.db.system.query("_scheduled_functions").collect());
+    const due = jobs.filter((job) => job.state.kind === "pending").map((job) => job.scheduledTime);
+    if (due.length === 0) return;
+    vi.advanceTimersByTime(Math.max(0, Math.min(...due) - Date.now()));
+  }
+  throw new Error("scheduled functions still pending after 500 rounds");
 }
 
 describe("outbox", () => {
@@ -105,6 +116,22 @@ describe("outbox", () => {
 });
 
 describe("reporter runs", () => {
+  test("a gateway that does not answer within 10 s counts as a failure and is retried", async () => {
+    const t = makeBackend(gateway.url);
+    let hang = true;
+    gateway.reply = () => (hang ? null : { status: 202 });
+    await t.mutation(api.blocks.create, { ...newBlock, id: "b1" });
+    vi.advanceTimersByTime(0); // start the reporter
+    await vi.waitFor(() => expect(gateway.requests).toHaveLength(1), { interval: 1 });
+    hang = false;
+    vi.advanceTimersByTime(10_000); // the request timeout
+    await drain(t);
+    expect(gateway.events().map((e) => e.block_id)).toEqual(["b1", "b1"]);
+    const [event] = await t.query(api.outbox.events, {});
+    expect(event).toMatchObject({ state: "reported", attempts: 1 });
+    expect(event!.lastError).toMatch(/unreachable.*abort/i);
+  });
+
   test("more events than one run posts are all delivered, in order, by follow-up runs", async () => {
     const t = makeBackend(gateway.url);
     const ids = Array.from({ length: 60 }, (_, i) => `b${String(i).padStart(2, "0")}`);
