@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,14 +139,17 @@ def pin(pid: int, cpu: int) -> None:
         os.sched_setaffinity(pid, {cpu})
 
 
-def spawn(args: Sequence[str], *, cpu: int, log: Path) -> subprocess.Popen[bytes]:
-    """Start `python <args>` in its own session, pinned to `cpu`, output to `log`."""
+def spawn(
+    args: Sequence[str], *, cpu: int, log: Path, env: Mapping[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `python <args>` in its own session, pinned to `cpu`, output to `log`; `env` is
+    added to this process's environment."""
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, *args],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
             start_new_session=True,
         )
     pin(proc.pid, cpu)

@@ -40,8 +40,11 @@ class InboxOptions:
     peer_key: str = "ed25519"
 
 
-def start_inbox_node(root: Path, peer: Peer, role: str = "all", **extra: Any) -> BenchNode:
-    """A gateway that follows `peer` and holds its key; backend and gateway running."""
+def start_inbox_node(
+    root: Path, peer: Peer, role: str = "all", env: dict[str, str] | None = None, **extra: Any
+) -> BenchNode:
+    """A gateway that follows `peer` and holds its key; backend and gateway running (`env`:
+    added to the gateway's environment)."""
     node = BenchNode(root, extra=extra)
     node.write_config()
 
@@ -52,7 +55,7 @@ def start_inbox_node(root: Path, peer: Peer, role: str = "all", **extra: Any) ->
 
     node.fill(fill)
     node.start_backend()
-    node.start_gateway(role)
+    node.start_gateway(role, env)
     return node
 
 
@@ -89,8 +92,11 @@ def measure_inbox(
 
 
 def run(opts: InboxOptions, results: Results) -> dict[str, Any]:
+    from bench import telemetry  # it builds on this module
+
     row = _run_role(opts, results, "all", "signed Creates accepted/s, whole pipeline")
     _run_role(opts, results, "web", "signed Creates accepted/s, accept path (web role)")
+    telemetry.run(opts, results)
     return row
 
 

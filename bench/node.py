@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,10 +103,11 @@ class BenchNode:
         self.backend = spawn(self._cli("backend", "serve"), cpu=CLIENT_CPU, log=log)
         wait_http(f"http://127.0.0.1:{self.backend_port}/healthz", self.backend, log)
 
-    def start_gateway(self, role: str = "all") -> None:
+    def start_gateway(self, role: str = "all", env: Mapping[str, str] | None = None) -> None:
         self.role = role
         log = self.root / "gateway.log"
-        self.gateway = spawn(self._cli("serve", "--role", role), cpu=SERVER_CPU, log=log)
+        args = self._cli("serve", "--role", role)
+        self.gateway = spawn(args, cpu=SERVER_CPU, log=log, env=env)
         wait_http(f"{self.url}/healthz", self.gateway, log)
 
     @property

@@ -38,12 +38,35 @@ def _failure_reason(error: str, gave_up: bool) -> str:
     return "other"
 
 
+Attributes = Mapping[str, str]
+
+
+class _Tally:
+    """A monotonic counter kept in a dict and reported as an ObservableCounter. Adding is a dict
+    update: the SDK's Counter.add() checks and hashes its attributes on every call (tens of
+    microseconds), a cost the inbox's accept path would pay per request."""
+
+    def __init__(self, meter: Meter, name: str, unit: str, description: str) -> None:
+        self._counts: Counter[tuple[tuple[str, str], ...]] = Counter()
+        meter.create_observable_counter(name, [self._observe], unit, description)
+
+    def add(self, amount: int, attributes: Attributes) -> None:
+        self._counts[tuple(sorted(attributes.items()))] += amount
+
+    def _observe(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(n, dict(attrs)) for attrs, n in list(self._counts.items())]
+
+
 class Metrics:
     def __init__(self, meter: Meter, *, host_labels: HostLabels | None = None) -> None:
         self._host = host_labels or HostLabels()
         self._depth: Mapping[tuple[str, str], int] = {}
         self._unavailable: Counter[str] = Counter()
-        c, h = meter.create_counter, meter.create_histogram
+        h = meter.create_histogram
+
+        def c(name: str, unit: str, description: str) -> _Tally:
+            return _Tally(meter, name, unit, description)
+
         self._sent = c("activitypub.delivery.sent", "{delivery}", "deliveries a peer accepted")
         self._failed = c(
             "activitypub.delivery.permanent_failure", "{delivery}", "deliveries given up"

@@ -19,9 +19,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    ParentBased,
+    ParentBasedTraceIdRatio,
+    Sampler,
+    TraceIdRatioBased,
+)
 from opentelemetry.trace import NoOpTracer, Tracer
 from prometheus_client import CollectorRegistry, generate_latest
 
+from federation.errors import ConfigError
 from federation.observability.metrics import Metrics, disabled_metrics
 
 SCOPE = "federation"
@@ -79,7 +88,9 @@ def build_telemetry(service: str, *, metrics: bool, environ: Mapping[str, str]) 
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-        tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+        tracer_provider = TracerProvider(
+            sampler=_sampler(environ), resource=resource, shutdown_on_exit=False
+        )
         # Read from `environ` like the endpoint, so an in-process gateway needs no os.environ.
         delay = float(environ.get("OTEL_BSP_SCHEDULE_DELAY", "") or _BSP_DELAY_MS)
         processor = BatchSpanProcessor(OTLPSpanExporter(endpoint), schedule_delay_millis=delay)
@@ -100,3 +111,27 @@ def _otlp_traces_endpoint(environ: Mapping[str, str]) -> str | None:
         return traces  # the signal-specific variable is the full URL
     base = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
     return base.rstrip("/") + "/v1/traces" if base else None
+
+
+def _sampler(environ: Mapping[str, str]) -> Sampler:
+    """OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, read from `environ` (the SDK would read
+    os.environ): e.g. parentbased_traceidratio with 0.1 records a tenth of new traces, for a
+    busy inbox where every span costs tens of microseconds."""
+    name = environ.get("OTEL_TRACES_SAMPLER", "parentbased_always_on").strip().lower()
+    if name in ("traceidratio", "parentbased_traceidratio"):
+        try:
+            ratio = float(environ.get("OTEL_TRACES_SAMPLER_ARG", "1.0"))
+        except ValueError:
+            raise ConfigError("OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1") from None
+        if name == "traceidratio":
+            return TraceIdRatioBased(ratio)
+        return ParentBasedTraceIdRatio(ratio)
+    fixed = {
+        "always_on": ALWAYS_ON,
+        "always_off": ALWAYS_OFF,
+        "parentbased_always_on": ParentBased(ALWAYS_ON),
+        "parentbased_always_off": ParentBased(ALWAYS_OFF),
+    }
+    if name not in fixed:
+        raise ConfigError(f"OTEL_TRACES_SAMPLER {name!r} is not a sampler this gateway knows")
+    return fixed[name]
