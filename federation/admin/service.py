@@ -10,14 +10,13 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from federation.admin.hosts import HostHealthView, HostReport, MinutePoint
 from federation.config import FederationMode, Settings
-from federation.delivery.hosthealth import HostHealthTracker
 from federation.domains import current_allowlist, current_mode, is_domain_blocked
 from federation.errors import FederationError, HostError
 from federation.follows.machine import SelfFollow
-from federation.follows.service import FollowService
 from federation.hosts import Host, host_key
 from federation.jobs.kinds import BackfillPayload, JobKind, MalformedPayload, decode
 from federation.ports import Store
@@ -31,8 +30,8 @@ from federation.records import (
     Job,
     JobState,
 )
-from federation.resolve.actors import InvalidActor
-from federation.resolve.lookup import ActorLookup, classify_target
+from federation.resolve.actors import ActorInfo, InvalidActor
+from federation.resolve.lookup import classify_target
 
 log = logging.getLogger("federation.admin")
 
@@ -57,15 +56,43 @@ class BlockOutcome:
     cache_purged: int
 
 
+class FollowCommands(Protocol):
+    """The follow operations an operator drives (FollowService provides them)."""
+
+    async def follow(self, target: ActorInfo, /) -> Follow: ...
+
+    async def unfollow(self, actor: str, /) -> Follow | None: ...
+
+    async def approve(self, actor: str, /) -> Follow | None: ...
+
+    async def reject(self, actor: str, /) -> Follow | None: ...
+
+    async def remove_follower(self, actor: str, /) -> bool: ...
+
+    async def domain_blocked(self, domain: str, /) -> int: ...
+
+
+class ActorFinder(Protocol):
+    """A remote actor from a URL, acct: or domain (ActorLookup provides it)."""
+
+    async def find(self, target: str, /) -> ActorInfo: ...
+
+
+class HostResets(Protocol):
+    """Forgetting a host's failures (HostHealthTracker provides it)."""
+
+    async def reset(self, host: str, /) -> HostHealth | None: ...
+
+
 class AdminService:
     def __init__(
         self,
         *,
         settings: Settings,
         store: Store,
-        follows: FollowService,
-        lookup: ActorLookup,
-        health: HostHealthTracker,
+        follows: FollowCommands,
+        lookup: ActorFinder,
+        health: HostResets,
         wake: Callable[[], None],
         clock: Callable[[], float],
     ) -> None:

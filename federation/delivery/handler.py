@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from federation.config import DeliverySettings, Settings
-from federation.delivery.hosthealth import HostHealthTracker
 from federation.delivery.tally import DeliveryTally
 from federation.hosts import host_key
 from federation.http.transport import DeliveryOutcome, DeliveryResult
@@ -80,6 +79,19 @@ async def enqueue_fanout(
     return await queue.enqueue(jobs, now)
 
 
+class HostVerdicts(Protocol):
+    """What a delivery tells about its host, and asks (HostHealthTracker provides it)."""
+
+    async def is_unavailable(self, host: str, /) -> bool: ...
+
+    async def success(self, host: str, /) -> None: ...
+
+    async def failure(self, host: str, /) -> None: ...
+
+    def answered(self, host: str, /) -> None:
+        """The host answered (it is up) though it refused this delivery."""
+
+
 class Deliverer(Protocol):
     async def deliver(self, inbox_url: str, body: bytes) -> DeliveryResult: ...
 
@@ -114,7 +126,7 @@ class DeliverHandler:
         transport: Deliverer,
         inbox_gone: InboxGone,
         activities: ActivityLog,
-        health: HostHealthTracker,
+        health: HostVerdicts,
         clock: Callable[[], float],
         settings: Settings,
         rng: random.Random,
@@ -168,7 +180,7 @@ def make_deliver_handler(
     transport: Deliverer,
     inbox_gone: InboxGone,
     activities: ActivityLog,
-    health: HostHealthTracker,
+    health: HostVerdicts,
     clock: Callable[[], float],
     settings: Settings,
     rng: random.Random | None = None,
