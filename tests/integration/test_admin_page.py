@@ -3,60 +3,20 @@ approve a pending follower by clicking, then check the approval through the API.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.browser import browser, screenshot
 from tests.support.cluster import Node, eventually, http_json, make_node
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1400,1000",
-)
-
 
 def api(node: Node, method: str, path: str, body: object = None) -> Any:
     return http_json(method, f"{node.url}/admin/api{path}", body, token=node.admin_token)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.fail(
-            f"{CHROMIUM} or {CHROMEDRIVER} is missing: run scripts/test (it calls "
-            "scripts/setup-browser, which installs chromium and chromium-driver)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="admin-page-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture
@@ -107,5 +67,7 @@ def test_approve_a_pending_follower_on_the_page(nodes: tuple[Node, Node], browse
         browser.execute_script("return sessionStorage.getItem('adminToken')") == alpha.admin_token
     )
     assert alpha.admin_token not in browser.page_source
-    ARTIFACTS.mkdir(exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / "admin-page.png"))
+    screenshot(browser, "admin-page")
+
+
+__all__ = ["browser"]  # the fixture, shared from tests/support/browser.py

@@ -373,6 +373,20 @@ async def test_admin_page_is_served_without_a_token(
     assert "sessionStorage" in await resp.text()
 
 
+async def test_admin_page_scripts_come_from_its_own_files(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    page = await client.get("/admin")
+    csp = page.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src" not in csp  # no inline script runs
+    for name in ("admin.js", "charts.js"):
+        resp = await client.get(f"/admin/{name}")
+        assert resp.status == 200
+        assert resp.content_type == "application/javascript"
+        assert f'src="/admin/{name}"' in await page.text()
+    assert (await client.get("/admin/other.js")).status == 404
+
+
 async def test_no_secret_in_responses_or_logs(
     client: TestClient[web.Request, web.Application],
     tmp_path: Path,
