@@ -134,8 +134,7 @@ def _split(authority: str) -> tuple[str, str, str]:
     return authority.partition(":")
 
 
-@lru_cache(maxsize=8192)  # a handful of peers; inbound and delivery parse on every request
-def _parse(authority: str, scheme: str | None) -> Host:
+def _parse_uncached(authority: str, scheme: str | None) -> Host:
     if not authority or len(authority) > _MAX_AUTHORITY:
         raise HostError(f"bad host {authority[:64]!r}: empty or too long")
     name, colon, port_text = _split(authority)
@@ -143,6 +142,11 @@ def _parse(authority: str, scheme: str | None) -> Host:
     if scheme is not None and port == DEFAULT_PORTS.get(scheme):
         port = None
     return Host(_name(name), port)
+
+
+# A handful of peers; inbound and delivery parse on every request. (Wrapped rather than
+# decorated so that scripts/mutation can mutate the function: mutmut skips decorated ones.)
+_parse = lru_cache(maxsize=8192)(_parse_uncached)
 
 
 def _port(authority: str, text: str) -> int:

@@ -89,20 +89,29 @@ class UrlParts:
     path: str  # "" when absent
     query: str | None  # None when there is no "?"
 
+    # The properties delegate to functions, which scripts/mutation can mutate (not properties).
     @property
     def path_query(self) -> str:
-        path = self.path or "/"
-        return path if self.query is None else f"{path}?{self.query}"
+        return _path_query(self.path, self.query)
 
     @property
     def normalised_authority(self) -> str:
         """RFC 9421 @authority: lower-case host, default port dropped."""
-        host, sep, port = self.authority.rpartition(":")
-        if not sep or "]" in port:
-            return self.authority.lower()
-        if _DEFAULT_PORTS.get(self.scheme) == port:
-            return host.lower()
-        return f"{host.lower()}:{port}"
+        return _normalised_authority(self.scheme, self.authority)
+
+
+def _path_query(path: str, query: str | None) -> str:
+    path = path or "/"
+    return path if query is None else f"{path}?{query}"
+
+
+def _normalised_authority(scheme: str, authority: str) -> str:
+    host, sep, port = authority.rpartition(":")
+    if not sep or "]" in port:
+        return authority.lower()
+    if _DEFAULT_PORTS.get(scheme) == port:
+        return host.lower()
+    return f"{host.lower()}:{port}"
 
 
 def split_url(url: str, host: str | None = None) -> UrlParts:

@@ -248,12 +248,16 @@ def serialize_signature_params(components: tuple[str, ...], params: Mapping[str,
     return f"({inner}){rendered}"
 
 
-@functools.lru_cache(maxsize=512)  # key ids and component names repeat
-def _sf_string(value: str) -> str:
+def _sf_string_uncached(value: str) -> str:
     """RFC 8941 sf-string: printable ASCII, with backslash and double quote escaped."""
     if not _PRINTABLE.fullmatch(value):
         raise ValueError("a structured-field string must be printable ASCII")
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# Key ids and component names repeat. (Wrapped rather than decorated so that scripts/mutation
+# can mutate the function: mutmut skips decorated ones.)
+_sf_string = functools.lru_cache(maxsize=512)(_sf_string_uncached)
 
 
 def sign_rfc9421(
