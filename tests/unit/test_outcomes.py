@@ -7,7 +7,13 @@ import email.utils
 
 import pytest
 
-from federation.outcomes import DeliveryOutcome, classify, parse_retry_after
+from federation.outcomes import (
+    DeliveryOutcome,
+    FetchError,
+    FetchErrorKind,
+    classify,
+    parse_retry_after,
+)
 
 NOW = 1_700_000_000.0
 
@@ -70,3 +76,10 @@ def test_retry_after_date_in_the_past_is_zero() -> None:
     earlier = email.utils.formatdate(NOW - 300, usegmt=True)
     assert parse_retry_after(earlier, NOW) == 0.0
     assert parse_retry_after(email.utils.formatdate(NOW, usegmt=True), NOW) == 0.0
+
+
+def test_fetch_error_says_its_kind_reason_and_status() -> None:
+    error = FetchError(FetchErrorKind.HTTP_STATUS, "HTTP 500", 500)
+    assert (error.kind, error.reason, error.status) == (FetchErrorKind.HTTP_STATUS, "HTTP 500", 500)
+    assert str(error) == "http_status: HTTP 500"
+    assert FetchError(FetchErrorKind.TIMEOUT, "slow").status is None
