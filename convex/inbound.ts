@@ -28,7 +28,9 @@ export const apply = internalMutation({
       const follow = note.follow;
       const existing = await ctx.db
         .query("follows")
-        .withIndex("by_actor", (q) => q.eq("actor", follow.actor))
+        .withIndex("by_actor_direction", (q) =>
+          q.eq("actor", follow.actor).eq("direction", follow.direction),
+        )
         .unique();
       const fields = { ...follow, changedAt: now };
       if (existing === null) await ctx.db.insert("follows", fields);

@@ -78,7 +78,8 @@ export default defineSchema({
     ["notificationId"],
   ),
 
-  // The latest follow.changed per actor.
+  // The latest follow.changed per actor and direction: with mutual follows one actor is both
+  // our follower and followed by us, and one row per actor would lose one of the two.
   follows: defineTable({
     actor: v.string(),
     direction: v.union(v.literal("following"), v.literal("follower")),
@@ -90,5 +91,5 @@ export default defineSchema({
       v.literal("undone"),
     ),
     changedAt: v.number(),
-  }).index("by_actor", ["actor"]),
+  }).index("by_actor_direction", ["actor", "direction"]),
 });

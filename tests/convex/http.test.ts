@@ -131,6 +131,13 @@ describe("POST /api/v1/inbound", () => {
       expect((await t.fetch("/api/v1/inbound", post(note))).status).toBe(204);
     }
     expect(await t.query(api.inbound.follows, {})).toEqual([{ ...follow, state: "accepted" }]);
+    // The same actor followed by us too (mutual follows): a second record, the first kept.
+    const ours = { id: "n5", type: "follow.changed", follow: { ...follow, direction: "following", state: "pending" } };
+    expect((await t.fetch("/api/v1/inbound", post(ours))).status).toBe(204);
+    expect(await t.query(api.inbound.follows, {})).toEqual([
+      { ...follow, state: "accepted" },
+      { ...follow, direction: "following", state: "pending" },
+    ]);
   });
 
   test("a repeated notification id is acknowledged and ignored", async () => {

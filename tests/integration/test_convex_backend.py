@@ -69,6 +69,15 @@ def urn_of(node: Node, block: dict[str, Any]) -> str:
     return f"urn:block:{node.domain}:{quote(block['id'], safe='')}"
 
 
+def content_at(node: Node, urn: str) -> str | None:
+    return next((b["content"] for b in node.remote_blocks() if b["urn"] == urn), None)
+
+
+def follows_of(node: Node, other: Node) -> set[tuple[str, str]]:
+    items = node.backend_call("GET", "/api/v1/follows")["items"]
+    return {(f["direction"], f["state"]) for f in items if f["actor"] == other.actor}
+
+
 def get_block(node: Node, ref: str) -> dict[str, Any]:
     """The Convex action resolve.getBlock, through the bridge's HTTP route."""
     result: dict[str, Any] = node.backend_call("GET", f"/api/v1/resolve?ref={quote(ref)}")
@@ -124,8 +133,20 @@ def test_convex_backend_federates_with_a_reference_backend(pair: tuple[Node, Nod
     cached = get_block(convex, urn_of(reference, remote))
     assert cached["status"] == "ok" and cached["source"] == "cache"
 
+    # The gateway told Convex about both follows (follow.changed, through /api/v1/inbound).
+    eventually(
+        lambda: (
+            follows_of(convex, reference) == {("follower", "accepted"), ("following", "accepted")}
+        )
+    )
+
+    # An edit in Convex reaches the peer.
+    path = f"/api/v1/blocks/{quote(public['id'], safe='')}"
+    convex.backend_call("PATCH", path, {"content": "edited in convex"})
+    eventually(lambda: content_at(reference, urn_of(convex, public)) == "edited in convex")
+
     # Deleting in Convex deletes at the peer.
-    convex.backend_call("DELETE", f"/api/v1/blocks/{quote(public['id'], safe='')}")
+    convex.backend_call("DELETE", path)
     eventually(lambda: urn_of(convex, public) not in urns(reference))
     assert urn_of(convex, after) in urns(reference)
     eventually(lambda: convex.backend_call("GET", "/healthz")["pending_events"] == 0)
