@@ -7,7 +7,7 @@ that runs unchanged against each adapter.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from federation.records import (
     CachedObject,
@@ -224,6 +224,20 @@ class PolicyStore(Protocol):
     async def get_setting(self, key: str) -> str | None: ...
 
     async def set_setting(self, key: str, value: str) -> None: ...
+
+
+class Publishing(Protocol):
+    """What services that send activities need (delivery.Publisher provides it): follows/
+    and others send through this, not through delivery/ itself."""
+
+    async def send_to(self, activity: dict[str, Any], inbox: str, *, run_at: float = ...) -> int:
+        """Deliver one activity to one inbox."""
+
+    async def publish(self, activity: dict[str, Any]) -> int:
+        """Deliver one activity to every accepted follower."""
+
+    def wake(self) -> None:
+        """Tell the job runner that new work is queued."""
 
 
 class Store(

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from federation.hosts import Host
+
 # Finished jobs carry the dedupe keys (inbound activity ids, event ids, delivery keys): they
 # are kept this long, well past the 24 h in which peers re-send, then deleted (the workers'
 # hourly housekeeping; on MongoDB a TTL index too). The one retention figure of the docs.
@@ -97,6 +99,21 @@ class CachedObject:
     # The object exactly as its origin signed it (FEP-8b32 proof included), when it carried a
     # proof: what this instance may hand onward as a mirror while the origin is down.
     signed: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActorInfo:
+    """A remote actor as resolve/ found it, and as follows/ and inbound/ use it."""
+
+    id: str
+    host: Host
+    inbox: str
+    shared_inbox: str | None
+
+    @property
+    def domain(self) -> str:
+        """The host as stored with a follow."""
+        return str(self.host)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,6 @@ from typing import Any
 from federation.activities import Block, block_to_object, builders
 from federation.backend.contract import BlockSource
 from federation.config import Settings
-from federation.delivery.publisher import Publishing
 from federation.discovery import ActorUrls
 from federation.jobs.kinds import (
     BackfillPayload,
@@ -26,7 +25,7 @@ from federation.jobs.kinds import (
     payload_of,
 )
 from federation.jobs.outcomes import Done, JobOutcome
-from federation.ports import ActivityLog, JobQueue
+from federation.ports import ActivityLog, JobQueue, Publishing
 from federation.proofs import ObjectSigner
 from federation.records import Job
 from federation.urn import BlockUrn

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from federation.delivery.handler import enqueue_fanout
 from federation.hosts import host_key
@@ -12,19 +12,6 @@ from federation.jobs.kinds import DeliverPayload, new_job
 from federation.observability.setup import Telemetry
 from federation.ports import ActivityLog, FollowStore, JobQueue
 from federation.proofs import ObjectSigner
-
-
-class Publishing(Protocol):
-    """What services that send activities need (Publisher provides it)."""
-
-    async def send_to(self, activity: dict[str, Any], inbox: str, *, run_at: float = ...) -> int:
-        """Deliver one activity to one inbox."""
-
-    async def publish(self, activity: dict[str, Any]) -> int:
-        """Deliver one activity to every accepted follower."""
-
-    def wake(self) -> None:
-        """Tell the job runner that new work is queued."""
 
 
 class Publisher:

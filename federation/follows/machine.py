@@ -11,14 +11,13 @@ from typing import Any
 from federation.activities import builders
 from federation.activities.builders import new_activity_id
 from federation.config import Settings
-from federation.delivery.publisher import Publishing
 from federation.discovery import ActorUrls
 from federation.errors import FederationError
 from federation.follows.transitions import CREATING, Effect, FollowEvent, Transition, transition
 from federation.hosts import Host
 from federation.jobs.kinds import BackendPayload, BackfillPayload, new_job
 from federation.observability.logs import event as log_event
-from federation.ports import FollowStore, JobQueue
+from federation.ports import FollowStore, JobQueue, Publishing
 from federation.records import Direction, Follow
 
 log = logging.getLogger("federation.follows")

@@ -17,8 +17,7 @@ from federation.follows.machine import FollowMachine
 from federation.follows.transitions import FollowEvent
 from federation.hosts import Host
 from federation.ports import FollowStore, PolicyStore
-from federation.records import Direction, Follow, FollowState
-from federation.resolve.actors import ActorInfo
+from federation.records import ActorInfo, Direction, Follow, FollowState
 
 
 class FollowService:

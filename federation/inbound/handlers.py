@@ -16,8 +16,8 @@ from federation.jobs.kinds import BackendPayload, InboxPayload, new_job, payload
 from federation.jobs.outcomes import Dead, Done, JobOutcome
 from federation.outcomes import Fetcher
 from federation.ports import FollowStore, JobQueue, ObjectCache
-from federation.records import CachedObject, CacheState, Direction, FollowState, Job
-from federation.resolve.actors import ActorInfo, InvalidActor, load_json_object, parse_actor
+from federation.records import ActorInfo, CachedObject, CacheState, Direction, FollowState, Job
+from federation.resolve.actors import InvalidActor, load_json_object, parse_actor
 from federation.resolve.resolver import cache_entry_for
 from federation.urn import BlockUrn
 

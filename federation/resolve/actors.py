@@ -9,23 +9,11 @@ from urllib.parse import urldefrag, urlsplit
 
 from federation.errors import FederationError, HostError
 from federation.hosts import Host
+from federation.records import ActorInfo
 
 
 class InvalidActor(FederationError):
     """A fetched actor or key document is unusable."""
-
-
-@dataclass(frozen=True, slots=True)
-class ActorInfo:
-    id: str
-    host: Host
-    inbox: str
-    shared_inbox: str | None
-
-    @property
-    def domain(self) -> str:
-        """The host as stored with a follow."""
-        return str(self.host)
 
 
 @dataclass(frozen=True, slots=True)

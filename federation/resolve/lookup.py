@@ -11,7 +11,8 @@ from federation.errors import HostError, TransportError
 from federation.hosts import Host, host_of
 from federation.http.transport import Transport
 from federation.outcomes import FetchError, FetchErrorKind
-from federation.resolve.actors import ActorInfo, InvalidActor, load_json_object, parse_actor
+from federation.records import ActorInfo
+from federation.resolve.actors import InvalidActor, load_json_object, parse_actor
 
 JSON_ACCEPT = "application/json, application/jrd+json"
 
