@@ -19,6 +19,14 @@ class HostError(FederationError, ValueError):
     """A host (from a URL, an entry or an authority) is malformed."""
 
 
+class SelfFollow(FederationError):
+    """A follow between this instance and itself: its own blocks would come back as remote.
+    (Here, not in follows/, because inbound/ and admin/ catch it too.)"""
+
+    def __init__(self, domain: str) -> None:
+        super().__init__(f"{domain} is this instance; an instance cannot follow itself")
+
+
 class UrnError(FederationError, ValueError):
     """A block URN (or the URL it maps to) is malformed."""
 

@@ -15,8 +15,7 @@ from typing import Protocol
 from federation.admin.hosts import HostHealthView, HostReport, MinutePoint
 from federation.config import FederationMode, Settings
 from federation.domains import current_allowlist, current_mode, is_domain_blocked
-from federation.errors import FederationError, HostError
-from federation.follows.machine import SelfFollow
+from federation.errors import FederationError, HostError, SelfFollow
 from federation.hosts import Host, host_key
 from federation.jobs.kinds import BackfillPayload, JobKind, MalformedPayload, decode
 from federation.ports import Store

@@ -12,7 +12,7 @@ from federation.activities import builders
 from federation.activities.builders import new_activity_id
 from federation.config import Settings
 from federation.discovery import ActorUrls
-from federation.errors import FederationError
+from federation.errors import SelfFollow
 from federation.follows.transitions import CREATING, Effect, FollowEvent, Transition, transition
 from federation.hosts import Host
 from federation.jobs.kinds import BackendPayload, BackfillPayload, new_job
@@ -21,13 +21,6 @@ from federation.ports import FollowStore, JobQueue, Publishing
 from federation.records import Direction, Follow
 
 log = logging.getLogger("federation.follows")
-
-
-class SelfFollow(FederationError):
-    """A follow between this instance and itself: its own blocks would come back as remote."""
-
-    def __init__(self, domain: str) -> None:
-        super().__init__(f"{domain} is this instance; an instance cannot follow itself")
 
 
 class FollowMachine:

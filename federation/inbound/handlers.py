@@ -10,8 +10,7 @@ from typing import Any, Protocol
 from federation.activities import InvalidObject, is_block_shaped, object_id_of, object_to_block
 from federation.config import Settings
 from federation.discovery import ActorUrls
-from federation.errors import BackendError
-from federation.follows.machine import SelfFollow
+from federation.errors import BackendError, SelfFollow
 from federation.jobs.kinds import BackendPayload, InboxPayload, new_job, payload_of
 from federation.jobs.outcomes import Dead, Done, JobOutcome
 from federation.outcomes import Fetcher

@@ -18,7 +18,8 @@ import pytest
 
 from federation.config import Settings
 from federation.delivery.publisher import Publisher
-from federation.follows.machine import FollowMachine, SelfFollow
+from federation.errors import SelfFollow
+from federation.follows.machine import FollowMachine
 from federation.follows.transitions import CREATING, TABLE, FollowEvent
 from federation.jobs.kinds import (
     BackendPayload,
