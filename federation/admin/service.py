@@ -20,6 +20,7 @@ from federation.hosts import Host, host_key
 from federation.jobs.kinds import BackfillPayload, JobKind, MalformedPayload, decode
 from federation.ports import Store
 from federation.records import (
+    ActorInfo,
     CachedObject,
     Direction,
     DomainBlock,
@@ -29,7 +30,7 @@ from federation.records import (
     Job,
     JobState,
 )
-from federation.resolve.actors import ActorInfo, InvalidActor
+from federation.resolve.actors import InvalidActor
 from federation.resolve.lookup import classify_target
 
 log = logging.getLogger("federation.admin")
