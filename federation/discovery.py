@@ -64,9 +64,12 @@ def actor_document(settings: Settings, keys: InstanceKeys) -> dict[str, Any]:
         "@context": [
             AS_CONTEXT,
             "https://w3id.org/security/v1",
-            "https://w3id.org/security/multikey/v1",
-            # Defines `assertionMethod` (FEP-521a); without it JSON-LD readers drop our key.
             "https://w3id.org/security/data-integrity/v1",
+            # The DID context is the one that defines a top-level `assertionMethod` (FEP-521a;
+            # data-integrity/v1 scopes it to proofs): without it JSON-LD readers such as
+            # Fedify's getAssertionMethods() drop our Ed25519 key. Fedify's order.
+            "https://www.w3.org/ns/did/v1",
+            "https://w3id.org/security/multikey/v1",
             urls.context,
         ],
         "id": urls.actor,

@@ -1,0 +1,87 @@
+"""Our actor document read as JSON-LD (pyld), as Fedify's getAssertionMethods() reads it: the
+Ed25519 key must survive expansion as a security:Multikey under security:assertionMethod.
+
+There is no network: the document loader serves the published contexts from tests/contexts/
+(see its README) and our own /ns context as the running gateway serves it, and refuses any
+other URL, so the expansion can never quietly fetch something else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from pyld import jsonld  # type: ignore[import-untyped]
+
+from tests.support.inproc import Running, running, settings_for
+
+pytestmark = pytest.mark.integration
+
+CONTEXTS = Path(__file__).parent.parent / "contexts"
+VENDORED = {
+    "https://www.w3.org/ns/activitystreams": "activitystreams.jsonld",
+    "https://w3id.org/security/v1": "security-v1.jsonld",
+    "https://w3id.org/security/data-integrity/v1": "data-integrity-v1.jsonld",
+    "https://w3id.org/security/multikey/v1": "multikey-v1.jsonld",
+    "https://www.w3.org/ns/did/v1": "did-v1.jsonld",
+}
+SEC = "https://w3id.org/security#"
+AS = "application/activity+json"
+
+
+class Refused(Exception):
+    """A context URL that is not vendored: the test must not go to the network for it."""
+
+
+def document_loader(served: dict[str, Any]) -> Any:
+    documents = {url: json.loads((CONTEXTS / name).read_text()) for url, name in VENDORED.items()}
+    documents.update(served)
+
+    def load(url: str, options: Any = None) -> dict[str, Any]:
+        if url not in documents:
+            raise Refused(f"not vendored, not fetched: {url}")
+        return {"contextUrl": None, "documentUrl": url, "document": documents[url]}
+
+    return load
+
+
+async def get_json(url: str) -> Any:
+    async with aiohttp.ClientSession() as http, http.get(url, headers={"Accept": AS}) as resp:
+        assert resp.status == 200, await resp.text()
+        return json.loads(await resp.read())
+
+
+@pytest.fixture
+async def gateway(tmp_path: Path) -> AsyncIterator[Running]:
+    async with running(settings_for(tmp_path, "alpha")) as node:
+        yield node
+
+
+async def test_the_ed25519_key_survives_json_ld_expansion_as_a_multikey(gateway: Running) -> None:
+    actor = await get_json(f"{gateway.url}/actor")
+    ns = f"{gateway.url}/ns"
+    assert ns in actor["@context"]
+    loader = document_loader({ns: await get_json(ns)})
+
+    [node] = jsonld.expand(actor, {"documentLoader": loader})
+
+    assert node["@id"] == actor["id"]
+    [key] = node[SEC + "assertionMethod"]
+    published = actor["assertionMethod"][0]
+    assert key["@id"] == published["id"]
+    assert key["@type"] == [SEC + "Multikey"]
+    assert key[SEC + "controller"] == [{"@id": actor["id"]}]
+    [multibase] = key[SEC + "publicKeyMultibase"]
+    assert multibase["@value"] == published["publicKeyMultibase"]
+    assert multibase["@value"].startswith("z6Mk")  # an Ed25519 public key, base58btc
+
+
+def test_the_loader_refuses_what_is_not_vendored() -> None:
+    doc = {"@context": "https://example.org/ctx", "name": "x"}
+    with pytest.raises(jsonld.JsonLdError) as caught:
+        jsonld.expand(doc, {"documentLoader": document_loader({})})
+    assert isinstance(caught.value.__cause__, Refused)
