@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -50,3 +51,10 @@ def test_dev_runs_every_instance_and_stops_them_all(tmp_path: Path, stop_signal:
     for node in nodes:
         assert node.url in output and "mode approval" in output, output
     assert not any(answers(u) for u in urls), "a child outlived the stop"
+    # Six processes share one stream: each log line starts with the instance that wrote it.
+    log_lines = [line for line in output.splitlines() if re.search(r" (INFO|WARNING|ERROR) ", line)]
+    assert log_lines, output
+    assert all(line.startswith(("one/", "two/")) for line in log_lines), output
+    for node in nodes:
+        for role in ("gateway", "backend"):
+            assert any(line.startswith(f"{node.name}/{role} ") for line in log_lines), output
