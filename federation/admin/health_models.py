@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from federation.admin.hosts import HostReport, MinutePoint
-from federation.admin.models import Body
+from federation.admin.models import Body, normalise_domain
 
 
 class RetryNowRequest(Body):
@@ -13,6 +13,11 @@ class RetryNowRequest(Body):
 
     host: str = Field(min_length=1, max_length=260)
     job_id: str | None = Field(None, min_length=1, max_length=64)
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, v: str) -> str:
+        return normalise_domain(v)
 
 
 class HostReportOut(BaseModel):

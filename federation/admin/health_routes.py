@@ -12,7 +12,7 @@ from federation.admin.health_models import (
     HostReportOut,
     RetryNowRequest,
 )
-from federation.admin.models import CountResult, JobList, JobOut
+from federation.admin.models import CountResult, JobList, JobOut, normalise_domain
 from federation.admin.service import AdminService
 from federation.records import JobState
 
@@ -33,7 +33,7 @@ _JOB_STATE_Q = Param("state", "query", "queued (default) or dead", enum=_JOB_STA
     )
 )
 async def hosts(request: R, admin: A) -> HostReportList:
-    reports = await admin.host_reports(request.query.get("host") or None)
+    reports = await admin.host_reports(_host(request) or None)
     return HostReportList(items=[HostReportOut.of(r) for r in reports])
 
 
@@ -47,7 +47,7 @@ async def hosts(request: R, admin: A) -> HostReportList:
     )
 )
 async def host_jobs(request: R, admin: A) -> JobList:
-    host = request.query.get("host", "")
+    host = _host(request)
     if not host:
         raise query_problem("host", "required")
     state = request.query.get("state") or JobState.QUEUED.value
@@ -68,6 +68,15 @@ async def host_jobs(request: R, admin: A) -> JobList:
 )
 async def retry_now(request: R, admin: A, body: RetryNowRequest) -> CountResult:
     return CountResult(count=await admin.retry_now(body.host, body.job_id))
+
+
+def _host(request: R) -> str:
+    """The ``host`` query parameter in its stored spelling ("" when absent)."""
+    host = request.query.get("host", "")
+    try:
+        return normalise_domain(host) if host else ""
+    except ValueError as exc:
+        raise query_problem("host", str(exc)) from None
 
 
 @api.op(Operation("GET", "/charts", "Deliveries per minute and queue depth, last hour", ChartData))

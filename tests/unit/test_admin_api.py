@@ -134,6 +134,7 @@ async def test_malformed_bodies_are_422_naming_the_field(
         ("POST", "/admin/api/blocks", {"domain": "a.example:99999"}, "domain"),
         ("POST", "/admin/api/hosts/reset", {"host": "ho_st.example"}, "host"),
         ("POST", "/admin/api/queue/retry", {"host": "[::1"}, "host"),
+        ("POST", "/admin/api/queue/retry-now", {"host": "a..example"}, "host"),
         ("POST", "/admin/api/blocks", {"domain": PEER, "reason": 5}, "reason"),
         ("PUT", "/admin/api/mode", {"mode": "chaos"}, "mode"),
         ("PUT", "/admin/api/allowlist", {"domains": ["ok.example", "x/y"]}, "domains"),
@@ -159,6 +160,10 @@ async def test_invalid_query_is_422(client: TestClient[web.Request, web.Applicat
     assert (await resp.json())["field"] == "state"
     resp = await client.get("/admin/api/cache", headers=AUTH)
     assert (await resp.json())["field"] == "urn"
+    for path in ("/admin/api/hosts?host=a..b", "/admin/api/queue/jobs?host=[::1"):
+        resp = await client.get(path, headers=AUTH)
+        assert resp.status == 422
+        assert (await resp.json())["field"] == "host"
 
 
 # --- use cases ------------------------------------------------------------------------------
@@ -269,6 +274,11 @@ async def test_unicode_domains_are_stored_as_a_labels(
     )
     assert await resp.json() == {"domains": ["xn--4ca0b.example"]}  # one host, two spellings
     assert (await client.delete("/admin/api/blocks/bücher.example", headers=AUTH)).status == 204
+    await store.enqueue([NewJob("deliver", "d1", {}, "xn--bcher-kva.example")], 1.0)
+    resp = await client.get(
+        "/admin/api/queue/jobs", params={"host": "BÜCHER.example."}, headers=AUTH
+    )
+    assert [j["host"] for j in (await resp.json())["items"]] == ["xn--bcher-kva.example"]
     assert await store.list_blocks() == []
 
 
