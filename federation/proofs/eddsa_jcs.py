@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-jcs-2022"
 PROOF_PURPOSE = "assertionMethod"
+DOCUMENT_CONTEXT: Any = object()  # sign_document's default: the proof takes the document's
 _SIGNATURE_BYTES = 64
 _MAX_PROOF_VALUE = 128  # a 64-byte signature is 87-88 base58 characters; bounds the decode
 
@@ -65,15 +66,19 @@ def sign_document(
     verification_method: str,
     created: datetime,
     *,
-    proof_context: list[str] | None = None,
+    proof_context: Any = DOCUMENT_CONTEXT,
 ) -> dict[str, Any]:
     """Return a copy of `document` (which must carry no proof) with an eddsa-jcs-2022 proof.
 
-    `proof_context` puts an `@context` inside the proof, as Verifiable Credentials do; ActivityPub
-    proofs (FEP-8b32) carry none.
+    By default the proof repeats the document's `@context`, as vc-di-eddsa's proof configuration
+    says: then a verifier that hashes the proof exactly as sent (FEP-8b32, Mitra) and one that
+    adds the document's context to the proof options itself (Fedify) hash the same bytes.
+    `proof_context=None` makes a proof without one (FEP-8b32's own example).
     """
     if "proof" in document:
         raise ValueError("the document already carries a proof")
+    if proof_context is DOCUMENT_CONTEXT:
+        proof_context = document.get("@context")
     options: dict[str, Any] = {
         "type": PROOF_TYPE,
         "cryptosuite": CRYPTOSUITE,
@@ -118,12 +123,24 @@ def verify_proof(signed: SignedDocument, key: Ed25519PublicKey) -> None:
     options = {name: value for name, value in signed.proof.items() if name != "proofValue"}
     _check_context(options, signed.unsecured)
     signature = _decode_proof_value(signed.proof["proofValue"])
-    try:
-        key.verify(signature, _hash_data(options, signed.unsecured))
-    except InvalidSignature:
-        raise ProofError(
-            ProofReason.BAD_SIGNATURE, "the proof does not match the document"
-        ) from None
+    for candidate in _option_readings(options, signed.unsecured):
+        try:
+            key.verify(signature, _hash_data(candidate, signed.unsecured))
+            return
+        except InvalidSignature:
+            continue
+    raise ProofError(ProofReason.BAD_SIGNATURE, "the proof does not match the document")
+
+
+def _option_readings(options: dict[str, Any], document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The proof options exactly as sent and, for a proof sent without `@context` on a document
+    that has one, also with the document's context added: Fedify signs that way (vc-di-eddsa's
+    proof configuration) but leaves the context out of the proof it sends. Both readings are
+    commitments to the same document by the same key, so accepting either weakens nothing."""
+    readings = [options]
+    if "@context" not in options and "@context" in document:
+        readings.append({**options, "@context": document["@context"]})
+    return readings
 
 
 def _hash_data(options: dict[str, Any], document: dict[str, Any]) -> bytes:

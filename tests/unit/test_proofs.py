@@ -71,7 +71,11 @@ def test_the_vector_key_is_the_published_multikey() -> None:
 
 def test_fep_8b32_example_is_reproduced_byte_for_byte() -> None:
     signed = sign_document(
-        fep_8b32_activity(), vector_key(), "https://server.example/users/alice#ed25519-key", CREATED
+        fep_8b32_activity(),
+        vector_key(),
+        "https://server.example/users/alice#ed25519-key",
+        CREATED,
+        proof_context=None,
     )
     assert signed["proof"] == {
         "type": "DataIntegrityProof",
@@ -122,6 +126,23 @@ def reason_of(document: dict[str, Any]) -> ProofReason:
         assert signed is not None
         verify_proof(signed, vector_key().public_key())
     return caught.value.reason
+
+
+def test_by_default_the_proof_repeats_the_documents_context() -> None:
+    signed = signed_example()
+    assert signed["proof"]["@context"] == fep_8b32_activity()["@context"]
+
+
+def test_a_proof_signed_with_the_context_but_sent_without_it_verifies() -> None:
+    """Fedify's convention: the proof options hashed carry the document's @context, the proof
+    sent does not. Either reading is a commitment by the same key to the same document."""
+    signed = signed_example()
+    del signed["proof"]["@context"]
+    parsed = split_proof(signed)
+    assert parsed is not None
+    verify_proof(parsed, vector_key().public_key())
+    signed["object"]["content"] = "tampered"
+    assert reason_of(signed) is ProofReason.BAD_SIGNATURE
 
 
 def test_a_document_without_proof_has_none() -> None:
