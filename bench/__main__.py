@@ -103,7 +103,9 @@ def _all(args: argparse.Namespace, results: Results) -> None:
 
 RUNNERS: dict[str, Callable[[argparse.Namespace, Results], Any]] = {
     "signatures": _signatures,
-    "inbox": lambda a, r: inbox.run(inbox.InboxOptions(rounds=a.rounds, peer_key=a.peer_key), r),
+    "inbox": lambda a, r: inbox.run(
+        inbox.InboxOptions(rounds=a.rounds, peer_key=a.peer_key, peer_proofs=a.peer_proofs), r
+    ),
     "fanout": lambda a, r: fanout.run(fanout.FanoutOptions(rounds=a.rounds), r),
     "resolve": lambda a, r: resolve.run(resolve.ResolveOptions(rounds=a.rounds), r),
     "queue": _queue,
@@ -123,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["ed25519", "rsa"],
         default="ed25519",
         help="inbox: the key the simulated peer signs with (Mastodon peers sign with RSA)",
+    )
+    parser.add_argument(
+        "--peer-proofs",
+        action="store_true",
+        help="inbox: the peer also proves each activity (FEP-8b32), as Fedify peers do",
     )
     parser.add_argument(
         "--seconds",

@@ -38,6 +38,7 @@ class InboxOptions:
     seconds: float = 2.0
     concurrency: int = 32
     peer_key: str = "ed25519"
+    peer_proofs: bool = False
 
 
 def start_inbox_node(
@@ -103,20 +104,25 @@ def run(opts: InboxOptions, results: Results) -> dict[str, Any]:
 def _run_role(opts: InboxOptions, results: Results, role: str, label: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-inbox-") as tmp, loadgen.generator() as gen:
         root = Path(tmp)
-        peer = make_peer(opts.peer_key)
+        peer = make_peer(opts.peer_key, proofs=opts.peer_proofs)
         with (
             baseline_server(root) as base_port,
             start_inbox_node(root / "gw", peer, role) as node,
         ):
             paired, drain = measure_inbox(gen, node, peer, base_port, opts)
-    row = {"role": role, "peer_key": opts.peer_key, **paired.summary("valid")}
+    row = {
+        "role": role,
+        "peer_key": opts.peer_key,
+        "peer_proofs": peer.proofs,
+        **paired.summary("valid"),
+    }
     if role != "web":  # a web-role gateway leaves the processing to workers: nothing drains
         row["drain_after_s"] = drain
     results.add("inbox", row)
     ours = spread([r.rate for r in paired.ours])
     results.line(
         "inbox",
-        f"{label} (goal >= {GOAL})",
+        f"{label}{', peer sends proofs' if peer.proofs else ''} (goal >= {GOAL})",
         fmt_ratio(paired.ratio),
         f"{fmt_num(ours.median)}/s, p99 {row['p99_ms']:.1f} ms, "
         f"peak RSS {fmt_mib(paired.peak_rss_kib)}",
@@ -128,7 +134,8 @@ def _run_role(opts: InboxOptions, results: Results, role: str, label: str) -> di
 def print_inbox(row: dict[str, Any]) -> None:
     r, o, b = row["ratio"], row["ours_per_s"], row["base_per_s"]
     print(
-        f"inbox ({row['role']} role, {row['peer_key']} peer): {o['median']:.0f}/s "
+        f"inbox ({row['role']} role, {row['peer_key']} peer"
+        f"{' with proofs' if row.get('peer_proofs') else ''}): {o['median']:.0f}/s "
         f"({o['min']:.0f}-{o['max']:.0f}) vs trivial handler {b['median']:.0f}/s "
         f"-> ratio {r['median']:.2f} ({r['min']:.2f}-{r['max']:.2f}), goal >= {GOAL}"
     )
@@ -150,7 +157,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="per window")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--peer-key", choices=["ed25519", "rsa"], default="ed25519")
+    parser.add_argument(
+        "--peer-proofs",
+        action="store_true",
+        help="the peer also proves each activity (FEP-8b32): prices verifying proofs",
+    )
 
 
 def from_args(args: argparse.Namespace) -> InboxOptions:
-    return InboxOptions(args.rounds, args.seconds, args.concurrency, args.peer_key)
+    return InboxOptions(
+        args.rounds, args.seconds, args.concurrency, args.peer_key, args.peer_proofs
+    )

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from bench.common import free_port
 from bench.loadgen import Item, http_request
 from federation.activities import Block, block_to_object, builders
+from federation.proofs import sign_document
 from federation.records import Direction, Follow, FollowState, RemoteKey
 from federation.signatures import SigningKey, sign_cavage
 
@@ -32,6 +33,9 @@ INVALID_KINDS = ("unsigned", "bad_digest", "not_json")
 class Peer:
     domain: str
     private_pem: bytes
+    # Also prove each activity (FEP-8b32 eddsa-jcs-2022), as Fedify and Mitra peers do: the
+    # gateway then verifies the proof too. Ed25519 peers only (the proof key is the HTTP key).
+    proofs: bool = False
 
     @property
     def base_url(self) -> str:
@@ -73,7 +77,7 @@ class Peer:
         )
 
 
-def make_peer(kind: str = "ed25519") -> Peer:
+def make_peer(kind: str = "ed25519", *, proofs: bool = False) -> Peer:
     key: Any = (
         rsa.generate_private_key(public_exponent=65537, key_size=2048)
         if kind == "rsa"
@@ -82,7 +86,7 @@ def make_peer(kind: str = "ed25519") -> Peer:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    return Peer(f"127.0.0.1:{free_port()}", pem)
+    return Peer(f"127.0.0.1:{free_port()}", pem, proofs=proofs and kind == "ed25519")
 
 
 def create_body(peer: Peer) -> bytes:
@@ -101,6 +105,8 @@ def create_body(peer: Peer) -> bytes:
     )
     obj = block_to_object(block, base_url=peer.base_url, authority=peer.domain, scheme="http")
     activity = builders.create(obj, peer.actor, f"{peer.base_url}/activities/{unique}")
+    if peer.proofs:
+        activity = sign_document(activity, peer.private_key(), peer.key_id, now)
     return json.dumps(activity, separators=(",", ":")).encode()
 
 
