@@ -9,7 +9,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.proofs.eddsa_jcs import sign_document
 
-
 DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v1"
 
 

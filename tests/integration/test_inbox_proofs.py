@@ -135,7 +135,12 @@ async def test_what_we_send_carries_a_proof_by_our_published_multikey(env: Env) 
     assert signed is not None and signed.verification_method == multikey["id"]
     assert multikey["controller"] == delivered["actor"]
     verify_proof(signed, ed25519_public_from_multibase(multikey["publicKeyMultibase"]))
-    assert signed.unsecured == sent
+    # what we asked to send, with the context that defines `proof` for JSON-LD readers added
+    assert {**signed.unsecured, "@context": sent["@context"]} == sent
+    assert signed.unsecured["@context"] == [
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/data-integrity/v1",
+    ]
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
