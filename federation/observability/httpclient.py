@@ -38,7 +38,7 @@ def _trace_config(telemetry: Telemetry, *, measure: bool) -> aiohttp.TraceConfig
         ctx.span = None
         if telemetry.tracing_on:
             ctx.span = telemetry.tracer.start_span(
-                f"{params.method} {params.url.host}",
+                params.method,  # low-cardinality span name; the host is an attribute
                 kind=SpanKind.CLIENT,
                 attributes={
                     "http.request.method": params.method,

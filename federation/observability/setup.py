@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace.sampling import (
@@ -37,6 +38,10 @@ SCOPE = "federation"
 _BSP_DELAY_MS = 5000.0  # the specification's default export delay
 
 
+class _Provider(Protocol):
+    def shutdown(self) -> object: ...
+
+
 @dataclass
 class Telemetry:
     """What feature code records into: `metrics` and `tracer` (either may be a no-op)."""
@@ -44,7 +49,7 @@ class Telemetry:
     metrics: Metrics = field(default_factory=disabled_metrics)
     tracer: Tracer = field(default_factory=NoOpTracer)
     registry: CollectorRegistry | None = None  # None: metrics are off
-    _shutdown: list[object] = field(default_factory=list)
+    _shutdown: list[_Provider] = field(default_factory=list)
 
     @property
     def metrics_on(self) -> bool:
@@ -63,7 +68,7 @@ class Telemetry:
     def shutdown(self) -> None:
         """Flush spans still buffered and detach the metric reader."""
         for provider in self._shutdown:
-            provider.shutdown()  # type: ignore[attr-defined]
+            provider.shutdown()
         self._shutdown.clear()
 
 
