@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bench.signatures import rate
 from federation.proofs import sign_document, split_proof, verify_proof
 
 GOAL = 0.7
@@ -56,16 +56,6 @@ def _activity() -> dict[str, Any]:
     }
 
 
-def _rate(op: Callable[[], Any], seconds: float) -> float:
-    count, start = 0, time.perf_counter()
-    deadline = start + seconds
-    while (now := time.perf_counter()) < deadline:
-        for _ in range(10):
-            op()
-        count += 10
-    return count / (now - start)
-
-
 def run(rounds: int, seconds: float) -> list[dict[str, Any]]:
     key = Ed25519PrivateKey.generate()
     public = key.public_key()
@@ -87,7 +77,7 @@ def run(rounds: int, seconds: float) -> list[dict[str, Any]]:
     }
     rows = []
     for name, (ours, raw) in operations.items():
-        pairs = [(_rate(ours, seconds), _rate(raw, seconds)) for _ in range(rounds)]
+        pairs = [(rate(ours, seconds), rate(raw, seconds)) for _ in range(rounds)]
         ratios = [o / r for o, r in pairs]
         rows.append(
             {
