@@ -1,10 +1,18 @@
 """Domain policy in one place: which hosts a block or an allowlist entry covers, and the
-federation mode and allowlist in force (the admin API stores them; the config gives defaults)."""
+federation mode and allowlist in force (the admin API stores them; the config gives defaults).
+
+Hot paths (every inbound request, every resolve) read the policy through `DomainPolicy`, an
+in-memory snapshot that costs one read of the store's policy version per check instead of a read
+per block candidate, the mode and the allowlist. The store changes that version on every write of
+blocks or settings, by any process sharing it, so a block applies to the very next request in
+every process; the admin API (rare, and wanting the stored truth) reads the store directly.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from federation.config import FederationMode, Settings
 from federation.errors import HostError
@@ -31,12 +39,6 @@ async def current_allowlist(policy: PolicyStore, settings: Settings) -> list[str
     return list(json.loads(stored)) if stored else list(settings.allowlist)
 
 
-async def is_allowlisted(policy: PolicyStore, settings: Settings, host: Host) -> bool:
-    """Allowlist entries cover hosts by the same rule as blocks."""
-    entries = await current_allowlist(policy, settings)
-    return any(entry.covers(host) for entry in _parsed(entries))
-
-
 def _parsed(entries: list[str]) -> Iterator[Host]:
     # Entries are validated when stored; one spelled before that (an older store) still counts
     # by its normal form, and an unparsable one covers nothing.
@@ -45,3 +47,51 @@ def _parsed(entries: list[str]) -> Iterator[Host]:
             yield Host.parse(text)
         except HostError:
             continue
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySnapshot:
+    """The whole domain policy as of one store version."""
+
+    version: int
+    blocked: frozenset[str]  # entries in normal form
+    mode: FederationMode
+    allowlist: tuple[Host, ...]
+
+    def blocks(self, host: Host) -> bool:
+        return any(str(candidate) in self.blocked for candidate in host.entries_covering())
+
+    def allowlists(self, host: Host) -> bool:
+        """Allowlist entries cover hosts by the same rule as blocks."""
+        return any(entry.covers(host) for entry in self.allowlist)
+
+
+class DomainPolicy:
+    """The policy snapshot, reloaded whenever the store's policy version differs from the one
+    it was loaded at. The version is read before the data: a write landing during a load leaves
+    a snapshot labelled with the older version, which the next check replaces."""
+
+    def __init__(self, store: PolicyStore, settings: Settings) -> None:
+        self._store = store
+        self._settings = settings
+        self._snapshot: PolicySnapshot | None = None
+
+    async def current(self) -> PolicySnapshot:
+        version = await self._store.policy_version()
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.version != version:
+            snapshot = await self._load(version)
+            self._snapshot = snapshot
+        return snapshot
+
+    async def is_blocked(self, host: Host) -> bool:
+        return (await self.current()).blocks(host)
+
+    async def _load(self, version: int) -> PolicySnapshot:
+        blocks = await self._store.list_blocks()
+        return PolicySnapshot(
+            version=version,
+            blocked=frozenset(block.domain for block in blocks),
+            mode=await current_mode(self._store, self._settings),
+            allowlist=tuple(_parsed(await current_allowlist(self._store, self._settings))),
+        )

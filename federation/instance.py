@@ -20,6 +20,7 @@ from federation.delivery.outbound import Outbound
 from federation.delivery.publisher import Publisher
 from federation.delivery.tally import DeliveryTally
 from federation.discovery import ActorUrls
+from federation.domains import DomainPolicy
 from federation.follows.machine import FollowMachine
 from federation.follows.service import FollowService
 from federation.http.transport import Transport, make_session
@@ -108,6 +109,7 @@ def build_instance(
         refetch_interval=settings.cache.key_refetch_interval,
         telemetry=telemetry,
     )
+    policy = DomainPolicy(store, settings)  # one snapshot for every reader in this process
     health = HostHealthTracker(store, settings.delivery, clock)
     tally = DeliveryTally(store, clock)
     signer = ObjectSigner(keys.ed25519, ActorUrls(settings.base_url).ed25519_key_id)
@@ -125,7 +127,7 @@ def build_instance(
         settings=settings, follows=store, queue=store, publisher=publisher, clock=clock
     )
     follows = FollowService(
-        settings=settings, follows=store, policy=store, machine=machine, clock=clock
+        settings=settings, follows=store, policy=policy, machine=machine, clock=clock
     )
     outbound = Outbound(
         settings=settings,
@@ -167,7 +169,7 @@ def build_instance(
     }
     mirrors = MirrorService(
         cache=store,
-        policy=store,
+        policy=policy,
         follows=store,
         keys=key_service,
         transport=transport,
@@ -185,7 +187,7 @@ def build_instance(
         inbox=InboxPipeline(
             settings=settings,
             queue=store,
-            policy=store,
+            policy=policy,
             keys=key_service,
             clock=clock,
             telemetry=telemetry,
@@ -196,7 +198,7 @@ def build_instance(
         inbound=inbound,
         resolver=Resolver(
             cache=store,
-            policy=store,
+            policy=policy,
             transport=transport,
             backend=backend,
             settings=settings,

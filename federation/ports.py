@@ -225,6 +225,12 @@ class PolicyStore(Protocol):
 
     async def set_setting(self, key: str, value: str) -> None: ...
 
+    async def policy_version(self) -> int:
+        """A number that changes with every write of blocks or settings, by any process sharing
+        the store, and is written no earlier than the data it announces: a reader that sees a
+        new version and then reads the policy reads that write (federation.domains caches the
+        policy by it)."""
+
 
 class Publishing(Protocol):
     """What services that send activities need (delivery.Publisher provides it): follows/

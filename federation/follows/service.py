@@ -11,12 +11,12 @@ from typing import Any
 
 from federation.activities.builders import new_activity_id
 from federation.config import FederationMode, Settings
-from federation.domains import current_mode, is_allowlisted
+from federation.domains import DomainPolicy
 from federation.errors import HostError
 from federation.follows.machine import FollowMachine
 from federation.follows.transitions import FollowEvent
 from federation.hosts import Host
-from federation.ports import FollowStore, PolicyStore
+from federation.ports import FollowStore
 from federation.records import ActorInfo, Direction, Follow, FollowState
 
 
@@ -26,7 +26,7 @@ class FollowService:
         *,
         settings: Settings,
         follows: FollowStore,
-        policy: PolicyStore,
+        policy: DomainPolicy,
         machine: FollowMachine,
         clock: Callable[[], float],
     ) -> None:
@@ -66,11 +66,11 @@ class FollowService:
         return await self._machine.start(fresh, event, follow_activity)
 
     async def _judge(self, host: Host) -> FollowEvent:
-        mode = await current_mode(self._policy, self._settings)
-        if mode is FederationMode.OPEN:
+        policy = await self._policy.current()
+        if policy.mode is FederationMode.OPEN:
             return FollowEvent.FOLLOW_ADMITTED
-        if mode is FederationMode.ALLOWLIST:
-            allowed = await is_allowlisted(self._policy, self._settings, host)
+        if policy.mode is FederationMode.ALLOWLIST:
+            allowed = policy.allowlists(host)
             return FollowEvent.FOLLOW_ADMITTED if allowed else FollowEvent.FOLLOW_REFUSED
         return FollowEvent.FOLLOW_HELD
 

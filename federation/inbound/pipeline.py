@@ -20,13 +20,13 @@ from federation.activities import (
     parse_activity,
 )
 from federation.config import FederationMode, Settings
-from federation.domains import current_mode, is_allowlisted, is_domain_blocked
+from federation.domains import DomainPolicy
 from federation.errors import ProblemError
 from federation.hosts import Host, host_of
 from federation.jobs.coalesce import Coalescer
 from federation.jobs.kinds import InboxPayload, new_job
 from federation.observability.setup import Telemetry
-from federation.ports import JobQueue, PolicyStore
+from federation.ports import JobQueue
 from federation.records import NewJob
 from federation.resolve.keyservice import KeySource
 from federation.resolve.proofcheck import ProofChecker
@@ -66,7 +66,7 @@ class InboxPipeline:
         *,
         settings: Settings,
         queue: JobQueue,
-        policy: PolicyStore,
+        policy: DomainPolicy,
         keys: KeySource,
         clock: Callable[[], float],
         telemetry: Telemetry | None = None,
@@ -128,12 +128,10 @@ class InboxPipeline:
             raise _problem(400, "Invalid activity", str(exc)) from None
 
     async def _check_domain(self, domain: Host) -> None:
-        if await is_domain_blocked(self._policy, domain):
+        policy = await self._policy.current()
+        if policy.blocks(domain):
             raise _problem(403, "Domain blocked", f"{domain} is blocked by this instance")
-        mode = await current_mode(self._policy, self._settings)
-        if mode is FederationMode.ALLOWLIST and not await is_allowlisted(
-            self._policy, self._settings, domain
-        ):
+        if policy.mode is FederationMode.ALLOWLIST and not policy.allowlists(domain):
             raise _problem(403, "Domain not allowed", f"{domain} is not on the allowlist")
 
     def _refuse_self_follow(self, activity: dict[str, Any], actor: str) -> None:

@@ -18,10 +18,10 @@ from urllib.parse import quote, urlsplit
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from federation.activities import InvalidObject, RemoteBlock, object_to_block
-from federation.domains import is_domain_blocked
+from federation.domains import DomainPolicy
 from federation.hosts import Host, host_key
 from federation.http.transport import FetchError, Transport
-from federation.ports import FollowStore, ObjectCache, PolicyStore
+from federation.ports import FollowStore, ObjectCache
 from federation.proofs import ProofError, split_proof, verify_proof
 from federation.records import CacheState, Direction, FollowState
 from federation.signatures import PublicKeyInfo
@@ -48,7 +48,7 @@ class MirrorService:
         self,
         *,
         cache: ObjectCache,
-        policy: PolicyStore,
+        policy: DomainPolicy,
         follows: FollowStore,
         keys: HeldKeys,
         transport: Transport,
@@ -65,7 +65,7 @@ class MirrorService:
 
     async def copy_for(self, urn: BlockUrn) -> dict[str, Any] | None:
         """What we serve a peer for `urn`: the signed copy and when we got it, or None."""
-        if await is_domain_blocked(self._policy, Host.parse(urn.authority)):
+        if await self._policy.is_blocked(Host.parse(urn.authority)):
             return None
         entry = await self._cache.get_cached(str(urn))
         if entry is None or entry.state is not CacheState.OK or entry.signed is None:

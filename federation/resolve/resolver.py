@@ -17,12 +17,12 @@ from typing import Any
 from federation.activities import Block, RemoteBlock
 from federation.backend.contract import BlockSource
 from federation.config import Settings
-from federation.domains import is_domain_blocked
+from federation.domains import DomainPolicy
 from federation.errors import BackendError
 from federation.hosts import Host
 from federation.observability.setup import Telemetry
 from federation.outcomes import Fetcher, FetchError, FetchErrorKind, FetchResult
-from federation.ports import ObjectCache, PolicyStore
+from federation.ports import ObjectCache
 from federation.proofs import ProofError
 from federation.records import CachedObject, CacheState
 from federation.resolve.mirrors import MirrorService
@@ -42,7 +42,7 @@ class Resolver:
         self,
         *,
         cache: ObjectCache,
-        policy: PolicyStore,
+        policy: DomainPolicy,
         transport: Fetcher,
         backend: BlockSource,
         settings: Settings,
@@ -123,7 +123,7 @@ class Resolver:
     async def _lookup(self, urn: BlockUrn) -> tuple[ResolveResult | None, CachedObject | None]:
         """(the answer, when it needs no fetch: a blocked domain or a fresh entry; the entry)."""
         # Checked before the cache: a block must also hide what was cached before it.
-        if await is_domain_blocked(self._policy, Host.parse(urn.authority)):
+        if await self._policy.is_blocked(Host.parse(urn.authority)):
             return ResolveResult(str(urn), "error", None, "domain blocked", False), None
         entry = await self._cache.get_cached(str(urn))
         if entry is not None and self._clock() < entry.expires_at:

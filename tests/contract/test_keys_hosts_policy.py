@@ -174,3 +174,27 @@ async def test_settings(store: Store) -> None:
 
     assert await store.get_setting("mode") == "allowlist"
     assert await store.get_setting("other") == "x"
+
+
+async def test_every_policy_write_changes_the_policy_version(store: Store) -> None:
+    seen = [await store.policy_version()]
+
+    async def changed() -> bool:
+        seen.append(await store.policy_version())
+        return seen[-1] != seen[-2]
+
+    await store.add_block(DomainBlock("spam.example", "spam", T0))
+    assert await changed()
+    await store.add_block(DomainBlock("spam.example", "worse", T0 + 1))  # a replacement
+    assert await changed()
+    await store.set_setting("mode", "allowlist")
+    assert await changed()
+    await store.set_setting("allowlist", '["a.example"]')
+    assert await changed()
+    assert await store.remove_block("spam.example")
+    assert await changed()
+    # Reads and other records leave it alone.
+    await store.list_blocks()
+    await store.get_setting("mode")
+    await store.put_key(_key())
+    assert not await changed()

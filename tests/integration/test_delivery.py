@@ -21,6 +21,7 @@ from federation.config import DeliverySettings, Settings
 from federation.delivery.handler import enqueue_fanout, make_backoff, make_deliver_handler
 from federation.delivery.hosthealth import HostHealthTracker
 from federation.delivery.publisher import Publisher
+from federation.domains import DomainPolicy
 from federation.follows.machine import FollowMachine
 from federation.follows.service import FollowService
 from federation.http.transport import Transport, make_session
@@ -126,7 +127,11 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
         settings=settings, follows=store, queue=store, publisher=publisher, clock=time.time
     )
     follows = FollowService(
-        settings=settings, follows=store, policy=store, machine=machine, clock=time.time
+        settings=settings,
+        follows=store,
+        policy=DomainPolicy(store, settings),
+        machine=machine,
+        clock=time.time,
     )
     handler = make_deliver_handler(
         transport=transport,

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from federation.activities import AS_MEDIA_TYPE, Block, block_to_object
 from federation.backend.client import BackendClient
 from federation.config import Settings, load_settings
+from federation.domains import DomainPolicy
 from federation.http.transport import Transport, make_session
 from federation.refbackend.app import create_backend_app
 from federation.refbackend.reporter import ReporterSettings
@@ -118,7 +119,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
         app[CLOCK] = time.time
         app[RESOLVER] = Resolver(
             cache=store,
-            policy=store,
+            policy=DomainPolicy(store, settings),
             transport=transport,
             backend=client,
             settings=settings,

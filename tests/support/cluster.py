@@ -90,11 +90,12 @@ class Node:
                 lines += [f"{k} = {json.dumps(v)}" for k, v in values.items()]
         self.config.write_text("\n".join(lines) + "\n")
 
-    def _spawn(self, *args: str, log: str) -> subprocess.Popen[bytes]:
+    def _spawn(self, *args: str, log: str, config: Path | None = None) -> subprocess.Popen[bytes]:
         out = open(self.root / log, "ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        instance = str(config or self.config)
         return subprocess.Popen(
-            [sys.executable, "-m", "federation.cli", *args, "--instance", str(self.config)],
+            [sys.executable, "-m", "federation.cli", *args, "--instance", instance],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
@@ -108,6 +109,17 @@ class Node:
     def start_gateway(self, role: str = "all") -> None:
         self.gateway = self._spawn("serve", "--role", role, log="gateway.log")
         wait_http(f"{self.url}/healthz", self.gateway, self.root / "gateway.log")
+
+    def start_replica(self, role: str, port: int) -> subprocess.Popen[bytes]:
+        """Another gateway process of this instance (same domain, store and keys) listening on
+        `port`, as a second process behind a load balancer would; the caller stops it."""
+        config = self.root / f"{self.name}-{port}.toml"
+        text = self.config.read_text()
+        config.write_text(text.replace(f"listen_port = {self.port}\n", f"listen_port = {port}\n"))
+        log = f"gateway-{port}.log"
+        proc = self._spawn("serve", "--role", role, log=log, config=config)
+        wait_http(f"http://127.0.0.1:{port}/healthz", proc, self.root / log)
+        return proc
 
     def kill_gateway(self, sig: int = signal.SIGKILL) -> None:
         stop(self.gateway, sig)

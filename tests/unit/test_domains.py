@@ -8,12 +8,7 @@ from pathlib import Path
 import pytest
 
 from federation.config import FederationMode, load_settings
-from federation.domains import (
-    current_allowlist,
-    current_mode,
-    is_allowlisted,
-    is_domain_blocked,
-)
+from federation.domains import DomainPolicy, current_allowlist, current_mode, is_domain_blocked
 from federation.hosts import Host
 from federation.records import DomainBlock
 from federation.storage import SqliteStore
@@ -74,13 +69,28 @@ async def test_mode_and_allowlist_come_from_the_store_else_the_config(
     store: SqliteStore,
 ) -> None:
     settings = load_settings(None, domain="me.example", mode="approval", allowlist=["a.example"])
+    policy = DomainPolicy(store, settings)
     assert await current_mode(store, settings) is FederationMode.APPROVAL
     assert await current_allowlist(store, settings) == ["a.example"]
-    assert await is_allowlisted(store, settings, Host.parse("sub.a.example:443"))
-    assert await is_allowlisted(store, settings, Host.of_url("https://SUB.A.example./x"))
-    assert not await is_allowlisted(store, settings, Host.parse("b.example"))
+    snapshot = await policy.current()
+    assert snapshot.mode is FederationMode.APPROVAL
+    assert snapshot.allowlists(Host.parse("sub.a.example:443"))
+    assert snapshot.allowlists(Host.of_url("https://SUB.A.example./x"))
+    assert not snapshot.allowlists(Host.parse("b.example"))
     await store.set_setting("mode", "allowlist")
     await store.set_setting("allowlist", '["127.0.0.1"]')
     assert await current_mode(store, settings) is FederationMode.ALLOWLIST
-    assert await is_allowlisted(store, settings, Host.parse("127.0.0.1:8001"))
-    assert not await is_allowlisted(store, settings, Host.parse("a.example"))
+    snapshot = await policy.current()  # the next check sees the writes
+    assert snapshot.mode is FederationMode.ALLOWLIST
+    assert snapshot.allowlists(Host.parse("127.0.0.1:8001"))
+    assert not snapshot.allowlists(Host.parse("a.example"))
+
+
+async def test_the_snapshot_follows_every_block_write(store: SqliteStore) -> None:
+    policy = DomainPolicy(store, load_settings(None, domain="me.example"))
+    assert not await policy.is_blocked(Host.parse("x.a.example:8443"))
+    await store.add_block(DomainBlock("a.example", "spam", 0.0))
+    assert await policy.is_blocked(Host.parse("x.a.example:8443"))
+    assert not await policy.is_blocked(Host.parse("b.example"))
+    await store.remove_block("a.example")
+    assert not await policy.is_blocked(Host.parse("x.a.example:8443"))

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from federation.activities import AS_MEDIA_TYPE, Block, block_to_object, object_to_block
 from federation.backend.client import BackendClient
 from federation.config import Settings, load_settings
+from federation.domains import DomainPolicy
 from federation.errors import UrnError
 from federation.http.transport import Transport, make_session
 from federation.records import CacheState, DomainBlock
@@ -173,7 +174,7 @@ async def resolver(
     backend = BackendClient(session, backend_url, TOKEN, timeout=2.0)
     return Resolver(
         cache=store,
-        policy=store,
+        policy=DomainPolicy(store, settings),
         transport=transport,
         backend=backend,
         settings=settings,

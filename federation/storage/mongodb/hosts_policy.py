@@ -10,6 +10,8 @@ from federation.storage.mongodb.base import Document, MongoBase
 HOSTS = "host_health"
 BLOCKS = "domain_blocks"
 SETTINGS = "settings"
+POLICY_VERSION = "policy_version"
+_VERSION_ID = "domain_policy"
 
 
 def _health(doc: Document) -> HostHealth:
@@ -127,9 +129,11 @@ class MongoPolicyStore(MongoBase):
     async def add_block(self, block: DomainBlock) -> None:
         doc = {"reason": block.reason, "created_at": block.created_at}
         await self._collection(BLOCKS).replace_one({"_id": block.domain}, doc, upsert=True)
+        await self._bump()
 
     async def remove_block(self, domain: str) -> bool:
         result = await self._collection(BLOCKS).delete_one({"_id": domain})
+        await self._bump()
         return result.deleted_count == 1
 
     async def list_blocks(self) -> list[DomainBlock]:
@@ -147,3 +151,15 @@ class MongoPolicyStore(MongoBase):
 
     async def set_setting(self, key: str, value: str) -> None:
         await self._collection(SETTINGS).replace_one({"_id": key}, {"value": value}, upsert=True)
+        await self._bump()
+
+    async def policy_version(self) -> int:
+        doc = await self._collection(POLICY_VERSION).find_one({"_id": _VERSION_ID})
+        return 0 if doc is None else int(doc["version"])
+
+    async def _bump(self) -> None:
+        # After the data write it announces (acknowledged first): a reader that sees the new
+        # version reads the new policy. No transaction needed for that order.
+        await self._collection(POLICY_VERSION).update_one(
+            {"_id": _VERSION_ID}, {"$inc": {"version": 1}}, upsert=True
+        )

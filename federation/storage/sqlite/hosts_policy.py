@@ -179,3 +179,7 @@ class SqlitePolicyStore(SqliteBase):
 
     async def set_setting(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+
+    async def policy_version(self) -> int:
+        """Bumped by the schema's triggers in the transaction of each policy write."""
+        return int(self._db.execute("SELECT version FROM policy_version").fetchone()[0])

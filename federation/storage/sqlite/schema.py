@@ -123,7 +123,22 @@ _V4 = (
     "CREATE INDEX delivery_counts_minute ON delivery_counts(minute)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# v5: the domain policy's version (ports.PolicyStore.policy_version), bumped by triggers in the
+# same transaction as every write of blocks or settings, whichever process or statement makes it.
+_POLICY_TABLES = ("domain_blocks", "settings")
+_V5 = (
+    "CREATE TABLE policy_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)"
+    " STRICT",
+    "INSERT INTO policy_version (id, version) VALUES (1, 0)",
+    *(
+        f"CREATE TRIGGER {table}_{event.lower()}_bumps_policy AFTER {event} ON {table}"  # noqa: S608 (constants only)
+        " BEGIN UPDATE policy_version SET version = version + 1; END"
+        for table in _POLICY_TABLES
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ),
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
