@@ -6,17 +6,11 @@ from importlib import resources
 
 from aiohttp import web
 
-from federation.admin import health_routes
+from federation.admin import health_routes, moderation_routes
 from federation.admin.api import PREFIX, AdminRoutes, Operation, Param, query_problem
 from federation.admin.models import (
     ActorRequest,
-    AllowlistBody,
-    AllowlistOut,
     BackfillProgress,
-    BlockList,
-    BlockOut,
-    BlockRequest,
-    BlockResult,
     CacheEntryOut,
     CachePurgeRequest,
     CountResult,
@@ -28,7 +22,6 @@ from federation.admin.models import (
     HostRequest,
     JobList,
     JobOut,
-    ModeBody,
     QueueCount,
     QueueSummary,
     RetryRequest,
@@ -126,63 +119,6 @@ async def backfill(request: R, admin: A) -> BackfillProgress:
     )
 
 
-# --- moderation -----------------------------------------------------------------------------
-
-
-@api.op(Operation("GET", "/blocks", "Blocked domains", BlockList))
-async def list_blocks(request: R, admin: A) -> BlockList:
-    return BlockList(items=[BlockOut.of(b) for b in await admin.list_blocks()])
-
-
-@api.op(Operation("POST", "/blocks", "Block a domain", BlockResult, BlockRequest, 201))
-async def block(request: R, admin: A, body: BlockRequest) -> BlockResult:
-    done = await admin.block(body.domain, body.reason)
-    return BlockResult(
-        block=BlockOut.of(done.block),
-        follows_dropped=done.follows_dropped,
-        deliveries_dropped=done.deliveries_dropped,
-        cache_purged=done.cache_purged,
-    )
-
-
-_DOMAIN_PATH = Param("domain", "path", "the blocked domain", required=True)
-
-
-@api.op(
-    Operation(
-        "DELETE", "/blocks/{domain}", "Unblock a domain", None, params=(_DOMAIN_PATH,), may_404=True
-    )
-)
-async def unblock(request: R, admin: A) -> None:
-    try:
-        domain = normalise_domain(request.match_info["domain"])
-    except ValueError as exc:
-        raise query_problem("domain", str(exc)) from None
-    await admin.unblock(domain)
-
-
-@api.op(Operation("GET", "/mode", "Federation mode", ModeBody))
-async def get_mode(request: R, admin: A) -> ModeBody:
-    return ModeBody(mode=await admin.get_mode())
-
-
-@api.op(Operation("PUT", "/mode", "Set the federation mode", ModeBody, ModeBody))
-async def set_mode(request: R, admin: A, body: ModeBody) -> ModeBody:
-    await admin.set_mode(body.mode)
-    return body
-
-
-@api.op(Operation("GET", "/allowlist", "Allowlisted domains", AllowlistOut))
-async def get_allowlist(request: R, admin: A) -> AllowlistOut:
-    return AllowlistOut(domains=await admin.get_allowlist())
-
-
-@api.op(Operation("PUT", "/allowlist", "Replace the allowlist", AllowlistOut, AllowlistBody))
-async def set_allowlist(request: R, admin: A, body: AllowlistBody) -> AllowlistOut:
-    await admin.set_allowlist(body.domains)
-    return AllowlistOut(domains=body.domains)
-
-
 # --- delivery queue -------------------------------------------------------------------------
 
 
@@ -267,11 +203,15 @@ def _required(request: web.Request, name: str) -> str:
     return value
 
 
+def all_operations() -> list[Operation]:
+    """Every admin API operation, whichever module declares it."""
+    return [*api.operations, *moderation_routes.api.operations, *health_routes.api.operations]
+
+
 @routes.get(PREFIX + "/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
     """Public: the document describes the API, it grants nothing."""
-    operations = [*api.operations, *health_routes.api.operations]
-    return json_response(build_document(operations, PREFIX))
+    return json_response(build_document(all_operations(), PREFIX))
 
 
 _PAGE_FILES = {"admin.js": "application/javascript", "charts.js": "application/javascript"}

@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from openapi_spec_validator import validate
 
-from federation.admin.routes import api
+from federation.admin.routes import all_operations
 from federation.app import create_app
 from federation.config import load_settings
 from federation.instance import Instance
@@ -63,7 +63,7 @@ def concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", quote("https://x.example/actor", safe=""), path)
 
 
-OPS = [(op.method, "/admin/api" + op.path, op) for op in api.operations]
+OPS = [(op.method, "/admin/api" + op.path, op) for op in all_operations()]
 
 
 def follower(actor: str, state: FollowState, domain: str = PEER) -> Follow:
