@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import urldefrag
@@ -17,6 +18,8 @@ from federation.resolve.actors import InvalidActor, KeyDoc, find_key, load_json_
 from federation.signatures import PublicKeyInfo
 
 log = logging.getLogger("federation.keys")
+
+MEMORY_KEYS = 10_000  # parsed keys held in memory (about 1 KiB each)
 
 
 class KeySource(Protocol):
@@ -40,18 +43,24 @@ class KeyService:
         clock: Callable[[], float],
         refetch_interval: float = 60.0,
         telemetry: Telemetry | None = None,
+        memory_keys: int = MEMORY_KEYS,
     ) -> None:
+        self._memory_keys = memory_keys
         self._metrics = (telemetry or Telemetry()).metrics
         self._cache = cache
         self._transport = transport
         self._clock = clock
         self._refetch_interval = refetch_interval
         self._last_refetch: dict[str, float] = {}
-        self._memory: dict[str, PublicKeyInfo] = {}
+        # Parsed key objects, most recently used last: the verify path never parses a PEM
+        # (nor reads the store) for a key it has met, and at capacity only the least recently
+        # used key is dropped, so many senders do not make every key be parsed again.
+        self._memory: OrderedDict[str, PublicKeyInfo] = OrderedDict()
 
     async def resolve(self, key_id: str) -> PublicKeyInfo | None:
         info = self._memory.get(key_id)
         if info is not None:
+            self._memory.move_to_end(key_id)
             self._metrics.key_lookup("hit")
             return info
         stored = await self._cache.get_key(key_id)
@@ -111,9 +120,10 @@ class KeyService:
         except KeyError_:
             return None
         info = PublicKeyInfo(key_id=stored.key_id, owner=stored.owner, public_key=public)
-        if len(self._memory) > 10_000:
-            self._memory.clear()
         self._memory[stored.key_id] = info
+        self._memory.move_to_end(stored.key_id)
+        if len(self._memory) > self._memory_keys:
+            self._memory.popitem(last=False)
         return info
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -157,18 +159,35 @@ def check_algorithm(algorithm: str | None, key_id: str) -> None:
 
 def verify_bytes(algorithm: str | None, key: PublicKey, signature: bytes, message: bytes) -> bool:
     """Check one signature; `hs2019` and a missing algorithm take the scheme from the key."""
+    family = _family(type(key))
     try:
-        if isinstance(key, RSAPublicKey) and algorithm != "ed25519":
-            return _verify_rsa(algorithm, key, signature, message)
-        if isinstance(key, Ed25519PublicKey) and algorithm in (None, "hs2019", "ed25519"):
-            key.verify(signature, message)
+        if family == "rsa" and algorithm != "ed25519":
+            return _verify_rsa(algorithm, cast(RSAPublicKey, key), signature, message)
+        if family == "ed25519" and algorithm in (None, "hs2019", "ed25519"):
+            cast(Ed25519PublicKey, key).verify(signature, message)
             return True
-        if isinstance(key, ec.EllipticCurvePublicKey) and algorithm in (None, "hs2019"):
-            key.verify(signature, message, _ECDSA)
+        if family == "ec" and algorithm in (None, "hs2019"):
+            cast(ec.EllipticCurvePublicKey, key).verify(signature, message, _ECDSA)
             return True
     except InvalidSignature:
         return False
     return False  # the key cannot make this algorithm's signatures
+
+
+def _family_uncached(key_type: type) -> str:
+    """The key's family. Decided once per concrete key class (_family): isinstance against
+    the cryptography ABCs costs microseconds on every request otherwise."""
+    if issubclass(key_type, RSAPublicKey):
+        return "rsa"
+    if issubclass(key_type, Ed25519PublicKey):
+        return "ed25519"
+    if issubclass(key_type, ec.EllipticCurvePublicKey):
+        return "ec"
+    return "other"
+
+
+# Wrapped rather than decorated so that scripts/mutation can mutate the function.
+_family = functools.cache(_family_uncached)
 
 
 def _verify_rsa(algorithm: str | None, key: RSAPublicKey, signature: bytes, message: bytes) -> bool:
