@@ -85,7 +85,7 @@ class AddressPolicy:
     def check(self, ip: str) -> None:
         """Raise SsrfRefused unless `ip` may be connected to."""
         try:
-            addr = ipaddress.ip_address(ip.split("%", 1)[0])  # drop an IPv6 zone id
+            addr = ipaddress.ip_address(ip)  # an IPv6 zone id is kept and ignored in comparisons
         except ValueError:
             raise SsrfRefused(f"not an IP address: {ip!r}", ip) from None
         inner = embedded_ipv4(addr)
@@ -107,7 +107,7 @@ class AddressPolicy:
 def check_url(url: str | URL, *, allow_http: bool) -> URL:
     """Parse and vet a URL before any request: scheme, host, no credentials."""
     try:
-        parsed = url if isinstance(url, URL) else URL(url)
+        parsed = URL(url)  # a URL is returned as it is
     except (ValueError, TypeError):
         raise SsrfRefused(f"malformed URL: {str(url)[:200]!r}") from None
     allowed_schemes = ("https", "http") if allow_http else ("https",)

@@ -94,3 +94,13 @@ async def test_the_snapshot_follows_every_block_write(store: SqliteStore) -> Non
     assert not await policy.is_blocked(Host.parse("b.example"))
     await store.remove_block("a.example")
     assert not await policy.is_blocked(Host.parse("x.a.example:8443"))
+
+
+async def test_an_unparsable_allowlist_entry_covers_nothing_and_hides_no_other(
+    store: SqliteStore,
+) -> None:
+    policy = DomainPolicy(store, load_settings(None, domain="me.example"))
+    await store.set_setting("allowlist", '["bad host!", "a.example"]')  # stored by an older version
+    snapshot = await policy.current()
+    assert snapshot.allowlists(Host.parse("a.example"))
+    assert not snapshot.allowlists(Host.parse("b.example"))

@@ -86,6 +86,15 @@ def test_allowed_ipv6_scope_is_checked_without_its_zone() -> None:
     AddressPolicy(["fe80::/10"]).check("fe80::1%eth0")
 
 
+def test_what_is_not_an_address_is_refused_by_name() -> None:
+    with pytest.raises(SsrfRefused) as info:
+        AddressPolicy([]).check("example.com")
+    assert (info.value.reason, info.value.address) == (
+        "not an IP address: 'example.com'",
+        "example.com",
+    )
+
+
 def test_embedded_address_alone_is_refused_or_allowed() -> None:
     # NAT64 of 10.0.0.1: the IPv6 address itself looks public; what it reaches does not.
     with pytest.raises(SsrfRefused):
@@ -145,7 +154,15 @@ def test_socket_factory_checks_and_opens_ipv6_sockets() -> None:
     with pytest.raises(ConnectRefused) as caught:
         policy.socket_factory(refused)
     assert caught.value.refusal.address == "fc00::1"
-    assert caught.value.errno == errno.EACCES
+    # One errno and message for every address: aiohappyeyeballs then re-raises this very
+    # exception when all of a host's addresses are refused, instead of merging them.
+    assert (caught.value.errno, caught.value.strerror) == (
+        errno.EACCES,
+        "address refused by the SSRF guard",
+    )
+    datagram = policy.socket_factory((socket.AF_INET6, socket.SOCK_DGRAM, 0, "", ("::1", 9)))
+    assert datagram.type == socket.SOCK_DGRAM  # the socket the connector asked for
+    datagram.close()
 
 
 def test_refusal_in_finds_the_guard_behind_any_wrapping() -> None:
@@ -205,6 +222,13 @@ def test_check_url_says_why(url: str, reason: str) -> None:
     with pytest.raises(SsrfRefused) as info:
         check_url(url, allow_http=True)
     assert (info.value.reason, info.value.address) == (reason, None)
+
+
+def test_a_malformed_url_is_quoted_up_to_200_characters() -> None:
+    url = "http://[::1/" + "a" * 300
+    with pytest.raises(SsrfRefused) as info:
+        check_url(url, allow_http=True)
+    assert info.value.reason == f"malformed URL: {url[:200]!r}"
 
 
 # -- connect time: a counting listener on loopback proves nothing was connected -------------
