@@ -38,6 +38,7 @@ from federation.web.appkeys import (
     MIRROR_LIMIT,
     MIRRORS,
     PROOF_SIGNER,
+    RENDERED_BLOCKS,
     RESOLVER,
     SETTINGS,
     SIGNATURE_VERIFIER,
@@ -45,6 +46,7 @@ from federation.web.appkeys import (
     TELEMETRY,
 )
 from federation.web.problems import problem_middleware
+from federation.web.rendered import RenderedBlocks
 
 ROLES = ("web", "worker", "all")
 log = logging.getLogger("federation.app")
@@ -100,6 +102,7 @@ def create_app(
         app[RESOLVER] = instance.resolver
         app[BACKEND] = instance.backend
         app[PROOF_SIGNER] = instance.signer
+        app[RENDERED_BLOCKS] = RenderedBlocks()
         app[MIRRORS] = instance.mirrors
         app[MIRROR_LIMIT] = mirror_routes.PerHostLimit(mirror_routes.ANSWERS_PER_MINUTE, the_clock)
         app[SIGNATURE_VERIFIER] = _verifier(app)

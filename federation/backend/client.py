@@ -58,11 +58,20 @@ class BackendClient:
 
     async def get_block(self, block_id: str) -> BackendBlock | None:
         """The block with this local id (any visibility), or None when the backend has none."""
+        answer = await self.get_block_answer(block_id)
+        return None if answer is None else self.parse_block(answer)
+
+    async def get_block_answer(self, block_id: str) -> bytes | None:
+        """The backend's answer for this block, unparsed (parse_block reads it), or None when
+        the backend has none: a caller that rendered these very bytes before may reuse that."""
         status, body = await self._request("GET", f"/blocks/{quote(block_id, safe='')}")
         if status == 404:
             return None
         self._expect(status, body, 200)
-        return self._parse(body, BackendBlock)
+        return body
+
+    def parse_block(self, answer: bytes) -> BackendBlock:
+        return self._parse(answer, BackendBlock)
 
     async def list_federated(self, cursor: str | None, limit: int) -> BlockPage:
         """One page of public and embargoed blocks in creation order."""

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from federation.resolve.mirrors import MirrorService
     from federation.resolve.resolver import Resolver
     from federation.web.mirror_routes import PerHostLimit
+    from federation.web.rendered import RenderedBlocks
 
 SignatureVerifier = Callable[[web.Request], Awaitable[object | None]]
 
@@ -34,3 +35,4 @@ SIGNATURE_VERIFIER: web.AppKey[SignatureVerifier] = web.AppKey("signature_verifi
 PROOF_SIGNER: web.AppKey[ObjectSigner] = web.AppKey("proof_signer")
 MIRRORS: web.AppKey[MirrorService] = web.AppKey("mirrors")
 MIRROR_LIMIT: web.AppKey[PerHostLimit] = web.AppKey("mirror_limit")
+RENDERED_BLOCKS: web.AppKey[RenderedBlocks] = web.AppKey("rendered_blocks")

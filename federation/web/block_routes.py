@@ -1,14 +1,16 @@
 """Peer-facing read proxy: GET /blocks/{id} and GET /actor/outbox.
 
 Blocks are read from the backend on every request (it is the system of record) and leave only
-when `is_released` says so. Private, still-embargoed and missing blocks all get the very same
-404 body, so a peer cannot tell which one it hit.
+when `is_released` says so; the rendering of an unchanged answer is reused (web/rendered.py).
+Private, still-embargoed and missing blocks all get the very same 404 body, so a peer cannot
+tell which one it hit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
@@ -23,14 +25,23 @@ from federation.discovery import AS_CONTEXT, ActorUrls
 from federation.errors import ProblemError, UrnError
 from federation.urn import BlockUrn
 from federation.visibility import is_released
-from federation.web.appkeys import BACKEND, CLOCK, PROOF_SIGNER, SETTINGS, SIGNATURE_VERIFIER
+from federation.web.appkeys import (
+    BACKEND,
+    CLOCK,
+    PROOF_SIGNER,
+    RENDERED_BLOCKS,
+    SETTINGS,
+    SIGNATURE_VERIFIER,
+)
 from federation.web.negotiation import (
+    activity_body_response,
     activity_response,
     browser_redirect,
     not_modified,
     wants_html,
 )
 from federation.web.problems import problem
+from federation.web.rendered import Rendered
 
 OUTBOX_PAGE_SIZE = 50
 FIRST_PAGE = "first"
@@ -53,24 +64,41 @@ async def get_block(request: web.Request) -> web.StreamResponse:
     browser = wants_html(request)
     if not browser:
         await _require_signature(request)
-    block = await request.app[BACKEND].get_block(urn.local_id)
-    if block is None or not is_released(block, request.app[CLOCK]()):
+    backend = request.app[BACKEND]
+    answer = await backend.get_block_answer(urn.local_id)
+    cache = request.app[RENDERED_BLOCKS]
+    if answer is None:
+        cache.drop(urn.local_id)
         raise _not_found()
-    if browser:
-        if not block.url:
+    rendered = None if browser else cache.get(urn.local_id, answer)
+    if rendered is None:
+        block = backend.parse_block(answer)
+        if not is_released(block, request.app[CLOCK]()):
+            cache.drop(urn.local_id)
             raise _not_found()
-        raise browser_redirect(block.url)
+        if browser:
+            if not block.url:
+                raise _not_found()
+            raise browser_redirect(block.url)
+        rendered = _render(request, block, settings)
+        cache.put(urn.local_id, answer, rendered)
+    validators = {"ETag": rendered.etag, "Last-Modified": rendered.last_modified}
+    if _not_modified(request, rendered.etag, rendered.updated_at):
+        return not_modified(validators)
+    return activity_body_response(request, rendered.body, headers=validators)
+
+
+def _render(request: web.Request, block: BackendBlock, settings: Settings) -> Rendered:
     # Proof dated by the block's last change: the same version always has the same bytes (and
     # ETag), and any holder of this copy can show that we wrote it (FEP-8b32).
     obj = request.app[PROOF_SIGNER].sign(_object(block, settings), block.updated_at.timestamp())
     body = json.dumps(obj, separators=(",", ":")).encode()
-    validators = {
-        "ETag": '"' + hashlib.sha256(body).hexdigest()[:40] + '"',
-        "Last-Modified": format_datetime(block.updated_at, usegmt=True),
-    }
-    if _not_modified(request, validators["ETag"], block):
-        return not_modified(validators)
-    return activity_response(request, obj, headers=validators)
+    return Rendered(
+        body=body,
+        etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"',
+        last_modified=format_datetime(block.updated_at, usegmt=True),
+        updated_at=block.updated_at,
+    )
 
 
 @routes.get("/actor/outbox")
@@ -176,7 +204,7 @@ async def _require_signature(request: web.Request) -> None:
         raise problem(401, "Signature required", "this instance requires signed fetches")
 
 
-def _not_modified(request: web.Request, etag: str, block: BackendBlock) -> bool:
+def _not_modified(request: web.Request, etag: str, updated_at: datetime) -> bool:
     """RFC 9110 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
@@ -191,4 +219,4 @@ def _not_modified(request: web.Request, etag: str, block: BackendBlock) -> bool:
         return False
     if when.tzinfo is None:
         return False
-    return int(block.updated_at.timestamp()) <= int(when.timestamp())
+    return int(updated_at.timestamp()) <= int(when.timestamp())

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from federation.activities import InvalidActivity, load_object
 from federation.backend.contract import BlockEvent
 from federation.jobs.kinds import EventPayload, new_job
-from federation.web.appkeys import CLOCK, INSTANCE, SETTINGS
+from federation.web.appkeys import CLOCK, INSTANCE, RENDERED_BLOCKS, SETTINGS
 from federation.web.auth import require_backend_token
 from federation.web.negotiation import json_response
 from federation.web.problems import field_problem, problem
@@ -27,6 +27,9 @@ async def block_event(request: web.Request) -> web.Response:
         raise problem(400, "Invalid JSON", exc.reason) from None
     except ValidationError as exc:
         raise field_problem(exc) from None
+    # Before anything else: the next read in this process renders the block afresh. (Reads
+    # check the backend's answer anyway, so other processes need not hear of it.)
+    request.app[RENDERED_BLOCKS].drop(event.block_id)
     instance = request.app[INSTANCE]
     body = event.model_dump(mode="json")
     job = new_job(

@@ -29,15 +29,21 @@ def activity_response(
     request: web.Request, data: Any, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
     """Answer with the ActivityStreams type the client asked for (ld+json when it named it)."""
+    body = json.dumps(data, separators=(",", ":")).encode()
+    return activity_body_response(request, body, status=status, headers=headers)
+
+
+def activity_body_response(
+    request: web.Request, body: bytes, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """activity_response for an object already encoded."""
     accept = request.headers.get("Accept", "")
     ctype = (
         "application/ld+json"
         if "ld+json" in accept and "activity+json" not in accept
         else (AS_MEDIA_TYPE)
     )
-    resp = web.Response(
-        status=status, body=json.dumps(data, separators=(",", ":")).encode(), headers=headers
-    )
+    resp = web.Response(status=status, body=body, headers=headers)
     if ctype == "application/ld+json":
         resp.headers["Content-Type"] = LD_MEDIA_TYPE
     else:

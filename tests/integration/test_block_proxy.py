@@ -33,8 +33,16 @@ from federation.signatures import (
     verify_request,
 )
 from federation.web import block_routes
-from federation.web.appkeys import BACKEND, CLOCK, PROOF_SIGNER, SETTINGS, SIGNATURE_VERIFIER
+from federation.web.appkeys import (
+    BACKEND,
+    CLOCK,
+    PROOF_SIGNER,
+    RENDERED_BLOCKS,
+    SETTINGS,
+    SIGNATURE_VERIFIER,
+)
 from federation.web.problems import problem_middleware
+from federation.web.rendered import RenderedBlocks
 from tests.support.servers import serve_url as serve
 
 pytestmark = pytest.mark.integration
@@ -67,6 +75,7 @@ def gateway_app(
     app[CLOCK] = time.time
     app[BACKEND] = backend
     app[PROOF_SIGNER] = ObjectSigner(PROOF_KEY, PROOF_METHOD)
+    app[RENDERED_BLOCKS] = RenderedBlocks()
     if verifier is not None:
         app[SIGNATURE_VERIFIER] = verifier
     app.router.add_routes(block_routes.routes)
