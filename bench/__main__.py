@@ -1,6 +1,6 @@
 """`python -m bench <bench>`: real processes on 127.0.0.1, ratios to baselines.
 
-Benches: signatures, inbox, fanout, resolve, queue, scale, soak, all. `--json FILE` writes
+Benches: signatures, inbox, fanout, resolve, objects, queue, scale, soak, all. `--json FILE` writes
 every result. The server under test is pinned to CPU 0, the load generator to CPU 1.
 """
 
@@ -15,10 +15,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import fanout, inbox, resolve, scale, soak
+from bench import fanout, inbox, objects, resolve, scale, soak
 from bench.common import Results, fmt_ratio, spread
 
-BENCHES = ("signatures", "inbox", "fanout", "resolve", "queue", "scale", "soak", "all")
+BENCHES = (
+    "signatures",
+    "inbox",
+    "fanout",
+    "resolve",
+    "objects",
+    "queue",
+    "scale",
+    "soak",
+    "all",
+)
 
 
 def _signatures(args: argparse.Namespace, results: Results) -> None:
@@ -94,7 +104,7 @@ def _queue(args: argparse.Namespace, results: Results) -> None:
 
 def _all(args: argparse.Namespace, results: Results) -> None:
     quick = argparse.Namespace(**{**vars(args), "rounds": min(args.rounds, 5)})
-    for name in ("signatures", "inbox", "fanout", "resolve", "queue", "scale"):
+    for name in ("signatures", "inbox", "fanout", "resolve", "objects", "queue", "scale"):
         print(f"\n== {name} ==", flush=True)
         RUNNERS[name](quick, results)
     print("\n== soak (short) ==", flush=True)
@@ -108,6 +118,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace, Results], Any]] = {
     ),
     "fanout": lambda a, r: fanout.run(fanout.FanoutOptions(rounds=a.rounds), r),
     "resolve": lambda a, r: resolve.run(resolve.ResolveOptions(rounds=a.rounds), r),
+    "objects": lambda a, r: objects.run(objects.ObjectsOptions(rounds=a.rounds), r),
     "queue": _queue,
     "scale": lambda a, r: scale.run(scale.ScaleOptions(sizes=a.sizes), r),
     "soak": lambda a, r: soak.run(soak.SoakOptions(seconds=a.seconds_soak), r),
