@@ -211,3 +211,43 @@ def test_expires_refuses_just_after() -> None:
     with pytest.raises(Rejection) as info:
         check_expires(NOW - 0.5, NOW)
     assert info.value.reason is Reason.EXPIRED
+
+
+# --- each refusal says what was wrong (the inbox returns it as the problem's detail) ---
+
+
+@pytest.mark.parametrize(
+    ("components", "params", "reason", "detail"),
+    [
+        (
+            None,
+            {"created": NOW, "keyid": KEY_ID, "alg": "hmac-sha256"},
+            Reason.UNSUPPORTED_ALGORITHM,
+            "alg hmac-sha256",
+        ),
+        (
+            None,
+            {"created": str(NOW), "keyid": KEY_ID},
+            Reason.MALFORMED,
+            "created/expires must be integers",
+        ),
+        (None, {"keyid": KEY_ID}, Reason.MISSING_COMPONENT, "created or date is required"),
+        (None, {"created": NOW - SKEW - 1, "keyid": KEY_ID}, Reason.EXPIRED, "created is too old"),
+        (
+            None,
+            {"created": NOW + SKEW + 1, "keyid": KEY_ID},
+            Reason.FUTURE,
+            "created is in the future",
+        ),
+        (("@target-uri",), None, Reason.MISSING_COMPONENT, "@method must be signed"),
+        (("@method", "@path"), None, Reason.MISSING_COMPONENT, "the target URI must be signed"),
+    ],
+)
+async def test_rfc9421_refusals_say_what_was_wrong(
+    components: tuple[str, ...] | None,
+    params: dict[str, int | str] | None,
+    reason: Reason,
+    detail: str,
+) -> None:
+    req = rfc(ed25519_sign, components=components or ("@method", "@target-uri"), params=params)
+    assert await verify(req, ED.public_key()) == Rejected(reason, detail, KEY_ID)
