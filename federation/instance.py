@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import aiohttp
 
 from federation.backend.client import BackendClient
-from federation.backend.contract import InboundNotification
 from federation.config import Settings
 from federation.delivery.handler import make_backoff, make_deliver_handler
 from federation.delivery.hosthealth import HostHealthTracker
@@ -25,8 +24,9 @@ from federation.follows.machine import FollowMachine
 from federation.follows.service import FollowService
 from federation.http.transport import Transport, make_session
 from federation.inbound.handlers import InboundProcessor
+from federation.inbound.notifier import BatchingNotifier
 from federation.inbound.pipeline import InboxPipeline
-from federation.jobs.kinds import BackendPayload, JobKind, encode, payload_of
+from federation.jobs.kinds import BackendPayload, JobKind, payload_of
 from federation.jobs.maintenance import Maintenance
 from federation.jobs.observed import observed
 from federation.jobs.outcomes import Done, Handler, JobOutcome
@@ -228,10 +228,7 @@ Notify = Callable[[BackendPayload], Awaitable[None]]
 
 
 def _notifier(backend: BackendClient) -> Notify:
-    async def notify(notice: BackendPayload) -> None:
-        await backend.notify(InboundNotification.model_validate(encode(notice)))
-
-    return notify
+    return BatchingNotifier(backend).notify
 
 
 def _backend_handler(notify: Notify) -> Handler:

@@ -8,6 +8,7 @@ BackendRejected (a BackendError) so a queue can tell "retry later" from "will ne
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -86,9 +87,15 @@ class BackendClient:
 
     async def notify(self, notification: InboundNotification) -> None:
         """Hand a remote-block or follow change to the backend (idempotent by its id)."""
-        status, body = await self._request(
-            "POST", "/inbound", data=notification.model_dump_json().encode()
-        )
+        await self._post_inbound(notification.model_dump_json().encode())
+
+    async def notify_many(self, notifications: Sequence[InboundNotification]) -> None:
+        """Several notifications in one POST (a JSON array; the contract's batch form)."""
+        items = b",".join(n.model_dump_json().encode() for n in notifications)
+        await self._post_inbound(b"[" + items + b"]")
+
+    async def _post_inbound(self, data: bytes) -> None:
+        status, body = await self._request("POST", "/inbound", data=data)
         if not 200 <= status < 300:
             self._expect(status, body, 204)
 

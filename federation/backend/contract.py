@@ -17,6 +17,7 @@ API_PREFIX = "/api/v1"  # gateway -> backend, served by the backend
 GATEWAY_PREFIX = "/backend/v1"  # backend -> gateway, served by the gateway
 MAX_PAGE_LIMIT = 200
 MAX_RESOLVE_BATCH = 500
+MAX_NOTIFICATION_BATCH = 256  # notifications in one POST /api/v1/inbound
 
 LocalId = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -104,6 +105,15 @@ class InboundNotification(BaseModel):
         elif self.follow is None:
             raise ValueError("follow.changed needs 'follow'")
         return self
+
+
+class InboundBatch(BaseModel):
+    """POST /api/v1/inbound with a JSON array: several notifications, each applied as if posted
+    alone (in order, idempotent by its own id)."""
+
+    items: Annotated[
+        list[InboundNotification], Field(min_length=1, max_length=MAX_NOTIFICATION_BATCH)
+    ]
 
 
 class EventType(StrEnum):

@@ -94,14 +94,18 @@ def auth_middleware(token: str, public_prefixes: tuple[str, ...]) -> Middleware:
 
 async def read_model(request: web.Request, model: type[ModelT]) -> ModelT:
     """Parse a JSON body into `model`: 400 on bad JSON, 422 naming the fields on bad shapes."""
+    return validate(model, await read_json(request))
+
+
+async def read_json(request: web.Request) -> Any:
+    """The JSON body: 400 when it is not JSON."""
     raw = await request.read()
     try:
-        data = json.loads(raw)
+        return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProblemError(400, "Invalid JSON", f"the body is not JSON: {exc}") from None
     except RecursionError:  # the C decoder's own guard against absurd nesting
         raise ProblemError(400, "Invalid JSON", "the body is nested too deeply") from None
-    return validate(model, data)
 
 
 def validate(model: type[ModelT], data: Any) -> ModelT:

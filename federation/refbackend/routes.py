@@ -10,6 +10,7 @@ from federation.backend.contract import (
     API_PREFIX,
     MAX_PAGE_LIMIT,
     BlockPage,
+    InboundBatch,
     InboundNotification,
 )
 from federation.errors import ProblemError
@@ -21,7 +22,14 @@ from federation.refbackend.blocks import (
     encode_cursor,
 )
 from federation.refbackend.gateway import GatewayLink
-from federation.refbackend.http import json_response, model_response, not_found, read_model
+from federation.refbackend.http import (
+    json_response,
+    model_response,
+    not_found,
+    read_json,
+    read_model,
+    validate,
+)
 from federation.refbackend.reporter import EventReporter
 from federation.refbackend.store import BackendStore
 
@@ -84,9 +92,17 @@ async def delete_block(request: web.Request) -> web.Response:
 
 @routes.post(API_PREFIX + "/inbound")
 async def inbound(request: web.Request) -> web.Response:
-    note = await read_model(request, InboundNotification)
-    # A repeated id is acknowledged the same way: the gateway's queue must stop retrying it.
-    request.app[STORE].apply_inbound(note, request.app[CLOCK]())
+    """One notification (an object) or several (an array, each applied as if posted alone)."""
+    data = await read_json(request)
+    notes = (
+        validate(InboundBatch, {"items": data}).items
+        if isinstance(data, list)
+        else [validate(InboundNotification, data)]
+    )
+    now = request.app[CLOCK]()
+    for note in notes:
+        # A repeated id is acknowledged the same way: the gateway's queue must stop retrying it.
+        request.app[STORE].apply_inbound(note, now)
     return web.Response(status=204)
 
 
