@@ -1,5 +1,6 @@
 """Inbox throughput: signed Creates accepted per second by one gateway process (embedded store),
-as a ratio to a trivial aiohttp handler on the same core. Goal: >= 0.35.
+as a ratio to a trivial aiohttp handler on the same core. Goals: >= 0.5 for the accept path
+(web role), >= 0.25 for the whole pipeline.
 
 The peer is followed (its Creates are stored and passed on to the reference backend), its key
 is in the gateway's cache, and every request is signed before the timed window with a unique
@@ -29,7 +30,8 @@ from bench.peer import Peer, make_peer, signed_creates
 from bench.rounds import Paired, drain_seconds, paired_rounds
 from federation.storage.sqlite import SqliteStore
 
-GOAL = 0.35
+# Goals per role: the accept path alone, and the whole pipeline in one process.
+GOALS = {"web": 0.5, "all": 0.25}
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def _run_role(opts: InboxOptions, results: Results, role: str, label: str) -> di
     ours = spread([r.rate for r in paired.ours])
     results.line(
         "inbox",
-        f"{label}{', peer sends proofs' if peer.proofs else ''} (goal >= {GOAL})",
+        f"{label}{', peer sends proofs' if peer.proofs else ''} (goal >= {GOALS[role]})",
         fmt_ratio(paired.ratio),
         f"{fmt_num(ours.median)}/s, p99 {row['p99_ms']:.1f} ms, "
         f"peak RSS {fmt_mib(paired.peak_rss_kib)}",
@@ -137,7 +139,8 @@ def print_inbox(row: dict[str, Any]) -> None:
         f"inbox ({row['role']} role, {row['peer_key']} peer"
         f"{' with proofs' if row.get('peer_proofs') else ''}): {o['median']:.0f}/s "
         f"({o['min']:.0f}-{o['max']:.0f}) vs trivial handler {b['median']:.0f}/s "
-        f"-> ratio {r['median']:.2f} ({r['min']:.2f}-{r['max']:.2f}), goal >= {GOAL}"
+        f"-> ratio {r['median']:.2f} ({r['min']:.2f}-{r['max']:.2f}), "
+        f"goal >= {GOALS[row['role']]}"
     )
     cpu = row["gateway_cpu_share"]
     print(
