@@ -9,8 +9,9 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from federation.errors import FederationError
 
@@ -89,11 +90,12 @@ def _serve(args: argparse.Namespace) -> None:
     role = "gateway" if args.role == "all" else f"gateway-{args.role}"
     settings = _settings(args.instance, role)
     app = create_app(settings, role=args.role)
+    run = _loop_runner(settings.event_loop)
     if args.role == "worker":
         # Workers serve no HTTP: several of them (and a web process) share one machine.
-        asyncio.run(run_without_listening(app, f"gateway {settings.name} worker"))
+        run(run_without_listening(app, f"gateway {settings.name} worker"))
         return
-    asyncio.run(
+    run(
         run_until_stopped(
             app,
             settings.listen_host,
@@ -103,6 +105,14 @@ def _serve(args: argparse.Namespace) -> None:
             body_timeout=settings.limits.body_timeout,
         )
     )
+
+
+def _loop_runner(event_loop: str) -> Callable[[Coroutine[Any, Any, None]], None]:
+    if event_loop == "uvloop":
+        import uvloop
+
+        return uvloop.run
+    return asyncio.run
 
 
 def _keys_show(args: argparse.Namespace) -> None:

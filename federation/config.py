@@ -6,7 +6,7 @@ import os
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     dev_allow_http: bool = False  # permit http:// peers (dev setups only)
     allow_private_addresses: list[str] = Field(default_factory=list)  # e.g. ["127.0.0.1"] in dev
     sqlite_synchronous: str = "NORMAL"
+    # The gateway's event loop: "uvloop" (libuv) instead of asyncio's own, where installed.
+    event_loop: Literal["asyncio", "uvloop"] = "asyncio"
     log_format: LogFormat = LogFormat.TEXT
     limits: Limits = Field(default_factory=Limits)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
