@@ -183,38 +183,125 @@ def test_another_key_does_not_verify() -> None:
     assert caught.value.reason is ProofReason.BAD_SIGNATURE
 
 
+def refusal_of(document: dict[str, Any]) -> ProofError:
+    with pytest.raises(ProofError) as caught:
+        signed = split_proof(document)
+        assert signed is not None
+        verify_proof(signed, vector_key().public_key())
+    return caught.value
+
+
+# What a peer is told (the inbox's 401 detail) is part of the rule: reason and words.
 @pytest.mark.parametrize(
-    ("name", "value", "reason"),
+    ("name", "value", "reason", "detail"),
     [
-        ("type", "Ed25519Signature2020", ProofReason.UNSUPPORTED),
-        ("cryptosuite", "eddsa-rdfc-2022", ProofReason.UNSUPPORTED),
-        ("proofPurpose", "authentication", ProofReason.WRONG_PURPOSE),
-        ("verificationMethod", "", ProofReason.MALFORMED),
-        ("verificationMethod", 7, ProofReason.MALFORMED),
-        ("proofValue", None, ProofReason.MALFORMED),
-        ("proofValue", "u" + "A" * 86, ProofReason.MALFORMED),  # base64url multibase, not z
-        ("proofValue", "z0OIl", ProofReason.MALFORMED),  # not in the base58 alphabet
-        ("proofValue", "z" + "2" * 40, ProofReason.MALFORMED),  # decodes, but not 64 bytes
-        ("proofValue", "z" + "2" * 200, ProofReason.MALFORMED),  # longer than any signature
+        (
+            "type",
+            "Ed25519Signature2020",
+            ProofReason.UNSUPPORTED,
+            "only DataIntegrityProof with eddsa-jcs-2022",
+        ),
+        (
+            "cryptosuite",
+            "eddsa-rdfc-2022",
+            ProofReason.UNSUPPORTED,
+            "only DataIntegrityProof with eddsa-jcs-2022",
+        ),
+        (
+            "proofPurpose",
+            "authentication",
+            ProofReason.WRONG_PURPOSE,
+            "proofPurpose must be assertionMethod",
+        ),
+        (
+            "verificationMethod",
+            "",
+            ProofReason.MALFORMED,
+            "verificationMethod must be a non-empty string",
+        ),
+        (
+            "verificationMethod",
+            7,
+            ProofReason.MALFORMED,
+            "verificationMethod must be a non-empty string",
+        ),
+        ("proofValue", None, ProofReason.MALFORMED, "proofValue must be a string"),
+        # base64url multibase, not base58btc
+        (
+            "proofValue",
+            "u" + "A" * 86,
+            ProofReason.MALFORMED,
+            "proofValue is not multibase base58btc",
+        ),
+        ("proofValue", "z0OIl", ProofReason.MALFORMED, "proofValue is not valid base58btc"),
+        # decodes, but is not 64 bytes
+        (
+            "proofValue",
+            "z" + "2" * 40,
+            ProofReason.MALFORMED,
+            "proofValue is not a 64-byte Ed25519 signature",
+        ),
+        # exactly one character longer than the longest value accepted
+        (
+            "proofValue",
+            "z" + "2" * 128,
+            ProofReason.MALFORMED,
+            "proofValue is not multibase base58btc",
+        ),
     ],
 )
 def test_a_malformed_proof_is_refused_with_its_reason(
-    name: str, value: object, reason: ProofReason
+    name: str, value: object, reason: ProofReason, detail: str
 ) -> None:
     document = signed_example()
     document["proof"][name] = value
-    assert reason_of(document) is reason
+    refusal = refusal_of(document)
+    assert (refusal.reason, refusal.detail) == (reason, detail)
+    assert str(refusal) == f"{reason.value}: {detail}"
+
+
+def test_the_longest_proof_value_accepted_is_128_characters() -> None:
+    """128 characters reach the signature-length check (the bound only caps the decoding work)."""
+    document = signed_example()
+    document["proof"]["proofValue"] = "z" + "2" * 127
+    assert refusal_of(document).detail == "proofValue is not a 64-byte Ed25519 signature"
 
 
 def test_proof_must_be_an_object_or_a_list_of_one() -> None:
     document = signed_example()
     one = copy.deepcopy(document)
     one["proof"] = [one["proof"]]
-    assert split_proof(one) is not None
+    parsed = split_proof(one)
+    assert parsed is not None and parsed.proof == document["proof"]
+    verify_proof(parsed, vector_key().public_key())
     two = copy.deepcopy(document)
     two["proof"] = [two["proof"], two["proof"]]
-    assert reason_of(two) is ProofReason.MALFORMED
-    assert reason_of({**document, "proof": "z123"}) is ProofReason.MALFORMED
+    refusal = refusal_of(two)
+    assert (refusal.reason, refusal.detail) == (ProofReason.MALFORMED, "expected exactly one proof")
+    none = copy.deepcopy(document)
+    none["proof"] = []
+    assert refusal_of(none).detail == "expected exactly one proof"
+    refusal = refusal_of({**document, "proof": "z123"})
+    assert (refusal.reason, refusal.detail) == (ProofReason.MALFORMED, "proof is not an object")
+
+
+def test_the_unsecured_document_is_everything_but_the_proof() -> None:
+    document = signed_example()
+    parsed = split_proof(document)
+    assert parsed is not None
+    assert parsed.unsecured == fep_8b32_activity() | {"@context": document["@context"]}
+    assert parsed.verification_method == "https://server.example/users/alice#ed25519-key"
+    assert "proof" in document  # the caller's document is left as it was
+
+
+def test_a_document_that_is_not_json_data_cannot_be_signed_or_verified() -> None:
+    with pytest.raises(ProofError) as caught:
+        sign_document({"n": float("nan")}, vector_key(), "https://x.example/k", CREATED)
+    assert caught.value.reason is ProofReason.MALFORMED
+    assert caught.value.detail.startswith("not canonicalisable JSON: ")
+    with pytest.raises(ProofError) as big:
+        sign_document({"n": 2**60}, vector_key(), "https://x.example/k", CREATED)
+    assert big.value.reason is ProofReason.MALFORMED
 
 
 def test_a_proof_context_must_prefix_the_document_context() -> None:
@@ -222,7 +309,33 @@ def test_a_proof_context_must_prefix_the_document_context() -> None:
         w3c_credential(), vector_key(), W3C_METHOD, CREATED, proof_context=list(W3C_CONTEXT)
     )
     signed["@context"] = list(reversed(W3C_CONTEXT))
-    assert reason_of(signed) is ProofReason.CONTEXT_MISMATCH
+    refusal = refusal_of(signed)
+    assert (refusal.reason, refusal.detail) == (
+        ProofReason.CONTEXT_MISMATCH,
+        "the proof's @context is not the document's",
+    )
+    # a proof context that is the start of the document's (in order) is fine
+    longer = sign_document(
+        {**w3c_credential(), "@context": [*W3C_CONTEXT, "https://x.example/ns"]},
+        vector_key(),
+        W3C_METHOD,
+        CREATED,
+        proof_context=list(W3C_CONTEXT),
+    )
+    parsed = split_proof(longer)
+    assert parsed is not None
+    verify_proof(parsed, vector_key().public_key())
+    # a single-string context is the one-entry list
+    single = sign_document(
+        {"@context": "https://www.w3.org/ns/activitystreams", "type": "Note"},
+        vector_key(),
+        W3C_METHOD,
+        CREATED,
+    )
+    assert single["proof"]["@context"] == "https://www.w3.org/ns/activitystreams"
+    parsed = split_proof(single)
+    assert parsed is not None
+    verify_proof(parsed, vector_key().public_key())
 
 
 def test_signing_twice_is_refused() -> None:
