@@ -12,7 +12,10 @@ from tests.support.mongo import MongoServer, shared_server, stop_shared_server
 
 # In CI the property tests and fuzzers replay the same examples every run, so a landing is
 # judged on the code, not on the draw; locally they explore new examples each time.
-settings.register_profile("ci", derandomize=True, print_blob=True)
+# No deadline anywhere: a slow example on a busy machine is not a failure (timing belongs in
+# scripts/bench, never in a test).
+settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
+settings.register_profile("local", deadline=None)
 # Under scripts/mutation the same examples are replayed for every mutant (a score is judged on
 # the tests, not on the draw) and a slow example is not a failure: mutants run on a busy machine.
 settings.register_profile("mutation", derandomize=True, deadline=None, max_examples=25)
@@ -20,6 +23,8 @@ if os.environ.get("FEDERATION_MUTATION"):
     settings.load_profile("mutation")
 elif os.environ.get("CI"):
     settings.load_profile("ci")
+else:
+    settings.load_profile("local")
 
 
 @pytest.fixture(scope="session", autouse=True)
