@@ -151,6 +151,11 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         return f"{self.scheme}://{self.domain}"
 
+    @property
+    def peer_scheme(self) -> str:
+        """The scheme other instances are reached on: https, plain http only in dev setups."""
+        return self.scheme if self.dev_allow_http else "https"
+
     def local_url(self, port: int) -> str:
         """http://<listen host>:<port> as a process on this machine reaches it: a wildcard
         listen address (0.0.0.0, ::) is no destination, so it becomes loopback."""

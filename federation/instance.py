@@ -174,7 +174,7 @@ def build_instance(
         keys=key_service,
         transport=transport,
         clock=clock,
-        peer_scheme=settings.scheme if settings.dev_allow_http else "https",
+        peer_scheme=settings.peer_scheme,
     )
     return Instance(
         settings=settings,

@@ -15,15 +15,14 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from federation.activities import InvalidObject, RemoteBlock, object_to_block
 from federation.domains import DomainPolicy
-from federation.hosts import Host, host_key
+from federation.hosts import Host, host_of
 from federation.http.transport import FetchError, Transport
 from federation.ports import FollowStore, ObjectCache
-from federation.proofs import ProofError, split_proof, verify_proof
+from federation.proofs import ProofError
 from federation.records import CacheState, Direction, FollowState
+from federation.resolve.proofcheck import ProofChecker
 from federation.signatures import PublicKeyInfo
 from federation.urn import BlockUrn
 
@@ -34,6 +33,20 @@ MAX_MIRRORS_ASKED = 3
 class HeldKeys(Protocol):
     async def known(self, key_id: str) -> PublicKeyInfo | None:
         """A key already held (never fetched): the origin may be unreachable."""
+
+
+class _OnlyHeld:
+    """A key source that never fetches: the origin is down and cannot vouch for a key now, and
+    a key offered through the mirror would prove nothing."""
+
+    def __init__(self, keys: HeldKeys) -> None:
+        self._keys = keys
+
+    async def resolve(self, key_id: str) -> PublicKeyInfo | None:
+        return await self._keys.known(key_id)
+
+    async def refetch(self, key_id: str) -> PublicKeyInfo | None:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +71,7 @@ class MirrorService:
         self._cache = cache
         self._policy = policy
         self._follows = follows
-        self._keys = keys
+        self._proofs = ProofChecker(_OnlyHeld(keys))
         self._transport = transport
         self._clock = clock
         self._peer_scheme = peer_scheme
@@ -75,9 +88,9 @@ class MirrorService:
 
     async def ask(self, urn: BlockUrn) -> MirrorCopy | None:
         """The first copy a followed instance holds whose origin proof holds, or None."""
-        asked = 0
+        asked, origin = 0, Host.parse(urn.authority)
         for follow in await self._follows.list_follows(Direction.FOLLOWING, FollowState.ACCEPTED):
-            if host_key(follow.actor) == host_key(urn.to_url(self._peer_scheme)):
+            if host_of(follow.actor) == origin:
                 continue  # the origin itself: already failed
             if asked == MAX_MIRRORS_ASKED:
                 break
@@ -108,18 +121,13 @@ class MirrorService:
 
     async def _checked(self, urn: BlockUrn, obj: dict[str, Any]) -> RemoteBlock | None:
         """The block, if `obj` is exactly what the origin signed; None discards the answer."""
-        try:
-            signed = split_proof(obj)
-        except ProofError:
-            return None
         author = obj.get("attributedTo")
-        if signed is None or not isinstance(author, str):
-            return None  # no proof, no trust: a mirror's word is worth nothing on its own
-        key = await self._keys.known(signed.verification_method)
-        if key is None or key.owner != author or not isinstance(key.public_key, Ed25519PublicKey):
-            return None  # only a key we already hold: the origin is down, it cannot vouch now
+        if not isinstance(author, str):
+            return None
         try:
-            verify_proof(signed, key.public_key)
+            # No proof, no trust: a mirror's word is worth nothing on its own.
+            if not await self._proofs.verify(obj, author):
+                return None
             block = object_to_block(obj, expected_url=urn.to_url(self._peer_scheme))
         except (ProofError, InvalidObject):
             return None

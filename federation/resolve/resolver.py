@@ -8,7 +8,6 @@ or hostile peer is not hammered by every reference to it.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -61,8 +60,7 @@ class Resolver:
         self._settings = settings
         self._clock = clock
         self._inflight: dict[str, asyncio.Task[ResolveResult]] = {}
-        # Peers are reached over https; plain http only in dev setups that allow it.
-        self._peer_scheme = settings.scheme if settings.dev_allow_http else "https"
+        self._peer_scheme = settings.peer_scheme
 
     async def resolve(self, urn: str) -> ResolveResult:
         """Resolve one URN. Raises UrnError (a ValueError) when `urn` is malformed."""
@@ -200,11 +198,11 @@ class Resolver:
 
     async def _accept(self, urn: BlockUrn, fetched: FetchResult) -> ResolveResult:
         try:
-            block = validated(urn, fetched, self._settings.limits.max_json_depth)
+            block, obj = validated(urn, fetched, self._settings.limits.max_json_depth)
         except Deleted:
             url = urn.to_url(self._peer_scheme)
             return await self._remember(urn, url, CacheState.GONE, None, final=True)
-        signed = await self._origin_signed(fetched.body)
+        signed = await self._origin_signed(obj)
         now = self._clock()
         entry = cache_entry_for(
             block,
@@ -217,12 +215,11 @@ class Resolver:
         await self._cache.put_cached(entry)
         return result_of(entry, cached=False)
 
-    async def _origin_signed(self, body: bytes) -> dict[str, Any] | None:
+    async def _origin_signed(self, obj: dict[str, Any]) -> dict[str, Any] | None:
         """The fetched object when it carries a proof that holds (kept, to hand onward as a
-        mirror); a proof that fails refuses the object. `validated` has parsed it already."""
-        if self._proofs is None or b'"proof"' not in body:
+        mirror); a proof that fails refuses the object."""
+        if self._proofs is None or "proof" not in obj:
             return None
-        obj: dict[str, Any] = json.loads(body)
         try:
             proved = await self._proofs.verify(obj, str(obj.get("attributedTo")))
         except ProofError as exc:

@@ -36,8 +36,11 @@ class Refused(Exception):
         self.reason = reason
 
 
-def validated(urn: BlockUrn, fetched: FetchResult, max_depth: int) -> RemoteBlock:
-    """The block a fetched answer carries, or Refused (or Deleted for a Tombstone)."""
+def validated(
+    urn: BlockUrn, fetched: FetchResult, max_depth: int
+) -> tuple[RemoteBlock, dict[str, Any]]:
+    """The block a fetched answer carries and the object it was read from, or Refused (or
+    Deleted for a Tombstone)."""
     if fetched.status != 200:
         raise Refused(f"unexpected status {fetched.status}")
     if not is_activitystreams_media_type(fetched.content_type or ""):
@@ -53,7 +56,7 @@ def validated(urn: BlockUrn, fetched: FetchResult, max_depth: int) -> RemoteBloc
         raise Refused(f"invalid object: {exc.reason}") from None
     if block.urn != str(urn):
         raise Refused(f"the object is another block ({block.urn})")
-    return block
+    return block, obj
 
 
 def _parse_object(body: bytes, max_depth: int) -> dict[str, Any]:
