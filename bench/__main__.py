@@ -125,7 +125,9 @@ RUNNERS: dict[str, Callable[[argparse.Namespace, Results], Any]] = {
     "objects": lambda a, r: objects.run(objects.ObjectsOptions(rounds=a.rounds), r),
     "queue": _queue,
     "scale": lambda a, r: scale.run(scale.ScaleOptions(sizes=a.sizes), r),
-    "soak": lambda a, r: soak.run(soak.SoakOptions(seconds=a.seconds_soak), r),
+    "soak": lambda a, r: soak.run(
+        soak.SoakOptions(seconds=a.seconds_soak, followers=a.followers, load=a.load), r
+    ),
     "all": _all,
 }
 
@@ -152,6 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=180.0,
         help="soak duration (all: at most 30 s)",
+    )
+    parser.add_argument(
+        "--followers",
+        type=int,
+        default=0,
+        help="soak: seed this many followers, cached blocks and queued deliveries first",
+    )
+    parser.add_argument(
+        "--load", type=float, default=0.8, help="soak: share of measured capacity to offer"
     )
     parser.add_argument(
         "--sizes",

@@ -5,7 +5,12 @@ Pass criteria: no valid request refused (error rate 0), memory flat (RSS at star
 every invalid request refused with a 4xx; latency p50/p99 reported (counted from the scheduled
 send time, so a stalled server cannot hide its queueing).
 
-Run: python -m bench soak [--seconds 180]
+With `--followers N` the gateway's store first holds N followers, N cached remote blocks and N
+queued (not yet due) deliveries, as in the scale bench's largest size, so memory is measured
+with the state a large instance carries. RSS is printed at each quarter of the run: "flat" means
+the last quarter is no higher than the first, past warm-up.
+
+Run: python -m bench soak [--seconds 180] [--followers 100000] [--load 0.8]
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from bench.common import Results, RssSampler, fmt_mib, percentile
 from bench.inbox import start_inbox_node
 from bench.loadgen import LoadResult
 from bench.node import BenchNode
-from bench.peer import make_peer, mixed, signed_creates
+from bench.peer import Peer, make_peer, mixed, signed_creates
 from bench.rounds import drain_seconds
+from bench.scale import HOSTS
+from bench.scale import fill as fill_scale
 
 INVALID_SHARE = 0.25
 
@@ -33,6 +40,7 @@ class SoakOptions:
     seconds: float = 180.0
     load: float = 0.8  # share of measured capacity
     concurrency: int = 32  # for the capacity measurement
+    followers: int = 0  # also seed this many followers, cached blocks and queued deliveries
 
 
 def capacity(gen: ProcessPoolExecutor, node: BenchNode, build: Any, concurrency: int) -> float:
@@ -65,13 +73,33 @@ def summarise(result: LoadResult, rss: RssSampler, rate: float, cap: float) -> d
         "rss_settled_kib": rss.settled,
         "rss_end_kib": rss.end,
         "rss_peak_kib": rss.peak,
+        "rss_quarters_kib": quarters(rss.samples),
     }
+
+
+def quarters(samples: list[int]) -> list[int]:
+    """RSS at 25, 50, 75 and 100% of the run."""
+    if not samples:
+        return [0, 0, 0, 0]
+    return [samples[min(len(samples) - 1, len(samples) * q // 4)] for q in (1, 2, 3, 4)]
+
+
+def start_node(root: Path, peer: Peer, followers: int) -> BenchNode:
+    if not followers:
+        return start_inbox_node(root, peer)
+    node = BenchNode(root)
+    node.write_config()
+    # The followers' inboxes are never contacted (inbound traffic fans nothing out): any port.
+    node.fill(functools.partial(fill_scale, n=followers, ports=[9] * HOSTS, peer=peer))
+    node.start_backend()
+    node.start_gateway("all", None)
+    return node
 
 
 def run(opts: SoakOptions, results: Results) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp, loadgen.generator() as gen:
         peer = make_peer()
-        with start_inbox_node(Path(tmp) / "gw", peer) as node:
+        with start_node(Path(tmp) / "gw", peer, opts.followers) as node:
             cap = capacity(
                 gen, node, functools.partial(signed_creates, peer, node.domain), opts.concurrency
             )
@@ -85,6 +113,7 @@ def run(opts: SoakOptions, results: Results) -> dict[str, Any]:
                 ).result()
             row = summarise(result, rss, rate, cap)
             row["drain_after_s"] = drain_seconds(node.store_path)
+            row["followers"] = opts.followers
     report(row, results)
     return row
 
@@ -119,4 +148,9 @@ def report(row: dict[str, Any], results: Results) -> None:
         f"{fmt_mib(row['rss_settled_kib'])}, end {fmt_mib(row['rss_end_kib'])} "
         f"(growth {growth / 1024:+.1f} MiB) peak {fmt_mib(row['rss_peak_kib'])}; "
         f"queue drained {row['drain_after_s']:.1f} s after the end"
+    )
+    print(
+        f"  RSS at each quarter: {', '.join(fmt_mib(k) for k in row['rss_quarters_kib'])}"
+        f" with {row['followers']:,} followers, cached blocks and queued deliveries"
+        " (goal: peak <= 100 MiB, flat)"
     )
