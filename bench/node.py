@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from bench.common import CLIENT_CPU, SERVER_CPU, free_port, spawn, stop, wait_ht
 from federation.storage.sqlite import SqliteStore
 
 Fill = Callable[[SqliteStore], Awaitable[None]]
+PROFILE_ENV = "BENCH_PROFILE_DIR"  # set: every gateway a bench starts runs under cProfile
 LOG_LEVEL = "WARNING"  # per-request INFO lines would measure the log file, not the gateway
 
 
@@ -107,6 +109,11 @@ class BenchNode:
         self.role = role
         log = self.root / "gateway.log"
         args = self._cli("serve", "--role", role)
+        if profile_dir := os.environ.get(PROFILE_ENV):
+            # cProfile writes when the gateway exits; stop() ends it with SIGTERM, which the
+            # gateway answers with a clean shutdown, so the profile is complete.
+            out = Path(profile_dir) / f"{self.name}-{role}-{self.port}.pstats"
+            args = ["-m", "cProfile", "-o", str(out), *args]
         self.gateway = spawn(args, cpu=SERVER_CPU, log=log, env=env)
         wait_http(f"{self.url}/healthz", self.gateway, log)
 
