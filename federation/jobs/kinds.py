@@ -91,6 +91,9 @@ _TYPES: dict[JobKind, type[Payload]] = {
     JobKind.BACKEND: BackendPayload,
 }
 _KINDS: dict[type, JobKind] = {cls: kind for kind, cls in _TYPES.items()}
+_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _TYPES.values()
+}
 _ADAPTERS: dict[JobKind, TypeAdapter[Any]] = {
     kind: TypeAdapter(cls) for kind, cls in _TYPES.items()
 }
@@ -105,8 +108,10 @@ def kind_of(payload: Payload) -> JobKind:
 
 
 def encode(payload: Payload) -> dict[str, Any]:
-    """The JSON object stored for `payload`."""
-    return dataclasses.asdict(payload)
+    """The JSON object stored for `payload`. Every field already holds a JSON value and the
+    object is only ever serialised, so a shallow copy is enough: dataclasses.asdict() would
+    deep-copy the whole activity of an inbox job, a seventh of the inbox pipeline's time."""
+    return {name: getattr(payload, name) for name in _FIELDS[type(payload)]}
 
 
 def new_job(payload: Payload, *, dedupe_key: str, host: str = "", run_at: float = 0.0) -> NewJob:
