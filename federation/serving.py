@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -117,6 +118,15 @@ class _Guarded(asyncio.Protocol):
         self._inner.resume_writing()
 
 
+def settle_heap() -> None:
+    """Start-up is over: move the ~70k objects it made (modules, the app, caches' first
+    entries) out of the garbage collector's sight. A full collection otherwise walks them all
+    every few thousand requests (about 0.1 s each, measured under the inbox bench: a
+    latency spike for whatever request it lands on); they live as long as the process anyway."""
+    gc.collect()
+    gc.freeze()
+
+
 async def run_until_stopped(
     app: web.Application,
     host: str,
@@ -147,6 +157,7 @@ async def run_until_stopped(
             loop.add_signal_handler(sig, stop.set)
         # One log line (not a print): it carries the instance like every other line.
         event(log, "server.listening", f"{label} listening on http://{host}:{port}", port=port)
+        settle_heap()
         await stop.wait()
         log.info("%s stopping", label)
     finally:
@@ -166,6 +177,7 @@ async def run_without_listening(app: web.Application, label: str) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         event(log, "server.running", f"{label} running (no HTTP listener)")
+        settle_heap()
         await stop.wait()
         log.info("%s stopping", label)
     finally:
