@@ -14,12 +14,19 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from opentelemetry.metrics import CallbackOptions, Meter, NoOpMeterProvider, Observation
 
+from federation.observability.histograms import (
+    DEFAULT_BOUNDARIES,
+    DiscardingHistogram,
+    FastHistogram,
+)
 from federation.observability.labels import HostLabels, activity_type
 from federation.records import Job
 
 DELIVER_KIND = "deliver"  # the job kinds whose outcomes are also ActivityPub metrics
 INBOX_KIND = "inbox"
 DONE, RETRY, DEAD = "done", "retry", "dead"
+REMOTE_HOST = "activitypub.remote.host"
+ACTIVITY_TYPE = "activitypub.activity.type"
 
 _HTTP_SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _FANOUT = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
@@ -58,49 +65,90 @@ class _Tally:
 
 
 class Metrics:
-    def __init__(self, meter: Meter, *, host_labels: HostLabels | None = None) -> None:
+    """`histograms`: where each histogram is registered for collection (the Prometheus reader's
+    list; histograms.py says why they are not SDK instruments); None: metrics are off."""
+
+    def __init__(
+        self,
+        meter: Meter,
+        *,
+        histograms: list[FastHistogram] | None = None,
+        host_labels: HostLabels | None = None,
+    ) -> None:
         self._host = host_labels or HostLabels()
         self._depth: Mapping[tuple[str, str], int] = {}
         self._unavailable: Counter[str] = Counter()
-        h = meter.create_histogram
 
         def c(name: str, unit: str, description: str) -> _Tally:
             return _Tally(meter, name, unit, description)
+
+        def h(
+            name: str,
+            unit: str,
+            description: str,
+            labels: Sequence[str] = (),
+            bounds: Sequence[float] = DEFAULT_BOUNDARIES,
+        ) -> FastHistogram:
+            if histograms is None:
+                return DiscardingHistogram(name, unit, description, bounds, labels)
+            histogram = FastHistogram(name, unit, description, bounds, labels)
+            histograms.append(histogram)
+            return histogram
 
         self._sent = c("activitypub.delivery.sent", "{delivery}", "deliveries a peer accepted")
         self._failed = c(
             "activitypub.delivery.permanent_failure", "{delivery}", "deliveries given up"
         )
-        self._delivery_ms = h("activitypub.delivery.duration", "ms", "one delivery attempt")
+        self._delivery_ms = h(
+            "activitypub.delivery.duration",
+            "ms",
+            "one delivery attempt",
+            (REMOTE_HOST, "activitypub.delivery.result"),
+        )
         self._fanout = h(
             "activitypub.fanout.recipients",
             "{inbox}",
             "inboxes one outgoing activity is queued for",
-            explicit_bucket_boundaries_advisory=_FANOUT,
+            bounds=_FANOUT,
         )
         self._inbox = c("activitypub.inbox.activity", "{activity}", "inbound activities handled")
         self._inbox_ms = h(
-            "activitypub.inbox.processing_duration", "ms", "handling one inbound activity"
+            "activitypub.inbox.processing_duration",
+            "ms",
+            "handling one inbound activity",
+            (ACTIVITY_TYPE,),
         )
         self._sig_failed = c(
             "activitypub.signature.verification_failure", "{request}", "signatures refused"
         )
         self._sig_ms = h(
-            "activitypub.signature.verification.duration", "ms", "verifying one signature"
+            "activitypub.signature.verification.duration",
+            "ms",
+            "verifying one signature",
+            ("activitypub.signature.kind", "activitypub.signature.result"),
         )
         self._key_lookup = c("activitypub.key.lookup", "{lookup}", "public key lookups")
         self._retries = c("federation.job.retries", "{job}", "job attempts that will be retried")
         self._dead = c("federation.job.dead", "{job}", "jobs given up (dead)")
         self._cache = c("federation.resolver.cache", "{lookup}", "resolver cache hits and misses")
-        self._fetch_ms = h("federation.resolver.fetch.duration", "ms", "fetching a remote block")
+        self._fetch_ms = h(
+            "federation.resolver.fetch.duration",
+            "ms",
+            "fetching a remote block",
+            ("federation.resolve.status",),
+        )
         self._backend_ms = h(
-            "federation.backend.request.duration", "ms", "calls to the local backend"
+            "federation.backend.request.duration",
+            "ms",
+            "calls to the local backend",
+            ("http.request.method", "federation.backend.outcome"),
         )
         self._http_s = h(
             "http.server.request.duration",
             "s",
             "requests served, by route template",
-            explicit_bucket_boundaries_advisory=_HTTP_SECONDS,
+            ("http.route", "http.request.method", "http.response.status_code"),
+            _HTTP_SECONDS,
         )
         meter.create_observable_gauge(
             "federation.queue.depth", [self._observe_depth], "{job}", "jobs by kind and state"
@@ -134,19 +182,19 @@ class Metrics:
         if job.kind == DELIVER_KIND:
             self._delivery(job, state, _failure_reason(error, gave_up), elapsed_ms)
         elif job.kind == INBOX_KIND:
-            attrs = {"activitypub.activity.type": activity_type(activity)}
-            self._inbox_ms.record(elapsed_ms, attrs)
+            known = activity_type(activity)
+            self._inbox_ms.record(elapsed_ms, (known,))
             result = {DONE: "processed", RETRY: "retry", DEAD: "failed"}[state]
-            self._inbox.add(1, {**attrs, "activitypub.processing.result": result})
+            self._inbox.add(1, {ACTIVITY_TYPE: known, "activitypub.processing.result": result})
 
     def _delivery(self, job: Job, state: str, reason: str, elapsed_ms: float) -> None:
-        host = {"activitypub.remote.host": self._host(job.host)}
+        host = self._host(job.host)
         result = {DONE: "delivered", RETRY: "retry", DEAD: "failed"}[state]
-        self._delivery_ms.record(elapsed_ms, {**host, "activitypub.delivery.result": result})
+        self._delivery_ms.record(elapsed_ms, (host, result))
         if state == DONE:
-            self._sent.add(1, host)
+            self._sent.add(1, {REMOTE_HOST: host})
         elif state == DEAD:
-            self._failed.add(1, {**host, "activitypub.delivery.failure_reason": reason})
+            self._failed.add(1, {REMOTE_HOST: host, "activitypub.delivery.failure_reason": reason})
 
     def fanout(self, recipients: int) -> None:
         self._fanout.record(recipients)
@@ -155,10 +203,7 @@ class Metrics:
 
     def signature_checked(self, result: str, reason: str | None, elapsed_ms: float) -> None:
         """result: verified, rejected or missing; reason: why a refused one was refused."""
-        self._sig_ms.record(
-            elapsed_ms,
-            {"activitypub.signature.kind": "http", "activitypub.signature.result": result},
-        )
+        self._sig_ms.record(elapsed_ms, ("http", result))
         if reason is not None:
             self._sig_failed.add(1, {"activitypub.signature.failure_reason": reason})
 
@@ -173,17 +218,15 @@ class Metrics:
 
     def resolver_fetched(self, status: str, elapsed_ms: float) -> None:
         """status: the resolve answer (ok, not_found, gone, error)."""
-        self._fetch_ms.record(elapsed_ms, {"federation.resolve.status": status})
+        self._fetch_ms.record(elapsed_ms, (status,))
 
     def backend_call(self, method: str, outcome: str, elapsed_ms: float) -> None:
         """outcome: ok (2xx), rejected (4xx), error (other answers) or unreachable."""
-        attrs = {"http.request.method": method, "federation.backend.outcome": outcome}
-        self._backend_ms.record(elapsed_ms, attrs)
+        self._backend_ms.record(elapsed_ms, (method, outcome))
 
     def http_request(self, route: str, method: str, status: int, elapsed_s: float) -> None:
         """route: the route's template (never the raw path)."""
-        attrs = {"http.route": route, "http.request.method": method}
-        self._http_s.record(elapsed_s, {**attrs, "http.response.status_code": status})
+        self._http_s.record(elapsed_s, (route, method, status))
 
     # -- queue depth (an observable gauge, read from the store before each scrape) ----------
 
@@ -197,7 +240,7 @@ class Metrics:
 
     def _observe_unavailable(self, options: CallbackOptions) -> Iterable[Observation]:
         return [
-            Observation(count, {"activitypub.remote.host": host})
+            Observation(count, {REMOTE_HOST: host})
             for host, count in sorted(self._unavailable.items())
         ]
 

@@ -78,13 +78,15 @@ def build_telemetry(service: str, *, metrics: bool, environ: Mapping[str, str]) 
     telemetry = Telemetry()
     resource = Resource.create({"service.name": environ.get("OTEL_SERVICE_NAME") or service})
     if metrics:
-        from opentelemetry.exporter.prometheus import PrometheusMetricReader
         from opentelemetry.sdk.metrics import MeterProvider
 
+        from federation.observability.prometheus import HistogramReader
+
         registry = CollectorRegistry(auto_describe=True)
-        reader = PrometheusMetricReader(registry=registry, scope_info_enabled=False)
+        reader = HistogramReader(resource, SCOPE, registry=registry, scope_info_enabled=False)
         provider = MeterProvider([reader], resource=resource, shutdown_on_exit=False)
-        telemetry.metrics = Metrics(provider.get_meter(SCOPE))
+        meter = provider.get_meter(SCOPE)
+        telemetry.metrics = Metrics(meter, histograms=reader.histograms)
         telemetry.registry = registry
         telemetry._shutdown.append(provider)
     endpoint = _otlp_traces_endpoint(environ)

@@ -1,0 +1,120 @@
+"""Histograms kept in buckets of our own and handed to the SDK when its reader collects.
+
+The SDK's Histogram.record() costs 15-20 µs of Python per call: it validates and copies the
+attributes, sorts and hashes them into a key, asks the exemplar filter (which looks up the
+current span), takes two locks. The inbox's accept path records two histograms per request
+(request duration, signature check) and costs about 0.7 ms of CPU in all, so those two records
+alone took 5% of it. Here a record is a dict lookup, a bisect and a few additions (about 1 µs).
+
+At each collection the histograms become the SDK's own data model (a cumulative Histogram of
+HistogramDataPoints, the data an SDK instrument yields) appended to what the MeterProvider
+collected (prometheus.HistogramReader). So the Prometheus exporter names and renders them
+exactly as it renders SDK instruments: dots to underscores, the unit suffix, cumulative `le`
+buckets, `_sum` and `_count`.
+
+Recording and collecting both happen on the gateway's event loop thread (the scrape renders
+inside a request handler), so the buckets need no lock.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Sequence
+from time import time_ns
+from typing import Any
+
+from opentelemetry.sdk.metrics.export import AggregationTemporality, Histogram, Metric
+from opentelemetry.sdk.metrics.export import HistogramDataPoint as Point
+
+# The SDK's default boundaries (the specification's), for instruments that advise none.
+_LOW = (0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0)
+DEFAULT_BOUNDARIES: tuple[float, ...] = (*_LOW, 1e3, 2.5e3, 5e3, 7.5e3, 1e4)
+# As in the SDK: past this many label sets, further ones count under one overflow series.
+CARDINALITY_LIMIT = 2000
+OVERFLOW: dict[str, Any] = {"otel.metric.overflow": True}
+Labels = tuple[str | int | bool, ...]
+
+
+class _Series:
+    __slots__ = ("counts", "max", "min", "start", "sum")
+
+    def __init__(self, buckets: int) -> None:
+        self.counts = [0] * buckets
+        self.sum = 0.0
+        self.min = math.inf
+        self.max = -math.inf
+        self.start = time_ns()
+
+    def point(self, attributes: dict[str, Any], bounds: tuple[float, ...], now: int) -> Point:
+        return Point(
+            attributes=attributes,
+            start_time_unix_nano=self.start,
+            time_unix_nano=now,
+            count=sum(self.counts),
+            sum=self.sum,
+            bucket_counts=tuple(self.counts),
+            explicit_bounds=bounds,
+            min=self.min,
+            max=self.max,
+        )
+
+
+class FastHistogram:
+    """One histogram; `record(value, labels)` takes the label values in `label_names` order
+    (a tuple of values is the whole key: no attribute dict is built per record)."""
+
+    def __init__(
+        self,
+        name: str,
+        unit: str,
+        description: str,
+        boundaries: Sequence[float],
+        label_names: Sequence[str] = (),
+    ) -> None:
+        self.name, self.unit, self.description = name, unit, description
+        self._bounds = tuple(boundaries)
+        self._names = tuple(label_names)
+        self._series: dict[Labels, _Series] = {}
+        self._overflow: _Series | None = None
+
+    def record(self, value: float, labels: Labels = ()) -> None:
+        if not 0 <= value < math.inf:
+            return  # as the SDK does: a histogram takes no negative, infinite or NaN value
+        series = self._series.get(labels)
+        if series is None:
+            series = self._new_series(labels)
+        series.counts[bisect_left(self._bounds, value)] += 1  # the SDK's (low, high] buckets
+        series.sum += value
+        if value < series.min:
+            series.min = value
+        if value > series.max:
+            series.max = value
+
+    def _new_series(self, labels: Labels) -> _Series:
+        if len(self._series) < CARDINALITY_LIMIT:
+            series = self._series[labels] = _Series(len(self._bounds) + 1)
+            return series
+        if self._overflow is None:
+            self._overflow = _Series(len(self._bounds) + 1)
+        return self._overflow
+
+    def metric(self, now: int) -> Metric | None:
+        """The cumulative state as the SDK's data model (None before the first record)."""
+        points = [
+            series.point(dict(zip(self._names, labels, strict=True)), self._bounds, now)
+            for labels, series in list(self._series.items())
+        ]
+        if self._overflow is not None:
+            points.append(self._overflow.point(dict(OVERFLOW), self._bounds, now))
+        if not points:
+            return None
+        data = Histogram(points, AggregationTemporality.CUMULATIVE)
+        return Metric(self.name, self.description, self.unit, data)
+
+
+class DiscardingHistogram(FastHistogram):
+    """Metrics off: records nothing."""
+
+    def record(self, value: float, labels: Labels = ()) -> None:
+        return
