@@ -95,13 +95,17 @@ def build_instance(
     # RFC 9421 falls back on the RSA key too (rsa-v1_5-sha256): the only algorithm Mastodon
     # accepts; the Ed25519 key is published (FEP-521a) for peers that prefer it.
     signing_key = SigningKey(ActorUrls(settings.base_url).rsa_key_id, keys.rsa)
-    transport = Transport(session, settings, signing_key, store, clock=clock)
+    transport = Transport(
+        session=session, settings=settings, key=signing_key, hosts=store, clock=clock
+    )
     # The backend is a trusted local service: a plain session, no SSRF guard, its own timeouts.
     backend_session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit_per_host=32),
         trace_configs=[backend_trace_config(telemetry)],
     )
-    backend = BackendClient(backend_session, settings.backend_url, settings.backend_token)
+    backend = BackendClient(
+        session=backend_session, base_url=settings.backend_url, token=settings.backend_token
+    )
     key_service = KeyService(
         cache=store,
         transport=transport,
@@ -110,7 +114,7 @@ def build_instance(
         telemetry=telemetry,
     )
     policy = DomainPolicy(store, settings)  # one snapshot for every reader in this process
-    health = HostHealthTracker(store, settings.delivery, clock)
+    health = HostHealthTracker(hosts=store, settings=settings.delivery, clock=clock)
     tally = DeliveryTally(store, clock)
     signer = ObjectSigner(keys.ed25519, ActorUrls(settings.base_url).ed25519_key_id)
     work_queued = asyncio.Event()  # the runner's wake-up, set by whoever queues work
@@ -217,7 +221,7 @@ def build_instance(
             clock,
             rng,
         ),
-        maintenance=Maintenance(store, clock),
+        maintenance=Maintenance(queue=store, clock=clock),
         signer=signer,
         tally=tally,
         mirrors=mirrors,

@@ -41,10 +41,10 @@ class BackendRejected(BackendError):
 class BackendClient:
     def __init__(
         self,
+        *,
         session: aiohttp.ClientSession,
         base_url: str,
         token: str,
-        *,
         timeout: float = 10.0,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:

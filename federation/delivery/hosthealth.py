@@ -40,10 +40,10 @@ def utc_day(ts: float) -> str:
 class HostHealthTracker:
     def __init__(
         self,
+        *,
         hosts: HostStore,
         settings: DeliverySettings,
         clock: Callable[[], float],
-        *,
         cache_seconds: float = 30.0,
         probe_seconds: float = 60.0,
         recheck_seconds: float = 1.0,

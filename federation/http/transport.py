@@ -56,11 +56,11 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 class Transport:
     def __init__(
         self,
+        *,
         session: aiohttp.ClientSession,
         settings: Settings,
         key: SigningKey,
         hosts: HostStore,
-        *,
         clock: Callable[[], float] = time.time,
         rfc9421_key: SigningKey | None = None,
     ) -> None:

@@ -19,9 +19,9 @@ INTERVAL = 3600.0
 class Maintenance:
     def __init__(
         self,
+        *,
         queue: JobQueue,
         clock: Callable[[], float],
-        *,
         retention: float = DEDUPE_RETENTION,
         interval: float = INTERVAL,
     ) -> None:

@@ -121,7 +121,7 @@ async def running(settings: Settings, verifier: Any = None) -> AsyncIterator[Ins
     quiet = ReporterSettings(idle_poll=3600, initial_backoff=3600, request_timeout=0.5)
     backend_app = create_backend_app(settings, gateway_url="http://127.0.0.1:1", reporter=quiet)
     async with aiohttp.ClientSession() as http, serve(backend_app) as backend_url:
-        client = BackendClient(http, backend_url, TOKEN, timeout=2.0)
+        client = BackendClient(session=http, base_url=backend_url, token=TOKEN, timeout=2.0)
         async with serve(gateway_app(settings, client, verifier)) as gateway_url:
             yield Instance(gateway_url, backend_url, http)
 
@@ -239,7 +239,9 @@ async def test_backend_down_is_a_quick_503(tmp_path: Path) -> None:
         dead = f"http://127.0.0.1:{s.getsockname()[1]}"
     settings = make_settings(tmp_path)
     async with aiohttp.ClientSession() as http:
-        app = gateway_app(settings, BackendClient(http, dead, TOKEN, timeout=2.0))
+        app = gateway_app(
+            settings, BackendClient(session=http, base_url=dead, token=TOKEN, timeout=2.0)
+        )
         async with serve(app) as gateway:
             started = time.monotonic()
             async with http.get(f"{gateway}/blocks/x", headers={"Accept": AS}) as resp:

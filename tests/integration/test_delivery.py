@@ -120,8 +120,8 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
     store = SqliteStore(tmp_path / "gw.sqlite3")
     await store.open()
     session = make_session(settings)
-    transport = Transport(session, settings, signing_key, store)
-    health = HostHealthTracker(store, settings.delivery, time.time)
+    transport = Transport(session=session, settings=settings, key=signing_key, hosts=store)
+    health = HostHealthTracker(hosts=store, settings=settings.delivery, clock=time.time)
     rng = random.Random(0)
     publisher = Publisher(
         activities=store, queue=store, follows=store, clock=time.time, wake=lambda: None

@@ -112,8 +112,8 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     ):
         peer_authority.append(peer)
         key = SigningKey(f"http://{GATEWAY}/actor#main-key", Ed25519PrivateKey.generate())
-        transport = Transport(fed_session, settings, key, store)
-        client = BackendClient(http, f"http://{backend}", TOKEN)
+        transport = Transport(session=fed_session, settings=settings, key=key, hosts=store)
+        client = BackendClient(session=http, base_url=f"http://{backend}", token=TOKEN)
         app = web.Application(middlewares=[problem_middleware])
         app[SETTINGS] = settings
         app[CLOCK] = time.time

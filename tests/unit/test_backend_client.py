@@ -54,7 +54,7 @@ async def test_get_block_and_missing_block(
     body = {"id": "notes/2025 q1:draft", "title": "Q1", "visibility": "private"}
     async with session.post(f"{backend_url}/api/v1/blocks", json=body, headers=auth) as resp:
         assert resp.status == 201
-    client = BackendClient(session, backend_url + "/", TOKEN)
+    client = BackendClient(session=session, base_url=backend_url + "/", token=TOKEN)
     block = await client.get_block("notes/2025 q1:draft")
     assert block is not None
     assert block.title == "Q1" and block.visibility is Visibility.PRIVATE
@@ -73,7 +73,7 @@ async def test_list_federated_pages_through_public_blocks(
         }
         async with session.post(f"{backend_url}/api/v1/blocks", json=body, headers=auth) as resp:
             assert resp.status == 201
-    client = BackendClient(session, backend_url, TOKEN)
+    client = BackendClient(session=session, base_url=backend_url, token=TOKEN)
     seen: list[str] = []
     cursor: str | None = None
     pages = 0
@@ -93,7 +93,7 @@ async def test_list_federated_pages_through_public_blocks(
 async def test_notify_delivers_to_the_backend(
     session: aiohttp.ClientSession, backend_url: str
 ) -> None:
-    client = BackendClient(session, backend_url, TOKEN)
+    client = BackendClient(session=session, base_url=backend_url, token=TOKEN)
     note = InboundNotification.model_validate(
         {
             "id": "n1",
@@ -115,7 +115,7 @@ async def test_notify_delivers_to_the_backend(
 
 
 async def test_wrong_token_is_a_rejection(session: aiohttp.ClientSession, backend_url: str) -> None:
-    client = BackendClient(session, backend_url, "wrong")
+    client = BackendClient(session=session, base_url=backend_url, token="wrong")
     with pytest.raises(BackendRejected) as info:
         await client.get_block("x")
     assert info.value.status == 401
@@ -126,7 +126,9 @@ async def test_backend_down_fails_fast(session: aiohttp.ClientSession) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again when the block ends: nobody listens
-    client = BackendClient(session, f"http://127.0.0.1:{port}", TOKEN, timeout=5.0)
+    client = BackendClient(
+        session=session, base_url=f"http://127.0.0.1:{port}", token=TOKEN, timeout=5.0
+    )
     started = time.monotonic()
     with pytest.raises(BackendError, match=r"127\.0\.0\.1"):
         await client.get_block("x")
@@ -143,7 +145,9 @@ async def test_hanging_backend_times_out(session: aiohttp.ClientSession) -> None
 
     server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    client = BackendClient(session, f"http://127.0.0.1:{port}", TOKEN, timeout=0.5)
+    client = BackendClient(
+        session=session, base_url=f"http://127.0.0.1:{port}", token=TOKEN, timeout=0.5
+    )
     started = time.monotonic()
     try:
         with pytest.raises(BackendError, match="timed out"):
@@ -163,7 +167,7 @@ async def test_server_errors_are_backend_errors(
         return web.json_response({"title": "boom", "detail": "db down"}, status=status)
 
     async with serve(stub(failing)) as url:
-        client = BackendClient(session, url, TOKEN)
+        client = BackendClient(session=session, base_url=url, token=TOKEN)
         for call in (client.get_block("x"), client.list_federated(None, 5)):
             with pytest.raises(BackendError, match=f"{status}.*db down") as info:
                 await call
@@ -181,7 +185,7 @@ async def test_unparsable_answers_are_backend_errors(
         return web.Response(body=body, content_type="application/json")
 
     async with serve(stub(garbage)) as url:
-        client = BackendClient(session, url, TOKEN)
+        client = BackendClient(session=session, base_url=url, token=TOKEN)
         with pytest.raises(BackendError, match="BackendBlock"):
             await client.get_block("x")
         with pytest.raises(BackendError, match="BlockPage"):
@@ -193,7 +197,7 @@ async def test_oversized_answer_is_refused(session: aiohttp.ClientSession) -> No
         return web.Response(body=b"x" * 5000, content_type="application/json")
 
     async with serve(stub(huge)) as url:
-        client = BackendClient(session, url, TOKEN, max_response_bytes=4096)
+        client = BackendClient(session=session, base_url=url, token=TOKEN, max_response_bytes=4096)
         with pytest.raises(BackendError, match="larger than 4096"):
             await client.get_block("x")
 
@@ -213,7 +217,7 @@ async def test_token_is_never_sent_on_a_redirect(session: aiohttp.ClientSession)
             raise web.HTTPFound(other_url + request.path_qs)
 
         async with serve(stub(redirecting)) as url:
-            client = BackendClient(session, url, TOKEN)
+            client = BackendClient(session=session, base_url=url, token=TOKEN)
             with pytest.raises(BackendError, match="redirect"):
                 await client.list_federated(None, 5)
             with pytest.raises(BackendError, match="redirect"):

@@ -106,7 +106,7 @@ def test_retry_delay_follows_the_configured_curve() -> None:
 
 def tracker(store: SqliteStore, clock: Clock, **kw: float) -> HostHealthTracker:
     settings = DeliverySettings(breaker_threshold=3, breaker_open_seconds=60.0, **kw)
-    return HostHealthTracker(store, settings, clock, probe_seconds=30.0)
+    return HostHealthTracker(hosts=store, settings=settings, clock=clock, probe_seconds=30.0)
 
 
 async def test_breaker_opens_after_threshold_consecutive_failures(store: SqliteStore) -> None:
@@ -263,7 +263,7 @@ async def test_admin_reset_in_the_store_is_seen_after_the_cache_expires(
 ) -> None:
     clock = Clock()
     settings = DeliverySettings(unavailable_after_days=1)
-    health = HostHealthTracker(store, settings, clock, cache_seconds=30.0)
+    health = HostHealthTracker(hosts=store, settings=settings, clock=clock, cache_seconds=30.0)
     await health.failure("a.example")
     assert await health.is_unavailable("a.example")
     await store.reset_host("a.example")  # another process resets it

@@ -58,7 +58,7 @@ class ClosedHosts:
 def breaker(store: SqliteStore, clock: Clock, open_seconds: float = 60.0) -> HostHealthTracker:
     """The real tracker; its breaker opens on the first failure."""
     settings = DeliverySettings(breaker_threshold=1, breaker_open_seconds=open_seconds)
-    return HostHealthTracker(store, settings, clock, probe_seconds=60.0)
+    return HostHealthTracker(hosts=store, settings=settings, clock=clock, probe_seconds=60.0)
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ async def keys(tmp_path: Path) -> AsyncIterator[tuple[KeyService, SqliteStore]]:
     settings = load_settings(None, domain="me.example")
     async with make_session(settings) as session:
         signing = SigningKey("https://me.example/actor#main-key", Ed25519PrivateKey.generate())
-        transport = Transport(session, settings, signing, store)
+        transport = Transport(session=session, settings=settings, key=signing, hosts=store)
         service = KeyService(cache=store, transport=transport, clock=time.time, memory_keys=2)
         yield service, store
     await store.close()

@@ -52,7 +52,9 @@ async def lookup_for(tmp_path: Path) -> AsyncIterator[Any]:
         await site.start()
         runners.append(runner)
         host = f"127.0.0.1:{runner.addresses[0][1]}"
-        return ActorLookup(Transport(session, settings, key, store), "http"), host
+        return ActorLookup(
+            Transport(session=session, settings=settings, key=key, hosts=store), "http"
+        ), host
 
     yield make
     for runner in runners:

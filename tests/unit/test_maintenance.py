@@ -23,7 +23,7 @@ async def test_prunes_only_jobs_finished_before_the_window(tmp_path: Path) -> No
         (new,) = await store.claim("w", now[0], 60, 1)
         await store.complete(new.id, "w", now[0])
         now[0] += 20  # the first is past the window, the second is not
-        assert await Maintenance(store, lambda: now[0]).run_once() == 1
+        assert await Maintenance(queue=store, clock=lambda: now[0]).run_once() == 1
         assert not await store.has_key("inbox:old")
         assert await store.has_key("inbox:new")
         # Within the window a replay is still a duplicate.

@@ -72,7 +72,7 @@ async def test_the_reference_backend_applies_an_array_each_as_if_alone(
     session: aiohttp.ClientSession, reference: tuple[str, list[Any]]
 ) -> None:
     url, _ = reference
-    client = BackendClient(session, url, TOKEN)
+    client = BackendClient(session=session, base_url=url, token=TOKEN)
     notes = [InboundNotification.model_validate(follow(n)) for n in range(3)]
     await client.notify_many(notes)
     await client.notify_many(notes[:2])  # repeats are acknowledged and ignored
@@ -91,14 +91,14 @@ async def test_an_array_with_a_malformed_item_is_a_422_and_nothing_is_stored(
         assert resp.status == 422
     assert await followers(session, url) == []
     with pytest.raises(BackendRejected):
-        await BackendClient(session, url, TOKEN).notify_many([])
+        await BackendClient(session=session, base_url=url, token=TOKEN).notify_many([])
 
 
 async def test_concurrent_notifications_share_one_post(
     session: aiohttp.ClientSession, reference: tuple[str, list[Any]]
 ) -> None:
     url, posted = reference
-    notifier = BatchingNotifier(BackendClient(session, url, TOKEN))
+    notifier = BatchingNotifier(BackendClient(session=session, base_url=url, token=TOKEN))
     await asyncio.gather(*(notifier.notify(BackendPayload(**follow(n))) for n in range(5)))
     assert [len(body) for body in posted] == [5]  # one POST, an array of five
     await notifier.notify(BackendPayload(**follow(7)))  # alone: posted as an object
@@ -123,7 +123,7 @@ async def test_a_backend_taking_single_notifications_gets_them_one_by_one(
     app = web.Application()
     app.router.add_post("/api/v1/inbound", single_only)
     async with serve(app) as url:
-        notifier = BatchingNotifier(BackendClient(session, url, TOKEN))
+        notifier = BatchingNotifier(BackendClient(session=session, base_url=url, token=TOKEN))
         first = [notifier.notify(BackendPayload(**follow(n))) for n in range(3)]
         await asyncio.gather(*first)
         assert received == ["n0", "n1", "n2"]  # each taken, in order
@@ -142,7 +142,7 @@ async def test_each_notification_gets_its_own_verdict(session: aiohttp.ClientSes
     app = web.Application()
     app.router.add_post("/api/v1/inbound", refuses_n1)
     async with serve(app) as url:
-        notifier = BatchingNotifier(BackendClient(session, url, TOKEN))
+        notifier = BatchingNotifier(BackendClient(session=session, base_url=url, token=TOKEN))
         results = await asyncio.gather(
             *(notifier.notify(BackendPayload(**follow(n))) for n in range(3)),
             return_exceptions=True,

@@ -170,8 +170,8 @@ async def resolver(
     clock: FakeClock,
 ) -> Resolver:
     key = SigningKey(f"http://{GATEWAY}/actor#main-key", Ed25519PrivateKey.generate())
-    transport = Transport(session, settings, key, store, clock=clock)
-    backend = BackendClient(session, backend_url, TOKEN, timeout=2.0)
+    transport = Transport(session=session, settings=settings, key=key, hosts=store, clock=clock)
+    backend = BackendClient(session=session, base_url=backend_url, token=TOKEN, timeout=2.0)
     return Resolver(
         cache=store,
         policy=DomainPolicy(store, settings),

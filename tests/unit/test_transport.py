@@ -119,7 +119,9 @@ async def make_transport(
         settings = settings or dev_settings()
         session = make_session(settings)
         sessions.append(session)
-        return Transport(session, settings, key, store or hosts, clock=Clock())
+        return Transport(
+            session=session, settings=settings, key=key, hosts=store or hosts, clock=Clock()
+        )
 
     yield build
     for session in sessions:
