@@ -11,7 +11,7 @@ HOSTS = "host_health"
 BLOCKS = "domain_blocks"
 SETTINGS = "settings"
 POLICY_VERSION = "policy_version"
-_VERSION_ID = "domain_policy"
+POLICY_VERSION_ID = "domain_policy"
 
 
 def _health(doc: Document) -> HostHealth:
@@ -154,12 +154,12 @@ class MongoPolicyStore(MongoBase):
         await self._bump()
 
     async def policy_version(self) -> int:
-        doc = await self._collection(POLICY_VERSION).find_one({"_id": _VERSION_ID})
+        doc = await self._collection(POLICY_VERSION).find_one({"_id": POLICY_VERSION_ID})
         return 0 if doc is None else int(doc["version"])
 
     async def _bump(self) -> None:
         # After the data write it announces (acknowledged first): a reader that sees the new
         # version reads the new policy. No transaction needed for that order.
         await self._collection(POLICY_VERSION).update_one(
-            {"_id": _VERSION_ID}, {"$inc": {"version": 1}}, upsert=True
+            {"_id": POLICY_VERSION_ID}, {"$inc": {"version": 1}}, upsert=True
         )

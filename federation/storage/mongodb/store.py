@@ -17,6 +17,7 @@ from federation.errors import ConfigError
 from federation.storage.mongodb.base import Document
 from federation.storage.mongodb.follows import MongoFollows
 from federation.storage.mongodb.hosts_policy import MongoHostStore, MongoPolicyStore
+from federation.storage.mongodb.migrations import migrate
 from federation.storage.mongodb.objects import MongoActivityLog, MongoKeyCache, MongoObjectCache
 from federation.storage.mongodb.queue import MongoJobQueue
 from federation.storage.mongodb.queue_admin import MongoQueueAdmin
@@ -62,8 +63,9 @@ class MongoStore(
         self._client: AsyncMongoClient[Document] | None = None
 
     async def open(self) -> None:
-        """Connect (the client belongs to the running event loop) and create the indexes.
-        Idempotent. Raises ConfigError naming the server when it is unusable."""
+        """Connect (the client belongs to the running event loop), create the indexes and run
+        the data migrations not yet done (storage/mongodb/migrations.py). Idempotent. Raises
+        ConfigError naming the server when it is unusable."""
         if self._client is not None:
             return
         try:
@@ -75,6 +77,7 @@ class MongoStore(
         try:
             database = client.get_default_database()
             await ensure_indexes(database, self.retention)
+            await migrate(database)
         except PyMongoError as exc:
             await client.close()
             raise ConfigError(f"cannot use the MongoDB store {redacted(self.url)}: {exc}") from None

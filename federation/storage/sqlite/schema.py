@@ -6,12 +6,12 @@ version n to n + 1, each in its own transaction, so an interrupted upgrade resum
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
-from federation.errors import ConfigError, HostError
-from federation.hosts import host_key, normalise_host
+from federation.errors import ConfigError
+from federation.hosts import host_key
+from federation.storage.respell import stored_host, stored_hosts_json
 
 MEMORY = ":memory:"
 SYNCHRONOUS_MODES = frozenset({"NORMAL", "FULL", "EXTRA"})
@@ -218,23 +218,5 @@ def migrate(conn: sqlite3.Connection) -> None:
 def _register_host_functions(conn: sqlite3.Connection) -> None:
     """The SQL names migrations use for federation.hosts (host spelling is not SQL's job)."""
     conn.create_function("host_key", 1, host_key, deterministic=True)
-    conn.create_function("stored_host", 1, _stored_host, deterministic=True)
-    conn.create_function("stored_hosts_json", 1, _stored_hosts_json, deterministic=True)
-
-
-def _stored_host(key: str) -> str:
-    """An old host key (``[user@]host[:port]``, lower case) in today's spelling."""
-    try:
-        return normalise_host(key.rpartition("@")[2])
-    except HostError:
-        return key
-
-
-def _stored_hosts_json(value: str) -> str:
-    try:
-        entries = json.loads(value)
-    except ValueError:
-        return value
-    if not isinstance(entries, list):
-        return value
-    return json.dumps(sorted({_stored_host(e) for e in entries if isinstance(e, str)}))
+    conn.create_function("stored_host", 1, stored_host, deterministic=True)
+    conn.create_function("stored_hosts_json", 1, stored_hosts_json, deterministic=True)
