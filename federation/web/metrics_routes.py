@@ -7,7 +7,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from opentelemetry.trace import SpanKind
+from opentelemetry import context as otel_context
+from opentelemetry.trace import SpanKind, set_span_in_context
 
 from federation.observability import tracing
 from federation.observability.setup import Telemetry
@@ -66,11 +67,7 @@ async def observe_requests(request: web.Request, handler: Handler) -> web.Stream
         if not telemetry.tracing_on:
             response = await handler(request)
         else:
-            with telemetry.tracer.start_as_current_span(
-                f"{method} {route}", context=tracing.extract(request.headers), kind=SpanKind.SERVER
-            ) as span:
-                response = await handler(request)
-                span.set_attribute("http.response.status_code", response.status)
+            response = await _traced(telemetry, request, handler, f"{method} {route}")
         status = response.status
         return response
     except web.HTTPException as exc:
@@ -78,6 +75,25 @@ async def observe_requests(request: web.Request, handler: Handler) -> web.Stream
         raise
     finally:
         telemetry.metrics.http_request(route, method, status, time.perf_counter() - started)
+
+
+async def _traced(
+    telemetry: Telemetry, request: web.Request, handler: Handler, name: str
+) -> web.StreamResponse:
+    """`handler` inside a server span continuing the request's `traceparent`. The span is made
+    current by attaching it and closed by its own context manager (which records an escaping
+    exception and ends it) rather than by start_as_current_span, whose generator-based context
+    managers cost about 5 µs more per request: a quarter of what a span the sampler drops
+    costs in all (bench/telemetry.py)."""
+    span = telemetry.tracer.start_span(name, tracing.extract(request.headers), SpanKind.SERVER)
+    token = otel_context.attach(set_span_in_context(span))
+    try:
+        with span:
+            response = await handler(request)
+            span.set_attribute("http.response.status_code", response.status)
+    finally:
+        otel_context.detach(token)
+    return response
 
 
 def metrics_app(telemetry: Telemetry, token: str, store: Store) -> web.Application:
