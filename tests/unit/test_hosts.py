@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from federation.errors import HostError
-from federation.hosts import Host, host_of
+from federation.hosts import Host, host_key, host_of, is_on, normalise_host
 
 # ---------------------------------------------------------------- strategies
 
@@ -189,3 +189,127 @@ def test_entries_never_cover_a_sibling_or_a_bare_top_label() -> None:
     assert not Host.parse("nota.example").covers(Host.parse("a.example"))
     assert Host("example") not in host.entries_covering()
     assert not Host.parse("0.0.0.1").covers(Host.parse("10.0.0.1"))
+
+
+def test_entries_covering_lists_each_entry_once() -> None:
+    def entries(authority: str) -> list[str]:
+        return sorted(map(str, Host.parse(authority).entries_covering()))
+
+    assert entries("x.a.example") == [
+        "a.example",
+        "x.a.example",
+        "x.a.example:443",
+        "x.a.example:80",
+    ]
+    assert entries("x.a.example:8443") == ["a.example", "x.a.example", "x.a.example:8443"]
+    assert entries("10.0.0.1") == ["10.0.0.1", "10.0.0.1:443", "10.0.0.1:80"]
+
+
+# ---------------------------------------------------------------- per-host keys and origins
+
+
+def test_host_key_is_the_host_as_text_or_empty() -> None:
+    assert host_key("https://B.Example:443/inbox") == "b.example"
+    assert host_key("http://[0:0::1]:8080/inbox") == "[::1]:8080"
+    assert host_key("/inbox") == ""
+    assert host_key("https://ho_st.example/inbox") == ""
+
+
+def test_is_on_implies_the_default_port_of_the_urls_scheme() -> None:
+    assert is_on("https://b.example/blocks/x", "b.example")
+    assert is_on("https://B.example:443/blocks/x", "b.example")
+    assert is_on("https://b.example/blocks/x", "b.example:443")
+    assert is_on("HTTP://b.example/blocks/x", "b.example:80")
+    assert is_on("https://b.example:8443/blocks/x", "b.example:8443")
+    assert not is_on("http://b.example/blocks/x", "b.example:443")
+    assert not is_on("https://b.example:8443/blocks/x", "b.example")
+    assert not is_on("https://c.example/blocks/x", "b.example")
+    assert not is_on("https://b.example.c.example/blocks/x", "b.example")
+
+
+def test_is_on_is_false_when_either_host_is_malformed() -> None:
+    assert not is_on("/blocks/x", "b.example")
+    assert not is_on("https://ho_st.example/blocks/x", "ho_st.example")
+    assert not is_on("https://b.example/blocks/x", "b.example:0")
+    assert not is_on("https://b.example/blocks/x", "")
+
+
+def test_normalise_host_stores_one_spelling() -> None:
+    assert normalise_host("  B\u00dcCHER.Example.:8443 ") == "xn--bcher-kva.example:8443"
+    assert normalise_host("[2001:DB8::0001]") == "[2001:db8::1]"
+    assert normalise_host("b.example:443") == "b.example:443"  # no scheme: the port is kept
+
+
+# ---------------------------------------------------------------- what an operator is told
+
+
+@pytest.mark.parametrize(
+    ("authority", "message"),
+    [
+        ("", "bad host '': empty or too long"),
+        ("a.example:0", "bad host 'a.example:0': the port must be a number from 1 to 65535"),
+        ("1.2.3", "bad host '1.2.3': not an IPv4 address"),
+        (
+            "ho_st.example.",
+            "bad host 'ho_st.example': not a DNS host name "
+            "(letters, digits and inner hyphens, labels of 1 to 63 characters)",
+        ),
+        ("[::1%eth0]", "bad host: '[::1%eth0]' is not a bracketed IPv6 address"),
+        ("[::1", "bad host '[::1': unclosed IPv6 bracket"),
+        ("[::1]x", "bad host '[::1]x': text after the IPv6 address"),
+        ("[::1]]", "bad host '[::1]]': text after the IPv6 address"),
+    ],
+)
+def test_a_refusal_names_the_host_and_what_is_wrong(authority: str, message: str) -> None:
+    with pytest.raises(HostError) as info:
+        Host.parse(authority)
+    assert str(info.value) == message
+
+
+def test_a_refused_internationalised_name_says_why() -> None:
+    name = "a\u00ad\u200db.example"  # a joiner where IDNA allows none
+    with pytest.raises(HostError) as info:
+        Host.parse(name)
+    assert str(info.value).startswith(f"bad host {name!r}: not an internationalised host name (")
+
+
+def test_canonical_refusals_name_what_is_wrong() -> None:
+    with pytest.raises(HostError) as info:
+        Host.canonical("b\u00fccher.example")
+    assert str(info.value) == (
+        "bad host 'b\u00fccher.example': internationalised names must be in xn-- form"
+    )
+    with pytest.raises(HostError) as info:
+        Host.canonical("host.example:08443")
+    assert str(info.value) == "bad host 'host.example:08443': not in canonical form"
+
+
+def test_non_strings_are_refused_with_a_message() -> None:
+    for parse in (Host.parse, Host.canonical):
+        with pytest.raises(HostError) as info:
+            parse(b"b.example")  # type: ignore[arg-type]
+        assert str(info.value) == "a host must be a string"
+    with pytest.raises(HostError) as info:
+        Host.of_url(b"https://b.example/")  # type: ignore[arg-type]
+    assert str(info.value) == "a URL must be a string"
+
+
+def test_a_refused_url_is_quoted_up_to_64_characters() -> None:
+    tail = "x" * 100
+    with pytest.raises(HostError) as info:
+        Host.of_url("http://[x/" + tail)
+    assert str(info.value) == f"unparsable URL {('http://[x/' + tail)[:64]!r}"
+    with pytest.raises(HostError) as info:
+        Host.of_url("/relative/" + tail)
+    assert str(info.value) == f"URL without a host: {('/relative/' + tail)[:64]!r}"
+
+
+def test_an_authority_longer_than_260_characters_is_refused() -> None:
+    """A long run of zeros in the port still parses as a small number: only the length cap
+    refuses it, whatever the name and port would say."""
+    longest = "a.example:" + "0" * 249 + "1"  # 260 characters
+    assert Host.parse(longest) == Host("a.example", 1)
+    too_long = "a.example:" + "0" * 250 + "1"
+    with pytest.raises(HostError) as info:
+        Host.parse(too_long)
+    assert str(info.value) == f"bad host {too_long[:64]!r}: empty or too long"
