@@ -14,35 +14,15 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.support.inproc import Running, running, settings_for
+from tests.support.otlp import Collector, collector
 from tests.support.peer import Peer, post, serve_peer
-from tests.support.servers import serve_url
 
 pytestmark = pytest.mark.integration
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
-
-
-class Collector:
-    """An OTLP/HTTP traces endpoint: keeps (trace id, span name) of every span exported."""
-
-    def __init__(self) -> None:
-        self.spans: list[tuple[str, str]] = []
-        self.app = web.Application()
-        self.app.router.add_post("/v1/traces", self._traces)
-
-    async def _traces(self, request: web.Request) -> web.Response:
-        export = ExportTraceServiceRequest.FromString(await request.read())
-        for resource in export.resource_spans:
-            for scope in resource.scope_spans:
-                self.spans += [(s.trace_id.hex(), s.name) for s in scope.spans]
-        return web.Response(status=200, content_type="application/x-protobuf")
-
-    def names_in(self, trace_id: str) -> set[str]:
-        return {name for tid, name in self.spans if tid == trace_id}
 
 
 def backend_headers(seen: list[dict[str, str]]) -> Any:
@@ -78,10 +58,9 @@ def follow(peer: Peer, gateway: Running) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def collector() -> AsyncIterator[tuple[Collector, str]]:
-    sink = Collector()
-    async with serve_url(sink.app) as url:
-        yield sink, url
+async def sink() -> AsyncIterator[tuple[Collector, str]]:
+    async with collector() as found:
+        yield found
 
 
 async def follow_and_collect(
@@ -104,9 +83,9 @@ async def follow_and_collect(
 
 
 async def test_the_trace_of_an_inbound_follow_reaches_the_peer_and_the_backend(
-    tmp_path: Path, collector: tuple[Collector, str]
+    tmp_path: Path, sink: tuple[Collector, str]
 ) -> None:
-    sink, url = collector
+    spans, url = sink
     environ = {"OTEL_EXPORTER_OTLP_ENDPOINT": url, "OTEL_BSP_SCHEDULE_DELAY": "50"}
     peer, seen = await follow_and_collect(tmp_path, environ)
 
@@ -116,9 +95,9 @@ async def test_the_trace_of_an_inbound_follow_reaches_the_peer_and_the_backend(
     (notified,) = seen  # follow.changed, through the inbox job and a backend job
     assert notified["traceparent"].split("-")[1] == TRACE_ID
     # The gateway's own spans were exported to the collector (flushed at shutdown).
-    names = await wait_for(lambda: sink.names_in(TRACE_ID) >= {"job inbox", "job deliver"})
+    names = await wait_for(lambda: spans.names_in(TRACE_ID) >= {"job inbox", "job deliver"})
     assert names
-    assert {"POST /inbox", "job backend"} <= sink.names_in(TRACE_ID)
+    assert {"POST /inbox", "job backend"} <= spans.names_in(TRACE_ID)
 
 
 async def test_without_otel_variables_nothing_is_traced_or_sent(tmp_path: Path) -> None:
