@@ -12,7 +12,8 @@ from typing import Protocol
 
 
 class HasVisibility(Protocol):
-    """What the rule reads from a block (BackendBlock and the activities Block both fit)."""
+    """What the rule reads from a block (the Block model fits, as do other
+    records with these two fields)."""
 
     @property
     def visibility(self) -> str: ...

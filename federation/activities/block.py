@@ -1,10 +1,17 @@
-"""The block record of the backend contract, and its normalised remote form."""
+"""The block: the one model of it, for the backend contract and the activities alike.
+
+The backend contract (federation.backend.contract) re-exports these as its Block and
+RemoteBlock, so what the gateway reads from its backend, what it renders for peers, what it
+accepts from peers and what it hands back to the backend all pass the same rules; the JSON
+shape is the one docs/backend-contract.md describes.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
@@ -12,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -19,6 +27,7 @@ from pydantic import (
 from federation.errors import UrnError
 from federation.urn import BlockUrn, encode_local_id
 
+MAX_LOCAL_ID = 200  # characters, as the contract states
 MAX_TITLE_CHARS = 1000
 MAX_CONTENT_BYTES = 256 * 1024
 MAX_REFERENCES = 1000
@@ -52,8 +61,14 @@ def format_rfc3339(value: datetime) -> str:
 Rfc3339 = Annotated[
     datetime, BeforeValidator(_parse_rfc3339), PlainSerializer(format_rfc3339, return_type=str)
 ]
-Visibility = Literal["public", "private", "embargoed"]
 ShortText = Annotated[str, Field(max_length=MAX_SHORT_TEXT)]
+LocalId = Annotated[str, Field(min_length=1, max_length=MAX_LOCAL_ID)]
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    EMBARGOED = "embargoed"  # public from embargo_until on; the gateway enforces the date
 
 
 def _check_local_id(value: str) -> str:
@@ -70,11 +85,12 @@ def _check_reference(value: str) -> str:
 
 
 class Block(BaseModel):
-    """One block as the backend serves it. Unknown fields are ignored, sizes are bounded."""
+    """One block, any visibility. Unknown fields are ignored (newer backends may add their
+    own), sizes are bounded, references normalised; frozen, so a checked block stays checked."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    id: str = Field(min_length=1)
+    id: LocalId
     kind: ShortText
     title: str = Field(max_length=MAX_TITLE_CHARS)
     content: str
@@ -85,6 +101,22 @@ class Block(BaseModel):
     updated_at: Rfc3339
     references: list[str] = Field(default_factory=list, max_length=MAX_REFERENCES)
     url: ShortText | None = None
+
+    @field_validator("embargo_until")
+    @classmethod
+    def _embargo_date_only_when_embargoed(
+        cls, value: datetime | None, info: ValidationInfo
+    ) -> datetime | None:
+        # The contract: embargo_until is "ignored (read as null)" outside an embargo, so nobody
+        # reads a stale date by mistake. Checked first (a malformed date is refused whatever
+        # the visibility), then dropped; visibility is declared, hence validated, before it.
+        return value if info.data.get("visibility") is Visibility.EMBARGOED else None
+
+    @model_validator(mode="after")
+    def _embargo_needs_a_date(self) -> Block:
+        if self.visibility is Visibility.EMBARGOED and self.embargo_until is None:
+            raise ValueError("embargo_until is required when visibility is 'embargoed'")
+        return self
 
     @field_validator("id")
     @classmethod
@@ -114,12 +146,24 @@ class Block(BaseModel):
         """References as URNs: local ids become URNs of ``authority`` (the block's origin)."""
         return [r if r.startswith("urn:") else str(BlockUrn(authority, r)) for r in self.references]
 
+    def to_remote(self, authority: str, object_url: str) -> RemoteBlock:
+        """This block as another instance sees it: ``authority`` its origin, ``object_url``
+        its ActivityPub id, every reference a URN."""
+        urn = self.block_urn(authority)
+        fields = {name: getattr(self, name) for name in Block.model_fields}
+        return RemoteBlock(
+            **{**fields, "references": self.reference_urns(urn.authority)},
+            urn=str(urn),
+            origin=urn.authority,
+            object_url=object_url,
+        )
+
     def is_publishable(self, now: datetime) -> bool:
         """Public, or embargoed with the embargo over: the only blocks that may leave."""
-        if self.visibility == "public":
+        if self.visibility is Visibility.PUBLIC:
             return True
         return (
-            self.visibility == "embargoed"
+            self.visibility is Visibility.EMBARGOED
             and self.embargo_until is not None
             and self.embargo_until <= now
         )

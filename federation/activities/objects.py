@@ -12,7 +12,13 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from federation.activities.block import MAX_REFERENCES, Block, RemoteBlock, format_rfc3339
+from federation.activities.block import (
+    MAX_REFERENCES,
+    Block,
+    RemoteBlock,
+    Visibility,
+    format_rfc3339,
+)
 from federation.activities.context import PUBLIC, PUBLIC_ALIASES, object_context
 from federation.activities.errors import InvalidObject
 from federation.errors import UrnError
@@ -42,7 +48,7 @@ def followers_url(base_url: str) -> str:
 
 def block_to_object(block: Block, *, base_url: str, authority: str, scheme: str) -> dict[str, Any]:
     """Render one of our blocks. Private blocks never leave, so they are refused here too."""
-    if block.visibility == "private":
+    if block.visibility is Visibility.PRIVATE:
         raise ValueError("a private block is never rendered for the federation")
     urn = block.block_urn(authority)
     obj: dict[str, Any] = {
@@ -58,7 +64,7 @@ def block_to_object(block: Block, *, base_url: str, authority: str, scheme: str)
         "published": format_rfc3339(block.created_at),
         "updated": format_rfc3339(block.updated_at),
         "references": block.reference_urns(urn.authority),
-        "visibility": block.visibility,
+        "visibility": block.visibility.value,
         "to": [PUBLIC],
         "cc": [followers_url(base_url)],
     }

@@ -9,8 +9,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal, Protocol
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from federation.activities.block import Block
+from federation.activities.block import LocalId as LocalId
+from federation.activities.block import RemoteBlock as RemoteBlock
+from federation.activities.block import Visibility as Visibility
 from federation.records import Direction, FollowState
 
 API_PREFIX = "/api/v1"  # gateway -> backend, served by the backend
@@ -19,40 +23,10 @@ MAX_PAGE_LIMIT = 200
 MAX_RESOLVE_BATCH = 500
 MAX_NOTIFICATION_BATCH = 256  # notifications in one POST /api/v1/inbound
 
-LocalId = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class Visibility(StrEnum):
-    PUBLIC = "public"
-    PRIVATE = "private"
-    EMBARGOED = "embargoed"  # public from embargo_until on; the gateway enforces the date
-
-
-class BackendBlock(BaseModel):
-    """A block as the backend stores it (any visibility)."""
-
-    model_config = ConfigDict(extra="ignore")  # tolerate fields added by newer backends
-
-    id: LocalId
-    kind: str
-    title: str
-    content: str
-    author: str
-    visibility: Visibility
-    embargo_until: AwareDatetime | None = None
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
-    references: list[str] = Field(default_factory=list)
-    url: str | None = None
-
-    @model_validator(mode="after")
-    def _embargo_rule(self) -> BackendBlock:
-        if self.visibility is Visibility.EMBARGOED and self.embargo_until is None:
-            raise ValueError("embargo_until is required when visibility is 'embargoed'")
-        if self.visibility is not Visibility.EMBARGOED:
-            # Meaningless outside an embargo; normalised so nobody reads it by mistake.
-            self.embargo_until = None
-        return self
+# One block model for the whole gateway: it lives in the pure core, shared with the
+# activities (federation/activities/block.py), and the contract names the local one
+# BackendBlock. Block, RemoteBlock and Visibility are re-exported for the backends.
+BackendBlock = Block
 
 
 class BlockPage(BaseModel):
@@ -60,14 +34,6 @@ class BlockPage(BaseModel):
 
     items: list[BackendBlock]
     next_cursor: str | None = None
-
-
-class RemoteBlock(BackendBlock):
-    """A block of another instance, as the gateway hands it to the backend."""
-
-    urn: str
-    origin: str  # the remote instance's authority (host[:port])
-    object_url: str  # the ActivityPub id of the object
 
 
 class FollowChange(BaseModel):

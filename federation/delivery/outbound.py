@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from federation.activities import Block, block_to_object, builders
+from federation.activities.block import Visibility
 from federation.backend.contract import BlockSource
 from federation.config import Settings
 from federation.discovery import ActorUrls
@@ -99,9 +100,7 @@ class Outbound:
         block = await self._backend.get_block(block_id)
         if block is None:  # deleted since: its own delete event does the work
             return Done()
-        await self._publish_state(
-            Block.model_validate(block.model_dump()), seed, created=event.type == "created"
-        )
+        await self._publish_state(block, seed, created=event.type == "created")
         return Done()
 
     async def _publish_state(self, block: Block, seed: str, *, created: bool) -> None:
@@ -113,7 +112,7 @@ class Outbound:
                 build(self._object(block), self._actor, self._activity_id(seed))
             )
             return
-        if block.visibility == "embargoed" and block.embargo_until is not None:
+        if block.visibility is Visibility.EMBARGOED and block.embargo_until is not None:
             await self._schedule_release(block.id, _epoch(block.embargo_until))
         if await self._was_published(block.id):
             # Public once, withdrawn now: followers must drop their copy. A block that was
@@ -142,11 +141,10 @@ class Outbound:
         """JobKind.RELEASE: an embargo ended; publish the block if it is now released."""
         release = payload_of(job, ReleasePayload)
         block_id = release.block_id
-        fetched = await self._backend.get_block(block_id)
-        if fetched is None:
+        block = await self._backend.get_block(block_id)
+        if block is None:
             return Done()
-        block = Block.model_validate(fetched.model_dump())
-        if block.visibility == "embargoed" and is_released(block, self._clock()):
+        if block.visibility is Visibility.EMBARGOED and is_released(block, self._clock()):
             seed = f"release:{block_id}:{release.at}"
             await self._mark_published(block_id)
             await self._publisher.publish(
@@ -160,8 +158,7 @@ class Outbound:
         size = self._settings.delivery.backfill_page_size
         page = await self._backend.list_federated(p.cursor, size)
         now = self._clock()
-        for fetched in page.items:
-            block = Block.model_validate(fetched.model_dump())
+        for block in page.items:
             if not is_released(block, now):
                 continue
             seed = f"backfill:{p.follow_id}:{block.id}:{block.updated_at}"

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from federation.activities import Block, RemoteBlock
 from federation.backend.contract import BlockSource
 from federation.config import Settings
 from federation.domains import DomainPolicy
@@ -106,13 +105,7 @@ class Resolver:
         # Unreleased blocks look exactly like missing ones: existence must not leak.
         if block is None or not is_released(block, self._clock()):
             return ResolveResult(str(urn), "not_found", None, None, False)
-        local = Block.model_validate(block.model_dump(mode="json"))
-        remote = RemoteBlock(
-            **{**local.model_dump(), "references": local.reference_urns(urn.authority)},
-            urn=str(urn),
-            origin=urn.authority,
-            object_url=urn.to_url(self._settings.scheme),
-        )
+        remote = block.to_remote(urn.authority, urn.to_url(self._settings.scheme))
         return ResolveResult(str(urn), "ok", remote.model_dump(mode="json"), None, False)
 
     async def _fresh_hit(self, urn: BlockUrn) -> ResolveResult | None:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from federation.activities import Block, block_to_object
+from federation.activities import block_to_object
 from federation.backend.client import BackendRejected
 from federation.backend.contract import BackendBlock
 from federation.config import Settings
@@ -179,9 +179,8 @@ def _create(block: BackendBlock, settings: Settings) -> dict[str, Any]:
 
 
 def _object(block: BackendBlock, settings: Settings) -> dict[str, Any]:
-    rendered = Block.model_validate(block.model_dump(mode="json"))
     return block_to_object(
-        rendered, base_url=settings.base_url, authority=settings.domain, scheme=settings.scheme
+        block, base_url=settings.base_url, authority=settings.domain, scheme=settings.scheme
     )
 
 

@@ -22,6 +22,7 @@ from aiohttp import web
 from federation.config import Settings, load_settings
 from federation.refbackend.app import create_backend_app
 from federation.refbackend.reporter import ReporterSettings
+from federation.urn import BlockUrn
 from tests.support.servers import serve_url as serve
 
 pytestmark = pytest.mark.integration
@@ -283,8 +284,9 @@ async def test_federated_list_pages_through_everything_once(
 
 
 def upsert(note_id: str, urn: str, title: str, updated: str) -> dict[str, Any]:
+    name = BlockUrn.parse(urn)
     block = {
-        "id": urn.rsplit(":", 1)[1],
+        "id": name.local_id,
         "kind": "note",
         "title": title,
         "content": "",
@@ -294,7 +296,7 @@ def upsert(note_id: str, urn: str, title: str, updated: str) -> dict[str, Any]:
         "updated_at": updated,
         "urn": urn,
         "origin": "beta.test",
-        "object_url": "https://beta.test/blocks/x",
+        "object_url": name.to_url("https"),  # a remote block's names must agree
     }
     return {"id": note_id, "type": "remote_block.upsert", "urn": urn, "block": block}
 
@@ -314,7 +316,9 @@ async def test_inbound_is_idempotent_by_id(tmp_path: Path, http: aiohttp.ClientS
                 assert resp.status == 204
         async with http.get(one) as resp:
             assert (await resp.json())["title"] == "first"
-        async with http.post(inbound, json=upsert("n3", urn, "second", "2025-01-03T00:00Z")) as r:
+        async with http.post(
+            inbound, json=upsert("n3", urn, "second", "2025-01-03T00:00:00Z")
+        ) as r:
             assert r.status == 204
         async with http.get(f"{url}/api/v1/remote-blocks") as resp:
             items = (await resp.json())["items"]

@@ -143,14 +143,15 @@ def test_is_publishable() -> None:
     pending = Block.model_validate(
         block_data(visibility="embargoed", embargo_until="2024-06-02T00:00:00Z")
     )
-    undated = Block.model_validate(block_data(visibility="embargoed"))
-    assert [b.is_publishable(now) for b in (public, private, over, pending, undated)] == [
+    assert [b.is_publishable(now) for b in (public, private, over, pending)] == [
         True,
         False,
         True,
-        False,
         False,
     ]
+    # An embargo without a date (never publishable) cannot even be built: the contract's rule.
+    with pytest.raises(ValidationError, match="embargo_until is required"):
+        Block.model_validate(block_data(visibility="embargoed"))
 
 
 def test_remote_block_names_must_agree() -> None:

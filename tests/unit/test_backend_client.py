@@ -186,7 +186,7 @@ async def test_unparsable_answers_are_backend_errors(
 
     async with serve(stub(garbage)) as url:
         client = BackendClient(session=session, base_url=url, token=TOKEN)
-        with pytest.raises(BackendError, match="BackendBlock"):
+        with pytest.raises(BackendError, match="not a valid Block"):
             await client.get_block("x")
         with pytest.raises(BackendError, match="BlockPage"):
             await client.list_federated(None, 5)

@@ -35,7 +35,12 @@ def block_fields(**overrides: Any) -> dict[str, Any]:
 
 
 def remote_fields(urn: str = "urn:block:beta.test:b1") -> dict[str, Any]:
-    return {**block_fields(), "urn": urn, "origin": "beta.test", "object_url": "https://x/y"}
+    return {
+        **block_fields(),
+        "urn": urn,
+        "origin": "beta.test",
+        "object_url": "https://beta.test/blocks/b1",
+    }
 
 
 def test_block_parses_rfc3339_and_defaults() -> None:
