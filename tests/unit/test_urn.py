@@ -351,3 +351,75 @@ def test_host_name_limits_are_inclusive() -> None:
     with pytest.raises(UrnError):
         normalise_authority(longest_name + "b")
     assert normalise_authority("h.example:1") == "h.example:1"
+
+
+# ---------------------------------------------------------------- what an operator is told
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("urn:block:h.example:" + "a" * 2029, "URN longer than 2048 characters"),
+        (
+            "urn:isbn:" + "x" * 80,
+            f"not a block URN (expected 'urn:block:...'): {'urn:isbn:' + 'x' * 55!r}",
+        ),
+        ("urn:block:" + "x" * 80, f"block URN without a local id: {'urn:block:' + 'x' * 54!r}"),
+        (
+            "urn:block:h.example:a%2",
+            "malformed local id 'a%2': empty, or bad character or %-escape",
+        ),
+        ("urn:block:h.example:", "malformed local id '': empty, or bad character or %-escape"),
+        ("urn:block:h.example:a%FF", "local id 'a%FF' does not decode to UTF-8"),
+        ("urn:block:h.example.:a", "bad authority: bad host 'h.example.': not in canonical form"),
+    ],
+)
+def test_a_refused_urn_names_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(UrnError) as info:
+        BlockUrn.parse(text)
+    assert str(info.value) == message
+
+
+def test_a_urn_that_is_not_text_is_refused_as_such() -> None:
+    with pytest.raises(UrnError) as info:
+        BlockUrn.parse(b"urn:block:h.example:a")  # type: ignore[arg-type]
+    assert str(info.value) == "a URN must be a string"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (None, "a block URL must be a string of at most 2048 characters"),
+        (
+            "https://h.example/blocks/" + "a" * 2024,
+            "a block URL must be a string of at most 2048 characters",
+        ),
+        (
+            "ftp://h.example/blocks/" + "a" * 80,
+            "not a block URL (http(s)://host/blocks/<id>): "
+            + repr("ftp://h.example/blocks/" + "a" * 41),
+        ),
+        ("https://user@h.example/blocks/a", "a block URL must not carry user information"),
+        (
+            "https://h.example:65536/blocks/a",
+            "bad authority: bad host 'h.example:65536': the port must be a number from 1 to 65535",
+        ),
+    ],
+)
+def test_a_refused_block_url_names_what_is_wrong(url: str, message: str) -> None:
+    with pytest.raises(UrnError) as info:
+        BlockUrn.from_url(url)
+    assert str(info.value) == message
+
+
+def test_refused_local_ids_and_schemes_name_what_is_wrong() -> None:
+    for bad in ("", None):
+        with pytest.raises(UrnError) as info:
+            encode_local_id(bad)  # type: ignore[arg-type]
+        assert str(info.value) == "a block's local id must be a non-empty string"
+    with pytest.raises(UrnError) as info:
+        encode_local_id("a\ud800")
+    assert str(info.value) == "a block's local id must be valid Unicode (no lone surrogates)"
+    with pytest.raises(UrnError) as info:
+        BlockUrn("h.example", "x").to_url("ftp")
+    assert str(info.value) == "unsupported URL scheme 'ftp'"
