@@ -30,6 +30,7 @@ from federation.activities import (
     delete,
     follow,
     is_activitystreams_media_type,
+    load_object,
     new_activity_id,
     object_id_of,
     object_to_block,
@@ -478,6 +479,11 @@ def activity(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
+BAD_ID = "id must be an http(s) URL"
+BAD_TYPE = "type must be a non-empty string or list of strings"
+BAD_ACTOR = "actor must be an http(s) URL or an object with such an id"
+
+
 def test_parse_activity_ok() -> None:
     data = activity(type=["Create", "Other"], actor={"id": "https://beta.example/actor"})
     assert parse_activity(json.dumps(data).encode(), max_depth=8) == data
@@ -486,29 +492,39 @@ def test_parse_activity_ok() -> None:
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        (b"\xff\xfe", "not UTF-8"),
-        (b"{", "not valid JSON"),
-        (b'{"id": NaN}', "not valid JSON"),
-        (b"[]", "not a JSON object"),
-        (b'{"id": "https://a.example/1", "id": "https://a.example/2"}', "'id' more than once"),
-        (b'{"object": {"type": "Note", "type": "Tombstone"}}', "'type' more than once"),
-        (json.dumps(activity(id=None)).encode(), "id must be"),
-        (json.dumps(activity(id="urn:x:1")).encode(), "id must be"),
-        (json.dumps(activity(id="https://")).encode(), "id must be"),
-        (json.dumps(activity(id="https://[::1/x")).encode(), "id must be"),
-        (json.dumps(activity(type=None)).encode(), "type must be"),
-        (json.dumps(activity(type="")).encode(), "type must be"),
-        (json.dumps(activity(type=[])).encode(), "type must be"),
-        (json.dumps(activity(type=["Create", 3])).encode(), "type must be"),
-        (json.dumps(activity(actor=None)).encode(), "actor must be"),
-        (json.dumps(activity(actor={"name": "x"})).encode(), "actor must be"),
-        (json.dumps(activity(actor="ftp://beta.example/a")).encode(), "actor must be"),
+        (b"\xff\xfe", "the body is not UTF-8"),
+        (b"{", "the body is not valid JSON"),
+        (b'{"id": NaN}', "the body is not valid JSON"),
+        (b"[]", "the body is not a JSON object"),
+        (
+            b'{"id": "https://a.example/1", "id": "https://a.example/2"}',
+            "the JSON object names the key 'id' more than once",
+        ),
+        (
+            b'{"object": {"type": "Note", "type": "Tombstone"}}',
+            "the JSON object names the key 'type' more than once",
+        ),
+        (
+            b'{"a": 1, "b": 2, "b": 3}',  # the repeated key is named, not the first one
+            "the JSON object names the key 'b' more than once",
+        ),
+        (json.dumps(activity(id=None)).encode(), BAD_ID),
+        (json.dumps(activity(id="urn:x:1")).encode(), BAD_ID),
+        (json.dumps(activity(id="https://")).encode(), BAD_ID),
+        (json.dumps(activity(id="https://[::1/x")).encode(), BAD_ID),
+        (json.dumps(activity(type=None)).encode(), BAD_TYPE),
+        (json.dumps(activity(type="")).encode(), BAD_TYPE),
+        (json.dumps(activity(type=[])).encode(), BAD_TYPE),
+        (json.dumps(activity(type=["Create", 3])).encode(), BAD_TYPE),
+        (json.dumps(activity(actor=None)).encode(), BAD_ACTOR),
+        (json.dumps(activity(actor={"name": "x"})).encode(), BAD_ACTOR),
+        (json.dumps(activity(actor="ftp://beta.example/a")).encode(), BAD_ACTOR),
     ],
 )
 def test_parse_activity_rejects(body: bytes, reason: str) -> None:
     with pytest.raises(InvalidActivity) as info:
         parse_activity(body, max_depth=8)
-    assert reason in info.value.reason
+    assert info.value.reason == str(info.value) == reason
 
 
 @pytest.mark.parametrize("max_depth", [4, 5, 32])
@@ -520,14 +536,16 @@ def test_depth_cap_is_exact(max_depth: int) -> None:
         inner = inner["x"]
     parse_activity(json.dumps(data).encode(), max_depth=max_depth)
     inner["x"] = ["[[["]
-    with pytest.raises(InvalidActivity, match=f"deeper than {max_depth}"):
+    with pytest.raises(InvalidActivity) as info:
         parse_activity(json.dumps(data).encode(), max_depth=max_depth)
+    assert info.value.reason == f"JSON nested deeper than {max_depth} levels"
 
 
 def test_extremely_deep_json_is_refused_without_crashing() -> None:
     deep = b'{"id": "https://b.example/1", "a": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
-    with pytest.raises(InvalidActivity, match="deeper than 32"):
+    with pytest.raises(InvalidActivity) as info:
         parse_activity(deep, max_depth=32)
+    assert info.value.reason == "JSON nested deeper than 32 levels"
     wide = json.dumps(activity(object=[[1]] * 100_000)).encode()
     parse_activity(wide, max_depth=3)
 
@@ -541,3 +559,27 @@ def test_actor_of_and_object_id_of() -> None:
     assert object_id_of({"object": {"id": "https://b.example/o"}}) == "https://b.example/o"
     assert object_id_of({"object": {"type": "Note"}}) is None
     assert object_id_of({}) is None
+    assert object_id_of({"object": ["https://b.example/o"]}) is None
+    assert object_id_of({"object": {"id": 7}}) is None
+
+
+def test_plain_http_urls_are_web_urls() -> None:
+    data = activity(id="http://beta.example/activities/1", actor="http://beta.example/actor")
+    assert parse_activity(json.dumps(data).encode(), max_depth=8) == data
+
+
+@pytest.mark.parametrize("max_depth", [3, 8])
+@pytest.mark.parametrize(("opening", "closing"), [('{"a": ', "}"), ("[", "]")])
+def test_depth_cap_holds_for_objects_alone_and_arrays_alone(
+    max_depth: int, opening: str, closing: str
+) -> None:
+    """Nesting made of one bracket kind only: the depth counts braces and brackets alike."""
+
+    def nested(depth: int) -> bytes:  # a top-level object holding depth - 1 more levels
+        inner = depth - 1
+        return ('{"a": ' + opening * inner + "1" + closing * inner + "}").encode()
+
+    assert load_object(nested(max_depth), max_depth=max_depth) == json.loads(nested(max_depth))
+    with pytest.raises(InvalidActivity) as info:
+        load_object(nested(max_depth + 1), max_depth=max_depth)
+    assert info.value.reason == f"JSON nested deeper than {max_depth} levels"
