@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,17 +133,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def pin(pid: int, cpu: int) -> None:
-    """Pin a process (0: this one) to one CPU when the machine has it; no-op elsewhere."""
-    if hasattr(os, "sched_setaffinity") and cpu < (os.cpu_count() or 1):
-        os.sched_setaffinity(pid, {cpu})
+def pin(pid: int, cpu: int | Collection[int]) -> None:
+    """Pin a process (0: this one) to one CPU, or a set, of those the machine has; no-op
+    elsewhere."""
+    cpus = {cpu} if isinstance(cpu, int) else set(cpu)
+    present = {c for c in cpus if c < (os.cpu_count() or 1)}
+    if hasattr(os, "sched_setaffinity") and present:
+        os.sched_setaffinity(pid, present)
 
 
 def spawn(
-    args: Sequence[str], *, cpu: int, log: Path, env: Mapping[str, str] | None = None
+    args: Sequence[str],
+    *,
+    cpu: int | Collection[int],
+    log: Path,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start `python <args>` in its own session, pinned to `cpu`, output to `log`; `env` is
-    added to this process's environment."""
+    """Start `python <args>` in its own session, pinned to `cpu` (one or a set), output to
+    `log`; `env` is added to this process's environment."""
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, *args],

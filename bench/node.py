@@ -7,7 +7,7 @@ import asyncio
 import json
 import os
 import subprocess
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +105,13 @@ class BenchNode:
         self.backend = spawn(self._cli("backend", "serve"), cpu=CLIENT_CPU, log=log)
         wait_http(f"http://127.0.0.1:{self.backend_port}/healthz", self.backend, log)
 
-    def start_gateway(self, role: str = "all", env: Mapping[str, str] | None = None) -> None:
+    def start_gateway(
+        self,
+        role: str = "all",
+        env: Mapping[str, str] | None = None,
+        cpus: Collection[int] = (SERVER_CPU,),
+    ) -> None:
+        """Start the gateway, pinned to the server's CPU unless `cpus` names others."""
         self.role = role
         log = self.root / "gateway.log"
         args = self._cli("serve", "--role", role)
@@ -114,7 +120,7 @@ class BenchNode:
             # gateway answers with a clean shutdown, so the profile is complete.
             out = Path(profile_dir) / f"{self.name}-{role}-{self.port}.pstats"
             args = ["-m", "cProfile", "-o", str(out), *args]
-        self.gateway = spawn(args, cpu=SERVER_CPU, log=log, env=env)
+        self.gateway = spawn(args, cpu=cpus, log=log, env=env)
         wait_http(f"{self.url}/healthz", self.gateway, log)
 
     @property
