@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -19,7 +20,7 @@ from aiohttp import web
 
 from federation.activities import block_to_object
 from federation.backend.client import BackendRejected
-from federation.backend.contract import BackendBlock
+from federation.backend.contract import BackendBlock, BlockPage
 from federation.config import Settings
 from federation.discovery import AS_CONTEXT, ActorUrls
 from federation.errors import ProblemError, UrnError
@@ -41,7 +42,7 @@ from federation.web.negotiation import (
     wants_html,
 )
 from federation.web.problems import problem
-from federation.web.rendered import Rendered
+from federation.web.rendered import Rendered, RenderedPage
 
 OUTBOX_PAGE_SIZE = 50
 FIRST_PAGE = "first"
@@ -95,14 +96,14 @@ def _render(request: web.Request, block: BackendBlock, settings: Settings) -> Re
     body = json.dumps(obj, separators=(",", ":")).encode()
     return Rendered(
         body=body,
-        etag='"' + hashlib.sha256(body).hexdigest()[:40] + '"',
+        etag=_etag(body),
         last_modified=format_datetime(block.updated_at, usegmt=True),
         updated_at=block.updated_at,
     )
 
 
 @routes.get("/actor/outbox")
-async def get_outbox(request: web.Request) -> web.Response:
+async def get_outbox(request: web.Request) -> web.StreamResponse:
     await _require_signature(request)
     settings = request.app[SETTINGS]
     outbox = ActorUrls(settings.base_url).outbox
@@ -115,31 +116,58 @@ async def get_outbox(request: web.Request) -> web.Response:
             "first": f"{outbox}?page={FIRST_PAGE}",
         }
         return activity_response(request, collection)
-    return activity_response(request, await _outbox_page(request, settings, page))
+    listing = await _listing(request, page)
+    # The page is listed afresh on every read (web/rendered.py): its rendering is reused only
+    # for an equal listing, so a block made private leaves the page on the very next read.
+    now = request.app[CLOCK]()
+    pages = request.app[RENDERED_BLOCKS].pages
+    rendered = pages.get(page, listing, now)
+    if rendered is None:
+        rendered = _render_page(listing, settings, page, now)
+        pages.put(page, rendered)
+    validators = {"ETag": rendered.etag}
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None and _etag_in(if_none_match, rendered.etag):
+        return not_modified(validators)
+    return activity_body_response(request, rendered.body, headers=validators)
 
 
-async def _outbox_page(request: web.Request, settings: Settings, page: str) -> dict[str, Any]:
-    outbox = ActorUrls(settings.base_url).outbox
+async def _listing(request: web.Request, page: str) -> BlockPage:
     cursor = None if page == FIRST_PAGE else page
     try:
-        listing = await request.app[BACKEND].list_federated(cursor, OUTBOX_PAGE_SIZE)
+        return await request.app[BACKEND].list_federated(cursor, OUTBOX_PAGE_SIZE)
     except BackendRejected as exc:
         # The cursor is opaque to us: only the backend knows a well-formed one is not its own.
         if cursor is not None and exc.status == 400:
             raise _bad_page("no such page") from None
         raise
-    now = request.app[CLOCK]()
-    items = [_create(b, settings) for b in listing.items if is_released(b, now)]
+
+
+def _render_page(listing: BlockPage, settings: Settings, page: str, now: float) -> RenderedPage:
+    outbox = ActorUrls(settings.base_url).outbox
+    released = [b for b in listing.items if is_released(b, now)]
     result: dict[str, Any] = {
         "@context": AS_CONTEXT,
         "id": f"{outbox}?page={quote(page, safe='')}",
         "type": "OrderedCollectionPage",
         "partOf": outbox,
-        "orderedItems": items,
+        "orderedItems": [_create(b, settings) for b in released],
     }
     if listing.next_cursor:
         result["next"] = f"{outbox}?page={quote(listing.next_cursor, safe='')}"
-    return result
+    body = json.dumps(result, separators=(",", ":")).encode()
+    # An embargo ending changes the page without changing the listing: the rendering lasts
+    # only until the first one on the page ends.
+    ends = [
+        b.embargo_until.timestamp()
+        for b in listing.items
+        if b.embargo_until is not None and not is_released(b, now)
+    ]
+    return RenderedPage(body, _etag(body), listing, min(ends, default=math.inf))
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
 
 
 def _page_param(request: web.Request) -> str | None:
@@ -207,8 +235,7 @@ def _not_modified(request: web.Request, etag: str, updated_at: datetime) -> bool
     """RFC 9110 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
-        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-        return "*" in tags or etag in tags
+        return _etag_in(if_none_match, etag)
     since = request.headers.get("If-Modified-Since")
     if since is None:
         return False
@@ -219,3 +246,9 @@ def _not_modified(request: web.Request, etag: str, updated_at: datetime) -> bool
     if when.tzinfo is None:
         return False
     return int(updated_at.timestamp()) <= int(when.timestamp())
+
+
+def _etag_in(if_none_match: str, etag: str) -> bool:
+    """If-None-Match names this ETag (weak comparison) or any."""
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags

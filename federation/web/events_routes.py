@@ -27,9 +27,10 @@ async def block_event(request: web.Request) -> web.Response:
         raise problem(400, "Invalid JSON", exc.reason) from None
     except ValidationError as exc:
         raise field_problem(exc) from None
-    # Before anything else: the next read in this process renders the block afresh. (Reads
-    # check the backend's answer anyway, so other processes need not hear of it.)
-    request.app[RENDERED_BLOCKS].drop(event.block_id)
+    # Before anything else: the next read in this process renders the block and the outbox
+    # pages afresh. (Reads check the backend's answer anyway, so other processes need not hear
+    # of it.)
+    request.app[RENDERED_BLOCKS].changed(event.block_id)
     instance = request.app[INSTANCE]
     body = event.model_dump(mode="json")
     job = new_job(

@@ -1,4 +1,5 @@
-"""Rendered public blocks for GET /blocks/{id}: the signed ActivityStreams bytes, kept per block.
+"""Rendered public blocks for GET /blocks/{id} (the signed ActivityStreams bytes, kept per
+block) and rendered outbox pages for GET /actor/outbox?page=... (kept per page).
 
 Rendering a block (validation, the eddsa-jcs-2022 proof, JSON, the ETag) costs far more than
 reading it. The proof is dated by the block's last change, so one backend answer always renders
@@ -7,6 +8,11 @@ served only for a byte-identical answer. Every read still asks the backend (the 
 record, with no conditional GET in the contract), so a block made private or embargoed is a 404
 on the very next read in every process, before its event arrives anywhere; the backend's block
 events drop the entry besides (memory is not spent on versions no longer served).
+
+Outbox pages follow the same rule: every read lists the page from the backend, and a page's
+rendering is reused only for an equal listing and only until the first embargo on it ends (the
+one change that needs no new answer). Any block event drops every page, since a block's page
+is not known from its id.
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
+from federation.backend.contract import BlockPage
+
 MAX_ENTRIES = 4096  # a few KiB each
+MAX_PAGES = 256  # up to ~50 objects each
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +44,17 @@ class _Entry:
 class RenderedBlocks:
     """Least recently used out. Only released (public, past any embargo) blocks are put: a
     released block stays released while its backend answer is unchanged, so a hit needs no
-    other check."""
+    other check. `pages` holds the outbox pages, which the same block events invalidate."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._max = max_entries
+        self.pages = RenderedPages()
+
+    def changed(self, block_id: str) -> None:
+        """A block event: its rendering and every outbox page (any may list it) go."""
+        self.drop(block_id)
+        self.pages.clear()
 
     def get(self, block_id: str, answer: bytes) -> Rendered | None:
         entry = self._entries.get(block_id)
@@ -59,6 +74,44 @@ class RenderedBlocks:
 
     def drop(self, block_id: str) -> None:
         self._entries.pop(block_id, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPage:
+    body: bytes  # the OrderedCollectionPage, as served
+    etag: str
+    listing: BlockPage  # the backend's listing it was rendered from
+    valid_until: float  # when an embargo on the page ends (inf: none does)
+
+
+class RenderedPages:
+    """Outbox pages by page token, least recently used out."""
+
+    def __init__(self, max_entries: int = MAX_PAGES) -> None:
+        self._entries: OrderedDict[str, RenderedPage] = OrderedDict()
+        self._max = max_entries
+
+    def get(self, page: str, listing: BlockPage, now: float) -> RenderedPage | None:
+        entry = self._entries.get(page)
+        if entry is None:
+            return None
+        if entry.listing != listing or now >= entry.valid_until:
+            del self._entries[page]
+            return None
+        self._entries.move_to_end(page)
+        return entry
+
+    def put(self, page: str, rendered: RenderedPage) -> None:
+        self._entries[page] = rendered
+        self._entries.move_to_end(page)
+        if len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

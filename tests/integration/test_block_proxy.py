@@ -98,6 +98,11 @@ class Instance:
             data: dict[str, Any] = await resp.json()
             return data
 
+    async def change(self, block_id: str, **fields: Any) -> None:
+        url = f"{self.backend}/api/v1/blocks/{block_id}"
+        async with self.http.patch(url, json=fields, headers=AUTH) as resp:
+            assert resp.status == 200, await resp.text()
+
     async def get(self, path: str, **headers: str) -> Reply:
         async with self.http.get(
             self.gateway + path, headers=headers, allow_redirects=False
@@ -285,6 +290,29 @@ async def test_outbox_pages_through_every_released_block(inst: Instance) -> None
         url = page.get("next")
     assert seen == expected
     assert pages >= 3
+
+
+async def test_a_reused_outbox_page_follows_changes_whose_events_never_arrive(
+    inst: Instance,
+) -> None:
+    # This backend's reporter cannot reach the gateway: only the listing each read asks for
+    # tells the page has changed.
+    await inst.create(id="kept", content="v1")
+    await inst.create(id="hidden", content="v1")
+
+    async def contents() -> dict[str, str]:
+        page = (await inst.get("/actor/outbox?page=first", Accept=AS)).json()
+        return {
+            i["object"]["id"].rsplit("/", 1)[1]: i["object"]["content"]
+            for i in page["orderedItems"]
+        }
+
+    assert await contents() == {"kept": "v1", "hidden": "v1"}
+    assert await contents() == {"kept": "v1", "hidden": "v1"}  # the rendering reused
+    await inst.change("hidden", visibility="private")
+    assert await contents() == {"kept": "v1"}
+    await inst.change("kept", content="v2")
+    assert await contents() == {"kept": "v2"}
 
 
 @pytest.mark.parametrize(
