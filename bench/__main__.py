@@ -21,6 +21,9 @@ from bench.common import Results, fmt_ratio, spread
 # Goals for the signature rows (ratio to raw `cryptography`), by (scenario, operation).
 SIGNATURE_GOALS = {("rsa2048-cavage", "verify"): 0.7, ("rsa2048-rfc9421", "verify"): 0.7}
 
+DEFAULT_ROUNDS = 5
+SCALE_ROUNDS = 3  # each a full 1k -> 100k series: minutes apiece
+
 BENCHES = (
     "signatures",
     "inbox",
@@ -34,10 +37,14 @@ BENCHES = (
 )
 
 
+def _rounds(args: argparse.Namespace) -> int:
+    return int(args.rounds or DEFAULT_ROUNDS)
+
+
 def _signatures(args: argparse.Namespace, results: Results) -> None:
     from bench import signatures
 
-    rows = signatures.run(args.rounds, 0.5)
+    rows = signatures.run(_rounds(args), 0.5)
     for row in rows:
         results.add("signatures", row)
         ratio = spread([row["ratio_min"], row["ratio_median"], row["ratio_max"]])
@@ -62,7 +69,7 @@ def _proofs(args: argparse.Namespace, results: Results) -> None:
     """FEP-8b32 eddsa-jcs-2022 proofs against raw Ed25519: part of the signatures bench."""
     from bench import proofs
 
-    for row in proofs.run(args.rounds, 0.5):
+    for row in proofs.run(_rounds(args), 0.5):
         results.add("signatures", {"scenario": "eddsa-jcs-2022 proof", **row})
         ratio = spread([row["ratio_min"], row["ratio_median"], row["ratio_max"]])
         results.line(
@@ -107,10 +114,12 @@ def _queue(args: argparse.Namespace, results: Results) -> None:
 
 
 def _all(args: argparse.Namespace, results: Results) -> None:
-    quick = argparse.Namespace(**{**vars(args), "rounds": min(args.rounds, 5)})
-    for name in ("signatures", "inbox", "fanout", "resolve", "objects", "queue", "scale"):
+    quick = argparse.Namespace(**{**vars(args), "rounds": min(_rounds(args), 5)})
+    for name in ("signatures", "inbox", "fanout", "resolve", "objects", "queue"):
         print(f"\n== {name} ==", flush=True)
         RUNNERS[name](quick, results)
+    print("\n== scale ==", flush=True)
+    RUNNERS["scale"](args, results)  # its own default: three whole series
     print("\n== soak (short) ==", flush=True)
     soak.run(soak.SoakOptions(seconds=min(args.seconds_soak, 30.0)), results)
 
@@ -118,13 +127,15 @@ def _all(args: argparse.Namespace, results: Results) -> None:
 RUNNERS: dict[str, Callable[[argparse.Namespace, Results], Any]] = {
     "signatures": _signatures,
     "inbox": lambda a, r: inbox.run(
-        inbox.InboxOptions(rounds=a.rounds, peer_key=a.peer_key, peer_proofs=a.peer_proofs), r
+        inbox.InboxOptions(rounds=_rounds(a), peer_key=a.peer_key, peer_proofs=a.peer_proofs), r
     ),
-    "fanout": lambda a, r: fanout.run(fanout.FanoutOptions(rounds=a.rounds), r),
-    "resolve": lambda a, r: resolve.run(resolve.ResolveOptions(rounds=a.rounds), r),
-    "objects": lambda a, r: objects.run(objects.ObjectsOptions(rounds=a.rounds), r),
+    "fanout": lambda a, r: fanout.run(fanout.FanoutOptions(rounds=_rounds(a)), r),
+    "resolve": lambda a, r: resolve.run(resolve.ResolveOptions(rounds=_rounds(a)), r),
+    "objects": lambda a, r: objects.run(objects.ObjectsOptions(rounds=_rounds(a)), r),
     "queue": _queue,
-    "scale": lambda a, r: scale.run(scale.ScaleOptions(sizes=a.sizes), r),
+    "scale": lambda a, r: scale.run(
+        scale.ScaleOptions(sizes=a.sizes, rounds=a.rounds or SCALE_ROUNDS), r
+    ),
     "soak": lambda a, r: soak.run(
         soak.SoakOptions(seconds=a.seconds_soak, followers=a.followers, load=a.load), r
     ),
@@ -136,7 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
     parser.add_argument("bench", choices=BENCHES)
     parser.add_argument("--json", type=Path, help="write every result to this file")
-    parser.add_argument("--rounds", type=int, default=5, help="measured rounds per figure")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help=f"measured rounds per figure (default {DEFAULT_ROUNDS}; scale: whole series, "
+        f"default {SCALE_ROUNDS})",
+    )
     parser.add_argument(
         "--peer-key",
         choices=["ed25519", "rsa"],

@@ -7,7 +7,12 @@ the same run. Full HTTP fan-out runs up to FULL_FANOUT_MAX followers; above that
 side of a fan-out (enqueue_fanout of N jobs, then claim + complete them all) is measured
 in-process on the server core instead, and the table says so.
 
-Run: python -m bench scale [--sizes 1000,10000,100000]
+The whole series runs `rounds` times (default 3, each round every size in turn, so a round's
+ratios compare sizes measured minutes apart, not a whole run apart); the summary gives, per
+size, the median and range over the rounds of the inbox rate and resolve p99, and of their
+ratio to the smallest size in the same round. Goal: within 1.2x at the largest size.
+
+Run: python -m bench scale [--sizes 1000,10000,100000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import loadgen
-from bench.common import Results, RssSampler, percentile, status_kib, table
+from bench.common import Results, RssSampler, Spread, percentile, spread, status_kib, table
 from bench.fanout import _pin_server, followers, one_fanout
 from bench.node import BenchNode
 from bench.peer import make_peer, signed_creates
@@ -38,11 +43,13 @@ FULL_FANOUT_MAX = 10_000
 HOSTS = 50
 WINDOW = 2.0
 CONCURRENCY = 32
+GOAL = 1.2  # the largest size within this factor of the smallest, either way
 
 
 @dataclass(frozen=True)
 class ScaleOptions:
     sizes: list[int] = field(default_factory=lambda: [1_000, 10_000, 100_000])
+    rounds: int = 3
 
 
 async def fill(store: SqliteStore, n: int, ports: list[int], peer: Any) -> None:
@@ -118,21 +125,69 @@ def _resolve(gen: ProcessPoolExecutor, node: BenchNode, n: int) -> dict[str, Any
     }
 
 
-def run(opts: ScaleOptions, results: Results) -> list[dict[str, Any]]:
-    rows = []
+def run(opts: ScaleOptions, results: Results) -> list[list[dict[str, Any]]]:
+    rounds: list[list[dict[str, Any]]] = []
     ctx = get_context("spawn")
     with (
         tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp,
         loadgen.generator() as gen,
         ProcessPoolExecutor(1, mp_context=ctx, initializer=_pin_server) as cpu0,
     ):
-        for n in opts.sizes:
-            print(f"scale: {n:,} followers / cached blocks / queued deliveries ...", flush=True)
-            rows.append(measure_size(n, Path(tmp), gen, cpu0))
-    for row in rows:
-        results.add("scale", row)
-    print_table(rows, results)
-    return rows
+        for r in range(opts.rounds):
+            rows = []
+            for n in opts.sizes:
+                print(
+                    f"scale round {r + 1}/{opts.rounds}: {n:,} followers / cached blocks / "
+                    "queued deliveries ...",
+                    flush=True,
+                )
+                rows.append(measure_size(n, Path(tmp) / f"round{r}", gen, cpu0))
+            for row in rows:
+                results.add("scale", {"round": r + 1, **row})
+            print_table(rows)
+            rounds.append(rows)
+    summarise(rounds, results)
+    return rounds
+
+
+def _over(rounds: list[list[dict[str, Any]]], i: int, key: str, *, ratio: bool) -> Spread:
+    """Size number i's `key` over the rounds, or its ratio to the first size in each round."""
+    return spread([rows[i][key] / (rows[0][key] if ratio else 1.0) for rows in rounds])
+
+
+def _fmt(s: Spread, fmt: str) -> str:
+    return f"{fmt.format(s.median)} ({fmt.format(s.low)}-{fmt.format(s.high)})"
+
+
+def summarise(rounds: list[list[dict[str, Any]]], results: Results) -> None:
+    """Median and range over the rounds, per size; the largest size against the goal."""
+    first = rounds[0][0]["size"]
+    lines = []
+    for i, row in enumerate(rounds[0]):
+        inbox_x = _over(rounds, i, "inbox_per_s", ratio=True)
+        p99_x = _over(rounds, i, "resolve_p99_ms", ratio=True)
+        inbox = _fmt(_over(rounds, i, "inbox_per_s", ratio=False), "{:.0f}/s")
+        p99 = _fmt(_over(rounds, i, "resolve_p99_ms", ratio=False), "{:.1f} ms")
+        ratios = f"x{_fmt(inbox_x, '{:.2f}')}, x{_fmt(p99_x, '{:.2f}')}"
+        lines.append((f"{row['size']:,}", inbox, p99, ratios))
+        results.line(
+            "scale",
+            f"{row['size']:,} items vs {first:,}: inbox/s, resolve p99 (goal within {GOAL}x)",
+            ratios,
+            f"{inbox}, {p99}",
+        )
+    print(f"\nscale over {len(rounds)} rounds: median (range)")
+    header = ("size", "inbox accepted", "resolve p99", f"ratio to {first:,}: inbox, p99")
+    print(table(header, lines))
+    last = len(rounds[0]) - 1
+    inbox_x = _over(rounds, last, "inbox_per_s", ratio=True)
+    p99_x = _over(rounds, last, "resolve_p99_ms", ratio=True)
+    met = all(1 / GOAL <= s.low and s.high <= GOAL for s in (inbox_x, p99_x))
+    print(
+        f"{rounds[0][last]['size']:,}/{first:,}: inbox x{_fmt(inbox_x, '{:.2f}')}, resolve p99 "
+        f"x{_fmt(p99_x, '{:.2f}')}; goal within {GOAL}x in every round: "
+        + ("met" if met else "not met")
+    )
 
 
 def _cell(row: dict[str, Any], first: dict[str, Any], key: str, fmt: str) -> str:
@@ -143,7 +198,8 @@ def _cell(row: dict[str, Any], first: dict[str, Any], key: str, fmt: str) -> str
     return f"{fmt.format(value)} (x{value / base:.2f})"
 
 
-def print_table(rows: list[dict[str, Any]], results: Results) -> None:
+def print_table(rows: list[dict[str, Any]]) -> None:
+    """One round's table."""
     first = rows[0]
     lines = []
     for r in rows:
@@ -159,20 +215,6 @@ def print_table(rows: list[dict[str, Any]], results: Results) -> None:
                 f"{per_enqueue:.1f} + {per_claim:.1f} us/job",
                 f"{r['rss_idle_kib'] / 1024:.0f} / {r['rss_peak_kib'] / 1024:.0f} MiB",
             )
-        )
-        results.line(
-            "scale",
-            f"{r['size']:,} items: inbox/s, resolve p99, fan-out/s",
-            f"x{r['inbox_per_s'] / first['inbox_per_s']:.2f}, "
-            f"x{r['resolve_p99_ms'] / first['resolve_p99_ms']:.2f}, "
-            + (
-                f"x{r['fanout_http_per_s'] / first['fanout_http_per_s']:.2f}"
-                if "fanout_http_per_s" in r
-                else "queue only"
-            ),
-            f"{r['inbox_per_s']:.0f}/s, {r['resolve_p99_ms']:.1f} ms, "
-            f"queue {per_enqueue + per_claim:.0f} us/job, "
-            f"RSS peak {r['rss_peak_kib'] / 1024:.0f} MiB",
         )
     header = (
         "size",
