@@ -18,20 +18,7 @@ from federation.backend.contract import (
 )
 from federation.errors import ProblemError
 from federation.refbackend.blocks import decode_cursor, encode_cursor, readable_id
-
-
-def block_fields(**overrides: Any) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "id": "b1",
-        "kind": "note",
-        "title": "T",
-        "content": "C",
-        "author": "ann",
-        "visibility": "public",
-        "created_at": "2025-01-01T00:00:00Z",
-        "updated_at": "2025-01-01T00:00:00Z",
-    }
-    return {**fields, **overrides}
+from tests.support.blocks import block_fields
 
 
 def remote_fields(urn: str = "urn:block:beta.test:b1") -> dict[str, Any]:

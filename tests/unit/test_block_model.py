@@ -15,26 +15,13 @@ from federation.activities.block import Block, Visibility
 from federation.backend import contract
 from federation.backend.contract import BlockEvent, BlockPage, InboundNotification
 from federation.urn import BlockUrn
+from tests.support.blocks import block_fields as fields
 
 
 def test_the_contract_names_the_activities_models() -> None:
     assert contract.BackendBlock is Block
     assert contract.RemoteBlock is activities.RemoteBlock
     assert contract.Visibility is Visibility
-
-
-def fields(**overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "id": "b1",
-        "kind": "note",
-        "title": "T",
-        "content": "C",
-        "author": "ann",
-        "visibility": "public",
-        "created_at": "2025-01-01T00:00:00Z",
-        "updated_at": "2025-01-01T00:00:00Z",
-    }
-    return {**base, **overrides}
 
 
 def event(block: dict[str, Any]) -> BlockEvent:
