@@ -63,8 +63,11 @@ class FanoutOptions:
 
 
 # The rows: a label and the CPUs the gateway (and the raw signers, one per CPU) are given.
-ONE_CORE = ("1 core", (SERVER_CPU,))
-BOTH_CORES = ("2 cores", (SERVER_CPU, CLIENT_CPU))
+ONE_CORE = ("1 core", (SERVER_CPU,), 0)
+BOTH_CORES = ("2 cores", (SERVER_CPU, CLIENT_CPU), 0)
+# A process's event loop, not signing, bounds a fan-out: a worker process (`serve --role
+# worker`) beside the gateway gives the deliveries a second event loop on the second core.
+BOTH_CORES_WORKER = ("2 cores, gateway + 1 worker process", (SERVER_CPU, CLIENT_CPU), 1)
 
 
 def _pin_server() -> None:
@@ -102,7 +105,9 @@ def followers(ports: list[int], per_host: int, now: float) -> list[Follow]:
     ]
 
 
-def start_fanout_node(root: Path, follows: list[Follow], cpus: tuple[int, ...]) -> BenchNode:
+def start_fanout_node(
+    root: Path, follows: list[Follow], cpus: tuple[int, ...], workers: int = 0
+) -> BenchNode:
     node = BenchNode(root)
     node.write_config()
 
@@ -113,6 +118,8 @@ def start_fanout_node(root: Path, follows: list[Follow], cpus: tuple[int, ...]) 
     node.fill(fill)
     node.start_backend()
     node.start_gateway(cpus=cpus)
+    for _ in range(workers):
+        node.start_worker(cpus)
     return node
 
 
@@ -166,7 +173,9 @@ class RawSigners:
             pool.shutdown()
 
 
-def measure(opts: FanoutOptions, root: Path, cpus: tuple[int, ...]) -> dict[str, Any]:
+def measure(
+    opts: FanoutOptions, root: Path, cpus: tuple[int, ...], workers: int = 0
+) -> dict[str, Any]:
     expected = opts.hosts * opts.per_host
     rates: list[float] = []
     raw: list[float] = []
@@ -174,7 +183,7 @@ def measure(opts: FanoutOptions, root: Path, cpus: tuple[int, ...]) -> dict[str,
         Receivers(opts.hosts) as receivers,
         RawSigners(cpus) as signers,
         start_fanout_node(
-            root, followers(receivers.ports, opts.per_host, time.time()), cpus
+            root, followers(receivers.ports, opts.per_host, time.time()), cpus, workers
         ) as node,
     ):
         one_fanout(node, receivers, expected, "warm-up")
@@ -197,9 +206,9 @@ def measure(opts: FanoutOptions, root: Path, cpus: tuple[int, ...]) -> dict[str,
 
 def run(opts: FanoutOptions, results: Results) -> list[dict[str, Any]]:
     rows = []
-    for label, cpus in (ONE_CORE, BOTH_CORES):
+    for label, cpus, workers in (ONE_CORE, BOTH_CORES, BOTH_CORES_WORKER):
         with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp:
-            row = {"label": label, **measure(opts, Path(tmp), cpus)}
+            row = {"label": label, **measure(opts, Path(tmp), cpus, workers)}
         results.add("fanout", row)
         report(row, results)
         rows.append(row)

@@ -30,6 +30,7 @@ class BenchNode:
     gateway: subprocess.Popen[bytes] | None = None
     role: str = "all"
     backend: subprocess.Popen[bytes] | None = None
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def domain(self) -> str:
@@ -123,12 +124,21 @@ class BenchNode:
         self.gateway = spawn(args, cpu=cpus, log=log, env=env)
         wait_http(f"{self.url}/healthz", self.gateway, log)
 
+    def start_worker(self, cpus: Collection[int] = (SERVER_CPU,)) -> None:
+        """One more process running the queue beside the gateway (`serve --role worker`, no
+        listener): it claims jobs from the same store."""
+        log = self.root / f"worker-{len(self.workers)}.log"
+        self.workers.append(spawn(self._cli("serve", "--role", "worker"), cpu=cpus, log=log))
+
     @property
     def gateway_pid(self) -> int:
         assert self.gateway is not None
         return self.gateway.pid
 
     def stop(self) -> None:
+        for worker in self.workers:
+            stop(worker)
+        self.workers.clear()
         stop(self.gateway)
         stop(self.backend)
         self.gateway = self.backend = None
