@@ -5,9 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from federation.signatures import Reason, Rejected, SignedRequest, Verified, content_digest_header
+from federation.signatures import (
+    Reason,
+    Rejected,
+    SignedRequest,
+    SigningKey,
+    Verified,
+    content_digest_header,
+    rfc9421,
+    sign_rfc9421,
+    verify_request,
+)
+from federation.signatures.http import split_url
 from federation.signatures.model import Rejection
-from federation.signatures.policy import check_expires, check_window
+from federation.signatures.policy import RequestView, check_expires, check_window
 from tests.support.signing import (
     ED,
     KEY_ID,
@@ -15,6 +26,7 @@ from tests.support.signing import (
     OWNER,
     cavage,
     ed25519_sign,
+    resolver,
     rfc,
     verify,
 )
@@ -251,3 +263,84 @@ async def test_rfc9421_refusals_say_what_was_wrong(
 ) -> None:
     req = rfc(ed25519_sign, components=components or ("@method", "@target-uri"), params=params)
     assert await verify(req, ED.public_key()) == Rejected(reason, detail, KEY_ID)
+
+
+# --- RFC 9421: one query parameter (@query-param, section 2.2.8) and the signing side ---
+
+
+def base_lines(url: str, components: str) -> list[str]:
+    """The signature base lines of the covered components, for a GET of `url`."""
+    (sig,) = rfc9421.parse_signature_input(f"sig1=({components});created={NOW}")
+    view = RequestView("GET", split_url(url), {}, b"")
+    return rfc9421.signature_base(view, sig).decode().split("\n")[:-1]
+
+
+def test_query_param_values_as_rfc9421_encodes_them() -> None:
+    """The section 2.2.8 examples: decoded, then re-encoded (space %20, "/" %2F, "~" %7E,
+    "*" kept); an empty value is a value."""
+    url = "https://beta.example/p?var=this%20is%20a%20big%0Avalue&bar=with+plus+whitespace&qux="
+    url += "&fa%C3%A7ade%22%3A%20=something&s=a/b*c~d"
+    names = ("var", "bar", "qux", "fa%C3%A7ade%22%3A%20", "s")
+    components = " ".join(f'"@query-param";name="{n}"' for n in names)
+    assert base_lines(url, components) == [
+        '"@query-param";name="var": this%20is%20a%20big%0Avalue',
+        '"@query-param";name="bar": with%20plus%20whitespace',
+        '"@query-param";name="qux": ',
+        '"@query-param";name="fa%C3%A7ade%22%3A%20": something',
+        '"@query-param";name="s": a%2Fb*c%7Ed',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://beta.example/p?a=1", "b"),  # absent
+        ("https://beta.example/p?a=1&a=2", "a"),  # repeated: which one was signed?
+        ("https://beta.example/p", "a"),  # no query at all
+        ("https://beta.example/p", "XXXX"),
+    ],
+)
+def test_query_param_absent_or_repeated_is_a_missing_component(url: str, name: str) -> None:
+    with pytest.raises(Rejection) as info:
+        base_lines(url, f'"@query-param";name="{name}"')
+    assert (info.value.reason, info.value.detail) == (
+        Reason.MISSING_COMPONENT,
+        f"query parameter {name} absent or repeated",
+    )
+
+
+@pytest.mark.parametrize(
+    "component",
+    ['"@query-param";key="a"', '"@query-param";name="a";tr', '"@query-param";name=7'],
+)
+def test_query_param_needs_exactly_a_name(component: str) -> None:
+    with pytest.raises(Rejection) as info:
+        base_lines("https://beta.example/p?a=1", component)
+    assert (info.value.reason, info.value.detail) == (
+        Reason.MALFORMED,
+        "@query-param needs exactly a name",
+    )
+
+
+async def test_key_id_with_quotes_and_backslashes_is_escaped_and_verifies() -> None:
+    key_id = 'https://alpha.example/actor#k"1\\2'
+    added = sign_rfc9421("GET", "https://beta.example/inbox", {}, None, SigningKey(key_id, ED), NOW)
+    assert added["Signature-Input"].endswith(
+        ';keyid="https://alpha.example/actor#k\\"1\\\\2";alg="ed25519"'
+    )
+    req = SignedRequest("GET", "https://beta.example/inbox", added, b"")
+    result = await verify_request(req, resolver(ED.public_key(), key_id), NOW)
+    assert result == Verified(key_id, OWNER, "rfc9421")
+
+
+def test_key_id_must_be_printable_ascii_to_be_signed() -> None:
+    key = SigningKey("https://alpha.example/acteur#clé", ED)
+    with pytest.raises(ValueError, match=r"^a structured-field string must be printable ASCII$"):
+        sign_rfc9421("GET", "https://beta.example/inbox", {}, None, key, NOW)
+
+
+async def test_signing_a_path_binds_the_host_header_as_authority() -> None:
+    key = SigningKey(KEY_ID, ED)
+    added = sign_rfc9421("GET", "/inbox", {"Host": "beta.example"}, None, key, NOW)
+    req = SignedRequest("GET", "https://beta.example/inbox", added, b"")
+    assert await verify(req, ED.public_key()) == RFC_OK
