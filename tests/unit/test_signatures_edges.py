@@ -1,0 +1,207 @@
+"""Edges of the shared checks: a digest is only as good as its algorithm label, a digest that is
+sent must be true whether or not it is signed, @authority is normalised exactly as RFC 9421
+says, and the clock window and `expires` are inclusive at their edges."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+
+import pytest
+
+from federation.signatures import (
+    Reason,
+    check_digest,
+    content_digest_header,
+    digest_header,
+    format_http_date,
+    mismatched_digest,
+)
+from federation.signatures.http import split_url
+from federation.signatures.model import PublicKeyInfo, Rejection
+from federation.signatures.policy import (
+    RequestView,
+    check_body_digest,
+    check_date_header,
+    check_expires,
+    check_window,
+    resolve,
+)
+
+BODY = b'{"type":"Create"}'
+SHA256 = base64.b64encode(hashlib.sha256(BODY).digest()).decode()
+OTHER = b'{"type":"Delete"}'
+
+# --- Digest (RFC 3230): the label names the algorithm the value was made with ---
+
+
+def test_a_sha256_value_under_the_sha512_label_does_not_match() -> None:
+    assert check_digest(f"SHA-512={SHA256}", BODY) is Reason.DIGEST_MISMATCH
+
+
+def test_a_sha256_value_under_an_unsupported_label_is_not_accepted() -> None:
+    # SHA-384 is not one we compute, so nothing was checked: the value proves nothing.
+    assert check_digest(f"SHA-384={SHA256}", BODY) is Reason.UNSUPPORTED_ALGORITHM
+
+
+@pytest.mark.parametrize("prefix", ["A", "="], ids=["extra-character", "extra-padding"])
+def test_a_sha256_value_with_a_leading_extra_character_is_refused(prefix: str) -> None:
+    assert check_digest(f"SHA-256={prefix}{SHA256}", BODY) in (
+        Reason.MALFORMED,
+        Reason.DIGEST_MISMATCH,
+    )
+
+
+@pytest.mark.parametrize("label", ["SHA-256", "sha-256", "Sha-256"])
+def test_the_sha256_label_is_case_insensitive(label: str) -> None:
+    assert check_digest(f"{label}={SHA256}", BODY) is None
+
+
+# --- a digest that is sent must be true, signed or not ---
+
+
+@pytest.mark.parametrize("name", ["Digest", "digest", "DIGEST"])
+def test_a_wrong_digest_header_is_named_whatever_its_case(name: str) -> None:
+    assert mismatched_digest({name: digest_header(OTHER)}, BODY) == "Digest"
+
+
+@pytest.mark.parametrize("name", ["Content-Digest", "content-digest", "CONTENT-DIGEST"])
+def test_a_wrong_content_digest_header_is_named_whatever_its_case(name: str) -> None:
+    assert mismatched_digest({name: content_digest_header(OTHER)}, BODY) == "Content-Digest"
+
+
+def test_malformed_digests_count_as_not_matching() -> None:
+    assert mismatched_digest({"Digest": "SHA-256"}, BODY) == "Digest"
+    assert mismatched_digest({"Content-Digest": "sha-256=nope"}, BODY) == "Content-Digest"
+
+
+def test_true_digests_and_other_headers_are_not_reported() -> None:
+    headers = {
+        "Content-Type": "application/activity+json",
+        "Digest": digest_header(BODY),
+        "Content-Digest": content_digest_header(BODY, "sha-512"),
+        "X-Digest": "not a digest",
+    }
+    assert mismatched_digest(headers, BODY) is None
+    assert mismatched_digest({}, BODY) is None
+
+
+def test_a_true_digest_does_not_excuse_a_false_one_after_it() -> None:
+    good_then_bad = {"Digest": digest_header(BODY), "Content-Digest": content_digest_header(OTHER)}
+    assert mismatched_digest(good_then_bad, BODY) == "Content-Digest"
+    bad_second = {"Content-Digest": content_digest_header(BODY), "Digest": digest_header(OTHER)}
+    assert mismatched_digest(bad_second, BODY) == "Digest"
+
+
+# --- @authority (RFC 9421 section 2.2.3): lower-case host, default port dropped ---
+
+
+@pytest.mark.parametrize(
+    ("url", "authority"),
+    [
+        ("https://Beta.EXAMPLE/inbox", "beta.example"),
+        ("https://Beta.EXAMPLE:443/inbox", "beta.example"),
+        ("http://Beta.EXAMPLE:80/inbox", "beta.example"),
+        ("https://Beta.EXAMPLE:80/inbox", "beta.example:80"),
+        ("http://Beta.EXAMPLE:443/inbox", "beta.example:443"),
+        ("https://Beta.EXAMPLE:8443/inbox", "beta.example:8443"),
+        ("https://[2001:DB8::ABCD]/inbox", "[2001:db8::abcd]"),
+        ("https://[2001:DB8::ABCD]:443/inbox", "[2001:db8::abcd]"),
+        ("https://[2001:DB8::ABCD]:8443/inbox", "[2001:db8::abcd]:8443"),
+    ],
+)
+def test_authority_is_normalised(url: str, authority: str) -> None:
+    assert split_url(url).normalised_authority == authority
+
+
+# --- the clock window [now - skew, now + skew] and expires are inclusive ---
+
+NOW = 1_700_000_000.0
+SKEW = 300.0
+
+
+@pytest.mark.parametrize("timestamp", [NOW - SKEW, NOW, NOW + SKEW])
+def test_a_signing_time_on_the_window_edge_is_accepted(timestamp: float) -> None:
+    check_window(timestamp, NOW, SKEW, "created")
+
+
+def test_a_signing_time_just_past_the_window_is_future_or_too_old() -> None:
+    with pytest.raises(Rejection) as future:
+        check_window(NOW + SKEW + 1, NOW, SKEW, "created")
+    assert (future.value.reason, future.value.detail) == (
+        Reason.FUTURE,
+        "created is in the future",
+    )
+    with pytest.raises(Rejection) as old:
+        check_window(NOW - SKEW - 1, NOW, SKEW, "Date")
+    assert (old.value.reason, old.value.detail) == (Reason.EXPIRED, "Date is too old")
+
+
+def test_a_signature_expiring_now_is_still_valid_and_a_second_later_is_not() -> None:
+    check_expires(NOW, NOW)
+    with pytest.raises(Rejection) as info:
+        check_expires(NOW - 1, NOW)
+    assert (info.value.reason, info.value.detail) == (Reason.EXPIRED, "signature expired")
+
+
+# --- each shared refusal says what was wrong (the inbox returns it as the problem's detail) ---
+
+
+def view(headers: dict[str, str], body: bytes = BODY) -> RequestView:
+    return RequestView("POST", split_url("https://beta.example/inbox"), headers, body)
+
+
+def refusal(call: Callable[[], object]) -> tuple[Reason, str]:
+    with pytest.raises(Rejection) as info:
+        call()
+    return info.value.reason, info.value.detail
+
+
+@pytest.mark.parametrize(
+    ("headers", "now", "expected"),
+    [
+        ({}, NOW, (Reason.MISSING_COMPONENT, "date is covered but absent")),
+        ({"date": "yesterday"}, NOW, (Reason.MALFORMED, "unparsable Date header")),
+        ({"date": format_http_date(NOW)}, NOW + SKEW + 1, (Reason.EXPIRED, "Date is too old")),
+        ({"date": format_http_date(NOW)}, NOW - SKEW - 1, (Reason.FUTURE, "Date is in the future")),
+    ],
+    ids=["absent", "unparsable", "old", "future"],
+)
+def test_date_header_refusals(headers: dict[str, str], now: float, expected: object) -> None:
+    assert refusal(lambda: check_date_header(view(headers), now, SKEW)) == expected
+
+
+def test_a_date_header_inside_the_window_passes() -> None:
+    check_date_header(view({"date": format_http_date(NOW)}), NOW + SKEW, SKEW)
+
+
+@pytest.mark.parametrize("name", ["digest", "content-digest"])
+def test_a_covered_digest_that_is_absent_or_false_is_refused(name: str) -> None:
+    absent = refusal(lambda: check_body_digest(view({}), [name], required=True))
+    assert absent == (Reason.MISSING_COMPONENT, f"{name} is covered but absent")
+    header = digest_header(OTHER) if name == "digest" else content_digest_header(OTHER)
+    false = refusal(lambda: check_body_digest(view({name: header}), [name], required=True))
+    assert false == (Reason.DIGEST_MISMATCH, f"{name} does not match the body")
+
+
+def test_a_body_needs_a_covered_digest_only_when_required() -> None:
+    unsigned = view({"digest": digest_header(BODY)})
+    assert refusal(lambda: check_body_digest(unsigned, ["date"], required=True)) == (
+        Reason.MISSING_COMPONENT,
+        "a body needs a signed Digest or Content-Digest",
+    )
+    check_body_digest(unsigned, ["date"], required=False)
+    check_body_digest(view({}, b""), ["date"], required=True)  # no body, nothing to digest
+    check_body_digest(unsigned, ["digest"], required=True)
+
+
+async def test_an_unknown_key_is_refused_naming_the_key_id() -> None:
+    async def nobody(key_id: str) -> PublicKeyInfo | None:
+        return None
+
+    with pytest.raises(Rejection) as info:
+        await resolve(nobody, "https://alpha.example/actor#main-key")
+    assert info.value.reason is Reason.KEY_NOT_FOUND
+    assert info.value.detail == "no key for this keyId"
+    assert info.value.key_id == "https://alpha.example/actor#main-key"
