@@ -3,6 +3,8 @@ and the clock window, pinned at its exact edges."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from federation.signatures import (
@@ -13,6 +15,7 @@ from federation.signatures import (
     Verified,
     content_digest_header,
     rfc9421,
+    sign_cavage,
     sign_rfc9421,
     verify_request,
 )
@@ -20,6 +23,7 @@ from federation.signatures.http import split_url
 from federation.signatures.model import Rejection
 from federation.signatures.policy import RequestView, check_expires, check_window
 from tests.support.signing import (
+    EC,
     ED,
     KEY_ID,
     NOW,
@@ -268,10 +272,11 @@ async def test_rfc9421_refusals_say_what_was_wrong(
 # --- RFC 9421: one query parameter (@query-param, section 2.2.8) and the signing side ---
 
 
-def base_lines(url: str, components: str) -> list[str]:
-    """The signature base lines of the covered components, for a GET of `url`."""
+def base_lines(url: str, components: str, status: int | None = None) -> list[str]:
+    """The signature base lines of the covered components, for a GET of `url` (or its
+    response, with `status`)."""
     (sig,) = rfc9421.parse_signature_input(f"sig1=({components});created={NOW}")
-    view = RequestView("GET", split_url(url), {}, b"")
+    view = RequestView("GET", split_url(url), {"accept": "text/html"}, b"", status)
     return rfc9421.signature_base(view, sig).decode().split("\n")[:-1]
 
 
@@ -344,3 +349,60 @@ async def test_signing_a_path_binds_the_host_header_as_authority() -> None:
     added = sign_rfc9421("GET", "/inbox", {"Host": "beta.example"}, None, key, NOW)
     req = SignedRequest("GET", "https://beta.example/inbox", added, b"")
     assert await verify(req, ED.public_key()) == RFC_OK
+
+
+# --- RFC 9421: the value of each component (section 2) ---
+
+
+@pytest.mark.parametrize(
+    ("url", "component", "line"),
+    [
+        ("https://beta.example?x=1", "@path", '"@path": /'),  # an empty path is "/"
+        ("https://beta.example/p", "@query", '"@query": ?'),  # no query: just "?"
+        ("https://beta.example/p?", "@query", '"@query": ?'),
+        ("https://beta.example/p?x=1", "@query", '"@query": ?x=1'),
+        ("HTTPS://beta.example/p", "@scheme", '"@scheme": https'),
+        ("https://beta.example/p", "accept", '"accept": text/html'),
+    ],
+)
+def test_component_values(url: str, component: str, line: str) -> None:
+    assert base_lines(url, f'"{component}"') == [line]
+
+
+def test_status_is_a_response_component() -> None:
+    assert base_lines("https://beta.example/p", '"@status"', status=202) == ['"@status": 202']
+
+
+@pytest.mark.parametrize(
+    ("components", "status", "expected"),
+    [
+        ('"@status"', None, (Reason.MALFORMED, "unsupported derived component @status")),
+        ('"@signature"', None, (Reason.MALFORMED, "unsupported derived component @signature")),
+        ('"@signature"', 200, (Reason.MALFORMED, "unsupported derived component @signature")),
+        ('"x-absent"', None, (Reason.MISSING_COMPONENT, "x-absent is covered but absent")),
+        ('"@method" "@method"', None, (Reason.MALFORMED, "a component is covered twice")),
+        ('"@path" "@path";bs', None, (Reason.MALFORMED, "unsupported parameters on @path")),
+    ],
+)
+def test_components_that_cannot_be_signed(
+    components: str, status: int | None, expected: tuple[Reason, str]
+) -> None:
+    with pytest.raises(Rejection) as info:
+        base_lines("https://beta.example/p", components, status)
+    assert (info.value.reason, info.value.detail) == expected
+
+
+@pytest.mark.parametrize("sign", [sign_rfc9421, sign_cavage])
+def test_only_rsa_and_ed25519_keys_sign(sign: Any) -> None:
+    key = SigningKey(KEY_ID, EC)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^signing key must be RSA or Ed25519$"):
+        sign("GET", "https://beta.example/inbox", {}, None, key, NOW)
+
+
+def test_component_parameters_must_line_up_with_the_components() -> None:
+    """A SignatureInput built by hand with one parameter set too few is a programming error,
+    not a shorter signature base."""
+    sig = rfc9421.SignatureInput("sig1", ("@method", "@path"), {}, '("@method" "@path")', ({},))
+    view = RequestView("GET", split_url("https://beta.example/p"), {}, b"")
+    with pytest.raises(ValueError, match="zip"):
+        rfc9421.signature_base(view, sig)
