@@ -5,10 +5,12 @@ says, and the clock window and `expires` are inclusive at their edges."""
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 from collections.abc import Callable
 
 import pytest
+from multidict import CIMultiDict
 
 from federation.signatures import (
     Reason,
@@ -17,8 +19,9 @@ from federation.signatures import (
     digest_header,
     format_http_date,
     mismatched_digest,
+    parse_http_date,
 )
-from federation.signatures.http import split_url
+from federation.signatures.http import UrlParts, lower_headers, split_url
 from federation.signatures.model import PublicKeyInfo, Rejection
 from federation.signatures.policy import (
     RequestView,
@@ -205,3 +208,41 @@ async def test_an_unknown_key_is_refused_naming_the_key_id() -> None:
     assert info.value.reason is Reason.KEY_NOT_FOUND
     assert info.value.detail == "no key for this keyId"
     assert info.value.key_id == "https://alpha.example/actor#main-key"
+
+
+# --- IMF-fixdate arithmetic agrees with the calendar across century (non-)leap years ---
+
+
+@pytest.mark.parametrize("year", [1700, 1800, 1900, 1970, 2000, 2024, 2100, 2200, 2201, 2300, 2400])
+@pytest.mark.parametrize(("month", "day"), [(2, 28), (3, 1), (12, 31)])
+def test_an_imf_fixdate_round_trips_in_any_century(year: int, month: int, day: int) -> None:
+    seconds = calendar.timegm((year, month, day, 12, 34, 56))
+    assert parse_http_date(format_http_date(seconds)) == seconds
+
+
+# --- request parts: repeated fields, empty paths, path-only URLs ---
+
+
+def test_repeated_header_fields_are_joined_in_order_and_trimmed() -> None:
+    fields = CIMultiDict([("Accept", " a "), ("ACCEPT", "b"), ("Host", "beta.example")])
+    assert lower_headers(fields) == {"accept": "a, b", "host": "beta.example"}
+
+
+@pytest.mark.parametrize(
+    ("url", "path_query"),
+    [
+        ("https://beta.example", "/"),
+        ("https://beta.example?x=1", "/?x=1"),
+        ("https://beta.example/inbox?", "/inbox?"),
+        ("https://beta.example/inbox", "/inbox"),
+    ],
+)
+def test_an_empty_path_is_the_root(url: str, path_query: str) -> None:
+    assert split_url(url).path_query == path_query
+
+
+def test_a_path_only_url_takes_the_given_host_and_drops_the_fragment() -> None:
+    assert split_url("/inbox?x=1#top", "Beta.example") == UrlParts(
+        "https", "Beta.example", "/inbox", "x=1"
+    )
+    assert split_url("/inbox#top", None) == UrlParts("https", "", "/inbox", None)
