@@ -382,13 +382,18 @@ def test_status_is_a_response_component() -> None:
         ('"x-absent"', None, (Reason.MISSING_COMPONENT, "x-absent is covered but absent")),
         ('"@method" "@method"', None, (Reason.MALFORMED, "a component is covered twice")),
         ('"@path" "@path";bs', None, (Reason.MALFORMED, "unsupported parameters on @path")),
+        (
+            '"@query-param";name="a" "@query-param";name="a"',
+            None,
+            (Reason.MALFORMED, "a component is covered twice"),
+        ),
     ],
 )
 def test_components_that_cannot_be_signed(
     components: str, status: int | None, expected: tuple[Reason, str]
 ) -> None:
     with pytest.raises(Rejection) as info:
-        base_lines("https://beta.example/p", components, status)
+        base_lines("https://beta.example/p?a=1", components, status)
     assert (info.value.reason, info.value.detail) == expected
 
 
@@ -406,3 +411,12 @@ def test_component_parameters_must_line_up_with_the_components() -> None:
     view = RequestView("GET", split_url("https://beta.example/p"), {}, b"")
     with pytest.raises(ValueError, match="zip"):
         rfc9421.signature_base(view, sig)
+
+
+async def test_non_ascii_signature_base_is_malformed() -> None:
+    req = rfc(
+        ed25519_sign, components=("@method", "@target-uri", "x-name"), headers={"X-Name": "a"}
+    )
+    sent = SignedRequest(req.method, req.url, {**req.headers, "X-Name": "\u00e9"}, b"")
+    expected = Rejected(Reason.MALFORMED, "non-ASCII signature base", KEY_ID)
+    assert await verify(sent, ED.public_key()) == expected

@@ -44,9 +44,23 @@ def test_cavage_signature_with_a_non_base64_character_is_malformed(stray: str) -
     assert reason_of(parse_signature_header, header) is Reason.MALFORMED
 
 
-@pytest.mark.parametrize("value", ["a=:AAA==:", "a=:=:", f"a=:{SIG}=:"])
-def test_rfc9421_signature_with_excess_padding_is_malformed(value: str) -> None:
-    assert reason_of(parse_signature, value) is Reason.MALFORMED
+def detail_of(call: object, value: str) -> str:
+    with pytest.raises(Rejection) as info:
+        call(value)  # type: ignore[operator]
+    assert info.value.reason is Reason.MALFORMED
+    return info.value.detail
+
+
+@pytest.mark.parametrize(
+    ("value", "detail"),
+    [
+        ("a=:AAA==:", "Signature is not base64"),
+        ("a=:=:", "Signature is not base64"),
+        (f"a=:{SIG}=:", "invalid structured field"),  # not even a byte sequence
+    ],
+)
+def test_rfc9421_signature_with_excess_padding_is_malformed(value: str, detail: str) -> None:
+    assert detail_of(parse_signature, value) == detail
 
 
 @pytest.mark.parametrize(
@@ -110,9 +124,35 @@ def test_full_parser_reads_what_the_fast_path_cannot() -> None:
     assert first.serialized == '("@method");created=1'
 
 
-@pytest.mark.parametrize("value", [f"a=:{SIG}:;p=1, b=?1", f"a=:{SIG}:,", f"a=:{SIG}:, "])
-def test_signature_members_must_be_byte_sequences(value: str) -> None:
-    assert reason_of(parse_signature, value) is Reason.MALFORMED
+@pytest.mark.parametrize(
+    ("value", "detail"),
+    [
+        (f"a=:{SIG}:;p=1, b=?1", "Signature members must be byte sequences"),
+        (f"a=:{SIG}:;p=1, b=abc", "Signature members must be byte sequences"),
+        (f"a=:{SIG}:,", "invalid structured field"),
+        (f"a=:{SIG}:, ", "invalid structured field"),
+    ],
+)
+def test_signature_members_must_be_byte_sequences(value: str, detail: str) -> None:
+    assert detail_of(parse_signature, value) == detail
+
+
+def test_signature_input_parameter_values_keep_their_type() -> None:
+    """Integers (negative ones too), strings, tokens and bare flags, as RFC 8941 types them."""
+    [sig] = parse_signature_input('a=("@method");created=-5;nonce="n";tag=abc;x;expires=0')
+    assert sig.params == {"created": -5, "nonce": "n", "tag": "abc", "x": True, "expires": 0}
+    assert [type(v).__name__ for v in sig.params.values()] == ["int", "str", "Token", "bool", "int"]
+
+
+@pytest.mark.parametrize(
+    ("value", "detail"),
+    [
+        ('a=("@method");created=1;created=2', "duplicate parameter created"),  # fast path
+        ('a=("@method";x);created=1;created=2', "invalid structured field"),  # full parser
+    ],
+)
+def test_signature_input_with_a_repeated_parameter_is_malformed(value: str, detail: str) -> None:
+    assert detail_of(parse_signature_input, value) == detail
 
 
 # --- HTTP dates ---
