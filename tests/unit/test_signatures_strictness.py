@@ -91,14 +91,14 @@ def test_content_digest_with_bad_base64_is_malformed(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value",
+    ("value", "detail"),
     [
-        'a=("@method");created=1, a=("@path");created=2',  # canonical: the fast path
-        'a=( "@method" );created=1, a=("@path");created=2',  # the full parser
+        ('a=("@method");created=1, a=("@path");created=2', "duplicate signature label"),  # fast
+        ('a=( "@method" );created=1, a=("@path");created=2', "invalid structured field"),  # full
     ],
 )
-def test_signature_input_with_a_repeated_label_is_malformed(value: str) -> None:
-    assert reason_of(parse_signature_input, value) is Reason.MALFORMED
+def test_signature_input_with_a_repeated_label_is_malformed(value: str, detail: str) -> None:
+    assert detail_of(parse_signature_input, value) == detail
 
 
 @pytest.mark.parametrize(
@@ -108,6 +108,20 @@ def test_signature_input_with_a_repeated_label_is_malformed(value: str) -> None:
 )
 def test_signature_with_a_repeated_label_is_malformed(value: str) -> None:
     assert reason_of(parse_signature, value) is Reason.MALFORMED
+
+
+def test_signature_header_of_8192_characters_is_read_and_one_more_is_refused() -> None:
+    longest = "a=:" + "A" * 8188 + ":"
+    assert len(longest) == 8192 and parse_signature(longest) == {"a": bytes(6141)}
+    assert detail_of(parse_signature, longest[:3] + "AAAA" + longest[3:]) == (
+        "signature header too long"
+    )
+    assert detail_of(parse_signature_input, "a=()" + ";n" * 4095) == "signature header too long"
+
+
+@pytest.mark.parametrize("value", ["a=?1", 'a=("@method" 1)', "a=:AAAA:"])
+def test_signature_input_members_must_list_strings(value: str) -> None:
+    assert detail_of(parse_signature_input, value) == "Signature-Input members must list strings"
 
 
 def test_content_digest_with_a_repeated_algorithm_is_malformed_on_the_full_path() -> None:
