@@ -46,7 +46,10 @@ def log_in(driver: Any, node: Node) -> Any:
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(f"{node.url}/admin")
-    wait = WebDriverWait(driver, 30)
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    # A condition that meets an element the refresh just replaced is tried again.
+    wait = WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,))
     wait.until(ec.visibility_of_element_located((by().ID, "token"))).send_keys(node.admin_token)
     driver.find_element(by().CSS_SELECTOR, "#login-form button").click()
     wait.until(ec.text_to_be_present_in_element((by().ID, "status"), "updated"))
@@ -111,9 +114,22 @@ def world(tmp_path: Path) -> Iterator[tuple[Node, Node, Peer]]:
 
 
 def click(driver: Any, xpath: str, wait: Any) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support import expected_conditions as ec
 
-    wait.until(ec.element_to_be_clickable((by().XPATH, xpath))).click()
+    def clicked(d: Any) -> bool:
+        try:
+            element = ec.element_to_be_clickable((by().XPATH, xpath))(d)
+            if not element:
+                return False
+            element.click()
+            return True
+        except StaleElementReferenceException:
+            # The page's 5-second refresh redrew the table between finding the button and
+            # clicking it (a click on a stale element never reaches the page): find it again.
+            return False
+
+    wait.until(clicked)
 
 
 def submit(driver: Any, form_id: str, **fields: str) -> None:
@@ -167,9 +183,14 @@ def test_every_cli_capability_by_clicking_and_the_charts(
     # The charts, drawn from those deliveries.
     chart = (by().CSS_SELECTOR, "#deliveries-chart rect.ok")
     wait.until(ec.presence_of_element_located(chart))
-    svg = browser.find_element(by().ID, "deliveries-chart")
-    wait.until(lambda d: int(svg.get_attribute("data-delivered") or 0) >= 2)
-    assert int(svg.get_attribute("data-failed")) >= 1
+
+    # Found afresh on each try: the refresh redraws the chart.
+    def chart_attribute(name: str) -> int:
+        value = browser.find_element(by().ID, "deliveries-chart").get_attribute(name)
+        return int(value or 0)
+
+    wait.until(lambda d: chart_attribute("data-delivered") >= 2)
+    assert chart_attribute("data-failed") >= 1
     assert browser.find_elements(by().CSS_SELECTOR, "#deliveries-chart rect.bad")
     assert browser.find_elements(by().CSS_SELECTOR, "#depth-chart polyline")
     assert int(browser.find_element(by().ID, "depth-chart").get_attribute("data-samples")) >= 1
