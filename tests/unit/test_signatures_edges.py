@@ -246,3 +246,13 @@ def test_a_path_only_url_takes_the_given_host_and_drops_the_fragment() -> None:
         "https", "Beta.example", "/inbox", "x=1"
     )
     assert split_url("/inbox#top", None) == UrlParts("https", "", "/inbox", None)
+    # the first "?" starts the query and the first "#" the fragment, as in a full URL
+    assert split_url("/inbox?x=1?y=2#a#b", "beta.example").query == "x=1?y=2"
+    assert split_url("/inbox#a#b", "beta.example").path == "/inbox"
+    assert split_url("https://beta.example/inbox?x=1?y=2#a").query == "x=1?y=2"
+
+
+@pytest.mark.parametrize("url", ["beta.example/inbox", "", "://beta.example/"])
+def test_a_relative_url_is_refused_saying_so(url: str) -> None:
+    with pytest.raises(ValueError, match=r"^not an absolute URL$"):
+        split_url(url)
