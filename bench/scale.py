@@ -43,7 +43,11 @@ FULL_FANOUT_MAX = 10_000
 HOSTS = 50
 WINDOW = 2.0
 CONCURRENCY = 32
-GOAL = 1.2  # the largest size within this factor of the smallest, either way
+# Growth may cost at most this factor: the largest size's inbox rate no lower than the smallest's
+# divided by it, its resolve p99 no higher than the smallest's times it. Being faster at the
+# larger size is not a scaling cost (it is the smaller size's round being noisy), so the check
+# is one-sided.
+GOAL = 1.2
 
 
 @dataclass(frozen=True)
@@ -182,10 +186,10 @@ def summarise(rounds: list[list[dict[str, Any]]], results: Results) -> None:
     last = len(rounds[0]) - 1
     inbox_x = _over(rounds, last, "inbox_per_s", ratio=True)
     p99_x = _over(rounds, last, "resolve_p99_ms", ratio=True)
-    met = all(1 / GOAL <= s.low and s.high <= GOAL for s in (inbox_x, p99_x))
+    met = 1 / GOAL <= inbox_x.low and p99_x.high <= GOAL
     print(
         f"{rounds[0][last]['size']:,}/{first:,}: inbox x{_fmt(inbox_x, '{:.2f}')}, resolve p99 "
-        f"x{_fmt(p99_x, '{:.2f}')}; goal within {GOAL}x in every round: "
+        f"x{_fmt(p99_x, '{:.2f}')}; goal (no worse than {GOAL}x in every round): "
         + ("met" if met else "not met")
     )
 
