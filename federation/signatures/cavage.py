@@ -30,7 +30,8 @@ _PARAM = re.compile(
     r"[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*"
     r'(?:"([^"\\]*(?:\\.[^"\\]*)*)"|([^",\s]*))[ \t]*(?:,|\Z)'
 )
-_NAME = re.compile(r"[a-z][a-z0-9_-]*")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")  # ASCII: a Kelvin sign lower-cases to "k"
+_TOKEN = re.compile(r'[^",\s]*')  # as _PARAM reads an unquoted value
 _NUMBER = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,9})?")
 _PKCS1 = padding.PKCS1v15()
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA512()), salt_length=padding.PSS.DIGEST_LENGTH)
@@ -111,8 +112,11 @@ def _parse_params_fast(value: str) -> dict[str, str] | None:
     pos, end = 0, len(value)
     while pos < end:
         eq = value.find("=", pos)
-        name = value[pos:eq].lower()
-        if eq <= pos or name in params or not _NAME.fullmatch(name):
+        name = value[pos:eq]
+        if eq <= pos or not _NAME.fullmatch(name):
+            return None
+        name = name.lower()
+        if name in params:
             return None
         if value.startswith('"', eq + 1):
             close = value.find('"', eq + 2)
@@ -123,7 +127,7 @@ def _parse_params_fast(value: str) -> dict[str, str] | None:
             comma = value.find(",", eq)
             pos = end if comma == -1 else comma
             token = params[name] = value[eq + 1 : pos]
-            if '"' in token or " " in token or "\t" in token:
+            if not _TOKEN.fullmatch(token):
                 return None
         if pos < end:
             if value[pos] != "," or pos + 1 == end:

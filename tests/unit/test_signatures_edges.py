@@ -8,8 +8,12 @@ import base64
 import calendar
 import hashlib
 from collections.abc import Callable
+from typing import Any, cast
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from multidict import CIMultiDict
 
 from federation.signatures import (
@@ -20,9 +24,12 @@ from federation.signatures import (
     format_http_date,
     mismatched_digest,
     parse_http_date,
+    parse_signature_header,
+    sign_cavage,
 )
+from federation.signatures.cavage import CavageSignature, check_algorithm, signing_string
 from federation.signatures.http import UrlParts, lower_headers, split_url
-from federation.signatures.model import PublicKeyInfo, Rejection
+from federation.signatures.model import PublicKeyInfo, Rejection, SigningKey
 from federation.signatures.policy import (
     RequestView,
     check_body_digest,
@@ -35,6 +42,8 @@ from federation.signatures.policy import (
 BODY = b'{"type":"Create"}'
 SHA256 = base64.b64encode(hashlib.sha256(BODY).digest()).decode()
 OTHER = b'{"type":"Delete"}'
+ED_KEY = Ed25519PrivateKey.generate()
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 # --- Digest (RFC 3230): the label names the algorithm the value was made with ---
 
@@ -256,3 +265,136 @@ def test_a_path_only_url_takes_the_given_host_and_drops_the_fragment() -> None:
 def test_a_relative_url_is_refused_saying_so(url: str) -> None:
     with pytest.raises(ValueError, match=r"^not an absolute URL$"):
         split_url(url)
+
+
+# --- draft-cavage signing: exactly the headers a peer is sent ---
+
+SIGNED_BODY = b'{"type":"Create"}'
+
+
+def test_a_cavage_signature_covers_target_host_date_digest_and_content_type() -> None:
+    """Ed25519 signatures are deterministic, so the whole Signature header can be written out."""
+    key = Ed25519PrivateKey.generate()
+    added = sign_cavage(
+        "POST",
+        "https://beta.example/inbox?page=2",
+        {"Content-Type": "application/activity+json"},
+        SIGNED_BODY,
+        SigningKey("https://alpha.example/actor#main-key", key),
+        NOW,
+    )
+    date = format_http_date(NOW)
+    digest = "SHA-256=" + base64.b64encode(hashlib.sha256(SIGNED_BODY).digest()).decode()
+    signed = (
+        f"(request-target): post /inbox?page=2\nhost: beta.example\ndate: {date}\n"
+        f"digest: {digest}\ncontent-type: application/activity+json"
+    )
+    signature = base64.b64encode(key.sign(signed.encode())).decode()
+    assert added == {
+        "Host": "beta.example",
+        "Date": date,
+        "Digest": digest,
+        "Signature": 'keyId="https://alpha.example/actor#main-key",algorithm="hs2019",'
+        f'headers="(request-target) host date digest content-type",signature="{signature}"',
+    }
+
+
+def test_a_cavage_signature_without_a_body_covers_no_digest() -> None:
+    key = Ed25519PrivateKey.generate()
+    for body in (None, b""):
+        added = sign_cavage("GET", "https://beta.example/", {}, body, SigningKey("k", key), NOW)
+        signed = f"(request-target): get /\nhost: beta.example\ndate: {format_http_date(NOW)}"
+        assert added == {
+            "Host": "beta.example",
+            "Date": format_http_date(NOW),
+            "Signature": 'keyId="k",algorithm="hs2019",headers="(request-target) host date",'
+            f'signature="{base64.b64encode(key.sign(signed.encode())).decode()}"',
+        }
+
+
+def test_a_cavage_signature_without_a_content_type_covers_the_digest_alone() -> None:
+    added = sign_cavage(
+        "POST", "https://beta.example/inbox", {}, SIGNED_BODY, SigningKey("k", ED_KEY), NOW
+    )
+    assert parse_signature_header(added["Signature"]).headers == (
+        "(request-target)",
+        "host",
+        "date",
+        "digest",
+    )
+
+
+def test_a_cavage_signature_signs_the_host_header_it_is_given() -> None:
+    """A Host header the caller sets (any case) is the one signed and sent, not the URL's."""
+    added = sign_cavage(
+        "GET",
+        "https://10.0.0.7:8443/x",
+        {"HOST": "beta.example"},
+        None,
+        SigningKey("k", ED_KEY),
+        NOW,
+    )
+    sig = parse_signature_header(added["Signature"])
+    assert added["Host"] == "beta.example"
+    text = signing_string(sig, "GET", "/x", {"host": "beta.example", "date": added["Date"]})
+    ED_KEY.public_key().verify(sig.signature, text.encode())
+
+
+def test_an_rsa_cavage_signature_is_labelled_rsa_sha256() -> None:
+    added = sign_cavage("GET", "https://beta.example/x", {}, None, SigningKey("k", RSA_KEY), NOW)
+    sig = parse_signature_header(added["Signature"])
+    assert sig.algorithm == "rsa-sha256"
+    text = signing_string(sig, "GET", "/x", {"host": "beta.example", "date": added["Date"]})
+    RSA_KEY.public_key().verify(sig.signature, text.encode(), padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_only_rsa_and_ed25519_keys_make_cavage_signatures() -> None:
+    ec_key = cast(Any, ec.generate_private_key(ec.SECP256R1()))
+    with pytest.raises(TypeError, match=r"^signing key must be RSA or Ed25519$"):
+        sign_cavage("GET", "https://beta.example/", {}, None, SigningKey("k", ec_key), NOW)
+
+
+@pytest.mark.parametrize("key_id", ['https://a.example/"odd"#k', "https://a.example/a\\b#k"])
+def test_a_key_id_with_quotes_or_backslashes_reads_back_as_written(key_id: str) -> None:
+    added = sign_cavage("GET", "https://beta.example/", {}, None, SigningKey(key_id, ED_KEY), NOW)
+    assert parse_signature_header(added["Signature"]).key_id == key_id
+
+
+# --- draft-cavage: the signed text and the algorithm labels ---
+
+
+def test_the_signing_string_has_one_line_per_covered_component_in_order() -> None:
+    sig = CavageSignature(
+        "k", None, ("(expires)", "(request-target)", "date", "(created)"), b"", "10", "20"
+    )
+    text = signing_string(sig, "DELETE", "/a?b", {"date": "D"})
+    assert text == "(expires): 20\n(request-target): delete /a?b\ndate: D\n(created): 10"
+
+
+@pytest.mark.parametrize("missing", ["(created)", "(expires)", "digest"])
+def test_a_covered_component_that_is_absent_is_named(missing: str) -> None:
+    sig = CavageSignature("k", None, ("date", missing), b"", None, None)
+    with pytest.raises(Rejection) as info:
+        signing_string(sig, "GET", "/", {"date": "D"})
+    assert (info.value.reason, info.value.detail, info.value.key_id) == (
+        Reason.MISSING_COMPONENT,
+        f"{missing} is covered but absent",
+        "k",
+    )
+
+
+@pytest.mark.parametrize("algorithm", [None, "rsa-sha256", "rsa-sha512", "hs2019", "ed25519"])
+def test_known_cavage_algorithms_pass(algorithm: str | None) -> None:
+    check_algorithm(algorithm, "k")
+
+
+@pytest.mark.parametrize("algorithm", ["rsa-sha1", "hmac-sha256", "", "RSA-SHA256"])
+def test_other_cavage_algorithms_are_refused_by_name(algorithm: str) -> None:
+    """The header parser lower-cases the label first; check_algorithm sees what it is given."""
+    with pytest.raises(Rejection) as info:
+        check_algorithm(algorithm, "k")
+    assert (info.value.reason, info.value.detail, info.value.key_id) == (
+        Reason.UNSUPPORTED_ALGORITHM,
+        f"algorithm {algorithm}",
+        "k",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -82,19 +83,93 @@ cavage_names = st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,8}", fullmatch=True)
 cavage_values = st.text(
     st.characters(min_codepoint=32, max_codepoint=126, exclude_characters='"\\')
 )
+cavage_tokens = st.text(
+    st.characters(min_codepoint=33, max_codepoint=126, exclude_characters='",\\')
+)
+
+
+def full_parse(value: str) -> dict[str, str] | None:
+    """The regex parser's answer, None when it refuses the header."""
+    try:
+        return _parse_params_slow(value)
+    except Rejection:
+        return None
+
+
+def fast_path_agrees(value: str) -> None:
+    fast = _parse_params_fast(value)
+    if fast is not None:  # the fast path may pass a header on, but never answer differently
+        assert fast == full_parse(value), repr(value)
 
 
 @settings(max_examples=300)
-@given(st.lists(st.tuples(cavage_names, cavage_values, st.booleans()), min_size=1, max_size=6))
-def test_cavage_fast_and_regex_parsers_agree(params: list[tuple[str, str, bool]]) -> None:
-    value = ",".join(f'{n}="{v}"' if quoted else f"{n}={v}" for n, v, quoted in params)
-    fast = _parse_params_fast(value)
-    try:
-        slow: dict[str, str] | None = _parse_params_slow(value)
-    except Rejection:
-        slow = None
-    if fast is not None:  # when the fast path answers, it answers like the full parser
-        assert fast == slow
+@given(
+    st.lists(
+        st.tuples(cavage_names, cavage_values | cavage_tokens, st.booleans()),
+        min_size=1,
+        max_size=6,
+        unique_by=lambda param: param[0].lower(),
+    )
+)
+def test_the_form_everyone_sends_takes_the_fast_path(params: list[tuple[str, str, bool]]) -> None:
+    """name="value" or name=token, joined by bare commas: parsed without the regex parser,
+    to exactly the parameters written (names lower-cased)."""
+    quoted = [(n, v, q or not v or any(c in v for c in '", \t')) for n, v, q in params]
+    value = ",".join(f'{n}="{v}"' if q else f"{n}={v}" for n, v, q in quoted)
+    expected = {n.lower(): v for n, v, _ in quoted}
+    assert _parse_params_fast(value) == expected
+    assert full_parse(value) == expected
+
+
+# Pieces of header-shaped text: every character the fast path decides on (separators, quotes,
+# escapes, whitespace of every kind, a Kelvin sign that lower-cases to ASCII "k").
+CAVAGE_PIECES = [
+    "a",
+    "B",
+    "1",
+    "-",
+    "=",
+    '"',
+    ",",
+    " ",
+    "\t",
+    "\\",
+    "\n",
+    "\xa0",
+    "\u212a",
+    "a=",
+    ',a="',
+]
+
+
+def test_the_fast_path_agrees_with_the_full_parser_on_every_short_header() -> None:
+    for length in range(1, 5):
+        for pieces in itertools.product(CAVAGE_PIECES, repeat=length):
+            fast_path_agrees("".join(pieces))
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(CAVAGE_PIECES) | cavage_names | cavage_values, max_size=14))
+def test_the_fast_path_agrees_with_the_full_parser_on_header_shaped_text(
+    pieces: list[str],
+) -> None:
+    fast_path_agrees("".join(pieces))
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        'keyId="a",\u212aeyId="b"',  # a Kelvin sign is not the letter K
+        "\u212aeyId=a",
+        "keyId=a\nb",  # whitespace other than space and tab ends a token
+        "keyId=a\xa0b",
+        "keyId=a\x0bb",
+    ],
+)
+def test_parameter_names_and_tokens_are_ascii_without_whitespace(header: str) -> None:
+    assert full_parse(header) is None
+    assert _parse_params_fast(header) is None
+    assert rejected(parse_signature_header, header + f',signature="{SIG}"') is Reason.MALFORMED
 
 
 # --- RFC 9421 Signature-Input / Signature ---
