@@ -23,7 +23,7 @@ from federation.signatures import (
     parse_signature_input,
 )
 from federation.signatures.cavage import _parse_params_fast, _parse_params_slow
-from federation.signatures.model import Rejection
+from federation.signatures.model import MAX_SIGNATURE_HEADER, Rejection
 from federation.signatures.rfc9421 import _slow_input, _slow_parse
 
 SIG = base64.b64encode(b"\x01" * 16).decode()
@@ -77,6 +77,80 @@ def test_cavage_header_escapes_and_default_headers() -> None:
 )
 def test_cavage_header_malformed(header: str) -> None:
     assert rejected(parse_signature_header, header) is Reason.MALFORMED
+
+
+def at_length(length: int) -> str:
+    """A valid header padded with an unknown parameter to exactly `length` characters."""
+    head = f'keyId="a",signature="{SIG}",pad="'
+    return head + "x" * (length - len(head) - 1) + '"'
+
+
+@pytest.mark.parametrize(
+    ("header", "detail", "key_id"),
+    [
+        (at_length(MAX_SIGNATURE_HEADER + 1), "Signature header too long", None),
+        (f'signature="{SIG}"', "keyId and signature are required", None),
+        (f'keyId="",signature="{SIG}"', "keyId and signature are required", None),
+        ('keyId="a"', "keyId and signature are required", None),
+        ('keyId="a",signature="AAA"', "signature is not base64", "a"),
+        (f'keyId="a",signature="{SIG}",created=yesterday', "created/expires must be numbers", "a"),
+        (f'keyId="a",signature="{SIG}",expires=1e9', "created/expires must be numbers", "a"),
+        (f'keyId="a",signature="{SIG}",created={"1" * 16}', "created/expires must be numbers", "a"),
+        (
+            f'keyId="a",signature="{SIG}",expires=1.{"5" * 10}',
+            "created/expires must be numbers",
+            "a",
+        ),
+        (f'keyId="a",signature="{SIG}",headers=""', "headers must list distinct components", "a"),
+        (
+            f'keyId="a",signature="{SIG}",headers="Date date"',
+            "headers must list distinct components",
+            "a",
+        ),
+        (f'keyId="a" signature="{SIG}"', "unparsable Signature header", None),
+        (f'keyId="a", KeyId="b",signature="{SIG}"', "duplicate parameter keyid", None),
+        (f'keyId="a",keyId="b",signature="{SIG}"', "duplicate parameter keyid", None),
+    ],
+)
+def test_cavage_header_refusals_say_what_was_wrong(
+    header: str, detail: str, key_id: str | None
+) -> None:
+    with pytest.raises(Rejection) as info:
+        parse_signature_header(header)
+    assert (info.value.reason, info.value.detail, info.value.key_id) == (
+        Reason.MALFORMED,
+        detail,
+        key_id,
+    )
+
+
+def test_a_cavage_header_at_the_length_limit_is_read() -> None:
+    assert parse_signature_header(at_length(MAX_SIGNATURE_HEADER)).key_id == "a"
+
+
+def test_cavage_numbers_take_up_to_fifteen_digits_and_nine_decimals() -> None:
+    sig = parse_signature_header(
+        f'keyId="a",signature="{SIG}",created={"1" * 15},expires=2.{"5" * 9}'
+    )
+    assert (sig.created, sig.expires) == ("1" * 15, "2." + "5" * 9)
+
+
+def test_an_empty_algorithm_label_is_no_label() -> None:
+    assert parse_signature_header(f'keyId="a",algorithm="",signature="{SIG}"').algorithm is None
+
+
+def test_the_full_parser_unescapes_and_lower_cases_names() -> None:
+    """A space after a comma sends the header to the full parser; it answers as the fast one."""
+    sig = parse_signature_header(
+        f'KeyId="a\\\\b\\"c" ,  Algorithm=RSA-SHA512 , Headers="(Request-Target) HOST",'
+        f'Signature="{SIG}"\t '
+    )
+    assert (sig.key_id, sig.algorithm, sig.headers, sig.signature) == (
+        'a\\b"c',
+        "rsa-sha512",
+        ("(request-target)", "host"),
+        b"\x01" * 16,
+    )
 
 
 cavage_names = st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,8}", fullmatch=True)
