@@ -27,6 +27,20 @@ else:
     settings.load_profile("local")
 
 
+@pytest.fixture(autouse=True)
+def _empty_trust_boundary_caches() -> None:
+    """Under scripts/mutation each test starts with the memoised trust-boundary functions
+    empty: mutmut runs a mutant only against the tests it saw reach the function, and with a
+    warm cache only the first test that asks for a key family (say) would reach it."""
+    if os.environ.get("FEDERATION_MUTATION"):
+        from federation import hosts
+        from federation.signatures import cavage, rfc9421
+
+        cavage._family.cache_clear()
+        rfc9421._sf_string.cache_clear()
+        hosts._parse.cache_clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _stop_mongo_server_at_the_end() -> Iterator[None]:
     """The MongoDB test server starts lazily (first use); this stops it when the session ends."""

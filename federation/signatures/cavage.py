@@ -129,8 +129,8 @@ def _parse_params_fast(value: str) -> dict[str, str] | None:
             token = params[name] = value[eq + 1 : pos]
             if not _TOKEN.fullmatch(token):
                 return None
-        if pos < end:
-            if value[pos] != "," or pos + 1 == end:
+        if pos < end:  # a comma, perhaps the last character (as the full parser allows)
+            if value[pos] != ",":
                 return None
             pos += 1
     return params
@@ -217,18 +217,19 @@ def sign_cavage(
     """Headers to add for a draft-cavage signature over `(request-target) host date`
     (+ `digest content-type` with a body): Host, Date, Digest (with a body), Signature."""
     existing = lower_headers(headers)
-    parts = split_url(url, existing.get("host"))
+    parts = split_url(url)  # a path-only URL has no authority: the Host header must name it
     added = {"Host": existing.get("host") or parts.authority, "Date": format_http_date(now)}
-    names = ["(request-target)", "host", "date"]
-    values = [f"{method.lower()} {parts.path_query}", added["Host"], added["Date"]]
+    covered = [
+        ("(request-target)", f"{method.lower()} {parts.path_query}"),
+        ("host", added["Host"]),
+        ("date", added["Date"]),
+    ]
     if body:
         added["Digest"] = digest_header(body)
-        names.append("digest")
-        values.append(added["Digest"])
+        covered.append(("digest", added["Digest"]))
         if "content-type" in existing:
-            names.append("content-type")
-            values.append(existing["content-type"])
-    message = "\n".join(f"{n}: {v}" for n, v in zip(names, values, strict=True)).encode()
+            covered.append(("content-type", existing["content-type"]))
+    message = "\n".join(f"{name}: {value}" for name, value in covered).encode()
     private = key.private_key
     if isinstance(private, RSAPrivateKey):
         algorithm, raw = "rsa-sha256", private.sign(message, _PKCS1, _SHA256)
@@ -237,8 +238,9 @@ def sign_cavage(
     else:
         raise TypeError("signing key must be RSA or Ed25519")
     added["Signature"] = (
-        f'keyId="{_quote(key.key_id)}",algorithm="{algorithm}",headers="{" ".join(names)}",'
-        f'signature="{base64.b64encode(raw).decode("ascii")}"'
+        f'keyId="{_quote(key.key_id)}",algorithm="{algorithm}",'
+        f'headers="{" ".join(name for name, _ in covered)}",'
+        f'signature="{base64.b64encode(raw).decode()}"'
     )
     return added
 

@@ -389,3 +389,10 @@ def test_http_dates() -> None:
 @given(st.integers(0, 2**33))
 def test_http_date_round_trip(seconds: int) -> None:
     assert parse_http_date(format_http_date(seconds)) == seconds
+
+
+def test_a_rejection_reads_as_what_was_wrong() -> None:
+    """Should one ever reach a log or a traceback, it says why, as a refused peer is told."""
+    assert str(Rejection(Reason.MALFORMED, "keyId and signature are required", "k")) == (
+        "keyId and signature are required"
+    )
