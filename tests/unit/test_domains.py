@@ -96,6 +96,21 @@ async def test_the_snapshot_follows_every_block_write(store: SqliteStore) -> Non
     assert not await policy.is_blocked(Host.parse("x.a.example:8443"))
 
 
+async def test_the_snapshot_is_kept_while_the_policy_version_is_unchanged(
+    store: SqliteStore,
+) -> None:
+    """A check costs one read of the version, not a reload of every block and setting."""
+    policy = DomainPolicy(store, load_settings(None, domain="me.example"))
+    first = await policy.current()
+    assert first.version == await store.policy_version()
+    assert await policy.current() is first
+    await store.add_block(DomainBlock("a.example", "spam", 0.0))
+    reloaded = await policy.current()
+    assert reloaded is not first
+    assert reloaded.version == await store.policy_version() != first.version
+    assert await policy.current() is reloaded
+
+
 async def test_an_unparsable_allowlist_entry_covers_nothing_and_hides_no_other(
     store: SqliteStore,
 ) -> None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import base58
@@ -181,6 +185,7 @@ def test_another_key_does_not_verify() -> None:
     with pytest.raises(ProofError) as caught:
         verify_proof(signed, Ed25519PrivateKey.generate().public_key())
     assert caught.value.reason is ProofReason.BAD_SIGNATURE
+    assert caught.value.detail == "the proof does not match the document"
 
 
 def refusal_of(document: dict[str, Any]) -> ProofError:
@@ -338,8 +343,54 @@ def test_a_proof_context_must_prefix_the_document_context() -> None:
     verify_proof(parsed, vector_key().public_key())
 
 
+def test_a_single_string_proof_context_prefixes_a_list_context() -> None:
+    """A string @context is the one-entry list, on the proof's side as on the document's."""
+    signed = sign_document(
+        fep_8b32_activity(),
+        vector_key(),
+        "https://server.example/users/alice#ed25519-key",
+        CREATED,
+        proof_context="https://www.w3.org/ns/activitystreams",
+    )
+    parsed = split_proof(signed)
+    assert parsed is not None
+    verify_proof(parsed, vector_key().public_key())
+
+
+def test_a_proof_that_carries_a_context_is_verified_with_that_context_alone() -> None:
+    """The document's @context stands in only for a proof sent without one: a proof whose sent
+    context differs from the one it was signed with (even a valid prefix) does not verify."""
+    signed = signed_example()  # signed with the document's whole context in the proof
+    signed["proof"]["@context"] = ["https://www.w3.org/ns/activitystreams"]
+    assert reason_of(signed) is ProofReason.BAD_SIGNATURE
+
+
+@contextmanager
+def local_time_zone(posix_tz: str) -> Iterator[None]:
+    """The process's local zone set to a POSIX TZ string (no tz database needed)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = posix_tz
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+def test_created_is_written_in_utc_whatever_the_local_zone() -> None:
+    kolkata = timezone(timedelta(hours=5, minutes=30))
+    with local_time_zone("IST-5:30"):
+        for moment in (CREATED, CREATED.astimezone(kolkata)):
+            signed = sign_document(fep_8b32_activity(), vector_key(), "https://x.example/k", moment)
+            assert signed["proof"]["created"] == "2023-02-24T23:36:38Z"
+
+
 def test_signing_twice_is_refused() -> None:
-    with pytest.raises(ValueError, match="already carries a proof"):
+    with pytest.raises(ValueError, match=r"^the document already carries a proof$"):
         sign_document(signed_example(), vector_key(), "https://x.example/k", CREATED)
 
 
