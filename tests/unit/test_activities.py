@@ -37,6 +37,7 @@ from federation.activities import (
     parse_activity,
     reject,
     tombstone,
+    types_of,
     undo,
     update,
 )
@@ -583,3 +584,18 @@ def test_depth_cap_holds_for_objects_alone_and_arrays_alone(
     with pytest.raises(InvalidActivity) as info:
         load_object(nested(max_depth + 1), max_depth=max_depth)
     assert info.value.reason == f"JSON nested deeper than {max_depth} levels"
+
+
+@pytest.mark.parametrize(
+    ("kind", "types"),
+    [
+        ("Create", ("Create",)),
+        (["Add", "Activity"], ("Add", "Activity")),
+        (["Create", 3, None, "Update"], ("Create", "Update")),
+        (None, ()),
+        ({"name": "Create"}, ()),
+        (7, ()),
+    ],
+)
+def test_types_of_reads_one_name_or_a_list(kind: object, types: tuple[str, ...]) -> None:
+    assert types_of({"type": kind}) == types
