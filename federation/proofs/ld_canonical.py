@@ -43,7 +43,9 @@ def canonicalise(document: dict[str, Any]) -> str:
     is too big or too complex, names a context we do not hold, or has properties RDF leaves out."""
     check_bounds(document)
     dropped: list[str | None] = []
-    options = {"documentLoader": load_context}
+    # No base: a relative IRI stays relative, to be seen below and refused (left alone, pyld
+    # would resolve it against http://example.org/base/, where other processors drop it).
+    options = {"documentLoader": load_context, "base": None}
     expanded = _run(lambda: jsonld.expand(document, options, on_property_dropped=dropped.append))
     uncovered = sorted({_dropped_name(name) for name in dropped} | _unsigned_in(expanded))
     if uncovered:
