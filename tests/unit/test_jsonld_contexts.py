@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +37,12 @@ CONTEXTS = Path(__file__).resolve().parents[2] / "federation" / "proofs" / "cont
 VOCABULARY = "https://vocabulary.test.example/ns"  # the URL is the lead's to choose
 
 
-@cache
+# Made once, at import: mutation testing forks each run from a process that imported this.
+_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 def key() -> RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return _KEY
 
 
 @pytest.mark.parametrize("url", sorted(BUNDLED))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +41,12 @@ def vector(name: str) -> tuple[dict[str, Any], RSAPublicKey]:
     return recorded["document"], key
 
 
-@cache
+# Made once, at import: mutation testing forks each run from a process that imported this.
+_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 def our_key() -> RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return _KEY
 
 
 def split(document: dict[str, Any]) -> LdSigned:
