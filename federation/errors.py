@@ -49,6 +49,7 @@ class ProblemError(FederationError):
         detail: str = "",
         type_: str = "about:blank",
         extra: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(f"{status} {title}: {detail}")
         self.status = status
@@ -56,3 +57,4 @@ class ProblemError(FederationError):
         self.detail = detail
         self.type = type_
         self.extra = extra or {}
+        self.headers = headers or {}  # e.g. Accept-Signature on a 401 for a signature

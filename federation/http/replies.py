@@ -31,6 +31,7 @@ class Hop:
     body: bytes
     etag: str | None
     last_modified: str | None
+    accept_signature: str | None = None  # a 401's RFC 9421 ask, when it carries one
 
 
 async def read_prefix(resp: aiohttp.ClientResponse) -> str:

@@ -35,6 +35,13 @@ from federation.outcomes import (
 )
 from federation.ports import HostStore
 from federation.signatures import SigningKey, sign_cavage, sign_rfc9421
+from federation.signatures.accept import (
+    SignatureAsk,
+    choose_ask,
+    format_ask,
+    parse_accept_signature,
+)
+from federation.signatures.rfc9421 import signing_algorithm
 
 __all__ = [
     "DeliveryOutcome",
@@ -93,10 +100,15 @@ class Transport:
     async def _signed(
         self, scheme: str, method: str, url: URL, headers: dict[str, str], body: bytes | None
     ) -> dict[str, str]:
+        """Sign with `scheme`: "cavage", "rfc9421", or "rfc9421 <ask>" (as a peer asked)."""
         now = self._clock()
-        key, sign = (
-            (self._rfc9421_key, sign_rfc9421) if scheme == RFC9421 else (self._key, sign_cavage)
-        )
+        name, _, asked = scheme.partition(" ")
+        if name == RFC9421:
+            key = self._rfc9421_key
+            ask = _remembered_ask(asked)
+            sign: Callable[..., dict[str, str]] = functools.partial(sign_rfc9421, ask=ask)
+        else:
+            key, sign = self._key, sign_cavage
         if isinstance(key.private_key, RSAPrivateKey):
             # An RSA-2048 signature costs ~0.5-1 ms of CPU: signing on worker threads keeps
             # the event loop free and lets a fan-out use every core (see signing_pool).
@@ -107,6 +119,18 @@ class Transport:
         else:  # Ed25519 signs in microseconds: a thread hop would cost more than it saves
             added = sign(method, str(url), headers, body, key, now)
         return {**headers, **added}
+
+    def _answer_to(self, accept_signature: str | None, *, with_body: bool) -> str | None:
+        """The scheme that meets a peer's Accept-Signature, or None when it asks for nothing
+        our RFC 9421 key can make."""
+        if not accept_signature:
+            return None
+        key = self._rfc9421_key
+        alg = signing_algorithm(key.private_key)
+        ask = choose_ask(
+            parse_accept_signature(accept_signature), key.key_id, alg, with_body=with_body
+        )
+        return None if ask is None else f"{RFC9421} {format_ask(ask)}"
 
     async def _remembered_scheme(self, host: str) -> str:
         scheme = self._schemes.get(host)
@@ -133,19 +157,23 @@ class Transport:
         host = host_key(str(url))
         stored = await self._remembered_scheme(host)
         scheme = stored or CAVAGE
-        result = await self._post(url, body, scheme)
+        result, asked = await self._post(url, body, scheme)
         if result.status in (400, 401):
-            other = RFC9421 if scheme == CAVAGE else CAVAGE
-            retried = await self._post(url, body, other)
+            # A peer that says what it wants (Accept-Signature) gets it; otherwise swap schemes.
+            answer_scheme = self._answer_to(asked, with_body=True)
+            other = answer_scheme or (RFC9421 if scheme == CAVAGE else CAVAGE)
+            retried, _ = await self._post(url, body, other)
             if retried.outcome is DeliveryOutcome.DELIVERED:
-                await self._remember(host, other)
+                await self._remember(host, _without_nonce(other))
             return retried
         if result.outcome is DeliveryOutcome.DELIVERED and not stored:
             await self._remember(host, scheme)
         return result
 
-    async def _post(self, url: URL, body: bytes, scheme: str) -> DeliveryResult:
+    async def _post(self, url: URL, body: bytes, scheme: str) -> tuple[DeliveryResult, str | None]:
+        """The result, and the peer's Accept-Signature when it sent one."""
         headers = await self._signed(scheme, "POST", url, {"Content-Type": ACTIVITY_JSON}, body)
+        name = scheme.partition(" ")[0]
         try:
             async with self._session.post(
                 url, data=body, headers=headers, allow_redirects=False
@@ -153,13 +181,14 @@ class Transport:
                 status = resp.status
                 outcome = classify(status)
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"), self._clock())
+                asked = resp.headers.get("Accept-Signature")
                 text = await read_prefix(resp)
         except Exception as exc:
-            return failed_delivery(exc, scheme)
+            return failed_delivery(exc, name), None
         error = None
         if outcome is not DeliveryOutcome.DELIVERED:
             error = f"HTTP {status}: {text}" if text else f"HTTP {status}"
-        return DeliveryResult(outcome, status, retry_after, error, scheme)
+        return DeliveryResult(outcome, status, retry_after, error, name), asked
 
     # -- fetching ----------------------------------------------------------------------------
 
@@ -200,10 +229,11 @@ class Transport:
         scheme = await self._remembered_scheme(host) or CAVAGE
         hop = await self._get(url, headers, scheme)
         if hop.status == 401:
-            other = RFC9421 if scheme == CAVAGE else CAVAGE
+            answer_scheme = self._answer_to(hop.accept_signature, with_body=False)
+            other = answer_scheme or (RFC9421 if scheme == CAVAGE else CAVAGE)
             hop = await self._get(url, headers, other)
             if 200 <= hop.status < 400:
-                await self._remember(host, other)
+                await self._remember(host, _without_nonce(other))
         return hop
 
     async def _get(self, url: URL, headers: dict[str, str], scheme: str) -> Hop:
@@ -220,6 +250,7 @@ class Transport:
                     body,
                     resp.headers.get("ETag"),
                     resp.headers.get("Last-Modified"),
+                    resp.headers.get("Accept-Signature"),
                 )
         except FetchError:
             raise
@@ -239,3 +270,16 @@ class Transport:
                 raise FetchError(FetchErrorKind.TOO_LARGE, f"body over {cap} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _remembered_ask(asked: str) -> SignatureAsk | None:
+    """The ask stored after "rfc9421 " in a host's scheme (None: our default RFC 9421)."""
+    asks = parse_accept_signature(asked) if asked else []
+    return asks[0] if asks else None
+
+
+def _without_nonce(scheme: str) -> str:
+    """A scheme to remember: a nonce was good for one request only."""
+    name, _, asked = scheme.partition(" ")
+    ask = _remembered_ask(asked)
+    return name if ask is None else f"{name} {format_ask(ask.without_nonce())}"

@@ -35,6 +35,7 @@ from federation.signatures import (
     Rejected,
     SignedRequest,
     Verified,
+    accept_signature_header,
     mismatched_digest,
     verify_request,
 )
@@ -58,6 +59,14 @@ class InboundRequest:
 
 def _problem(status: int, title: str, detail: str) -> ProblemError:
     return ProblemError(status, title, detail)
+
+
+def signature_refused(result: Rejected, *, with_body: bool) -> ProblemError:
+    """401 for a missing or unacceptable signature, naming what we accept (RFC 9421 section 5:
+    Accept-Signature), so a peer that reads it signs right on its next try."""
+    headers = {"Accept-Signature": accept_signature_header(with_body)}
+    detail = f"{result.reason.value}: {result.detail}"
+    return ProblemError(401, "Signature rejected", detail, headers=headers)
 
 
 class InboxPipeline:
@@ -156,7 +165,7 @@ class InboxPipeline:
                 result = await verify_request(signed, self._keys.resolve, self._clock(), skew=skew)
         if isinstance(result, Rejected):
             self._signature_checked(started, result.reason)
-            raise _problem(401, "Signature rejected", f"{result.reason.value}: {result.detail}")
+            raise signature_refused(result, with_body=True)
         # The signature may leave a digest header uncovered; a present one must still be true.
         wrong = mismatched_digest(req.headers, req.body)
         if wrong is not None:

@@ -6,6 +6,13 @@ over that, and `proofValue` is multibase base58btc ('z' + base58). Canonicalisat
 (the `rfc8785` library): two implementations that serialise the same JSON value differently
 still agree on the bytes signed. We never inject the document's `@context` into a proof that has
 none: FEP-8b32's own example verifies only as sent.
+
+Proofs beside Linked Data signatures: a Fedify server makes the proof first and then adds an
+`RsaSignature2017` under `signature`, so its proof covers the document without that member;
+a sender that signs the other way round covers it. Both orders are accepted, and nothing else
+is left out: only a member named `signature` whose value is shaped like a Linked Data signature
+(an object with a `type` and a `signatureValue`) may stand outside the proof, and it is
+verified on its own (proofs/ld_signatures) or ignored, never read as content.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-jcs-2022"
 PROOF_PURPOSE = "assertionMethod"
+LD_SIGNATURE_MEMBER = "signature"  # where Linked Data Signatures 1.0 put theirs
 DOCUMENT_CONTEXT: Any = object()  # sign_document's default: the proof takes the document's
 _SIGNATURE_BYTES = 64
 _MAX_PROOF_VALUE = 128  # a 64-byte signature is 87-88 base58 characters; bounds the decode
@@ -123,13 +131,35 @@ def verify_proof(signed: SignedDocument, key: Ed25519PublicKey) -> None:
     options = {name: value for name, value in signed.proof.items() if name != "proofValue"}
     _check_context(options, signed.unsecured)
     signature = _decode_proof_value(signed.proof["proofValue"])
-    for candidate in _option_readings(options, signed.unsecured):
-        try:
-            key.verify(signature, _hash_data(candidate, signed.unsecured))
-            return
-        except InvalidSignature:
-            continue
+    for document in _document_readings(signed.unsecured):
+        for candidate in _option_readings(options, document):
+            try:
+                key.verify(signature, _hash_data(candidate, document))
+                return
+            except InvalidSignature:
+                continue
     raise ProofError(ProofReason.BAD_SIGNATURE, "the proof does not match the document")
+
+
+def _document_readings(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The document as sent and, when it carries a Linked Data signature, also without it: the
+    order Fedify signs in (proof, then LD signature). The LD signature is the one member a
+    proof may leave uncovered, because it is itself a signature, never content."""
+    if not is_ld_signature(document.get(LD_SIGNATURE_MEMBER)):
+        return [document]
+    return [
+        {name: value for name, value in document.items() if name != LD_SIGNATURE_MEMBER},
+        document,
+    ]
+
+
+def is_ld_signature(value: Any) -> bool:
+    """Shaped like a Linked Data signature (LDS 1.0): an object naming its type and value."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("type"), str)
+        and isinstance(value.get("signatureValue"), str)
+    )
 
 
 def _option_readings(options: dict[str, Any], document: dict[str, Any]) -> list[dict[str, Any]]:

@@ -3,6 +3,11 @@
 Verification returns who signed (`Verified`) or why not (`Rejected`), never a bare bool.
 """
 
+from federation.signatures.accept import (
+    SignatureAsk,
+    accept_signature_header,
+    parse_accept_signature,
+)
 from federation.signatures.cavage import CavageSignature, parse_signature_header, sign_cavage
 from federation.signatures.digests import (
     check_content_digest,
@@ -37,16 +42,19 @@ __all__ = [
     "PublicKeyInfo",
     "Reason",
     "Rejected",
+    "SignatureAsk",
     "SignatureInput",
     "SignedRequest",
     "SigningKey",
     "Verified",
+    "accept_signature_header",
     "check_content_digest",
     "check_digest",
     "content_digest_header",
     "digest_header",
     "format_http_date",
     "mismatched_digest",
+    "parse_accept_signature",
     "parse_http_date",
     "parse_signature",
     "parse_signature_header",

@@ -28,8 +28,14 @@ from http_message_signatures.algorithms import (
     RSA_V1_5_SHA256,
 )
 
+from federation.signatures.accept import SignatureAsk
 from federation.signatures.digests import content_digest_header
-from federation.signatures.http import lower_headers, parse_sf_dictionary, split_url
+from federation.signatures.http import (
+    format_http_date,
+    lower_headers,
+    parse_sf_dictionary,
+    split_url,
+)
 from federation.signatures.model import (
     MAX_SIGNATURE_HEADER,
     PublicKey,
@@ -56,6 +62,7 @@ _SIGNATURE_MEMBER = re.compile(rf"({_KEY})=:([A-Za-z0-9+/]*={{0,2}}):")
 _SEPARATOR = re.compile(r"[ \t]*,[ \t]*")
 _COMPONENT = re.compile(r'"([^"]*)"')
 _PRINTABLE = re.compile(r"[\x20-\x7e]*")
+ASKED_EXPIRY_SECONDS = 300  # when a peer asks for `expires`: long enough for one delivery
 
 
 @dataclass(slots=True)  # not frozen: a frozen __init__ costs microseconds per call
@@ -268,30 +275,74 @@ def sign_rfc9421(
     key: SigningKey,
     now: float,
     *,
-    label: str = "sig1",
+    ask: SignatureAsk | None = None,
 ) -> dict[str, str]:
-    """Headers to add (Content-Digest with a body, Signature-Input, Signature) for a
-    signature over @method @target-uri (+ content-digest content-type with a body)."""
+    """Headers to add (Content-Digest with a body, Signature-Input, Signature).
+
+    By default the signature covers @method @target-uri (+ content-digest content-type with a
+    body); with `ask` (a peer's Accept-Signature) exactly the components it names, with its
+    label, nonce and tag. `created`, `keyid` and `alg` are always given."""
     existing = lower_headers(headers)
-    view = RequestView(method, split_url(url, existing.get("host")), existing, body or b"")
     added: dict[str, str] = {}
-    components = ["@method", "@target-uri"]
     if body:
         added["Content-Digest"] = existing["content-digest"] = content_digest_header(body)
-        components.append("content-digest")
-        if "content-type" in existing:
-            components.append("content-type")
+    parts = split_url(url, existing.get("host"))
+    components, label = _covered(ask, existing, body), ask.label if ask else "sig1"
+    for name, value in _headers_asked(components, parts.normalised_authority, now).items():
+        added[name.title()] = existing[name] = value
     private = key.private_key
-    if isinstance(private, RSAPrivateKey):
-        alg = "rsa-v1_5-sha256"
-    elif isinstance(private, Ed25519PrivateKey):
-        alg = "ed25519"
-    else:
-        raise TypeError("signing key must be RSA or Ed25519")
+    alg = signing_algorithm(private)
     params: dict[str, int | str] = {"created": int(now), "keyid": key.key_id, "alg": alg}
-    serialized = serialize_signature_params(tuple(components), params)
-    sig = SignatureInput(label, tuple(components), params, serialized)
+    params.update(_asked_params(ask, now))
+    serialized = serialize_signature_params(components, params)
+    sig = SignatureInput(label, components, params, serialized)
+    view = RequestView(method, parts, existing, body or b"")
     raw = ALGORITHMS[alg](private_key=private).sign(signature_base(view, sig))
     added["Signature-Input"] = f"{label}={serialized}"
     added["Signature"] = f"{label}=:{base64.b64encode(raw).decode('ascii')}:"
     return added
+
+
+def signing_algorithm(private: object) -> str:
+    """The RFC 9421 algorithm name our signer uses with this private key."""
+    if isinstance(private, RSAPrivateKey):
+        return "rsa-v1_5-sha256"
+    if isinstance(private, Ed25519PrivateKey):
+        return "ed25519"
+    raise TypeError("signing key must be RSA or Ed25519")
+
+
+def _covered(
+    ask: SignatureAsk | None, headers: Mapping[str, str], body: bytes | None
+) -> tuple[str, ...]:
+    if ask is not None:
+        return ask.components
+    components: tuple[str, ...] = ("@method", "@target-uri")
+    if body:
+        components += ("content-digest",)
+        if "content-type" in headers:
+            components += ("content-type",)
+    return components
+
+
+def _headers_asked(components: tuple[str, ...], authority: str, now: float) -> dict[str, str]:
+    """Headers a covered component needs that the request would not otherwise carry."""
+    added = {}
+    if "date" in components:
+        added["date"] = format_http_date(now)
+    if "host" in components:
+        added["host"] = authority
+    return added
+
+
+def _asked_params(ask: SignatureAsk | None, now: float) -> dict[str, int | str]:
+    if ask is None:
+        return {}
+    params: dict[str, int | str] = {}
+    if ask.expires:
+        params["expires"] = int(now) + ASKED_EXPIRY_SECONDS
+    if ask.nonce is not None:
+        params["nonce"] = ask.nonce
+    if ask.tag is not None:
+        params["tag"] = ask.tag
+    return params

@@ -24,6 +24,7 @@ from federation.backend.contract import BackendBlock, BlockPage
 from federation.config import Settings
 from federation.discovery import AS_CONTEXT, ActorUrls
 from federation.errors import ProblemError, UrnError
+from federation.signatures import accept_signature_header
 from federation.urn import BlockUrn
 from federation.visibility import is_released
 from federation.web.appkeys import (
@@ -228,7 +229,12 @@ async def _require_signature(request: web.Request) -> None:
     if verifier is None:  # misconfigured: fail closed
         raise problem(503, "Signature verification unavailable", "authorized fetch is on")
     if await verifier(request) is None:
-        raise problem(401, "Signature required", "this instance requires signed fetches")
+        raise ProblemError(
+            401,
+            "Signature required",
+            "this instance requires signed fetches",
+            headers={"Accept-Signature": accept_signature_header(with_body=False)},
+        )
 
 
 def _not_modified(request: web.Request, etag: str, updated_at: datetime) -> bool:

@@ -20,20 +20,27 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def problem_response(
-    status: int, title: str, detail: str = "", *, type_: str = "about:blank", **extra: Any
+    status: int,
+    title: str,
+    detail: str = "",
+    *,
+    type_: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> web.Response:
     body: dict[str, Any] = {"type": type_, "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update(extra)
-    headers = {"Cache-Control": "no-store"}
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="federation"'
+    sent = {"Cache-Control": "no-store"}
+    if status == 401 and not headers:
+        sent["WWW-Authenticate"] = 'Bearer realm="federation"'
+    sent.update(headers or {})
     return web.Response(
         status=status,
         body=json.dumps(body, separators=(",", ":")).encode(),
         content_type=PROBLEM_TYPE,
-        headers=headers,
+        headers=sent,
     )
 
 
@@ -53,7 +60,9 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     try:
         return await handler(request)
     except ProblemError as exc:
-        return problem_response(exc.status, exc.title, exc.detail, type_=exc.type, **exc.extra)
+        return problem_response(
+            exc.status, exc.title, exc.detail, type_=exc.type, headers=exc.headers, **exc.extra
+        )
     except web.HTTPRequestEntityTooLarge:
         return problem_response(413, "Payload too large", "the request body exceeds the limit")
     except web.HTTPException as exc:

@@ -128,14 +128,14 @@ def test_sign_cavage_get_and_ed25519() -> None:
 
 
 def test_sign_rfc9421_headers() -> None:
-    added = sign_rfc9421("POST", URL, CT, BODY, SigningKey(KEY_ID, RSA), NOW, label="s")
+    added = sign_rfc9421("POST", URL, CT, BODY, SigningKey(KEY_ID, RSA), NOW)
     assert set(added) == {"Content-Digest", "Signature-Input", "Signature"}
     assert added["Content-Digest"] == content_digest_header(BODY)
     assert added["Signature-Input"] == (
-        's=("@method" "@target-uri" "content-digest" "content-type");'
+        'sig1=("@method" "@target-uri" "content-digest" "content-type");'
         f'created={int(NOW)};keyid="{KEY_ID}";alg="rsa-v1_5-sha256"'
     )
-    assert added["Signature"].startswith("s=:") and added["Signature"].endswith(":")
+    assert added["Signature"].startswith("sig1=:") and added["Signature"].endswith(":")
     get = sign_rfc9421("GET", URL, {}, None, SigningKey(KEY_ID, ED), NOW)
     assert get["Signature-Input"].startswith('sig1=("@method" "@target-uri");')
     assert get["Signature-Input"].endswith(';alg="ed25519"')
