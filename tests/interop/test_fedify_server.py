@@ -21,142 +21,158 @@ import pytest
 from federation.jobs.kinds import InboxPayload, JobKind, payload_of
 from federation.records import JobState
 from tests.integration.test_federation_flow import call, wait_for
-from tests.support.fedify_server import FedifyServer, running_fedify
-from tests.support.inproc import Running, running, settings_for
+from tests.support.fedify_flows import (
+    AS_CONTEXT,
+    admin,
+    block_url,
+    create_block,
+    fedify_follows,
+    gateway_and_fedify,
+    jobs_of,
+    outbound_to,
+    until_relation,
+    until_verified,
+    we_follow,
+)
+from tests.support.fedify_server import running_fedify
+from tests.support.inproc import running, settings_for
 
 pytestmark = pytest.mark.integration
-
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
-
-
-# -- our side ----------------------------------------------------------------------------------
-
-
-async def admin(node: Running, method: str, path: str, body: Any = None) -> Any:
-    headers = {"Authorization": f"Bearer {node.settings.admin_token}"}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.request(method, f"{node.url}/admin/api{path}", json=body, headers=headers) as r,
-    ):
-        assert r.status < 300, f"{method} {path}: {r.status} {await r.text()}"
-        return await r.json()
-
-
-async def relation(node: Running, which: str, actor: str) -> str | None:
-    """The state of our follow ("following") or follower ("followers") relation with actor."""
-    listed = await admin(node, "GET", f"/{which}")
-    states = {item["actor"]: item["state"] for item in listed["items"]}
-    return states.get(actor)
-
-
-async def until_relation(node: Running, which: str, actor: str, wanted: str) -> None:
-    async def reached() -> bool:
-        return await relation(node, which, actor) == wanted
-
-    await wait_for(reached, timeout=30)
-
-
-async def create_block(node: Running, title: str, visibility: str = "public") -> str:
-    block = {"title": title, "content": f"{title}, written on our side", "visibility": visibility}
-    created = await call(node, "POST", "/api/v1/blocks", block)
-    return str(created["id"])
-
-
-def block_url(node: Running, block_id: str) -> str:
-    return f"{node.url}/blocks/{block_id}"
-
-
-async def jobs_of(node: Running, kind: JobKind, state: JobState) -> list[Any]:
-    return [j for j in await node.instance.store.list_jobs(state, None, 10_000) if j.kind == kind]
-
-
-# -- the Fedify side ---------------------------------------------------------------------------
-
-
-def received(state: dict[str, Any], kind: str, actor: str) -> list[dict[str, Any]]:
-    """Activities of `kind` by `actor` that Fedify verified and passed to its listeners."""
-    return [r for r in state["received"] if r["type"] == kind and r["actor"] == actor]
-
-
-def inbound_of(state: dict[str, Any], activity_id: str) -> list[dict[str, Any]]:
-    """Every POST of that activity to Fedify's inboxes, in order, with Fedify's answer."""
-    return [e for e in state["inbound"] if _body_id(e["body"]) == activity_id]
-
-
-def outbound_to(state: dict[str, Any], node: Running, kind: str) -> list[dict[str, Any]]:
-    """Fedify's POSTs of activities of `kind` to our gateway, in order, with our answer."""
-    return [
-        e
-        for e in state["outbound"]
-        if e["method"] == "POST"
-        and e["url"].startswith(node.url + "/")
-        and json.loads(e["body"]).get("type") == kind
-    ]
-
-
-def _body_id(body: str) -> str | None:
-    try:
-        return json.loads(body).get("id")
-    except (ValueError, AttributeError):
-        return None
-
-
-def verified_by_fedify(entry: dict[str, Any], node: Running) -> bool:
-    """Fedify's own verifiers, each on its own, on what our gateway sent."""
-    checks = entry["checks"]
-    return (
-        checks is not None
-        and checks.get("httpSignature") == f"{node.url}/actor#main-key"
-        and checks.get("proof") is True
-    )
-
-
-async def fedify_follows(fedify: FedifyServer, node: Running) -> None:
-    """Fedify follows our gateway and has our Accept: the common first step."""
-    await fedify.follow(f"{node.url}/actor")
-    await fedify.until(
-        lambda s: s["following"].get(f"{node.url}/actor", {}).get("state") == "accepted",
-        "our Accept",
-    )
-
-
-async def we_follow(node: Running, fedify: FedifyServer) -> None:
-    await admin(node, "POST", "/following", {"target": fedify.actor})
-    await until_relation(node, "following", fedify.actor, "accepted")
 
 
 # -- follows -----------------------------------------------------------------------------------
 
 
 async def test_fedify_follows_us_and_verifies_our_accept(tmp_path: Path) -> None:
-    async with running(settings_for(tmp_path, "alpha")) as alpha, running_fedify(tmp_path) as fedify:
-        await fedify.follow(f"{alpha.url}/actor")
+    async with gateway_and_fedify(tmp_path) as (alpha, fedify):
+        follow_id = await fedify.follow(f"{alpha.url}/actor")
 
-        accepts = await fedify.until(lambda s: received(s, "Accept", f"{alpha.url}/actor"), "Accept")
+        # Fedify took our Accept of its Follow, and its verifiers hold on it one by one.
+        await until_verified(fedify, alpha, "Accept", follow_id)
         state = await fedify.state()
         assert state["following"][f"{alpha.url}/actor"]["state"] == "accepted"
-        # Fedify's Follow was taken by us at the first knock, and we hold Fedify as a follower.
+        # Its Follow was taken at the first knock, and we hold Fedify as a follower.
         [follow] = outbound_to(state, alpha, "Follow")
         assert follow["status"] == 202, follow
         await until_relation(alpha, "followers", fedify.actor, "accepted")
-        # Our Accept holds by Fedify's own verifiers: HTTP signature and proof alike.
-        [sent] = await fedify.until(
-            lambda s: [e for e in inbound_of(s, accepts[0]["id"]) if e["checks"]], "the checks"
-        )
-        assert sent["status"] == 202 and verified_by_fedify(sent, alpha), sent
 
 
 async def test_we_follow_fedify_and_it_accepts(tmp_path: Path) -> None:
-    async with running(settings_for(tmp_path, "alpha")) as alpha, running_fedify(tmp_path) as fedify:
+    async with gateway_and_fedify(tmp_path) as (alpha, fedify):
         await admin(alpha, "POST", "/following", {"target": fedify.actor})
 
         await until_relation(alpha, "following", fedify.actor, "accepted")
         state = await fedify.state()
         assert f"{alpha.url}/actor" in state["followers"]
-        [follow] = received(state, "Follow", f"{alpha.url}/actor")
-        [delivered] = [e for e in inbound_of(state, follow["id"]) if e["status"] == 202]
+        await until_verified(fedify, alpha, "Follow", fedify.actor)
         # Fedify's Accept was taken at the first knock (RFC 9421), with its proof and LD signature.
         [accept] = outbound_to(state, alpha, "Accept")
         assert accept["status"] == 202 and accept["scheme"] == "rfc9421", accept
         body = json.loads(accept["body"])
         assert "proof" in body and body["signature"]["type"] == "RsaSignature2017"
+
+
+async def test_undo_of_fedifys_follow_removes_it(tmp_path: Path) -> None:
+    async with gateway_and_fedify(tmp_path) as (alpha, fedify):
+        await fedify_follows(fedify, alpha)
+        await until_relation(alpha, "followers", fedify.actor, "accepted")
+
+        await fedify.unfollow(f"{alpha.url}/actor")
+
+        await until_relation(alpha, "followers", fedify.actor, "undone")
+        [undo] = outbound_to(await fedify.state(), alpha, "Undo")
+        assert undo["status"] == 202, undo
+
+
+# -- our blocks to Fedify ----------------------------------------------------------------------
+
+
+async def test_our_create_update_delete_reach_fedify_signed_and_proved(tmp_path: Path) -> None:
+    async with gateway_and_fedify(tmp_path) as (alpha, fedify):
+        await fedify_follows(fedify, alpha)
+        block_id = await create_block(alpha, "Shared with Fedify")
+        url = block_url(alpha, block_id)
+        await until_verified(fedify, alpha, "Create", url)
+
+        await call(alpha, "PATCH", f"/api/v1/blocks/{block_id}", {"content": "edited"})
+        update = await until_verified(fedify, alpha, "Update", url)
+        assert update["json"]["object"]["content"] == "edited"
+
+        await call(alpha, "DELETE", f"/api/v1/blocks/{block_id}")
+        await until_verified(fedify, alpha, "Delete", url)
+
+
+async def test_a_private_block_never_reaches_fedify(tmp_path: Path) -> None:
+    async with gateway_and_fedify(tmp_path) as (alpha, fedify):
+        await fedify_follows(fedify, alpha)
+        private_id = await create_block(alpha, "Kept at home", visibility="private")
+        public_id = await create_block(alpha, "Said after the secret")
+
+        # Barrier: the public block, reported after the private one, has arrived.
+        await until_verified(fedify, alpha, "Create", block_url(alpha, public_id))
+        state = await fedify.state()
+        assert not [e for e in state["inbound"] if private_id in e["body"]]
+        assert not [e for e in state["inbound"] if "Kept at home" in e["body"]]
+
+
+# -- Fedify's activities to us -----------------------------------------------------------------
+
+
+async def test_fedifys_block_create_reaches_our_backend(tmp_path: Path) -> None:
+    async with gateway_and_fedify(tmp_path) as (alpha, fedify):
+        await we_follow(alpha, fedify)
+
+        sent = await fedify.send(
+            f"{alpha.url}/actor",
+            type="Create",
+            shape="block",
+            id="from-fedify",
+            title="Written on Fedify",
+            content="A block from a Fedify server",
+            context=[AS_CONTEXT, f"{alpha.url}/ns"],
+        )
+
+        assert sent["status"] == 202, sent
+        urn = f"urn:block:{fedify.host}:from-fedify"
+
+        async def held() -> Any:
+            blocks = await call(alpha, "GET", "/api/v1/remote-blocks")
+            return [b for b in blocks["items"] if b["urn"] == urn]
+
+        [block] = await wait_for(held)
+        assert block["title"] == "Written on Fedify" and block["origin"] == fedify.host
+
+
+async def test_fedifys_plain_note_is_taken_and_ignored(tmp_path: Path) -> None:
+    notified: list[Any] = []  # what our backend is told about remote content
+
+    @aiohttp.web.middleware
+    async def count_notifications(request: aiohttp.web.Request, handler: Any) -> Any:
+        if request.path == "/api/v1/inbound":
+            body = await request.json()
+            notes = body if isinstance(body, list) else [body]
+            notified.extend(n for n in notes if not n["type"].startswith("follow."))
+        return await handler(request)
+
+    settings = settings_for(tmp_path, "alpha")
+    async with (
+        running(settings, backend_middlewares=[count_notifications]) as alpha,
+        running_fedify(tmp_path) as fedify,
+    ):
+        await we_follow(alpha, fedify)
+        sent = await fedify.send(
+            f"{alpha.url}/actor", type="Create", shape="note", id="n1", content="Hello"
+        )
+        [post] = await fedify.until(
+            lambda s: [e for e in outbound_to(s, alpha, "Create") if e["status"]], "our answer"
+        )
+        assert post["status"] == 202 and "proof" in json.loads(post["body"]), post
+
+        # Barrier: our inbox job for the Note has settled; it notified nobody and died not.
+        async def settled() -> bool:
+            done = await jobs_of(alpha, JobKind.INBOX, JobState.DONE)
+            return any(payload_of(j, InboxPayload).activity["id"] == sent["activity"] for j in done)
+
+        await wait_for(settled)
+        assert await jobs_of(alpha, JobKind.INBOX, JobState.DEAD) == []
+        assert notified == []
