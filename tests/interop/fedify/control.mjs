@@ -6,6 +6,7 @@
 //   POST /_test/unfollow  {"actor": url}  Undo that follow
 //   POST /_test/send      {"to": actor url, "type": "Create"|"Update"|"Delete",
 //                          "shape": "note"|"block", "id": local id, "content": ..., ...}
+//   POST /_test/knock     {"to": actor url, "first": "none"|"stale"}  (knock.mjs)
 //
 // Everything Fedify's vocabulary can express is sent with ctx.sendActivity and its defaults
 // (RFC 9421 first knock, cavage fallback, Accept-Signature, a proof by the Ed25519 key, then a
@@ -16,6 +17,7 @@
 // must: signJsonLd (the LD signature covers every term) and signRequest (RFC 9421). Fedify has
 // no function that makes a proof over plain JSON, so that body carries no proof.
 import { signJsonLd, signRequest } from "@fedify/fedify";
+import { knock } from "./knock.mjs";
 import {
   Create,
   Delete,
@@ -51,6 +53,8 @@ function route(path, input, ctx, state) {
       return unfollow(ctx, state, input.actor);
     case "/_test/send":
       return send(ctx, state, input);
+    case "/_test/knock":
+      return lookUpActor(ctx, input.to).then((target) => knock(ctx, state, target, input.first));
   }
   return undefined;
 }
