@@ -70,7 +70,6 @@ def actor_document(settings: Settings, keys: InstanceKeys) -> dict[str, Any]:
             # Fedify's getAssertionMethods() drop our Ed25519 key. Fedify's order.
             "https://www.w3.org/ns/did/v1",
             "https://w3id.org/security/multikey/v1",
-            urls.context,
         ],
         "id": urls.actor,
         "type": "Application",

@@ -30,7 +30,13 @@ from federation.activities.objects import (
     object_to_block,
     tombstone,
 )
-from federation.activities.validate import actor_of, load_object, object_id_of, parse_activity
+from federation.activities.validate import (
+    actor_of,
+    load_object,
+    object_id_of,
+    parse_activity,
+    types_of,
+)
 
 __all__ = [
     "AS_CONTEXT",
@@ -62,6 +68,7 @@ __all__ = [
     "parse_activity",
     "reject",
     "tombstone",
+    "types_of",
     "undo",
     "update",
 ]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID, uuid4
 
-from federation.activities.context import AS_CONTEXT, PUBLIC, ns_url
+from federation.activities.context import AS_CONTEXT, PUBLIC, object_context
 from federation.activities.objects import tombstone
 from federation.activities.validate import actor_of
 
@@ -96,10 +96,10 @@ def _answer(
     }
 
 
-def _instance_context(actor: str) -> list[str] | str:
-    """Our context list, derived from our actor URL ``{base}/actor``."""
+def _instance_context(actor: str) -> list[Any] | str:
+    """Our context list for an activity by our actor ``{base}/actor``."""
     if actor.endswith(_ACTOR_SUFFIX):
-        return [AS_CONTEXT, ns_url(actor.removesuffix(_ACTOR_SUFFIX))]
+        return object_context()
     return AS_CONTEXT
 
 

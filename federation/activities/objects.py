@@ -52,7 +52,7 @@ def block_to_object(block: Block, *, base_url: str, authority: str, scheme: str)
         raise ValueError("a private block is never rendered for the federation")
     urn = block.block_urn(authority)
     obj: dict[str, Any] = {
-        "@context": object_context(base_url),
+        "@context": object_context(),
         "id": urn.to_url(scheme),
         "type": OBJECT_TYPE,
         "urn": str(urn),

@@ -76,6 +76,16 @@ def actor_of(activity: Mapping[str, Any]) -> str:
     return actor
 
 
+def types_of(activity: Mapping[str, Any]) -> tuple[str, ...]:
+    """The activity's types: ActivityStreams allows one name or a list, ["Add", "Activity"]."""
+    kind = activity.get("type")
+    if isinstance(kind, str):
+        return (kind,)
+    if isinstance(kind, list):
+        return tuple(name for name in kind if isinstance(name, str))
+    return ()
+
+
 def object_id_of(activity: Mapping[str, Any]) -> str | None:
     """The id of the activity's object (given by URL or embedded), None when there is none."""
     obj = activity.get("object")

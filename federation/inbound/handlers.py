@@ -7,7 +7,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from federation.activities import InvalidObject, is_block_shaped, object_id_of, object_to_block
+from federation.activities import (
+    InvalidObject,
+    is_block_shaped,
+    object_id_of,
+    object_to_block,
+    types_of,
+)
 from federation.config import Settings
 from federation.discovery import ActorUrls
 from federation.errors import BackendError, SelfFollow
@@ -73,9 +79,13 @@ class InboundProcessor:
         """JobKind.INBOX: one accepted activity, by the type handlers above."""
         payload = payload_of(job, InboxPayload)
         activity, actor = payload.activity, payload.actor
-        handler = self._handlers.get(str(activity.get("type")))
+        handled = [self._handlers[t] for t in types_of(activity) if t in self._handlers]
+        handler = handled[0] if handled else None
         if handler is None:
-            log.info("ignoring %s activity %s", activity.get("type"), activity.get("id"))
+            # Likes, Announces, Questions, Adds...: ordinary ActivityPub a knowledge base has no
+            # use for. Accepted at the inbox (202) and settled here, quietly: a followed
+            # Mastodon-like peer sends them all day, and none is a failure.
+            log.debug("ignoring %s activity %s", activity.get("type"), activity.get("id"))
             return Done()
         return await handler(activity, actor)
 
@@ -125,7 +135,10 @@ class InboundProcessor:
     async def _on_upsert(self, activity: dict[str, Any], actor: str) -> JobOutcome:
         obj = activity.get("object")
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-            return Dead("object is not embedded")
+            # Legal ActivityStreams (the object by reference), but a block always travels
+            # embedded and signed with its activity: nothing here for the backend.
+            log.debug("ignoring %s %s: its object is not embedded", activity.get("type"), obj)
+            return Done()
         if not await self._following(actor):
             log.info("ignoring %s from %s: we do not follow it", activity.get("type"), actor)
             return Done()

@@ -18,6 +18,7 @@ from federation.activities import (
     is_activitystreams_media_type,
     object_id_of,
     parse_activity,
+    types_of,
 )
 from federation.config import FederationMode, Settings
 from federation.domains import DomainPolicy
@@ -146,7 +147,7 @@ class InboxPipeline:
     def _refuse_self_follow(self, activity: dict[str, Any], actor: str) -> None:
         # Checked before the signature: no fetch of our own key for a request that cannot stand.
         own = Host.parse(self._settings.domain, self._settings.scheme)
-        if activity.get("type") == "Follow" and Host.of_url(actor) == own:
+        if "Follow" in types_of(activity) and Host.of_url(actor) == own:
             raise _problem(
                 422,
                 "Cannot follow itself",
@@ -187,7 +188,7 @@ class InboxPipeline:
             raise _problem(
                 403, "Foreign activity id", "the activity id is not on the actor's origin"
             )
-        if activity.get("type") in OBJECT_ACTIONS:
+        if OBJECT_ACTIONS.intersection(types_of(activity)):
             object_id = object_id_of(activity)
             if object_id is None:
                 raise _problem(400, "Invalid activity", "the activity has no object id")

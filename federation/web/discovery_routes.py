@@ -66,9 +66,8 @@ async def nodeinfo(request: web.Request) -> web.Response:
 
 @routes.get("/ns")
 async def context(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
     return json_response(
-        context_document(settings.base_url),
+        context_document(),
         content_type="application/ld+json",
         headers={"Cache-Control": "max-age=86400", "Access-Control-Allow-Origin": "*"},
     )

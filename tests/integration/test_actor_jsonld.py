@@ -2,7 +2,8 @@
 Ed25519 key must survive expansion as a security:Multikey under security:assertionMethod.
 
 There is no network: the document loader serves the published contexts from tests/contexts/
-(see its README) and our own /ns context as the running gateway serves it, and refuses any
+(see its README) and, where a test says so, our /ns document as the running gateway serves it,
+and refuses any
 other URL, so the expansion can never quietly fetch something else.
 """
 
@@ -17,6 +18,8 @@ import aiohttp
 import pytest
 from pyld import jsonld  # type: ignore[import-untyped]
 
+from federation.activities import AS_CONTEXT, Block, block_to_object
+from tests.support.blocks import block_fields
 from tests.support.inproc import Running, running, settings_for
 
 pytestmark = pytest.mark.integration
@@ -63,9 +66,7 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Running]:
 
 async def test_the_ed25519_key_survives_json_ld_expansion_as_a_multikey(gateway: Running) -> None:
     actor = await get_json(f"{gateway.url}/actor")
-    ns = f"{gateway.url}/ns"
-    assert ns in actor["@context"]
-    loader = document_loader({ns: await get_json(ns)})
+    loader = document_loader({})
 
     [node] = jsonld.expand(actor, {"documentLoader": loader})
 
@@ -85,3 +86,32 @@ def test_the_loader_refuses_what_is_not_vendored() -> None:
     with pytest.raises(jsonld.JsonLdError) as caught:
         jsonld.expand(doc, {"documentLoader": document_loader({})})
     assert isinstance(caught.value.__cause__, Refused)
+
+
+KBFED = "https://w3id.org/kbfed/ns#"
+
+
+def urn_property(document: dict[str, Any], loader: Any) -> list[Any]:
+    [node] = jsonld.expand(document, {"documentLoader": loader})
+    urn: list[Any] = node[KBFED + "urn"]
+    return urn
+
+
+async def test_every_instance_and_every_older_object_speak_one_vocabulary(
+    gateway: Running,
+) -> None:
+    """alpha's `urn` and beta's `urn` are one property to a JSON-LD reader, with no context of
+    ours to fetch; an object naming an older gateway's {base}/ns reads the same way."""
+    for base in ("https://alpha.example", "https://beta.example:8443"):
+        block = Block(**block_fields(id="b1"))
+        authority = base.split("://")[1]
+        rendered = block_to_object(block, base_url=base, authority=authority, scheme="https")
+        assert urn_property(rendered, document_loader({})) == [{"@id": rendered["urn"]}]
+    ns = f"{gateway.url}/ns"
+    older = {
+        "@context": [AS_CONTEXT, ns],
+        "id": f"{gateway.url}/blocks/b1",
+        "urn": "urn:block:x:b1",
+    }
+    loader = document_loader({ns: await get_json(ns)})
+    assert urn_property(older, loader) == [{"@id": "urn:block:x:b1"}]

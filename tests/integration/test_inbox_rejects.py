@@ -155,6 +155,13 @@ def case_foreign_object(env: Env, path: str) -> tuple[SignedPost, str | None]:
     return env.a.signed_post(env.url(path), activity), activity["id"]
 
 
+def case_foreign_object_listed_type(env: Env, path: str) -> tuple[SignedPost, str | None]:
+    # ActivityStreams allows a list of types: an Update among them is still an Update.
+    obj = env.a.note(object_id=f"{env.b.origin}/blocks/theirs")
+    activity = env.a.create(obj, type=["Activity", "Update"])
+    return env.a.signed_post(env.url(path), activity), activity["id"]
+
+
 def case_oversized(env: Env, path: str) -> tuple[SignedPost, str | None]:
     activity = env.a.create(env.a.note(content="x" * (1024 * 1024 + 10)))
     return env.a.signed_post(env.url(path), activity), activity["id"]
@@ -220,6 +227,7 @@ CASES: list[tuple[str, Case, int, str, str]] = [
     ("malformed-key-id", case_malformed_key_id, 401, "Signature rejected", "key_not_found"),
     ("uncovered-digest", case_uncovered_digest_mismatch, 400, "Digest mismatch", "Content-"),
     ("foreign-object", case_foreign_object, 403, "Foreign object", "own objects"),
+    ("foreign-object-listed", case_foreign_object_listed_type, 403, "Foreign object", "own"),
     ("oversized", case_oversized, 413, "Payload too large", "limit"),
     ("deep-nesting", case_deep_nesting, 400, "Invalid activity", "nested deeper"),
     ("not-json", case_not_json, 400, "Invalid activity", "not valid JSON"),

@@ -8,12 +8,15 @@ block-shaped object that fails validation is still an error.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from federation.records import Direction, Follow, FollowState, Job, JobState
 from tests.support.inproc import Running, running, settings_for
@@ -27,12 +30,21 @@ class Env:
     node: Running
     peer: Peer
     session: aiohttp.ClientSession
+    backend_hits: Counter[str]
 
 
 @pytest.fixture
 async def env(tmp_path: Path) -> AsyncIterator[Env]:
+    hits: Counter[str] = Counter()
+
+    @web.middleware
+    async def count(request: web.Request, handler: Any) -> web.StreamResponse:
+        hits[f"{request.method} {request.path}"] += 1
+        response: web.StreamResponse = await handler(request)
+        return response
+
     async with (
-        running(settings_for(tmp_path, "gw")) as node,
+        running(settings_for(tmp_path, "gw"), backend_middlewares=[count]) as node,
         serve_peer(rsa_index=0) as peer,
         aiohttp.ClientSession() as session,
     ):
@@ -50,7 +62,7 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
                 1,
             )
         )
-        yield Env(node, peer, session)
+        yield Env(node, peer, session, hits)
 
 
 async def settled(env: Env, activity_id: str, timeout: float = 20.0) -> Job:
@@ -77,6 +89,36 @@ async def test_a_plain_note_from_a_followed_peer_is_done_not_dead(env: Env) -> N
     job = await settled(env, plain["id"])
     assert job.state is JobState.DONE, job.last_error
     assert await env.node.instance.store.list_jobs(JobState.DEAD) == []
+
+
+def plain_activities(peer: Peer) -> list[dict[str, Any]]:
+    """What a followed Mastodon-like server sends besides Notes, each as it really shapes it."""
+    status = f"{peer.origin}/users/ann/statuses/2"
+    question = {**peer.note(object_id=f"{peer.origin}/users/ann/statuses/3"), "type": "Question"}
+    question["oneOf"] = [{"type": "Note", "name": "yes"}, {"type": "Note", "name": "no"}]
+    person = {"id": peer.actor, "type": "Person", "inbox": f"{peer.actor}/inbox", "name": "Ann"}
+    return [
+        {**peer.create(), "type": "Like", "object": status},
+        {**peer.create(), "type": "Announce", "object": status},
+        peer.create(question),
+        {**peer.create(), "type": "Update", "object": person},  # an actor's profile edit
+        {**peer.create(), "object": status},  # a Create naming its object by URL only
+        peer.delete(status),  # a deleted status: not a block
+        {**peer.create(), "type": ["Add", "Activity"], "object": status, "target": peer.actor},
+    ]
+
+
+async def test_plain_activities_are_accepted_and_settle_as_done_with_no_notification(
+    env: Env,
+) -> None:
+    sent = plain_activities(env.peer)
+    for activity in sent:
+        await send(env, activity)
+    for activity in sent:
+        job = await settled(env, activity["id"])
+        assert job.state is JobState.DONE, (activity["type"], job.last_error)
+    assert await env.node.instance.store.list_jobs(JobState.DEAD) == []
+    assert env.backend_hits["POST /api/v1/inbound"] == 0
 
 
 async def test_a_block_shaped_object_that_fails_validation_is_still_an_error(env: Env) -> None:

@@ -32,14 +32,17 @@ from federation.activities import (
     is_activitystreams_media_type,
     load_object,
     new_activity_id,
+    object_context,
     object_id_of,
     object_to_block,
     parse_activity,
     reject,
     tombstone,
+    types_of,
     undo,
     update,
 )
+from federation.activities.context import BLOCK_TERMS
 from federation.errors import FederationError
 
 BASE = "https://alpha.example"
@@ -179,7 +182,7 @@ def test_remote_block_names_must_agree() -> None:
 
 def test_block_to_object_shape() -> None:
     assert render() == {
-        "@context": [AS_CONTEXT, f"{BASE}/ns"],
+        "@context": object_context(),
         "id": URL,
         "type": "Note",
         "urn": URN,
@@ -376,7 +379,7 @@ def test_create_and_update(build: Callable[..., dict[str, Any]], kind: str) -> N
     activity = build(obj, ACTOR, f"{BASE}/activities/1")
     body = {k: v for k, v in obj.items() if k != "@context"}
     assert activity == {
-        "@context": [AS_CONTEXT, f"{BASE}/ns"],
+        "@context": object_context(),
         "id": f"{BASE}/activities/1",
         "type": kind,
         "actor": ACTOR,
@@ -389,7 +392,7 @@ def test_create_and_update(build: Callable[..., dict[str, Any]], kind: str) -> N
 
 def test_delete_carries_a_tombstone() -> None:
     activity = delete(URL, URN, ACTOR, f"{BASE}/activities/2")
-    assert activity["@context"] == [AS_CONTEXT, f"{BASE}/ns"]
+    assert activity["@context"] == object_context()
     assert activity["object"] == tombstone(URL, URN)
     assert (activity["type"], activity["to"], activity["cc"]) == (
         "Delete",
@@ -427,12 +430,20 @@ def test_follow_family() -> None:
 
 
 def test_context_document() -> None:
-    context = context_document(BASE)["@context"]
-    assert context["blk"] == f"{BASE}/ns#"
+    context = context_document()["@context"]
+    assert context["kbfed"] == "https://w3id.org/kbfed/ns#"
     for term in ("urn", "blockKind", "blockAuthor", "references", "visibility", "embargoUntil"):
         assert term in context
     assert context["references"]["@type"] == "@id"
-    assert context["urn"] == {"@id": "blk:urn", "@type": "@id"}
+    assert context["urn"] == {"@id": "kbfed:urn", "@type": "@id"}
+
+
+def test_every_instance_speaks_one_vocabulary_inline() -> None:
+    """Our objects carry the block terms inline, the same on every instance: no per-instance
+    IRI, nothing a reader must fetch."""
+    assert object_context() == ["https://www.w3.org/ns/activitystreams", BLOCK_TERMS]
+    assert context_document()["@context"] == BLOCK_TERMS
+    assert all("/ns#" not in str(v) or "w3id.org/kbfed" in str(v) for v in BLOCK_TERMS.values())
 
 
 @pytest.mark.parametrize(
@@ -583,3 +594,18 @@ def test_depth_cap_holds_for_objects_alone_and_arrays_alone(
     with pytest.raises(InvalidActivity) as info:
         load_object(nested(max_depth + 1), max_depth=max_depth)
     assert info.value.reason == f"JSON nested deeper than {max_depth} levels"
+
+
+@pytest.mark.parametrize(
+    ("kind", "types"),
+    [
+        ("Create", ("Create",)),
+        (["Add", "Activity"], ("Add", "Activity")),
+        (["Create", 3, None, "Update"], ("Create", "Update")),
+        (None, ()),
+        ({"name": "Create"}, ()),
+        (7, ()),
+    ],
+)
+def test_types_of_reads_one_name_or_a_list(kind: object, types: tuple[str, ...]) -> None:
+    assert types_of({"type": kind}) == types
