@@ -47,6 +47,12 @@ async def admin(node: Running, method: str, path: str, body: Any = None) -> Any:
         return await r.json()
 
 
+async def get_json(url: str) -> Any:
+    async with aiohttp.ClientSession() as session, session.get(url) as resp:
+        assert resp.status == 200, url
+        return await resp.json(content_type=None)
+
+
 async def relation(node: Running, which: str, actor: str) -> str | None:
     """The state of our follow ("following") or follower ("followers") relation with actor."""
     listed = await admin(node, "GET", f"/{which}")
