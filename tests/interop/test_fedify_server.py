@@ -31,6 +31,7 @@ from tests.support.fedify_flows import (
     get_json,
     jobs_of,
     outbound_to,
+    record_vector,
     until_relation,
     until_verified,
     we_follow,
@@ -136,6 +137,9 @@ async def test_fedifys_block_create_reaches_our_backend(tmp_path: Path) -> None:
         )
 
         assert sent["status"] == 202, sent
+        [post] = outbound_to(await fedify.state(), alpha, "Create")
+        how = "a block-shaped Create: signJsonLd (LD signature over our terms) + RFC 9421"
+        await record_vector("fedify-create-block-ldsig.json", fedify, post["body"], how)
         urn = f"urn:block:{fedify.host}:from-fedify"
 
         async def held() -> Any:
@@ -170,6 +174,8 @@ async def test_fedifys_plain_note_is_taken_and_ignored(tmp_path: Path) -> None:
             lambda s: [e for e in outbound_to(s, alpha, "Create") if e["status"]], "our answer"
         )
         assert post["status"] == 202 and "proof" in json.loads(post["body"]), post
+        how = "a Create(Note) by sendActivity with its defaults, as our inbox received it"
+        await record_vector("fedify-create-note.json", fedify, post["body"], how)
 
         # Barrier: our inbox job for the Note has settled; it notified nobody and died not.
         async def settled() -> bool:

@@ -5,6 +5,7 @@ job store) and how to read the Fedify server's record of the wire (tests/support
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,10 +16,13 @@ import aiohttp
 from federation.jobs.kinds import JobKind
 from federation.records import JobState
 from tests.integration.test_federation_flow import call, wait_for
-from tests.support.fedify_server import FedifyServer, running_fedify
+from tests.support.fedify_server import FEDIFY_DIR, FedifyServer, running_fedify
 from tests.support.inproc import Running, running, settings_for
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+FEDIFY_VERSION = json.loads((FEDIFY_DIR / "package.json").read_text())["dependencies"][
+    "@fedify/fedify"
+]
 
 
 @asynccontextmanager
@@ -47,8 +51,11 @@ async def admin(node: Running, method: str, path: str, body: Any = None) -> Any:
         return await r.json()
 
 
-async def get_json(url: str) -> Any:
-    async with aiohttp.ClientSession() as session, session.get(url) as resp:
+async def get_json(url: str, accept: str = "application/json") -> Any:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url, headers={"Accept": accept}) as resp,
+    ):
         assert resp.status == 200, url
         return await resp.json(content_type=None)
 
@@ -153,3 +160,21 @@ async def until_verified(
         return None
 
     return await fedify.until(verified, f"{kind} of {object_id}, verified")
+
+
+VECTORS = Path(__file__).resolve().parents[1] / "interop" / "vectors"
+
+
+async def record_vector(name: str, fedify: FedifyServer, body: str, how: str) -> None:
+    """Keep what Fedify sent, with the actor document holding its keys, as a test vector
+    (only when FEDIFY_RECORD_VECTORS=1: tests/interop/vectors/README.md)."""
+    if os.environ.get("FEDIFY_RECORD_VECTORS") != "1":
+        return
+    vector = {
+        "recorded": {"by": "tests/interop/fedify/server.mjs", "fedify": FEDIFY_VERSION, "how": how},
+        "actor": await get_json(fedify.actor, accept="application/activity+json"),
+        "activity": json.loads(body),
+        "body": body,
+    }
+    VECTORS.mkdir(exist_ok=True)
+    (VECTORS / name).write_text(json.dumps(vector, indent=2, ensure_ascii=False) + "\n")
