@@ -23,6 +23,7 @@ from tests.support.fedify_flows import (
     we_follow,
 )
 from tests.support.fedify_server import FedifyServer
+from tests.support.peer import post, serve_peer
 
 pytestmark = pytest.mark.integration
 
@@ -135,3 +136,27 @@ async def test_fedify_meets_our_signature_challenge(tmp_path: Path, first: str) 
         assert asked and all(name in asked for name in REQUIRED), result
         assert retry["status"] == 202, result
         assert all(name in retry["signatureInput"] for name in REQUIRED), result
+
+
+async def test_fedifys_ed25519_proof_decides_an_activity_another_server_forwards(
+    tmp_path: Path,
+) -> None:
+    """Inbox forwarding: the HTTP signer is not the author, so only the author's proof can
+    vouch for the activity. Fedify's real bytes, forwarded by another server (a test peer)."""
+    async with gateway_and_fedify(tmp_path) as (alpha, fedify), serve_peer() as forwarder:
+        await we_follow(alpha, fedify)
+        await fedify.send(forwarder.actor, type="Create", shape="note", id="fwd", content="Hi")
+        await fedify.until(lambda s: forwarder.received, "the Create at the forwarder")
+        signed = json.loads(forwarder.received[0])
+        # The proof alone (the LD signature taken off): Fedify's Ed25519 key must vouch for it.
+        proved_only = {k: v for k, v in signed.items() if k != "signature"}
+        altered = {**proved_only, "object": {**proved_only["object"], "content": "forged"}}
+
+        async with aiohttp.ClientSession() as session:
+            inbox = f"{alpha.url}/inbox"
+            # The forgery first: the same id would be a duplicate (409) after the real one.
+            refused = await post(session, forwarder.signed_post(inbox, altered))
+            taken = await post(session, forwarder.signed_post(inbox, proved_only))
+
+        assert refused[0] == 401 and refused[2]["title"] == "Proof rejected", refused
+        assert taken[0] == 202, taken
