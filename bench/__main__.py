@@ -127,7 +127,13 @@ def _all(args: argparse.Namespace, results: Results) -> None:
 RUNNERS: dict[str, Callable[[argparse.Namespace, Results], Any]] = {
     "signatures": _signatures,
     "inbox": lambda a, r: inbox.run(
-        inbox.InboxOptions(rounds=_rounds(a), peer_key=a.peer_key, peer_proofs=a.peer_proofs), r
+        inbox.InboxOptions(
+            rounds=_rounds(a),
+            peer_key=a.peer_key,
+            peer_proofs=a.peer_proofs,
+            peer_fedify=a.peer_fedify,
+        ),
+        r,
     ),
     "fanout": lambda a, r: fanout.run(fanout.FanoutOptions(rounds=_rounds(a)), r),
     "resolve": lambda a, r: resolve.run(resolve.ResolveOptions(rounds=_rounds(a)), r),
@@ -164,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--peer-proofs",
         action="store_true",
         help="inbox: the peer also proves each activity (FEP-8b32), as Fedify peers do",
+    )
+    parser.add_argument(
+        "--peer-fedify",
+        action="store_true",
+        help="inbox: the peer sends what a Fedify server sends (RFC 9421, proof, LD signature)",
     )
     parser.add_argument(
         "--seconds",

@@ -41,6 +41,7 @@ class InboxOptions:
     concurrency: int = 32
     peer_key: str = "ed25519"
     peer_proofs: bool = False
+    peer_fedify: bool = False  # RFC 9421, a proof, then an LD signature: a Fedify server's
 
 
 def start_inbox_node(
@@ -106,7 +107,7 @@ def run(opts: InboxOptions, results: Results) -> dict[str, Any]:
 def _run_role(opts: InboxOptions, results: Results, role: str, label: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-inbox-") as tmp, loadgen.generator() as gen:
         root = Path(tmp)
-        peer = make_peer(opts.peer_key, proofs=opts.peer_proofs)
+        peer = make_peer(opts.peer_key, proofs=opts.peer_proofs, fedify=opts.peer_fedify)
         with (
             baseline_server(root) as base_port,
             start_inbox_node(root / "gw", peer, role) as node,
@@ -116,6 +117,7 @@ def _run_role(opts: InboxOptions, results: Results, role: str, label: str) -> di
         "role": role,
         "peer_key": opts.peer_key,
         "peer_proofs": peer.proofs,
+        "peer_fedify": peer.fedify,
         **paired.summary("valid"),
     }
     if role != "web":  # a web-role gateway leaves the processing to workers: nothing drains
@@ -124,7 +126,7 @@ def _run_role(opts: InboxOptions, results: Results, role: str, label: str) -> di
     ours = spread([r.rate for r in paired.ours])
     results.line(
         "inbox",
-        f"{label}{', peer sends proofs' if peer.proofs else ''} (goal >= {GOALS[role]})",
+        f"{label}{_peer_label(peer)} (goal >= {GOALS[role]})",
         fmt_ratio(paired.ratio),
         f"{fmt_num(ours.median)}/s, p99 {row['p99_ms']:.1f} ms, "
         f"peak RSS {fmt_mib(paired.peak_rss_kib)}",
@@ -133,10 +135,17 @@ def _run_role(opts: InboxOptions, results: Results, role: str, label: str) -> di
     return row
 
 
+def _peer_label(peer: Any) -> str:
+    if peer.fedify:
+        return ", Fedify-shaped activities (RFC 9421, proof, then LD signature)"
+    return ", peer sends proofs" if peer.proofs else ""
+
+
 def print_inbox(row: dict[str, Any]) -> None:
     r, o, b = row["ratio"], row["ours_per_s"], row["base_per_s"]
     print(
         f"inbox ({row['role']} role, {row['peer_key']} peer"
+        f"{' Fedify-shaped' if row.get('peer_fedify') else ''}"
         f"{' with proofs' if row.get('peer_proofs') else ''}): {o['median']:.0f}/s "
         f"({o['min']:.0f}-{o['max']:.0f}) vs trivial handler {b['median']:.0f}/s "
         f"-> ratio {r['median']:.2f} ({r['min']:.2f}-{r['max']:.2f}), "
@@ -165,9 +174,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="the peer also proves each activity (FEP-8b32): prices verifying proofs",
     )
+    parser.add_argument(
+        "--peer-fedify",
+        action="store_true",
+        help="the peer sends what a Fedify server sends: RFC 9421, a proof, an LD signature",
+    )
 
 
 def from_args(args: argparse.Namespace) -> InboxOptions:
     return InboxOptions(
-        args.rounds, args.seconds, args.concurrency, args.peer_key, args.peer_proofs
+        args.rounds,
+        args.seconds,
+        args.concurrency,
+        args.peer_key,
+        args.peer_proofs,
+        args.peer_fedify,
     )

@@ -32,6 +32,32 @@ class KeySource(Protocol):
         """The key fetched again from its owner (it may have been rotated)."""
 
 
+class AuthorKeyProblem(Exception):
+    """The key a proof or LD signature names is unknown, or is not its author's."""
+
+    def __init__(self, *, found: bool, detail: str) -> None:
+        super().__init__(detail)
+        self.found = found
+        self.detail = detail
+
+
+async def author_key(keys: KeySource, key_id: str, owner: str, *, fresh: bool) -> PublicKeyInfo:
+    """The key `key_id` names, which `owner` must own: a proof or a Linked Data signature says
+    who wrote a document, so its key is checked as an HTTP signature's is. `fresh` fetches it
+    again (the author may have rotated it); that re-fetch is rate-limited, and when it is
+    refused what we already hold is used."""
+    info = await (keys.refetch(key_id) if fresh else keys.resolve(key_id))
+    if info is None and fresh:
+        info = await keys.resolve(key_id)
+    if info is None:
+        raise AuthorKeyProblem(found=False, detail=f"no key found at {key_id}")
+    if info.owner != owner:
+        raise AuthorKeyProblem(
+            found=True, detail=f"the key {key_id} belongs to {info.owner}, not {owner}"
+        )
+    return info
+
+
 class KeyService:
     """Key lookup with a store-backed cache and a rate-limited re-fetch for key rotation."""
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from federation.errors import ProblemError
 from federation.proofs import ProofError, ProofReason, SignedDocument, split_proof, verify_proof
-from federation.resolve.keyservice import KeySource
+from federation.resolve.keyservice import AuthorKeyProblem, KeySource, author_key
 
 
 class ProofChecker:
@@ -59,16 +59,11 @@ class ProofChecker:
             verify_proof(signed, await self._key_of(method, owner, fresh=True))
 
     async def _key_of(self, method: str, owner: str, *, fresh: bool) -> Ed25519PublicKey:
-        info = await (self._keys.refetch(method) if fresh else self._keys.resolve(method))
-        if info is None:
-            if fresh:  # the re-fetch is rate-limited: fall back on what we already know
-                info = await self._keys.resolve(method)
-            if info is None:
-                raise ProofError(ProofReason.KEY_NOT_FOUND, f"no key found at {method}")
-        if info.owner != owner:
-            raise ProofError(
-                ProofReason.WRONG_OWNER, f"the key {method} belongs to {info.owner}, not {owner}"
-            )
+        try:
+            info = await author_key(self._keys, method, owner, fresh=fresh)
+        except AuthorKeyProblem as exc:
+            reason = ProofReason.WRONG_OWNER if exc.found else ProofReason.KEY_NOT_FOUND
+            raise ProofError(reason, exc.detail) from None
         if not isinstance(info.public_key, Ed25519PublicKey):
             raise ProofError(ProofReason.UNSUPPORTED, f"the key {method} is not an Ed25519 key")
         return info.public_key

@@ -11,7 +11,7 @@ import base64
 import binascii
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
@@ -205,8 +205,7 @@ def component_value(view: RequestView, name: str) -> str:
 def signature_base(view: RequestView, sig: SignatureInput) -> bytes:
     lines = []
     if sig.component_params is None:
-        if len(set(sig.components)) != len(sig.components):
-            raise Rejection(Reason.MALFORMED, "a component is covered twice")
+        _check_repeats(sig.components)
         lines = [f'"{name}": {component_value(view, name)}' for name in sig.components]
     else:
         for name, params in zip(sig.components, sig.component_params, strict=True):
@@ -216,13 +215,27 @@ def signature_base(view: RequestView, sig: SignatureInput) -> bytes:
                 raise Rejection(Reason.MALFORMED, f"unsupported parameters on {name}")
             else:
                 lines.append(f'"{name}": {component_value(view, name)}')
-        if len(set(lines)) != len(lines):
-            raise Rejection(Reason.MALFORMED, "a component is covered twice")
+        _check_repeats([line.partition(": ")[0] for line in lines])
     lines.append(f'"@signature-params": {sig.serialized}')
     try:
         return "\n".join(lines).encode("ascii")
     except UnicodeEncodeError:
         raise Rejection(Reason.MALFORMED, "non-ASCII signature base") from None
+
+
+# Fedify 2.x adds content-digest to any signature over a body, even when the Accept-Signature
+# it answers already asked for it, so its answer covers content-digest twice (the same line
+# twice in the base it signed). RFC 9421 forbids repeats; this one, and only this one, is
+# tolerated: both lines hold the same value, so the signature covers nothing less.
+TOLERATED_REPEATS = frozenset({"content-digest", '"content-digest"'})
+
+
+def _check_repeats(identifiers: Sequence[str]) -> None:
+    seen: set[str] = set()
+    for identifier in identifiers:
+        if identifier in seen and identifier not in TOLERATED_REPEATS:
+            raise Rejection(Reason.MALFORMED, "a component is covered twice")
+        seen.add(identifier)
 
 
 def candidate_algorithms(alg: str | None, key: PublicKey) -> tuple[str, ...]:

@@ -420,3 +420,18 @@ async def test_non_ascii_signature_base_is_malformed() -> None:
     sent = SignedRequest(req.method, req.url, {**req.headers, "X-Name": "\u00e9"}, b"")
     expected = Rejected(Reason.MALFORMED, "non-ASCII signature base", KEY_ID)
     assert await verify(sent, ED.public_key()) == expected
+
+
+def test_a_repeated_content_digest_is_tolerated_as_fedify_sends_it() -> None:
+    """Fedify 2.x answers an Accept-Signature naming content-digest with content-digest
+    covered twice: the base repeats its line, as the signer built it. Only that repeat."""
+    (sig,) = rfc9421.parse_signature_input(
+        f'sig1=("@method" "content-digest" "content-digest");created={NOW}'
+    )
+    view = RequestView("POST", split_url("https://beta.example/p"), {"content-digest": "d"}, b"")
+    lines = rfc9421.signature_base(view, sig).decode().split("\n")
+    assert lines[:3] == ['"@method": POST', '"content-digest": d', '"content-digest": d']
+    with pytest.raises(Rejection, match="covered twice"):
+        base_lines("https://beta.example/p", '"accept" "accept"')
+    with pytest.raises(Rejection, match="covered twice"):
+        base_lines("https://beta.example/p", '"@method" "@path" "@method"')
