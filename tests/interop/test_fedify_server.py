@@ -120,34 +120,43 @@ async def test_a_private_block_never_reaches_fedify(tmp_path: Path) -> None:
 # -- Fedify's activities to us -----------------------------------------------------------------
 
 
-async def test_fedifys_block_create_reaches_our_backend(tmp_path: Path) -> None:
+async def test_fedifys_block_create_update_delete_reach_our_backend(tmp_path: Path) -> None:
     async with gateway_and_fedify(tmp_path) as (alpha, fedify):
         await we_follow(alpha, fedify)
+        # Our terms inline, as our own objects carry them: the shared vocabulary (one IRI for
+        # every instance) that each gateway also serves at {base}/ns.
+        block = {
+            "shape": "block",
+            "id": "from-fedify",
+            "title": "Written on Fedify",
+            "context": [AS_CONTEXT, (await get_json(f"{alpha.url}/ns"))["@context"]],
+        }
+        urn = f"urn:block:{fedify.host}:from-fedify"
 
-        sent = await fedify.send(
-            f"{alpha.url}/actor",
-            type="Create",
-            shape="block",
-            id="from-fedify",
-            title="Written on Fedify",
-            content="A block from a Fedify server",
-            # Our terms inline, as our own objects carry them: the shared vocabulary (one IRI
-            # for every instance) that each gateway also serves at {base}/ns.
-            context=[AS_CONTEXT, (await get_json(f"{alpha.url}/ns"))["@context"]],
-        )
+        async def held(content: str | None) -> Any:
+            blocks = await call(alpha, "GET", "/api/v1/remote-blocks")
+            mine = [b for b in blocks["items"] if b["urn"] == urn]
+            return mine if content is None else [b for b in mine if b["content"] == content]
 
-        assert sent["status"] == 202, sent
+        created = await fedify.send(alpha.url + "/actor", type="Create", content="first", **block)
+        assert created["status"] == 202, created
+        [held_block] = await wait_for(lambda: held("first"))
+        assert held_block["title"] == "Written on Fedify" and held_block["origin"] == fedify.host
         [post] = outbound_to(await fedify.state(), alpha, "Create")
         how = "a block-shaped Create: signJsonLd (LD signature over our terms) + RFC 9421"
         await record_vector("fedify-create-block-ldsig.json", fedify, post["body"], how)
-        urn = f"urn:block:{fedify.host}:from-fedify"
 
-        async def held() -> Any:
-            blocks = await call(alpha, "GET", "/api/v1/remote-blocks")
-            return [b for b in blocks["items"] if b["urn"] == urn]
+        updated = await fedify.send(alpha.url + "/actor", type="Update", content="second", **block)
+        assert updated["status"] == 202, updated
+        await wait_for(lambda: held("second"))
 
-        [block] = await wait_for(held)
-        assert block["title"] == "Written on Fedify" and block["origin"] == fedify.host
+        # A Delete Fedify's vocabulary can say (a Tombstone), so sendActivity with its defaults.
+        await fedify.send(alpha.url + "/actor", type="Delete", **block)
+
+        async def gone() -> bool:
+            return not await held(None)
+
+        await wait_for(gone)
 
 
 async def test_fedifys_plain_note_is_taken_and_ignored(tmp_path: Path) -> None:
