@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import random
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
+
+from cachetools import LRUCache
 
 from federation.config import DeliverySettings, Settings
 from federation.delivery.tally import DeliveryTally
@@ -101,19 +102,15 @@ class _Bodies:
 
     def __init__(self, activities: ActivityLog, size: int) -> None:
         self._activities = activities
-        self._size = size
-        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+        self._bodies: LRUCache[str, bytes] = LRUCache(maxsize=size)
 
     async def get(self, activity_id: str) -> bytes | None:
         body = self._bodies.get(activity_id)
         if body is not None:
-            self._bodies.move_to_end(activity_id)
             return body
         body = await self._activities.get_activity(activity_id)
         if body is not None:
             self._bodies[activity_id] = body
-            if len(self._bodies) > self._size:
-                self._bodies.popitem(last=False)
         return body
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import urldefrag
+
+from cachetools import LRUCache, TTLCache
 
 from federation.errors import KeyError_, TransportError
 from federation.keys import ed25519_public_from_multibase, public_key_from_pem
@@ -71,22 +72,24 @@ class KeyService:
         telemetry: Telemetry | None = None,
         memory_keys: int = MEMORY_KEYS,
     ) -> None:
-        self._memory_keys = memory_keys
         self._metrics = (telemetry or Telemetry()).metrics
         self._cache = cache
         self._transport = transport
         self._clock = clock
         self._refetch_interval = refetch_interval
-        self._last_refetch: dict[str, float] = {}
-        # Parsed key objects, most recently used last: the verify path never parses a PEM
-        # (nor reads the store) for a key it has met, and at capacity only the least recently
-        # used key is dropped, so many senders do not make every key be parsed again.
-        self._memory: OrderedDict[str, PublicKeyInfo] = OrderedDict()
+        # Keys re-fetched within the last interval: at most one re-fetch per key per interval,
+        # and the memory of it bounded (a flood of made-up key ids cannot grow it).
+        self._recently_refetched: TTLCache[str, bool] = TTLCache(
+            maxsize=memory_keys, ttl=refetch_interval, timer=clock
+        )
+        # Parsed key objects: the verify path never parses a PEM (nor reads the store) for a
+        # key it has met, and at capacity only the least recently used key is dropped, so many
+        # senders do not make every key be parsed again.
+        self._memory: LRUCache[str, PublicKeyInfo] = LRUCache(maxsize=memory_keys)
 
     async def resolve(self, key_id: str) -> PublicKeyInfo | None:
         info = self._memory.get(key_id)
         if info is not None:
-            self._memory.move_to_end(key_id)
             self._metrics.key_lookup("hit")
             return info
         stored = await self._cache.get_key(key_id)
@@ -108,10 +111,9 @@ class KeyService:
 
     async def refetch(self, key_id: str) -> PublicKeyInfo | None:
         """Fetch again after a failed verification, at most once per interval per key."""
-        now = self._clock()
-        if now - self._last_refetch.get(key_id, float("-inf")) < self._refetch_interval:
+        if key_id in self._recently_refetched:
             return None
-        self._last_refetch[key_id] = now
+        self._recently_refetched[key_id] = True
         self._memory.pop(key_id, None)
         return await self._fetch(key_id)
 
@@ -147,9 +149,6 @@ class KeyService:
             return None
         info = PublicKeyInfo(key_id=stored.key_id, owner=stored.owner, public_key=public)
         self._memory[stored.key_id] = info
-        self._memory.move_to_end(stored.key_id)
-        if len(self._memory) > self._memory_keys:
-            self._memory.popitem(last=False)
         return info
 
 

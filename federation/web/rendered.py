@@ -17,9 +17,10 @@ is not known from its id.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+
+from cachetools import LRUCache
 
 from federation.backend.contract import BlockPage
 
@@ -47,8 +48,7 @@ class RenderedBlocks:
     other check. `pages` holds the outbox pages, which the same block events invalidate."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self._entries: OrderedDict[str, _Entry] = OrderedDict()
-        self._max = max_entries
+        self._entries: LRUCache[str, _Entry] = LRUCache(maxsize=max_entries)
         self.pages = RenderedPages()
 
     def changed(self, block_id: str) -> None:
@@ -63,14 +63,10 @@ class RenderedBlocks:
         if entry.answer != answer:  # another version, or no longer public: render again
             del self._entries[block_id]
             return None
-        self._entries.move_to_end(block_id)
         return entry.rendered
 
     def put(self, block_id: str, answer: bytes, rendered: Rendered) -> None:
         self._entries[block_id] = _Entry(answer, rendered)
-        self._entries.move_to_end(block_id)
-        if len(self._entries) > self._max:
-            self._entries.popitem(last=False)
 
     def drop(self, block_id: str) -> None:
         self._entries.pop(block_id, None)
@@ -91,8 +87,7 @@ class RenderedPages:
     """Outbox pages by page token, least recently used out."""
 
     def __init__(self, max_entries: int = MAX_PAGES) -> None:
-        self._entries: OrderedDict[str, RenderedPage] = OrderedDict()
-        self._max = max_entries
+        self._entries: LRUCache[str, RenderedPage] = LRUCache(maxsize=max_entries)
 
     def get(self, page: str, listing: BlockPage, now: float) -> RenderedPage | None:
         entry = self._entries.get(page)
@@ -101,14 +96,10 @@ class RenderedPages:
         if entry.listing != listing or now >= entry.valid_until:
             del self._entries[page]
             return None
-        self._entries.move_to_end(page)
         return entry
 
     def put(self, page: str, rendered: RenderedPage) -> None:
         self._entries[page] = rendered
-        self._entries.move_to_end(page)
-        if len(self._entries) > self._max:
-            self._entries.popitem(last=False)
 
     def clear(self) -> None:
         self._entries.clear()
