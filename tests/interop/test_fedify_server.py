@@ -31,6 +31,7 @@ from tests.support.fedify_flows import (
     get_json,
     jobs_of,
     outbound_to,
+    received,
     record_vector,
     until_relation,
     until_verified,
@@ -72,6 +73,19 @@ async def test_we_follow_fedify_and_it_accepts(tmp_path: Path) -> None:
         assert accept["status"] == 202 and accept["scheme"] == "rfc9421", accept
         body = json.loads(accept["body"])
         assert "proof" in body and body["signature"]["type"] == "RsaSignature2017"
+
+
+async def test_our_unfollow_reaches_fedify(tmp_path: Path) -> None:
+    async with gateway_and_fedify(tmp_path) as (alpha, fedify):
+        await we_follow(alpha, fedify)
+        await fedify.until(lambda s: f"{alpha.url}/actor" in s["followers"], "us as a follower")
+
+        await admin(alpha, "POST", "/following/unfollow", {"actor": fedify.actor})
+
+        # Fedify took our Undo (verified, or its listener would not have run) and dropped us.
+        await fedify.until(lambda s: f"{alpha.url}/actor" not in s["followers"], "our Undo")
+        [undo] = received(await fedify.state(), "Undo", f"{alpha.url}/actor")
+        assert undo["json"]["object"]["type"] == "Follow", undo
 
 
 async def test_undo_of_fedifys_follow_removes_it(tmp_path: Path) -> None:
