@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import fanout, inbox, objects, resolve, scale, soak
+from bench import fanout, inbox, objects, resolve, scale, soak, telemetry
 from bench.common import Results, fmt_ratio, spread
 
 # Goals for the signature rows (ratio to raw `cryptography`), by (scenario, operation).
@@ -124,17 +124,21 @@ def _all(args: argparse.Namespace, results: Results) -> None:
     soak.run(soak.SoakOptions(seconds=min(args.seconds_soak, 30.0)), results)
 
 
+def _inbox(args: argparse.Namespace, results: Results) -> None:
+    """The inbox rows, then the telemetry rows measured on the same kind of node."""
+    opts = inbox.InboxOptions(
+        rounds=_rounds(args),
+        peer_key=args.peer_key,
+        peer_proofs=args.peer_proofs,
+        peer_fedify=args.peer_fedify,
+    )
+    inbox.run(opts, results)
+    telemetry.run(opts, results)
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace, Results], Any]] = {
     "signatures": _signatures,
-    "inbox": lambda a, r: inbox.run(
-        inbox.InboxOptions(
-            rounds=_rounds(a),
-            peer_key=a.peer_key,
-            peer_proofs=a.peer_proofs,
-            peer_fedify=a.peer_fedify,
-        ),
-        r,
-    ),
+    "inbox": _inbox,
     "fanout": lambda a, r: fanout.run(fanout.FanoutOptions(rounds=_rounds(a)), r),
     "resolve": lambda a, r: resolve.run(resolve.ResolveOptions(rounds=_rounds(a)), r),
     "objects": lambda a, r: objects.run(objects.ObjectsOptions(rounds=_rounds(a)), r),

@@ -96,11 +96,9 @@ def measure_inbox(
 
 
 def run(opts: InboxOptions, results: Results) -> dict[str, Any]:
-    from bench import telemetry  # it builds on this module
-
+    """The inbox rows; bench/__main__ runs bench/telemetry's rows (built on these) after."""
     row = _run_role(opts, results, "all", "signed Creates accepted/s, whole pipeline")
     _run_role(opts, results, "web", "signed Creates accepted/s, accept path (web role)")
-    telemetry.run(opts, results)
     return row
 
 

@@ -45,6 +45,7 @@ from federation.web.appkeys import (
     STORE,
     TELEMETRY,
 )
+from federation.web.limits import PerHostLimit
 from federation.web.problems import problem_middleware
 from federation.web.rendered import RenderedBlocks
 
@@ -104,7 +105,7 @@ def create_app(
         app[PROOF_SIGNER] = instance.signer
         app[RENDERED_BLOCKS] = RenderedBlocks()
         app[MIRRORS] = instance.mirrors
-        app[MIRROR_LIMIT] = mirror_routes.PerHostLimit(mirror_routes.ANSWERS_PER_MINUTE, the_clock)
+        app[MIRROR_LIMIT] = PerHostLimit(mirror_routes.ANSWERS_PER_MINUTE, the_clock)
         app[SIGNATURE_VERIFIER] = _verifier(app)
         app[ADMIN] = admin_service(instance, the_clock)
         if role == "all" and not _is_shared(settings):

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from federation.proofs import ObjectSigner
     from federation.resolve.mirrors import MirrorService
     from federation.resolve.resolver import Resolver
-    from federation.web.mirror_routes import PerHostLimit
+    from federation.web.limits import PerHostLimit
     from federation.web.rendered import RenderedBlocks
 
 SignatureVerifier = Callable[[web.Request], Awaitable[object | None]]
