@@ -133,10 +133,12 @@ async def test_fedify_meets_our_signature_challenge(tmp_path: Path, first: str) 
     async with gateway_and_fedify(tmp_path) as (alpha, fedify):
         result = await fedify.control("knock", {"to": f"{alpha.url}/actor", "first": first})
 
-        first_knock, retry = result["knocks"]
+        first_knock = result["knocks"][0]
         assert first_knock["status"] == 401, result
         asked = first_knock["acceptSignature"]
         assert asked and all(name in asked for name in REQUIRED), result
+        assert len(result["knocks"]) == 2, result  # Fedify could meet the ask
+        retry = result["knocks"][1]
         assert retry["status"] == 202, result
         assert all(name in retry["signatureInput"] for name in REQUIRED), result
 
