@@ -4,7 +4,9 @@ the handle the interop tests drive it with: its control API under /_test/ (JSON 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +22,13 @@ NODE = FEDIFY_DIR / "node_modules" / ".bin" / "node"
 START_TIMEOUT = 30.0
 
 T = TypeVar("T")
+
+
+@functools.cache
+def _keys_dir() -> tempfile.TemporaryDirectory[str]:
+    """Where the Fedify actor's key pairs are kept for this test session (removed at exit):
+    every server of the session loads them instead of generating an RSA key again."""
+    return tempfile.TemporaryDirectory(prefix="fedify-keys-")
 
 
 class FedifyServer:
@@ -95,7 +104,8 @@ async def running_fedify(tmp: Path, *flags: str) -> AsyncIterator[FedifyServer]:
     log = tmp / f"fedify-{port}.log"
     with log.open("wb") as out:
         proc = await asyncio.create_subprocess_exec(
-            str(NODE), "server.mjs", "--port", str(port), *flags,
+            str(NODE), "server.mjs", "--port", str(port),
+            "--keys", str(Path(_keys_dir().name) / "keys.json"), *flags,
             cwd=FEDIFY_DIR, stdout=out, stderr=out,
         )  # fmt: skip
     try:

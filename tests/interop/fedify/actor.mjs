@@ -3,7 +3,8 @@
 // an RSASSA-PKCS1-v1_5 pair (HTTP signatures, Linked Data signatures) and an Ed25519 pair
 // (Object Integrity Proofs), inbox listeners on a personal and a shared inbox, a followers
 // collection. WebFinger is Fedify's own, answered from the actor dispatcher.
-import { generateCryptoKeyPair } from "@fedify/fedify";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
 import {
   Accept,
   Create,
@@ -16,12 +17,33 @@ import {
   Update,
 } from "@fedify/vocab";
 
-export async function setUpActor(federation, state) {
-  // Generated once per run, as a new account's keys are; RSA first, as the manual has it.
-  const keyPairs = [
+// The actor's key pairs, RSA first, as the manual makes them (generateCryptoKeyPair) and keeps
+// them (as JWK, loaded back with importJwk). `path`: where they are kept between runs, so the
+// suite pays for one RSA key generation (about 2 s here), not one per server.
+async function keyPairsFrom(path) {
+  if (path != null && existsSync(path)) {
+    return await Promise.all(JSON.parse(readFileSync(path, "utf8")).map(async (saved) => ({
+      privateKey: await importJwk(saved.privateKey, "private"),
+      publicKey: await importJwk(saved.publicKey, "public"),
+    })));
+  }
+  const pairs = [
     await generateCryptoKeyPair("RSASSA-PKCS1-v1_5"),
     await generateCryptoKeyPair("Ed25519"),
   ];
+  if (path != null) {
+    const saved = await Promise.all(pairs.map(async (pair) => ({
+      privateKey: await exportJwk(pair.privateKey),
+      publicKey: await exportJwk(pair.publicKey),
+    })));
+    writeFileSync(`${path}.${process.pid}`, JSON.stringify(saved));
+    renameSync(`${path}.${process.pid}`, path); // whole or not at all
+  }
+  return pairs;
+}
+
+export async function setUpActor(federation, state, keysPath) {
+  const keyPairs = await keyPairsFrom(keysPath);
   state.keyPairs = keyPairs;
 
   federation

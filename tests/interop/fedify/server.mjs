@@ -2,8 +2,10 @@
 // and an in-process queue, one actor set up as Fedify's manual shows (RSA + Ed25519 key pairs,
 // inbox listeners, a followers collection, WebFinger), served over HTTP on 127.0.0.1.
 //
-//   node server.mjs --port 8123 [--challenge] [--challenge-nonce] [--first-knock cavage]
+//   node server.mjs --port 8123 [--keys FILE] [--challenge] [--challenge-nonce]
+//                   [--first-knock cavage]
 //
+//   --keys FILE        keep the actor's key pairs there as JWK (made on first use)
 //   --challenge        InboxChallengePolicy on: a 401 from our inbox carries Accept-Signature
 //   --challenge-nonce  ... and asks for a one-time nonce (RFC 9421 §5)
 //   --first-knock cavage   sign the first request to an unknown server with draft-cavage
@@ -22,6 +24,7 @@ import { recordInbound, recordOutboundFetches, WireLog } from "./wire.mjs";
 const { values: args } = parseArgs({
   options: {
     port: { type: "string" },
+    keys: { type: "string" },
     challenge: { type: "boolean", default: false },
     "challenge-nonce": { type: "boolean", default: false },
     "first-knock": { type: "string", default: "rfc9421" },
@@ -57,7 +60,7 @@ const state = {
   received: [], // activities Fedify verified and handed to its inbox listeners
   wire,
 };
-await setUpActor(federation, state);
+await setUpActor(federation, state, args.keys);
 
 serve({
   hostname: "127.0.0.1",
