@@ -2,7 +2,7 @@
 // actor.md, inbox.md, collections.md): an actor dispatcher with a key pairs dispatcher holding
 // an RSASSA-PKCS1-v1_5 pair (HTTP signatures, Linked Data signatures) and an Ed25519 pair
 // (Object Integrity Proofs), inbox listeners on a personal and a shared inbox, a followers
-// collection. WebFinger is Fedify's own, answered from the actor dispatcher.
+// collection and an outbox. WebFinger is Fedify's own, answered from the actor dispatcher.
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { exportJwk, generateCryptoKeyPair, importJwk } from "@fedify/fedify";
 import {
@@ -57,6 +57,7 @@ export async function setUpActor(federation, state, keysPath) {
         inbox: ctx.getInboxUri(identifier),
         endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
         followers: ctx.getFollowersUri(identifier),
+        outbox: ctx.getOutboxUri(identifier),
         publicKey: keys[0].cryptographicKey,
         assertionMethods: keys.map((key) => key.multikey),
       });
@@ -75,6 +76,11 @@ export async function setUpActor(federation, state, keysPath) {
       }));
       return { items };
     });
+
+  // The outbox (docs/manual/collections.md): what this actor sent through sendActivity.
+  federation.setOutboxDispatcher("/users/{identifier}/outbox", (ctx, identifier) =>
+    identifier === state.identifier ? { items: [...state.outbox].reverse() } : null
+  );
 
   federation
     .setInboxListeners("/users/{identifier}/inbox", "/inbox")

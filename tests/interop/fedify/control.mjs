@@ -86,6 +86,11 @@ async function lookUpActor(ctx, actorUrl) {
   return actor;
 }
 
+async function sendAndKeep(ctx, state, target, activity) {
+  await ctx.sendActivity({ identifier: state.identifier }, target, activity);
+  state.outbox.push(activity);
+}
+
 function newId(state, kind) {
   return new URL(`${state.base}/${kind}/${crypto.randomUUID()}`);
 }
@@ -95,7 +100,7 @@ async function follow(ctx, state, actorUrl) {
   const me = ctx.getActorUri(state.identifier);
   const activity = new Follow({ id: newId(state, "follows"), actor: me, object: target.id });
   state.following.set(target.id.href, { state: "pending", followId: activity.id.href });
-  await ctx.sendActivity({ identifier: state.identifier }, target, activity);
+  await sendAndKeep(ctx, state, target, activity);
   return { follow: activity.id.href };
 }
 
@@ -110,7 +115,7 @@ async function unfollow(ctx, state, actorUrl) {
     object: new Follow({ id: new URL(followed.followId), actor: me, object: target.id }),
   });
   state.following.delete(target.id.href);
-  await ctx.sendActivity({ identifier: state.identifier }, target, activity);
+  await sendAndKeep(ctx, state, target, activity);
   return { undo: activity.id.href };
 }
 
@@ -139,7 +144,7 @@ async function send(ctx, state, input) {
     to: PUBLIC_COLLECTION,
     cc: ctx.getFollowersUri(state.identifier),
   });
-  await ctx.sendActivity({ identifier: state.identifier }, target, activity);
+  await sendAndKeep(ctx, state, target, activity);
   return { activity: activity.id.href };
 }
 

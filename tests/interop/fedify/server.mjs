@@ -58,6 +58,7 @@ const state = {
   followers: new Map(), // actor id -> { id, inboxId, sharedInboxId }
   following: new Map(), // actor id -> { state: "pending" | "accepted" | "rejected", followId }
   received: [], // activities Fedify verified and handed to its inbox listeners
+  outbox: [], // activities this actor sent with sendActivity (its outbox collection)
   wire,
 };
 await setUpActor(federation, state, args.keys);
