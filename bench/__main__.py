@@ -63,6 +63,7 @@ def _signatures(args: argparse.Namespace, results: Results) -> None:
             f"ratio {row['ratio_median']:.2f} ({row['ratio_min']:.2f}-{row['ratio_max']:.2f})"
         )
     _proofs(args, results)
+    _ld_signatures(args, results)
 
 
 def _proofs(args: argparse.Namespace, results: Results) -> None:
@@ -84,6 +85,26 @@ def _proofs(args: argparse.Namespace, results: Results) -> None:
             f"ratio {row['ratio_median']:.2f} ({row['ratio_min']:.2f}-{row['ratio_max']:.2f})"
             f" goal {row['goal']}"
         )
+
+
+def _ld_signatures(args: argparse.Namespace, results: Results) -> None:
+    """RsaSignature2017 verify per activity, as ratios to proof verify and raw RSA on the same
+    activity: part of the signatures bench. Four decimals: JSON-LD makes these ratios small."""
+    from bench import ld_signatures
+
+    for row in ld_signatures.run(_rounds(args), 0.5):
+        results.add("signatures", {"scenario": "RsaSignature2017 LD signature", **row})
+        for base, label in (("proof", "its eddsa-jcs-2022 proof"), ("raw", "raw RSA-2048")):
+            if f"ratio_to_{base}" in row:
+                low, high = row[f"ratio_to_{base}_range"]
+                results.line(
+                    "signatures",
+                    f"LD signature verify/s, {row['activity']}, vs {label}",
+                    f"{row[f'ratio_to_{base}']:.4f} ({low:.4f}-{high:.4f})",
+                    f"{1000 / row['ld_per_s']:.2f} ms per activity"
+                    f" ({label}: {1000 / row[f'{base}_per_s']:.3f} ms)",
+                )
+        print(f"signatures {ld_signatures.describe(row)}")
 
 
 def _queue(args: argparse.Namespace, results: Results) -> None:
