@@ -13,9 +13,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.integration.test_federation_flow import call, wait_for
 from tests.support.fedify_flows import (
     AS_CONTEXT,
     gateway_and_fedify,
+    get_json,
     outbound_to,
     received,
     until_relation,
@@ -165,3 +167,41 @@ async def test_fedifys_ed25519_proof_decides_an_activity_another_server_forwards
 
         assert refused[0] == 401 and refused[2]["title"] == "Proof rejected", refused
         assert taken[0] == 202, taken
+
+
+async def test_fedifys_ld_signature_decides_a_block_another_server_forwards(
+    tmp_path: Path,
+) -> None:
+    """A block-shaped Create from Fedify carries no proof (its vocabulary cannot carry our
+    terms, see control.mjs) but an RsaSignature2017 over them: forwarded by another server, that
+    LD signature alone vouches for it, and the block reaches our backend."""
+    async with gateway_and_fedify(tmp_path) as (alpha, fedify), serve_peer() as forwarder:
+        await we_follow(alpha, fedify)
+        vocabulary = (await get_json(f"{alpha.url}/ns"))["@context"]
+        block = {"shape": "block", "id": "forwarded", "title": "Via a relay"}
+        sent = await fedify.send(
+            forwarder.actor,
+            type="Create",
+            content="relayed",
+            context=[AS_CONTEXT, vocabulary],
+            **block,
+        )
+        assert sent["status"] == 202, sent
+        signed = json.loads(forwarder.received[0])
+        assert "proof" not in signed and signed["signature"]["type"] == "RsaSignature2017"
+        forged = {**signed, "object": {**signed["object"], "content": "forged"}}
+
+        async with aiohttp.ClientSession() as session:
+            inbox = f"{alpha.url}/inbox"
+            refused = await post(session, forwarder.signed_post(inbox, forged))
+            taken = await post(session, forwarder.signed_post(inbox, signed))
+
+        assert refused[0] == 401, refused
+        assert taken[0] == 202, taken
+        urn = f"urn:block:{fedify.host}:forwarded"
+
+        async def held() -> Any:
+            blocks = await call(alpha, "GET", "/api/v1/remote-blocks")
+            return [b for b in blocks["items"] if b["urn"] == urn and b["content"] == "relayed"]
+
+        await wait_for(held)

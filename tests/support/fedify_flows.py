@@ -162,12 +162,12 @@ async def until_verified(
     return await fedify.until(verified, f"{kind} of {object_id}, verified")
 
 
-VECTORS = Path(__file__).resolve().parents[1] / "interop" / "vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "fedify_server"
 
 
 async def record_vector(name: str, fedify: FedifyServer, body: str, how: str) -> None:
     """Keep what Fedify sent, with the actor document holding its keys, as a test vector
-    (only when FEDIFY_RECORD_VECTORS=1: tests/interop/vectors/README.md)."""
+    (only when FEDIFY_RECORD_VECTORS=1: tests/vectors/fedify_server/README.md)."""
     if os.environ.get("FEDIFY_RECORD_VECTORS") != "1":
         return
     vector = {
