@@ -4,11 +4,15 @@ LD signature added after), the other order, and that nothing else may stand outs
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from federation.keys import ed25519_public_from_multibase
 from federation.proofs import ProofError, ProofReason, sign_document, split_proof, verify_proof
+from federation.proofs.eddsa_jcs import is_ld_signature
 from tests.unit.test_proofs import CREATED, fep_8b32_activity, vector_key
 
 METHOD = "https://server.example/users/alice#ed25519-key"
@@ -87,3 +91,24 @@ def test_a_linked_data_signature_changed_after_a_proof_that_covers_it_is_refused
     document_fedify_order["signature"]["creator"] = "https://server.example/users/mallory#key"
     assert refusal(document).reason is ProofReason.BAD_SIGNATURE
     verify(document_fedify_order)  # uncovered in Fedify's order: checked by LD-signature code
+
+
+VECTOR = Path(__file__).parents[1] / "vectors" / "ld_signatures" / "fedify-server-create.json"
+
+
+def test_what_a_real_fedify_server_sent_verifies_as_it_arrived() -> None:
+    """The recorded body of a Fedify 2.3 server's Create (tests/vectors/README.md): its proof
+    holds over the activity as it arrived, LD signature and all; altered, it is refused."""
+    recorded = json.loads(VECTOR.read_text())
+    key = ed25519_public_from_multibase(recorded["ed25519PublicKeyMultibase"])
+    document = recorded["document"]
+    assert is_ld_signature(document["signature"])
+    signed = split_proof(document)
+    assert signed is not None
+    verify_proof(signed, key)
+    document["object"]["content"] = "altered after signing"
+    altered = split_proof(document)
+    assert altered is not None
+    with pytest.raises(ProofError) as caught:
+        verify_proof(altered, key)
+    assert caught.value.reason is ProofReason.BAD_SIGNATURE
