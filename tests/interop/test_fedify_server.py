@@ -37,8 +37,6 @@ from tests.support.fedify_flows import (
     until_verified,
     we_follow,
 )
-from tests.support.fedify_server import running_fedify
-from tests.support.inproc import running, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -184,11 +182,8 @@ async def test_fedifys_plain_note_is_taken_and_ignored(tmp_path: Path) -> None:
             notified.extend(n for n in notes if not n["type"].startswith("follow."))
         return await handler(request)
 
-    settings = settings_for(tmp_path, "alpha")
-    async with (
-        running(settings, backend_middlewares=[count_notifications]) as alpha,
-        running_fedify(tmp_path) as fedify,
-    ):
+    counted = {"backend_middlewares": [count_notifications]}
+    async with gateway_and_fedify(tmp_path, **counted) as (alpha, fedify):
         await we_follow(alpha, fedify)
         sent = await fedify.send(
             f"{alpha.url}/actor", type="Create", shape="note", id="n1", content="Hello"
@@ -200,11 +195,15 @@ async def test_fedifys_plain_note_is_taken_and_ignored(tmp_path: Path) -> None:
         how = "a Create(Note) by sendActivity with its defaults, as our inbox received it"
         await record_vector("fedify-create-note.json", fedify, post["body"], how)
 
-        # Barrier: our inbox job for the Note has settled; it notified nobody and died not.
-        async def settled() -> bool:
-            done = await jobs_of(alpha, JobKind.INBOX, JobState.DONE)
-            return any(payload_of(j, InboxPayload).activity["id"] == sent["activity"] for j in done)
+        # Barrier: our inbox job for the Note has settled, done (not dead), notifying nobody.
+        async def settled() -> list[JobState]:
+            return [
+                state
+                for state in (JobState.DONE, JobState.DEAD)
+                for job in await jobs_of(alpha, JobKind.INBOX, state)
+                if payload_of(job, InboxPayload).activity["id"] == sent["activity"]
+            ]
 
-        await wait_for(settled)
+        assert await wait_for(settled) == [JobState.DONE]
         assert await jobs_of(alpha, JobKind.INBOX, JobState.DEAD) == []
         assert notified == []

@@ -197,6 +197,8 @@ async def test_fedifys_ld_signature_decides_a_block_another_server_forwards(
             taken = await post(session, forwarder.signed_post(inbox, signed))
 
         assert refused[0] == 401, refused
+        assert refused[2]["title"] == "Linked Data signature rejected", refused
+        assert refused[2]["detail"].startswith("bad_ld_signature"), refused
         assert taken[0] == 202, taken
         urn = f"urn:block:{fedify.host}:forwarded"
 
