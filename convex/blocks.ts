@@ -1,12 +1,12 @@
 // Our own blocks: reads for the gateway and the app, and the changes that federate.
 import { v } from "convex/values";
-import { mutation, query } from "./_generated/server";
+import { internalMutation, internalQuery, query } from "./_generated/server";
 import { visibility } from "./schema";
 import { blockJson } from "./model/contract";
 import { deleteBlock, editBlock, findBlock, insertBlock } from "./model/blockWrites";
 
 /** One block by local id, whatever its visibility (GET /api/v1/blocks/{id}). */
-export const get = query({
+export const get = internalQuery({
   args: { id: v.string() },
   handler: async (ctx, { id }) => {
     const doc = await findBlock(ctx, id);
@@ -19,7 +19,7 @@ export const get = query({
  * blocks; paginate()'s cursor on an index ending in _creationTime makes a block created while
  * someone pages land on a later page, never twice.
  */
-export const page = query({
+export const page = internalQuery({
   args: { federated: v.boolean(), cursor: v.union(v.string(), v.null()), limit: v.number() },
   handler: async (ctx, { federated, cursor, limit }) => {
     const source = federated
@@ -54,7 +54,7 @@ export const publicBlocks = query({
   },
 });
 
-export const create = mutation({
+export const create = internalMutation({
   args: {
     id: v.union(v.string(), v.null()),
     kind: v.string(),
@@ -69,7 +69,7 @@ export const create = mutation({
   handler: async (ctx, args) => await insertBlock(ctx, args),
 });
 
-export const edit = mutation({
+export const edit = internalMutation({
   args: {
     id: v.string(),
     title: v.optional(v.string()),
@@ -85,7 +85,7 @@ export const edit = mutation({
   },
 });
 
-export const remove = mutation({
+export const remove = internalMutation({
   args: { id: v.string() },
   handler: async (ctx, { id }) => {
     const current = await findBlock(ctx, id);

@@ -47,7 +47,7 @@ http.route({
     const federated = ["1", "true"].includes(query.get("federated") ?? "");
     let page;
     try {
-      page = await ctx.runQuery(api.blocks.page, { federated, cursor, limit });
+      page = await ctx.runQuery(internal.blocks.page, { federated, cursor, limit });
     } catch (error) {
       if (cursor === null) throw error;
       throw new Problem(400, "Invalid cursor", "use next_cursor from a previous page");
@@ -61,7 +61,7 @@ http.route({
   method: "GET",
   handler: api_(async (ctx, request) => {
     const id = pathSegment(request, `${BLOCKS}/`);
-    const block = await ctx.runQuery(api.blocks.get, { id });
+    const block = await ctx.runQuery(internal.blocks.get, { id });
     if (block === null) throw notFound(`block with id ${JSON.stringify(id)}`);
     return jsonResponse(block);
   }),
@@ -86,7 +86,7 @@ http.route({
   handler: api_(async (ctx, request) => {
     const { embargo_until, ...fields } = await readBody(request, blockCreateSchema);
     const embargoUntil = fields.visibility === "embargoed" ? millis(embargo_until) : null;
-    const block = await ctx.runMutation(api.blocks.create, { ...fields, embargoUntil });
+    const block = await ctx.runMutation(internal.blocks.create, { ...fields, embargoUntil });
     if (block === null) throw new Problem(409, "Conflict", `a block with id ${JSON.stringify(fields.id)} exists`);
     const location = `${BLOCKS}/${encodeURIComponent(block.id)}`;
     return jsonResponse(block, 201, { Location: location });
@@ -100,7 +100,7 @@ http.route({
     const id = pathSegment(request, `${BLOCKS}/`);
     const { embargo_until, ...patch } = await readBody(request, blockPatchSchema);
     const embargoUntil = embargo_until === undefined ? undefined : millis(embargo_until);
-    const result = await ctx.runMutation(api.blocks.edit, { id, ...patch, embargoUntil });
+    const result = await ctx.runMutation(internal.blocks.edit, { id, ...patch, embargoUntil });
     if (result === "not_found") throw notFound(`block with id ${JSON.stringify(id)}`);
     if (result === "embargo_required") {
       const field = { field: "embargo_until", message: "required when visibility is 'embargoed'" };
@@ -115,7 +115,7 @@ http.route({
   method: "DELETE",
   handler: api_(async (ctx, request) => {
     const id = pathSegment(request, `${BLOCKS}/`);
-    if (!(await ctx.runMutation(api.blocks.remove, { id }))) {
+    if (!(await ctx.runMutation(internal.blocks.remove, { id }))) {
       throw notFound(`block with id ${JSON.stringify(id)}`);
     }
     return new Response(null, { status: 204 });
@@ -125,7 +125,7 @@ http.route({
 http.route({
   path: REMOTE,
   method: "GET",
-  handler: api_(async (ctx) => jsonResponse({ items: await ctx.runQuery(api.inbound.remoteBlocks, {}) })),
+  handler: api_(async (ctx) => jsonResponse({ items: await ctx.runQuery(internal.inbound.remoteBlocks, {}) })),
 });
 
 http.route({
@@ -133,7 +133,7 @@ http.route({
   method: "GET",
   handler: api_(async (ctx, request) => {
     const urn = pathSegment(request, `${REMOTE}/`);
-    const block = await ctx.runQuery(api.inbound.remoteBlock, { urn });
+    const block = await ctx.runQuery(internal.inbound.remoteBlock, { urn });
     if (block === null) throw notFound(`remote block ${JSON.stringify(urn)}`);
     return jsonResponse(block);
   }),
@@ -142,7 +142,7 @@ http.route({
 http.route({
   path: "/api/v1/follows",
   method: "GET",
-  handler: api_(async (ctx) => jsonResponse({ items: await ctx.runQuery(api.inbound.follows, {}) })),
+  handler: api_(async (ctx) => jsonResponse({ items: await ctx.runQuery(internal.inbound.follows, {}) })),
 });
 
 // getBlock over HTTP: ?ref= takes a local id or any URN (the reference backend's ?urn= too).
@@ -153,7 +153,7 @@ http.route({
     const query = new URL(request.url).searchParams;
     const ref = query.get("ref") || query.get("urn");
     if (!ref) throw new Problem(400, "Missing parameter", "give the reference as ?ref= or ?urn=");
-    return jsonResponse(await ctx.runAction(api.resolve.getBlock, { ref }));
+    return jsonResponse(await ctx.runAction(internal.resolve.getBlock, { ref }));
   }),
 });
 
@@ -177,7 +177,7 @@ http.route({
   path: "/healthz",
   method: "GET",
   handler: httpAction(async (ctx) =>
-    jsonResponse({ status: "ok", pending_events: await ctx.runQuery(api.outbox.pendingCount, {}) }),
+    jsonResponse({ status: "ok", pending_events: await ctx.runQuery(internal.outbox.pendingCount, {}) }),
   ),
 });
 

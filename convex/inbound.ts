@@ -1,6 +1,6 @@
 // POST /api/v1/inbound: remote blocks and follow changes the gateway hands over.
 import { v } from "convex/values";
-import { internalMutation, query } from "./_generated/server";
+import { internalMutation, internalQuery } from "./_generated/server";
 import { inboundSchema } from "./model/contract";
 import { findRemote, forgetRemote, remoteJson, storeRemote } from "./model/remoteCache";
 
@@ -40,12 +40,12 @@ export const apply = internalMutation({
   },
 });
 
-export const remoteBlocks = query({
+export const remoteBlocks = internalQuery({
   args: {},
   handler: async (ctx) => (await ctx.db.query("remoteBlocks").collect()).map(remoteJson),
 });
 
-export const remoteBlock = query({
+export const remoteBlock = internalQuery({
   args: { urn: v.string() },
   handler: async (ctx, { urn }) => {
     const doc = await findRemote(ctx, urn);
@@ -53,7 +53,7 @@ export const remoteBlock = query({
   },
 });
 
-export const follows = query({
+export const follows = internalQuery({
   args: {},
   handler: async (ctx) =>
     (await ctx.db.query("follows").collect()).map(({ direction, actor, domain, state }) => ({

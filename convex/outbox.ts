@@ -9,7 +9,7 @@
 // register).
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
-import { internalAction, internalMutation, internalQuery, query } from "./_generated/server";
+import { internalAction, internalMutation, internalQuery } from "./_generated/server";
 import { postEvent } from "./model/gateway";
 import { INITIAL_BACKOFF_MS, REPORTER_LEASE_MS, wakeReporter } from "./model/outbox";
 
@@ -126,7 +126,7 @@ export const watchdog = internalMutation({
 });
 
 /** Events not yet reported, for /healthz and the app. */
-export const pendingCount = query({
+export const pendingCount = internalQuery({
   args: {},
   handler: async (ctx) =>
     (
@@ -138,7 +138,7 @@ export const pendingCount = query({
 });
 
 /** The outbox in write order (reporting state included), for operators and tests. */
-export const events = query({
+export const events = internalQuery({
   args: {},
   handler: async (ctx) =>
     (await ctx.db.query("outbox").order("asc").collect()).map((e) => ({

@@ -4,8 +4,8 @@
 //     resolve (GET for one URN, POST for a batch), whose answer is stored and returned.
 // not_found / gone / error come back as values the UI can show, never as thrown errors.
 import { v } from "convex/values";
-import { api, internal } from "./_generated/api";
-import { action, internalMutation, internalQuery, type ActionCtx } from "./_generated/server";
+import { internal } from "./_generated/api";
+import { internalAction, internalMutation, internalQuery, type ActionCtx } from "./_generated/server";
 import { MAX_RESOLVE_BATCH, resolveResultSchema, type BlockJson, type RemoteBlock } from "./model/contract";
 import { resolveUrns } from "./model/gateway";
 import { findRemote, forgetRemote, remoteJson, storeRemote } from "./model/remoteCache";
@@ -21,12 +21,12 @@ export type BlockLookup =
 
 type Parsed = { local: string } | { urn: string } | { invalid: string };
 
-export const getBlock = action({
+export const getBlock = internalAction({
   args: { ref: v.string() },
   handler: async (ctx, { ref }): Promise<BlockLookup> => (await lookup(ctx, [ref]))[0]!,
 });
 
-export const getBlocks = action({
+export const getBlocks = internalAction({
   args: { refs: v.array(v.string()) },
   handler: async (ctx, { refs }): Promise<BlockLookup[]> => await lookup(ctx, refs),
 });
@@ -41,7 +41,7 @@ async function lookup(ctx: ActionCtx, refs: string[]): Promise<BlockLookup[]> {
     if ("invalid" in p) out.push({ ref, status: "error", error: p.invalid, staleBlock: null });
     else if ("urn" in p) out.push({ ...found.get(p.urn)!, ref });
     else {
-      const block = await ctx.runQuery(api.blocks.get, { id: p.local });
+      const block = await ctx.runQuery(internal.blocks.get, { id: p.local });
       out.push(block ? { ref, status: "ok", source: "local", block } : notFound(ref));
     }
   }

@@ -33,21 +33,21 @@ async function drain(t: ReturnType<typeof makeBackend>) {
 describe("outbox", () => {
   test("each change writes one event, in order; an edit that changes nothing writes none", async () => {
     const t = makeBackend(gateway.url);
-    await t.mutation(api.blocks.create, { ...newBlock, id: "b1" });
-    await t.mutation(api.blocks.edit, { id: "b1", content: "hello" }); // unchanged
-    await t.mutation(api.blocks.edit, { id: "b1", content: "edited" });
-    await t.mutation(api.blocks.edit, { id: "b1", visibility: "private" });
-    await t.mutation(api.blocks.remove, { id: "b1" });
-    const events = await t.query(api.outbox.events, {});
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "b1" });
+    await t.mutation(internal.blocks.edit, { id: "b1", content: "hello" }); // unchanged
+    await t.mutation(internal.blocks.edit, { id: "b1", content: "edited" });
+    await t.mutation(internal.blocks.edit, { id: "b1", visibility: "private" });
+    await t.mutation(internal.blocks.remove, { id: "b1" });
+    const events = await t.query(internal.outbox.events, {});
     expect(events.map((e) => e.type)).toEqual(["created", "updated", "visibility_changed", "deleted"]);
   });
 
   test("events reach the gateway in write order, with the token and the contract's shape", async () => {
     const t = makeBackend(gateway.url);
-    await t.mutation(api.blocks.create, { ...newBlock, id: "b1", visibility: "private" });
-    await t.mutation(api.blocks.create, { ...newBlock, id: "b2" });
-    await t.mutation(api.blocks.edit, { id: "b1", title: "renamed" });
-    await t.mutation(api.blocks.remove, { id: "b2" });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "b1", visibility: "private" });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "b2" });
+    await t.mutation(internal.blocks.edit, { id: "b1", title: "renamed" });
+    await t.mutation(internal.blocks.remove, { id: "b2" });
     await drain(t);
     const sent = gateway.events();
     expect(sent.map((e) => [e.type, e.block_id])).toEqual([
@@ -56,20 +56,20 @@ describe("outbox", () => {
     expect(gateway.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
     expect(gateway.requests[0]!.body).toMatchObject({ block: { id: "b1", visibility: "private" } });
     expect(gateway.requests[3]!.body).toMatchObject({ block: null });
-    expect(await t.query(api.outbox.pendingCount, {})).toBe(0);
+    expect(await t.query(internal.outbox.pendingCount, {})).toBe(0);
   });
 
   test("while the gateway is down the head event is retried with backoff; order holds", async () => {
     const t = makeBackend(gateway.url);
     let failures = 3;
     gateway.reply = (req) => (req.path === "/backend/v1/events" && failures-- > 0 ? { status: 503 } : { status: 202 });
-    await t.mutation(api.blocks.create, { ...newBlock, id: "first" });
-    await t.mutation(api.blocks.create, { ...newBlock, id: "second" });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "first" });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "second" });
     await drain(t);
     const sent = gateway.events();
     expect(sent.map((e) => e.block_id)).toEqual(["first", "first", "first", "first", "second"]);
     expect(new Set(sent.slice(0, 4).map((e) => e.event_id)).size).toBe(1); // same event_id each time
-    const events = await t.query(api.outbox.events, {});
+    const events = await t.query(internal.outbox.events, {});
     expect(events.map((e) => [e.state, e.attempts])).toEqual([["reported", 3], ["reported", 0]]);
   });
 
@@ -80,7 +80,7 @@ describe("outbox", () => {
       const retryAfter = failures === 1 ? { "Retry-After": "30" } : undefined;
       return failures-- > 0 ? { status: 429, headers: retryAfter } : { status: 202 };
     };
-    await t.mutation(api.blocks.create, { ...newBlock, id: "b1" });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "b1" });
     await drain(t);
     const jobs = await t.run(async (ctx) => await ctx.db.system.query("_scheduled_functions").collect());
     const delays = jobs
@@ -94,11 +94,11 @@ describe("outbox", () => {
     const t = makeBackend(gateway.url);
     gateway.reply = (req) =>
       (req.body as { block_id: string }).block_id === "bad" ? { status: 422, body: { title: "no" } } : { status: 202 };
-    await t.mutation(api.blocks.create, { ...newBlock, id: "bad" });
-    await t.mutation(api.blocks.create, { ...newBlock, id: "good" });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "bad" });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "good" });
     await drain(t);
     expect(gateway.events().map((e) => e.block_id)).toEqual(["bad", "good"]);
-    const events = await t.query(api.outbox.events, {});
+    const events = await t.query(internal.outbox.events, {});
     expect(events.map((e) => e.state)).toEqual(["dropped", "reported"]);
     expect(events[0]!.lastError).toContain("422");
   });
@@ -108,10 +108,10 @@ describe("outbox", () => {
     let redirects = 1;
     gateway.reply = () =>
       redirects-- > 0 ? { status: 307, headers: { Location: "http://127.0.0.1:9/elsewhere" } } : { status: 202 };
-    await t.mutation(api.blocks.create, { ...newBlock, id: "b1" });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "b1" });
     await drain(t);
     expect(gateway.events().map((e) => e.block_id)).toEqual(["b1", "b1"]);
-    expect((await t.query(api.outbox.events, {}))[0]).toMatchObject({ state: "reported", attempts: 1 });
+    expect((await t.query(internal.outbox.events, {}))[0]).toMatchObject({ state: "reported", attempts: 1 });
   });
 });
 
@@ -120,14 +120,14 @@ describe("reporter runs", () => {
     const t = makeBackend(gateway.url);
     let hang = true;
     gateway.reply = () => (hang ? null : { status: 202 });
-    await t.mutation(api.blocks.create, { ...newBlock, id: "b1" });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "b1" });
     vi.advanceTimersByTime(0); // start the reporter
     await vi.waitFor(() => expect(gateway.requests).toHaveLength(1), { interval: 1 });
     hang = false;
     vi.advanceTimersByTime(10_000); // the request timeout
     await drain(t);
     expect(gateway.events().map((e) => e.block_id)).toEqual(["b1", "b1"]);
-    const [event] = await t.query(api.outbox.events, {});
+    const [event] = await t.query(internal.outbox.events, {});
     expect(event).toMatchObject({ state: "reported", attempts: 1 });
     expect(event!.lastError).toMatch(/unreachable.*abort/i);
   });
@@ -135,14 +135,14 @@ describe("reporter runs", () => {
   test("more events than one run posts are all delivered, in order, by follow-up runs", async () => {
     const t = makeBackend(gateway.url);
     const ids = Array.from({ length: 60 }, (_, i) => `b${String(i).padStart(2, "0")}`);
-    for (const id of ids) await t.mutation(api.blocks.create, { ...newBlock, id });
+    for (const id of ids) await t.mutation(internal.blocks.create, { ...newBlock, id });
     await drain(t);
     expect(gateway.events().map((e) => e.block_id)).toEqual(ids);
   });
 
   test("the watchdog restarts reporting after a run died holding its lease, and only then", async () => {
     const t = makeBackend(gateway.url);
-    await t.mutation(api.blocks.create, { ...newBlock, id: "b1" });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "b1" });
     await drain(t);
     // A run that died: an event pending, the lease still held, no run scheduled.
     await t.run(async (ctx) => {
@@ -160,6 +160,6 @@ describe("reporter runs", () => {
     await t.mutation(internal.outbox.watchdog, {});
     await drain(t);
     expect(gateway.events().map((e) => e.block_id)).toEqual(["b1", "b1"]);
-    expect(await t.query(api.outbox.pendingCount, {})).toBe(0);
+    expect(await t.query(internal.outbox.pendingCount, {})).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 // getBlock(ref): local ids and our own URNs from the table, remote URNs from the cache or the
 // gateway's resolve; not_found, gone and error come back as values.
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import { api } from "../../convex/_generated/api";
+import { api, internal } from "../../convex/_generated/api";
 import { GatewayStandIn, auth, makeBackend, newBlock, remoteBlock, TOKEN } from "./harness";
 
 let gateway: GatewayStandIn;
@@ -20,33 +20,33 @@ const resolves = () => gateway.requests.filter((r) => r.path.startsWith("/backen
 
 test("a local id and our own URN read the local table, any visibility, without the gateway", async () => {
   const t = makeBackend(gateway.url);
-  await t.mutation(api.blocks.create, { ...newBlock, id: "a b", visibility: "private" });
+  await t.mutation(internal.blocks.create, { ...newBlock, id: "a b", visibility: "private" });
   for (const ref of ["a b", "urn:block:alpha.example:a%20b", "urn:block:ALPHA.example:a%20b"]) {
-    expect(await t.action(api.resolve.getBlock, { ref })).toMatchObject({ status: "ok", source: "local", block: { id: "a b" } });
+    expect(await t.action(internal.resolve.getBlock, { ref })).toMatchObject({ status: "ok", source: "local", block: { id: "a b" } });
   }
-  expect(await t.action(api.resolve.getBlock, { ref: "missing" })).toMatchObject({ status: "not_found" });
+  expect(await t.action(internal.resolve.getBlock, { ref: "missing" })).toMatchObject({ status: "not_found" });
   expect(resolves()).toEqual([]);
 });
 
 test("a remote URN missing from the cache is resolved through the gateway, stored, then served from the cache", async () => {
   const t = makeBackend(gateway.url);
   gateway.reply = () => ({ status: 200, body: ok("r1") });
-  const first = await t.action(api.resolve.getBlock, { ref: urnOf("r1") });
+  const first = await t.action(internal.resolve.getBlock, { ref: urnOf("r1") });
   expect(first).toMatchObject({ status: "ok", source: "gateway", block: { urn: urnOf("r1") } });
   expect(resolves()).toHaveLength(1);
   expect(resolves()[0]).toMatchObject({ method: "GET", authorization: `Bearer ${TOKEN}` });
   expect(resolves()[0]!.path).toBe(`/backend/v1/resolve?urn=${encodeURIComponent(urnOf("r1"))}`);
-  const second = await t.action(api.resolve.getBlock, { ref: urnOf("r1") });
+  const second = await t.action(internal.resolve.getBlock, { ref: urnOf("r1") });
   expect(second).toMatchObject({ status: "ok", source: "cache" });
   expect(resolves()).toHaveLength(1);
-  expect(await t.query(api.inbound.remoteBlock, { urn: urnOf("r1") })).toMatchObject({ id: "r1" });
+  expect(await t.query(internal.inbound.remoteBlock, { urn: urnOf("r1") })).toMatchObject({ id: "r1" });
 });
 
 test("a block the gateway pushed (inbound) is served from the cache", async () => {
   const t = makeBackend(gateway.url);
   const note = { id: "n1", type: "remote_block.upsert", urn: urnOf("r2"), block: remoteBlock("r2") };
   await t.fetch("/api/v1/inbound", { method: "POST", headers: auth, body: JSON.stringify(note) });
-  expect(await t.action(api.resolve.getBlock, { ref: urnOf("r2") })).toMatchObject({ status: "ok", source: "cache" });
+  expect(await t.action(internal.resolve.getBlock, { ref: urnOf("r2") })).toMatchObject({ status: "ok", source: "cache" });
   expect(resolves()).toEqual([]);
 });
 
@@ -55,9 +55,9 @@ test("a stale entry is resolved again", async () => {
   const t = makeBackend(gateway.url);
   vi.stubEnv("REMOTE_CACHE_TTL_SECONDS", "60");
   gateway.reply = () => ({ status: 200, body: ok("r1") });
-  await t.action(api.resolve.getBlock, { ref: urnOf("r1") });
+  await t.action(internal.resolve.getBlock, { ref: urnOf("r1") });
   vi.advanceTimersByTime(61_000);
-  expect(await t.action(api.resolve.getBlock, { ref: urnOf("r1") })).toMatchObject({ source: "gateway" });
+  expect(await t.action(internal.resolve.getBlock, { ref: urnOf("r1") })).toMatchObject({ source: "gateway" });
   expect(resolves()).toHaveLength(2);
 });
 
@@ -71,7 +71,7 @@ test("several misses go in one POST batch, answers in the order asked", async ()
     return { status: 200, body: { results } };
   };
   const refs = [urnOf("r1"), urnOf("gone"), "local-missing", urnOf("nope")];
-  const answers = await t.action(api.resolve.getBlocks, { refs });
+  const answers = await t.action(internal.resolve.getBlocks, { refs });
   expect(answers.map((a) => [a.ref, a.status])).toEqual([
     [urnOf("r1"), "ok"], [urnOf("gone"), "gone"], ["local-missing", "not_found"], [urnOf("nope"), "not_found"],
   ]); // fmt: skip
@@ -84,11 +84,11 @@ test("gone forgets the cached copy", async () => {
   const t = makeBackend(gateway.url);
   vi.stubEnv("REMOTE_CACHE_TTL_SECONDS", "60");
   gateway.reply = () => ({ status: 200, body: ok("r1") });
-  await t.action(api.resolve.getBlock, { ref: urnOf("r1") });
+  await t.action(internal.resolve.getBlock, { ref: urnOf("r1") });
   vi.advanceTimersByTime(61_000);
   gateway.reply = () => ({ status: 200, body: { urn: urnOf("r1"), status: "gone", block: null, error: null, cached: false } });
-  expect(await t.action(api.resolve.getBlock, { ref: urnOf("r1") })).toMatchObject({ status: "gone" });
-  expect(await t.query(api.inbound.remoteBlock, { urn: urnOf("r1") })).toBeNull();
+  expect(await t.action(internal.resolve.getBlock, { ref: urnOf("r1") })).toMatchObject({ status: "gone" });
+  expect(await t.query(internal.inbound.remoteBlock, { urn: urnOf("r1") })).toBeNull();
 });
 
 test("a failing gateway is an error value; a stale copy comes with it", async () => {
@@ -96,17 +96,17 @@ test("a failing gateway is an error value; a stale copy comes with it", async ()
   const t = makeBackend(gateway.url);
   vi.stubEnv("REMOTE_CACHE_TTL_SECONDS", "60");
   gateway.reply = () => ({ status: 200, body: ok("r1") });
-  await t.action(api.resolve.getBlock, { ref: urnOf("r1") });
+  await t.action(internal.resolve.getBlock, { ref: urnOf("r1") });
   vi.advanceTimersByTime(61_000);
   gateway.reply = () => ({ status: 503, body: { title: "down" } });
-  expect(await t.action(api.resolve.getBlock, { ref: urnOf("r1") })).toMatchObject({
+  expect(await t.action(internal.resolve.getBlock, { ref: urnOf("r1") })).toMatchObject({
     status: "error",
     error: expect.stringContaining("503"),
     staleBlock: { id: "r1" },
   });
-  expect(await t.action(api.resolve.getBlock, { ref: urnOf("never") })).toMatchObject({ status: "error", staleBlock: null });
+  expect(await t.action(internal.resolve.getBlock, { ref: urnOf("never") })).toMatchObject({ status: "error", staleBlock: null });
   await gateway.stop();
-  expect(await t.action(api.resolve.getBlock, { ref: urnOf("x") })).toMatchObject({
+  expect(await t.action(internal.resolve.getBlock, { ref: urnOf("x") })).toMatchObject({
     status: "error",
     error: expect.stringContaining("could not resolve"),
   });
@@ -116,6 +116,6 @@ test("a failing gateway is an error value; a stale copy comes with it", async ()
 test("the gateway's error status and a malformed URN are values too", async () => {
   const t = makeBackend(gateway.url);
   gateway.reply = () => ({ status: 200, body: { urn: urnOf("r9"), status: "error", block: null, error: "origin down", cached: false } });
-  expect(await t.action(api.resolve.getBlock, { ref: urnOf("r9") })).toMatchObject({ status: "error", error: "origin down" });
-  expect(await t.action(api.resolve.getBlock, { ref: "urn:block:nocolon" })).toMatchObject({ status: "error" });
+  expect(await t.action(internal.resolve.getBlock, { ref: urnOf("r9") })).toMatchObject({ status: "error", error: "origin down" });
+  expect(await t.action(internal.resolve.getBlock, { ref: "urn:block:nocolon" })).toMatchObject({ status: "error" });
 });

@@ -1,6 +1,6 @@
 // What the world may see: private never; embargoed only once the scheduled release ran.
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import { api } from "../../convex/_generated/api";
+import { api, internal } from "../../convex/_generated/api";
 import { auth, makeBackend, newBlock } from "./harness";
 
 const HOUR = 3_600_000;
@@ -14,8 +14,8 @@ const ids = (blocks: { id: string }[]) => blocks.map((b) => b.id);
 
 test("a private block is never on the public list, whatever happens", async () => {
   const t = makeBackend();
-  await t.mutation(api.blocks.create, { ...newBlock, id: "pub" });
-  await t.mutation(api.blocks.create, { ...newBlock, id: "priv", visibility: "private" });
+  await t.mutation(internal.blocks.create, { ...newBlock, id: "pub" });
+  await t.mutation(internal.blocks.create, { ...newBlock, id: "priv", visibility: "private" });
   vi.advanceTimersByTime(48 * HOUR);
   expect(ids(await t.query(api.blocks.publicBlocks, {}))).toEqual(["pub"]);
 });
@@ -23,7 +23,7 @@ test("a private block is never on the public list, whatever happens", async () =
 test("an embargoed block appears on the public list at embargoUntil, not before", async () => {
   const t = makeBackend();
   const until = Date.now() + HOUR;
-  await t.mutation(api.blocks.create, { ...newBlock, id: "emb", visibility: "embargoed", embargoUntil: until });
+  await t.mutation(internal.blocks.create, { ...newBlock, id: "emb", visibility: "embargoed", embargoUntil: until });
   vi.advanceTimersByTime(HOUR - 1000);
   await t.finishInProgressScheduledFunctions();
   expect(ids(await t.query(api.blocks.publicBlocks, {}))).toEqual([]);
@@ -38,8 +38,8 @@ test("an embargoed block appears on the public list at embargoUntil, not before"
 test("moving the embargo later cancels the earlier release", async () => {
   const t = makeBackend();
   const first = Date.now() + HOUR;
-  await t.mutation(api.blocks.create, { ...newBlock, id: "emb", visibility: "embargoed", embargoUntil: first });
-  await t.mutation(api.blocks.edit, { id: "emb", embargoUntil: first + 2 * HOUR });
+  await t.mutation(internal.blocks.create, { ...newBlock, id: "emb", visibility: "embargoed", embargoUntil: first });
+  await t.mutation(internal.blocks.edit, { id: "emb", embargoUntil: first + 2 * HOUR });
   vi.advanceTimersByTime(HOUR + 1000);
   await t.finishInProgressScheduledFunctions();
   expect(ids(await t.query(api.blocks.publicBlocks, {}))).toEqual([]);
@@ -50,15 +50,15 @@ test("moving the embargo later cancels the earlier release", async () => {
 
 test("an embargo already past on creation is released at once", async () => {
   const t = makeBackend();
-  await t.mutation(api.blocks.create, { ...newBlock, id: "old", visibility: "embargoed", embargoUntil: Date.now() - HOUR });
+  await t.mutation(internal.blocks.create, { ...newBlock, id: "old", visibility: "embargoed", embargoUntil: Date.now() - HOUR });
   expect(ids(await t.query(api.blocks.publicBlocks, {}))).toEqual(["old"]);
 });
 
 test("the human page: 404 for a private block and an embargoed one before its time, escaped HTML after", async () => {
   const t = makeBackend();
   const until = Date.now() + HOUR;
-  await t.mutation(api.blocks.create, { ...newBlock, id: "priv", visibility: "private" });
-  await t.mutation(api.blocks.create, { ...newBlock, id: "emb", title: "<b>x</b>", visibility: "embargoed", embargoUntil: until });
+  await t.mutation(internal.blocks.create, { ...newBlock, id: "priv", visibility: "private" });
+  await t.mutation(internal.blocks.create, { ...newBlock, id: "emb", title: "<b>x</b>", visibility: "embargoed", embargoUntil: until });
   for (const id of ["priv", "emb", "missing"]) expect((await t.fetch(`/blocks/${id}`)).status).toBe(404);
   vi.advanceTimersByTime(HOUR);
   await t.finishInProgressScheduledFunctions();
