@@ -1,13 +1,24 @@
 // Our own blocks: reads for the gateway and the app, and the changes that federate.
-import { v } from "convex/values";
+import { paginator } from "convex-helpers/server/pagination";
+import { ConvexError, v } from "convex/values";
 import { internalMutation, internalQuery, query } from "./_generated/server";
-import { visibility } from "./schema";
+import schema, { visibility } from "./schema";
 import { blockJson } from "./model/contract";
 import { deleteBlock, editBlock, findBlock, insertBlock } from "./model/blockWrites";
+import { blockJsonV } from "./model/validators";
+
+/**
+ * A page stops at this many bytes read as well as at `limit` blocks: 200 blocks of 256 KiB
+ * would pass Convex's 16 MiB read limit per transaction, and the gateway's 32 MiB answer cap.
+ * The contract allows a short page ("only next_cursor: null means the end").
+ */
+export const PAGE_MAX_BYTES = 8 * 1024 * 1024;
+const PUBLIC_PAGE_MAX = 100;
 
 /** One block by local id, whatever its visibility (GET /api/v1/blocks/{id}). */
 export const get = internalQuery({
   args: { id: v.string() },
+  returns: v.union(blockJsonV, v.null()),
   handler: async (ctx, { id }) => {
     const doc = await findBlock(ctx, id);
     return doc === null ? null : blockJson(doc);
@@ -16,43 +27,66 @@ export const get = internalQuery({
 
 /**
  * One page in creation order (GET /api/v1/blocks). `federated` keeps public and embargoed
- * blocks; paginate()'s cursor on an index ending in _creationTime makes a block created while
- * someone pages land on a later page, never twice.
+ * blocks. The cursor is the index key of the page's last block, so a block created while
+ * someone pages lands on a later page, never twice. convex-helpers' paginator (rather than
+ * .paginate()) because its cursor can be checked: a malformed one is a 400, while any other
+ * failure stays a 5xx the gateway retries.
  */
 export const page = internalQuery({
   args: { federated: v.boolean(), cursor: v.union(v.string(), v.null()), limit: v.number() },
+  returns: v.object({ items: v.array(blockJsonV), nextCursor: v.union(v.string(), v.null()) }),
   handler: async (ctx, { federated, cursor, limit }) => {
-    const source = federated
-      ? ctx.db.query("blocks").withIndex("by_federated", (q) => q.eq("federated", true))
-      : ctx.db.query("blocks");
-    const result = await source.order("asc").paginate({ cursor, numItems: limit });
-    return {
-      items: result.page.map(blockJson),
-      nextCursor: result.isDone ? null : result.continueCursor,
-    };
+    if (cursor !== null && !wellFormedCursor(cursor, federated)) {
+      throw new ConvexError({ code: "invalid_cursor" });
+    }
+    const blocks = paginator(ctx.db, schema).query("blocks");
+    const source = federated ? blocks.withIndex("by_federated", (q) => q.eq("federated", true)) : blocks;
+    const result = await source.paginate({ cursor, numItems: limit, maximumBytesRead: PAGE_MAX_BYTES });
+    return { items: result.page.map(blockJson), nextCursor: result.isDone ? null : result.continueCursor };
   },
 });
+
+/** A cursor this query handed out: the JSON index key [federated?, _creationTime, _id]. */
+function wellFormedCursor(cursor: string, federated: boolean): boolean {
+  let key: unknown;
+  try {
+    key = JSON.parse(cursor);
+  } catch {
+    return false;
+  }
+  const shape = federated ? ["boolean", "number", "string"] : ["number", "string"];
+  return Array.isArray(key) && key.length === shape.length && key.every((k, i) => typeof k === shape[i]);
+}
 
 /** One block as the world may see it (its human page): null when private or still embargoed. */
 export const publicBlock = query({
   args: { id: v.string() },
+  returns: v.union(blockJsonV, v.null()),
   handler: async (ctx, { id }) => {
     const doc = await findBlock(ctx, id);
     return doc !== null && (doc.visibility === "public" || doc.embargoReleased) ? blockJson(doc) : null;
   },
 });
 
-/** What the world may see (the app's public page): never private, embargoed once released. */
+/**
+ * What the world may see (the app's public page), newest first, a page at a time: never
+ * private, embargoed once released. The `by_listed` index holds exactly these blocks.
+ */
 export const publicBlocks = query({
-  args: {},
-  handler: async (ctx) => {
-    const docs = await ctx.db
+  args: { cursor: v.union(v.string(), v.null()), limit: v.number() },
+  returns: v.object({ items: v.array(blockJsonV), nextCursor: v.union(v.string(), v.null()) }),
+  handler: async (ctx, { cursor, limit }) => {
+    const numItems = Math.max(1, Math.min(Math.floor(limit), PUBLIC_PAGE_MAX));
+    const result = await ctx.db
       .query("blocks")
-      .withIndex("by_federated", (q) => q.eq("federated", true))
-      .collect();
-    return docs.filter((d) => d.visibility === "public" || d.embargoReleased).map(blockJson);
+      .withIndex("by_listed", (q) => q.eq("listed", true))
+      .order("desc")
+      .paginate({ cursor, numItems, maximumBytesRead: PAGE_MAX_BYTES });
+    return { items: result.page.map(blockJson), nextCursor: result.isDone ? null : result.continueCursor };
   },
 });
+
+const writeResult = v.union(blockJsonV, v.null());
 
 export const create = internalMutation({
   args: {
@@ -66,6 +100,7 @@ export const create = internalMutation({
     references: v.array(v.string()),
     url: v.union(v.string(), v.null()),
   },
+  returns: writeResult,
   handler: async (ctx, args) => await insertBlock(ctx, args),
 });
 
@@ -79,6 +114,7 @@ export const edit = internalMutation({
     visibility: v.optional(visibility),
     embargoUntil: v.optional(v.union(v.number(), v.null())),
   },
+  returns: v.union(blockJsonV, v.literal("not_found"), v.literal("embargo_required")),
   handler: async (ctx, { id, ...changes }) => {
     const current = await findBlock(ctx, id);
     return current === null ? ("not_found" as const) : await editBlock(ctx, current, changes);
@@ -87,6 +123,7 @@ export const edit = internalMutation({
 
 export const remove = internalMutation({
   args: { id: v.string() },
+  returns: v.boolean(),
   handler: async (ctx, { id }) => {
     const current = await findBlock(ctx, id);
     if (current === null) return false;

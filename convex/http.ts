@@ -4,13 +4,18 @@
 import { httpRouter } from "convex/server";
 import { api, internal } from "./_generated/api";
 import { httpAction, type ActionCtx } from "./_generated/server";
+import { ConvexError } from "convex/values";
+import { z } from "zod";
 import {
   blockCreateSchema,
   blockPatchSchema,
   DEFAULT_PAGE_LIMIT,
+  inboundBatchSchema,
   inboundSchema,
   MAX_PAGE_LIMIT,
+  type InboundNotification,
 } from "./model/contract";
+import { remoteBlockValue, type NotificationValue } from "./model/validators";
 import {
   guarded,
   jsonResponse,
@@ -49,7 +54,9 @@ http.route({
     try {
       page = await ctx.runQuery(internal.blocks.page, { federated, cursor, limit });
     } catch (error) {
-      if (cursor === null) throw error;
+      // Only a cursor the query recognised as malformed is the caller's fault (400); any other
+      // failure stays a 5xx, which the gateway retries.
+      if (!(error instanceof ConvexError) || (error.data as { code?: string })?.code !== "invalid_cursor") throw error;
       throw new Problem(400, "Invalid cursor", "use next_cursor from a previous page");
     }
     return jsonResponse({ items: page.items, next_cursor: page.nextCursor });
@@ -71,9 +78,14 @@ http.route({
   path: `/api/v1/inbound`,
   method: "POST",
   handler: api_(async (ctx, request) => {
-    const note = await readBody(request, inboundSchema);
+    // One notification (an object) or a batch (an array, each applied as if posted alone, all in
+    // one transaction: a malformed item is a 422 naming it, and none is stored).
+    const data = await readBody(request, z.unknown());
+    const notes = Array.isArray(data)
+      ? validated(inboundBatchSchema, { items: data }).items
+      : [validated(inboundSchema, data)];
     // A repeated id is acknowledged the same way: the gateway's queue must stop retrying it.
-    await ctx.runMutation(internal.inbound.apply, { note: JSON.stringify(note) });
+    await ctx.runMutation(internal.inbound.apply, { notes: notes.map(notificationValue) });
     return new Response(null, { status: 204 });
   }),
 });
@@ -176,9 +188,12 @@ http.route({
 http.route({
   path: "/healthz",
   method: "GET",
-  handler: httpAction(async (ctx) =>
-    jsonResponse({ status: "ok", pending_events: await ctx.runQuery(internal.outbox.pendingCount, {}) }),
-  ),
+  handler: httpAction(async (ctx) => {
+    // Reads only the small outbox rows, up to a cap: it must answer during a long gateway outage.
+    const pending = await ctx.runQuery(internal.outbox.pendingCount, {});
+    const capped = pending.capped ? { pending_events_capped: true } : {};
+    return jsonResponse({ status: "ok", pending_events: pending.count, ...capped });
+  }),
 });
 
 // Anything else: a 404 problem rather than the router's plain-text answer.
@@ -201,6 +216,10 @@ function pageLimit(raw: string | null): number {
     throw new Problem(400, "Invalid limit", `limit must be 1..${MAX_PAGE_LIMIT}`);
   }
   return limit;
+}
+
+function notificationValue(note: InboundNotification): NotificationValue {
+  return { ...note, block: note.block === null ? null : remoteBlockValue(note.block) };
 }
 
 function millis(time: string | null): number | null {

@@ -3,6 +3,7 @@
 // turns them into RFC 3339 strings.
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
+import { remoteBlockV } from "./model/validators";
 
 export const visibility = v.union(
   v.literal("public"),
@@ -36,47 +37,62 @@ export default defineSchema({
     federated: v.boolean(),
     // Set by the scheduled release at embargoUntil; the app's public surfaces read it.
     embargoReleased: v.boolean(),
+    // What the world may see: public, or embargoed and released. Indexed for the public list.
+    listed: v.boolean(),
   })
     .index("by_block_id", ["blockId"])
-    .index("by_federated", ["federated"]),
+    .index("by_federated", ["federated"])
+    .index("by_listed", ["listed"]),
 
   // Ids of deleted blocks: the contract says an id is never reused for another block.
   retiredIds: defineTable({ blockId: v.string() }).index("by_block_id", ["blockId"]),
 
-  // The federation outbox: written in the same mutation as the change it reports.
+  // The federation outbox: written in the same mutation as the change it reports. Rows stay
+  // small (the body is in outboxBodies), so counting pending events reads no block content.
   outbox: defineTable({
     eventId: v.string(),
     type: eventType,
     blockId: v.string(),
-    body: v.string(), // the exact JSON posted to the gateway
     state: v.union(v.literal("pending"), v.literal("reported"), v.literal("dropped")),
     attempts: v.number(),
     lastError: v.union(v.string(), v.null()),
     doneAt: v.union(v.number(), v.null()),
   })
     .index("by_state", ["state"])
-    .index("by_event_id", ["eventId"]),
+    .index("by_state_done", ["state", "doneAt"]),
 
-  // One row: whether a reporter run is scheduled, and the current backoff.
+  // The exact JSON posted to the gateway, one row per outbox row until it is reported.
+  outboxBodies: defineTable({ event: v.id("outbox"), body: v.string() }).index("by_event", ["event"]),
+
+  // One row, read and written only by the reporter and its watchdog, never by a block write: a
+  // run holds it by `token` until `leaseUntil`, renewed by each step (a heartbeat).
   reporter: defineTable({
-    leaseUntil: v.number(), // a run is scheduled or running until then; 0 when idle
+    token: v.string(),
+    leaseUntil: v.number(), // 0 when idle
     backoffMs: v.number(),
+    run: v.union(v.id("_scheduled_functions"), v.null()),
   }),
 
-  // Blocks of other instances, as the gateway reported or resolved them.
+  // Blocks of other instances, as the gateway reported or resolved them, by normal-form URN.
   remoteBlocks: defineTable({
     urn: v.string(),
     origin: v.string(),
     updatedAt: v.number(),
     fetchedAt: v.number(),
-    block: v.string(), // the RemoteBlock JSON exactly as the gateway sent it
+    block: remoteBlockV,
   }).index("by_urn", ["urn"]),
 
-  // Notification ids already applied: POST /api/v1/inbound is idempotent by id.
-  inboundSeen: defineTable({ notificationId: v.string(), at: v.number() }).index(
-    "by_notification_id",
-    ["notificationId"],
-  ),
+  // "What links here": one row per reference of a block (ours or a cached remote one), both ends
+  // as normal-form URNs (a local id becomes a URN of INSTANCE_DOMAIN).
+  links: defineTable({ from: v.string(), to: v.string() })
+    .index("by_to", ["to"])
+    .index("by_from", ["from"]),
+
+  // Notification ids already applied: POST /api/v1/inbound is idempotent by id. Pruned after
+  // the retention window (crons.ts), long past the gateway's last retry.
+  inboundSeen: defineTable({ notificationId: v.string(), at: v.number() })
+    .index("by_notification_id", ["notificationId"])
+    .index("by_at", ["at"]),
 
   // The latest follow.changed per actor and direction: with mutual follows one actor is both
   // our follower and followed by us, and one row per actor would lose one of the two.

@@ -2,8 +2,11 @@
 import { internal } from "../_generated/api";
 import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
+import { ConvexError } from "convex/values";
+import { checkReferences, textFieldErrors, type FieldError } from "./bounds";
 import { blockJson } from "./contract";
 import { recordEvent } from "./outbox";
+import { ownUrn, setLinks } from "./remoteCache";
 
 export type Visibility = "public" | "private" | "embargoed";
 
@@ -35,9 +38,41 @@ export async function findBlock(ctx: { db: QueryCtx["db"] }, blockId: string) {
     .unique();
 }
 
+/** What a refused block carries: the gateway's 422 field errors (the HTTP layer answers 422). */
+export type InvalidBlock = {
+  code: "invalid_block";
+  errors: FieldError[];
+};
+
+/**
+ * The references in normal form when the block holds the gateway's bounds; otherwise a
+ * ConvexError naming every field, so no mutation (the app's own included) stores a block the
+ * gateway would refuse.
+ */
+export function checkedReferences(block: {
+  id: string;
+  kind: string;
+  title: string;
+  content: string;
+  author: string;
+  url: string | null;
+  references: string[];
+}): string[] {
+  const errors = textFieldErrors(block);
+  const refs = checkReferences(block.references);
+  if (refs.error !== null) errors.push(refs.error);
+  if (errors.length > 0 || refs.references === null) {
+    throw new ConvexError<InvalidBlock>({ code: "invalid_block", errors });
+  }
+  return refs.references;
+}
+
 /** Inserts a block and its `created` event; null when the chosen id is (or was) taken. */
 export async function insertBlock(ctx: MutationCtx, input: NewBlock) {
   const blockId = input.id ?? readableId(input.title);
+  const author = input.author ?? process.env.INSTANCE_NAME ?? "convex";
+  const url = input.url ?? pageUrl(blockId);
+  const references = checkedReferences({ ...input, id: blockId, author, url });
   if ((await findBlock(ctx, blockId)) !== null || (await isRetired(ctx, blockId))) return null;
   const now = Date.now();
   const embargoUntil = input.visibility === "embargoed" ? input.embargoUntil : null;
@@ -46,17 +81,19 @@ export async function insertBlock(ctx: MutationCtx, input: NewBlock) {
     kind: input.kind,
     title: input.title,
     content: input.content,
-    author: input.author ?? process.env.INSTANCE_NAME ?? "convex",
+    author,
     visibility: input.visibility,
     embargoUntil,
-    references: input.references,
-    url: input.url ?? pageUrl(blockId),
+    references,
+    url,
     createdAt: now,
     updatedAt: now,
     federated: input.visibility !== "private",
     embargoReleased: false,
+    listed: input.visibility === "public",
   });
-  const doc = await settleEmbargo(ctx, (await ctx.db.get(id))!);
+  await setLinks(ctx, ownUrn(blockId) ?? blockId, references);
+  const doc = await settleEmbargo(ctx, (await ctx.db.get("blocks", id))!);
   await recordEvent(ctx, "created", blockId, blockJson(doc));
   return blockJson(doc);
 }
@@ -74,6 +111,7 @@ export async function editBlock(ctx: MutationCtx, current: Doc<"blocks">, change
     visibility,
     embargoUntil: visibility === "embargoed" ? embargoInput : null,
   };
+  next.references = checkedReferences({ ...current, ...next, id: current.blockId });
   if (visibility === "embargoed" && next.embargoUntil === null) return "embargo_required" as const;
   const moved =
     next.visibility !== current.visibility || next.embargoUntil !== current.embargoUntil;
@@ -84,20 +122,25 @@ export async function editBlock(ctx: MutationCtx, current: Doc<"blocks">, change
     next.kind === current.kind &&
     JSON.stringify(next.references) === JSON.stringify(current.references);
   if (same) return blockJson(current);
-  await ctx.db.patch(current._id, {
+  await ctx.db.patch("blocks", current._id, {
     ...next,
     updatedAt: Date.now(),
     federated: visibility !== "private",
     embargoReleased: false,
+    listed: visibility === "public",
   });
-  const doc = await settleEmbargo(ctx, (await ctx.db.get(current._id))!);
+  if (JSON.stringify(next.references) !== JSON.stringify(current.references)) {
+    await setLinks(ctx, ownUrn(current.blockId) ?? current.blockId, next.references);
+  }
+  const doc = await settleEmbargo(ctx, (await ctx.db.get("blocks", current._id))!);
   await recordEvent(ctx, moved ? "visibility_changed" : "updated", doc.blockId, blockJson(doc));
   return blockJson(doc);
 }
 
 export async function deleteBlock(ctx: MutationCtx, current: Doc<"blocks">): Promise<void> {
-  await ctx.db.delete(current._id);
+  await ctx.db.delete("blocks", current._id);
   await ctx.db.insert("retiredIds", { blockId: current.blockId });
+  await setLinks(ctx, ownUrn(current.blockId) ?? current.blockId, []);
   await recordEvent(ctx, "deleted", current.blockId, null);
 }
 
@@ -111,8 +154,8 @@ export async function deleteBlock(ctx: MutationCtx, current: Doc<"blocks">): Pro
 async function settleEmbargo(ctx: MutationCtx, doc: Doc<"blocks">): Promise<Doc<"blocks">> {
   if (doc.visibility !== "embargoed" || doc.embargoUntil === null) return doc;
   if (doc.embargoUntil <= Date.now()) {
-    await ctx.db.patch(doc._id, { embargoReleased: true });
-    return { ...doc, embargoReleased: true };
+    await ctx.db.patch("blocks", doc._id, { embargoReleased: true, listed: true });
+    return { ...doc, embargoReleased: true, listed: true };
   }
   await ctx.scheduler.runAt(doc.embargoUntil, internal.embargo.release, {
     blockId: doc.blockId,

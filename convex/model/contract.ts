@@ -2,13 +2,17 @@
 // request body with them, and the reporter and resolver validate the gateway's answers.
 import { z } from "zod";
 import type { Doc } from "../_generated/dataModel";
+import { checkReferences, textFieldErrors } from "./bounds";
+import { looksLikeUrn, normaliseUrn, UrnError } from "./urn";
 
 export const MAX_PAGE_LIMIT = 200;
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_RESOLVE_BATCH = 500;
+export const MAX_NOTIFICATION_BATCH = 256;
 
 const time = z.iso.datetime({ offset: true });
-const localId = z.string().min(1).max(200);
+// Lengths are the bounds' business (model/bounds.ts): they count as the gateway counts.
+const localId = z.string().min(1);
 export const visibility = z.enum(["public", "private", "embargoed"]);
 
 const embargoRule = (b: { visibility?: string; embargo_until?: string | null }) =>
@@ -33,6 +37,21 @@ const blockShape = {
 };
 export const blockSchema = z.object(blockShape).refine(embargoRule, embargoMessage);
 
+/** The gateway's bounds on a block it hands over; its references must all be URNs. */
+function remoteBounds(block: z.infer<z.ZodObject<typeof blockShape>> & { urn: string }, ctx: z.RefinementCtx) {
+  const issue = (field: string, message: string) => ctx.addIssue({ code: "custom", message, path: [field] });
+  for (const error of textFieldErrors(block)) issue(error.field, error.message);
+  const refs = checkReferences(block.references);
+  if (refs.error !== null) issue(refs.error.field, refs.error.message);
+  else if (!block.references.every(looksLikeUrn)) issue("references", "Value error, a remote block's references must all be URNs");
+  try {
+    if (normaliseUrn(block.urn) !== block.urn) issue("urn", "Value error, the URN is not in its normal form");
+  } catch (error) {
+    if (!(error instanceof UrnError)) throw error;
+    issue("urn", `Value error, ${error.message}`);
+  }
+}
+
 export const remoteBlockSchema = z
   .object({
     ...blockShape,
@@ -40,8 +59,10 @@ export const remoteBlockSchema = z
     origin: z.string(),
     object_url: z.string(),
   })
-  .loose() // unknown fields are kept and ignored, as the gateway does with ours
-  .refine(embargoRule, embargoMessage);
+  .superRefine(remoteBounds)
+  .refine(embargoRule, embargoMessage)
+  // Unknown fields are ignored, as the gateway does with ours; references in normal form.
+  .transform((block) => ({ ...block, references: block.references.map(normaliseUrn) }));
 export type RemoteBlock = z.infer<typeof remoteBlockSchema>;
 
 export const followSchema = z.object({
@@ -71,6 +92,10 @@ export const inboundSchema = z
     }
   });
 export type InboundNotification = z.infer<typeof inboundSchema>;
+/** POST /api/v1/inbound with an array: named `items`, as the reference backend names them. */
+export const inboundBatchSchema = z.object({
+  items: z.array(inboundSchema).min(1).max(MAX_NOTIFICATION_BATCH),
+});
 
 // The management API, as the reference backend has it (POST and PATCH /api/v1/blocks).
 export const blockCreateSchema = z

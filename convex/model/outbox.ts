@@ -1,13 +1,22 @@
 // The outbox side of a block change: called inside the mutation that makes the change, so
 // the event and the change commit together (or not at all).
+//
+// The write path touches only its own new rows: it never reads the reporter's row, which the
+// reporter writes per event, so block writes and reporting never conflict. It schedules a `kick`
+// instead, a separate transaction that starts a reporter run if none holds the lease.
 import { internal } from "../_generated/api";
 import type { MutationCtx } from "../_generated/server";
 import type { BlockJson } from "./contract";
 
 export type EventType = "created" | "updated" | "deleted" | "visibility_changed";
 
-// Longer than any action may run (10 min): a lease past this means its run died.
-export const REPORTER_LEASE_MS = 15 * 60 * 1000;
+/**
+ * A run renews its lease at every step (a post takes at most the 10 s request timeout); a run
+ * silent for longer than this died. With the watchdog every WATCHDOG_SECONDS, reporting resumes
+ * within LEASE + WATCHDOG (50 s) of a run's death.
+ */
+export const REPORTER_LEASE_MS = 30_000;
+export const WATCHDOG_SECONDS = 20;
 export const INITIAL_BACKOFF_MS = 1000;
 
 export async function recordEvent(
@@ -18,36 +27,16 @@ export async function recordEvent(
 ): Promise<string> {
   const eventId = `evt-${crypto.randomUUID()}`;
   const body = JSON.stringify({ event_id: eventId, type, block_id: blockId, block });
-  await ctx.db.insert("outbox", {
+  const event = await ctx.db.insert("outbox", {
     eventId,
     type,
     blockId,
-    body,
     state: "pending",
     attempts: 0,
     lastError: null,
     doneAt: null,
   });
-  await wakeReporter(ctx);
+  await ctx.db.insert("outboxBodies", { event, body });
+  await ctx.scheduler.runAfter(0, internal.outbox.kick, {});
   return eventId;
-}
-
-/**
- * Schedules a reporter run unless one is already scheduled or running. One run at a time
- * is what keeps the events in order: a second concurrent run could post event n+1 while the
- * first still retries event n.
- */
-export async function wakeReporter(ctx: MutationCtx): Promise<void> {
-  const now = Date.now();
-  const state = await ctx.db.query("reporter").first();
-  if (state !== null && state.leaseUntil > now) return;
-  if (state === null) {
-    await ctx.db.insert("reporter", {
-      leaseUntil: now + REPORTER_LEASE_MS,
-      backoffMs: INITIAL_BACKOFF_MS,
-    });
-  } else {
-    await ctx.db.patch(state._id, { leaseUntil: now + REPORTER_LEASE_MS });
-  }
-  await ctx.scheduler.runAfter(0, internal.outbox.report, {});
 }

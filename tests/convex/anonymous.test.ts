@@ -59,7 +59,7 @@ async function populated() {
   const later = Date.now() + 3_600_000;
   await t.mutation(internal.blocks.create, { ...newBlock, id: "soon", visibility: "embargoed", embargoUntil: later });
   const block = remoteBlock("r1");
-  await t.mutation(internal.inbound.apply, { note: JSON.stringify({ id: "n1", type: "remote_block.upsert", urn: block.urn, block }) });
+  await t.mutation(internal.inbound.apply, { notes: [{ id: "n1", type: "remote_block.upsert", urn: block.urn, block, follow: null }] });
   return t;
 }
 
@@ -102,10 +102,31 @@ describe("an anonymous client", () => {
     });
   }
 
-  test("reaches only functions that show what the world may see", async () => {
+  test("reaches only the public-data reads and the signed-in reads of remote blocks", async () => {
     // A new public function must be added here on purpose, with a test of what it reveals.
-    expect(await publicNames()).toEqual(["blocks:publicBlock", "blocks:publicBlocks"]);
+    expect(await publicNames()).toEqual([
+      "blocks:publicBlock",
+      "blocks:publicBlocks",
+      "remote:cachedBlock",
+      "remote:linksTo",
+      "remote:refresh",
+    ]);
   });
+
+  const signedInOnly: [Kind, string, object][] = [
+    ["query", "remote:cachedBlock", { urn: "urn:block:beta.example:r1" }],
+    ["query", "remote:linksTo", { ref: "urn:block:beta.example:r1" }],
+    ["action", "remote:refresh", { refs: ["urn:block:beta.example:r1", "urn:block:beta.example:x"] }],
+  ];
+  for (const [kind, name, args] of signedInOnly) {
+    test(`is asked to sign in by ${name}, and nothing changes`, async () => {
+      const t = await populated();
+      const before = await snapshot(t);
+      await expect(callAsAnonymous(t, kind, name, args)).rejects.toThrow(/sign in/);
+      expect(await snapshot(t)).toEqual(before);
+      expect(gateway.requests).toEqual([]);
+    });
+  }
 
   test("sees no private or still embargoed block through them", async () => {
     const t = await populated();
@@ -113,7 +134,9 @@ describe("an anonymous client", () => {
     for (const id of ["secret", "soon"]) {
       expect(await callAsAnonymous(t, "query", "blocks:publicBlock", { id })).toBeNull();
     }
-    const listed = (await callAsAnonymous(t, "query", "blocks:publicBlocks", {})) as { id: string }[];
-    expect(listed.map((b) => b.id)).toEqual(["open"]);
+    const listed = (await callAsAnonymous(t, "query", "blocks:publicBlocks", { cursor: null, limit: 10 })) as {
+      items: { id: string }[];
+    };
+    expect(listed.items.map((b) => b.id)).toEqual(["open"]);
   });
 });

@@ -4,16 +4,18 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { convexTest } from "convex-test";
 import { vi } from "vitest";
+import { encodeLocalId } from "../../convex/model/urn";
 import schema from "../../convex/schema";
 
 export const TOKEN = "test-token";
 export const modules = import.meta.glob("../../convex/**/*.ts");
 
-export function makeBackend(gatewayUrl = "http://127.0.0.1:9") {
+/** The app under convex-test; `transactionLimits` enforces Convex's per-transaction limits. */
+export function makeBackend(gatewayUrl = "http://127.0.0.1:9", transactionLimits = false) {
   vi.stubEnv("BACKEND_TOKEN", TOKEN);
   vi.stubEnv("GATEWAY_URL", gatewayUrl);
   vi.stubEnv("INSTANCE_DOMAIN", "alpha.example");
-  return convexTest(schema, modules);
+  return convexTest({ schema, modules, transactionLimits });
 }
 
 export const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -93,14 +95,14 @@ export function remoteBlock(id: string, updatedAt = "2025-06-15T15:07:40Z") {
     title: `remote ${id}`,
     content: "from beta",
     author: "bob",
-    visibility: "public",
-    embargo_until: null,
+    visibility: "public" as const,
+    embargo_until: null as string | null,
     created_at: "2025-06-15T15:06:40Z",
     updated_at: updatedAt,
-    references: [],
-    url: `https://beta.example/blocks/${id}`,
-    urn: `urn:block:beta.example:${id}`,
+    references: [] as string[],
+    url: `https://beta.example/blocks/${encodeLocalId(id)}` as string | null,
+    urn: `urn:block:beta.example:${encodeLocalId(id)}`,
     origin: "beta.example",
-    object_url: `https://beta.example/objects/${id}`,
+    object_url: `https://beta.example/blocks/${encodeLocalId(id)}`,
   };
 }

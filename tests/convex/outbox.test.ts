@@ -2,6 +2,9 @@
 // gateway in order, retries while the gateway fails, and drops what it refuses for good.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
+import crons from "../../convex/crons";
+import { deleteBlock, editBlock, findBlock, insertBlock } from "../../convex/model/blockWrites";
+import { REPORTER_LEASE_MS, WATCHDOG_SECONDS } from "../../convex/model/outbox";
 import { GatewayStandIn, makeBackend, newBlock, TOKEN } from "./harness";
 
 let gateway: GatewayStandIn;
@@ -56,7 +59,7 @@ describe("outbox", () => {
     expect(gateway.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
     expect(gateway.requests[0]!.body).toMatchObject({ block: { id: "b1", visibility: "private" } });
     expect(gateway.requests[3]!.body).toMatchObject({ block: null });
-    expect(await t.query(internal.outbox.pendingCount, {})).toBe(0);
+    expect(await t.query(internal.outbox.pendingCount, {})).toEqual({ count: 0, capped: false });
   });
 
   test("while the gateway is down the head event is retried with backoff; order holds", async () => {
@@ -140,26 +143,78 @@ describe("reporter runs", () => {
     expect(gateway.events().map((e) => e.block_id)).toEqual(ids);
   });
 
-  test("the watchdog restarts reporting after a run died holding its lease, and only then", async () => {
+  test("a run that died silently is replaced within a minute, not before its heartbeat lapses", async () => {
     const t = makeBackend(gateway.url);
+    // A run that died just after its heartbeat: the lease held, nothing scheduled.
+    await t.run(async (ctx) => {
+      const leaseUntil = Date.now() + REPORTER_LEASE_MS;
+      await ctx.db.insert("reporter", { token: "dead", leaseUntil, backoffMs: 1000, run: null });
+    });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "b1" });
+    await t.mutation(internal.outbox.watchdog, {});
+    await drain(t);
+    expect(gateway.events()).toEqual([]); // the heartbeat is recent: no second run yet
+    vi.advanceTimersByTime(REPORTER_LEASE_MS);
+    await t.mutation(internal.outbox.watchdog, {});
+    await drain(t);
+    expect(gateway.events().map((e) => e.block_id)).toEqual(["b1"]);
+    expect(await t.query(internal.outbox.pendingCount, {})).toEqual({ count: 0, capped: false });
+    // The worst case: death just after a watchdog pass, noticed at the first pass after the lease.
+    expect(REPORTER_LEASE_MS + WATCHDOG_SECONDS * 1000).toBeLessThanOrEqual(60_000);
+    expect(crons.crons["outbox watchdog"]!.schedule).toEqual({ type: "interval", seconds: WATCHDOG_SECONDS });
+  });
+
+  test("a run whose scheduled function failed is replaced at the next watchdog pass", async () => {
+    const t = makeBackend(gateway.url);
+    // A run that fails outright (its arguments are refused) while holding a lease for minutes.
+    await t.run(async (ctx) => {
+      const run = await ctx.scheduler.runAfter(0, internal.outbox.report, { token: 7 as unknown as string });
+      await ctx.db.insert("reporter", { token: "dead", leaseUntil: Date.now() + 10 * 60_000, backoffMs: 1000, run });
+    });
     await t.mutation(internal.blocks.create, { ...newBlock, id: "b1" });
     await drain(t);
-    // A run that died: an event pending, the lease still held, no run scheduled.
-    await t.run(async (ctx) => {
-      const reporter = (await ctx.db.query("reporter").first())!;
-      await ctx.db.patch(reporter._id, { leaseUntil: Date.now() + 60_000 });
-    });
-    await t.run(async (ctx) => {
-      const event = (await ctx.db.query("outbox").first())!;
-      await ctx.db.patch(event._id, { state: "pending" });
-    });
+    const [job] = await t.run(async (ctx) => await ctx.db.system.query("_scheduled_functions").take(1));
+    expect(job!.state.kind).toBe("failed");
+    expect(gateway.events()).toEqual([]);
     await t.mutation(internal.outbox.watchdog, {});
     await drain(t);
-    expect(gateway.events()).toHaveLength(1); // the lease is still valid: no second run
-    vi.advanceTimersByTime(60_001);
-    await t.mutation(internal.outbox.watchdog, {});
-    await drain(t);
-    expect(gateway.events().map((e) => e.block_id)).toEqual(["b1", "b1"]);
-    expect(await t.query(internal.outbox.pendingCount, {})).toBe(0);
+    expect(gateway.events().map((e) => e.block_id)).toEqual(["b1"]);
+  });
+
+  test("a run that lost its lease stops at its next step: never two runs posting at once", async () => {
+    const t = makeBackend(gateway.url);
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "b1" });
+    await t.run(async (ctx) => {
+      await ctx.db.insert("reporter", { token: "other", leaseUntil: Date.now() + 60_000, backoffMs: 1000, run: null });
+    });
+    await t.action(internal.outbox.report, { token: "stale" }); // posts once, then finds the fence
+    expect(gateway.events()).toHaveLength(1);
+    const [event] = await t.query(internal.outbox.events, {});
+    expect(event!.state).toBe("pending"); // the run holding the lease reports it, not this one
+  });
+});
+
+describe("the block-write path", () => {
+  test("reads and writes no reporter row (no write conflict with reporting)", async () => {
+    const t = makeBackend(gateway.url);
+    const touched = new Set<string>();
+    await t.run(async (ctx) => {
+      const db = new Proxy(ctx.db, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            if (typeof args[0] === "string") touched.add(args[0]);
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      const spied = { ...ctx, db } as typeof ctx;
+      const created = await insertBlock(spied, { ...newBlock, id: "b1" });
+      await editBlock(spied, (await findBlock(ctx, "b1"))!, { content: "edited" });
+      await deleteBlock(spied, (await findBlock(ctx, "b1"))!);
+      expect(created).not.toBeNull();
+    });
+    expect([...touched].sort()).toEqual(["blocks", "links", "outbox", "outboxBodies", "retiredIds"]);
   });
 });
