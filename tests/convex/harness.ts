@@ -18,6 +18,21 @@ export function makeBackend(gatewayUrl = "http://127.0.0.1:9", transactionLimits
   return convexTest({ schema, modules, transactionLimits });
 }
 
+/**
+ * Runs scheduled functions until none is pending, moving the fake clock only to the next one's
+ * due time: never past the reporter's own request timeout while a request is in flight.
+ */
+export async function drain(t: ReturnType<typeof makeBackend>) {
+  for (let round = 0; round < 500; round++) {
+    await t.finishInProgressScheduledFunctions();
+    const jobs = await t.run(async (ctx) => await ctx.db.system.query("_scheduled_functions").collect());
+    const due = jobs.filter((job) => job.state.kind === "pending").map((job) => job.scheduledTime);
+    if (due.length === 0) return;
+    vi.advanceTimersByTime(Math.max(0, Math.min(...due) - Date.now()));
+  }
+  throw new Error("scheduled functions still pending after 500 rounds");
+}
+
 export const auth = { Authorization: `Bearer ${TOKEN}` };
 
 export interface Recorded {

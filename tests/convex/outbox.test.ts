@@ -5,7 +5,7 @@ import { api, internal } from "../../convex/_generated/api";
 import crons from "../../convex/crons";
 import { deleteBlock, editBlock, findBlock, insertBlock } from "../../convex/model/blockWrites";
 import { REPORTER_LEASE_MS, WATCHDOG_SECONDS } from "../../convex/model/outbox";
-import { GatewayStandIn, makeBackend, newBlock, TOKEN } from "./harness";
+import { drain, GatewayStandIn, makeBackend, newBlock, TOKEN } from "./harness";
 
 let gateway: GatewayStandIn;
 beforeEach(async () => {
@@ -17,21 +17,6 @@ afterEach(async () => {
   vi.unstubAllEnvs();
   await gateway.stop();
 });
-
-/**
- * Runs scheduled functions until none is pending, moving the fake clock only to the next one's
- * due time: never past the reporter's own request timeout while a request is in flight.
- */
-async function drain(t: ReturnType<typeof makeBackend>) {
-  for (let round = 0; round < 500; round++) {
-    await t.finishInProgressScheduledFunctions();
-    const jobs = await t.run(async (ctx) => await ctx.db.system.query("_scheduled_functions").collect());
-    const due = jobs.filter((job) => job.state.kind === "pending").map((job) => job.scheduledTime);
-    if (due.length === 0) return;
-    vi.advanceTimersByTime(Math.max(0, Math.min(...due) - Date.now()));
-  }
-  throw new Error("scheduled functions still pending after 500 rounds");
-}
 
 describe("outbox", () => {
   test("each change writes one event, in order; an edit that changes nothing writes none", async () => {

@@ -1,6 +1,6 @@
 // getBlock(ref): local ids and our own URNs from the table, remote URNs from the cache or the
 // gateway's resolve; not_found, gone and error come back as values.
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import { GatewayStandIn, auth, makeBackend, newBlock, remoteBlock, TOKEN } from "./harness";
 
@@ -118,4 +118,72 @@ test("the gateway's error status and a malformed URN are values too", async () =
   gateway.reply = () => ({ status: 200, body: { urn: urnOf("r9"), status: "error", block: null, error: "origin down", cached: false } });
   expect(await t.action(internal.resolve.getBlock, { ref: urnOf("r9") })).toMatchObject({ status: "error", error: "origin down" });
   expect(await t.action(internal.resolve.getBlock, { ref: "urn:block:nocolon" })).toMatchObject({ status: "error" });
+});
+
+describe("URNs in any spelling", () => {
+  test("a URN not in normal form finds the cached block, with its status, without the gateway", async () => {
+    const t = makeBackend(gateway.url);
+    const note = { id: "n1", type: "remote_block.upsert", urn: urnOf("r1"), block: remoteBlock("r1") };
+    await t.fetch("/api/v1/inbound", { method: "POST", headers: auth, body: JSON.stringify(note) });
+    for (const ref of ["urn:block:BETA.example:r1", "URN:BLOCK:beta.example:%72%31"]) {
+      expect(await t.action(internal.resolve.getBlock, { ref })).toMatchObject({ ref, status: "ok", source: "cache" });
+    }
+    expect(resolves()).toEqual([]);
+  });
+
+  test("a miss is asked in normal form and answered under the ref as given", async () => {
+    const t = makeBackend(gateway.url);
+    gateway.reply = () => ({ status: 200, body: ok("r1") });
+    const answer = await t.action(internal.resolve.getBlock, { ref: "urn:block:Beta.Example:r1" });
+    expect(answer).toMatchObject({ ref: "urn:block:Beta.Example:r1", status: "ok", source: "gateway" });
+    expect(resolves()[0]!.path).toBe(`/backend/v1/resolve?urn=${encodeURIComponent(urnOf("r1"))}`);
+    expect(await t.action(internal.resolve.getBlock, { ref: urnOf("r1") })).toMatchObject({ source: "cache" });
+  });
+
+  test("one malformed URN is an error for itself alone; the rest of the batch is resolved", async () => {
+    const t = makeBackend(gateway.url);
+    gateway.reply = (req) => {
+      const urns = (req.body as { urns: string[] }).urns;
+      return { status: 200, body: { results: urns.map((urn) => (urn.endsWith(":r1") ? ok("r1") : ok("r2"))) } };
+    };
+    const refs = [urnOf("r1"), "urn:nonsense", "urn:block:bad_host:x", "URN:block:beta.example:r2"];
+    const answers = await t.action(internal.resolve.getBlocks, { refs });
+    expect(answers.map((a) => [a.ref, a.status])).toEqual([
+      [urnOf("r1"), "ok"], ["urn:nonsense", "error"], ["urn:block:bad_host:x", "error"], ["URN:block:beta.example:r2", "ok"],
+    ]); // fmt: skip
+    expect(answers[1]).toMatchObject({ error: "malformed URN: not a block URN (expected 'urn:block:...'): 'urn:nonsense'" });
+    expect(resolves()).toHaveLength(1);
+    expect(resolves()[0]!.body).toEqual({ urns: [urnOf("r1"), urnOf("r2")] });
+  });
+});
+
+describe("the app's client-facing reads (signed in)", () => {
+  const user = { subject: "user-1", issuer: "https://auth.example" };
+
+  test("cachedBlock is a query over the cache: a subscriber sees the refresh action's result", async () => {
+    const t = makeBackend(gateway.url);
+    const asUser = t.withIdentity(user);
+    expect(await asUser.query(api.remote.cachedBlock, { urn: "urn:block:BETA.example:r1" })).toBeNull();
+    gateway.reply = () => ({ status: 200, body: ok("r1") });
+    const [answer] = await asUser.action(api.remote.refresh, { refs: ["urn:block:BETA.example:r1"] });
+    expect(answer).toMatchObject({ status: "ok", source: "gateway" });
+    expect(await asUser.query(api.remote.cachedBlock, { urn: "urn:block:BETA.example:r1" })).toMatchObject({
+      block: { urn: urnOf("r1"), content: "from beta" },
+    });
+  });
+
+  test("linksTo: what links here, across instances and spellings", async () => {
+    const t = makeBackend(gateway.url);
+    const asUser = t.withIdentity(user);
+    const target = "urn:block:gamma.example:topic";
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "ours", references: ["URN:block:Gamma.example:topic", "theirs-local"] });
+    const remote = { ...remoteBlock("r1"), references: [target] };
+    await t.fetch("/api/v1/inbound", { method: "POST", headers: auth, body: JSON.stringify({ id: "n1", type: "remote_block.upsert", urn: remote.urn, block: remote }) });
+    expect((await asUser.query(api.remote.linksTo, { ref: target })).sort()).toEqual(["urn:block:alpha.example:ours", urnOf("r1")]);
+    // A local id resolves to our own URN, as a reference to it from another instance would.
+    expect(await asUser.query(api.remote.linksTo, { ref: "theirs-local" })).toEqual(["urn:block:alpha.example:ours"]);
+    await t.mutation(internal.blocks.edit, { id: "ours", references: [] });
+    await t.fetch("/api/v1/inbound", { method: "POST", headers: auth, body: JSON.stringify({ id: "n2", type: "remote_block.delete", urn: remote.urn }) });
+    expect(await asUser.query(api.remote.linksTo, { ref: target })).toEqual([]);
+  });
 });
