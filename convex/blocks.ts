@@ -59,6 +59,7 @@ function wellFormedCursor(cursor: string, federated: boolean): boolean {
 }
 
 /** One block as the world may see it (its human page): null when private or still embargoed. */
+// eslint-disable-next-line @convex-dev/require-access-control -- only what the human page shows anyone
 export const publicBlock = query({
   args: { id: v.string() },
   returns: v.union(blockJsonV, v.null()),
@@ -72,6 +73,7 @@ export const publicBlock = query({
  * What the world may see (the app's public page), newest first, a page at a time: never
  * private, embargoed once released. The `by_listed` index holds exactly these blocks.
  */
+// eslint-disable-next-line @convex-dev/require-access-control -- only what the human page shows anyone
 export const publicBlocks = query({
   args: { cursor: v.union(v.string(), v.null()), limit: v.number() },
   returns: v.object({ items: v.array(blockJsonV), nextCursor: v.union(v.string(), v.null()) }),

@@ -58,7 +58,7 @@ export const oldestPending = internalQuery({
   handler: async (ctx) => {
     const event = await ctx.db
       .query("outbox")
-      .withIndex("by_state", (q) => q.eq("state", "pending"))
+      .withIndex("by_state_done", (q) => q.eq("state", "pending").eq("doneAt", null))
       .first();
     if (event === null) return null;
     const body = await ctx.db
@@ -77,7 +77,7 @@ async function reporterRow(ctx: MutationCtx) {
 async function heldBy(ctx: MutationCtx, token: string, leaseMs = REPORTER_LEASE_MS) {
   const row = await reporterRow(ctx);
   if (row === null || row.token !== token) return null;
-  await ctx.db.patch(row._id, { leaseUntil: Date.now() + leaseMs });
+  await ctx.db.patch("reporter", row._id, { leaseUntil: Date.now() + leaseMs });
   return row;
 }
 
@@ -87,7 +87,7 @@ async function startRun(ctx: MutationCtx, takeOverFrom: Id<"reporter"> | null) {
   const run = await ctx.scheduler.runAfter(0, internal.outbox.report, { token });
   const fields = { token, leaseUntil: Date.now() + REPORTER_LEASE_MS, run };
   if (takeOverFrom === null) await ctx.db.insert("reporter", { ...fields, backoffMs: INITIAL_BACKOFF_MS });
-  else await ctx.db.patch(takeOverFrom, fields);
+  else await ctx.db.patch("reporter", takeOverFrom, fields);
 }
 
 /** Scheduled by every block write: starts reporting when no run holds the lease. */
@@ -111,10 +111,10 @@ export const endRunIfIdle = internalMutation({
     if (row === null) return true; // another run owns reporting now
     const pending = await ctx.db
       .query("outbox")
-      .withIndex("by_state", (q) => q.eq("state", "pending"))
+      .withIndex("by_state_done", (q) => q.eq("state", "pending").eq("doneAt", null))
       .first();
     if (pending !== null) return false;
-    await ctx.db.patch(row._id, { leaseUntil: 0, run: null });
+    await ctx.db.patch("reporter", row._id, { leaseUntil: 0, run: null });
     return true;
   },
 });
@@ -128,13 +128,13 @@ export const settle = internalMutation({
     if (row === null) return false;
     // A delivered event keeps the error of its last failed attempt, for operators.
     const outcome = error === null ? { state: "reported" as const } : { state: "dropped" as const, lastError: error };
-    await ctx.db.patch(id, { ...outcome, doneAt: Date.now() });
+    await ctx.db.patch("outbox", id, { ...outcome, doneAt: Date.now() });
     const body = await ctx.db
       .query("outboxBodies")
       .withIndex("by_event", (q) => q.eq("event", id))
       .unique();
-    if (body !== null && error === null) await ctx.db.delete(body._id);
-    await ctx.db.patch(row._id, { backoffMs: INITIAL_BACKOFF_MS });
+    if (body !== null && error === null) await ctx.db.delete("outboxBodies", body._id);
+    await ctx.db.patch("reporter", row._id, { backoffMs: INITIAL_BACKOFF_MS });
     return true;
   },
 });
@@ -146,10 +146,10 @@ export const retryLater = internalMutation({
     const row = await heldBy(ctx, token);
     if (row === null) return null;
     const event = await ctx.db.get("outbox", id);
-    if (event !== null) await ctx.db.patch(id, { attempts: event.attempts + 1, lastError: error });
+    if (event !== null) await ctx.db.patch("outbox", id, { attempts: event.attempts + 1, lastError: error });
     const delay = Math.max(row.backoffMs, Math.min(retryAfterMs, RETRY_AFTER_CAP_MS));
     const run = await ctx.scheduler.runAfter(delay, internal.outbox.report, { token });
-    await ctx.db.patch(row._id, {
+    await ctx.db.patch("reporter", row._id, {
       backoffMs: Math.min(row.backoffMs * 2, MAX_BACKOFF_MS),
       leaseUntil: Date.now() + delay + REPORTER_LEASE_MS,
       run,
@@ -165,7 +165,7 @@ export const continueRun = internalMutation({
     const row = await heldBy(ctx, token);
     if (row === null) return null;
     const run = await ctx.scheduler.runAfter(0, internal.outbox.report, { token });
-    await ctx.db.patch(row._id, { run });
+    await ctx.db.patch("reporter", row._id, { run });
     return null;
   },
 });
@@ -181,12 +181,12 @@ export const watchdog = internalMutation({
   handler: async (ctx) => {
     const pending = await ctx.db
       .query("outbox")
-      .withIndex("by_state", (q) => q.eq("state", "pending"))
+      .withIndex("by_state_done", (q) => q.eq("state", "pending").eq("doneAt", null))
       .first();
     if (pending === null) return null;
     const row = await reporterRow(ctx);
     if (row === null) return await startRun(ctx, null).then(() => null);
-    const job = row.run === null ? null : await ctx.db.system.get(row.run);
+    const job = row.run === null ? null : await ctx.db.system.get("_scheduled_functions", row.run);
     const dead = row.leaseUntil <= Date.now() || (job !== null && DEAD_RUN_STATES.has(job.state.kind));
     if (dead) {
       console.warn("the reporter run holding the lease is dead; starting a new one");
@@ -203,7 +203,7 @@ export const pendingCount = internalQuery({
   handler: async (ctx) => {
     const rows = await ctx.db
       .query("outbox")
-      .withIndex("by_state", (q) => q.eq("state", "pending"))
+      .withIndex("by_state_done", (q) => q.eq("state", "pending").eq("doneAt", null))
       .take(PENDING_COUNT_CAP + 1);
     return { count: Math.min(rows.length, PENDING_COUNT_CAP), capped: rows.length > PENDING_COUNT_CAP };
   },

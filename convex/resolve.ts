@@ -8,7 +8,7 @@
 // not_found / gone / error come back as values the UI can show, never as thrown errors.
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
-import { internalAction, internalMutation, internalQuery, type ActionCtx } from "./_generated/server";
+import { internalAction, internalMutation, internalQuery, type ActionCtx, env } from "./_generated/server";
 import { MAX_RESOLVE_BATCH, type BlockJson, type RemoteBlock } from "./model/contract";
 import { resolveUrns } from "./model/gateway";
 import { findRemote, forgetRemote, storeRemote } from "./model/remoteCache";
@@ -64,7 +64,7 @@ export async function lookup(ctx: ActionCtx, refs: string[]): Promise<BlockLooku
 }
 
 async function lookupRemote(ctx: ActionCtx, urns: string[]): Promise<Map<string, BlockLookup>> {
-  const ttlMs = Number(process.env.REMOTE_CACHE_TTL_SECONDS ?? DEFAULT_TTL_SECONDS) * 1000;
+  const ttlMs = Number(env.REMOTE_CACHE_TTL_SECONDS ?? DEFAULT_TTL_SECONDS) * 1000;
   const result = new Map<string, BlockLookup>();
   const stale = new Map<string, RemoteBlock>();
   for (let i = 0; i < urns.length; i += MAX_RESOLVE_BATCH) {
@@ -114,7 +114,7 @@ export function parseRef(ref: string): Parsed {
 
 function ownAuthority(): string | null {
   try {
-    return normaliseAuthority(process.env.INSTANCE_DOMAIN ?? "");
+    return normaliseAuthority(env.INSTANCE_DOMAIN ?? "");
   } catch {
     return null;
   }

@@ -58,7 +58,7 @@ export default defineSchema({
     lastError: v.union(v.string(), v.null()),
     doneAt: v.union(v.number(), v.null()),
   })
-    .index("by_state", ["state"])
+    // Pending rows have doneAt null: that range is in write order (then _creationTime).
     .index("by_state_done", ["state", "doneAt"]),
 
   // The exact JSON posted to the gateway, one row per outbox row until it is reported.

@@ -1,4 +1,5 @@
 // Block changes, each with its federation event in the same transaction (a Convex mutation).
+import { env } from "../_generated/server";
 import { internal } from "../_generated/api";
 import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
@@ -70,7 +71,7 @@ export function checkedReferences(block: {
 /** Inserts a block and its `created` event; null when the chosen id is (or was) taken. */
 export async function insertBlock(ctx: MutationCtx, input: NewBlock) {
   const blockId = input.id ?? readableId(input.title);
-  const author = input.author ?? process.env.INSTANCE_NAME ?? "convex";
+  const author = input.author ?? env.INSTANCE_NAME ?? "convex";
   const url = input.url ?? pageUrl(blockId);
   const references = checkedReferences({ ...input, id: blockId, author, url });
   if ((await findBlock(ctx, blockId)) !== null || (await isRetired(ctx, blockId))) return null;
@@ -185,6 +186,6 @@ export function readableId(title: string): string {
 }
 
 function pageUrl(blockId: string): string | null {
-  const site = process.env.CONVEX_SITE_URL;
+  const site = env.CONVEX_SITE_URL;
   return site ? `${site.replace(/\/+$/, "")}/blocks/${encodeURIComponent(blockId)}` : null;
 }

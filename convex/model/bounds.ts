@@ -17,10 +17,8 @@ export type FieldError = {
 
 /** Characters as Python counts them (code points, not UTF-16 units). */
 export function codePoints(text: string): number {
-  if (!/[\ud800-\udfff]/.test(text)) return text.length;
-  let count = 0;
-  for (const _ of text) count++;
-  return count;
+  // A surrogate pair is two UTF-16 units and one code point.
+  return text.length - (text.match(/[\ud800-\udbff][\udc00-\udfff]/g)?.length ?? 0);
 }
 
 export function utf8Bytes(text: string): number {

@@ -1,4 +1,5 @@
 // HTTP plumbing of the contract: problem+json errors, the bearer token, bounded JSON bodies.
+import { env } from "../_generated/server";
 import { ConvexError } from "convex/values";
 import type { z } from "zod";
 import type { FieldError } from "./bounds";
@@ -61,7 +62,7 @@ export async function guarded(handler: () => Promise<Response>): Promise<Respons
 
 /** The whole Authorization header against `Bearer <BACKEND_TOKEN>`, in constant time. */
 export function requireToken(request: Request): void {
-  const token = process.env.BACKEND_TOKEN ?? "";
+  const token = env.BACKEND_TOKEN ?? "";
   const given = new TextEncoder().encode(request.headers.get("Authorization") ?? "");
   const expected = new TextEncoder().encode(`Bearer ${token}`);
   // An empty configured token locks the API rather than opening it.

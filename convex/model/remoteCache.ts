@@ -1,6 +1,8 @@
 // The remote-block cache (what the gateway reported or resolved, by normal-form URN) and the
 // reference index ("what links here") over it and our own blocks.
+import { env } from "../_generated/server";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
+import { MAX_REFERENCES } from "./bounds";
 import { formatUrn, looksLikeUrn, normaliseAuthority, normaliseUrn, UrnError } from "./urn";
 import { remoteBlockValue, type RemoteBlockValue } from "./validators";
 
@@ -38,7 +40,7 @@ export async function forgetRemote(ctx: MutationCtx, urn: string): Promise<void>
 /** Our own instance's URN of a local id; null when INSTANCE_DOMAIN is not (validly) set. */
 export function ownUrn(localId: string): string | null {
   try {
-    return formatUrn({ authority: normaliseAuthority(process.env.INSTANCE_DOMAIN ?? ""), localId });
+    return formatUrn({ authority: normaliseAuthority(env.INSTANCE_DOMAIN ?? ""), localId });
   } catch (error) {
     if (error instanceof UrnError) return null;
     throw error;
@@ -56,7 +58,7 @@ export async function setLinks(ctx: MutationCtx, from: string, references: strin
   const existing = await ctx.db
     .query("links")
     .withIndex("by_from", (q) => q.eq("from", from))
-    .collect(); // bounded: a block holds at most MAX_REFERENCES references
+    .take(MAX_REFERENCES); // a block holds at most this many references
   for (const link of existing) {
     if (wanted.has(link.to)) wanted.delete(link.to);
     else await ctx.db.delete("links", link._id);
