@@ -1,21 +1,13 @@
 // Our own blocks: reads for the gateway and the app, and the changes that federate.
+import { blockJsonV, invalidCursor, PAGE_MAX_BYTES } from "@kbfed/convex-federation";
 import { paginator } from "convex-helpers/server/pagination";
-import { ConvexError, v } from "convex/values";
+import { v } from "convex/values";
 import { internalMutation, internalQuery, query } from "./_generated/server";
 import schema, { visibility } from "./schema";
-import { blockJson } from "./model/contract";
-import { deleteBlock, editBlock, findBlock, insertBlock } from "./model/blockWrites";
-import { blockJsonV } from "./model/validators";
-
-/**
- * A page stops at this many bytes read as well as at `limit` blocks: 200 blocks of 256 KiB
- * would pass Convex's 16 MiB read limit per transaction, and the gateway's 32 MiB answer cap.
- * The contract allows a short page ("only next_cursor: null means the end").
- */
-export const PAGE_MAX_BYTES = 8 * 1024 * 1024;
+import { blockJson, deleteBlock, editBlock, findBlock, insertBlock } from "./model/blockWrites";
 const PUBLIC_PAGE_MAX = 100;
 
-/** One block by local id, whatever its visibility (GET /api/v1/blocks/{id}). */
+/** One block by local id, whatever its visibility (GET /api/v1/blocks/{id}, getBlock). */
 export const get = internalQuery({
   args: { id: v.string() },
   returns: v.union(blockJsonV, v.null()),
@@ -26,18 +18,18 @@ export const get = internalQuery({
 });
 
 /**
- * One page in creation order (GET /api/v1/blocks). `federated` keeps public and embargoed
- * blocks. The cursor is the index key of the page's last block, so a block created while
- * someone pages lands on a later page, never twice. convex-helpers' paginator (rather than
- * .paginate()) because its cursor can be checked: a malformed one is a 400, while any other
- * failure stays a 5xx the gateway retries.
+ * One page in creation order (GET /api/v1/blocks, the component's listBlocks). `federated`
+ * keeps public and embargoed blocks; a page stops at PAGE_MAX_BYTES read as well. The cursor is
+ * the index key of the page's last block, so a block created while someone pages lands on a
+ * later page, never twice. convex-helpers' paginator (rather than .paginate()) because its cursor
+ * can be checked: a malformed one is a 400, while any other failure stays a 5xx.
  */
 export const page = internalQuery({
   args: { federated: v.boolean(), cursor: v.union(v.string(), v.null()), limit: v.number() },
   returns: v.object({ items: v.array(blockJsonV), nextCursor: v.union(v.string(), v.null()) }),
   handler: async (ctx, { federated, cursor, limit }) => {
     if (cursor !== null && !wellFormedCursor(cursor, federated)) {
-      throw new ConvexError({ code: "invalid_cursor" });
+      throw invalidCursor();
     }
     const blocks = paginator(ctx.db, schema).query("blocks");
     const source = federated ? blocks.withIndex("by_federated", (q) => q.eq("federated", true)) : blocks;

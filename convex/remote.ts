@@ -1,14 +1,12 @@
 // The app's client-facing reads of other instances' blocks, for signed-in users only: a query a
-// UI subscribes to (it re-runs whenever the cache changes), an action that refreshes the cache
-// through the gateway, and "what links here". Anonymous callers are refused.
+// UI subscribes to (it re-runs whenever the component's cache changes), an action that refreshes
+// the cache through the gateway, and "what links here". Anonymous callers are refused.
+import { blockLookupV, getBlocks, remoteBlockV, type BlockLookup } from "@kbfed/convex-federation";
 import { ConvexError, v } from "convex/values";
-import { action, query, type ActionCtx, type QueryCtx } from "./_generated/server";
-import { findRemote, ownUrn } from "./model/remoteCache";
-import { remoteBlockV } from "./model/validators";
-import { blockLookupV, lookup, parseRef, type BlockLookup } from "./resolve";
+import { components, internal } from "./_generated/api";
+import { action, env, query, type ActionCtx, type QueryCtx } from "./_generated/server";
 
 const MAX_REFRESH = 100;
-const MAX_LINKS = 200;
 
 async function requireSignedIn(ctx: QueryCtx | ActionCtx): Promise<void> {
   if ((await ctx.auth.getUserIdentity()) === null) {
@@ -22,10 +20,7 @@ export const cachedBlock = query({
   returns: v.union(v.object({ block: remoteBlockV, fetchedAt: v.number() }), v.null()),
   handler: async (ctx, { urn }) => {
     await requireSignedIn(ctx);
-    const parsed = parseRef(urn);
-    if (!("urn" in parsed)) return null;
-    const doc = await findRemote(ctx, parsed.urn);
-    return doc === null ? null : { block: doc.block, fetchedAt: doc.fetchedAt };
+    return await ctx.runQuery(components.federation.resolve.cachedBlock, { urn });
   },
 });
 
@@ -36,7 +31,10 @@ export const refresh = action({
   handler: async (ctx, { refs }): Promise<BlockLookup[]> => {
     await requireSignedIn(ctx);
     if (refs.length > MAX_REFRESH) throw new ConvexError({ code: "too_many", message: `at most ${MAX_REFRESH} references` });
-    return await lookup(ctx, refs);
+    return await getBlocks(ctx, components.federation, refs, {
+      getBlock: internal.blocks.get,
+      instanceDomain: env.INSTANCE_DOMAIN ?? "",
+    });
   },
 });
 
@@ -46,14 +44,6 @@ export const linksTo = query({
   returns: v.array(v.string()),
   handler: async (ctx, { ref }) => {
     await requireSignedIn(ctx);
-    const parsed = parseRef(ref);
-    const target = "urn" in parsed ? parsed.urn : "local" in parsed ? (ownUrn(parsed.local) ?? parsed.local) : null;
-    if (target === null) return [];
-    const links = await ctx.db
-      .query("links")
-      .withIndex("by_to", (q) => q.eq("to", target))
-      .take(MAX_LINKS);
-    return links.map((link) => link.from);
+    return await ctx.runQuery(components.federation.resolve.linksTo, { ref });
   },
 });
-

@@ -1,13 +1,10 @@
-// Block changes, each with its federation event in the same transaction (a Convex mutation).
-import { env } from "../_generated/server";
-import { internal } from "../_generated/api";
+// Block changes, each with its federation event in the same transaction: the mutation that
+// changes a block calls the component's recordChange, which writes the event into the
+// component's outbox inside this same transaction.
+import { checkBlock, isoTime, recordChange, type BlockJson, type EventType } from "@kbfed/convex-federation";
+import { components, internal } from "../_generated/api";
 import type { Doc } from "../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { ConvexError } from "convex/values";
-import { checkReferences, textFieldErrors, type FieldError } from "./bounds";
-import { blockJson } from "./contract";
-import { recordEvent } from "./outbox";
-import { ownUrn, setLinks } from "./remoteCache";
+import { env, type MutationCtx, type QueryCtx } from "../_generated/server";
 
 export type Visibility = "public" | "private" | "embargoed";
 
@@ -32,6 +29,23 @@ export interface BlockChanges {
   embargoUntil?: number | null;
 }
 
+/** The contract's Block JSON for a stored block (any visibility). */
+export function blockJson(doc: Doc<"blocks">): BlockJson {
+  return {
+    id: doc.blockId,
+    kind: doc.kind,
+    title: doc.title,
+    content: doc.content,
+    author: doc.author,
+    visibility: doc.visibility,
+    embargo_until: doc.visibility === "embargoed" ? isoTime(doc.embargoUntil) : null,
+    created_at: isoTime(doc.createdAt),
+    updated_at: isoTime(doc.updatedAt),
+    references: doc.references,
+    url: doc.url,
+  };
+}
+
 export async function findBlock(ctx: { db: QueryCtx["db"] }, blockId: string) {
   return await ctx.db
     .query("blocks")
@@ -39,33 +53,8 @@ export async function findBlock(ctx: { db: QueryCtx["db"] }, blockId: string) {
     .unique();
 }
 
-/** What a refused block carries: the gateway's 422 field errors (the HTTP layer answers 422). */
-export type InvalidBlock = {
-  code: "invalid_block";
-  errors: FieldError[];
-};
-
-/**
- * The references in normal form when the block holds the gateway's bounds; otherwise a
- * ConvexError naming every field, so no mutation (the app's own included) stores a block the
- * gateway would refuse.
- */
-export function checkedReferences(block: {
-  id: string;
-  kind: string;
-  title: string;
-  content: string;
-  author: string;
-  url: string | null;
-  references: string[];
-}): string[] {
-  const errors = textFieldErrors(block);
-  const refs = checkReferences(block.references);
-  if (refs.error !== null) errors.push(refs.error);
-  if (errors.length > 0 || refs.references === null) {
-    throw new ConvexError<InvalidBlock>({ code: "invalid_block", errors });
-  }
-  return refs.references;
+async function federate(ctx: MutationCtx, type: EventType, blockId: string, block: BlockJson | null) {
+  await recordChange(ctx, components.federation, { type, blockId, block });
 }
 
 /** Inserts a block and its `created` event; null when the chosen id is (or was) taken. */
@@ -73,10 +62,23 @@ export async function insertBlock(ctx: MutationCtx, input: NewBlock) {
   const blockId = input.id ?? readableId(input.title);
   const author = input.author ?? env.INSTANCE_NAME ?? "convex";
   const url = input.url ?? pageUrl(blockId);
-  const references = checkedReferences({ ...input, id: blockId, author, url });
-  if ((await findBlock(ctx, blockId)) !== null || (await isRetired(ctx, blockId))) return null;
   const now = Date.now();
   const embargoUntil = input.visibility === "embargoed" ? input.embargoUntil : null;
+  // Refused here, before anything is written, when the gateway would refuse it.
+  const references = checkBlock({
+    id: blockId,
+    kind: input.kind,
+    title: input.title,
+    content: input.content,
+    author,
+    visibility: input.visibility,
+    embargo_until: embargoUntil === null ? null : isoTime(embargoUntil),
+    created_at: isoTime(now),
+    updated_at: isoTime(now),
+    references: input.references,
+    url,
+  });
+  if ((await findBlock(ctx, blockId)) !== null || (await isRetired(ctx, blockId))) return null;
   const id = await ctx.db.insert("blocks", {
     blockId,
     kind: input.kind,
@@ -93,17 +95,15 @@ export async function insertBlock(ctx: MutationCtx, input: NewBlock) {
     embargoReleased: false,
     listed: input.visibility === "public",
   });
-  await setLinks(ctx, ownUrn(blockId) ?? blockId, references);
   const doc = await settleEmbargo(ctx, (await ctx.db.get("blocks", id))!);
-  await recordEvent(ctx, "created", blockId, blockJson(doc));
+  await federate(ctx, "created", blockId, blockJson(doc));
   return blockJson(doc);
 }
 
 /** Applies a patch; an edit that changes nothing writes nothing and reports nothing. */
 export async function editBlock(ctx: MutationCtx, current: Doc<"blocks">, changes: BlockChanges) {
   const visibility = changes.visibility ?? current.visibility;
-  const embargoInput =
-    changes.embargoUntil !== undefined ? changes.embargoUntil : current.embargoUntil;
+  const embargoInput = changes.embargoUntil !== undefined ? changes.embargoUntil : current.embargoUntil;
   const next = {
     title: changes.title ?? current.title,
     content: changes.content ?? current.content,
@@ -112,10 +112,9 @@ export async function editBlock(ctx: MutationCtx, current: Doc<"blocks">, change
     visibility,
     embargoUntil: visibility === "embargoed" ? embargoInput : null,
   };
-  next.references = checkedReferences({ ...current, ...next, id: current.blockId });
   if (visibility === "embargoed" && next.embargoUntil === null) return "embargo_required" as const;
-  const moved =
-    next.visibility !== current.visibility || next.embargoUntil !== current.embargoUntil;
+  next.references = checkBlock(blockJson({ ...current, ...next }));
+  const moved = next.visibility !== current.visibility || next.embargoUntil !== current.embargoUntil;
   const same =
     !moved &&
     next.title === current.title &&
@@ -130,19 +129,15 @@ export async function editBlock(ctx: MutationCtx, current: Doc<"blocks">, change
     embargoReleased: false,
     listed: visibility === "public",
   });
-  if (JSON.stringify(next.references) !== JSON.stringify(current.references)) {
-    await setLinks(ctx, ownUrn(current.blockId) ?? current.blockId, next.references);
-  }
   const doc = await settleEmbargo(ctx, (await ctx.db.get("blocks", current._id))!);
-  await recordEvent(ctx, moved ? "visibility_changed" : "updated", doc.blockId, blockJson(doc));
+  await federate(ctx, moved ? "visibility_changed" : "updated", doc.blockId, blockJson(doc));
   return blockJson(doc);
 }
 
 export async function deleteBlock(ctx: MutationCtx, current: Doc<"blocks">): Promise<void> {
   await ctx.db.delete("blocks", current._id);
   await ctx.db.insert("retiredIds", { blockId: current.blockId });
-  await setLinks(ctx, ownUrn(current.blockId) ?? current.blockId, []);
-  await recordEvent(ctx, "deleted", current.blockId, null);
+  await federate(ctx, "deleted", current.blockId, null);
 }
 
 /**

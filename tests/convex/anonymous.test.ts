@@ -1,10 +1,12 @@
-// What a client holding only the deployment's URL (.convex.cloud) can do: call the functions
-// registered public, by name, with no identity. A deployment answers any other name "Could not
-// find public function"; convex-test runs internal functions too, so `callAsAnonymous` checks
-// the registration first, as the deployment does, then runs the call with no identity.
+// What a client holding only the deployment's URL (.convex.cloud) can do: call the app's
+// functions registered public, by name, with no identity. A deployment answers any other name
+// "Could not find public function"; convex-test runs internal functions too, so
+// `callAsAnonymous` checks the registration first, as the deployment does, then runs the call
+// with no identity. The component's functions (outbox, inbound, resolve, lib) are not the app's:
+// no client can name them at all, only the app's own functions call them.
 import { makeFunctionReference, type FunctionReference } from "convex/server";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { internal } from "../../convex/_generated/api";
+import { components, internal } from "../../convex/_generated/api";
 import { GatewayStandIn, makeBackend, modules, newBlock, remoteBlock } from "./harness";
 
 type Kind = "query" | "mutation" | "action";
@@ -22,7 +24,7 @@ async function publicNames(): Promise<string[]> {
   const names: string[] = [];
   for (const [path, loader] of Object.entries(modules)) {
     const file = path.replace("../../convex/", "").replace(/\.ts$/, "");
-    if (file.startsWith("_generated/") || file === "http" || file === "crons") continue;
+    if (file.startsWith("_generated/") || ["http", "crons", "convex.config"].includes(file)) continue;
     for (const [exported, value] of Object.entries((await loader()) as Record<string, Registered>)) {
       if (value?.isPublic === true) names.push(`${file}:${exported}`);
     }
@@ -59,23 +61,28 @@ async function populated() {
   const later = Date.now() + 3_600_000;
   await t.mutation(internal.blocks.create, { ...newBlock, id: "soon", visibility: "embargoed", embargoUntil: later });
   const block = remoteBlock("r1");
-  await t.mutation(internal.inbound.apply, { notes: [{ id: "n1", type: "remote_block.upsert", urn: block.urn, block, follow: null }] });
+  await t.mutation(components.federation.inbound.apply, { notes: [{ id: "n1", type: "remote_block.upsert", urn: block.urn, block, follow: null }] });
   return t;
 }
 
 async function snapshot(t: ReturnType<typeof makeBackend>) {
-  return await t.run(async (ctx) => ({
-    blocks: await ctx.db.query("blocks").collect(),
-    outbox: await ctx.db.query("outbox").collect(),
-    remote: await ctx.db.query("remoteBlocks").collect(),
-    retired: await ctx.db.query("retiredIds").collect(),
+  const app = await t.run(async (ctx) => ({
+    blocks: await ctx.db.query("blocks").take(100),
+    retired: await ctx.db.query("retiredIds").take(100),
   }));
+  return {
+    ...app,
+    outbox: await t.query(components.federation.outbox.events, {}),
+    remote: await t.query(components.federation.inbound.remoteBlocks, {}),
+    follows: await t.query(components.federation.inbound.follows, {}),
+  };
 }
 
 const REFUSED = /Could not find public function/;
 
-// One test per function that was public before issue 27: each is now refused outright, and
-// the data (and the gateway) are untouched.
+// One test per function that was public before issue 27: each is now refused outright (the
+// app's are internal; inbound, outbox and resolve moved into the component), and the data (and
+// the gateway) are untouched.
 const formerlyPublic: [Kind, string, object][] = [
   ["query", "blocks:get", { id: "secret" }],
   ["query", "blocks:page", { federated: false, cursor: null, limit: 10 }],

@@ -2,8 +2,8 @@
 // are what federation/activities/block.py answers for the same input), and the page's byte cap.
 import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { internal } from "../../convex/_generated/api";
-import { PAGE_MAX_BYTES } from "../../convex/blocks";
+import { components, internal } from "../../convex/_generated/api";
+import { PAGE_MAX_BYTES } from "@kbfed/convex-federation";
 import { auth, makeBackend, newBlock } from "./harness";
 
 beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] })); // reporter still
@@ -43,7 +43,7 @@ describe("a block the gateway would refuse is refused when written", () => {
       const t = makeBackend();
       expect(await refusal(await t.fetch("/api/v1/blocks", send("POST", body)))).toEqual([error]);
       expect(await t.run(async (ctx) => await ctx.db.query("blocks").take(1))).toEqual([]);
-      expect(await t.query(internal.outbox.events, {})).toEqual([]);
+      expect(await t.query(components.federation.outbox.events, {})).toEqual([]);
     });
   }
 

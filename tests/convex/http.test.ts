@@ -1,6 +1,6 @@
 // The gateway -> backend HTTP actions, called the way the gateway calls them.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api, internal } from "../../convex/_generated/api";
+import { api, components, internal } from "../../convex/_generated/api";
 import { auth, makeBackend, newBlock, remoteBlock } from "./harness";
 
 // Fake timers keep the reporter (scheduled on every change) from running: not under test here.
@@ -121,20 +121,20 @@ describe("POST /api/v1/inbound", () => {
   test("upsert, delete and follow.changed are stored; each answers 204", async () => {
     const t = makeBackend();
     expect((await t.fetch("/api/v1/inbound", post(upsert("n1")))).status).toBe(204);
-    expect(await t.query(internal.inbound.remoteBlocks, {})).toMatchObject([{ urn: "urn:block:beta.example:r1" }]);
+    expect(await t.query(components.federation.inbound.remoteBlocks, {})).toMatchObject([{ urn: "urn:block:beta.example:r1" }]);
     const del = { id: "n2", type: "remote_block.delete", urn: "urn:block:beta.example:r1" };
     expect((await t.fetch("/api/v1/inbound", post(del))).status).toBe(204);
-    expect(await t.query(internal.inbound.remoteBlocks, {})).toEqual([]);
+    expect(await t.query(components.federation.inbound.remoteBlocks, {})).toEqual([]);
     const follow = { direction: "follower", actor: "https://beta.example/actor", domain: "beta.example" };
     for (const [id, state] of [["n3", "pending"], ["n4", "accepted"]]) {
       const note = { id, type: "follow.changed", follow: { ...follow, state } };
       expect((await t.fetch("/api/v1/inbound", post(note))).status).toBe(204);
     }
-    expect(await t.query(internal.inbound.follows, {})).toEqual([{ ...follow, state: "accepted" }]);
+    expect(await t.query(components.federation.inbound.follows, {})).toEqual([{ ...follow, state: "accepted" }]);
     // The same actor followed by us too (mutual follows): a second record, the first kept.
     const ours = { id: "n5", type: "follow.changed", follow: { ...follow, direction: "following", state: "pending" } };
     expect((await t.fetch("/api/v1/inbound", post(ours))).status).toBe(204);
-    expect(await t.query(internal.inbound.follows, {})).toEqual([
+    expect(await t.query(components.federation.inbound.follows, {})).toEqual([
       { ...follow, state: "accepted" },
       { ...follow, direction: "following", state: "pending" },
     ]);
@@ -145,7 +145,7 @@ describe("POST /api/v1/inbound", () => {
     await t.fetch("/api/v1/inbound", post(upsert("same")));
     const changed = { ...remoteBlock("r1", "2026-01-01T00:00:00Z"), content: "changed" };
     expect((await t.fetch("/api/v1/inbound", post(upsert("same", changed)))).status).toBe(204);
-    expect(await t.query(internal.inbound.remoteBlocks, {})).toMatchObject([{ content: "from beta" }]);
+    expect(await t.query(components.federation.inbound.remoteBlocks, {})).toMatchObject([{ content: "from beta" }]);
   });
 
   test("an older version arriving late does not replace a newer one", async () => {
@@ -153,7 +153,7 @@ describe("POST /api/v1/inbound", () => {
     const newer = { ...remoteBlock("r1", "2026-01-01T00:00:00Z"), content: "newer" };
     await t.fetch("/api/v1/inbound", post(upsert("n-new", newer)));
     await t.fetch("/api/v1/inbound", post(upsert("n-old", remoteBlock("r1"))));
-    expect(await t.query(internal.inbound.remoteBlocks, {})).toMatchObject([{ content: "newer" }]);
+    expect(await t.query(components.federation.inbound.remoteBlocks, {})).toMatchObject([{ content: "newer" }]);
   });
 
   test("bad bodies: 400 for non-JSON, 422 naming the fields, 413 over 1 MiB; nothing stored", async () => {
@@ -170,7 +170,7 @@ describe("POST /api/v1/inbound", () => {
     }
     const huge = JSON.stringify({ ...upsert("n4"), pad: "x".repeat(1024 * 1024) });
     expect((await t.fetch("/api/v1/inbound", post(huge))).status).toBe(413);
-    expect(await t.query(internal.inbound.remoteBlocks, {})).toEqual([]);
+    expect(await t.query(components.federation.inbound.remoteBlocks, {})).toEqual([]);
   });
 });
 

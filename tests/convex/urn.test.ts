@@ -1,7 +1,7 @@
 // URNs read exactly as the gateway reads them: the vectors are federation/urn.py's own answers
 // (tests/unit/test_convex_urn_vectors.py keeps the file true to it).
 import { describe, expect, test } from "vitest";
-import { encodeLocalId, normaliseUrn, UrnError } from "../../convex/model/urn";
+import { encodeLocalId, normaliseUrn, UrnError } from "@kbfed/convex-federation";
 import vectors from "./vectors/urns.json";
 
 describe("normaliseUrn, against the gateway's answers", () => {

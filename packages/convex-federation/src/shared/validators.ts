@@ -2,6 +2,14 @@
 // stored documents (the zod schemas in contract.ts check what arrives over HTTP first).
 import { v, type Infer } from "convex/values";
 
+export const eventTypeV = v.union(
+  v.literal("created"),
+  v.literal("updated"),
+  v.literal("deleted"),
+  v.literal("visibility_changed"),
+);
+export type EventType = Infer<typeof eventTypeV>;
+
 export const visibilityV = v.union(v.literal("public"), v.literal("private"), v.literal("embargoed"));
 
 const blockFields = {
@@ -20,6 +28,7 @@ const blockFields = {
 
 /** The contract's Block JSON. */
 export const blockJsonV = v.object(blockFields);
+export type BlockJson = Infer<typeof blockJsonV>;
 
 /** A block of another instance as the gateway hands it over (unknown fields dropped). */
 export const remoteBlockV = v.object({
@@ -65,3 +74,20 @@ export function remoteBlockValue(block: RemoteBlockValue): RemoteBlockValue {
     object_url: block.object_url,
   };
 }
+
+/** What the component's lookup answers for one URN. */
+export const remoteLookupV = v.union(
+  v.object({ urn: v.string(), status: v.literal("ok"), source: v.union(v.literal("cache"), v.literal("gateway")), block: remoteBlockV }),
+  v.object({ urn: v.string(), status: v.union(v.literal("not_found"), v.literal("gone")), error: v.null() }),
+  v.object({ urn: v.string(), status: v.literal("error"), error: v.string(), staleBlock: v.union(remoteBlockV, v.null()) }),
+);
+export type RemoteLookup = Infer<typeof remoteLookupV>;
+
+/** What getBlock answers for one reference: the lookup plus the app's own blocks. */
+export const blockLookupV = v.union(
+  v.object({ ref: v.string(), status: v.literal("ok"), source: v.literal("local"), block: blockJsonV }),
+  v.object({ ref: v.string(), status: v.literal("ok"), source: v.union(v.literal("cache"), v.literal("gateway")), block: remoteBlockV }),
+  v.object({ ref: v.string(), status: v.union(v.literal("not_found"), v.literal("gone")), error: v.null() }),
+  v.object({ ref: v.string(), status: v.literal("error"), error: v.string(), staleBlock: v.union(remoteBlockV, v.null()) }),
+);
+export type BlockLookup = Infer<typeof blockLookupV>;

@@ -1,7 +1,6 @@
 // The shapes of docs/backend-contract.md as zod schemas: the HTTP actions validate every
 // request body with them, and the reporter and resolver validate the gateway's answers.
 import { z } from "zod";
-import type { Doc } from "../_generated/dataModel";
 import { checkReferences, textFieldErrors } from "./bounds";
 import { looksLikeUrn, normaliseUrn, UrnError } from "./urn";
 
@@ -97,32 +96,6 @@ export const inboundBatchSchema = z.object({
   items: z.array(inboundSchema).min(1).max(MAX_NOTIFICATION_BATCH),
 });
 
-// The management API, as the reference backend has it (POST and PATCH /api/v1/blocks).
-export const blockCreateSchema = z
-  .strictObject({
-    id: localId.nullable().default(null),
-    kind: z.string().default("note"),
-    title: z.string(),
-    content: z.string().default(""),
-    author: z.string().nullable().default(null),
-    visibility: visibility.default("public"),
-    embargo_until: time.nullable().default(null),
-    references: z.array(z.string()).default([]),
-    url: z.string().nullable().default(null),
-  })
-  .refine(embargoRule, embargoMessage);
-export type BlockCreate = z.infer<typeof blockCreateSchema>;
-
-export const blockPatchSchema = z.strictObject({
-  title: z.string().optional(),
-  content: z.string().optional(),
-  kind: z.string().optional(),
-  references: z.array(z.string()).optional(),
-  visibility: visibility.optional(),
-  embargo_until: time.nullable().optional(),
-});
-export type BlockPatch = z.infer<typeof blockPatchSchema>;
-
 export const resolveResultSchema = z.object({
   urn: z.string(),
   status: z.enum(["ok", "gone", "not_found", "error"]),
@@ -132,24 +105,6 @@ export const resolveResultSchema = z.object({
 });
 export type ResolveResult = z.infer<typeof resolveResultSchema>;
 export const resolveBatchSchema = z.object({ results: z.array(resolveResultSchema) });
-
-/** The contract's Block JSON for a stored block (any visibility). */
-export function blockJson(doc: Doc<"blocks">) {
-  return {
-    id: doc.blockId,
-    kind: doc.kind,
-    title: doc.title,
-    content: doc.content,
-    author: doc.author,
-    visibility: doc.visibility,
-    embargo_until: doc.visibility === "embargoed" ? isoTime(doc.embargoUntil) : null,
-    created_at: isoTime(doc.createdAt),
-    updated_at: isoTime(doc.updatedAt),
-    references: doc.references,
-    url: doc.url,
-  };
-}
-export type BlockJson = ReturnType<typeof blockJson>;
 
 export function isoTime(ms: number): string;
 export function isoTime(ms: number | null): string | null;

@@ -1,14 +1,12 @@
-// The outbox side of a block change: called inside the mutation that makes the change, so
-// the event and the change commit together (or not at all).
+// The outbox side of a block change: called (through lib.recordChange) inside the app's mutation
+// that makes the change, so the event and the change commit together (or not at all).
 //
 // The write path touches only its own new rows: it never reads the reporter's row, which the
 // reporter writes per event, so block writes and reporting never conflict. It schedules a `kick`
 // instead, a separate transaction that starts a reporter run if none holds the lease.
 import { internal } from "../_generated/api";
 import type { MutationCtx } from "../_generated/server";
-import type { BlockJson } from "./contract";
-
-export type EventType = "created" | "updated" | "deleted" | "visibility_changed";
+import type { BlockJson, EventType } from "../../shared/validators";
 
 /**
  * A run renews its lease at every step (a post takes at most the 10 s request timeout); a run

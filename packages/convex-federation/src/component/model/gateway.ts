@@ -1,7 +1,7 @@
 // Calls from this backend to its gateway (/backend/v1/...), with the shared bearer token.
 // Redirects are refused: the token goes to the configured base URL only.
 import { env } from "../_generated/server";
-import { resolveBatchSchema, resolveResultSchema, type ResolveResult } from "./contract";
+import { resolveBatchSchema, resolveResultSchema, type ResolveResult } from "../../shared/contract";
 
 const GATEWAY_PREFIX = "/backend/v1";
 const TIMEOUT_MS = 10_000;

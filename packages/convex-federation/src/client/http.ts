@@ -1,9 +1,8 @@
 // HTTP plumbing of the contract: problem+json errors, the bearer token, bounded JSON bodies.
-import { env } from "../_generated/server";
 import { ConvexError } from "convex/values";
 import type { z } from "zod";
-import type { FieldError } from "./bounds";
-import { fieldErrors } from "./contract";
+import type { FieldError } from "../shared/bounds";
+import { fieldErrors } from "../shared/contract";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const PROBLEM_TYPE = "application/problem+json";
@@ -60,9 +59,8 @@ export async function guarded(handler: () => Promise<Response>): Promise<Respons
   }
 }
 
-/** The whole Authorization header against `Bearer <BACKEND_TOKEN>`, in constant time. */
-export function requireToken(request: Request): void {
-  const token = env.BACKEND_TOKEN ?? "";
+/** The whole Authorization header against `Bearer <token>`, in constant time. */
+export function requireToken(request: Request, token: string): void {
   const given = new TextEncoder().encode(request.headers.get("Authorization") ?? "");
   const expected = new TextEncoder().encode(`Bearer ${token}`);
   // An empty configured token locks the API rather than opening it.

@@ -1,11 +1,11 @@
 // POST /api/v1/inbound: remote blocks and follow changes the gateway hands over, one
 // notification or a batch, and the reads of what it handed over.
 import { v } from "convex/values";
-import { internal } from "./_generated/api";
-import { internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
+import { api } from "./_generated/api";
+import { mutation, query, type MutationCtx } from "./_generated/server";
 import { forgetRemote, findRemote, storeRemote } from "./model/remoteCache";
-import { normaliseUrn } from "./model/urn";
-import { followV, notificationV, remoteBlockV, type NotificationValue } from "./model/validators";
+import { normaliseUrn } from "../shared/urn";
+import { followV, notificationV, remoteBlockV, type NotificationValue } from "../shared/validators";
 
 /** Long past the gateway's last retry of a notification: its queue gives up well before. */
 export const SEEN_RETENTION_MS = 30 * 24 * 3600 * 1000;
@@ -17,7 +17,7 @@ const MAX_LISTED = 1000;
  * action). Idempotent by id: the check and the write sit in this one transaction, so two
  * deliveries of the same id racing each other apply it once.
  */
-export const apply = internalMutation({
+export const apply = mutation({
   args: { notes: v.array(notificationV) },
   returns: v.array(v.union(v.literal("applied"), v.literal("duplicate"))),
   handler: async (ctx, { notes }) => {
@@ -52,19 +52,19 @@ async function applyOne(ctx: MutationCtx, note: NotificationValue, now: number) 
 }
 
 /** The most recently stored remote blocks (the management API's list), at most 1000. */
-export const remoteBlocks = internalQuery({
+export const remoteBlocks = query({
   args: {},
   returns: v.array(remoteBlockV),
   handler: async (ctx) => (await ctx.db.query("remoteBlocks").order("desc").take(MAX_LISTED)).map((d) => d.block),
 });
 
-export const remoteBlock = internalQuery({
+export const remoteBlock = query({
   args: { urn: v.string() },
   returns: v.union(remoteBlockV, v.null()),
   handler: async (ctx, { urn }) => (await findRemote(ctx, urn))?.block ?? null,
 });
 
-export const follows = internalQuery({
+export const follows = query({
   args: {},
   returns: v.array(followV),
   handler: async (ctx) =>
@@ -77,7 +77,7 @@ export const follows = internalQuery({
 });
 
 /** Run by a cron: forgets seen notification ids past the retention window, a batch at a time. */
-export const pruneSeen = internalMutation({
+export const pruneSeen = mutation({
   args: {},
   returns: v.number(),
   handler: async (ctx) => {
@@ -87,7 +87,7 @@ export const pruneSeen = internalMutation({
       .withIndex("by_at", (q) => q.lt("at", cutoff))
       .take(PRUNE_BATCH);
     for (const row of old) await ctx.db.delete("inboundSeen", row._id);
-    if (old.length === PRUNE_BATCH) await ctx.scheduler.runAfter(0, internal.inbound.pruneSeen, {});
+    if (old.length === PRUNE_BATCH) await ctx.scheduler.runAfter(0, api.inbound.pruneSeen, {});
     return old.length;
   },
 });

@@ -10,9 +10,9 @@
 // One run at a time: a run holds a random `token` in the reporter row, and every step checks
 // it still does (a fence), so a run taken for dead that wakes up again stops at its next step.
 import { v } from "convex/values";
-import { internal } from "./_generated/api";
+import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
-import { internalAction, internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
+import { internalAction, internalMutation, internalQuery, mutation, query, type MutationCtx } from "./_generated/server";
 import { postEvent } from "./model/gateway";
 import { INITIAL_BACKOFF_MS, REPORTER_LEASE_MS } from "./model/outbox";
 
@@ -175,7 +175,7 @@ export const continueRun = internalMutation({
  * holding the lease is dead, because its scheduled function failed, was canceled or ended
  * without releasing the lease, or because it missed its heartbeat.
  */
-export const watchdog = internalMutation({
+export const watchdog = mutation({
   args: {},
   returns: v.null(),
   handler: async (ctx) => {
@@ -197,7 +197,7 @@ export const watchdog = internalMutation({
 });
 
 /** Events not yet reported (up to a cap), for /healthz: reads only the small outbox rows. */
-export const pendingCount = internalQuery({
+export const pendingCount = query({
   args: {},
   returns: v.object({ count: v.number(), capped: v.boolean() }),
   handler: async (ctx) => {
@@ -210,7 +210,7 @@ export const pendingCount = internalQuery({
 });
 
 /** The latest outbox rows in write order (reporting state included), for operators and tests. */
-export const events = internalQuery({
+export const events = query({
   args: { limit: v.optional(v.number()) },
   returns: v.array(
     v.object({
@@ -240,7 +240,7 @@ export const EVENT_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const PRUNE_BATCH = 500;
 
 /** Run by a cron: deletes done events (and any body left) past retention, a batch at a time. */
-export const pruneEvents = internalMutation({
+export const pruneEvents = mutation({
   args: {},
   returns: v.number(),
   handler: async (ctx) => {
@@ -261,7 +261,7 @@ export const pruneEvents = internalMutation({
       }
       deleted += old.length;
     }
-    if (deleted === PRUNE_BATCH) await ctx.scheduler.runAfter(0, internal.outbox.pruneEvents, {});
+    if (deleted === PRUNE_BATCH) await ctx.scheduler.runAfter(0, api.outbox.pruneEvents, {});
     return deleted;
   },
 });

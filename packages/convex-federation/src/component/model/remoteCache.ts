@@ -2,9 +2,10 @@
 // reference index ("what links here") over it and our own blocks.
 import { env } from "../_generated/server";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { MAX_REFERENCES } from "./bounds";
-import { formatUrn, looksLikeUrn, normaliseAuthority, normaliseUrn, UrnError } from "./urn";
-import { remoteBlockValue, type RemoteBlockValue } from "./validators";
+import { MAX_REFERENCES } from "../../shared/bounds";
+import { ownAuthority, ownUrn } from "../../shared/refs";
+import { looksLikeUrn, normaliseUrn } from "../../shared/urn";
+import { remoteBlockValue, type RemoteBlockValue } from "../../shared/validators";
 
 type Reader = { db: QueryCtx["db"] };
 
@@ -37,19 +38,9 @@ export async function forgetRemote(ctx: MutationCtx, urn: string): Promise<void>
   await setLinks(ctx, urn, []);
 }
 
-/** Our own instance's URN of a local id; null when INSTANCE_DOMAIN is not (validly) set. */
-export function ownUrn(localId: string): string | null {
-  try {
-    return formatUrn({ authority: normaliseAuthority(env.INSTANCE_DOMAIN ?? ""), localId });
-  } catch (error) {
-    if (error instanceof UrnError) return null;
-    throw error;
-  }
-}
-
 /** A reference as a link target: URNs as they are (normal form), local ids as our own URN. */
 function linkTarget(reference: string): string {
-  return looksLikeUrn(reference) ? reference : (ownUrn(reference) ?? reference);
+  return looksLikeUrn(reference) ? reference : (ownUrn(reference, ownAuthority(env.INSTANCE_DOMAIN)) ?? reference);
 }
 
 /** Makes the links from `from` exactly `references`, writing only what changed. */

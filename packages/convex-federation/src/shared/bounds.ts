@@ -97,3 +97,29 @@ export function textFieldErrors(block: BoundedFields): FieldError[] {
   }
   return errors;
 }
+
+/** What a refused block carries: the gateway's 422 field errors. */
+export type InvalidBlock = {
+  code: "invalid_block";
+  errors: FieldError[];
+};
+
+/**
+ * The block's references in normal form when it holds every bound, else every field error. The
+ * app calls this (through the client's `checkBlock`) before storing a block, so what it stores
+ * is what federates; recordChange checks again.
+ */
+export function checkBlock(block: {
+  id: string;
+  kind: string;
+  title: string;
+  content: string;
+  author: string;
+  url: string | null;
+  references: string[];
+}): { references: string[] } | { errors: FieldError[] } {
+  const errors = textFieldErrors(block);
+  const refs = checkReferences(block.references);
+  if (refs.error !== null) errors.push(refs.error);
+  return errors.length > 0 || refs.references === null ? { errors } : { references: refs.references };
+}
