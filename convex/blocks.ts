@@ -1,5 +1,5 @@
 // Our own blocks: reads for the gateway and the app, and the changes that federate.
-import { blockJsonV, invalidCursor, PAGE_MAX_BYTES } from "@kbfed/convex-federation";
+import { blockJsonV, checkCursor, PAGE_MAX_BYTES } from "@kbfed/convex-federation";
 import { paginator } from "convex-helpers/server/pagination";
 import { v } from "convex/values";
 import { internalMutation, internalQuery, query } from "./_generated/server";
@@ -28,27 +28,13 @@ export const page = internalQuery({
   args: { federated: v.boolean(), cursor: v.union(v.string(), v.null()), limit: v.number() },
   returns: v.object({ items: v.array(blockJsonV), nextCursor: v.union(v.string(), v.null()) }),
   handler: async (ctx, { federated, cursor, limit }) => {
-    if (cursor !== null && !wellFormedCursor(cursor, federated)) {
-      throw invalidCursor();
-    }
+    checkCursor(cursor, federated ? ["boolean", "number", "string"] : ["number", "string"]);
     const blocks = paginator(ctx.db, schema).query("blocks");
     const source = federated ? blocks.withIndex("by_federated", (q) => q.eq("federated", true)) : blocks;
     const result = await source.paginate({ cursor, numItems: limit, maximumBytesRead: PAGE_MAX_BYTES });
     return { items: result.page.map(blockJson), nextCursor: result.isDone ? null : result.continueCursor };
   },
 });
-
-/** A cursor this query handed out: the JSON index key [federated?, _creationTime, _id]. */
-function wellFormedCursor(cursor: string, federated: boolean): boolean {
-  let key: unknown;
-  try {
-    key = JSON.parse(cursor);
-  } catch {
-    return false;
-  }
-  const shape = federated ? ["boolean", "number", "string"] : ["number", "string"];
-  return Array.isArray(key) && key.length === shape.length && key.every((k, i) => typeof k === shape[i]);
-}
 
 /** One block as the world may see it (its human page): null when private or still embargoed. */
 // eslint-disable-next-line @convex-dev/require-access-control -- only what the human page shows anyone

@@ -5,7 +5,7 @@
 // here, in the same form.
 //   node scripts/convex-codegen.mjs        (npm run codegen; codegen:check diffs the result)
 import { execFileSync } from "node:child_process";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..");
@@ -16,22 +16,9 @@ const codegen = (cwd) =>
 
 codegen(join(root, "packages", "convex-federation")); // its convex.json points at src/component
 codegen(root); // the example app in convex/
-for (const app of ["examples/notes-app"]) {
-  try {
-    readFileSync(join(root, app, "convex.json"));
-  } catch {
-    continue;
-  }
-  codegen(join(root, app));
-}
+codegen(join(root, "examples", "notes-app")); // a second app, with its own existing schema
 
-const apps = [join(root, "convex"), join(root, "examples", "notes-app", "convex")];
-for (const dir of apps) {
-  try {
-    readFileSync(join(dir, "convex.config.ts"));
-  } catch {
-    continue;
-  }
+for (const dir of [join(root, "convex"), join(root, "examples", "notes-app", "convex")]) {
   appendFileSync(
     join(dir, "_generated", "api.js"),
     '\nimport { componentsGeneric } from "convex/server";\n\nexport const components = componentsGeneric();\n',

@@ -68,6 +68,23 @@ export function invalidCursor(): ConvexError<{ code: "invalid_cursor" }> {
 }
 
 /**
+ * Checks a cursor of convex-helpers' paginator (the JSON index key of a page's last document)
+ * against the index's key types, e.g. ["boolean", "number", "string"] for an index on one
+ * boolean field (then _creationTime and _id); throws invalidCursor() when it does not fit.
+ */
+export function checkCursor(cursor: string | null, keyTypes: ("boolean" | "number" | "string")[]): void {
+  if (cursor === null) return;
+  let key: unknown;
+  try {
+    key = JSON.parse(cursor);
+  } catch {
+    throw invalidCursor();
+  }
+  const fits = Array.isArray(key) && key.length === keyTypes.length && key.every((k, i) => typeof k === keyTypes[i]);
+  if (!fits) throw invalidCursor();
+}
+
+/**
  * Records one change of one of the app's blocks for the gateway, in the calling mutation's
  * transaction: `block` is the block after the change, null when deleted. Every change is
  * recorded, private blocks included (the gateway decides what leaves the instance).
