@@ -51,6 +51,9 @@ describe("POST /api/v1/inbound with an array", () => {
     const block = { ...remoteBlock("r1"), references: ["URN:block:Gamma.Example:x"] };
     expect((await t.fetch("/api/v1/inbound", post(upsert("r1", block)))).status).toBe(204);
     expect(await t.query(components.federation.inbound.remoteBlock, { urn: block.urn })).toMatchObject({ references: ["urn:block:gamma.example:x"] });
+    const shouting = { ...remoteBlock("r3"), urn: "urn:block:BETA.example:r3" };
+    const refused = await t.fetch("/api/v1/inbound", post(upsert("r3", shouting)));
+    expect((await refused.json()).errors).toEqual([{ field: "block.urn", message: "Value error, the URN is not in its normal form" }]);
     const local = { ...remoteBlock("r2"), references: ["local-id"] };
     const res = await t.fetch("/api/v1/inbound", post(upsert("r2", local)));
     expect((await res.json()).errors).toEqual([{ field: "block.references", message: "Value error, a remote block's references must all be URNs" }]);

@@ -29,10 +29,11 @@ const BLOCKS = "/api/v1/blocks";
 const REMOTE = "/api/v1/remote-blocks";
 type Ctx = GenericActionCtx<GenericDataModel>;
 
+type Route = (method: "GET" | "POST", path: string, handler: (ctx: Ctx, request: Request) => Promise<Response>) => void;
+
 export function registerRoutes(http: HttpRouter, component: ComponentApi, options: RouteOptions): void {
   const token = options.backendToken ?? (() => process.env.BACKEND_TOKEN ?? "");
-  const domain = options.instanceDomain ?? (() => process.env.INSTANCE_DOMAIN ?? "");
-  const route = (method: "GET" | "POST", path: string, handler: (ctx: Ctx, request: Request) => Promise<Response>) => {
+  const route: Route = (method, path, handler) => {
     const action = httpActionGeneric(async (ctx, request) =>
       guarded(async () => {
         requireToken(request, token());
@@ -41,7 +42,13 @@ export function registerRoutes(http: HttpRouter, component: ComponentApi, option
     );
     http.route(path.endsWith("/") ? { pathPrefix: path, method, handler: action } : { path, method, handler: action });
   };
+  blockRoutes(route, options);
+  inboundRoutes(route, component, options);
+  healthRoute(http, component);
+}
 
+/** GET /api/v1/blocks (a page) and /api/v1/blocks/{id}: the app's blocks, through its queries. */
+function blockRoutes(route: Route, options: RouteOptions): void {
   route("GET", BLOCKS, async (ctx, request) => {
     const query = new URL(request.url).searchParams;
     const limit = pageLimit(query.get("limit"));
@@ -65,7 +72,11 @@ export function registerRoutes(http: HttpRouter, component: ComponentApi, option
     if (block === null) throw notFound(`block with id ${JSON.stringify(id)}`);
     return jsonResponse(block);
   });
+}
 
+/** POST /api/v1/inbound and the reads of what it stored; getBlock as /api/v1/resolve. */
+function inboundRoutes(route: Route, component: ComponentApi, options: RouteOptions): void {
+  const domain = options.instanceDomain ?? (() => process.env.INSTANCE_DOMAIN ?? "");
   route("POST", "/api/v1/inbound", async (ctx, request) => {
     // One notification (an object) or a batch (an array, each applied as if posted alone, all in
     // one transaction: a malformed item is a 422 naming it, and none is stored).
@@ -95,9 +106,13 @@ export function registerRoutes(http: HttpRouter, component: ComponentApi, option
     const [answer] = await getBlocks(ctx, component, [ref], { getBlock: options.getBlock, instanceDomain: domain() });
     return jsonResponse(answer);
   });
+}
 
-  // No token: a load balancer's probe. It reads only the small outbox rows, up to a cap, so it
-  // answers during exactly the long gateway outage it should report.
+/**
+ * GET /healthz, without the token (a load balancer's probe). It reads only the small outbox rows,
+ * up to a cap, so it answers during exactly the long gateway outage it should report.
+ */
+function healthRoute(http: HttpRouter, component: ComponentApi): void {
   http.route({
     path: "/healthz",
     method: "GET",
