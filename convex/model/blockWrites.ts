@@ -30,7 +30,7 @@ export interface BlockChanges {
 }
 
 /** The contract's Block JSON for a stored block (any visibility). */
-export function blockJson(doc: Doc<"blocks">): BlockJson {
+export function blockJson(doc: Omit<Doc<"blocks">, "_id" | "_creationTime">): BlockJson {
   return {
     id: doc.blockId,
     kind: doc.kind,
@@ -63,38 +63,26 @@ export async function insertBlock(ctx: MutationCtx, input: NewBlock) {
   const author = input.author ?? env.INSTANCE_NAME ?? "convex";
   const url = input.url ?? pageUrl(blockId);
   const now = Date.now();
-  const embargoUntil = input.visibility === "embargoed" ? input.embargoUntil : null;
-  // Refused here, before anything is written, when the gateway would refuse it.
-  const references = checkBlock({
-    id: blockId,
-    kind: input.kind,
-    title: input.title,
-    content: input.content,
-    author,
-    visibility: input.visibility,
-    embargo_until: embargoUntil === null ? null : isoTime(embargoUntil),
-    created_at: isoTime(now),
-    updated_at: isoTime(now),
-    references: input.references,
-    url,
-  });
-  if ((await findBlock(ctx, blockId)) !== null || (await isRetired(ctx, blockId))) return null;
-  const id = await ctx.db.insert("blocks", {
+  const row = {
     blockId,
     kind: input.kind,
     title: input.title,
     content: input.content,
     author,
     visibility: input.visibility,
-    embargoUntil,
-    references,
+    embargoUntil: input.visibility === "embargoed" ? input.embargoUntil : null,
+    references: input.references,
     url,
     createdAt: now,
     updatedAt: now,
     federated: input.visibility !== "private",
     embargoReleased: false,
     listed: input.visibility === "public",
-  });
+  };
+  // Refused here, before anything is written, when the gateway would refuse it.
+  const references = checkBlock(blockJson(row));
+  if ((await findBlock(ctx, blockId)) !== null || (await isRetired(ctx, blockId))) return null;
+  const id = await ctx.db.insert("blocks", { ...row, references });
   const doc = await settleEmbargo(ctx, (await ctx.db.get("blocks", id))!);
   await federate(ctx, "created", blockId, blockJson(doc));
   return blockJson(doc);
