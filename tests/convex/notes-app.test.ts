@@ -67,3 +67,14 @@ test("inbound remote blocks land in the component's cache, not in the app's note
   expect(await t.query(components.federation.inbound.remoteBlock, { urn: block.urn })).toMatchObject({ id: "r1" });
   expect(await t.run(async (ctx) => await ctx.db.query("notes").take(1))).toEqual([]);
 });
+
+test("the notes app exposes no public function: federation added nothing a client can call", async () => {
+  const exposed: string[] = [];
+  for (const [path, load] of Object.entries(modules)) {
+    if (path.includes("/_generated/") || /\/(http|crons|convex\.config)\.ts$/.test(path)) continue;
+    for (const [name, fn] of Object.entries((await load()) as Record<string, { isPublic?: boolean }>)) {
+      if (fn?.isPublic === true) exposed.push(`${path}:${name}`);
+    }
+  }
+  expect(exposed).toEqual([]);
+});
