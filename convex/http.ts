@@ -1,159 +1,68 @@
-// The gateway -> backend side of docs/backend-contract.md as HTTP actions, plus the reference
-// backend's management API (create/edit/delete blocks, remote blocks, follows, resolve), so a
-// Convex deployment is a drop-in for `federation backend serve`.
+// The example app's HTTP actions: the federation component's contract routes (registerRoutes),
+// plus what is this app's own: the reference backend's management API (create/edit/delete
+// blocks), so a Convex deployment is a drop-in for `federation backend serve`, and the human page.
+import { http as h, registerRoutes } from "@kbfed/convex-federation";
 import { httpRouter } from "convex/server";
-import { api, internal } from "./_generated/api";
-import { httpAction, type ActionCtx } from "./_generated/server";
-import {
-  blockCreateSchema,
-  blockPatchSchema,
-  DEFAULT_PAGE_LIMIT,
-  inboundSchema,
-  MAX_PAGE_LIMIT,
-} from "./model/contract";
-import {
-  guarded,
-  jsonResponse,
-  notFound,
-  pathSegment,
-  Problem,
-  readBody,
-  requireToken,
-  validated,
-} from "./model/http";
+import { api, components, internal } from "./_generated/api";
+import { env, httpAction, type ActionCtx } from "./_generated/server";
+import { blockCreateSchema, blockPatchSchema } from "./model/management";
 import { renderBlock } from "./model/pages";
 
 const BLOCKS = "/api/v1/blocks";
-const REMOTE = "/api/v1/remote-blocks";
 const http = httpRouter();
+
+registerRoutes(http, components.federation, {
+  getBlock: internal.blocks.get,
+  listBlocks: internal.blocks.page,
+  backendToken: () => env.BACKEND_TOKEN ?? "",
+  instanceDomain: () => env.INSTANCE_DOMAIN ?? "",
+});
 
 type Handler = (ctx: ActionCtx, request: Request) => Promise<Response>;
 /** An HTTP action behind the bearer token, whose errors leave as problem+json. */
-const api_ = (handler: Handler) =>
+const withToken = (handler: Handler) =>
   httpAction(async (ctx, request) =>
-    guarded(async () => {
-      requireToken(request);
+    h.guarded(async () => {
+      h.requireToken(request, env.BACKEND_TOKEN ?? "");
       return await handler(ctx, request);
     }),
   );
 
 http.route({
   path: BLOCKS,
-  method: "GET",
-  handler: api_(async (ctx, request) => {
-    const query = new URL(request.url).searchParams;
-    const limit = pageLimit(query.get("limit"));
-    const cursor = query.get("cursor") || null;
-    const federated = ["1", "true"].includes(query.get("federated") ?? "");
-    let page;
-    try {
-      page = await ctx.runQuery(api.blocks.page, { federated, cursor, limit });
-    } catch (error) {
-      if (cursor === null) throw error;
-      throw new Problem(400, "Invalid cursor", "use next_cursor from a previous page");
-    }
-    return jsonResponse({ items: page.items, next_cursor: page.nextCursor });
-  }),
-});
-
-http.route({
-  pathPrefix: `${BLOCKS}/`,
-  method: "GET",
-  handler: api_(async (ctx, request) => {
-    const id = pathSegment(request, `${BLOCKS}/`);
-    const block = await ctx.runQuery(api.blocks.get, { id });
-    if (block === null) throw notFound(`block with id ${JSON.stringify(id)}`);
-    return jsonResponse(block);
-  }),
-});
-
-http.route({
-  path: `/api/v1/inbound`,
   method: "POST",
-  handler: api_(async (ctx, request) => {
-    const note = await readBody(request, inboundSchema);
-    // A repeated id is acknowledged the same way: the gateway's queue must stop retrying it.
-    await ctx.runMutation(internal.inbound.apply, { note: JSON.stringify(note) });
-    return new Response(null, { status: 204 });
-  }),
-});
-
-// --- the management API (same shapes as the reference backend's) ---
-
-http.route({
-  path: BLOCKS,
-  method: "POST",
-  handler: api_(async (ctx, request) => {
-    const { embargo_until, ...fields } = await readBody(request, blockCreateSchema);
+  handler: withToken(async (ctx, request) => {
+    const { embargo_until, ...fields } = await h.readBody(request, blockCreateSchema);
     const embargoUntil = fields.visibility === "embargoed" ? millis(embargo_until) : null;
-    const block = await ctx.runMutation(api.blocks.create, { ...fields, embargoUntil });
-    if (block === null) throw new Problem(409, "Conflict", `a block with id ${JSON.stringify(fields.id)} exists`);
-    const location = `${BLOCKS}/${encodeURIComponent(block.id)}`;
-    return jsonResponse(block, 201, { Location: location });
+    const block = await ctx.runMutation(internal.blocks.create, { ...fields, embargoUntil });
+    if (block === null) throw new h.Problem(409, "Conflict", `a block with id ${JSON.stringify(fields.id)} exists`);
+    return h.jsonResponse(block, 201, { Location: `${BLOCKS}/${encodeURIComponent(block.id)}` });
   }),
 });
 
 http.route({
   pathPrefix: `${BLOCKS}/`,
   method: "PATCH",
-  handler: api_(async (ctx, request) => {
-    const id = pathSegment(request, `${BLOCKS}/`);
-    const { embargo_until, ...patch } = await readBody(request, blockPatchSchema);
+  handler: withToken(async (ctx, request) => {
+    const id = h.pathSegment(request, `${BLOCKS}/`);
+    const { embargo_until, ...patch } = await h.readBody(request, blockPatchSchema);
     const embargoUntil = embargo_until === undefined ? undefined : millis(embargo_until);
-    const result = await ctx.runMutation(api.blocks.edit, { id, ...patch, embargoUntil });
-    if (result === "not_found") throw notFound(`block with id ${JSON.stringify(id)}`);
+    const result = await ctx.runMutation(internal.blocks.edit, { id, ...patch, embargoUntil });
+    if (result === "not_found") throw h.notFound(`block with id ${JSON.stringify(id)}`);
     if (result === "embargo_required") {
-      const field = { field: "embargo_until", message: "required when visibility is 'embargoed'" };
-      throw new Problem(422, "Invalid request", `${field.field}: ${field.message}`, { errors: [field] });
+      throw h.invalidRequest([{ field: "embargo_until", message: "required when visibility is 'embargoed'" }]);
     }
-    return jsonResponse(result);
+    return h.jsonResponse(result);
   }),
 });
 
 http.route({
   pathPrefix: `${BLOCKS}/`,
   method: "DELETE",
-  handler: api_(async (ctx, request) => {
-    const id = pathSegment(request, `${BLOCKS}/`);
-    if (!(await ctx.runMutation(api.blocks.remove, { id }))) {
-      throw notFound(`block with id ${JSON.stringify(id)}`);
-    }
+  handler: withToken(async (ctx, request) => {
+    const id = h.pathSegment(request, `${BLOCKS}/`);
+    if (!(await ctx.runMutation(internal.blocks.remove, { id }))) throw h.notFound(`block with id ${JSON.stringify(id)}`);
     return new Response(null, { status: 204 });
-  }),
-});
-
-http.route({
-  path: REMOTE,
-  method: "GET",
-  handler: api_(async (ctx) => jsonResponse({ items: await ctx.runQuery(api.inbound.remoteBlocks, {}) })),
-});
-
-http.route({
-  pathPrefix: `${REMOTE}/`,
-  method: "GET",
-  handler: api_(async (ctx, request) => {
-    const urn = pathSegment(request, `${REMOTE}/`);
-    const block = await ctx.runQuery(api.inbound.remoteBlock, { urn });
-    if (block === null) throw notFound(`remote block ${JSON.stringify(urn)}`);
-    return jsonResponse(block);
-  }),
-});
-
-http.route({
-  path: "/api/v1/follows",
-  method: "GET",
-  handler: api_(async (ctx) => jsonResponse({ items: await ctx.runQuery(api.inbound.follows, {}) })),
-});
-
-// getBlock over HTTP: ?ref= takes a local id or any URN (the reference backend's ?urn= too).
-http.route({
-  path: "/api/v1/resolve",
-  method: "GET",
-  handler: api_(async (ctx, request) => {
-    const query = new URL(request.url).searchParams;
-    const ref = query.get("ref") || query.get("urn");
-    if (!ref) throw new Problem(400, "Missing parameter", "give the reference as ?ref= or ?urn=");
-    return jsonResponse(await ctx.runAction(api.resolve.getBlock, { ref }));
   }),
 });
 
@@ -163,21 +72,13 @@ http.route({
   pathPrefix: "/blocks/",
   method: "GET",
   handler: httpAction(async (ctx, request) =>
-    guarded(async () => {
-      const id = pathSegment(request, "/blocks/");
+    h.guarded(async () => {
+      const id = h.pathSegment(request, "/blocks/");
       const block = await ctx.runQuery(api.blocks.publicBlock, { id });
-      if (block === null) throw notFound(`block with id ${JSON.stringify(id)}`);
+      if (block === null) throw h.notFound(`block with id ${JSON.stringify(id)}`);
       const headers = { "Content-Type": "text/html; charset=utf-8" };
       return new Response(renderBlock(block), { status: 200, headers });
     }),
-  ),
-});
-
-http.route({
-  path: "/healthz",
-  method: "GET",
-  handler: httpAction(async (ctx) =>
-    jsonResponse({ status: "ok", pending_events: await ctx.runQuery(api.outbox.pendingCount, {}) }),
   ),
 });
 
@@ -187,20 +88,11 @@ for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"] as const) {
     pathPrefix: "/",
     method,
     handler: httpAction(async (_ctx, request) =>
-      guarded(async () => {
-        throw notFound(`route ${method} ${new URL(request.url).pathname}`);
+      h.guarded(async () => {
+        throw h.notFound(`route ${method} ${new URL(request.url).pathname}`);
       }),
     ),
   });
-}
-
-function pageLimit(raw: string | null): number {
-  if (raw === null) return DEFAULT_PAGE_LIMIT;
-  const limit = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
-  if (!(limit >= 1 && limit <= MAX_PAGE_LIMIT)) {
-    throw new Problem(400, "Invalid limit", `limit must be 1..${MAX_PAGE_LIMIT}`);
-  }
-  return limit;
 }
 
 function millis(time: string | null): number | null {

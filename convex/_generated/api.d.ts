@@ -16,17 +16,12 @@ import type {
 import type * as blocks from "../blocks.js";
 import type * as crons from "../crons.js";
 import type * as embargo from "../embargo.js";
+import type * as federation from "../federation.js";
 import type * as http from "../http.js";
-import type * as inbound from "../inbound.js";
 import type * as model_blockWrites from "../model/blockWrites.js";
-import type * as model_contract from "../model/contract.js";
-import type * as model_gateway from "../model/gateway.js";
-import type * as model_http from "../model/http.js";
-import type * as model_outbox from "../model/outbox.js";
+import type * as model_management from "../model/management.js";
 import type * as model_pages from "../model/pages.js";
-import type * as model_remoteCache from "../model/remoteCache.js";
-import type * as outbox from "../outbox.js";
-import type * as resolve from "../resolve.js";
+import type * as remote from "../remote.js";
 
 /**
  * A utility for referencing Convex functions in your app's API.
@@ -40,17 +35,12 @@ declare const fullApi: ApiFromModules<{
   blocks: typeof blocks;
   crons: typeof crons;
   embargo: typeof embargo;
+  federation: typeof federation;
   http: typeof http;
-  inbound: typeof inbound;
   "model/blockWrites": typeof model_blockWrites;
-  "model/contract": typeof model_contract;
-  "model/gateway": typeof model_gateway;
-  "model/http": typeof model_http;
-  "model/outbox": typeof model_outbox;
+  "model/management": typeof model_management;
   "model/pages": typeof model_pages;
-  "model/remoteCache": typeof model_remoteCache;
-  outbox: typeof outbox;
-  resolve: typeof resolve;
+  remote: typeof remote;
 }>;
 export declare const api: FilterApi<
   typeof fullApi,
@@ -60,3 +50,7 @@ export declare const internal: FilterApi<
   typeof fullApi,
   FunctionReference<any, "internal">
 >;
+
+export declare const components: {
+  federation: import("@kbfed/convex-federation").ComponentApi;
+};

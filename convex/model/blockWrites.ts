@@ -1,9 +1,10 @@
-// Block changes, each with its federation event in the same transaction (a Convex mutation).
-import { internal } from "../_generated/api";
+// Block changes, each with its federation event in the same transaction: the mutation that
+// changes a block calls the component's recordChange, which writes the event into the
+// component's outbox inside this same transaction.
+import { checkBlock, isoTime, recordChange, type BlockJson, type EventType } from "@kbfed/convex-federation";
+import { components, internal } from "../_generated/api";
 import type { Doc } from "../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { blockJson } from "./contract";
-import { recordEvent } from "./outbox";
+import { env, type MutationCtx, type QueryCtx } from "../_generated/server";
 
 export type Visibility = "public" | "private" | "embargoed";
 
@@ -28,6 +29,23 @@ export interface BlockChanges {
   embargoUntil?: number | null;
 }
 
+/** The contract's Block JSON for a stored block (any visibility). */
+export function blockJson(doc: Omit<Doc<"blocks">, "_id" | "_creationTime">): BlockJson {
+  return {
+    id: doc.blockId,
+    kind: doc.kind,
+    title: doc.title,
+    content: doc.content,
+    author: doc.author,
+    visibility: doc.visibility,
+    embargo_until: doc.visibility === "embargoed" ? isoTime(doc.embargoUntil) : null,
+    created_at: isoTime(doc.createdAt),
+    updated_at: isoTime(doc.updatedAt),
+    references: doc.references,
+    url: doc.url,
+  };
+}
+
 export async function findBlock(ctx: { db: QueryCtx["db"] }, blockId: string) {
   return await ctx.db
     .query("blocks")
@@ -35,37 +53,45 @@ export async function findBlock(ctx: { db: QueryCtx["db"] }, blockId: string) {
     .unique();
 }
 
+async function federate(ctx: MutationCtx, type: EventType, blockId: string, block: BlockJson | null) {
+  await recordChange(ctx, components.federation, { type, blockId, block });
+}
+
 /** Inserts a block and its `created` event; null when the chosen id is (or was) taken. */
 export async function insertBlock(ctx: MutationCtx, input: NewBlock) {
   const blockId = input.id ?? readableId(input.title);
-  if ((await findBlock(ctx, blockId)) !== null || (await isRetired(ctx, blockId))) return null;
+  const author = input.author ?? env.INSTANCE_NAME ?? "convex";
+  const url = input.url ?? pageUrl(blockId);
   const now = Date.now();
-  const embargoUntil = input.visibility === "embargoed" ? input.embargoUntil : null;
-  const id = await ctx.db.insert("blocks", {
+  const row = {
     blockId,
     kind: input.kind,
     title: input.title,
     content: input.content,
-    author: input.author ?? process.env.INSTANCE_NAME ?? "convex",
+    author,
     visibility: input.visibility,
-    embargoUntil,
+    embargoUntil: input.visibility === "embargoed" ? input.embargoUntil : null,
     references: input.references,
-    url: input.url ?? pageUrl(blockId),
+    url,
     createdAt: now,
     updatedAt: now,
     federated: input.visibility !== "private",
     embargoReleased: false,
-  });
-  const doc = await settleEmbargo(ctx, (await ctx.db.get(id))!);
-  await recordEvent(ctx, "created", blockId, blockJson(doc));
+    listed: input.visibility === "public",
+  };
+  // Refused here, before anything is written, when the gateway would refuse it.
+  const references = checkBlock(blockJson(row));
+  if ((await findBlock(ctx, blockId)) !== null || (await isRetired(ctx, blockId))) return null;
+  const id = await ctx.db.insert("blocks", { ...row, references });
+  const doc = await settleEmbargo(ctx, (await ctx.db.get("blocks", id))!);
+  await federate(ctx, "created", blockId, blockJson(doc));
   return blockJson(doc);
 }
 
 /** Applies a patch; an edit that changes nothing writes nothing and reports nothing. */
 export async function editBlock(ctx: MutationCtx, current: Doc<"blocks">, changes: BlockChanges) {
   const visibility = changes.visibility ?? current.visibility;
-  const embargoInput =
-    changes.embargoUntil !== undefined ? changes.embargoUntil : current.embargoUntil;
+  const embargoInput = changes.embargoUntil !== undefined ? changes.embargoUntil : current.embargoUntil;
   const next = {
     title: changes.title ?? current.title,
     content: changes.content ?? current.content,
@@ -75,8 +101,8 @@ export async function editBlock(ctx: MutationCtx, current: Doc<"blocks">, change
     embargoUntil: visibility === "embargoed" ? embargoInput : null,
   };
   if (visibility === "embargoed" && next.embargoUntil === null) return "embargo_required" as const;
-  const moved =
-    next.visibility !== current.visibility || next.embargoUntil !== current.embargoUntil;
+  next.references = checkBlock(blockJson({ ...current, ...next }));
+  const moved = next.visibility !== current.visibility || next.embargoUntil !== current.embargoUntil;
   const same =
     !moved &&
     next.title === current.title &&
@@ -84,21 +110,22 @@ export async function editBlock(ctx: MutationCtx, current: Doc<"blocks">, change
     next.kind === current.kind &&
     JSON.stringify(next.references) === JSON.stringify(current.references);
   if (same) return blockJson(current);
-  await ctx.db.patch(current._id, {
+  await ctx.db.patch("blocks", current._id, {
     ...next,
     updatedAt: Date.now(),
     federated: visibility !== "private",
     embargoReleased: false,
+    listed: visibility === "public",
   });
-  const doc = await settleEmbargo(ctx, (await ctx.db.get(current._id))!);
-  await recordEvent(ctx, moved ? "visibility_changed" : "updated", doc.blockId, blockJson(doc));
+  const doc = await settleEmbargo(ctx, (await ctx.db.get("blocks", current._id))!);
+  await federate(ctx, moved ? "visibility_changed" : "updated", doc.blockId, blockJson(doc));
   return blockJson(doc);
 }
 
 export async function deleteBlock(ctx: MutationCtx, current: Doc<"blocks">): Promise<void> {
-  await ctx.db.delete(current._id);
+  await ctx.db.delete("blocks", current._id);
   await ctx.db.insert("retiredIds", { blockId: current.blockId });
-  await recordEvent(ctx, "deleted", current.blockId, null);
+  await federate(ctx, "deleted", current.blockId, null);
 }
 
 /**
@@ -111,8 +138,8 @@ export async function deleteBlock(ctx: MutationCtx, current: Doc<"blocks">): Pro
 async function settleEmbargo(ctx: MutationCtx, doc: Doc<"blocks">): Promise<Doc<"blocks">> {
   if (doc.visibility !== "embargoed" || doc.embargoUntil === null) return doc;
   if (doc.embargoUntil <= Date.now()) {
-    await ctx.db.patch(doc._id, { embargoReleased: true });
-    return { ...doc, embargoReleased: true };
+    await ctx.db.patch("blocks", doc._id, { embargoReleased: true, listed: true });
+    return { ...doc, embargoReleased: true, listed: true };
   }
   await ctx.scheduler.runAt(doc.embargoUntil, internal.embargo.release, {
     blockId: doc.blockId,
@@ -142,6 +169,6 @@ export function readableId(title: string): string {
 }
 
 function pageUrl(blockId: string): string | null {
-  const site = process.env.CONVEX_SITE_URL;
+  const site = env.CONVEX_SITE_URL;
   return site ? `${site.replace(/\/+$/, "")}/blocks/${encodeURIComponent(blockId)}` : null;
 }

@@ -1,5 +1,5 @@
 // The human page of a block (GET /blocks/{id}), like the reference backend's.
-import type { BlockJson } from "./contract";
+import type { BlockJson } from "@kbfed/convex-federation";
 
 const escapes: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;" };
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => escapes[c]!);

@@ -4,16 +4,67 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { convexTest } from "convex-test";
 import { vi } from "vitest";
+import { encodeLocalId, type BlockJson } from "@kbfed/convex-federation";
+import { modules as componentModules, register, schema as componentSchema } from "@kbfed/convex-federation/test";
 import schema from "../../convex/schema";
 
 export const TOKEN = "test-token";
 export const modules = import.meta.glob("../../convex/**/*.ts");
 
-export function makeBackend(gatewayUrl = "http://127.0.0.1:9") {
+function stubEnv(gatewayUrl: string) {
   vi.stubEnv("BACKEND_TOKEN", TOKEN);
   vi.stubEnv("GATEWAY_URL", gatewayUrl);
   vi.stubEnv("INSTANCE_DOMAIN", "alpha.example");
-  return convexTest(schema, modules);
+}
+
+/**
+ * The example app under convex-test with the federation component installed (as
+ * `app.use(federation)` does); `transactionLimits` enforces Convex's per-transaction limits.
+ */
+export function makeBackend(gatewayUrl = "http://127.0.0.1:9", transactionLimits = false) {
+  stubEnv(gatewayUrl);
+  const t = convexTest({ schema, modules, transactionLimits });
+  register(t);
+  return t;
+}
+
+/** The component alone, as its own deployment: its tables and scheduled functions at the top. */
+export function makeComponent(gatewayUrl = "http://127.0.0.1:9") {
+  stubEnv(gatewayUrl);
+  return convexTest({ schema: componentSchema, modules: componentModules });
+}
+
+/** A block of the app as the component's recordChange takes it. */
+export function blockOf(id: string, fields: Partial<BlockJson> = {}): BlockJson {
+  return {
+    id,
+    kind: "note",
+    title: "Meeting notes",
+    content: "hello",
+    author: "ann",
+    visibility: "public",
+    embargo_until: null,
+    created_at: "2025-06-15T15:06:40Z",
+    updated_at: "2025-06-15T15:06:40Z",
+    references: [],
+    url: null,
+    ...fields,
+  };
+}
+
+/**
+ * Runs scheduled functions until none is pending, moving the fake clock only to the next one's
+ * due time: never past the reporter's own request timeout while a request is in flight.
+ */
+export async function drain(t: ReturnType<typeof makeComponent>) {
+  for (let round = 0; round < 500; round++) {
+    await t.finishInProgressScheduledFunctions();
+    const jobs = await t.run(async (ctx) => await ctx.db.system.query("_scheduled_functions").collect());
+    const due = jobs.filter((job) => job.state.kind === "pending").map((job) => job.scheduledTime);
+    if (due.length === 0) return;
+    vi.advanceTimersByTime(Math.max(0, Math.min(...due) - Date.now()));
+  }
+  throw new Error("scheduled functions still pending after 500 rounds");
 }
 
 export const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -93,14 +144,14 @@ export function remoteBlock(id: string, updatedAt = "2025-06-15T15:07:40Z") {
     title: `remote ${id}`,
     content: "from beta",
     author: "bob",
-    visibility: "public",
-    embargo_until: null,
+    visibility: "public" as const,
+    embargo_until: null as string | null,
     created_at: "2025-06-15T15:06:40Z",
     updated_at: updatedAt,
-    references: [],
-    url: `https://beta.example/blocks/${id}`,
-    urn: `urn:block:beta.example:${id}`,
+    references: [] as string[],
+    url: `https://beta.example/blocks/${encodeLocalId(id)}` as string | null,
+    urn: `urn:block:beta.example:${encodeLocalId(id)}`,
     origin: "beta.example",
-    object_url: `https://beta.example/objects/${id}`,
+    object_url: `https://beta.example/blocks/${encodeLocalId(id)}`,
   };
 }

@@ -1,6 +1,6 @@
 // The gateway -> backend HTTP actions, called the way the gateway calls them.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "../../convex/_generated/api";
+import { api, components, internal } from "../../convex/_generated/api";
 import { auth, makeBackend, newBlock, remoteBlock } from "./harness";
 
 // Fake timers keep the reporter (scheduled on every change) from running: not under test here.
@@ -40,7 +40,7 @@ describe("bearer token", () => {
 describe("GET /api/v1/blocks/{id}", () => {
   test("serves a block of any visibility, the id percent-encoded as one segment", async () => {
     const t = makeBackend();
-    await t.mutation(api.blocks.create, { ...newBlock, id: "a/b c", visibility: "private" });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "a/b c", visibility: "private" });
     const res = await t.fetch("/api/v1/blocks/a%2Fb%20c", { headers: auth });
     expect(res.status).toBe(200);
     const block = await res.json();
@@ -50,8 +50,8 @@ describe("GET /api/v1/blocks/{id}", () => {
 
   test("an unknown or deleted id is a 404 problem", async () => {
     const t = makeBackend();
-    await t.mutation(api.blocks.create, { ...newBlock, id: "gone" });
-    await t.mutation(api.blocks.remove, { id: "gone" });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "gone" });
+    await t.mutation(internal.blocks.remove, { id: "gone" });
     for (const path of ["/api/v1/blocks/gone", "/api/v1/blocks/never", "/api/v1/nothing"]) {
       const res = await t.fetch(path, { headers: auth });
       expect(res.status).toBe(404);
@@ -81,7 +81,7 @@ describe("GET /api/v1/blocks (paging)", () => {
     const vis = ["public", "private", "embargoed", "public", "private"] as const;
     for (const [i, visibility] of vis.entries()) {
       const embargoUntil = visibility === "embargoed" ? Date.now() + 3_600_000 : null;
-      await t.mutation(api.blocks.create, { ...newBlock, id: `b${i}`, visibility, embargoUntil });
+      await t.mutation(internal.blocks.create, { ...newBlock, id: `b${i}`, visibility, embargoUntil });
     }
     expect(await pageAll(t, "federated=1&limit=1")).toEqual(["b0", "b2", "b3"]);
     expect(await pageAll(t, "limit=2")).toEqual(["b0", "b1", "b2", "b3", "b4"]);
@@ -89,19 +89,19 @@ describe("GET /api/v1/blocks (paging)", () => {
 
   test("a block created while paging appears once, later; a deleted one disappears", async () => {
     const t = makeBackend();
-    for (const id of ["a", "b", "c"]) await t.mutation(api.blocks.create, { ...newBlock, id });
+    for (const id of ["a", "b", "c"]) await t.mutation(internal.blocks.create, { ...newBlock, id });
     let step = 0;
     const ids = await pageAll(t, "federated=1&limit=1", async () => {
       step += 1;
-      if (step === 1) await t.mutation(api.blocks.create, { ...newBlock, id: "late" });
-      if (step === 1) await t.mutation(api.blocks.remove, { id: "c" });
+      if (step === 1) await t.mutation(internal.blocks.create, { ...newBlock, id: "late" });
+      if (step === 1) await t.mutation(internal.blocks.remove, { id: "c" });
     });
     expect(ids).toEqual(["a", "b", "late"]);
   });
 
   test("a bad limit or cursor is a 400 problem", async () => {
     const t = makeBackend();
-    await t.mutation(api.blocks.create, { ...newBlock, id: "x" });
+    await t.mutation(internal.blocks.create, { ...newBlock, id: "x" });
     for (const query of ["limit=0", "limit=201", "limit=abc", "limit=-1", "cursor=not-a-cursor"]) {
       const res = await t.fetch(`/api/v1/blocks?${query}`, { headers: auth });
       expect(res.status, query).toBe(400);
@@ -121,20 +121,20 @@ describe("POST /api/v1/inbound", () => {
   test("upsert, delete and follow.changed are stored; each answers 204", async () => {
     const t = makeBackend();
     expect((await t.fetch("/api/v1/inbound", post(upsert("n1")))).status).toBe(204);
-    expect(await t.query(api.inbound.remoteBlocks, {})).toMatchObject([{ urn: "urn:block:beta.example:r1" }]);
+    expect(await t.query(components.federation.inbound.remoteBlocks, {})).toMatchObject([{ urn: "urn:block:beta.example:r1" }]);
     const del = { id: "n2", type: "remote_block.delete", urn: "urn:block:beta.example:r1" };
     expect((await t.fetch("/api/v1/inbound", post(del))).status).toBe(204);
-    expect(await t.query(api.inbound.remoteBlocks, {})).toEqual([]);
+    expect(await t.query(components.federation.inbound.remoteBlocks, {})).toEqual([]);
     const follow = { direction: "follower", actor: "https://beta.example/actor", domain: "beta.example" };
     for (const [id, state] of [["n3", "pending"], ["n4", "accepted"]]) {
       const note = { id, type: "follow.changed", follow: { ...follow, state } };
       expect((await t.fetch("/api/v1/inbound", post(note))).status).toBe(204);
     }
-    expect(await t.query(api.inbound.follows, {})).toEqual([{ ...follow, state: "accepted" }]);
+    expect(await t.query(components.federation.inbound.follows, {})).toEqual([{ ...follow, state: "accepted" }]);
     // The same actor followed by us too (mutual follows): a second record, the first kept.
     const ours = { id: "n5", type: "follow.changed", follow: { ...follow, direction: "following", state: "pending" } };
     expect((await t.fetch("/api/v1/inbound", post(ours))).status).toBe(204);
-    expect(await t.query(api.inbound.follows, {})).toEqual([
+    expect(await t.query(components.federation.inbound.follows, {})).toEqual([
       { ...follow, state: "accepted" },
       { ...follow, direction: "following", state: "pending" },
     ]);
@@ -145,7 +145,7 @@ describe("POST /api/v1/inbound", () => {
     await t.fetch("/api/v1/inbound", post(upsert("same")));
     const changed = { ...remoteBlock("r1", "2026-01-01T00:00:00Z"), content: "changed" };
     expect((await t.fetch("/api/v1/inbound", post(upsert("same", changed)))).status).toBe(204);
-    expect(await t.query(api.inbound.remoteBlocks, {})).toMatchObject([{ content: "from beta" }]);
+    expect(await t.query(components.federation.inbound.remoteBlocks, {})).toMatchObject([{ content: "from beta" }]);
   });
 
   test("an older version arriving late does not replace a newer one", async () => {
@@ -153,7 +153,7 @@ describe("POST /api/v1/inbound", () => {
     const newer = { ...remoteBlock("r1", "2026-01-01T00:00:00Z"), content: "newer" };
     await t.fetch("/api/v1/inbound", post(upsert("n-new", newer)));
     await t.fetch("/api/v1/inbound", post(upsert("n-old", remoteBlock("r1"))));
-    expect(await t.query(api.inbound.remoteBlocks, {})).toMatchObject([{ content: "newer" }]);
+    expect(await t.query(components.federation.inbound.remoteBlocks, {})).toMatchObject([{ content: "newer" }]);
   });
 
   test("bad bodies: 400 for non-JSON, 422 naming the fields, 413 over 1 MiB; nothing stored", async () => {
@@ -170,7 +170,7 @@ describe("POST /api/v1/inbound", () => {
     }
     const huge = JSON.stringify({ ...upsert("n4"), pad: "x".repeat(1024 * 1024) });
     expect((await t.fetch("/api/v1/inbound", post(huge))).status).toBe(413);
-    expect(await t.query(api.inbound.remoteBlocks, {})).toEqual([]);
+    expect(await t.query(components.federation.inbound.remoteBlocks, {})).toEqual([]);
   });
 });
 
@@ -194,7 +194,7 @@ describe("management API", () => {
     for (const body of [{ title: "x", colour: "red" }, { title: "x", visibility: "embargoed" }, {}]) {
       expect((await t.fetch("/api/v1/blocks", post(body))).status).toBe(422);
     }
-    expect(await t.query(api.blocks.page, { federated: false, cursor: null, limit: 10 })).toMatchObject({ items: [] });
+    expect(await t.query(internal.blocks.page, { federated: false, cursor: null, limit: 10 })).toMatchObject({ items: [] });
   });
 });
 

@@ -1,55 +1,20 @@
-"""Issue 15 end to end: a gateway whose backend is the Convex app in convex/, federating with an
-instance on the reference backend, all real processes on 127.0.0.1.
-
-The Convex backend binary cannot be installed on the machines this project is tested on, so the
-Convex functions run inside convex-test (Convex's official in-process mock of its backend),
-served over real HTTP by tests/convex/bridge/run.mjs. The gateway talks to that bridge exactly as
-it would talk to a deployment's HTTP actions URL. Needs `npm ci` first (scripts/test does it).
-"""
+"""Issue 15 end to end: a gateway whose backend is the Convex example app in convex/ (with the
+federation component installed, issue 27), federating with an instance on the reference backend,
+all real processes on 127.0.0.1. The Convex functions run inside convex-test behind a bridge
+(tests/support/convex_bridge.py)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
-from tests.support.cluster import Node, eventually, http_json, make_node, wait_http
+from tests.support.cluster import Node, eventually, http_json, make_node
+from tests.support.convex_bridge import start_convex_bridge
 
 pytestmark = pytest.mark.integration
-
-REPO = Path(__file__).resolve().parents[2]
-NODE = REPO / "node_modules" / ".bin" / "node"  # Node 22, from the npm "node" package
-
-
-def start_convex_bridge(node: Node) -> None:
-    """Runs `node`'s backend as the Convex app behind the convex-test bridge."""
-    if not NODE.exists():
-        raise RuntimeError(f"{NODE} is missing: run `npm ci` at the repository root")
-    env = {
-        **os.environ,
-        "BRIDGE_PORT": str(node.backend_port),
-        # The Convex environment variables a deployment would have (README "Running on Convex").
-        "BACKEND_TOKEN": node.backend_token,
-        "GATEWAY_URL": node.url,
-        "INSTANCE_DOMAIN": node.domain,
-        "INSTANCE_NAME": node.name,
-        "CONVEX_SITE_URL": node.backend_url,
-    }
-    log = open(node.root / "backend.log", "ab")  # the child process writes it until it ends
-    node.backend = subprocess.Popen(
-        [str(NODE), str(REPO / "tests" / "convex" / "bridge" / "run.mjs")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        cwd=REPO,
-        start_new_session=True,
-    )
-    wait_http(f"{node.backend_url}/healthz", node.backend, node.root / "backend.log", timeout=60)
 
 
 def admin(node: Node, method: str, path: str, body: Any = None) -> Any:

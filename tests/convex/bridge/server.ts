@@ -8,13 +8,16 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { convexTest } from "convex-test";
-import schema from "../../../convex/schema";
+import type { GenericSchema, SchemaDefinition } from "convex/server";
 
 type Modules = Record<string, () => Promise<unknown>>;
+type Functions = { schema: SchemaDefinition<GenericSchema, boolean>; modules: Modules };
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "host", "upgrade"]);
 
-export async function serveBridge(modules: Modules, port: number): Promise<void> {
-  const t = convexTest(schema, modules as never);
+/** Serves `app` with the federation component installed, as `app.use(federation)` does. */
+export async function serveBridge(app: Functions, component: Functions, port: number): Promise<void> {
+  const t = convexTest({ schema: app.schema, modules: app.modules as never });
+  t.registerComponent("federation", component.schema, component.modules as never);
   const server = createServer((req, res) => {
     forward(t, req)
       .then(async (response) => {
@@ -36,7 +39,7 @@ export async function serveBridge(modules: Modules, port: number): Promise<void>
   process.on("SIGINT", stop);
 }
 
-async function forward(t: ReturnType<typeof convexTest>, req: IncomingMessage): Promise<Response> {
+async function forward(t: { fetch: ReturnType<typeof convexTest>["fetch"] }, req: IncomingMessage): Promise<Response> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const headers = new Headers();

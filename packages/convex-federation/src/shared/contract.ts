@@ -1,14 +1,17 @@
 // The shapes of docs/backend-contract.md as zod schemas: the HTTP actions validate every
 // request body with them, and the reporter and resolver validate the gateway's answers.
 import { z } from "zod";
-import type { Doc } from "../_generated/dataModel";
+import { checkReferences, textFieldErrors } from "./bounds";
+import { looksLikeUrn, normaliseUrn, UrnError } from "./urn";
 
 export const MAX_PAGE_LIMIT = 200;
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_RESOLVE_BATCH = 500;
+export const MAX_NOTIFICATION_BATCH = 256;
 
 const time = z.iso.datetime({ offset: true });
-const localId = z.string().min(1).max(200);
+// Lengths are the bounds' business (model/bounds.ts): they count as the gateway counts.
+const localId = z.string().min(1);
 export const visibility = z.enum(["public", "private", "embargoed"]);
 
 const embargoRule = (b: { visibility?: string; embargo_until?: string | null }) =>
@@ -33,6 +36,21 @@ const blockShape = {
 };
 export const blockSchema = z.object(blockShape).refine(embargoRule, embargoMessage);
 
+/** The gateway's bounds on a block it hands over; its references must all be URNs. */
+function remoteBounds(block: z.infer<z.ZodObject<typeof blockShape>> & { urn: string }, ctx: z.RefinementCtx) {
+  const issue = (field: string, message: string) => ctx.addIssue({ code: "custom", message, path: [field] });
+  for (const error of textFieldErrors(block)) issue(error.field, error.message);
+  const refs = checkReferences(block.references);
+  if (refs.error !== null) issue(refs.error.field, refs.error.message);
+  else if (!block.references.every(looksLikeUrn)) issue("references", "Value error, a remote block's references must all be URNs");
+  try {
+    if (normaliseUrn(block.urn) !== block.urn) issue("urn", "Value error, the URN is not in its normal form");
+  } catch (error) {
+    if (!(error instanceof UrnError)) throw error;
+    issue("urn", `Value error, ${error.message}`);
+  }
+}
+
 export const remoteBlockSchema = z
   .object({
     ...blockShape,
@@ -40,8 +58,10 @@ export const remoteBlockSchema = z
     origin: z.string(),
     object_url: z.string(),
   })
-  .loose() // unknown fields are kept and ignored, as the gateway does with ours
-  .refine(embargoRule, embargoMessage);
+  .superRefine(remoteBounds)
+  .refine(embargoRule, embargoMessage)
+  // Unknown fields are ignored, as the gateway does with ours; references in normal form.
+  .transform((block) => ({ ...block, references: block.references.map(normaliseUrn) }));
 export type RemoteBlock = z.infer<typeof remoteBlockSchema>;
 
 export const followSchema = z.object({
@@ -71,32 +91,10 @@ export const inboundSchema = z
     }
   });
 export type InboundNotification = z.infer<typeof inboundSchema>;
-
-// The management API, as the reference backend has it (POST and PATCH /api/v1/blocks).
-export const blockCreateSchema = z
-  .strictObject({
-    id: localId.nullable().default(null),
-    kind: z.string().default("note"),
-    title: z.string(),
-    content: z.string().default(""),
-    author: z.string().nullable().default(null),
-    visibility: visibility.default("public"),
-    embargo_until: time.nullable().default(null),
-    references: z.array(z.string()).default([]),
-    url: z.string().nullable().default(null),
-  })
-  .refine(embargoRule, embargoMessage);
-export type BlockCreate = z.infer<typeof blockCreateSchema>;
-
-export const blockPatchSchema = z.strictObject({
-  title: z.string().optional(),
-  content: z.string().optional(),
-  kind: z.string().optional(),
-  references: z.array(z.string()).optional(),
-  visibility: visibility.optional(),
-  embargo_until: time.nullable().optional(),
+/** POST /api/v1/inbound with an array: named `items`, as the reference backend names them. */
+export const inboundBatchSchema = z.object({
+  items: z.array(inboundSchema).min(1).max(MAX_NOTIFICATION_BATCH),
 });
-export type BlockPatch = z.infer<typeof blockPatchSchema>;
 
 export const resolveResultSchema = z.object({
   urn: z.string(),
@@ -107,24 +105,6 @@ export const resolveResultSchema = z.object({
 });
 export type ResolveResult = z.infer<typeof resolveResultSchema>;
 export const resolveBatchSchema = z.object({ results: z.array(resolveResultSchema) });
-
-/** The contract's Block JSON for a stored block (any visibility). */
-export function blockJson(doc: Doc<"blocks">) {
-  return {
-    id: doc.blockId,
-    kind: doc.kind,
-    title: doc.title,
-    content: doc.content,
-    author: doc.author,
-    visibility: doc.visibility,
-    embargo_until: doc.visibility === "embargoed" ? isoTime(doc.embargoUntil) : null,
-    created_at: isoTime(doc.createdAt),
-    updated_at: isoTime(doc.updatedAt),
-    references: doc.references,
-    url: doc.url,
-  };
-}
-export type BlockJson = ReturnType<typeof blockJson>;
 
 export function isoTime(ms: number): string;
 export function isoTime(ms: number | null): string | null;

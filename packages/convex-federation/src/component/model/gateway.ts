@@ -1,6 +1,7 @@
 // Calls from this backend to its gateway (/backend/v1/...), with the shared bearer token.
 // Redirects are refused: the token goes to the configured base URL only.
-import { resolveBatchSchema, resolveResultSchema, type ResolveResult } from "./contract";
+import { env } from "../_generated/server";
+import { resolveBatchSchema, resolveResultSchema, type ResolveResult } from "../../shared/contract";
 
 const GATEWAY_PREFIX = "/backend/v1";
 const TIMEOUT_MS = 10_000;
@@ -13,13 +14,13 @@ export type PostOutcome =
   | { outcome: "retry"; error: string; retryAfterMs: number };
 
 function gatewayBase(): string {
-  const url = process.env.GATEWAY_URL;
+  const url = env.GATEWAY_URL;
   if (!url) throw new Error("the GATEWAY_URL environment variable is not set");
   return url.replace(/\/+$/, "") + GATEWAY_PREFIX;
 }
 
 function authHeaders(): Record<string, string> {
-  return { Authorization: `Bearer ${process.env.BACKEND_TOKEN ?? ""}` };
+  return { Authorization: `Bearer ${env.BACKEND_TOKEN ?? ""}` };
 }
 
 async function call(path: string, init: RequestInit): Promise<Response> {

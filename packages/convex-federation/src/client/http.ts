@@ -1,6 +1,8 @@
 // HTTP plumbing of the contract: problem+json errors, the bearer token, bounded JSON bodies.
+import { ConvexError } from "convex/values";
 import type { z } from "zod";
-import { fieldErrors } from "./contract";
+import type { FieldError } from "../shared/bounds";
+import { fieldErrors } from "../shared/contract";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const PROBLEM_TYPE = "application/problem+json";
@@ -48,6 +50,8 @@ export async function guarded(handler: () => Promise<Response>): Promise<Respons
     return await handler();
   } catch (error) {
     if (error instanceof Problem) return problemResponse(error);
+    const invalid = invalidBlockErrors(error);
+    if (invalid !== null) return problemResponse(invalidRequest(invalid));
     console.error("unhandled error in an HTTP action", error);
     // A 5xx tells the gateway to retry later; nothing half-done was committed, because each
     // change is one mutation (one transaction).
@@ -55,9 +59,8 @@ export async function guarded(handler: () => Promise<Response>): Promise<Respons
   }
 }
 
-/** The whole Authorization header against `Bearer <BACKEND_TOKEN>`, in constant time. */
-export function requireToken(request: Request): void {
-  const token = process.env.BACKEND_TOKEN ?? "";
+/** The whole Authorization header against `Bearer <token>`, in constant time. */
+export function requireToken(request: Request, token: string): void {
   const given = new TextEncoder().encode(request.headers.get("Authorization") ?? "");
   const expected = new TextEncoder().encode(`Bearer ${token}`);
   // An empty configured token locks the API rather than opening it.
@@ -94,9 +97,20 @@ export async function readBody<T extends z.ZodType>(
 export function validated<T extends z.ZodType>(schema: T, data: unknown): z.infer<T> {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  const errors = fieldErrors(result.error);
+  throw invalidRequest(fieldErrors(result.error));
+}
+
+/** The contract's 422: `errors` names every bad field, `detail` says them in one line. */
+export function invalidRequest(errors: FieldError[]): Problem {
   const detail = errors.map((e) => `${e.field}: ${e.message}`).join("; ");
-  throw new Problem(422, "Invalid request", detail, { errors });
+  return new Problem(422, "Invalid request", detail, { errors });
+}
+
+/** The field errors of a block a mutation refused for the gateway's bounds, else null. */
+function invalidBlockErrors(error: unknown): FieldError[] | null {
+  if (!(error instanceof ConvexError)) return null;
+  const data = error.data as { code?: unknown; errors?: unknown };
+  return data?.code === "invalid_block" && Array.isArray(data.errors) ? (data.errors as FieldError[]) : null;
 }
 
 function tooLarge(): Problem {
