@@ -9,31 +9,21 @@ Mastodon ignores it. The peers are real actors on 127.0.0.1 whose RSA keys the g
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from federation.proofs import sign_ld_signature
 from tests.integration.test_inbox_proofs import Env, expect_refused, proved
-from tests.support.inproc import running, settings_for
-from tests.support.peer import Peer, post, serve_peer
+from tests.support.peer import Peer, post
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    async with (
-        running(settings_for(tmp_path, "gw")) as node,
-        serve_peer(rsa_index=0) as author,
-        serve_peer(rsa_index=1) as carrier,
-        aiohttp.ClientSession() as session,
-    ):
-        yield Env(node, author, carrier, session)
+def env(author_and_carrier: Env) -> Env:
+    return author_and_carrier
 
 
 def ld_signed(author: Peer, activity: dict[str, Any], key_of: Peer | None = None) -> dict[str, Any]:

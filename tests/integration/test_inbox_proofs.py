@@ -9,49 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from federation.keys import ed25519_public_from_multibase
 from federation.proofs import sign_document, split_proof, verify_proof
-from tests.support.inproc import Running, running, settings_for
-from tests.support.peer import Peer, SignedPost, post, serve_peer
+from tests.support.forwarding import ForwardingEnv
+from tests.support.peer import Peer, SignedPost, post
 
 pytestmark = pytest.mark.integration
 
 PROBLEM = "application/problem+json"
 
 
-@dataclass
-class Env:
-    node: Running
-    author: Peer
-    carrier: Peer
-    session: aiohttp.ClientSession
-
-    @property
-    def inbox(self) -> str:
-        return f"{self.node.url}/inbox"
-
-    async def recorded(self, activity_id: str) -> bool:
-        return await self.node.instance.store.has_key(f"inbox:{activity_id}")
-
-
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Env]:
-    async with (
-        running(settings_for(tmp_path, "gw")) as node,
-        serve_peer(rsa_index=0) as author,
-        serve_peer(rsa_index=1) as carrier,
-        aiohttp.ClientSession() as session,
-    ):
-        yield Env(node, author, carrier, session)
+def env(author_and_carrier: ForwardingEnv) -> ForwardingEnv:
+    return author_and_carrier
+
+
+Env = ForwardingEnv
 
 
 def proved(peer: Peer, activity: dict[str, Any], key_of: Peer | None = None) -> dict[str, Any]:

@@ -1,0 +1,40 @@
+"""A real gateway, an author and a carrier (real actors on 127.0.0.1): the parties of inbox
+forwarding and relays, for the tests of proofs and Linked Data signatures at the inbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.support.inproc import Running, running, settings_for
+from tests.support.peer import Peer, serve_peer
+
+
+@dataclass
+class ForwardingEnv:
+    node: Running
+    author: Peer
+    carrier: Peer
+    session: aiohttp.ClientSession
+
+    @property
+    def inbox(self) -> str:
+        return f"{self.node.url}/inbox"
+
+    async def recorded(self, activity_id: str) -> bool:
+        return await self.node.instance.store.has_key(f"inbox:{activity_id}")
+
+
+@pytest.fixture
+async def author_and_carrier(tmp_path: Path) -> AsyncIterator[ForwardingEnv]:
+    async with (
+        running(settings_for(tmp_path, "gw")) as node,
+        serve_peer(rsa_index=0) as author,
+        serve_peer(rsa_index=1) as carrier,
+        aiohttp.ClientSession() as session,
+    ):
+        yield ForwardingEnv(node, author, carrier, session)
