@@ -21,6 +21,7 @@ from federation.proofs.ld_canonical import (
     MAX_DEPTH,
     MAX_TEXT,
     MAX_VALUES,
+    _summary,
     canonicalise,
     digest_hex,
 )
@@ -290,3 +291,17 @@ def test_pylds_message_is_given_on_one_line_and_cut_short() -> None:
     error = refused({"@context": {"@version": "9" * 300}, "@id": "https://a.example/1"})
     message = "Unsupported JSON-LD version: " + "9" * 300
     assert error.detail == f"JSON-LD processing failed: JsonLdError: {message[:200]}"
+
+
+@pytest.mark.parametrize(
+    ("exc", "summary"),
+    [
+        (ValueError("first line\nsecond line"), "ValueError: first line"),
+        (ValueError("one\vline"), "ValueError: one\vline"),
+        (KeyError(5), "KeyError: 5"),
+        (ValueError(), "ValueError: "),
+    ],
+)
+def test_any_exception_pyld_raises_is_summed_up_on_one_line(exc: Exception, summary: str) -> None:
+    """pyld raises JsonLdError with one string argument, but also plain KeyError, TypeError..."""
+    assert _summary(exc) == summary
