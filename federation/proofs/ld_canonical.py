@@ -88,7 +88,8 @@ def check_bounds(document: Any) -> None:
 
 def check_blank_nodes(dataset: dict[str, list[dict[str, Any]]]) -> None:
     """Refuse an RDF dataset whose blank nodes could make URDNA2015 explode, before running it."""
-    nodes = {graph for graph in dataset if graph.startswith("_:")}
+    # A blank graph name is also the object of the triple that names the graph: counted there.
+    nodes: set[str] = set()
     for triples in dataset.values():
         for triple in triples:
             nodes.update(
@@ -145,8 +146,10 @@ def _refused_context(exc: BaseException) -> UnknownContext | None:
 
 
 def _summary(exc: Exception) -> str:
-    first_line = str(exc).partition("\n")[0]
-    return f"{type(exc).__name__}: {first_line[:200]}"
+    """The exception's message, one line; pyld's own `str` is a tuple and several lines, and
+    some messages repeat a value from the document (so they are cut short)."""
+    message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return f"{type(exc).__name__}: {message.partition(chr(10))[0][:200]}"
 
 
 def _dropped_name(name: str | None) -> str:
@@ -177,11 +180,11 @@ def _unsigned_in(expanded: Any) -> set[str]:
 
 
 def _not_an_iri(value: Any) -> bool:
-    """A blank-node label (renamed by canonicalisation) or a relative IRI (left out of RDF);
-    not a keyword such as `@json`."""
+    """A blank-node label (renamed by canonicalisation: `_` is not a scheme) or a relative IRI
+    (left out of RDF); not a keyword such as `@json`."""
     if not isinstance(value, str) or value.startswith("@"):
         return False
-    return value.startswith("_:") or _ABSOLUTE_IRI.match(value) is None
+    return _ABSOLUTE_IRI.match(value) is None
 
 
 def _refuse_label(node_id: str) -> None:

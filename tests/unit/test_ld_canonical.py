@@ -21,6 +21,7 @@ from federation.proofs.ld_canonical import (
     MAX_DEPTH,
     MAX_TEXT,
     MAX_VALUES,
+    _summary,
     canonicalise,
     digest_hex,
 )
@@ -77,9 +78,21 @@ def nested(depth: int) -> dict[str, Any]:
     return value
 
 
+def nested_in_lists(depth: int) -> dict[str, Any]:
+    """As `nested`, every other level an array (the outermost an object)."""
+    value: Any = {P: "leaf"}
+    for level in range(2, depth + 1):
+        value = {P: value} if (depth - level) % 2 == 0 else [value]
+    assert isinstance(value, dict)
+    return value
+
+
 def test_depth_is_capped_before_expansion() -> None:
     canonicalise(nested(MAX_DEPTH))
     error = refused(nested(MAX_DEPTH + 1))
+    assert (error.reason, error.detail) == (LdReason.TOO_LARGE, "nested deeper than 16 levels")
+    canonicalise(nested_in_lists(MAX_DEPTH))
+    error = refused(nested_in_lists(MAX_DEPTH + 1))
     assert (error.reason, error.detail) == (LdReason.TOO_LARGE, "nested deeper than 16 levels")
 
 
@@ -259,13 +272,36 @@ def test_keywords_and_json_literals_are_not_uncovered() -> None:
 @pytest.mark.parametrize(
     "document",
     [
-        {"@context": {"@version": 2.0}, "@id": "https://a.example/1"},
         {"@context": 5, "@id": "https://a.example/1"},
+        {"@context": {"@base": 5}, "@id": "x"},
         {"@context": AS, "id": "https://a.example/1", "content": {"@value": ["x"]}},
     ],
 )
 def test_what_pyld_cannot_process_is_refused_with_our_reason(document: dict[str, Any]) -> None:
     error = refused(document)
     assert error.reason is LdReason.NOT_CANONICALISABLE
-    assert error.detail.startswith("JSON-LD processing failed: JsonLdError: ")
-    assert "\n" not in error.detail and len(error.detail) < 300
+    assert error.detail.startswith("JSON-LD processing failed: JsonLdError: Invalid JSON-LD")
+
+
+def test_pylds_message_is_given_on_one_line_and_cut_short() -> None:
+    error = refused({"@context": {"@version": 2.0}, "@id": "https://a.example/1"})
+    assert (
+        error.detail == "JSON-LD processing failed: JsonLdError: Unsupported JSON-LD version: 2.0"
+    )
+    error = refused({"@context": {"@version": "9" * 300}, "@id": "https://a.example/1"})
+    message = "Unsupported JSON-LD version: " + "9" * 300
+    assert error.detail == f"JSON-LD processing failed: JsonLdError: {message[:200]}"
+
+
+@pytest.mark.parametrize(
+    ("exc", "summary"),
+    [
+        (ValueError("first line\nsecond line"), "ValueError: first line"),
+        (ValueError("one\vline"), "ValueError: one\vline"),
+        (KeyError(5), "KeyError: 5"),
+        (ValueError(), "ValueError: "),
+    ],
+)
+def test_any_exception_pyld_raises_is_summed_up_on_one_line(exc: Exception, summary: str) -> None:
+    """pyld raises JsonLdError with one string argument, but also plain KeyError, TypeError..."""
+    assert _summary(exc) == summary
