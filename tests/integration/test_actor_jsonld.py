@@ -1,10 +1,10 @@
 """Our actor document read as JSON-LD (pyld), as Fedify's getAssertionMethods() reads it: the
 Ed25519 key must survive expansion as a security:Multikey under security:assertionMethod.
 
-There is no network: the document loader serves the published contexts from tests/contexts/
-(see its README) and, where a test says so, our /ns document as the running gateway serves it,
-and refuses any
-other URL, so the expansion can never quietly fetch something else.
+There is no network: the document loader serves the published contexts bundled in
+federation/proofs/contexts/ (see its README) and, where a test says so, our /ns document as the
+running gateway serves it, and refuses any other URL, so the expansion can never quietly fetch
+something else.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tests.support.inproc import Running, running, settings_for
 
 pytestmark = pytest.mark.integration
 
-CONTEXTS = Path(__file__).parent.parent / "contexts"
+CONTEXTS = Path(__file__).resolve().parents[2] / "federation" / "proofs" / "contexts"
 VENDORED = {
     "https://www.w3.org/ns/activitystreams": "activitystreams.jsonld",
     "https://w3id.org/security/v1": "security-v1.jsonld",
