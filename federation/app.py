@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from federation.admin import depth, health_routes, moderation_routes
+from federation.admin import depth, health_routes, moderation_routes, pause_routes
 from federation.admin import routes as admin_routes
 from federation.admin.api import ADMIN, admin_service
 from federation.config import Settings
@@ -141,6 +141,7 @@ def create_app(
         metrics_routes,
         health_routes,
         moderation_routes,
+        pause_routes,
         mirror_routes,
     ):
         app.router.add_routes(module.routes)

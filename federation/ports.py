@@ -18,6 +18,7 @@ from federation.records import (
     FollowState,
     HostFailure,
     HostHealth,
+    HostPause,
     Job,
     JobState,
     NewJob,
@@ -197,6 +198,19 @@ class HostStore(Protocol):
         record."""
 
 
+class HostPauses(Protocol):
+    """Hosts an admin paused delivery to (by stored host key, exact: no subdomains)."""
+
+    async def pause_host(self, pause: HostPause) -> bool:
+        """Pause the host; False (and the first pause kept as it was) when already paused."""
+
+    async def resume_host(self, host: str) -> bool:
+        """Lift the pause; False when the host was not paused."""
+
+    async def paused_hosts(self) -> list[HostPause]:
+        """Every pause, ordered by host."""
+
+
 class DeliveryStats(Protocol):
     """Per-host, per-minute counts of delivery attempts, for the admin's health views. Finished
     jobs are pruned after two days; these counters are small and kept for a week or more."""
@@ -253,6 +267,7 @@ class Store(
     ActivityLog,
     KeyCache,
     HostStore,
+    HostPauses,
     DeliveryStats,
     PolicyStore,
     Protocol,

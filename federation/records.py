@@ -161,6 +161,16 @@ class HostFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class HostPause:
+    """An admin stopped delivery to one host (its stored host key) until resumed: its jobs
+    stay queued, unclaimed and uncounted."""
+
+    host: str
+    reason: str
+    paused_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class DomainBlock:
     domain: str
     reason: str

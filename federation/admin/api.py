@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from federation.admin.pausing import NotPaused
 from federation.admin.service import AdminService, NotFound, TargetNotFound
 from federation.errors import ProblemError
 from federation.instance import Instance
@@ -114,7 +115,7 @@ async def _call(request: web.Request, op: Operation, fn: AdminHandler) -> web.St
         args.append(await parse_body(request, op.body))
     try:
         result = await fn(*args)
-    except NotFound as exc:
+    except (NotFound, NotPaused) as exc:
         raise problem(404, "Not found", str(exc)) from None
     except TargetNotFound as exc:
         raise problem(422, "Cannot follow target", str(exc), field="target") from None

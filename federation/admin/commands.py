@@ -155,6 +155,8 @@ HOST_COLUMNS = (
     "failed_24h",
     "failed_7d",
     "breaker",
+    "paused",
+    "blocked",
     "consecutive_failures",
     "queued",
     "next_attempt_at",
@@ -186,6 +188,21 @@ def retry_now(c: AdminClient, a: Args) -> None:
     body = {"host": a.host, **({"job_id": a.job} if a.job else {})}
     data = c.call("POST", "/queue/retry-now", body)
     show(a, data, lambda d: f"{a.host}: {d['count']} queued jobs due now")
+
+
+def paused_list(c: AdminClient, a: Args) -> None:
+    columns = ("host", "reason", "paused_at")
+    show(a, c.call("GET", "/hosts/paused"), lambda d: table(d["items"], columns))
+
+
+def pause_host(c: AdminClient, a: Args) -> None:
+    data = c.call("POST", "/hosts/pause", {"host": a.host, "reason": a.reason})
+    show(a, data, lambda d: f"{d['host']}: delivery paused")
+
+
+def resume_host(c: AdminClient, a: Args) -> None:
+    data = c.call("POST", "/hosts/resume", {"host": a.host})
+    show(a, data, lambda d: f"{a.host}: delivery resumed, {d['count']} jobs waiting to go")
 
 
 def reset_host(c: AdminClient, a: Args) -> None:
@@ -266,6 +283,11 @@ def add_commands(groups: Any, common: argparse.ArgumentParser) -> None:
     leaf(g, "show", host_show, "federation health of one host").add_argument("host")
     leaf(g, "unavailable", unavailable, "hosts marked unavailable")
     leaf(g, "reset", reset_host, "make a host available again").add_argument("host")
+    leaf(g, "paused", paused_list, "hosts whose delivery is paused")
+    p = leaf(g, "pause", pause_host, "pause delivery to a host (its jobs are kept, not tried)")
+    p.add_argument("host")
+    p.add_argument("--reason", default="")
+    leaf(g, "resume", resume_host, "resume delivery to a host").add_argument("host")
 
     g = group("cache", "the resolver cache")
     leaf(g, "show", cache_show, "inspect one entry").add_argument("urn")

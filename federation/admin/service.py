@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from federation.admin.hosts import HostHealthView, HostReport, MinutePoint
+from federation.admin.pausing import HostPausing
 from federation.config import FederationMode, Settings
 from federation.domains import current_allowlist, current_mode, is_domain_blocked
 from federation.errors import FederationError, HostError, SelfFollow
@@ -103,6 +104,7 @@ class AdminService:
         self._health = health
         self._wake = wake
         self._clock = clock
+        self.pauses = HostPausing(store, store, wake, clock)
 
     # --- follows ----------------------------------------------------------------------------
 

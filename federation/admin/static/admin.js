@@ -72,16 +72,26 @@ function hostActions(h) {
   const box = document.createElement("span");
   box.append(button("Queue", "quiet", async () => { selectedHost = h.host; await refresh(); return false; }));
   if (h.queued) box.append(" ", button("Retry now", "", () => act(() => call("POST", "/queue/retry-now", { host: h.host }), (r) => `${h.host}: ${r.count} queued jobs due now`)));
+  if (h.paused) box.append(" ", button("Resume", "", () => act(() => call("POST", "/hosts/resume", { host: h.host }), (r) => `${h.host}: delivery resumed, ${r.count} jobs waiting to go`)));
+  else box.append(" ", button("Pause", "danger", () => act(() => call("POST", "/hosts/pause", { host: h.host }), () => `${h.host}: delivery paused`)));
   if (h.unavailable || h.breaker !== "closed" || h.consecutive_failures) box.append(" ", button("Reset", "quiet", () => act(() => call("POST", "/hosts/reset", { host: h.host }), () => `${h.host}: available again`)));
   return box;
 }
 
+// Paused and blocked, the words of `federation admin hosts list`; empty when delivery runs.
+function deliveryState(h) {
+  const box = document.createElement("span");
+  if (h.paused) box.append(badge("paused"));
+  if (h.blocked) box.append(" ", badge("blocked"));
+  return box;
+}
+
 function drawHosts(hosts) {
-  fill($("hosts"), ["Host", "Followers", "Following", "24 h ok / failed", "7 d ok / failed", "Success, 24 h", "Breaker", "Failures in a row", "Last success", "Last failure", "Last error", "Unavailable since", "Signature", "Queued", "Next attempt", ""], hosts, (r, h) => {
+  fill($("hosts"), ["Host", "Followers", "Following", "24 h ok / failed", "7 d ok / failed", "Success, 24 h", "Breaker", "Delivery", "Failures in a row", "Last success", "Last failure", "Last error", "Unavailable since", "Signature", "Queued", "Next attempt", ""], hosts, (r, h) => {
     r.dataset.host = h.host;
     cell(r, h.host); cell(r, String(h.followers), "num"); cell(r, String(h.following), "num");
     cell(r, `${h.delivered_24h} / ${h.failed_24h}`, "num"); cell(r, `${h.delivered_7d} / ${h.failed_7d}`, "num");
-    cell(r, sparkline(h.hourly)); cell(r, badge(h.breaker)); cell(r, String(h.consecutive_failures), "num");
+    cell(r, sparkline(h.hourly)); cell(r, badge(h.breaker)); cell(r, deliveryState(h)); cell(r, String(h.consecutive_failures), "num");
     cell(r, when(h.last_success_at)); cell(r, when(h.last_failure_at)); cell(r, h.last_error || "", "error");
     cell(r, h.unavailable_since || (h.unavailable ? "yes" : "")); cell(r, h.signature_scheme || "-");
     cell(r, String(h.queued), "num"); cell(r, when(h.next_attempt_at)); cell(r, hostActions(h));

@@ -19,6 +19,7 @@ from federation.storage.mongodb.follows import MongoFollows
 from federation.storage.mongodb.hosts_policy import MongoHostStore, MongoPolicyStore
 from federation.storage.mongodb.migrations import migrate
 from federation.storage.mongodb.objects import MongoActivityLog, MongoKeyCache, MongoObjectCache
+from federation.storage.mongodb.pauses import MongoHostPauses
 from federation.storage.mongodb.queue import MongoJobQueue
 from federation.storage.mongodb.queue_admin import MongoQueueAdmin
 from federation.storage.mongodb.schema import Retention, ensure_indexes
@@ -46,6 +47,7 @@ class MongoStore(
     MongoActivityLog,
     MongoKeyCache,
     MongoHostStore,
+    MongoHostPauses,
     MongoDeliveryStats,
     MongoPolicyStore,
 ):

@@ -138,7 +138,13 @@ _V5 = (
     ),
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+# v6: hosts an admin paused delivery to (ports.HostPauses).
+_V6 = (
+    "CREATE TABLE host_pauses (host TEXT PRIMARY KEY, reason TEXT NOT NULL,"
+    " paused_at REAL NOT NULL) STRICT",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -9,6 +9,7 @@ from federation.errors import ConfigError
 from federation.storage.sqlite.follows import SqliteFollows
 from federation.storage.sqlite.hosts_policy import SqliteHostStore, SqlitePolicyStore
 from federation.storage.sqlite.objects import SqliteActivityLog, SqliteKeyCache, SqliteObjectCache
+from federation.storage.sqlite.pauses import SqliteHostPauses
 from federation.storage.sqlite.queue import SqliteJobQueue
 from federation.storage.sqlite.schema import SYNCHRONOUS_MODES, connect
 from federation.storage.sqlite.stats import SqliteDeliveryStats
@@ -24,6 +25,7 @@ class SqliteStore(
     SqliteActivityLog,
     SqliteKeyCache,
     SqliteHostStore,
+    SqliteHostPauses,
     SqliteDeliveryStats,
     SqlitePolicyStore,
 ):
