@@ -9,7 +9,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from federation.admin import depth, health_routes, moderation_routes, pause_routes
+from federation.admin import (
+    blocklist_routes,
+    depth,
+    health_routes,
+    moderation_routes,
+    pause_routes,
+)
 from federation.admin import routes as admin_routes
 from federation.admin.api import ADMIN, admin_service
 from federation.config import Settings
@@ -142,6 +148,7 @@ def create_app(
         health_routes,
         moderation_routes,
         pause_routes,
+        blocklist_routes,
         mirror_routes,
     ):
         app.router.add_routes(module.routes)

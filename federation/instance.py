@@ -152,6 +152,7 @@ def build_instance(
         transport=transport,
         clock=clock,
         notify_backend=notify,
+        limited=policy.is_limited,
     )
     deliver = make_deliver_handler(
         transport=transport,

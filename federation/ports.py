@@ -227,13 +227,20 @@ class DeliveryStats(Protocol):
 
 
 class PolicyStore(Protocol):
-    async def add_block(self, block: DomainBlock) -> None: ...
+    async def add_block(self, block: DomainBlock) -> None:
+        """Insert or replace the entry keyed by domain (any severity)."""
 
     async def remove_block(self, domain: str) -> bool: ...
 
-    async def list_blocks(self) -> list[DomainBlock]: ...
+    async def apply_blocks(self, put: Sequence[DomainBlock], remove: Sequence[str]) -> None:
+        """Insert or replace `put` and delete `remove` together: SQLite in one transaction;
+        MongoDB in one ordered bulk write, the policy version moved once, after it."""
 
-    async def is_blocked(self, domain: str) -> bool: ...
+    async def list_blocks(self) -> list[DomainBlock]:
+        """Every entry, whatever its severity, ordered by domain."""
+
+    async def is_blocked(self, domain: str) -> bool:
+        """Whether a suspend entry names exactly `domain` (silence and noop do not block)."""
 
     async def get_setting(self, key: str) -> str | None: ...
 

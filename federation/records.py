@@ -170,8 +170,17 @@ class HostPause:
     paused_at: float
 
 
+class Severity(StrEnum):
+    """What a domain block does (Mastodon's words; README "Blocklists" has the mapping)."""
+
+    SUSPEND = "suspend"  # no traffic either way: the block as it always was
+    SILENCE = "silence"  # federates, limited: follows wait for approval, blocks marked limited
+    NOOP = "noop"  # recorded (e.g. from a shared list), nothing enforced
+
+
 @dataclass(frozen=True, slots=True)
 class DomainBlock:
     domain: str
     reason: str
     created_at: float
+    severity: Severity = Severity.SUSPEND

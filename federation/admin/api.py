@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from federation.admin.blocklist_import import InvalidList
 from federation.admin.pausing import NotPaused
 from federation.admin.service import AdminService, NotFound, TargetNotFound
 from federation.errors import ProblemError
@@ -117,6 +118,8 @@ async def _call(request: web.Request, op: Operation, fn: AdminHandler) -> web.St
         result = await fn(*args)
     except (NotFound, NotPaused) as exc:
         raise problem(404, "Not found", str(exc)) from None
+    except InvalidList as exc:
+        raise problem(422, "Invalid blocklist", str(exc), field="text") from None
     except TargetNotFound as exc:
         raise problem(422, "Cannot follow target", str(exc), field="target") from None
     if result is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from federation.admin.blocklist_commands import SEVERITIES, add_blocklist_commands
 from federation.admin.cli import (
     EXIT_API,
     EXIT_USAGE,
@@ -74,18 +75,22 @@ def _state(a: Args) -> dict[str, str] | None:
 
 def blocks_list(c: AdminClient, a: Args) -> None:
     show(
-        a, c.call("GET", "/blocks"), lambda d: table(d["items"], ("domain", "reason", "created_at"))
+        a,
+        c.call("GET", "/blocks"),
+        lambda d: table(d["items"], ("domain", "severity", "reason", "created_at")),
     )
 
 
 def block(c: AdminClient, a: Args) -> None:
     def render(d: dict[str, Any]) -> str:
+        verb = {"suspend": "blocked", "silence": "silenced"}.get(d["block"]["severity"], "recorded")
         return (
-            f"blocked {d['block']['domain']}: dropped {d['follows_dropped']} follows,"
+            f"{verb} {d['block']['domain']}: dropped {d['follows_dropped']} follows,"
             f" {d['deliveries_dropped']} deliveries, {d['cache_purged']} cached objects"
         )
 
-    show(a, c.call("POST", "/blocks", {"domain": a.domain, "reason": a.reason}), render)
+    body = {"domain": a.domain, "reason": a.reason, "severity": a.severity}
+    show(a, c.call("POST", "/blocks", body), render)
 
 
 def unblock(c: AdminClient, a: Args) -> None:
@@ -254,10 +259,12 @@ def add_commands(groups: Any, common: argparse.ArgumentParser) -> None:
 
     g = group("blocks", "domain blocks")
     leaf(g, "list", blocks_list, "list")
-    p = leaf(g, "add", block, "block a domain (drops its follows, deliveries, cache)")
+    p = leaf(g, "add", block, "block a domain (suspend: drops its follows, deliveries, cache)")
     p.add_argument("domain")
     p.add_argument("--reason", default="")
+    p.add_argument("--severity", choices=SEVERITIES, default="suspend")
     leaf(g, "remove", unblock, "unblock a domain").add_argument("domain")
+    add_blocklist_commands(g, leaf)
 
     p = leaf(groups, "mode", mode, "show or set the federation mode")
     p.add_argument("mode", nargs="?", choices=("open", "approval", "allowlist"))

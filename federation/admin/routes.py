@@ -6,7 +6,7 @@ from importlib import resources
 
 from aiohttp import web
 
-from federation.admin import health_routes, moderation_routes, pause_routes
+from federation.admin import blocklist_routes, health_routes, moderation_routes, pause_routes
 from federation.admin.api import PREFIX, AdminRoutes, Operation, Param, query_problem
 from federation.admin.models import (
     ActorRequest,
@@ -210,6 +210,7 @@ def all_operations() -> list[Operation]:
         *moderation_routes.api.operations,
         *health_routes.api.operations,
         *pause_routes.api.operations,
+        *blocklist_routes.api.operations,
     ]
 
 

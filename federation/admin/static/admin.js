@@ -126,8 +126,8 @@ async function refresh() {
   fill($("followers"), ["Actor", "State", ""], followers.items, (r, f) => {
     r.dataset.actor = f.actor; cell(r, f.actor); cell(r, badge(f.state)); cell(r, followerActions(f));
   });
-  fill($("blocks"), ["Domain", "Reason", ""], blocks.items, (r, b) => {
-    r.dataset.domain = b.domain; cell(r, b.domain); cell(r, b.reason);
+  fill($("blocks"), ["Domain", "Severity", "Reason", ""], blocks.items, (r, b) => {
+    r.dataset.domain = b.domain; cell(r, b.domain); cell(r, badge(b.severity)); cell(r, b.reason);
     cell(r, button("Unblock", "quiet", () => act(() => call("DELETE", "/blocks/" + encodeURIComponent(b.domain)))));
   });
   fill($("queue"), ["State", "Host", "Jobs"], queue.counts, (r, c) => {
@@ -168,7 +168,37 @@ $("login-form").addEventListener("submit", (e) => {
 $("logout").addEventListener("click", () => { sessionStorage.removeItem("adminToken"); showLogin(); });
 $("error-dismiss").addEventListener("click", dismissError);
 onSubmit("follow-form", async (f) => { if (await act(() => call("POST", "/following", { target: f.elements["target"].value }), (r) => `${r.actor}: ${r.state}`)) f.reset(); });
-onSubmit("block-form", async (f) => { if (await act(() => call("POST", "/blocks", { domain: f.elements["domain"].value, reason: f.elements["reason"].value }), (r) => `blocked ${r.block.domain}`)) f.reset(); });
+onSubmit("block-form", async (f) => { if (await act(() => call("POST", "/blocks", { domain: f.elements["domain"].value, reason: f.elements["reason"].value, severity: f.elements["severity"].value }), (r) => `${r.block.severity} ${r.block.domain}`)) f.reset(); });
+
+// The words of `federation admin blocks import`: the same diff, line numbers included.
+function diffText(d) {
+  const entry = (b) => `${b.domain}  ${b.severity}` + (b.reason ? `  (${b.reason})` : "");
+  const lines = [`${d.format} list: ${d.applied ? "applied" : "dry run, nothing applied (Apply applies it)"}`];
+  const section = (name, items, line) => { lines.push(`${name}: ${items.length}`); items.forEach((i) => lines.push("  " + line(i))); };
+  section("added", d.added, (b) => "+ " + entry(b));
+  section("changed", d.changed, (c) => `~ ${c.domain}  ${c.before.severity} -> ${c.after.severity}`);
+  section("removed", d.removed, (b) => "- " + entry(b));
+  lines.push(`kept: ${d.kept.length}`);
+  section("invalid", d.invalid, (u) => `line ${u.line}: ${u.reason}`);
+  section("skipped", d.skipped, (u) => `line ${u.line}: ${u.reason}`);
+  return lines.join("\n");
+}
+
+async function importList(apply) {
+  const body = { text: $("import-text").value, replace: $("import-replace").checked, apply: false };
+  try {
+    const planned = await call("POST", "/blocks/import", body);
+    $("import-diff").textContent = diffText(planned);
+    if (!apply || planned.invalid.length) { if (apply) showError(`${planned.invalid.length} invalid lines: nothing applied`); return; }
+    await act(async () => { const done = await call("POST", "/blocks/import", { ...body, apply: true }); $("import-diff").textContent = diffText(done); return done; },
+      (d) => `blocklist applied: ${d.added.length} added, ${d.changed.length} changed, ${d.removed.length} removed`);
+  } catch (e) { /* on screen already */ }
+}
+$("import-preview").addEventListener("click", () => importList(false));
+$("import-apply").addEventListener("click", () => importList(true));
+onSubmit("export-form", async () => {
+  try { const out = await call("GET", "/blocks/export?format=" + $("export-format").value); $("export-text").textContent = out.text; notice(`exported ${out.count} entries (${out.format})`); } catch (e) { /* on screen */ }
+});
 onSubmit("mode-form", async () => { await act(() => call("PUT", "/mode", { mode: $("mode").value }), (r) => `mode: ${r.mode}`); await loadSettings().catch(() => {}); });
 onSubmit("allowlist-form", async () => {
   const domains = $("allowlist").value.split(/\s+/).filter(Boolean);
