@@ -220,6 +220,7 @@ class Transport:
                     body,
                     resp.headers.get("ETag"),
                     resp.headers.get("Last-Modified"),
+                    scheme,
                 )
         except FetchError:
             raise
