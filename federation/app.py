@@ -15,6 +15,8 @@ from federation.admin import (
     health_routes,
     moderation_routes,
     pause_routes,
+    subscription_routes,
+    subscription_schedule,
 )
 from federation.admin import routes as admin_routes
 from federation.admin.api import ADMIN, admin_service
@@ -134,6 +136,8 @@ def create_app(
 
     app.cleanup_ctx.append(services)
     app.cleanup_ctx.append(inbox_routes.refusal_log)
+    if role != "web":
+        app.cleanup_ctx.append(subscription_schedule.scheduling)
     if role != "worker":
         app.cleanup_ctx.append(depth.sampling)
     for module in (
@@ -149,6 +153,7 @@ def create_app(
         moderation_routes,
         pause_routes,
         blocklist_routes,
+        subscription_routes,
         mirror_routes,
     ):
         app.router.add_routes(module.routes)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from federation.records import (
+    BlocklistSubscription,
     CachedObject,
     DeliveryCount,
     Direction,
@@ -23,6 +24,7 @@ from federation.records import (
     JobState,
     NewJob,
     RemoteKey,
+    SubscriptionFetch,
 )
 
 
@@ -253,6 +255,49 @@ class PolicyStore(Protocol):
         policy by it)."""
 
 
+class SubscriptionStore(Protocol):
+    """Blocklist subscriptions and the entries each one holds in the domain policy."""
+
+    async def add_subscription(self, subscription: BlocklistSubscription) -> bool:
+        """False (nothing written) when one with that URL exists already."""
+
+    async def list_subscriptions(self) -> list[BlocklistSubscription]:
+        """Ordered by creation."""
+
+    async def get_subscription(self, subscription_id: str) -> BlocklistSubscription | None: ...
+
+    async def claim_subscription(self, subscription_id: str, now: float, until: float) -> bool:
+        """If its next fetch is due at `now`, move it to `until` and answer True: of several
+        processes asking at once, exactly one is told to fetch."""
+
+    async def record_fetch(
+        self,
+        subscription_id: str,
+        fetch: SubscriptionFetch,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        listed: int | None = None,
+    ) -> None:
+        """Append to its history (the newest SUBSCRIPTION_HISTORY kept); an applied list
+        also sets its validators and entry count."""
+
+    async def apply_subscription(
+        self, subscription_id: str, entries: Sequence[DomainBlock]
+    ) -> tuple[list[str], list[str]]:
+        """Make `entries` exactly what the subscription holds, in one transaction: a domain
+        no entry blocks yet is added (by_admin False); an entry only subscriptions hold takes
+        the strictest severity they give; one an admin made is never changed; one that loses
+        its last holder and is not an admin's is removed. Returns (added, removed) domains."""
+
+    async def remove_subscription(self, subscription_id: str) -> list[str] | None:
+        """Forget it and retract everything it holds (as apply_subscription with no
+        entries); the domains removed, or None when there is no such subscription."""
+
+    async def block_holders(self) -> dict[str, list[str]]:
+        """domain -> the ids of the subscriptions holding it."""
+
+
 class Publishing(Protocol):
     """What services that send activities need (delivery.Publisher provides it): follows/
     and others send through this, not through delivery/ itself."""
@@ -277,6 +322,7 @@ class Store(
     HostPauses,
     DeliveryStats,
     PolicyStore,
+    SubscriptionStore,
     Protocol,
 ):
     """Everything one adapter provides."""

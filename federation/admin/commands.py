@@ -20,6 +20,7 @@ from federation.admin.cli import (
     table,
     watch,
 )
+from federation.admin.subscription_commands import add_subscription_commands
 
 Args = argparse.Namespace
 
@@ -265,6 +266,7 @@ def add_commands(groups: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--severity", choices=SEVERITIES, default="suspend")
     leaf(g, "remove", unblock, "unblock a domain").add_argument("domain")
     add_blocklist_commands(g, leaf)
+    add_subscription_commands(group("subscriptions", "shared blocklists followed by URL"), leaf)
 
     p = leaf(groups, "mode", mode, "show or set the federation mode")
     p.add_argument("mode", nargs="?", choices=("open", "approval", "allowlist"))

@@ -6,7 +6,13 @@ from importlib import resources
 
 from aiohttp import web
 
-from federation.admin import blocklist_routes, health_routes, moderation_routes, pause_routes
+from federation.admin import (
+    blocklist_routes,
+    health_routes,
+    moderation_routes,
+    pause_routes,
+    subscription_routes,
+)
 from federation.admin.api import PREFIX, AdminRoutes, Operation, Param, query_problem
 from federation.admin.models import (
     ActorRequest,
@@ -211,6 +217,7 @@ def all_operations() -> list[Operation]:
         *health_routes.api.operations,
         *pause_routes.api.operations,
         *blocklist_routes.api.operations,
+        *subscription_routes.api.operations,
     ]
 
 

@@ -15,11 +15,13 @@ from typing import Protocol
 from federation.admin.blocklist_import import BlocklistImports
 from federation.admin.hosts import HostHealthView, HostReport, MinutePoint
 from federation.admin.pausing import HostPausing
+from federation.admin.subscriptions import BlocklistSubscriptions
 from federation.config import FederationMode, Settings
 from federation.domains import current_allowlist, current_mode, is_domain_blocked
 from federation.errors import FederationError, HostError, SelfFollow
 from federation.hosts import Host, host_key
 from federation.jobs.kinds import BackfillPayload, JobKind, MalformedPayload, decode
+from federation.outcomes import Fetcher
 from federation.ports import Store
 from federation.records import (
     ActorInfo,
@@ -98,6 +100,7 @@ class AdminService:
         health: HostResets,
         wake: Callable[[], None],
         clock: Callable[[], float],
+        fetcher: Fetcher,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -108,6 +111,9 @@ class AdminService:
         self._clock = clock
         self.pauses = HostPausing(store, store, wake, clock)
         self.blocklists = BlocklistImports(store, self.cut_ties, clock)
+        self.subscriptions = BlocklistSubscriptions(
+            store=store, fetcher=fetcher, settings=settings, cut_ties=self.cut_ties, clock=clock
+        )
 
     # --- follows ----------------------------------------------------------------------------
 

@@ -4,14 +4,17 @@ applied), its apply, and an export. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from federation.records import Direction
-from tests.integration.test_admin_page_ops import api, by, click, host_row, log_in
+from tests.integration.test_admin_page_ops import api, by, click, host_row, log_in, submit
 from tests.support.browser import browser, screenshot
 from tests.support.cluster import Node, eventually, make_node
 from tests.support.receivers import Peer, seed_follows
@@ -86,3 +89,37 @@ def test_pause_resume_import_and_export_by_clicking(world: tuple[Node, Peer], br
     wait.until(ec.text_to_be_present_in_element(exported, "#domain,#severity,#reject_media"))
     assert "quiet.example,silence" in browser.find_element(*exported).text
     screenshot(browser, "admin-blocklist-applied")
+
+
+def test_a_subscription_by_clicking(world: tuple[Node, Peer], browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.support import expected_conditions as ec
+
+    alpha, _ = world
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "list.csv").write_text(GOOD, encoding="utf-8")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(served))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        wait = log_in(browser, alpha)
+        notice = (by().ID, "notice")
+        url = f"http://127.0.0.1:{server.server_address[1]}/list.csv"
+        submit(browser, "subscribe-form", url=url, title="shared list")
+        wait.until(ec.text_to_be_present_in_element(notice, f"subscribed to {url}"))
+        [made] = api(alpha, "GET", "/subscriptions")["items"]
+        row = f"//table[@id='subscriptions']//tr[@data-subscription='{made['id']}']"
+        click(browser, row + "//button[.='Refresh']", wait)
+        wait.until(ec.text_to_be_present_in_element(notice, "shared list: applied: 2 listed"))
+        wait.until(ec.text_to_be_present_in_element((by().XPATH, row), "applied"))
+        assert {b["domain"] for b in api(alpha, "GET", "/blocks")["items"]} == {
+            "spam.example",
+            "quiet.example",
+        }
+        screenshot(browser, "admin-subscription")
+        click(browser, row + "//button[.='Unsubscribe']", wait)
+        wait.until(ec.text_to_be_present_in_element(notice, "2 entries retracted"))
+        assert api(alpha, "GET", "/blocks")["items"] == []
+    finally:
+        server.shutdown()
+        server.server_close()

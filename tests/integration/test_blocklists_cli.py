@@ -4,7 +4,10 @@ re-imports to the same set."""
 
 from __future__ import annotations
 
+import functools
+import threading
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -75,3 +78,29 @@ def test_import_export_and_reimport(alpha: Node, tmp_path: Path) -> None:
     assert blocks(alpha) == {"spam.example": "suspend"}
     json_out = admin(alpha, "blocks", "export", "--format", "json", "--json")
     assert json_out["count"] == 1 and '"severity": "suspend"' in json_out["text"]
+
+
+def test_subscriptions_through_the_cli(alpha: Node, tmp_path: Path) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "list.txt").write_text("# a shared list\nshared.example\n", encoding="utf-8")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(served))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/list.txt"
+        made = admin(alpha, "subscriptions", "add", url, "--title", "shared", "--json")
+        listing = admin(alpha, "subscriptions", "list").stdout
+        assert "shared" in listing and "not fetched yet" in listing
+        fetched = admin(alpha, "subscriptions", "refresh", made["id"]).stdout
+        assert "applied: 1 listed, +1 -0" in fetched
+        assert blocks(alpha) == {"shared.example": "suspend"}
+        shown = admin(alpha, "subscriptions", "show", made["id"]).stdout
+        assert "shared <" in shown and "applied" in shown
+        gone = admin(alpha, "subscriptions", "remove", made["id"]).stdout
+        assert "1 entries retracted" in gone
+        assert blocks(alpha) == {}
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -110,11 +110,28 @@ async function drawHostQueue() {
   });
 }
 
+// The words of `federation admin subscriptions list` and `refresh`.
+function fetchText(f) { return `${f.status}: ${f.listed} listed, +${f.added} -${f.removed}` + (f.error ? ` (${f.error})` : ""); }
+
+function drawSubscriptions(items) {
+  fill($("subscriptions"), ["Title", "URL", "Entries", "Last fetch", "Status", "Next fetch", ""], items, (r, s) => {
+    r.dataset.subscription = s.id;
+    cell(r, s.title); cell(r, s.url); cell(r, String(s.listed), "num"); cell(r, when(s.last && s.last.at));
+    cell(r, s.last ? fetchText(s.last) : "not fetched yet", "error"); cell(r, s.next_fetch_at ? when(s.next_fetch_at) : "due now");
+    const box = document.createElement("span");
+    box.append(button("Refresh", "quiet", () => act(() => call("POST", `/subscriptions/${s.id}/refresh`), (f) => `${s.title}: ${fetchText(f)}`)), " ",
+               button("Unsubscribe", "danger", () => act(() => call("DELETE", `/subscriptions/${s.id}`), (d) => `unsubscribed: ${d.removed.length} entries retracted`)));
+    cell(r, box);
+  });
+}
+
 async function refresh() {
-  const [following, followers, blocks, queue, dead, hosts, charts] = await Promise.all([
+  const [following, followers, blocks, queue, dead, hosts, charts, subscriptions] = await Promise.all([
     call("GET", "/following"), call("GET", "/followers"), call("GET", "/blocks"),
     call("GET", "/queue"), call("GET", "/queue/dead"), call("GET", "/hosts"), call("GET", "/charts"),
+    call("GET", "/subscriptions"),
   ]);
+  drawSubscriptions(subscriptions.items);
   deliveriesChart($("deliveries-chart"), charts.deliveries);
   depthChart($("depth-chart"), charts.queue_depth);
   drawHosts(hosts.items);
@@ -194,6 +211,7 @@ async function importList(apply) {
       (d) => `blocklist applied: ${d.added.length} added, ${d.changed.length} changed, ${d.removed.length} removed`);
   } catch (e) { /* on screen already */ }
 }
+onSubmit("subscribe-form", async (f) => { if (await act(() => call("POST", "/subscriptions", { url: f.elements["url"].value, title: f.elements["title"].value }), (s) => `subscribed to ${s.url}; first fetch due now`)) f.reset(); });
 $("import-preview").addEventListener("click", () => importList(false));
 $("import-apply").addEventListener("click", () => importList(true));
 onSubmit("export-form", async () => {

@@ -128,14 +128,19 @@ class MongoHostStore(MongoBase):
 
 
 def _block_doc(block: DomainBlock) -> Document:
-    severity = block.severity.value
-    return {"reason": block.reason, "created_at": block.created_at, "severity": severity}
+    return {
+        "reason": block.reason,
+        "created_at": block.created_at,
+        "severity": block.severity.value,
+        "by_admin": block.by_admin,
+    }
 
 
 def _block(doc: Document) -> DomainBlock:
     # A block stored before severities existed is a suspension.
     severity = Severity(doc.get("severity", Severity.SUSPEND))
-    return DomainBlock(doc["_id"], doc["reason"], doc["created_at"], severity)
+    by_admin = bool(doc.get("by_admin", True))  # every block before subscriptions
+    return DomainBlock(doc["_id"], doc["reason"], doc["created_at"], severity, by_admin)
 
 
 class MongoPolicyStore(MongoBase):

@@ -24,6 +24,7 @@ from federation.storage.mongodb.queue import MongoJobQueue
 from federation.storage.mongodb.queue_admin import MongoQueueAdmin
 from federation.storage.mongodb.schema import Retention, ensure_indexes
 from federation.storage.mongodb.stats import MongoDeliveryStats
+from federation.storage.mongodb.subscriptions import MongoSubscriptions
 
 if TYPE_CHECKING:
     from federation.ports import Store
@@ -50,6 +51,7 @@ class MongoStore(
     MongoHostPauses,
     MongoDeliveryStats,
     MongoPolicyStore,
+    MongoSubscriptions,
 ):
     """The shared store. ``url`` is a MongoDB connection string naming the database:
     ``mongodb://host:27017/gateway`` (options such as ``?replicaSet=rs0`` pass to PyMongo)."""

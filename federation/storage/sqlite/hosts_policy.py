@@ -152,13 +152,13 @@ class SqliteHostStore(SqliteBase):
 
 
 _PUT_BLOCK = (
-    "INSERT OR REPLACE INTO domain_blocks (domain, reason, created_at, severity)"
-    " VALUES (?, ?, ?, ?)"
+    "INSERT OR REPLACE INTO domain_blocks (domain, reason, created_at, severity, by_admin)"
+    " VALUES (?, ?, ?, ?, ?)"
 )
 
 
-def _block_row(block: DomainBlock) -> tuple[str, str, float, str]:
-    return (block.domain, block.reason, block.created_at, block.severity.value)
+def _block_row(block: DomainBlock) -> tuple[str, str, float, str, int]:
+    return (block.domain, block.reason, block.created_at, block.severity.value, block.by_admin)
 
 
 class SqlitePolicyStore(SqliteBase):
@@ -177,9 +177,13 @@ class SqlitePolicyStore(SqliteBase):
     async def list_blocks(self) -> list[DomainBlock]:
         """Ordered by domain."""
         rows = self._db.execute(
-            "SELECT domain, reason, created_at, severity FROM domain_blocks ORDER BY domain"
+            "SELECT domain, reason, created_at, severity, by_admin FROM domain_blocks"
+            " ORDER BY domain"
         )
-        return [DomainBlock(d, reason, at, Severity(severity)) for d, reason, at, severity in rows]
+        return [
+            DomainBlock(d, reason, at, Severity(severity), bool(by_admin))
+            for d, reason, at, severity, by_admin in rows
+        ]
 
     async def is_blocked(self, domain: str) -> bool:
         """Exact match: the policy service decides whether parent domains count."""

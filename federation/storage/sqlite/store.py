@@ -13,6 +13,7 @@ from federation.storage.sqlite.pauses import SqliteHostPauses
 from federation.storage.sqlite.queue import SqliteJobQueue
 from federation.storage.sqlite.schema import SYNCHRONOUS_MODES, connect
 from federation.storage.sqlite.stats import SqliteDeliveryStats
+from federation.storage.sqlite.subscriptions import SqliteSubscriptions
 
 if TYPE_CHECKING:
     from federation.ports import Store
@@ -28,6 +29,7 @@ class SqliteStore(
     SqliteHostPauses,
     SqliteDeliveryStats,
     SqlitePolicyStore,
+    SqliteSubscriptions,
 ):
     """The embedded store. ``path`` may be ":memory:" (a private, non-durable database)."""
 
