@@ -21,6 +21,7 @@ from federation.records import (
     HostHealth,
     Job,
     JobState,
+    Severity,
 )
 
 DAY = 86400.0
@@ -78,7 +79,9 @@ class HostHealthView:
         hosts |= paused
         if only is not None:
             hosts = {only} & hosts
-        blocks = {b.domain for b in await self._store.list_blocks()}
+        blocks = {
+            b.domain for b in await self._store.list_blocks() if b.severity is Severity.SUSPEND
+        }
         reports = []
         for host in sorted(hosts):
             related = [f for d in Direction for f in follows[d] if f.domain == host]

@@ -115,14 +115,36 @@ async def test_a_tampered_copy_fails_its_proof(nodes: tuple[Node, Node]) -> None
     app = web.Application()
     app.router.add_get("/copy", copy)
     async with serve_url(app) as base:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *("-m", "federation.cli", "lookup", f"{base}/copy", "--json"),
-            *("--instance", str(beta.config)),
-            stdout=asyncio.subprocess.PIPE,
-            env={k: v for k, v in os.environ.items() if not k.startswith("FEDERATION_")},
-        )
-        out, _ = await proc.communicate()
-    assert proc.returncode == 0
+        code, out, _ = await _lookup(f"{base}/copy", beta)
+    assert code == 0
     proof = json.loads(out)["proof"]
     assert proof["status"] == "invalid" and proof["detail"].startswith("bad_proof_signature")
+
+
+async def test_redirects_are_followed_through_the_guard(nodes: tuple[Node, Node]) -> None:
+    alpha, beta = nodes
+    made = alpha.create_block(title="moved")
+    target = f"{alpha.url}/blocks/{made['id']}"
+
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound(target if request.path == "/moved" else "http://10.1.2.3/inside")
+
+    app = web.Application()
+    app.router.add_get("/{name}", moved)
+    async with serve_url(app) as base:
+        good = await _lookup(f"{base}/moved", beta)
+        bad = await _lookup(f"{base}/inside", beta)
+    assert good[0] == 0 and json.loads(good[1])["url"] == target
+    assert bad[0] == 1 and "refused" in bad[2]
+
+
+async def _lookup(url: str, signer: Node) -> tuple[int | None, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "federation.cli", "lookup", url, "--json", "--instance", str(signer.config)),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if not k.startswith("FEDERATION_")},
+    )
+    out, err = await proc.communicate()
+    return proc.returncode, out.decode(), err.decode()

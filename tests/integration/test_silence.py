@@ -70,6 +70,7 @@ async def test_a_silenced_domain_federates_limited(pair: tuple[Running, Running,
     await backend_call(alpha, "POST", "/api/v1/blocks", {"title": "loud", "visibility": "public"})
     note = await wait_for(lambda: _async(seen.upsert_of("loud")))
     assert note["limited"] is True
+    assert (await host_report(beta, alpha))["blocked"] is False  # silenced is not blocked
 
     # noop: recorded, nothing enforced.
     body = {"domain": alpha.settings.domain, "severity": "noop"}
@@ -77,6 +78,16 @@ async def test_a_silenced_domain_federates_limited(pair: tuple[Running, Running,
     await backend_call(alpha, "POST", "/api/v1/blocks", {"title": "calm", "visibility": "public"})
     note = await wait_for(lambda: _async(seen.upsert_of("calm")))
     assert note["limited"] is False
+
+    body = {"domain": alpha.settings.domain, "severity": "suspend"}
+    assert (await admin(beta, "POST", "/blocks", body))[0] == 201
+    assert (await host_report(beta, alpha))["blocked"] is True
+
+
+async def host_report(node: Running, other: Running) -> dict[str, Any]:
+    _, hosts = await admin(node, "GET", f"/hosts?host={other.settings.domain}")
+    [report] = hosts["items"]
+    return dict(report)
 
 
 async def _is(node: Running, direction: Direction, other: Running, want: FollowState) -> bool:

@@ -159,3 +159,16 @@ async def test_two_lists_one_domain_and_the_allowlist(
     assert await policy(alpha) == {}
     status, _ = await admin(alpha, "DELETE", f"/subscriptions/{b}")
     assert status == 404
+
+
+async def test_a_list_over_the_body_cap_changes_nothing(
+    world: tuple[Running, ListServer, str],
+) -> None:
+    alpha, server, base = world
+    cap = alpha.settings.limits.max_body_bytes
+    rows = [f"host{i}.example,suspend" for i in range(cap // 20)]
+    server.lists["/big.csv"] = ('"big"', csv(*rows))
+    big = await subscribe(alpha, f"{base}/big.csv")
+    failed = await refresh(alpha, big)
+    assert failed["status"] == "failed" and "too_large" in failed["error"]
+    assert await policy(alpha) == {}
