@@ -49,7 +49,10 @@ def render_diff(d: dict[str, Any]) -> str:
         lines,
         "changed",
         d["changed"],
-        lambda ch: f"~ {ch['domain']}  {ch['before']['severity']} -> {ch['after']['severity']}",
+        lambda ch: (
+            f"~ {ch['domain']}  {ch['before']['severity']} -> {ch['after']['severity']}"
+            + ("" if ch["before"]["by_admin"] else "  (taken over from a subscription)")
+        ),
     )
     section(lines, "removed", d["removed"], lambda b: f"- {entry(b)}")
     lines.append(f"kept: {len(d['kept'])}")

@@ -6,9 +6,11 @@ invalid or skipped line with its number. Applying writes every change in one sto
 the gateway cannot read whole is not applied in part. Each new suspension then cuts that
 domain's ties as a hand-made block does (follows, queued deliveries, cached objects).
 
-Merge by default (entries not in the list stay); with `replace` the list is the whole policy
-and the entries it lacks are removed. An entry is changed when its severity differs, or when
-the list gives a comment that differs (an empty comment keeps the stored reason).
+Merge by default (entries not in the list stay); with `replace` the list is the whole of the
+admin's policy and the admin's entries it lacks are removed (those subscriptions hold stay
+theirs). An entry is changed when its severity differs, when the list gives a comment that
+differs (an empty comment keeps the stored reason), or when a subscription held it: importing
+it makes it the admin's.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ def diff(
             kept.append(before)
         else:
             changed.append((before, after))
-    removed = [b for b in stored if b.domain not in listed] if replace_all else []
+    # Only the admin's own entries: what subscriptions hold is theirs to retract.
+    removed = [b for b in stored if b.domain not in listed and b.by_admin] if replace_all else []
     return BlocklistDiff(
         parsed.format,
         tuple(added),
@@ -76,7 +79,11 @@ def diff(
 
 
 def _updated(before: DomainBlock, entry: Listed) -> DomainBlock:
-    return replace(before, severity=entry.severity, reason=entry.comment or before.reason)
+    """The entry as the import leaves it: the admin's from now on (an entry a subscription
+    held is taken over, and no subscription will change or retract it again)."""
+    return replace(
+        before, severity=entry.severity, reason=entry.comment or before.reason, by_admin=True
+    )
 
 
 def _newly_suspended(planned: BlocklistDiff) -> list[DomainBlock]:

@@ -78,7 +78,7 @@ def blocks_list(c: AdminClient, a: Args) -> None:
     show(
         a,
         c.call("GET", "/blocks"),
-        lambda d: table(d["items"], ("domain", "severity", "reason", "created_at")),
+        lambda d: table(d["items"], ("domain", "severity", "by_admin", "reason", "created_at")),
     )
 
 

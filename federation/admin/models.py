@@ -150,10 +150,19 @@ class BlockOut(BaseModel):
     reason: str
     created_at: float
     severity: Severity
+    by_admin: bool = Field(
+        description="made by an admin (no subscription changes it); false: held by subscriptions"
+    )
 
     @classmethod
     def of(cls, b: DomainBlock) -> BlockOut:
-        return cls(domain=b.domain, reason=b.reason, created_at=b.created_at, severity=b.severity)
+        return cls(
+            domain=b.domain,
+            reason=b.reason,
+            created_at=b.created_at,
+            severity=b.severity,
+            by_admin=b.by_admin,
+        )
 
 
 class BlockList(BaseModel):

@@ -141,3 +141,14 @@ def test_the_diff_adds_changes_removes_and_keeps() -> None:
 
 def _key(e: Listed) -> tuple[str, Severity, str]:
     return e.domain, e.severity, e.comment
+
+
+def test_an_import_takes_over_a_subscribed_entry_and_replace_spares_the_others() -> None:
+    stored = [
+        DomainBlock("listed.example", "", 1.0, Severity.SUSPEND, by_admin=False),
+        DomainBlock("other.example", "", 1.0, Severity.SUSPEND, by_admin=False),
+        DomainBlock("mine.example", "", 1.0),
+    ]
+    planned = diff(stored, parse("listed.example\n"), 5.0, replace_all=True)
+    assert planned.changed == ((stored[0], DomainBlock("listed.example", "", 1.0)),)
+    assert planned.removed == (stored[2],)  # a subscription's entry is its to retract

@@ -143,8 +143,8 @@ async function refresh() {
   fill($("followers"), ["Actor", "State", ""], followers.items, (r, f) => {
     r.dataset.actor = f.actor; cell(r, f.actor); cell(r, badge(f.state)); cell(r, followerActions(f));
   });
-  fill($("blocks"), ["Domain", "Severity", "Reason", ""], blocks.items, (r, b) => {
-    r.dataset.domain = b.domain; cell(r, b.domain); cell(r, badge(b.severity)); cell(r, b.reason);
+  fill($("blocks"), ["Domain", "Severity", "By admin", "Reason", ""], blocks.items, (r, b) => {
+    r.dataset.domain = b.domain; cell(r, b.domain); cell(r, badge(b.severity)); cell(r, b.by_admin ? "yes" : "no: subscribed"); cell(r, b.reason);
     cell(r, button("Unblock", "quiet", () => act(() => call("DELETE", "/blocks/" + encodeURIComponent(b.domain)))));
   });
   fill($("queue"), ["State", "Host", "Jobs"], queue.counts, (r, c) => {
@@ -193,7 +193,7 @@ function diffText(d) {
   const lines = [`${d.format} list: ${d.applied ? "applied" : "dry run, nothing applied (Apply applies it)"}`];
   const section = (name, items, line) => { lines.push(`${name}: ${items.length}`); items.forEach((i) => lines.push("  " + line(i))); };
   section("added", d.added, (b) => "+ " + entry(b));
-  section("changed", d.changed, (c) => `~ ${c.domain}  ${c.before.severity} -> ${c.after.severity}`);
+  section("changed", d.changed, (c) => `~ ${c.domain}  ${c.before.severity} -> ${c.after.severity}` + (c.before.by_admin ? "" : "  (taken over from a subscription)"));
   section("removed", d.removed, (b) => "- " + entry(b));
   lines.push(`kept: ${d.kept.length}`);
   section("invalid", d.invalid, (u) => `line ${u.line}: ${u.reason}`);
