@@ -7,9 +7,10 @@ closed host, a lease about to run out, a stop) is handed back at once with queue
 counts no attempt: a closed host's jobs come back when it reopens, the others at once.
 
 Hosts an admin paused are read from the store before every claim and excluded from it, so
-their jobs stay queued, untried and uncounted (no attempt, no breaker, no failure day); they
-are read again right before each job runs, and a job whose host was paused since its claim
-goes back unchanged (its next attempt time kept, so resuming sends the backlog in order).
+their jobs stay queued, untried and uncounted (no attempt, no breaker, no failure day). Right
+before a job runs they are read again unless that read is under `paused_recheck` seconds old,
+and a job whose host was paused since its claim goes back unchanged (its next attempt time
+kept, so resuming sends the backlog in order).
 
 What an outcome does to its job (done in groups, retried, dead) is jobs/settle.py's concern.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -33,6 +35,9 @@ log = logging.getLogger("federation.jobs")
 
 BATCH_SIZE = 64
 PausedHosts = Callable[[], Awaitable[Collection[str]]]
+# A job about to run re-reads the paused hosts when the set read at the latest claim is older:
+# under load claims come every few jobs, so this rarely costs a read (on MongoDB a round trip).
+PAUSED_RECHECK = 0.5
 
 
 class JobRunner:
@@ -59,6 +64,7 @@ class JobRunner:
         idle_poll: float = 1.0,
         host_health: HostHealth | None = None,
         paused_hosts: PausedHosts | None = None,
+        paused_recheck: float = PAUSED_RECHECK,
         wakeup: asyncio.Event | None = None,
         batch_size: int = BATCH_SIZE,
         complete_batch: int = COMPLETE_BATCH,
@@ -75,6 +81,8 @@ class JobRunner:
         self._health = host_health
         self._paused_hosts = paused_hosts
         self._paused: frozenset[str] = frozenset()  # as read before the latest claim
+        self._paused_read_at = -float("inf")  # time.monotonic() of that read
+        self._paused_recheck = paused_recheck
         self._batch = batch_size
         self._max_held = concurrency + batch_size  # running + waiting for a host slot
         self._slots = asyncio.Semaphore(concurrency)
@@ -188,14 +196,16 @@ class JobRunner:
             tasks.append(task)
         return tasks
 
-    async def _read_paused(self) -> frozenset[str]:
+    async def _read_paused(self) -> None:
         if self._paused_hosts is not None:
             self._paused = frozenset(await self._paused_hosts())
-        return self._paused
+            self._paused_read_at = time.monotonic()
 
     async def _is_paused(self, host: str) -> bool:
-        """Read afresh: a job may have waited for its slot long after its claim."""
-        return host in await self._read_paused()
+        """A job may have waited for its slot long after its claim: read again when stale."""
+        if time.monotonic() - self._paused_read_at >= self._paused_recheck:
+            await self._read_paused()
+        return host in self._paused
 
     def _held_total(self) -> int:
         return sum(self._held.values())

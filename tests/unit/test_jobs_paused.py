@@ -34,6 +34,7 @@ def paused_runner(
         concurrency=8,
         per_host_concurrency=1,
         paused_hosts=read_paused,
+        paused_recheck=0.0,  # every job re-reads: the batch runs within one claim
         complete_delay=0.001,
     )
 
@@ -71,3 +72,31 @@ async def test_a_job_claimed_before_its_host_was_paused_goes_back_untried(
     await r.run_once()
     assert calls == ["p.example:0", "p.example:1", "p.example:2"]  # in their order
     assert await states(store) == {"done": 3}
+
+
+async def test_jobs_run_right_after_a_claim_reuse_its_read(store: SqliteStore) -> None:
+    reads: list[float] = []
+
+    async def read_paused() -> set[str]:
+        reads.append(0.0)
+        return set()
+
+    async def handler(job: Job) -> JobOutcome:
+        return Done()
+
+    await enqueue(store, 3, "q.example")
+    r = JobRunner(
+        store,
+        {"work": handler},
+        owner="r1",
+        clock=Clock(),
+        backoff=lambda attempt: 10.0 * attempt,
+        max_attempts=5,
+        lease_seconds=LEASE,
+        concurrency=8,
+        per_host_concurrency=4,
+        paused_hosts=read_paused,
+        paused_recheck=60.0,
+    )
+    assert await r.run_once() == 3
+    assert len(reads) == 1  # one read for the claim and its three jobs
