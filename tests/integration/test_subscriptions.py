@@ -14,7 +14,8 @@ import pytest
 from aiohttp import web
 
 from federation.admin.api import ADMIN
-from tests.integration.test_follow_endings import admin
+from federation.admin.subscription_schedule import SubscriptionSchedule
+from tests.integration.test_follow_endings import admin, wait_for
 from tests.support.inproc import Running, running, settings_for
 from tests.support.servers import serve_url
 
@@ -172,3 +173,25 @@ async def test_a_list_over_the_body_cap_changes_nothing(
     failed = await refresh(alpha, big)
     assert failed["status"] == "failed" and "too_large" in failed["error"]
     assert await policy(alpha) == {}
+
+
+async def test_the_schedule_fetches_a_new_subscription(
+    world: tuple[Running, ListServer, str],
+) -> None:
+    alpha, server, base = world
+    server.lists["/s.csv"] = ('"s"', csv("scheduled.example"))
+    await subscribe(alpha, f"{base}/s.csv")
+    schedule = SubscriptionSchedule(alpha.app[ADMIN].subscriptions, tick=0.05)
+    schedule.start()
+    try:
+        await wait_for(lambda: _applied(alpha))
+    finally:
+        await schedule.stop()
+    assert await policy(alpha) == {"scheduled.example": "suspend"}
+    [made] = (await admin(alpha, "GET", "/subscriptions"))[1]["items"]
+    assert made["next_fetch_at"] > made["last"]["at"]  # the next one is hours away
+
+
+async def _applied(node: Running) -> bool:
+    _, subs = await admin(node, "GET", "/subscriptions")
+    return any(s["last"] and s["last"]["status"] == "applied" for s in subs["items"])
