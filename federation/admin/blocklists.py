@@ -222,7 +222,8 @@ def export(blocks: Sequence[DomainBlock], fmt: ListFormat) -> str:
         lines = [b.domain for b in blocks if b.severity is Severity.SUSPEND]
         return "".join(f"{line}\n" for line in lines)
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
+    # RFC 4180's CRLF: the writer then quotes a comment holding a lone CR as well as an LF.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for b in blocks:
         writer.writerow([b.domain, b.severity.value, "false", "false", b.reason, "false"])
