@@ -9,7 +9,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from federation.admin import depth, health_routes, moderation_routes
+from federation.admin import (
+    blocklist_routes,
+    depth,
+    health_routes,
+    moderation_routes,
+    pause_routes,
+    subscription_routes,
+    subscription_schedule,
+)
 from federation.admin import routes as admin_routes
 from federation.admin.api import ADMIN, admin_service
 from federation.config import Settings
@@ -129,6 +137,8 @@ def create_app(
 
     app.cleanup_ctx.append(services)
     app.cleanup_ctx.append(inbox_routes.refusal_log)
+    if role != "web":
+        app.cleanup_ctx.append(subscription_schedule.scheduling)
     if role != "worker":
         app.cleanup_ctx.append(depth.sampling)
     for module in (
@@ -142,6 +152,9 @@ def create_app(
         metrics_routes,
         health_routes,
         moderation_routes,
+        pause_routes,
+        blocklist_routes,
+        subscription_routes,
         mirror_routes,
     ):
         app.router.add_routes(module.routes)

@@ -64,8 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
         "instances", nargs="*", type=Path, help="instance files (default: instances/*.toml)"
     )
     from federation.admin import cli as admin_cli
+    from federation.admin import lookup_cli
 
     admin_cli.add_parser(sub)
+    lookup_cli.add_parsers(sub)
     return parser
 
 
@@ -150,6 +152,14 @@ def _dev(args: argparse.Namespace) -> None:
     run_devnet(files)
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    from federation.admin import lookup_cli
+    from federation.storage import SqliteStore
+
+    # A private store in memory: a lookup never writes to the instance's own.
+    return asyncio.run(lookup_cli.inspect(args, SqliteStore(":memory:")))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -159,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from federation.admin import cli as admin_cli
 
         return admin_cli.run(args)
+    if args.command in ("lookup", "webfinger", "nodeinfo"):
+        return _inspect(args)
     handlers = {"serve": _serve, "dev": _dev, "init": _init}
     try:
         if args.command == "keys":

@@ -18,6 +18,7 @@ from federation.config import FederationMode, Settings
 from federation.errors import HostError
 from federation.hosts import Host
 from federation.ports import PolicyStore
+from federation.records import Severity
 
 
 async def is_domain_blocked(policy: PolicyStore, host: Host) -> bool:
@@ -54,12 +55,19 @@ class PolicySnapshot:
     """The whole domain policy as of one store version."""
 
     version: int
-    blocked: frozenset[str]  # entries in normal form
+    blocked: frozenset[str]  # suspend entries in normal form
     mode: FederationMode
     allowlist: tuple[Host, ...]
+    limited: frozenset[str] = frozenset()  # silence entries in normal form
 
     def blocks(self, host: Host) -> bool:
         return any(str(candidate) in self.blocked for candidate in host.entries_covering())
+
+    def limits(self, host: Host) -> bool:
+        """Whether a silence entry covers `host` (by the blocks' rule): it federates, but its
+        follows wait for an admin and its blocks reach the backend marked limited. A host
+        both suspended and silenced (a parent entry of each) is simply blocked."""
+        return any(str(candidate) in self.limited for candidate in host.entries_covering())
 
     def allowlists(self, host: Host) -> bool:
         """Allowlist entries cover hosts by the same rule as blocks."""
@@ -87,11 +95,15 @@ class DomainPolicy:
     async def is_blocked(self, host: Host) -> bool:
         return (await self.current()).blocks(host)
 
+    async def is_limited(self, host: Host) -> bool:
+        return (await self.current()).limits(host)
+
     async def _load(self, version: int) -> PolicySnapshot:
         blocks = await self._store.list_blocks()
         return PolicySnapshot(
             version=version,
-            blocked=frozenset(block.domain for block in blocks),
+            blocked=frozenset(b.domain for b in blocks if b.severity is Severity.SUSPEND),
             mode=await current_mode(self._store, self._settings),
             allowlist=tuple(_parsed(await current_allowlist(self._store, self._settings))),
+            limited=frozenset(b.domain for b in blocks if b.severity is Severity.SILENCE),
         )

@@ -152,6 +152,7 @@ def build_instance(
         transport=transport,
         clock=clock,
         notify_backend=notify,
+        limited=policy.is_limited,
     )
     deliver = make_deliver_handler(
         transport=transport,
@@ -266,5 +267,10 @@ def _runner(
         concurrency=d.workers,
         per_host_concurrency=d.per_host_concurrency,
         host_health=health,
+        paused_hosts=lambda: _paused_host_keys(store),
         wakeup=wakeup,
     )
+
+
+async def _paused_host_keys(store: Store) -> list[str]:
+    return [pause.host for pause in await store.paused_hosts()]

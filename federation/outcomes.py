@@ -36,6 +36,7 @@ class FetchResult:
     body: bytes
     etag: str | None
     last_modified: str | None
+    scheme: str = ""  # the HTTP signature scheme of the request that got this answer
 
 
 class FetchErrorKind(StrEnum):

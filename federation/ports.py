@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from federation.records import (
+    BlocklistSubscription,
     CachedObject,
     DeliveryCount,
     Direction,
@@ -18,10 +19,12 @@ from federation.records import (
     FollowState,
     HostFailure,
     HostHealth,
+    HostPause,
     Job,
     JobState,
     NewJob,
     RemoteKey,
+    SubscriptionFetch,
 )
 
 
@@ -197,6 +200,19 @@ class HostStore(Protocol):
         record."""
 
 
+class HostPauses(Protocol):
+    """Hosts an admin paused delivery to (by stored host key, exact: no subdomains)."""
+
+    async def pause_host(self, pause: HostPause) -> bool:
+        """Pause the host; False (and the first pause kept as it was) when already paused."""
+
+    async def resume_host(self, host: str) -> bool:
+        """Lift the pause; False when the host was not paused."""
+
+    async def paused_hosts(self) -> list[HostPause]:
+        """Every pause, ordered by host."""
+
+
 class DeliveryStats(Protocol):
     """Per-host, per-minute counts of delivery attempts, for the admin's health views. Finished
     jobs are pruned after two days; these counters are small and kept for a week or more."""
@@ -213,13 +229,20 @@ class DeliveryStats(Protocol):
 
 
 class PolicyStore(Protocol):
-    async def add_block(self, block: DomainBlock) -> None: ...
+    async def add_block(self, block: DomainBlock) -> None:
+        """Insert or replace the entry keyed by domain (any severity)."""
 
     async def remove_block(self, domain: str) -> bool: ...
 
-    async def list_blocks(self) -> list[DomainBlock]: ...
+    async def apply_blocks(self, put: Sequence[DomainBlock], remove: Sequence[str]) -> None:
+        """Insert or replace `put` and delete `remove` together: SQLite in one transaction;
+        MongoDB in one ordered bulk write, the policy version moved once, after it."""
 
-    async def is_blocked(self, domain: str) -> bool: ...
+    async def list_blocks(self) -> list[DomainBlock]:
+        """Every entry, whatever its severity, ordered by domain."""
+
+    async def is_blocked(self, domain: str) -> bool:
+        """Whether a suspend entry names exactly `domain` (silence and noop do not block)."""
 
     async def get_setting(self, key: str) -> str | None: ...
 
@@ -230,6 +253,49 @@ class PolicyStore(Protocol):
         the store, and is written no earlier than the data it announces: a reader that sees a
         new version and then reads the policy reads that write (federation.domains caches the
         policy by it)."""
+
+
+class SubscriptionStore(Protocol):
+    """Blocklist subscriptions and the entries each one holds in the domain policy."""
+
+    async def add_subscription(self, subscription: BlocklistSubscription) -> bool:
+        """False (nothing written) when one with that URL exists already."""
+
+    async def list_subscriptions(self) -> list[BlocklistSubscription]:
+        """Ordered by creation."""
+
+    async def get_subscription(self, subscription_id: str) -> BlocklistSubscription | None: ...
+
+    async def claim_subscription(self, subscription_id: str, now: float, until: float) -> bool:
+        """If its next fetch is due at `now`, move it to `until` and answer True: of several
+        processes asking at once, exactly one is told to fetch."""
+
+    async def record_fetch(
+        self,
+        subscription_id: str,
+        fetch: SubscriptionFetch,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        listed: int | None = None,
+    ) -> None:
+        """Append to its history (the newest SUBSCRIPTION_HISTORY kept); an applied list
+        also sets its validators and entry count."""
+
+    async def apply_subscription(
+        self, subscription_id: str, entries: Sequence[DomainBlock]
+    ) -> tuple[list[str], list[str]]:
+        """Make `entries` exactly what the subscription holds, in one transaction: a domain
+        no entry blocks yet is added (by_admin False); an entry only subscriptions hold takes
+        the strictest severity they give; one an admin made is never changed; one that loses
+        its last holder and is not an admin's is removed. Returns (added, removed) domains."""
+
+    async def remove_subscription(self, subscription_id: str) -> list[str] | None:
+        """Forget it and retract everything it holds (as apply_subscription with no
+        entries); the domains removed, or None when there is no such subscription."""
+
+    async def block_holders(self) -> dict[str, list[str]]:
+        """domain -> the ids of the subscriptions holding it."""
 
 
 class Publishing(Protocol):
@@ -253,8 +319,10 @@ class Store(
     ActivityLog,
     KeyCache,
     HostStore,
+    HostPauses,
     DeliveryStats,
     PolicyStore,
+    SubscriptionStore,
     Protocol,
 ):
     """Everything one adapter provides."""

@@ -161,7 +161,65 @@ class HostFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class HostPause:
+    """An admin stopped delivery to one host (its stored host key) until resumed: its jobs
+    stay queued, unclaimed and uncounted."""
+
+    host: str
+    reason: str
+    paused_at: float
+
+
+class Severity(StrEnum):
+    """What a domain block does (Mastodon's words; README "Blocklists" has the mapping)."""
+
+    SUSPEND = "suspend"  # no traffic either way: the block as it always was
+    SILENCE = "silence"  # federates, limited: follows wait for approval, blocks marked limited
+    NOOP = "noop"  # recorded (e.g. from a shared list), nothing enforced
+
+
+@dataclass(frozen=True, slots=True)
 class DomainBlock:
     domain: str
     reason: str
     created_at: float
+    severity: Severity = Severity.SUSPEND
+    # Made by an admin (by hand or an import): no subscription ever changes or removes it.
+    # False: held only by blocklist subscriptions, removed when the last one retracts it.
+    by_admin: bool = True
+
+
+SEVERITY_RANK = {Severity.NOOP: 0, Severity.SILENCE: 1, Severity.SUSPEND: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionFetch:
+    """One scheduled (or requested) fetch of a subscribed blocklist."""
+
+    at: float
+    status: str  # applied | not modified | failed | held back
+    listed: int = 0  # usable entries in the list fetched
+    added: int = 0  # entries this fetch added to the policy
+    removed: int = 0  # entries it retracted
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BlocklistSubscription:
+    """A shared blocklist the gateway follows by URL (GoToSocial's domain permission
+    subscriptions). Its entries are held in the policy by it until it retracts them."""
+
+    id: str
+    url: str
+    title: str
+    format: str | None  # csv | plain | json; None: guessed from each fetch
+    max_shrink: float  # a list losing more than this fraction of its entries is held back
+    created_at: float
+    etag: str | None = None
+    last_modified: str | None = None
+    next_fetch_at: float = 0.0
+    listed: int = 0  # entries of the list last applied
+    history: tuple[SubscriptionFetch, ...] = ()  # newest last, the last SUBSCRIPTION_HISTORY
+
+
+SUBSCRIPTION_HISTORY = 20

@@ -12,7 +12,10 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from federation.admin.blocklist_import import InvalidList
+from federation.admin.pausing import NotPaused
 from federation.admin.service import AdminService, NotFound, TargetNotFound
+from federation.admin.subscriptions import NoSuchSubscription
 from federation.errors import ProblemError
 from federation.instance import Instance
 from federation.observability.logs import event
@@ -81,6 +84,7 @@ def admin_service(instance: Instance, clock: Callable[[], float]) -> AdminServic
         health=instance.health,
         wake=instance.runner.wake,
         clock=clock,
+        fetcher=instance.transport,
     )
 
 
@@ -114,8 +118,10 @@ async def _call(request: web.Request, op: Operation, fn: AdminHandler) -> web.St
         args.append(await parse_body(request, op.body))
     try:
         result = await fn(*args)
-    except NotFound as exc:
+    except (NotFound, NotPaused, NoSuchSubscription) as exc:
         raise problem(404, "Not found", str(exc)) from None
+    except InvalidList as exc:
+        raise problem(422, "Invalid blocklist", str(exc), field="text") from None
     except TargetNotFound as exc:
         raise problem(422, "Cannot follow target", str(exc), field="target") from None
     if result is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from federation.admin.blocklist_commands import SEVERITIES, add_blocklist_commands
 from federation.admin.cli import (
     EXIT_API,
     EXIT_USAGE,
@@ -19,6 +20,7 @@ from federation.admin.cli import (
     table,
     watch,
 )
+from federation.admin.subscription_commands import add_subscription_commands
 
 Args = argparse.Namespace
 
@@ -74,18 +76,22 @@ def _state(a: Args) -> dict[str, str] | None:
 
 def blocks_list(c: AdminClient, a: Args) -> None:
     show(
-        a, c.call("GET", "/blocks"), lambda d: table(d["items"], ("domain", "reason", "created_at"))
+        a,
+        c.call("GET", "/blocks"),
+        lambda d: table(d["items"], ("domain", "severity", "by_admin", "reason", "created_at")),
     )
 
 
 def block(c: AdminClient, a: Args) -> None:
     def render(d: dict[str, Any]) -> str:
+        verb = {"suspend": "blocked", "silence": "silenced"}.get(d["block"]["severity"], "recorded")
         return (
-            f"blocked {d['block']['domain']}: dropped {d['follows_dropped']} follows,"
+            f"{verb} {d['block']['domain']}: dropped {d['follows_dropped']} follows,"
             f" {d['deliveries_dropped']} deliveries, {d['cache_purged']} cached objects"
         )
 
-    show(a, c.call("POST", "/blocks", {"domain": a.domain, "reason": a.reason}), render)
+    body = {"domain": a.domain, "reason": a.reason, "severity": a.severity}
+    show(a, c.call("POST", "/blocks", body), render)
 
 
 def unblock(c: AdminClient, a: Args) -> None:
@@ -155,6 +161,8 @@ HOST_COLUMNS = (
     "failed_24h",
     "failed_7d",
     "breaker",
+    "paused",
+    "blocked",
     "consecutive_failures",
     "queued",
     "next_attempt_at",
@@ -186,6 +194,21 @@ def retry_now(c: AdminClient, a: Args) -> None:
     body = {"host": a.host, **({"job_id": a.job} if a.job else {})}
     data = c.call("POST", "/queue/retry-now", body)
     show(a, data, lambda d: f"{a.host}: {d['count']} queued jobs due now")
+
+
+def paused_list(c: AdminClient, a: Args) -> None:
+    columns = ("host", "reason", "paused_at")
+    show(a, c.call("GET", "/hosts/paused"), lambda d: table(d["items"], columns))
+
+
+def pause_host(c: AdminClient, a: Args) -> None:
+    data = c.call("POST", "/hosts/pause", {"host": a.host, "reason": a.reason})
+    show(a, data, lambda d: f"{d['host']}: delivery paused")
+
+
+def resume_host(c: AdminClient, a: Args) -> None:
+    data = c.call("POST", "/hosts/resume", {"host": a.host})
+    show(a, data, lambda d: f"{a.host}: delivery resumed, {d['count']} jobs waiting to go")
 
 
 def reset_host(c: AdminClient, a: Args) -> None:
@@ -237,10 +260,13 @@ def add_commands(groups: Any, common: argparse.ArgumentParser) -> None:
 
     g = group("blocks", "domain blocks")
     leaf(g, "list", blocks_list, "list")
-    p = leaf(g, "add", block, "block a domain (drops its follows, deliveries, cache)")
+    p = leaf(g, "add", block, "block a domain (suspend: drops its follows, deliveries, cache)")
     p.add_argument("domain")
     p.add_argument("--reason", default="")
+    p.add_argument("--severity", choices=SEVERITIES, default="suspend")
     leaf(g, "remove", unblock, "unblock a domain").add_argument("domain")
+    add_blocklist_commands(g, leaf)
+    add_subscription_commands(group("subscriptions", "shared blocklists followed by URL"), leaf)
 
     p = leaf(groups, "mode", mode, "show or set the federation mode")
     p.add_argument("mode", nargs="?", choices=("open", "approval", "allowlist"))
@@ -266,6 +292,11 @@ def add_commands(groups: Any, common: argparse.ArgumentParser) -> None:
     leaf(g, "show", host_show, "federation health of one host").add_argument("host")
     leaf(g, "unavailable", unavailable, "hosts marked unavailable")
     leaf(g, "reset", reset_host, "make a host available again").add_argument("host")
+    leaf(g, "paused", paused_list, "hosts whose delivery is paused")
+    p = leaf(g, "pause", pause_host, "pause delivery to a host (its jobs are kept, not tried)")
+    p.add_argument("host")
+    p.add_argument("--reason", default="")
+    leaf(g, "resume", resume_host, "resume delivery to a host").add_argument("host")
 
     g = group("cache", "the resolver cache")
     leaf(g, "show", cache_show, "inspect one entry").add_argument("urn")

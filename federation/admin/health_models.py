@@ -42,6 +42,8 @@ class HostReportOut(BaseModel):
     queued: int
     dead: int
     next_attempt_at: float | None = Field(description="earliest next attempt of its queue")
+    paused: bool = Field(description="an admin paused delivery to it (jobs kept, not tried)")
+    blocked: bool = Field(description="a domain block covers it")
 
     @classmethod
     def of(cls, r: HostReport) -> HostReportOut:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from federation.errors import HostError
+from federation.hosts import Host
 from federation.ports import Store
 from federation.records import (
     DeliveryCount,
@@ -19,6 +21,7 @@ from federation.records import (
     HostHealth,
     Job,
     JobState,
+    Severity,
 )
 
 DAY = 86400.0
@@ -47,6 +50,8 @@ class HostReport:
     queued: int
     dead: int
     next_attempt_at: float | None
+    paused: bool = False  # an admin paused delivery to it
+    blocked: bool = False  # a domain block covers it
 
 
 @dataclass(frozen=True)
@@ -70,12 +75,20 @@ class HostHealthView:
         health = {h.host: h for h in await self._store.list_hosts()}
         hosts = {c.host for c in counts} | {h for _, h in jobs if h} | set(health)
         hosts |= {f.domain for fs in follows.values() for f in fs}
+        paused = {p.host for p in await self._store.paused_hosts()}
+        hosts |= paused
         if only is not None:
             hosts = {only} & hosts
+        blocks = {
+            b.domain for b in await self._store.list_blocks() if b.severity is Severity.SUSPEND
+        }
         reports = []
         for host in sorted(hosts):
             related = [f for d in Direction for f in follows[d] if f.domain == host]
-            reports.append(await self._one(host, now, counts, jobs, related, health.get(host)))
+            report = await self._one(host, now, counts, jobs, related, health.get(host))
+            reports.append(
+                replace(report, paused=host in paused, blocked=_covered_by(blocks, host))
+            )
         return reports
 
     async def _one(
@@ -135,6 +148,13 @@ class HostHealthView:
         return [
             MinutePoint(m, delivered[m], failed[m]) for m in range(first, first + span * 60, 60)
         ]
+
+
+def _covered_by(blocks: set[str], host: str) -> bool:
+    try:
+        return any(str(entry) in blocks for entry in Host.parse(host).entries_covering())
+    except HostError:
+        return False  # a key that names no host: no block can cover it
 
 
 def hourly(counts: Iterable[DeliveryCount], now: float) -> list[tuple[int, int]]:

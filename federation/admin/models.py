@@ -9,7 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from federation.config import FederationMode
 from federation.errors import HostError
 from federation.hosts import normalise_host
-from federation.records import CachedObject, DomainBlock, Follow, FollowState, HostHealth, Job
+from federation.records import (
+    CachedObject,
+    DomainBlock,
+    Follow,
+    FollowState,
+    HostHealth,
+    Job,
+    Severity,
+)
 
 
 def normalise_domain(value: str) -> str:
@@ -39,6 +47,11 @@ class ActorRequest(Body):
 class BlockRequest(Body):
     domain: str = Field(min_length=1, max_length=260)
     reason: str = Field("", max_length=2000)
+    severity: Severity = Field(
+        Severity.SUSPEND,
+        description="suspend: no traffic; silence: follows need approval, blocks reach the"
+        " backend marked limited; noop: recorded, nothing enforced",
+    )
 
     @field_validator("domain")
     @classmethod
@@ -136,10 +149,20 @@ class BlockOut(BaseModel):
     domain: str
     reason: str
     created_at: float
+    severity: Severity
+    by_admin: bool = Field(
+        description="made by an admin (no subscription changes it); false: held by subscriptions"
+    )
 
     @classmethod
     def of(cls, b: DomainBlock) -> BlockOut:
-        return cls(domain=b.domain, reason=b.reason, created_at=b.created_at)
+        return cls(
+            domain=b.domain,
+            reason=b.reason,
+            created_at=b.created_at,
+            severity=b.severity,
+            by_admin=b.by_admin,
+        )
 
 
 class BlockList(BaseModel):

@@ -30,7 +30,7 @@ async def list_blocks(request: R, admin: A) -> BlockList:
 
 @api.op(Operation("POST", "/blocks", "Block a domain", BlockResult, BlockRequest, 201))
 async def block(request: R, admin: A, body: BlockRequest) -> BlockResult:
-    done = await admin.block(body.domain, body.reason)
+    done = await admin.block(body.domain, body.reason, body.severity)
     return BlockResult(
         block=BlockOut.of(done.block),
         follows_dropped=done.follows_dropped,

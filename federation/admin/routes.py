@@ -6,7 +6,13 @@ from importlib import resources
 
 from aiohttp import web
 
-from federation.admin import health_routes, moderation_routes
+from federation.admin import (
+    blocklist_routes,
+    health_routes,
+    moderation_routes,
+    pause_routes,
+    subscription_routes,
+)
 from federation.admin.api import PREFIX, AdminRoutes, Operation, Param, query_problem
 from federation.admin.models import (
     ActorRequest,
@@ -205,7 +211,14 @@ def _required(request: web.Request, name: str) -> str:
 
 def all_operations() -> list[Operation]:
     """Every admin API operation, whichever module declares it."""
-    return [*api.operations, *moderation_routes.api.operations, *health_routes.api.operations]
+    return [
+        *api.operations,
+        *moderation_routes.api.operations,
+        *health_routes.api.operations,
+        *pause_routes.api.operations,
+        *blocklist_routes.api.operations,
+        *subscription_routes.api.operations,
+    ]
 
 
 @routes.get(PREFIX + "/openapi.json")

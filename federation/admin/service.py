@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
+from federation.admin.blocklist_import import BlocklistImports
 from federation.admin.hosts import HostHealthView, HostReport, MinutePoint
+from federation.admin.pausing import HostPausing
+from federation.admin.subscriptions import BlocklistSubscriptions
 from federation.config import FederationMode, Settings
 from federation.domains import current_allowlist, current_mode, is_domain_blocked
 from federation.errors import FederationError, HostError, SelfFollow
 from federation.hosts import Host, host_key
 from federation.jobs.kinds import BackfillPayload, JobKind, MalformedPayload, decode
+from federation.outcomes import Fetcher
 from federation.ports import Store
 from federation.records import (
     ActorInfo,
@@ -29,6 +33,7 @@ from federation.records import (
     HostHealth,
     Job,
     JobState,
+    Severity,
 )
 from federation.resolve.actors import InvalidActor
 from federation.resolve.lookup import classify_target
@@ -95,6 +100,7 @@ class AdminService:
         health: HostResets,
         wake: Callable[[], None],
         clock: Callable[[], float],
+        fetcher: Fetcher,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -103,6 +109,11 @@ class AdminService:
         self._health = health
         self._wake = wake
         self._clock = clock
+        self.pauses = HostPausing(store, store, wake, clock)
+        self.blocklists = BlocklistImports(store, self.cut_ties, clock)
+        self.subscriptions = BlocklistSubscriptions(
+            store=store, fetcher=fetcher, settings=settings, cut_ties=self.cut_ties, clock=clock
+        )
 
     # --- follows ----------------------------------------------------------------------------
 
@@ -152,10 +163,20 @@ class AdminService:
 
     # --- moderation -------------------------------------------------------------------------
 
-    async def block(self, domain: str, reason: str) -> BlockOutcome:
-        """Block a domain and cut every tie: follows both ways, queued work, cached objects."""
-        block = DomainBlock(domain, reason, self._clock())
+    async def block(
+        self, domain: str, reason: str, severity: Severity = Severity.SUSPEND
+    ) -> BlockOutcome:
+        """Record a domain block; a suspension also cuts every tie (cut_ties)."""
+        block = DomainBlock(domain, reason, self._clock(), severity)
         await self._store.add_block(block)
+        if severity is not Severity.SUSPEND:
+            return BlockOutcome(block, 0, 0, 0)
+        return replace(await self.cut_ties(domain), block=block)
+
+    async def cut_ties(self, domain: str) -> BlockOutcome:
+        """What a suspension does: follows both ways, queued work and cached objects of
+        `domain` (and its subdomains) dropped."""
+        block = DomainBlock(domain, "", self._clock())
         now = self._clock()
         follows = await self._follows.domain_blocked(domain)  # each one reported
         deliveries = 0

@@ -57,6 +57,9 @@ class InboundNotification(BaseModel):
     urn: str | None = None
     block: RemoteBlock | None = None
     follow: FollowChange | None = None
+    # The block's origin is silenced by this instance's admin: show it as limited (e.g. not
+    # in public listings). False for every other notification.
+    limited: bool = False
 
     @model_validator(mode="after")
     def _payload_matches_type(self) -> InboundNotification:

@@ -67,12 +67,13 @@ class FollowService:
 
     async def _judge(self, host: Host) -> FollowEvent:
         policy = await self._policy.current()
-        if policy.mode is FederationMode.OPEN:
-            return FollowEvent.FOLLOW_ADMITTED
-        if policy.mode is FederationMode.ALLOWLIST:
-            allowed = policy.allowlists(host)
-            return FollowEvent.FOLLOW_ADMITTED if allowed else FollowEvent.FOLLOW_REFUSED
-        return FollowEvent.FOLLOW_HELD
+        if policy.mode is FederationMode.ALLOWLIST and not policy.allowlists(host):
+            return FollowEvent.FOLLOW_REFUSED
+        if policy.limits(host):  # silenced: an admin decides, whatever the mode
+            return FollowEvent.FOLLOW_HELD
+        if policy.mode is FederationMode.APPROVAL:
+            return FollowEvent.FOLLOW_HELD
+        return FollowEvent.FOLLOW_ADMITTED
 
     async def approve(self, actor: str) -> Follow | None:
         return await self._machine.apply(Direction.FOLLOWER, actor, FollowEvent.APPROVED)

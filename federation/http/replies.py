@@ -32,6 +32,7 @@ class Hop:
     etag: str | None
     last_modified: str | None
     accept_signature: str | None = None  # a 401's RFC 9421 ask, when it carries one
+    scheme: str = ""  # how the request was signed
 
 
 async def read_prefix(resp: aiohttp.ClientResponse) -> str:
@@ -70,7 +71,13 @@ def fetch_failure(exc: Exception, url: URL) -> Exception:
 def answer(url: URL, hop: Hop) -> FetchResult:
     if 200 <= hop.status < 300 or hop.status == 304:
         return FetchResult(
-            str(url), hop.status, hop.content_type, hop.body, hop.etag, hop.last_modified
+            str(url),
+            hop.status,
+            hop.content_type,
+            hop.body,
+            hop.etag,
+            hop.last_modified,
+            hop.scheme,
         )
     if hop.status == 404:
         raise FetchError(FetchErrorKind.NOT_FOUND, f"{url} answered 404", 404)

@@ -251,6 +251,7 @@ class Transport:
                     resp.headers.get("ETag"),
                     resp.headers.get("Last-Modified"),
                     resp.headers.get("Accept-Signature"),
+                    scheme.partition(" ")[0],  # "rfc9421", also when signed as a peer asked
                 )
         except FetchError:
             raise

@@ -17,6 +17,7 @@ from federation.activities import (
 from federation.config import Settings
 from federation.discovery import ActorUrls
 from federation.errors import BackendError, SelfFollow
+from federation.hosts import Host
 from federation.jobs.kinds import BackendPayload, InboxPayload, new_job, payload_of
 from federation.jobs.outcomes import Dead, Done, JobOutcome
 from federation.outcomes import Fetcher
@@ -55,8 +56,10 @@ class InboundProcessor:
         transport: Fetcher,
         clock: Callable[[], float],
         notify_backend: Callable[[BackendPayload], Awaitable[None]],
+        limited: Callable[[Host], Awaitable[bool]] | None = None,
     ) -> None:
         self._notify_backend = notify_backend
+        self._limited = limited  # whether a silence entry covers a host (domains.DomainPolicy)
         self._settings = settings
         self._follows = follows
         self._follow_store = follow_store
@@ -164,8 +167,13 @@ class InboundProcessor:
                 signed=obj if "proof" in obj else None,
             )
         )
+        limited = self._limited is not None and await self._limited(Host.parse(block.origin))
         await self._notify(
-            "remote_block.upsert", activity, block.urn, block=block.model_dump(mode="json")
+            "remote_block.upsert",
+            activity,
+            block.urn,
+            block=block.model_dump(mode="json"),
+            limited=limited,
         )
         return Done()
 
@@ -193,10 +201,16 @@ class InboundProcessor:
         return Done()
 
     async def _notify(
-        self, kind: str, activity: dict[str, Any], urn: str, block: dict[str, Any] | None
+        self,
+        kind: str,
+        activity: dict[str, Any],
+        urn: str,
+        block: dict[str, Any] | None,
+        *,
+        limited: bool = False,
     ) -> None:
         notification_id = f"{activity['id']}#{kind}"
-        notice = BackendPayload(notification_id, kind, urn, block, None)
+        notice = BackendPayload(notification_id, kind, urn, block, None, limited)
         try:
             # Straight to the backend: this inbox job is itself the durable record, and the
             # common case then costs no extra job (enqueue, claim, settle) per activity.

@@ -75,6 +75,7 @@ class BackendPayload:
     urn: str | None = None
     block: dict[str, Any] | None = None
     follow: dict[str, Any] | None = None
+    limited: bool = False  # the block's origin is silenced (records.Severity.SILENCE)
 
 
 Payload = (

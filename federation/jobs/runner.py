@@ -6,6 +6,12 @@ runner becomes claimable again when its lease expires, which a live runner's hea
 closed host, a lease about to run out, a stop) is handed back at once with queue.defer(), which
 counts no attempt: a closed host's jobs come back when it reopens, the others at once.
 
+Hosts an admin paused are read from the store before every claim and excluded from it, so
+their jobs stay queued, untried and uncounted (no attempt, no breaker, no failure day). Right
+before a job runs they are read again unless that read is under `paused_recheck` seconds old,
+and a job whose host was paused since its claim goes back unchanged (its next attempt time
+kept, so resuming sends the backlog in order).
+
 What an outcome does to its job (done in groups, retried, dead) is jobs/settle.py's concern.
 """
 
@@ -14,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from federation.jobs.kinds import MalformedPayload
@@ -27,6 +34,10 @@ from federation.records import Job
 log = logging.getLogger("federation.jobs")
 
 BATCH_SIZE = 64
+PausedHosts = Callable[[], Awaitable[Collection[str]]]
+# A job about to run re-reads the paused hosts when the set read at the latest claim is older:
+# under load claims come every few jobs, so this rarely costs a read (on MongoDB a round trip).
+PAUSED_RECHECK = 0.5
 
 
 class JobRunner:
@@ -52,6 +63,8 @@ class JobRunner:
         kinds: Sequence[str] | None = None,
         idle_poll: float = 1.0,
         host_health: HostHealth | None = None,
+        paused_hosts: PausedHosts | None = None,
+        paused_recheck: float = PAUSED_RECHECK,
         wakeup: asyncio.Event | None = None,
         batch_size: int = BATCH_SIZE,
         complete_batch: int = COMPLETE_BATCH,
@@ -66,6 +79,10 @@ class JobRunner:
         self._kinds = list(kinds) if kinds is not None else list(self._handlers)
         self._idle_poll = idle_poll
         self._health = host_health
+        self._paused_hosts = paused_hosts
+        self._paused: frozenset[str] = frozenset()  # as read before the latest claim
+        self._paused_read_at = -float("inf")  # time.monotonic() of that read
+        self._paused_recheck = paused_recheck
         self._batch = batch_size
         self._max_held = concurrency + batch_size  # running + waiting for a host slot
         self._slots = asyncio.Semaphore(concurrency)
@@ -164,6 +181,7 @@ class JobRunner:
         limit = min(self._batch, self._max_held - self._held_total())
         if limit <= 0 or not self._kinds:
             return []
+        await self._read_paused()
         now = self._clock()
         jobs = await self._queue.claim(
             self._owner, now, self._lease, limit, self._kinds, self._excluded_hosts(now)
@@ -178,6 +196,17 @@ class JobRunner:
             tasks.append(task)
         return tasks
 
+    async def _read_paused(self) -> None:
+        if self._paused_hosts is not None:
+            self._paused = frozenset(await self._paused_hosts())
+            self._paused_read_at = time.monotonic()
+
+    async def _is_paused(self, host: str) -> bool:
+        """A job may have waited for its slot long after its claim: read again when stale."""
+        if time.monotonic() - self._paused_read_at >= self._paused_recheck:
+            await self._read_paused()
+        return host in self._paused
+
     def _held_total(self) -> int:
         return sum(self._held.values())
 
@@ -190,7 +219,7 @@ class JobRunner:
             if until <= now:
                 del self._closed[host]
         busy = [host for host, n in self._held.items() if host and n >= self._per_host]
-        return sorted({*busy, *self._closed})
+        return sorted({*busy, *self._closed, *self._paused})
 
     # -- running -----------------------------------------------------------------------------
 
@@ -222,6 +251,8 @@ class JobRunner:
             return now  # waited for a slot while we were asked to stop: let others take it
         if now > self._leases.lease_until(job) - self._lease / 2:
             return now  # waited too long for a slot: not enough lease left to run it safely
+        if job.host and await self._is_paused(job.host):
+            return job.next_attempt_at  # paused since its claim: back in its place, untried
         if self._health is None:
             return None
         closed_until = await self._health.gate(job.host)

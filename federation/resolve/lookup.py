@@ -55,18 +55,35 @@ class ActorLookup:
         self._scheme = scheme  # the scheme to try for bare domains (https, or http in dev)
 
     async def find(self, target: str) -> ActorInfo:
-        kind, value = classify_target(target)
         try:
-            if kind == "url":
-                url = value
-            elif kind == "acct":
-                url = await self._webfinger(value)
-            else:
-                url = await self._nodeinfo_actor(value)
-            result = await self._transport.fetch(url)
+            result = await self._transport.fetch(await self.actor_url(target))
             return parse_actor(load_json_object(result.body), result.url)
         except TransportError as exc:
             raise LookupError_(f"cannot reach {target}: {exc}") from None
+
+    async def actor_url(self, target: str) -> str:
+        """The actor URL a target names: itself, by WebFinger (acct:) or by NodeInfo (a
+        domain's instance actor). TransportError when a discovery fetch fails."""
+        kind, value = classify_target(target)
+        if kind == "url":
+            return value
+        if kind == "acct":
+            return await self._webfinger(value)
+        return await self._nodeinfo_actor(value)
+
+    async def webfinger(self, handle: str) -> dict[str, Any]:
+        """The JRD a host answers for ``acct:user@host`` (or ``user@host``)."""
+        kind, value = classify_target(handle)
+        if kind != "acct":
+            raise LookupError_(f"not an acct: handle: {handle!r}")
+        return await self._json(self._webfinger_url(value))
+
+    async def nodeinfo(self, domain: str) -> dict[str, Any]:
+        """The NodeInfo 2.1 document a domain links from /.well-known/nodeinfo."""
+        kind, value = classify_target(domain)
+        if kind != "domain":
+            raise LookupError_(f"not a domain: {domain!r}")
+        return await self._json(await self._nodeinfo_href(value))
 
     async def _json(self, url: str) -> dict[str, Any]:
         result = await self._transport.fetch(url, accept=JSON_ACCEPT)
@@ -78,16 +95,19 @@ class ActorLookup:
             raise LookupError_(f"{url} did not answer a JSON object")
         return doc
 
-    async def _webfinger(self, handle: str) -> str:
+    def _webfinger_url(self, handle: str) -> str:
         host = handle.rsplit("@", 1)[1]
         if not host or "/" in host:
             raise LookupError_(f"not an acct: handle: {handle!r}")
-        url = (
+        return (
             f"{self._scheme}://{host}/.well-known/webfinger?resource="
             f"{quote('acct:' + handle, safe=':@')}"
         )
+
+    async def _webfinger(self, handle: str) -> str:
+        host = handle.rsplit("@", 1)[1]
         try:
-            doc = await self._json(url)
+            doc = await self._json(self._webfinger_url(handle))
         except FetchError as exc:
             # RFC 7033 4.2: the host answered, and a 404 means it knows no such resource.
             if exc.kind in (FetchErrorKind.NOT_FOUND, FetchErrorKind.GONE):
@@ -103,9 +123,9 @@ class ActorLookup:
                 return str(link["href"])
         raise LookupError_(f"WebFinger for {handle} names no ActivityPub actor")
 
-    async def _nodeinfo_actor(self, domain: str) -> str:
-        base = f"{self._scheme}://{domain}"
-        links = await self._json(f"{base}/.well-known/nodeinfo")
+    async def _nodeinfo_href(self, domain: str) -> str:
+        """The NodeInfo 2.1 URL `domain` links to, which must be on `domain` itself."""
+        links = await self._json(f"{self._scheme}://{domain}/.well-known/nodeinfo")
         href = next(
             (
                 str(link["href"])
@@ -116,10 +136,13 @@ class ActorLookup:
             ),
             None,
         )
-        host = Host.parse(domain, self._scheme)
-        if href is None or host_of(href) != host:
+        if href is None or host_of(href) != Host.parse(domain, self._scheme):
             raise LookupError_(f"{domain} offers no NodeInfo 2.1 on its own host")
-        info = await self._json(href)
+        return href
+
+    async def _nodeinfo_actor(self, domain: str) -> str:
+        host = Host.parse(domain, self._scheme)
+        info = await self._json(await self._nodeinfo_href(domain))
         metadata = info.get("metadata")
         actor = metadata.get("instanceActor") if isinstance(metadata, dict) else None
         if not isinstance(actor, str) or host_of(actor) != host:

@@ -85,6 +85,7 @@ ONE_OF_EACH: list[tuple[Payload, dict[str, Any]]] = [
             "urn": None,
             "block": None,
             "follow": {"actor": "https://b.example/actor", "state": "accepted"},
+            "limited": False,
         },
     ),
 ]
@@ -224,3 +225,10 @@ def test_what_logs_and_metrics_read_of_a_job_comes_through_the_decoder() -> None
     )
     assert activity_and_inbox(backend_job) == ("n-1", None)
     assert activity_and_inbox(damaged) == (None, None)
+
+
+def test_a_backend_row_from_before_silence_reads_back_unlimited() -> None:
+    """Rows queued by a gateway without severities lack `limited`: they were never limited."""
+    row = {"id": "n-1", "type": "remote_block.delete", "urn": "urn:block:b.example:x"}
+    payload = payload_of(stored(JobKind.BACKEND.value, row), BackendPayload)
+    assert payload.limited is False

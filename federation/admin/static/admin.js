@@ -72,16 +72,26 @@ function hostActions(h) {
   const box = document.createElement("span");
   box.append(button("Queue", "quiet", async () => { selectedHost = h.host; await refresh(); return false; }));
   if (h.queued) box.append(" ", button("Retry now", "", () => act(() => call("POST", "/queue/retry-now", { host: h.host }), (r) => `${h.host}: ${r.count} queued jobs due now`)));
+  if (h.paused) box.append(" ", button("Resume", "", () => act(() => call("POST", "/hosts/resume", { host: h.host }), (r) => `${h.host}: delivery resumed, ${r.count} jobs waiting to go`)));
+  else box.append(" ", button("Pause", "danger", () => act(() => call("POST", "/hosts/pause", { host: h.host }), () => `${h.host}: delivery paused`)));
   if (h.unavailable || h.breaker !== "closed" || h.consecutive_failures) box.append(" ", button("Reset", "quiet", () => act(() => call("POST", "/hosts/reset", { host: h.host }), () => `${h.host}: available again`)));
   return box;
 }
 
+// Paused and blocked, the words of `federation admin hosts list`; empty when delivery runs.
+function deliveryState(h) {
+  const box = document.createElement("span");
+  if (h.paused) box.append(badge("paused"));
+  if (h.blocked) box.append(" ", badge("blocked"));
+  return box;
+}
+
 function drawHosts(hosts) {
-  fill($("hosts"), ["Host", "Followers", "Following", "24 h ok / failed", "7 d ok / failed", "Success, 24 h", "Breaker", "Failures in a row", "Last success", "Last failure", "Last error", "Unavailable since", "Signature", "Queued", "Next attempt", ""], hosts, (r, h) => {
+  fill($("hosts"), ["Host", "Followers", "Following", "24 h ok / failed", "7 d ok / failed", "Success, 24 h", "Breaker", "Delivery", "Failures in a row", "Last success", "Last failure", "Last error", "Unavailable since", "Signature", "Queued", "Next attempt", ""], hosts, (r, h) => {
     r.dataset.host = h.host;
     cell(r, h.host); cell(r, String(h.followers), "num"); cell(r, String(h.following), "num");
     cell(r, `${h.delivered_24h} / ${h.failed_24h}`, "num"); cell(r, `${h.delivered_7d} / ${h.failed_7d}`, "num");
-    cell(r, sparkline(h.hourly)); cell(r, badge(h.breaker)); cell(r, String(h.consecutive_failures), "num");
+    cell(r, sparkline(h.hourly)); cell(r, badge(h.breaker)); cell(r, deliveryState(h)); cell(r, String(h.consecutive_failures), "num");
     cell(r, when(h.last_success_at)); cell(r, when(h.last_failure_at)); cell(r, h.last_error || "", "error");
     cell(r, h.unavailable_since || (h.unavailable ? "yes" : "")); cell(r, h.signature_scheme || "-");
     cell(r, String(h.queued), "num"); cell(r, when(h.next_attempt_at)); cell(r, hostActions(h));
@@ -100,11 +110,28 @@ async function drawHostQueue() {
   });
 }
 
+// The words of `federation admin subscriptions list` and `refresh`.
+function fetchText(f) { return `${f.status}: ${f.listed} listed, +${f.added} -${f.removed}` + (f.error ? ` (${f.error})` : ""); }
+
+function drawSubscriptions(items) {
+  fill($("subscriptions"), ["Title", "URL", "Entries", "Last fetch", "Status", "Next fetch", ""], items, (r, s) => {
+    r.dataset.subscription = s.id;
+    cell(r, s.title); cell(r, s.url); cell(r, String(s.listed), "num"); cell(r, when(s.last && s.last.at));
+    cell(r, s.last ? fetchText(s.last) : "not fetched yet", "error"); cell(r, s.next_fetch_at ? when(s.next_fetch_at) : "due now");
+    const box = document.createElement("span");
+    box.append(button("Refresh", "quiet", () => act(() => call("POST", `/subscriptions/${s.id}/refresh`), (f) => `${s.title}: ${fetchText(f)}`)), " ",
+               button("Unsubscribe", "danger", () => act(() => call("DELETE", `/subscriptions/${s.id}`), (d) => `unsubscribed: ${d.removed.length} entries retracted`)));
+    cell(r, box);
+  });
+}
+
 async function refresh() {
-  const [following, followers, blocks, queue, dead, hosts, charts] = await Promise.all([
+  const [following, followers, blocks, queue, dead, hosts, charts, subscriptions] = await Promise.all([
     call("GET", "/following"), call("GET", "/followers"), call("GET", "/blocks"),
     call("GET", "/queue"), call("GET", "/queue/dead"), call("GET", "/hosts"), call("GET", "/charts"),
+    call("GET", "/subscriptions"),
   ]);
+  drawSubscriptions(subscriptions.items);
   deliveriesChart($("deliveries-chart"), charts.deliveries);
   depthChart($("depth-chart"), charts.queue_depth);
   drawHosts(hosts.items);
@@ -116,8 +143,8 @@ async function refresh() {
   fill($("followers"), ["Actor", "State", ""], followers.items, (r, f) => {
     r.dataset.actor = f.actor; cell(r, f.actor); cell(r, badge(f.state)); cell(r, followerActions(f));
   });
-  fill($("blocks"), ["Domain", "Reason", ""], blocks.items, (r, b) => {
-    r.dataset.domain = b.domain; cell(r, b.domain); cell(r, b.reason);
+  fill($("blocks"), ["Domain", "Severity", "By admin", "Reason", ""], blocks.items, (r, b) => {
+    r.dataset.domain = b.domain; cell(r, b.domain); cell(r, badge(b.severity)); cell(r, b.by_admin ? "yes" : "no: subscribed"); cell(r, b.reason);
     cell(r, button("Unblock", "quiet", () => act(() => call("DELETE", "/blocks/" + encodeURIComponent(b.domain)))));
   });
   fill($("queue"), ["State", "Host", "Jobs"], queue.counts, (r, c) => {
@@ -158,7 +185,38 @@ $("login-form").addEventListener("submit", (e) => {
 $("logout").addEventListener("click", () => { sessionStorage.removeItem("adminToken"); showLogin(); });
 $("error-dismiss").addEventListener("click", dismissError);
 onSubmit("follow-form", async (f) => { if (await act(() => call("POST", "/following", { target: f.elements["target"].value }), (r) => `${r.actor}: ${r.state}`)) f.reset(); });
-onSubmit("block-form", async (f) => { if (await act(() => call("POST", "/blocks", { domain: f.elements["domain"].value, reason: f.elements["reason"].value }), (r) => `blocked ${r.block.domain}`)) f.reset(); });
+onSubmit("block-form", async (f) => { if (await act(() => call("POST", "/blocks", { domain: f.elements["domain"].value, reason: f.elements["reason"].value, severity: f.elements["severity"].value }), (r) => `${r.block.severity} ${r.block.domain}`)) f.reset(); });
+
+// The words of `federation admin blocks import`: the same diff, line numbers included.
+function diffText(d) {
+  const entry = (b) => `${b.domain}  ${b.severity}` + (b.reason ? `  (${b.reason})` : "");
+  const lines = [`${d.format} list: ${d.applied ? "applied" : "dry run, nothing applied (Apply applies it)"}`];
+  const section = (name, items, line) => { lines.push(`${name}: ${items.length}`); items.forEach((i) => lines.push("  " + line(i))); };
+  section("added", d.added, (b) => "+ " + entry(b));
+  section("changed", d.changed, (c) => `~ ${c.domain}  ${c.before.severity} -> ${c.after.severity}` + (c.before.by_admin ? "" : "  (taken over from a subscription)"));
+  section("removed", d.removed, (b) => "- " + entry(b));
+  lines.push(`kept: ${d.kept.length}`);
+  section("invalid", d.invalid, (u) => `line ${u.line}: ${u.reason}`);
+  section("skipped", d.skipped, (u) => `line ${u.line}: ${u.reason}`);
+  return lines.join("\n");
+}
+
+async function importList(apply) {
+  const body = { text: $("import-text").value, replace: $("import-replace").checked, apply: false };
+  try {
+    const planned = await call("POST", "/blocks/import", body);
+    $("import-diff").textContent = diffText(planned);
+    if (!apply || planned.invalid.length) { if (apply) showError(`${planned.invalid.length} invalid lines: nothing applied`); return; }
+    await act(async () => { const done = await call("POST", "/blocks/import", { ...body, apply: true }); $("import-diff").textContent = diffText(done); return done; },
+      (d) => `blocklist applied: ${d.added.length} added, ${d.changed.length} changed, ${d.removed.length} removed`);
+  } catch (e) { /* on screen already */ }
+}
+onSubmit("subscribe-form", async (f) => { if (await act(() => call("POST", "/subscriptions", { url: f.elements["url"].value, title: f.elements["title"].value }), (s) => `subscribed to ${s.url}; first fetch due now`)) f.reset(); });
+$("import-preview").addEventListener("click", () => importList(false));
+$("import-apply").addEventListener("click", () => importList(true));
+onSubmit("export-form", async () => {
+  try { const out = await call("GET", "/blocks/export?format=" + $("export-format").value); $("export-text").textContent = out.text; notice(`exported ${out.count} entries (${out.format})`); } catch (e) { /* on screen */ }
+});
 onSubmit("mode-form", async () => { await act(() => call("PUT", "/mode", { mode: $("mode").value }), (r) => `mode: ${r.mode}`); await loadSettings().catch(() => {}); });
 onSubmit("allowlist-form", async () => {
   const domains = $("allowlist").value.split(/\s+/).filter(Boolean);

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pymongo import ReturnDocument
+from collections.abc import Sequence
 
-from federation.records import DomainBlock, HostFailure, HostHealth
+from pymongo import DeleteOne, ReplaceOne, ReturnDocument
+
+from federation.records import DomainBlock, HostFailure, HostHealth, Severity
 from federation.storage.mongodb.base import Document, MongoBase
 
 HOSTS = "host_health"
@@ -125,10 +127,36 @@ class MongoHostStore(MongoBase):
         )
 
 
+def _block_doc(block: DomainBlock) -> Document:
+    return {
+        "reason": block.reason,
+        "created_at": block.created_at,
+        "severity": block.severity.value,
+        "by_admin": block.by_admin,
+    }
+
+
+def _block(doc: Document) -> DomainBlock:
+    # A block stored before severities existed is a suspension.
+    severity = Severity(doc.get("severity", Severity.SUSPEND))
+    by_admin = bool(doc.get("by_admin", True))  # every block before subscriptions
+    return DomainBlock(doc["_id"], doc["reason"], doc["created_at"], severity, by_admin)
+
+
 class MongoPolicyStore(MongoBase):
     async def add_block(self, block: DomainBlock) -> None:
-        doc = {"reason": block.reason, "created_at": block.created_at}
-        await self._collection(BLOCKS).replace_one({"_id": block.domain}, doc, upsert=True)
+        await self._collection(BLOCKS).replace_one(
+            {"_id": block.domain}, _block_doc(block), upsert=True
+        )
+        await self._bump()
+
+    async def apply_blocks(self, put: Sequence[DomainBlock], remove: Sequence[str]) -> None:
+        writes: list[ReplaceOne[Document] | DeleteOne] = [
+            ReplaceOne({"_id": b.domain}, _block_doc(b), upsert=True) for b in put
+        ]
+        writes += [DeleteOne({"_id": domain}) for domain in remove]
+        if writes:
+            await self._collection(BLOCKS).bulk_write(writes, ordered=True)
         await self._bump()
 
     async def remove_block(self, domain: str) -> bool:
@@ -139,11 +167,12 @@ class MongoPolicyStore(MongoBase):
     async def list_blocks(self) -> list[DomainBlock]:
         """Ordered by domain."""
         cursor = self._collection(BLOCKS).find().sort("_id", 1)
-        return [DomainBlock(doc["_id"], doc["reason"], doc["created_at"]) async for doc in cursor]
+        return [_block(doc) async for doc in cursor]
 
     async def is_blocked(self, domain: str) -> bool:
         """Exact match: the policy service decides whether parent domains count."""
-        return await self._collection(BLOCKS).find_one({"_id": domain}, {"_id": 1}) is not None
+        suspended = {"_id": domain, "severity": {"$in": [Severity.SUSPEND.value, None]}}
+        return await self._collection(BLOCKS).find_one(suspended, {"_id": 1}) is not None
 
     async def get_setting(self, key: str) -> str | None:
         doc = await self._collection(SETTINGS).find_one({"_id": key})

@@ -20,6 +20,7 @@ from federation.storage.mongodb.follows import FOLLOWS
 from federation.storage.mongodb.objects import CACHE
 from federation.storage.mongodb.queue import JOBS
 from federation.storage.mongodb.stats import DELIVERY_COUNTS
+from federation.storage.mongodb.subscriptions import HOLDERS, SUBSCRIPTIONS
 
 # Same index name, other options (a changed TTL): MongoDB says 85, mongoeco 86.
 INDEX_CONFLICTS = (85, 86)
@@ -66,6 +67,11 @@ INDEXES: dict[str, list[IndexModel]] = {
     DELIVERY_COUNTS: [
         IndexModel([("host", ASCENDING), ("minute", ASCENDING)], name="counts_host", unique=True),
         IndexModel([("minute", ASCENDING)], name="counts_minute"),
+    ],
+    SUBSCRIPTIONS: [IndexModel([("url", ASCENDING)], name="subscriptions_url", unique=True)],
+    HOLDERS: [
+        IndexModel([("domain", ASCENDING)], name="holders_domain"),
+        IndexModel([("subscription_id", ASCENDING)], name="holders_subscription"),
     ],
     CACHE: [
         IndexModel([("url", ASCENDING), ("fetched_at", DESCENDING)], name="cache_url"),

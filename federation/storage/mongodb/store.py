@@ -19,10 +19,12 @@ from federation.storage.mongodb.follows import MongoFollows
 from federation.storage.mongodb.hosts_policy import MongoHostStore, MongoPolicyStore
 from federation.storage.mongodb.migrations import migrate
 from federation.storage.mongodb.objects import MongoActivityLog, MongoKeyCache, MongoObjectCache
+from federation.storage.mongodb.pauses import MongoHostPauses
 from federation.storage.mongodb.queue import MongoJobQueue
 from federation.storage.mongodb.queue_admin import MongoQueueAdmin
 from federation.storage.mongodb.schema import Retention, ensure_indexes
 from federation.storage.mongodb.stats import MongoDeliveryStats
+from federation.storage.mongodb.subscriptions import MongoSubscriptions
 
 if TYPE_CHECKING:
     from federation.ports import Store
@@ -46,8 +48,10 @@ class MongoStore(
     MongoActivityLog,
     MongoKeyCache,
     MongoHostStore,
+    MongoHostPauses,
     MongoDeliveryStats,
     MongoPolicyStore,
+    MongoSubscriptions,
 ):
     """The shared store. ``url`` is a MongoDB connection string naming the database:
     ``mongodb://host:27017/gateway`` (options such as ``?replicaSet=rs0`` pass to PyMongo)."""

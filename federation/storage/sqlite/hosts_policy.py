@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
-from federation.records import DomainBlock, HostFailure, HostHealth
+from federation.records import DomainBlock, HostFailure, HostHealth, Severity
 from federation.storage.sqlite.base import SqliteBase, dump_json, load_json
 
 _HOST_COLUMNS = (
@@ -150,12 +151,24 @@ class SqliteHostStore(SqliteBase):
         return _health(db.execute(sql, bound).fetchone())
 
 
+_PUT_BLOCK = (
+    "INSERT OR REPLACE INTO domain_blocks (domain, reason, created_at, severity, by_admin)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def _block_row(block: DomainBlock) -> tuple[str, str, float, str, int]:
+    return (block.domain, block.reason, block.created_at, block.severity.value, block.by_admin)
+
+
 class SqlitePolicyStore(SqliteBase):
     async def add_block(self, block: DomainBlock) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO domain_blocks (domain, reason, created_at) VALUES (?, ?, ?)",
-            (block.domain, block.reason, block.created_at),
-        )
+        self._db.execute(_PUT_BLOCK, _block_row(block))
+
+    async def apply_blocks(self, put: Sequence[DomainBlock], remove: Sequence[str]) -> None:
+        with self._write() as db:
+            db.executemany(_PUT_BLOCK, [_block_row(b) for b in put])
+            db.executemany("DELETE FROM domain_blocks WHERE domain = ?", [(d,) for d in remove])
 
     async def remove_block(self, domain: str) -> bool:
         cursor = self._db.execute("DELETE FROM domain_blocks WHERE domain = ?", (domain,))
@@ -164,13 +177,19 @@ class SqlitePolicyStore(SqliteBase):
     async def list_blocks(self) -> list[DomainBlock]:
         """Ordered by domain."""
         rows = self._db.execute(
-            "SELECT domain, reason, created_at FROM domain_blocks ORDER BY domain"
+            "SELECT domain, reason, created_at, severity, by_admin FROM domain_blocks"
+            " ORDER BY domain"
         )
-        return [DomainBlock(domain, reason, created_at) for domain, reason, created_at in rows]
+        return [
+            DomainBlock(d, reason, at, Severity(severity), bool(by_admin))
+            for d, reason, at, severity, by_admin in rows
+        ]
 
     async def is_blocked(self, domain: str) -> bool:
         """Exact match: the policy service decides whether parent domains count."""
-        row = self._db.execute("SELECT 1 FROM domain_blocks WHERE domain = ?", (domain,))
+        row = self._db.execute(
+            "SELECT 1 FROM domain_blocks WHERE domain = ? AND severity = 'suspend'", (domain,)
+        )
         return row.fetchone() is not None
 
     async def get_setting(self, key: str) -> str | None:

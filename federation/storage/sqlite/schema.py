@@ -138,7 +138,43 @@ _V5 = (
     ),
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+# v6: hosts an admin paused delivery to (ports.HostPauses).
+_V6 = (
+    "CREATE TABLE host_pauses (host TEXT PRIMARY KEY, reason TEXT NOT NULL,"
+    " paused_at REAL NOT NULL) STRICT",
+)
+
+# v7: a domain block's severity (records.Severity); every earlier block was a suspension.
+_V7 = ("ALTER TABLE domain_blocks ADD COLUMN severity TEXT NOT NULL DEFAULT 'suspend'",)
+
+# v8: blocklist subscriptions (ports.SubscriptionStore) and which of them hold which entry;
+# by_admin tells an admin's entry (never touched by a subscription) from a subscribed one.
+_V8 = (
+    "ALTER TABLE domain_blocks ADD COLUMN by_admin INTEGER NOT NULL DEFAULT 1",
+    """CREATE TABLE blocklist_subscriptions (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        format TEXT,
+        max_shrink REAL NOT NULL,
+        created_at REAL NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        next_fetch_at REAL NOT NULL,
+        listed INTEGER NOT NULL,
+        history TEXT NOT NULL
+    ) STRICT""",
+    """CREATE TABLE block_holders (
+        domain TEXT NOT NULL,
+        subscription_id TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (domain, subscription_id)
+    ) STRICT, WITHOUT ROWID""",
+    "CREATE INDEX block_holders_subscription ON block_holders(subscription_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

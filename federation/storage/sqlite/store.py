@@ -9,9 +9,11 @@ from federation.errors import ConfigError
 from federation.storage.sqlite.follows import SqliteFollows
 from federation.storage.sqlite.hosts_policy import SqliteHostStore, SqlitePolicyStore
 from federation.storage.sqlite.objects import SqliteActivityLog, SqliteKeyCache, SqliteObjectCache
+from federation.storage.sqlite.pauses import SqliteHostPauses
 from federation.storage.sqlite.queue import SqliteJobQueue
 from federation.storage.sqlite.schema import SYNCHRONOUS_MODES, connect
 from federation.storage.sqlite.stats import SqliteDeliveryStats
+from federation.storage.sqlite.subscriptions import SqliteSubscriptions
 
 if TYPE_CHECKING:
     from federation.ports import Store
@@ -24,8 +26,10 @@ class SqliteStore(
     SqliteActivityLog,
     SqliteKeyCache,
     SqliteHostStore,
+    SqliteHostPauses,
     SqliteDeliveryStats,
     SqlitePolicyStore,
+    SqliteSubscriptions,
 ):
     """The embedded store. ``path`` may be ":memory:" (a private, non-durable database)."""
 
