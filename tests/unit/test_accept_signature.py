@@ -197,3 +197,15 @@ async def test_without_an_ask_the_signature_is_mastodons_profile() -> None:
     )
     assert "," not in added["Signature"] and "," not in added["Signature-Input"]
     await verified(added)
+
+
+def test_the_chosen_ask_is_one_our_key_id_algorithm_and_body_can_meet() -> None:
+    other_key = SignatureAsk("a", ("@method",), keyid="https://other.example/#k")
+    other_alg = SignatureAsk("b", ("@method",), alg="ed25519")
+    digest = SignatureAsk("c", ("@method", "content-digest"))
+    plain = SignatureAsk("d", ("@method",))
+    asks = [other_key, other_alg, digest, plain]
+    assert choose_ask(asks, KEY_ID, "rsa-v1_5-sha256", with_body=True) == digest
+    assert choose_ask(asks, KEY_ID, "rsa-v1_5-sha256", with_body=False) == plain
+    assert choose_ask([other_key], "https://other.example/#k", "x", with_body=False) == other_key
+    assert choose_ask([other_alg], KEY_ID, "ed25519", with_body=False) == other_alg

@@ -435,3 +435,18 @@ def test_a_repeated_content_digest_is_tolerated_as_fedify_sends_it() -> None:
         base_lines("https://beta.example/p", '"accept" "accept"')
     with pytest.raises(Rejection, match="covered twice"):
         base_lines("https://beta.example/p", '"@method" "@path" "@method"')
+
+
+def test_the_repeat_rule_is_the_same_on_the_full_parsing_path() -> None:
+    """A Signature-Input the fast parser does not take (spaces inside the list) goes through
+    http_sf, which keeps component parameters: the same repeats are refused and tolerated."""
+    view = RequestView("POST", split_url("https://beta.example/p"), {"content-digest": "d"}, b"")
+    (sig,) = rfc9421.parse_signature_input(
+        f'sig1=( "@method" "content-digest" "content-digest" );created={NOW}'
+    )
+    assert sig.component_params is not None  # the full parser's path
+    lines = rfc9421.signature_base(view, sig).decode().split("\n")
+    assert lines[1:3] == ['"content-digest": d', '"content-digest": d']
+    (twice,) = rfc9421.parse_signature_input(f'sig1=( "@method" "@method" );created={NOW}')
+    with pytest.raises(Rejection, match="covered twice"):
+        rfc9421.signature_base(view, twice)
