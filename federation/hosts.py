@@ -174,9 +174,12 @@ def _name(name: str) -> str:
             )
         return name
     try:
-        return idna.encode(name, uts46=True).decode("ascii")
+        encoded = idna.encode(name, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError) as exc:
         raise HostError(f"bad host {name!r}: not an internationalised host name ({exc})") from None
+    # UTS 46 maps some characters to ASCII digits (fullwidth and superscript digits): the
+    # result must pass the ASCII rules too, or it would print as a host that does not parse.
+    return _name(encoded)
 
 
 def _ipv6(bracketed: str) -> str:

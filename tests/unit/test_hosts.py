@@ -313,3 +313,24 @@ def test_an_authority_longer_than_260_characters_is_refused() -> None:
     with pytest.raises(HostError) as info:
         Host.parse(too_long)
     assert str(info.value) == f"bad host {too_long[:64]!r}: empty or too long"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("\uff12", "bad host '2': not an IPv4 address"),  # fullwidth 2
+        ("a.\uff12", "bad host 'a.2': not an IPv4 address"),
+        ("\u00b9", "bad host '1': not an IPv4 address"),  # superscript 1
+    ],
+)
+def test_a_name_mapped_to_ascii_digits_meets_the_ascii_rules(text: str, expected: str) -> None:
+    """UTS 46 maps these to ASCII digits: an all-numeric top label is only an IPv4 address, so
+    they are refused, never kept as a host that prints as something that does not parse."""
+    with pytest.raises(HostError) as caught:
+        Host.parse(text)
+    assert str(caught.value) == expected
+
+
+def test_fullwidth_digits_spell_an_ipv4_address() -> None:
+    host = Host.parse("\uff11.\uff12.\uff13.\uff14")
+    assert str(host) == "1.2.3.4" and Host.parse(str(host)) == host
