@@ -92,7 +92,7 @@ def sign_document(
         "cryptosuite": CRYPTOSUITE,
         "verificationMethod": verification_method,
         "proofPurpose": PROOF_PURPOSE,
-        "created": _timestamp(created),
+        "created": utc_timestamp(created),
     }
     if proof_context is not None:
         options["@context"] = proof_context
@@ -209,5 +209,6 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _timestamp(moment: datetime) -> str:
+def utc_timestamp(moment: datetime) -> str:
+    """RFC 3339 in UTC to the second, as both proofs and LD signatures write `created`."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
+from federation.proofs.eddsa_jcs import utc_timestamp
 from federation.proofs.jsonld_contexts import IDENTITY_CONTEXT
 from federation.proofs.ld_canonical import digest_hex
 from federation.proofs.ld_errors import LdReason, LdSignatureError
@@ -92,7 +93,7 @@ def sign_ld_signature(
     """Return a copy of `document` (which must carry no signature) with an RsaSignature2017."""
     if "signature" in document:
         raise ValueError("the document already carries a signature")
-    options = {"creator": creator, "created": _timestamp(created)}
+    options = {"creator": creator, "created": utc_timestamp(created)}
     message = _to_be_signed(_options(options), document)
     value = private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())
     signature = {"type": SIGNATURE_TYPE, **options, "signatureValue": _encode(value)}
@@ -117,10 +118,6 @@ def _decode(value: Any) -> bytes:
         return base64.b64decode(value, validate=True)
     except binascii.Error:
         raise LdSignatureError(LdReason.MALFORMED, "signatureValue is not valid base64") from None
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _encode(value: bytes) -> str:

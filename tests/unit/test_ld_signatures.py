@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -29,6 +25,7 @@ from federation.proofs import (
     verify_ld_signature,
     verify_proof,
 )
+from tests.unit.test_proofs import local_time_zone
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "ld_signatures"
 MASTODON = "mastodon-academy-create.json"
@@ -152,22 +149,6 @@ def test_what_we_sign_we_verify_and_nobody_can_alter() -> None:
     verify_ld_signature(split(signed), our_key().public_key())
     signed["object"]["content"] = "altered"
     assert refusal(signed, our_key().public_key()).reason is LdReason.BAD_SIGNATURE
-
-
-@contextmanager
-def local_time_zone(posix_tz: str) -> Iterator[None]:
-    """The process's local zone set to a POSIX TZ string (no tz database needed)."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = posix_tz
-    time.tzset()
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
 
 
 def test_created_is_written_in_utc_whatever_the_zones() -> None:
