@@ -6,11 +6,12 @@ current span), takes two locks. The inbox's accept path records two histograms p
 (request duration, signature check) and costs about 0.7 ms of CPU in all, so those two records
 alone took 5% of it. Here a record is a dict lookup, a bisect and a few additions (about 1 µs).
 
-At each collection the histograms become the SDK's own data model (a cumulative Histogram of
-HistogramDataPoints, the data an SDK instrument yields) appended to what the MeterProvider
-collected (prometheus.HistogramReader). So the Prometheus exporter names and renders them
-exactly as it renders SDK instruments: dots to underscores, the unit suffix, cumulative `le`
-buckets, `_sum` and `_count`.
+At each scrape they are read by a prometheus_client collector of their own registered on the
+gateway's registry (prometheus.HistogramCollector, prometheus_client's public extension point),
+which names and renders them by the rules the OpenTelemetry exporter applies to SDK instruments
+(the OpenTelemetry-Prometheus compatibility specification): dots to underscores, the unit
+suffix, cumulative `le` buckets, `_sum` and `_count`. tests/unit/test_histograms.py scrapes an
+SDK histogram and one of ours fed the same records and requires the same samples.
 
 Recording and collecting both happen on the gateway's event loop thread (the scrape renders
 inside a request handler), so the buckets need no lock.
@@ -21,11 +22,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Sequence
-from time import time_ns
 from typing import Any
-
-from opentelemetry.sdk.metrics.export import AggregationTemporality, Histogram, Metric
-from opentelemetry.sdk.metrics.export import HistogramDataPoint as Point
 
 # The SDK's default boundaries (the specification's), for instruments that advise none.
 _LOW = (0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0)
@@ -36,28 +33,14 @@ OVERFLOW: dict[str, Any] = {"otel.metric.overflow": True}
 Labels = tuple[str | int | bool, ...]
 
 
-class _Series:
-    __slots__ = ("counts", "max", "min", "start", "sum")
+class Series:
+    """One label set's buckets (the last counts values above every boundary) and sum."""
+
+    __slots__ = ("counts", "sum")
 
     def __init__(self, buckets: int) -> None:
         self.counts = [0] * buckets
         self.sum = 0.0
-        self.min = math.inf
-        self.max = -math.inf
-        self.start = time_ns()
-
-    def point(self, attributes: dict[str, Any], bounds: tuple[float, ...], now: int) -> Point:
-        return Point(
-            attributes=attributes,
-            start_time_unix_nano=self.start,
-            time_unix_nano=now,
-            count=sum(self.counts),
-            sum=self.sum,
-            bucket_counts=tuple(self.counts),
-            explicit_bounds=bounds,
-            min=self.min,
-            max=self.max,
-        )
 
 
 class FastHistogram:
@@ -75,8 +58,8 @@ class FastHistogram:
         self.name, self.unit, self.description = name, unit, description
         self._bounds = tuple(boundaries)
         self._names = tuple(label_names)
-        self._series: dict[Labels, _Series] = {}
-        self._overflow: _Series | None = None
+        self._series: dict[Labels, Series] = {}
+        self._overflow: Series | None = None
 
     def record(self, value: float, labels: Labels = ()) -> None:
         if not 0 <= value < math.inf:
@@ -86,31 +69,28 @@ class FastHistogram:
             series = self._new_series(labels)
         series.counts[bisect_left(self._bounds, value)] += 1  # the SDK's (low, high] buckets
         series.sum += value
-        if value < series.min:
-            series.min = value
-        if value > series.max:
-            series.max = value
 
-    def _new_series(self, labels: Labels) -> _Series:
+    def _new_series(self, labels: Labels) -> Series:
         if len(self._series) < CARDINALITY_LIMIT:
-            series = self._series[labels] = _Series(len(self._bounds) + 1)
+            series = self._series[labels] = Series(len(self._bounds) + 1)
             return series
         if self._overflow is None:
-            self._overflow = _Series(len(self._bounds) + 1)
+            self._overflow = Series(len(self._bounds) + 1)
         return self._overflow
 
-    def metric(self, now: int) -> Metric | None:
-        """The cumulative state as the SDK's data model (None before the first record)."""
-        points = [
-            series.point(dict(zip(self._names, labels, strict=True)), self._bounds, now)
+    @property
+    def boundaries(self) -> tuple[float, ...]:
+        return self._bounds
+
+    def series(self) -> list[tuple[dict[str, Any], Series]]:
+        """Every label set recorded so far with its cumulative state (the overflow last)."""
+        found = [
+            (dict(zip(self._names, labels, strict=True)), series)
             for labels, series in list(self._series.items())
         ]
         if self._overflow is not None:
-            points.append(self._overflow.point(dict(OVERFLOW), self._bounds, now))
-        if not points:
-            return None
-        data = Histogram(points, AggregationTemporality.CUMULATIVE)
-        return Metric(self.name, self.description, self.unit, data)
+            found.append((dict(OVERFLOW), self._overflow))
+        return found
 
 
 class DiscardingHistogram(FastHistogram):

@@ -75,36 +75,53 @@ class Telemetry:
 def build_telemetry(service: str, *, metrics: bool, environ: Mapping[str, str]) -> Telemetry:
     """Telemetry for one process named `service` (the instance name). Metrics are recorded
     only when something serves them (`metrics`); traces only when OTEL_* configure export."""
-    telemetry = Telemetry()
     resource = Resource.create({"service.name": environ.get("OTEL_SERVICE_NAME") or service})
+    providers: list[_Provider] = []
+    recorded, registry = disabled_metrics(), None
     if metrics:
-        from opentelemetry.sdk.metrics import MeterProvider
-
-        from federation.observability.prometheus import HistogramReader
-
-        registry = CollectorRegistry(auto_describe=True)
-        reader = HistogramReader(resource, SCOPE, registry=registry, scope_info_enabled=False)
-        provider = MeterProvider([reader], resource=resource, shutdown_on_exit=False)
-        meter = provider.get_meter(SCOPE)
-        telemetry.metrics = Metrics(meter, histograms=reader.histograms)
-        telemetry.registry = registry
-        telemetry._shutdown.append(provider)
+        recorded, registry, meter_provider = _prometheus_metrics(resource)
+        providers.append(meter_provider)
+    tracer: Tracer = NoOpTracer()
     endpoint = _otlp_traces_endpoint(environ)
     if endpoint is not None:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        tracer, tracer_provider = _otlp_tracer(endpoint, resource, environ)
+        providers.append(tracer_provider)
+    return Telemetry(recorded, tracer, registry, providers)
 
-        tracer_provider = TracerProvider(
-            sampler=_sampler(environ), resource=resource, shutdown_on_exit=False
-        )
-        # Read from `environ` like the endpoint, so an in-process gateway needs no os.environ.
-        delay = float(environ.get("OTEL_BSP_SCHEDULE_DELAY", "") or _BSP_DELAY_MS)
-        processor = BatchSpanProcessor(OTLPSpanExporter(endpoint), schedule_delay_millis=delay)
-        tracer_provider.add_span_processor(processor)
-        telemetry.tracer = tracer_provider.get_tracer(SCOPE)
-        telemetry._shutdown.append(tracer_provider)
-    return telemetry
+
+def _prometheus_metrics(resource: Resource) -> tuple[Metrics, CollectorRegistry, _Provider]:
+    """Metrics read by a registry of our own: the exporter's reader for the SDK instruments,
+    our collector for the histograms kept outside the SDK (histograms.py)."""
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from opentelemetry.sdk.metrics import MeterProvider
+
+    from federation.observability.prometheus import HistogramCollector, target_info
+
+    registry = CollectorRegistry(auto_describe=True, target_info=target_info(resource.attributes))
+    reader = PrometheusMetricReader(
+        disable_target_info=True, registry=registry, scope_info_enabled=False
+    )
+    histograms = HistogramCollector()
+    registry.register(histograms)
+    provider = MeterProvider([reader], resource=resource, shutdown_on_exit=False)
+    recorded = Metrics(provider.get_meter(SCOPE), histograms=histograms.histograms)
+    return recorded, registry, provider
+
+
+def _otlp_tracer(
+    endpoint: str, resource: Resource, environ: Mapping[str, str]
+) -> tuple[Tracer, _Provider]:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider(sampler=_sampler(environ), resource=resource, shutdown_on_exit=False)
+    # Read from `environ` like the endpoint, so an in-process gateway needs no os.environ.
+    delay = float(environ.get("OTEL_BSP_SCHEDULE_DELAY", "") or _BSP_DELAY_MS)
+    provider.add_span_processor(
+        BatchSpanProcessor(OTLPSpanExporter(endpoint), schedule_delay_millis=delay)
+    )
+    return provider.get_tracer(SCOPE), provider
 
 
 def _otlp_traces_endpoint(environ: Mapping[str, str]) -> str | None:

@@ -6,14 +6,14 @@ from __future__ import annotations
 import math
 
 import pytest
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import Histogram, MeterProvider
-from opentelemetry.sdk.resources import Resource
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from federation.observability import histograms
 from federation.observability.histograms import FastHistogram
-from federation.observability.prometheus import HistogramReader
+from federation.observability.prometheus import HistogramCollector
 from federation.observability.setup import build_telemetry
 
 BOUNDS = (0.0, 1.0, 2.5, 10.0)
@@ -23,23 +23,23 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 class Both:
-    """One SDK histogram and one of ours, fed the same records, read by the same reader."""
+    """One SDK histogram and one of ours, fed the same records, scraped from one registry."""
 
     def __init__(self, limit: int | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        reader = HistogramReader(
-            Resource.create({}),
-            "t",
+        reader = PrometheusMetricReader(
             registry=self.registry,
             scope_info_enabled=False,
             cardinality_limits={Histogram: limit} if limit else None,
         )
+        collector = HistogramCollector()
+        self.registry.register(collector)
         self.provider = MeterProvider([reader], shutdown_on_exit=False)
         self.sdk = self.provider.get_meter("t").create_histogram(
             "sdk.request.duration", "ms", "d", explicit_bucket_boundaries_advisory=BOUNDS
         )
         self.ours = FastHistogram("our.request.duration", "ms", "d", BOUNDS, LABELS)
-        reader.histograms.append(self.ours)
+        collector.histograms.append(self.ours)
 
     def record(self, value: float, route: str, status: int) -> None:
         self.sdk.record(value, {LABELS[0]: route, LABELS[1]: status})
@@ -122,7 +122,11 @@ def test_histograms_show_when_no_sdk_instrument_has_data() -> None:
     # An idle gateway that is only scraped: the scrapes are its only records.
     telemetry = build_telemetry("t", metrics=True, environ={})
     try:
-        assert telemetry.render() == b""  # nothing recorded yet: nothing to show
+        # Nothing recorded yet: only who we are (target_info, from the first scrape on).
+        first = text_string_to_metric_families(telemetry.render().decode())
+        assert [(f.name, f.samples[0].labels["service_name"]) for f in first] == [
+            ("target_info", "t")
+        ]
         for scrape in (1, 2):
             telemetry.metrics.http_request("/metrics", "GET", 200, 0.001)
             families = text_string_to_metric_families(telemetry.render().decode())
