@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 from datetime import datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -127,8 +127,7 @@ async def get_outbox(request: web.Request) -> web.StreamResponse:
         rendered = _render_page(listing, settings, page, now)
         pages.put(page, rendered)
     validators = {"ETag": rendered.etag}
-    if_none_match = request.headers.get("If-None-Match")
-    if if_none_match is not None and _etag_in(if_none_match, rendered.etag):
+    if request.if_none_match is not None and _etag_in(request, rendered.etag):
         return not_modified(validators)
     return activity_body_response(request, rendered.body, headers=validators)
 
@@ -238,23 +237,14 @@ async def _require_signature(request: web.Request) -> None:
 
 
 def _not_modified(request: web.Request, etag: str, updated_at: datetime) -> bool:
-    """RFC 9110 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
-    if_none_match = request.headers.get("If-None-Match")
-    if if_none_match is not None:
-        return _etag_in(if_none_match, etag)
-    since = request.headers.get("If-Modified-Since")
-    if since is None:
-        return False
-    try:
-        when = parsedate_to_datetime(since)
-    except (TypeError, ValueError, IndexError):
-        return False
-    if when.tzinfo is None:
-        return False
-    return int(updated_at.timestamp()) <= int(when.timestamp())
+    """RFC 9110 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since; aiohttp
+    parses both headers (a malformed date reads as absent)."""
+    if request.if_none_match is not None:
+        return _etag_in(request, etag)
+    since = request.if_modified_since
+    return since is not None and int(updated_at.timestamp()) <= int(since.timestamp())
 
 
-def _etag_in(if_none_match: str, etag: str) -> bool:
-    """If-None-Match names this ETag (weak comparison) or any."""
-    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-    return "*" in tags or etag in tags
+def _etag_in(request: web.Request, etag: str) -> bool:
+    """If-None-Match names this ETag (weak comparison: W/ is ignored) or any ("*")."""
+    return any(tag.value in ("*", etag.strip('"')) for tag in request.if_none_match or ())

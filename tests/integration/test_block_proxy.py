@@ -187,6 +187,12 @@ async def test_conditional_requests_get_304(inst: Instance) -> None:
     assert by_etag.headers["Vary"] == "Accept"
     weak = await inst.get("/blocks/cond", Accept=AS, **{"If-None-Match": f'"x", W/{etag}'})
     assert weak.status == 304
+    assert (await inst.get("/blocks/cond", Accept=AS, **{"If-None-Match": "*"})).status == 304
+    # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2), and a bad date is no date.
+    newer = {"If-None-Match": '"other"', "If-Modified-Since": modified}
+    assert (await inst.get("/blocks/cond", Accept=AS, **newer)).status == 200
+    bad_date = {"If-Modified-Since": "yesterday"}
+    assert (await inst.get("/blocks/cond", Accept=AS, **bad_date)).status == 200
     by_date = await inst.get("/blocks/cond", Accept=AS, **{"If-Modified-Since": modified})
     assert by_date.status == 304
     other = await inst.get("/blocks/cond", Accept=AS, **{"If-None-Match": '"other"'})
