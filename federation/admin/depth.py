@@ -7,14 +7,13 @@ memory. A restarted process starts a new history.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from federation.jobs.periodic import Periodic
 from federation.ports import JobQueue
 from federation.records import JobState
 from federation.web.appkeys import CLOCK, STORE
@@ -48,14 +47,6 @@ class QueueDepth:
         horizon = self._clock() - KEEP * SAMPLE_EVERY
         return [(at, n) for at, n in self._samples if at >= horizon]
 
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.sample()
-            except Exception:
-                log.exception("sampling the queue depth failed")
-            await asyncio.sleep(SAMPLE_EVERY)
-
 
 QUEUE_DEPTH: web.AppKey[QueueDepth] = web.AppKey("queue_depth")
 
@@ -64,10 +55,16 @@ async def sampling(app: web.Application) -> AsyncIterator[None]:
     """Cleanup context (after the store's): sample while the app runs."""
     depth = QueueDepth(app[STORE], app[CLOCK])
     app[QUEUE_DEPTH] = depth
-    task = asyncio.create_task(depth.run(), name="queue-depth")
+    rounds = Periodic(
+        "queue-depth",
+        depth.sample,
+        SAMPLE_EVERY,
+        at_start=True,
+        failure="sampling the queue depth failed",
+        logger=log,
+    )
+    rounds.start()
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await rounds.stop()

@@ -8,12 +8,12 @@ prunes counters older than `keep_seconds`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable
 
+from federation.jobs.periodic import Periodic
 from federation.ports import DeliveryStats
 from federation.records import DeliveryCount
 
@@ -35,12 +35,17 @@ class DeliveryTally:
     ) -> None:
         self._stats = stats
         self._clock = clock
-        self._flush_seconds = flush_seconds
         self._keep_seconds = keep_seconds
         self._delivered: Counter[tuple[str, int]] = Counter()
         self._failed: Counter[tuple[str, int]] = Counter()
-        self._task: asyncio.Task[None] | None = None
         self._pruned_at = 0.0
+        self._rounds = Periodic(
+            "delivery-tally",
+            self._write,
+            flush_seconds,
+            failure="writing delivery counts failed; those counts are lost",
+            logger=log,
+        )
 
     def record(self, host: str, delivered: bool) -> None:
         """One attempt to deliver to `host`: it delivered, or it failed (any other answer)."""
@@ -59,27 +64,17 @@ class DeliveryTally:
         self._failed.clear()
         await self._stats.add_delivery_counts(counts)
 
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._flush_seconds)
-            try:
-                await self.flush()
-                now = self._clock()
-                if now - self._pruned_at >= PRUNE_EVERY:
-                    await self._stats.prune_delivery_counts(now - self._keep_seconds)
-                    self._pruned_at = now
-            except Exception:
-                log.exception("writing delivery counts failed; those counts are lost")
+    async def _write(self) -> None:
+        await self.flush()
+        now = self._clock()
+        if now - self._pruned_at >= PRUNE_EVERY:
+            await self._stats.prune_delivery_counts(now - self._keep_seconds)
+            self._pruned_at = now
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="delivery-tally")
+        self._rounds.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._rounds.stop()
         with contextlib.suppress(Exception):
             await self.flush()

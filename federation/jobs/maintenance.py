@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
+from federation.jobs.periodic import Periodic
 from federation.ports import JobQueue
 from federation.records import DONE_JOB_RETENTION
 
@@ -28,8 +27,14 @@ class Maintenance:
         self._queue = queue
         self._clock = clock
         self._retention = retention
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = Periodic(
+            "maintenance",
+            self.run_once,
+            interval,
+            at_start=True,
+            failure="maintenance failed; trying again later",
+            logger=log,
+        )
 
     async def run_once(self) -> int:
         pruned = await self._queue.prune_done(self._clock() - self._retention)
@@ -37,20 +42,8 @@ class Maintenance:
             log.info("pruned %d finished jobs past the dedupe window", pruned)
         return pruned
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("maintenance failed; trying again later")
-            await asyncio.sleep(self._interval)
-
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="maintenance")
+        self._rounds.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._rounds.stop()
