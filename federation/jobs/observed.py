@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from federation.jobs.kinds import activity_type, trace_stamp
-from federation.jobs.outcomes import Dead, Done, Handler, JobOutcome
+from federation.jobs.outcomes import Dead, Done, Handler, JobOutcome, is_last_attempt
 from federation.observability import tracing
 from federation.observability.metrics import DEAD, DONE, RETRY
 from federation.observability.setup import Telemetry
@@ -67,5 +67,5 @@ def _settled(outcome: JobOutcome | None, job: Job, max_attempts: int) -> tuple[s
         return DONE, ""
     if isinstance(outcome, Dead):
         return DEAD, outcome.error
-    error = outcome.error if outcome is not None else "raised"
-    return (DEAD if job.attempts + 1 >= max_attempts else RETRY), error
+    error = outcome.error if outcome is not None else "raised"  # a raise is retried
+    return (DEAD if is_last_attempt(job, max_attempts) else RETRY), error

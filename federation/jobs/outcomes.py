@@ -29,6 +29,12 @@ JobOutcome = Done | Retry | Dead
 Handler = Callable[[Job], Awaitable[JobOutcome]]
 
 
+def is_last_attempt(job: Job, max_attempts: int) -> bool:
+    """This run is the job's last allowed attempt: a Retry now ends it (dead), as a Dead
+    would. The one place this is decided, for the settler and for what every run records."""
+    return job.attempts + 1 >= max_attempts
+
+
 class HostHealth(Protocol):
     """What the runner asks about a host (HostHealthTracker provides it). Both answer None
     when a delivery may go ahead, else when to ask again."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from federation.jobs.coalesce import Coalescer
 from federation.jobs.joblog import log_settled
-from federation.jobs.outcomes import Dead, Done, JobOutcome
+from federation.jobs.outcomes import Dead, Done, JobOutcome, is_last_attempt
 from federation.ports import JobQueue
 from federation.records import Job
 
@@ -62,7 +62,7 @@ class Settler:
         if isinstance(outcome, Dead):
             log_settled(job, "gave_up", outcome.error)
             settled = await self._queue.fail(job.id, self._owner, outcome.error, now)
-        elif job.attempts + 1 >= self._max_attempts:
+        elif is_last_attempt(job, self._max_attempts):
             error = f"gave up after {job.attempts + 1} attempts: {outcome.error}"
             log_settled(job, "gave_up", error)
             settled = await self._queue.fail(job.id, self._owner, error, now)
