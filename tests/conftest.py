@@ -34,10 +34,10 @@ def _empty_trust_boundary_caches() -> None:
     warm cache only the first test that asks for a key family (say) would reach it."""
     if os.environ.get("FEDERATION_MUTATION"):
         from federation import hosts
-        from federation.signatures import cavage, rfc9421
+        from federation.signatures import cavage, rfc9421_signing
 
         cavage._family.cache_clear()
-        rfc9421._sf_string.cache_clear()
+        rfc9421_signing._sf_string.cache_clear()
         hosts._parse.cache_clear()
 
 

@@ -41,7 +41,7 @@ from federation.signatures.accept import (
     format_ask,
     parse_accept_signature,
 )
-from federation.signatures.rfc9421 import signing_algorithm
+from federation.signatures.rfc9421_signing import signing_algorithm
 
 __all__ = [
     "DeliveryOutcome",

@@ -31,8 +31,8 @@ from federation.signatures.rfc9421 import (
     SignatureInput,
     parse_signature,
     parse_signature_input,
-    sign_rfc9421,
 )
+from federation.signatures.rfc9421_signing import sign_rfc9421
 from federation.signatures.verify import verify_request
 
 __all__ = [

@@ -19,6 +19,7 @@ from federation.signatures import (
     SignedRequest,
     Verified,
     rfc9421,
+    rfc9421_signing,
     verify_request,
 )
 from federation.signatures.http import lower_headers, split_url
@@ -131,7 +132,7 @@ def rfc(
     chosen: dict[str, int | str] = (
         {"created": NOW, "keyid": KEY_ID} if params is None else dict(params)
     )
-    serialized = rfc9421.serialize_signature_params(components, chosen)
+    serialized = rfc9421_signing.serialize_signature_params(components, chosen)
     sent = dict(headers or {})
     view = RequestView(
         method, split_url(url, lower_headers(sent).get("host")), lower_headers(sent), body

@@ -17,7 +17,7 @@ from federation.signatures.accept import (
     parse_accept_signature,
 )
 from federation.signatures.model import PublicKeyInfo
-from federation.signatures.rfc9421 import sign_rfc9421, signing_algorithm
+from federation.signatures.rfc9421_signing import sign_rfc9421, signing_algorithm
 
 KEY_ID = "https://alpha.example/actor#main-key"
 URL = "https://beta.example/inbox?x=1"

@@ -23,6 +23,7 @@ from federation.signatures import (
     digest_header,
     format_http_date,
     rfc9421,
+    rfc9421_signing,
     sign_cavage,
     sign_rfc9421,
     verify_request,
@@ -83,7 +84,7 @@ def hand_signed_rfc9421(
 ) -> SignedRequest:
     """A request signed over chosen components, straight from the building blocks."""
     params: dict[str, int | str] = {"created": int(NOW), "keyid": KEY_ID}
-    serialized = rfc9421.serialize_signature_params(components, params)
+    serialized = rfc9421_signing.serialize_signature_params(components, params)
     view = RequestView(method, split_url(URL), lower_headers(headers), body)
     sig = rfc9421.SignatureInput("a", components, dict(params), serialized)
     alg = "ed25519" if isinstance(key, ed25519.Ed25519PrivateKey) else "ecdsa-p256-sha256"
