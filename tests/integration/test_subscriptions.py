@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from federation.admin.api import ADMIN
-from federation.admin.subscription_schedule import SubscriptionSchedule
+from federation.admin.subscription_schedule import subscription_schedule
 from tests.integration.test_follow_endings import admin, wait_for
 from tests.support.inproc import Running, running, settings_for
 from tests.support.servers import serve_url
@@ -181,7 +181,7 @@ async def test_the_schedule_fetches_a_new_subscription(
     alpha, server, base = world
     server.lists["/s.csv"] = ('"s"', csv("scheduled.example"))
     await subscribe(alpha, f"{base}/s.csv")
-    schedule = SubscriptionSchedule(alpha.app[ADMIN].subscriptions, tick=0.05)
+    schedule = subscription_schedule(alpha.app[ADMIN].subscriptions, tick=0.05)
     schedule.start()
     try:
         await wait_for(lambda: _applied(alpha))
