@@ -1,7 +1,7 @@
 """`python -m bench <bench>`: real processes on 127.0.0.1, ratios to baselines.
 
-Benches: signatures, inbox, fanout, resolve, objects, queue, scale, soak, all. `--json FILE` writes
-every result. The server under test is pinned to CPU 0, the load generator to CPU 1.
+Benches: signatures, inbox, fanout, peers, resolve, objects, queue, scale, soak, all. `--json FILE`
+writes every result. The server under test is pinned to CPU 0, the load generator to CPU 1.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import fanout, inbox, objects, resolve, scale, soak, telemetry
+from bench import fanout, inbox, objects, peers, resolve, scale, soak, telemetry
 from bench.common import Results, fmt_ratio, spread
 
 # Goals for the signature rows (ratio to raw `cryptography`), by (scenario, operation).
@@ -28,6 +28,7 @@ BENCHES = (
     "signatures",
     "inbox",
     "fanout",
+    "peers",
     "resolve",
     "objects",
     "queue",
@@ -161,6 +162,9 @@ RUNNERS: dict[str, Callable[[argparse.Namespace, Results], Any]] = {
     "signatures": _signatures,
     "inbox": _inbox,
     "fanout": lambda a, r: fanout.run(fanout.FanoutOptions(rounds=_rounds(a)), r),
+    "peers": lambda a, r: peers.run(
+        peers.PeersOptions(rounds=a.rounds or peers.PeersOptions.rounds, rtt=a.rtt), r
+    ),
     "resolve": lambda a, r: resolve.run(resolve.ResolveOptions(rounds=_rounds(a)), r),
     "objects": lambda a, r: objects.run(objects.ObjectsOptions(rounds=_rounds(a)), r),
     "queue": _queue,
@@ -216,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--load", type=float, default=0.8, help="soak: share of measured capacity to offer"
+    )
+    parser.add_argument(
+        "--rtt", type=float, default=0.2, help="peers: the receivers' round-trip time (s)"
     )
     parser.add_argument(
         "--sizes",
