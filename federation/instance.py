@@ -22,6 +22,7 @@ from federation.discovery import ActorUrls
 from federation.domains import DomainPolicy
 from federation.follows.machine import FollowMachine
 from federation.follows.service import FollowService
+from federation.http.session import in_flight_budget
 from federation.http.transport import Transport, make_session
 from federation.inbound.handlers import InboundProcessor
 from federation.inbound.notifier import BatchingNotifier
@@ -264,7 +265,7 @@ def _runner(
         backoff=make_backoff(d, rng),
         max_attempts=d.max_attempts,
         lease_seconds=d.lease_seconds,
-        concurrency=d.workers,
+        concurrency=d.workers or in_flight_budget(),
         per_host_concurrency=d.per_host_concurrency,
         host_health=health,
         paused_hosts=lambda: _paused_host_keys(store),

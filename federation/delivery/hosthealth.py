@@ -1,11 +1,14 @@
-"""Per-host delivery health: a circuit breaker and the "unavailable" verdict.
+"""Per-host delivery health: a circuit breaker, the "unavailable" verdict, and pacing.
 
-The breaker opens after `breaker_threshold` consecutive failed deliveries, stays open for
+The breaker opens after `breaker_threshold` consecutive failed deliveries (at once when a
+delivery timed out: a host that does not answer would hold its lane for a whole timeout per
+job), stays open for
 `breaker_open_seconds`, then lets one probe through (half-open): a success closes it, a failure
 opens it again. A host becomes unavailable after failed deliveries on `unavailable_after_days`
 distinct UTC days with no success in between. Only a successful delivery resets that: there is
 deliberately no way for inbound traffic to do so (Mastodon #31118), and 404/410 answers are
-never successes (Mastodon #37235).
+never successes (Mastodon #37235). While a host is paused by its Retry-After (pacing.py)
+it is closed too, and its lane width is pacing's.
 
 State lives in the HostStore; an in-memory cache keeps the hot path off the store, is written
 through on every change and re-read after `cache_seconds` so other processes' changes (and an
@@ -19,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from federation.config import DeliverySettings
+from federation.delivery.pacing import HostPacing
 from federation.ports import HostStore
 from federation.records import HostFailure, HostHealth
 
@@ -55,6 +59,20 @@ class HostHealthTracker:
         self._probe_seconds = probe_seconds  # how long one probe may take before another
         self._recheck_seconds = recheck_seconds  # while a probe is out, ask again this soon
         self._cache: dict[str, _Entry] = {}
+        self._pacing = HostPacing(
+            ceiling=settings.per_host_concurrency, slow_seconds=settings.slow_seconds, clock=clock
+        )
+
+    def limit(self, host: str) -> int:
+        """How many deliveries to `host` may run at once now."""
+        return self._pacing.limit(host)
+
+    def throttled(self, host: str, until: float | None) -> None:
+        """The host said 429/503 (with a Retry-After: `until`): fewer at once, and none
+        before `until`."""
+        self._pacing.narrow(host)
+        if until is not None:
+            self._pacing.pause(host, until)
 
     async def _entry(self, host: str) -> _Entry:
         now = self._clock()
@@ -74,12 +92,18 @@ class HostHealthTracker:
         """None when a delivery to `host` may go ahead, else when to ask again. Takes nothing:
         use it to learn a host's state, and gate() only right before actually delivering.
         Unavailable hosts are open here: the deliver handler turns their jobs dead."""
+        paused = self._pacing.paused_until(host)
+        if paused is not None:
+            return paused
         entry = await self._entry(host)
         return self._closed_until(entry, self._clock())
 
     async def gate(self, host: str) -> float | None:
         """Like peek(), but when the breaker is half-open with no probe out, the caller
         becomes the probe: it must deliver and report success(), failure() or answered()."""
+        paused = self._pacing.paused_until(host)
+        if paused is not None:
+            return paused
         entry = await self._entry(host)
         now = self._clock()
         closed_until = self._closed_until(entry, now)
@@ -101,8 +125,10 @@ class HostHealthTracker:
     async def is_unavailable(self, host: str) -> bool:
         return (await self._entry(host)).health.unavailable
 
-    async def success(self, host: str) -> None:
-        """A delivery to `host` succeeded (2xx): close the breaker, forget failures."""
+    async def success(self, host: str, seconds: float = 0.0) -> None:
+        """A delivery to `host` succeeded (2xx) after `seconds`: close the breaker, forget
+        failures, and pace the host by how long it took."""
+        self._pacing.answered_in(host, seconds)
         entry = await self._entry(host)
         h = entry.health
         now = self._clock()
@@ -122,9 +148,12 @@ class HostHealthTracker:
         if changed or stale:
             await self._hosts.record_success(host, now)
 
-    async def failure(self, host: str) -> None:
+    async def failure(self, host: str, *, timed_out: bool = False) -> None:
         """A delivery to `host` failed (no answer, 5xx, 404...). The store counts it (with
-        every other worker's failures) and judges breaker and availability in one step."""
+        every other worker's failures) and judges breaker and availability in one step; a
+        delivery that timed out opens the breaker at once."""
+        if timed_out:
+            self._pacing.narrow(host)
         entry = await self._entry(host)
         now = self._clock()
         entry.probe_until = 0.0
@@ -132,7 +161,7 @@ class HostHealthTracker:
         failure = HostFailure(
             at=now,
             day=utc_day(now),
-            breaker_threshold=s.breaker_threshold,
+            breaker_threshold=1 if timed_out else s.breaker_threshold,
             breaker_open_seconds=s.breaker_open_seconds,
             unavailable_after_days=s.unavailable_after_days,
         )
