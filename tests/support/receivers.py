@@ -47,6 +47,7 @@ class Behaviour:
     status: int = 202
     delay: float = 0.0  # seconds before answering
     reset: bool = False  # abort the TCP connection (RST) instead of answering
+    retry_after: str | None = None  # a Retry-After header on the answer
 
 
 OK = Behaviour()
@@ -258,7 +259,8 @@ class Peer:
             if 200 <= behaviour.status < 300:
                 with self._lock:
                     self._accepted[key] += 1
-            return web.Response(status=behaviour.status)
+            headers = {"Retry-After": behaviour.retry_after} if behaviour.retry_after else None
+            return web.Response(status=behaviour.status, headers=headers)
         finally:
             with self._lock:
                 self._pending -= 1
