@@ -82,3 +82,23 @@ def test_a_429_with_retry_after_pauses_that_host_only(
     eventually(lambda: delivered(busy) == 5, timeout=30)
     assert fine_done < wait <= busy_resumed + 0.2  # poll granularity
     assert set(busy.accepted_ids().values()) == {1}
+
+
+def test_a_slow_host_gets_fewer_deliveries_at_once(
+    node_factory: NodeFactory, peer_factory: PeerFactory
+) -> None:
+    lane, answer_after = 4, 0.6
+    sluggish = peer_factory(12)
+    sluggish.behave(slow(answer_after))
+    alpha = node_factory(
+        "alpha", delivery={"per_host_concurrency": lane, "slow_seconds": answer_after / 2}
+    )
+    seed_follows(alpha.root / "gateway.sqlite3", [sluggish], Direction.FOLLOWER)
+    alpha.start_backend()
+    alpha.start_gateway()
+    alpha.create_block(title="one")
+    eventually(lambda: delivered(sluggish) >= lane)
+    assert sluggish.peak_pending == lane  # the first wave: the full lane
+    sluggish.reset_peak()
+    eventually(lambda: delivered(sluggish) == 12)
+    assert sluggish.peak_pending == 1  # every answer was slow: the lane narrowed to one
