@@ -1,7 +1,8 @@
 """`python -m bench <bench>`: real processes on 127.0.0.1, ratios to baselines.
 
-Benches: signatures, inbox, fanout, resolve, objects, queue, scale, soak, all. `--json FILE` writes
-every result. The server under test is pinned to CPU 0, the load generator to CPU 1.
+Benches: signatures, inbox, fanout, peers, peers-big, resolve, objects, queue, scale, soak, all.
+`--json FILE` writes every result. The server under test is pinned to CPU 0, the load generator
+to CPU 1.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import fanout, inbox, objects, resolve, scale, soak, telemetry
+from bench import fanout, inbox, objects, peers, peers_big, resolve, scale, soak, telemetry
 from bench.common import Results, fmt_ratio, spread
 
 # Goals for the signature rows (ratio to raw `cryptography`), by (scenario, operation).
@@ -28,6 +29,8 @@ BENCHES = (
     "signatures",
     "inbox",
     "fanout",
+    "peers",
+    "peers-big",
     "resolve",
     "objects",
     "queue",
@@ -161,6 +164,21 @@ RUNNERS: dict[str, Callable[[argparse.Namespace, Results], Any]] = {
     "signatures": _signatures,
     "inbox": _inbox,
     "fanout": lambda a, r: fanout.run(fanout.FanoutOptions(rounds=_rounds(a)), r),
+    "peers": lambda a, r: peers.run(
+        peers.PeersOptions(
+            rounds=a.rounds or peers.PeersOptions.rounds,
+            rtt=a.rtt if a.rtt is not None else peers.PeersOptions.rtt,
+        ),
+        r,
+    ),
+    "peers-big": lambda a, r: peers_big.run(
+        peers_big.BigOptions(
+            rounds=a.rounds or peers_big.BigOptions.rounds,
+            rtt=a.rtt if a.rtt is not None else peers_big.BigOptions.rtt,
+            scale=a.scale,
+        ),
+        r,
+    ),
     "resolve": lambda a, r: resolve.run(resolve.ResolveOptions(rounds=_rounds(a)), r),
     "objects": lambda a, r: objects.run(objects.ObjectsOptions(rounds=_rounds(a)), r),
     "queue": _queue,
@@ -216,6 +234,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--load", type=float, default=0.8, help="soak: share of measured capacity to offer"
+    )
+    parser.add_argument(
+        "--rtt",
+        type=float,
+        default=None,
+        help="peers, peers-big: the receivers' round-trip time (s; default 0.2 and 0.1)",
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="peers-big: share of its 5,000 hosts and 100,000 followers to run",
     )
     parser.add_argument(
         "--sizes",

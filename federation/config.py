@@ -31,9 +31,15 @@ class Limits(BaseModel):
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     max_json_depth: int = Field(32, ge=4, le=256)
     connect_timeout: float = Field(5.0, gt=0)
+    # No byte from a peer for this long (first byte of the answer included): give up, well
+    # before total_timeout, so a blackholed host holds its lane seconds, not half a minute.
+    read_timeout: float = Field(10.0, gt=0)
     total_timeout: float = Field(30.0, gt=0)
     max_redirects: int = Field(3, ge=0, le=10)
     per_host_connections: int = Field(4, ge=1)
+    # Open connections to peers in all; 0 = what the process can hold (half its open-file
+    # limit, at most 2,048).
+    max_connections: int = Field(0, ge=0)
     clock_skew_seconds: int = Field(3600, ge=1)
     resolve_batch_max: int = Field(500, ge=1)
     # A connection whose request headers (or announced body) take longer is closed.
@@ -50,8 +56,13 @@ class DeliverySettings(BaseModel):
     # Renewed every third of itself while a job runs: it bounds how long a dead worker's jobs
     # wait, not how long a job may take.
     lease_seconds: float = Field(30.0, gt=0)
-    workers: int = Field(32, ge=1)
+    # Jobs in flight at once; 0 = what the process can hold (as limits.max_connections):
+    # per-host lanes (per_host_concurrency), not this, keep a host from being flooded.
+    workers: int = Field(0, ge=0)
     per_host_concurrency: int = Field(4, ge=1)
+    # A delivery answered this late narrows its host's lane (halved; widened again by answers
+    # in time): a slow host gets fewer deliveries at once.
+    slow_seconds: float = Field(5.0, gt=0)
     breaker_threshold: int = Field(10, ge=1)
     breaker_open_seconds: float = Field(60.0, ge=0)
     unavailable_after_days: int = Field(7, ge=1)

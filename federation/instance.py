@@ -22,6 +22,8 @@ from federation.discovery import ActorUrls
 from federation.domains import DomainPolicy
 from federation.follows.machine import FollowMachine
 from federation.follows.service import FollowService
+from federation.http.hostrecords import HostRecords
+from federation.http.session import in_flight_budget
 from federation.http.transport import Transport, make_session
 from federation.inbound.handlers import InboundProcessor
 from federation.inbound.notifier import BatchingNotifier
@@ -95,8 +97,14 @@ def build_instance(
     # RFC 9421 falls back on the RSA key too (rsa-v1_5-sha256): the only algorithm Mastodon
     # accepts; the Ed25519 key is published (FEP-521a) for peers that prefer it.
     signing_key = SigningKey(ActorUrls(settings.base_url).rsa_key_id, keys.rsa)
+    host_records = HostRecords(store, clock)  # one cache of host records for both users
     transport = Transport(
-        session=session, settings=settings, key=signing_key, hosts=store, clock=clock
+        session=session,
+        settings=settings,
+        key=signing_key,
+        hosts=store,
+        clock=clock,
+        records=host_records,
     )
     # The backend is a trusted local service: a plain session, no SSRF guard, its own timeouts.
     backend_session = aiohttp.ClientSession(
@@ -114,7 +122,9 @@ def build_instance(
         telemetry=telemetry,
     )
     policy = DomainPolicy(store, settings)  # one snapshot for every reader in this process
-    health = HostHealthTracker(hosts=store, settings=settings.delivery, clock=clock)
+    health = HostHealthTracker(
+        hosts=store, settings=settings.delivery, clock=clock, records=host_records
+    )
     tally = DeliveryTally(store, clock)
     signer = ObjectSigner(keys.ed25519, ActorUrls(settings.base_url).ed25519_key_id)
     work_queued = asyncio.Event()  # the runner's wake-up, set by whoever queues work
@@ -264,7 +274,7 @@ def _runner(
         backoff=make_backoff(d, rng),
         max_attempts=d.max_attempts,
         lease_seconds=d.lease_seconds,
-        concurrency=d.workers,
+        concurrency=d.workers or in_flight_budget(),
         per_host_concurrency=d.per_host_concurrency,
         host_health=health,
         paused_hosts=lambda: _paused_host_keys(store),

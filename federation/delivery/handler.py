@@ -17,6 +17,7 @@ from cachetools import LRUCache
 from federation.config import DeliverySettings, Settings
 from federation.delivery.tally import DeliveryTally
 from federation.hosts import host_key
+from federation.http.replies import TIMED_OUT
 from federation.http.transport import DeliveryOutcome, DeliveryResult
 from federation.jobs.kinds import DeliverPayload, new_job, payload_of
 from federation.jobs.outcomes import Dead, Done, JobOutcome, Retry
@@ -26,6 +27,8 @@ from federation.records import Job
 log = logging.getLogger("federation.delivery")
 
 UNAVAILABLE = "domain unavailable"
+# Answers that ask us to slow down: the host's lane narrows, its Retry-After pauses it.
+_THROTTLING = frozenset({429, 503})
 
 # Ends, through the follow state machine, every follower an inbox that answered 410 stands
 # for; returns how many. Delivery sits below follows/, so the composition root passes it in.
@@ -85,9 +88,13 @@ class HostVerdicts(Protocol):
 
     async def is_unavailable(self, host: str, /) -> bool: ...
 
-    async def success(self, host: str, /) -> None: ...
+    async def success(self, host: str, seconds: float, /) -> None:
+        """Delivered, after `seconds` (a slow answer narrows the host's lane)."""
 
-    async def failure(self, host: str, /) -> None: ...
+    async def failure(self, host: str, /, *, timed_out: bool) -> None: ...
+
+    def throttled(self, host: str, until: float | None, /) -> None:
+        """The host said 429/503, with a Retry-After meaning `until` (or none)."""
 
     def answered(self, host: str, /) -> None:
         """The host answered (it is up) though it refused this delivery."""
@@ -148,15 +155,18 @@ class DeliverHandler:
         body = await self._bodies.get(activity_id)
         if body is None:
             return Dead(f"activity not found: {activity_id}")
+        started = self._clock()
         result = await self._transport.deliver(inbox, body)
         if self._tally is not None:
             self._tally.record(host, result.outcome is DeliveryOutcome.DELIVERED)
-        return await self._judge(job, inbox, host, result)
+        return await self._judge(job, inbox, host, result, self._clock() - started)
 
-    async def _judge(self, job: Job, inbox: str, host: str, result: DeliveryResult) -> JobOutcome:
+    async def _judge(
+        self, job: Job, inbox: str, host: str, result: DeliveryResult, seconds: float
+    ) -> JobOutcome:
         error = result.error or f"HTTP {result.status}"
         if result.outcome is DeliveryOutcome.DELIVERED:
-            await self._health.success(host)
+            await self._health.success(host, seconds)
             return Done()
         if result.outcome is DeliveryOutcome.PERMANENT:
             self._health.answered(host)  # the host is there; it refused this one
@@ -167,9 +177,16 @@ class DeliverHandler:
             log.info("inbox %s is gone (410): %d follower(s) removed", inbox, removed)
             return Dead(error)
         # RETRY, and 404 (a failure, never a success: retried until attempts run out).
-        await self._health.failure(host)
+        now = self._clock()
+        if result.status in _THROTTLING:
+            paused = None if result.retry_after is None else now + self._capped(result.retry_after)
+            self._health.throttled(host, paused)
+        await self._health.failure(host, timed_out=result.error == TIMED_OUT)
         delay = retry_delay(job.attempts + 1, result.retry_after, self._settings, self._rng)
-        return Retry(error, at=self._clock() + delay)
+        return Retry(error, at=now + delay)
+
+    def _capped(self, retry_after: float) -> float:
+        return min(retry_after, self._settings.retry_after_cap)
 
 
 def make_deliver_handler(

@@ -1,36 +1,34 @@
-"""Per-host delivery health: a circuit breaker and the "unavailable" verdict.
+"""Per-host delivery health: a circuit breaker, the "unavailable" verdict, and pacing.
 
-The breaker opens after `breaker_threshold` consecutive failed deliveries, stays open for
-`breaker_open_seconds`, then lets one probe through (half-open): a success closes it, a failure
-opens it again. A host becomes unavailable after failed deliveries on `unavailable_after_days`
-distinct UTC days with no success in between. Only a successful delivery resets that: there is
-deliberately no way for inbound traffic to do so (Mastodon #31118), and 404/410 answers are
-never successes (Mastodon #37235).
+The breaker opens after `breaker_threshold` consecutive failed deliveries (at once when a
+delivery timed out: a host that does not answer would hold its lane for a whole timeout per
+job), stays open for `breaker_open_seconds`, then lets one probe through (half-open): a
+success closes it, a failure opens it again. A host becomes unavailable after failed
+deliveries on `unavailable_after_days` distinct UTC days with no success in between. Only a
+successful delivery resets that: there is deliberately no way for inbound traffic to do so
+(Mastodon #31118), and 404/410 answers are never successes (Mastodon #37235). While a host
+is paused by its Retry-After (pacing.py) it is closed too, and its lane width is pacing's.
 
-State lives in the HostStore; an in-memory cache keeps the hot path off the store, is written
-through on every change and re-read after `cache_seconds` so other processes' changes (and an
-admin's reset) show up.
+State lives in the HostStore; the process's one cache of host records (http/hostrecords.py,
+shared with the transport's learned signature scheme) keeps the hot path off the store, is
+written through on every change and re-read after `cache_seconds` so other processes' changes
+(and an admin's reset) show up. Probes in flight are this process's own, kept here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from federation.config import DeliverySettings
+from federation.delivery.pacing import HostPacing
+from federation.http.hostrecords import HostRecords
 from federation.ports import HostStore
 from federation.records import HostFailure, HostHealth
 
 # Persist last_success_at at most this often when nothing else changed.
 _SUCCESS_WRITE_INTERVAL = 60.0
-
-
-@dataclass
-class _Entry:
-    health: HostHealth
-    loaded_at: float
-    probe_until: float = 0.0  # half-open: a probe is in flight until then
 
 
 def utc_day(ts: float) -> str:
@@ -47,103 +45,117 @@ class HostHealthTracker:
         cache_seconds: float = 30.0,
         probe_seconds: float = 60.0,
         recheck_seconds: float = 1.0,
+        records: HostRecords | None = None,
     ) -> None:
         self._hosts = hosts
+        self._records = records or HostRecords(hosts, clock, ttl=cache_seconds)
         self._settings = settings
         self._clock = clock
-        self._cache_seconds = cache_seconds
         self._probe_seconds = probe_seconds  # how long one probe may take before another
         self._recheck_seconds = recheck_seconds  # while a probe is out, ask again this soon
-        self._cache: dict[str, _Entry] = {}
+        self._probes: dict[str, float] = {}  # host -> a half-open probe is out until then
+        self._pacing = HostPacing(
+            ceiling=settings.per_host_concurrency, slow_seconds=settings.slow_seconds, clock=clock
+        )
 
-    async def _entry(self, host: str) -> _Entry:
-        now = self._clock()
-        entry = self._cache.get(host)
-        if entry is None or now - entry.loaded_at >= self._cache_seconds:
-            stored = await self._hosts.get_host(host)
-            health = stored or HostHealth(host=host)
-            probe_until = entry.probe_until if entry else 0.0
-            entry = _Entry(health, now, probe_until)
-            self._cache[host] = entry
-        return entry
+    def limit(self, host: str) -> int:
+        """How many deliveries to `host` may run at once now."""
+        return self._pacing.limit(host)
+
+    def throttled(self, host: str, until: float | None) -> None:
+        """The host said 429/503 (with a Retry-After: `until`): fewer at once, and none
+        before `until`."""
+        self._pacing.narrow(host)
+        if until is not None:
+            self._pacing.pause(host, until)
 
     async def health(self, host: str) -> HostHealth:
-        return replace((await self._entry(host)).health)
+        return replace(await self._records.get(host))
 
     async def peek(self, host: str) -> float | None:
         """None when a delivery to `host` may go ahead, else when to ask again. Takes nothing:
         use it to learn a host's state, and gate() only right before actually delivering.
         Unavailable hosts are open here: the deliver handler turns their jobs dead."""
-        entry = await self._entry(host)
-        return self._closed_until(entry, self._clock())
+        paused = self._pacing.paused_until(host)
+        if paused is not None:
+            return paused
+        record = await self._records.get(host)
+        return self._closed_until(record, self._clock())
 
     async def gate(self, host: str) -> float | None:
         """Like peek(), but when the breaker is half-open with no probe out, the caller
         becomes the probe: it must deliver and report success(), failure() or answered()."""
-        entry = await self._entry(host)
+        paused = self._pacing.paused_until(host)
+        if paused is not None:
+            return paused
+        record = await self._records.get(host)
         now = self._clock()
-        closed_until = self._closed_until(entry, now)
-        if closed_until is None and entry.health.circuit_open_until != 0.0:
-            entry.probe_until = now + self._probe_seconds  # half-open: this caller probes
+        closed_until = self._closed_until(record, now)
+        if closed_until is None and record.circuit_open_until != 0.0:
+            self._probes[host] = now + self._probe_seconds  # half-open: this caller probes
         return closed_until
 
-    def _closed_until(self, entry: _Entry, now: float) -> float | None:
-        open_until = entry.health.circuit_open_until
+    def _closed_until(self, record: HostHealth, now: float) -> float | None:
+        open_until = record.circuit_open_until
         if open_until > now:
             return open_until
-        if open_until == 0.0 or entry.probe_until <= now:
+        probe_until = self._probes.get(record.host, 0.0)
+        if open_until == 0.0 or probe_until <= now:
             return None  # closed breaker, or half-open with the probe slot free
         # Half-open with the probe out. Its answer may come any moment and changes the verdict
         # at once (success closes, failure reopens), so callers must re-ask soon rather than
         # wait out probe_until, which only bounds a probe that never reports.
-        return min(now + self._recheck_seconds, entry.probe_until)
+        return min(now + self._recheck_seconds, probe_until)
 
     async def is_unavailable(self, host: str) -> bool:
-        return (await self._entry(host)).health.unavailable
+        return (await self._records.get(host)).unavailable
 
-    async def success(self, host: str) -> None:
-        """A delivery to `host` succeeded (2xx): close the breaker, forget failures."""
-        entry = await self._entry(host)
-        h = entry.health
+    async def success(self, host: str, seconds: float = 0.0) -> None:
+        """A delivery to `host` succeeded (2xx) after `seconds`: close the breaker, forget
+        failures, and pace the host by how long it took."""
+        self._pacing.answered_in(host, seconds)
+        h = await self._records.get(host)
         now = self._clock()
-        entry.probe_until = 0.0
+        self._probes.pop(host, None)
         changed = bool(
             h.consecutive_failures or h.failure_days or h.circuit_open_until or h.unavailable
         )
         stale = now - h.last_success_at >= _SUCCESS_WRITE_INTERVAL
-        entry.health = replace(
-            h,
-            consecutive_failures=0,
-            failure_days=[],
-            circuit_open_until=0.0,
-            unavailable=False,
-            last_success_at=now,
+        self._records.put(
+            replace(
+                h,
+                consecutive_failures=0,
+                failure_days=[],
+                circuit_open_until=0.0,
+                unavailable=False,
+                last_success_at=now,
+            )
         )
         if changed or stale:
             await self._hosts.record_success(host, now)
 
-    async def failure(self, host: str) -> None:
+    async def failure(self, host: str, *, timed_out: bool = False) -> None:
         """A delivery to `host` failed (no answer, 5xx, 404...). The store counts it (with
-        every other worker's failures) and judges breaker and availability in one step."""
-        entry = await self._entry(host)
+        every other worker's failures) and judges breaker and availability in one step; a
+        delivery that timed out opens the breaker at once."""
+        if timed_out:
+            self._pacing.narrow(host)
         now = self._clock()
-        entry.probe_until = 0.0
+        self._probes.pop(host, None)
         s = self._settings
         failure = HostFailure(
             at=now,
             day=utc_day(now),
-            breaker_threshold=s.breaker_threshold,
+            breaker_threshold=1 if timed_out else s.breaker_threshold,
             breaker_open_seconds=s.breaker_open_seconds,
             unavailable_after_days=s.unavailable_after_days,
         )
-        entry.health = await self._hosts.record_failure(host, failure)
+        self._records.put(await self._hosts.record_failure(host, failure))
 
     def answered(self, host: str) -> None:
         """The host answered but the delivery was neither a success nor a host failure (a 4xx
         such as 400/403/410): ends a half-open probe without changing the record."""
-        entry = self._cache.get(host)
-        if entry is not None:
-            entry.probe_until = 0.0
+        self._probes.pop(host, None)
 
     async def reset(self, host: str) -> HostHealth | None:
         """Admin: forget the host's failures, close its breaker, make it available again
@@ -153,4 +165,4 @@ class HostHealthTracker:
 
     def forget(self, host: str) -> None:
         """Drop the cached record (it is re-read from the store on next use)."""
-        self._cache.pop(host, None)
+        self._records.forget(host)

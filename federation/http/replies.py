@@ -19,6 +19,8 @@ from federation.outcomes import (
 
 _ERROR_BODY_BYTES = 1024  # read at most this much of a delivery response
 ERROR_TEXT_CHARS = 200
+# The error of a delivery that got no answer in time (connect or read timeout, or the total).
+TIMED_OUT = "timeout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,7 @@ def failed_delivery(exc: Exception, scheme: str) -> DeliveryResult:
     if refusal is not None:
         return DeliveryResult(DeliveryOutcome.PERMANENT, None, None, refusal.reason, scheme)
     if isinstance(exc, TimeoutError):
-        return DeliveryResult(DeliveryOutcome.RETRY, None, None, "timeout", scheme)
+        return DeliveryResult(DeliveryOutcome.RETRY, None, None, TIMED_OUT, scheme)
     if isinstance(exc, aiohttp.ClientError | OSError):
         error = f"connection failed: {exc}"[:ERROR_TEXT_CHARS]
         return DeliveryResult(DeliveryOutcome.RETRY, None, None, error, scheme)

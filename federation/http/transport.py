@@ -21,6 +21,7 @@ from yarl import URL
 
 from federation.config import Settings
 from federation.hosts import host_key
+from federation.http.hostrecords import HostRecords
 from federation.http.replies import Hop, answer, failed_delivery, fetch_failure, read_prefix
 from federation.http.session import make_session
 from federation.http.ssrf import SsrfRefused, check_url, refusal_in
@@ -83,6 +84,7 @@ class Transport:
         hosts: HostStore,
         clock: Callable[[], float] = time.time,
         rfc9421_key: SigningKey | None = None,
+        records: HostRecords | None = None,
     ) -> None:
         self._session = session
         self._settings = settings
@@ -90,10 +92,10 @@ class Transport:
         self._max_body = settings.limits.max_body_bytes
         self._key = key
         self._rfc9421_key = rfc9421_key or key
-        self._hosts = hosts
         self._clock = clock
-        # host -> remembered scheme ("" = nothing stored); saves a store read per delivery.
-        self._schemes: dict[str, str] = {}
+        # The learned scheme is a field of the host's record: read through the process's one
+        # record cache (shared with host health), which saves a store read per delivery.
+        self._records = records or HostRecords(hosts)
 
     # -- signing and per-host memory ---------------------------------------------------------
 
@@ -133,18 +135,12 @@ class Transport:
         return None if ask is None else f"{RFC9421} {format_ask(ask)}"
 
     async def _remembered_scheme(self, host: str) -> str:
-        scheme = self._schemes.get(host)
-        if scheme is None:
-            health = await self._hosts.get_host(host)
-            scheme = (health.signature_scheme if health else None) or ""
-            self._schemes[host] = scheme
-        return scheme
+        """The scheme that worked last for `host`, "" when none is stored."""
+        return (await self._records.get(host)).signature_scheme or ""
 
     async def _remember(self, host: str, scheme: str) -> None:
-        if self._schemes.get(host) == scheme:
-            return
-        self._schemes[host] = scheme
-        await self._hosts.set_signature_scheme(host, scheme)
+        if await self._remembered_scheme(host) != scheme:
+            await self._records.set_signature_scheme(host, scheme)
 
     # -- delivery ----------------------------------------------------------------------------
 

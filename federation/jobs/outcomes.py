@@ -44,3 +44,6 @@ class HostHealth(Protocol):
 
     async def peek(self, host: str) -> float | None:
         """Anytime: has no side effect (never takes the probe)."""
+
+    def limit(self, host: str) -> int:
+        """How many of the host's jobs may run at once now (a slow host gets fewer)."""

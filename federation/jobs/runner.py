@@ -22,9 +22,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from typing import Any
 
 from federation.jobs.kinds import MalformedPayload
+from federation.jobs.lanes import Lanes
 from federation.jobs.leases import LeaseKeeper
 from federation.jobs.outcomes import Dead, Handler, HostHealth, JobOutcome, Retry
 from federation.jobs.settle import COMPLETE_BATCH, COMPLETE_DELAY, Settler
@@ -41,7 +41,8 @@ PAUSED_RECHECK = 0.5
 
 
 class JobRunner:
-    """Runs up to `concurrency` jobs at once, at most `per_host_concurrency` per host.
+    """Runs up to `concurrency` jobs at once, at most `per_host_concurrency` per host (less
+    while host_health.limit() says so: a slow or throttling host's lane is narrowed).
 
     Claimed jobs wait for their host's slot before taking a global one, so a slow host's
     backlog never occupies the slots other hosts need; hosts at their limit are excluded
@@ -86,7 +87,7 @@ class JobRunner:
         self._batch = batch_size
         self._max_held = concurrency + batch_size  # running + waiting for a host slot
         self._slots = asyncio.Semaphore(concurrency)
-        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._lanes = Lanes(self._host_limit)
         self._held: dict[str, int] = {}  # host -> jobs held (running or waiting)
         self._closed: dict[str, float] = {}  # host -> closed until (from host_health)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -218,14 +219,14 @@ class JobRunner:
         for host, until in list(self._closed.items()):
             if until <= now:
                 del self._closed[host]
-        busy = [host for host, n in self._held.items() if host and n >= self._per_host]
+        busy = [host for host, n in self._held.items() if host and n >= self._lanes.limit(host)]
         return sorted({*busy, *self._closed, *self._paused})
 
     # -- running -----------------------------------------------------------------------------
 
     async def _run(self, job: Job) -> None:
         try:
-            async with self._host_slot(job.host), self._slots:
+            async with self._lanes.slot(job.host), self._slots:
                 defer_to = await self._defer_to(job)
                 if defer_to is None:
                     outcome = await self._call(job)
@@ -239,10 +240,10 @@ class JobRunner:
             self._leases.drop(job)
             self._release(job.host)
 
-    def _host_slot(self, host: str) -> contextlib.AbstractAsyncContextManager[Any]:
-        if not host:
-            return contextlib.nullcontext()  # local work: only the global limit applies
-        return self._host_slots.setdefault(host, asyncio.Semaphore(self._per_host))
+    def _host_limit(self, host: str) -> int:
+        if self._health is None:
+            return self._per_host
+        return min(self._per_host, self._health.limit(host))
 
     async def _defer_to(self, job: Job) -> float | None:
         """None when the job may run now, else when it should be handed back to the queue."""
@@ -296,5 +297,5 @@ class JobRunner:
             self._held[host] = left
         else:
             self._held.pop(host, None)
-            self._host_slots.pop(host, None)
+            self._lanes.forget(host)
         self._wakeup.set()  # a slot is free: claim more

@@ -24,6 +24,7 @@ from federation.delivery.publisher import Publisher
 from federation.domains import DomainPolicy
 from federation.follows.machine import FollowMachine
 from federation.follows.service import FollowService
+from federation.http.session import in_flight_budget
 from federation.http.transport import Transport, make_session
 from federation.jobs.kinds import BackendPayload, JobKind, payload_of
 from federation.jobs.outcomes import Done, JobOutcome
@@ -161,7 +162,7 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
         backoff=make_backoff(settings.delivery, rng),
         max_attempts=settings.delivery.max_attempts,
         lease_seconds=settings.delivery.lease_seconds,
-        concurrency=settings.delivery.workers,
+        concurrency=settings.delivery.workers or in_flight_budget(),
         per_host_concurrency=settings.delivery.per_host_concurrency,
         idle_poll=0.05,
         host_health=health,

@@ -47,6 +47,7 @@ class Behaviour:
     status: int = 202
     delay: float = 0.0  # seconds before answering
     reset: bool = False  # abort the TCP connection (RST) instead of answering
+    retry_after: str | None = None  # a Retry-After header on the answer
 
 
 OK = Behaviour()
@@ -74,6 +75,7 @@ class Peer:
         self._accepted: Counter[tuple[str, str]] = Counter()  # answered 2xx
         self._types: dict[str, str] = {}
         self._pending = 0  # requests being answered right now
+        self._peak_pending = 0  # the most answered at once since reset_peak()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
@@ -147,6 +149,15 @@ class Peer:
     def pending(self) -> int:
         with self._lock:
             return self._pending
+
+    @property
+    def peak_pending(self) -> int:
+        with self._lock:
+            return self._peak_pending
+
+    def reset_peak(self) -> None:
+        with self._lock:
+            self._peak_pending = self._pending
 
     # --- acting as an instance ------------------------------------------------------------
 
@@ -249,6 +260,7 @@ class Peer:
             self._hits[key] += 1
             self._types[key[1]] = str(activity.get("type"))
             self._pending += 1
+            self._peak_pending = max(self._peak_pending, self._pending)
         try:
             if behaviour.delay:
                 await asyncio.sleep(behaviour.delay)
@@ -258,7 +270,8 @@ class Peer:
             if 200 <= behaviour.status < 300:
                 with self._lock:
                     self._accepted[key] += 1
-            return web.Response(status=behaviour.status)
+            headers = {"Retry-After": behaviour.retry_after} if behaviour.retry_after else None
+            return web.Response(status=behaviour.status, headers=headers)
         finally:
             with self._lock:
                 self._pending -= 1

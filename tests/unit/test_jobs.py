@@ -54,6 +54,9 @@ class ClosedHosts:
         until = self.closed_until.get(host)
         return until if until is not None and until > self.clock() else None
 
+    def limit(self, host: str) -> int:
+        return 1_000  # no lane narrowing: the runner's per-host limit applies
+
 
 def breaker(store: SqliteStore, clock: Clock, open_seconds: float = 60.0) -> HostHealthTracker:
     """The real tracker; its breaker opens on the first failure."""
