@@ -45,6 +45,9 @@ class Limits(BaseModel):
     inbox_burst: int = Field(1000, ge=1)
     fetch_rate: float = Field(50.0, gt=0)
     fetch_burst: int = Field(500, ge=1)
+    # A request over its limit is answered 429 after this long, so a sender that ignores
+    # Retry-After is slowed to one request per connection per hold (0: answer at once).
+    throttled_hold_seconds: float = Field(1.0, ge=0, le=30)
 
 
 class DeliverySettings(BaseModel):

@@ -8,42 +8,48 @@ then fails gives its token back to the host it named and is charged to its addre
 nobody can spend another host's allowance by naming its key, and an address whose failed
 signatures have emptied its bucket is refused before any more are verified. Unsigned requests
 have their own bucket per address.
+
+Refusing is cheap but not free (aiohttp parses each request): a sender that ignores Retry-After
+could make us spend a core on 429s. So a 429 is answered after a hold (`throttled_hold_seconds`,
+1 s; at most MAX_HELD held at once, each a sleeping task): every sender has a bounded number of
+connections, and each then carries at most one refused request per hold.
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
+from cachetools import LRUCache
 
 from federation.config import Limits
 from federation.errors import ProblemError
 from federation.hosts import host_key
-from federation.signatures import parse_signature_header, parse_signature_input
-from federation.signatures.model import Rejection
-from federation.web.limits import PeerBuckets
+from federation.web.limits import MAX_PEERS, PeerBuckets
 
 INBOX_PATHS = frozenset({"/inbox", "/actor/inbox"})
+# draft-cavage `keyId="..."`, RFC 9421 `;keyid="..."`: the first one, within the first 8 KiB.
+_KEY_ID = re.compile(r'keyid="([^"]{1,2048})"', re.IGNORECASE)
+MAX_HEADER = 8192
+# Refusals held back at once (each a sleeping task): past this, the rest are answered at once.
+MAX_HELD = 1000
 SIGNATURE_HEADERS = ("Signature", "Signature-Input")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def claimed_signer(headers: Mapping[str, str]) -> str | None:
-    """The host of the keyId a request's signature names (unverified), or None when the request
-    carries no signature we can read a key URL from. RFC 9421 first, as the verifier does."""
-    try:
-        if "Signature-Input" in headers:
-            inputs = parse_signature_input(headers["Signature-Input"])
-            key_id = inputs[0].params.get("keyid") if inputs else None
-        elif "Signature" in headers:
-            key_id = parse_signature_header(headers["Signature"]).key_id
-        else:
-            return None
-    except Rejection:
+def claimed_key_id(headers: Mapping[str, str]) -> str | None:
+    """The keyId a request's signature names (RFC 9421 first, as the verifier reads them), by a
+    glance at the header: a claim to key the limit by, never trusted. The verifier parses the
+    header strictly later, and a request whose claim was false fails there."""
+    value = headers.get("Signature-Input") or headers.get("Signature")
+    if value is None:
         return None
-    return (host_key(key_id) or None) if isinstance(key_id, str) else None
+    found = _KEY_ID.search(value[:MAX_HEADER])
+    return found.group(1) if found else None
 
 
 def signature_failed(exc: ProblemError) -> bool:
@@ -56,6 +62,10 @@ class Backpressure:
     def __init__(self, limits: Limits, clock: Callable[[], float]) -> None:
         self.inbox = PeerBuckets(limits.inbox_rate, limits.inbox_burst, clock)
         self.fetch = PeerBuckets(limits.fetch_rate, limits.fetch_burst, clock)
+        self._hold = limits.throttled_hold_seconds
+        self._held = 0
+        # keyId -> its host: parsing a URL into a Host is the dearest step of the check.
+        self._hosts: LRUCache[str, str | None] = LRUCache(maxsize=MAX_PEERS)
 
     def buckets_for(self, request: web.Request) -> PeerBuckets | None:
         """The inboxes' table for a POST to one, the fetches' for a signed GET, else None."""
@@ -66,6 +76,26 @@ class Backpressure:
         ):
             return self.fetch
         return None
+
+    def claimed_signer(self, headers: Mapping[str, str]) -> str | None:
+        """The host of the keyId the signature names, or None (unsigned, or no key URL)."""
+        key_id = claimed_key_id(headers)
+        if key_id is None:
+            return None
+        if key_id not in self._hosts:
+            self._hosts[key_id] = host_key(key_id) or None
+        return self._hosts[key_id]
+
+    async def refuse(self, buckets: PeerBuckets, key: str, who: str) -> ProblemError:
+        """The 429, answered after the hold: a sender that ignores Retry-After then sends at
+        most one request per connection and hold, not as fast as we can refuse."""
+        if self._held < MAX_HELD and self._hold > 0:
+            self._held += 1
+            try:
+                await asyncio.sleep(self._hold)
+            finally:
+                self._held -= 1
+        return _too_many(buckets, key, who)
 
 
 def _too_many(buckets: PeerBuckets, key: str, who: str) -> ProblemError:
@@ -88,19 +118,20 @@ def backpressure(limits: Limits, clock: Callable[[], float]) -> Middleware:
         buckets = state.buckets_for(request)
         if buckets is None:
             return await handler(request)
-        signer = claimed_signer(request.headers)
+        signer = state.claimed_signer(request.headers)
         if signer is None:
             unsigned = f"unsigned {request.remote}"
             if not buckets.allow(unsigned):
-                raise _too_many(buckets, unsigned, f"unsigned requests from {request.remote}")
+                who = f"unsigned requests from {request.remote}"
+                raise await state.refuse(buckets, unsigned, who)
             return await handler(request)
         # Kept apart from the unsigned ones: a peer's signed requests are not refused because
         # someone else at its address sends unsigned ones.
         forged = f"forged {request.remote}"
         if buckets.empty(forged):
-            raise _too_many(buckets, forged, f"failed signatures from {request.remote}")
+            raise await state.refuse(buckets, forged, f"failed signatures from {request.remote}")
         if not buckets.allow(signer):
-            raise _too_many(buckets, signer, f"host {signer}")
+            raise await state.refuse(buckets, signer, f"host {signer}")
         try:
             return await handler(request)
         except ProblemError as exc:

@@ -5,7 +5,7 @@ unsigned requests are limited by address; a forged signature naming a host spend
 that host's; signed GETs have a limit of their own.
 
 The limits are tiny (a burst of BURST, refilled at one token in 1,000 s), so what is allowed is
-exactly the burst, whatever the machine's speed.
+exactly the burst, whatever the machine's speed. Each 429 is held back the default second.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from federation.config import Limits
 from federation.signatures import SigningKey, sign_cavage
 from tests.support.inproc import Running, running, settings_for
 from tests.support.peer import Peer, SignedPost, post, serve_peer
@@ -100,8 +101,11 @@ async def test_an_unsigned_flood_is_limited_by_address(env: Env) -> None:
     )
     statuses = [(await send(env.session, unsigned))[0] for _ in range(BURST)]
     assert statuses == [401] * BURST  # no signature: refused by the pipeline, within the limit
+    started = time.monotonic()
     answer = await send(env.session, unsigned)
     assert_throttled(*answer)
+    # Held back before it is answered: a sender ignoring Retry-After is slowed to its pace.
+    assert time.monotonic() - started >= Limits().throttled_hold_seconds
     assert "unsigned requests from 127.0.0.1" in answer[2]["detail"]
     # A signed peer at that very address is keyed by its host, not by the address.
     [create] = env.creates(env.b, 1)
