@@ -20,7 +20,13 @@ PROFILE_ENV = "BENCH_PROFILE_DIR"  # set: every gateway a bench starts runs unde
 LOG_LEVEL = "WARNING"  # per-request INFO lines would measure the log file, not the gateway
 # One bench peer carries a whole bench's load, far past a real peer's per-host limit: benches
 # lift the limits (every request still pays the check) unless they set their own (bench/flood).
-LIFTED_LIMITS = {"inbox_rate": 1e9, "inbox_burst": 10**9, "fetch_rate": 1e9, "fetch_burst": 10**9}
+LIFTED_LIMITS = {
+    "inbox_rate": 1e9,
+    "inbox_burst": 10**9,
+    "fetch_rate": 1e9,
+    "fetch_burst": 10**9,
+    "peer_concurrency": 10**6,
+}
 
 
 @dataclass

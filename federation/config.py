@@ -48,6 +48,8 @@ class Limits(BaseModel):
     # A request over its limit is answered 429 after this long, so a sender that ignores
     # Retry-After is slowed to one request per connection per hold (0: answer at once).
     throttled_hold_seconds: float = Field(1.0, ge=0, le=30)
+    # Requests of one peer (host, or address when unsigned) checked at once; more wait.
+    peer_concurrency: int = Field(8, ge=1)
 
 
 class DeliverySettings(BaseModel):

@@ -18,8 +18,10 @@ connections, and each then carries at most one refused request per hold.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -66,6 +68,8 @@ class Backpressure:
         self._held = 0
         # keyId -> its host: parsing a URL into a Host is the dearest step of the check.
         self._hosts: LRUCache[str, str | None] = LRUCache(maxsize=MAX_PEERS)
+        self._width = limits.peer_concurrency
+        self._lanes: dict[str, tuple[asyncio.Semaphore, int]] = {}
 
     def buckets_for(self, request: web.Request) -> PeerBuckets | None:
         """The inboxes' table for a POST to one, the fetches' for a signed GET, else None."""
@@ -88,14 +92,35 @@ class Backpressure:
 
     async def refuse(self, buckets: PeerBuckets, key: str, who: str) -> ProblemError:
         """The 429, answered after the hold: a sender that ignores Retry-After then sends at
-        most one request per connection and hold, not as fast as we can refuse."""
+        most one request per connection and hold, not as fast as we can refuse. The hold is
+        jittered (half to one and a half of it) so a flooder's connections do not come back
+        all at once."""
         if self._held < MAX_HELD and self._hold > 0:
             self._held += 1
             try:
-                await asyncio.sleep(self._hold)
+                await asyncio.sleep(self._hold * random.uniform(0.5, 1.5))
             finally:
                 self._held -= 1
         return _too_many(buckets, key, who)
+
+    @contextlib.asynccontextmanager
+    async def lane(self, key: str) -> AsyncIterator[None]:
+        """At most `peer_concurrency` requests of one peer checked at once; the rest wait
+        their turn, so a peer sending many at once interleaves with the others instead of
+        queueing them behind all of its own. A lane lives while it has requests."""
+        semaphore, users = self._lanes.get(key, (None, 0))
+        if semaphore is None:
+            semaphore = asyncio.Semaphore(self._width)
+        self._lanes[key] = (semaphore, users + 1)
+        try:
+            async with semaphore:
+                yield
+        finally:
+            semaphore, users = self._lanes[key]
+            if users == 1:
+                del self._lanes[key]
+            else:
+                self._lanes[key] = (semaphore, users - 1)
 
 
 def _too_many(buckets: PeerBuckets, key: str, who: str) -> ProblemError:
@@ -124,7 +149,8 @@ def backpressure(limits: Limits, clock: Callable[[], float]) -> Middleware:
             if not buckets.allow(unsigned):
                 who = f"unsigned requests from {request.remote}"
                 raise await state.refuse(buckets, unsigned, who)
-            return await handler(request)
+            async with state.lane(unsigned):
+                return await handler(request)
         # Kept apart from the unsigned ones: a peer's signed requests are not refused because
         # someone else at its address sends unsigned ones.
         forged = f"forged {request.remote}"
@@ -133,7 +159,8 @@ def backpressure(limits: Limits, clock: Callable[[], float]) -> Middleware:
         if not buckets.allow(signer):
             raise await state.refuse(buckets, signer, f"host {signer}")
         try:
-            return await handler(request)
+            async with state.lane(signer):
+                return await handler(request)
         except ProblemError as exc:
             if signature_failed(exc):
                 buckets.give_back(signer)
