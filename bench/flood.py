@@ -29,7 +29,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from bench import loadgen
-from bench.common import Results, fmt_num, fmt_ratio, percentile, spread
+from bench.common import Results, cpu_seconds, fmt_num, fmt_ratio, percentile, spread
 from bench.floor import floor_server
 from bench.inbox import InboxOptions, measure_inbox, start_inbox_node
 from bench.loadgen import LoadResult
@@ -41,6 +41,7 @@ from federation.storage.sqlite import SqliteStore
 FLOOR_GOAL = 0.6
 FLOOD_GOAL = 2.0
 DEFAULTS = Limits()
+CPU_SHARE: dict[int, float] = {}  # id(a victim window's result) -> gateway CPU share in it
 FLOOD_POOL = 3000  # distinct requests the flooder cycles: past its burst, they are all 429
 
 
@@ -132,10 +133,14 @@ def flood_row(opts: FloodOptions, results: Results, capacity: float) -> None:
 
 
 def _victim_window(gen: ProcessPoolExecutor, node: BenchNode, opts: FloodOptions) -> LoadResult:
+    """B's window; the gateway's CPU share over it is kept in `cpu_share` (a core = 1.0)."""
+    cpu0, t0 = cpu_seconds(node.gateway_pid), time.perf_counter()
     window = gen.submit(
         loadgen.open_rate, "victim", "127.0.0.1", node.port, opts.seconds, opts.victim_rate
     )
-    return window.result()
+    result = window.result()
+    CPU_SHARE[id(result)] = (cpu_seconds(node.gateway_pid) - cpu0) / (time.perf_counter() - t0)
+    return result
 
 
 def _rounds(
@@ -194,6 +199,8 @@ def _report_flood(
         "victim_rate": opts.victim_rate,
         "quiet_p99_ms": spread([_p99_ms(r) for r in quiet]).as_dict(),
         "flood_p99_ms": spread([_p99_ms(r) for r in loud]).as_dict(),
+        "gateway_cpu_quiet": spread([CPU_SHARE[id(r)] for r in quiet]).as_dict(),
+        "gateway_cpu_flood": spread([CPU_SHARE[id(r)] for r in loud]).as_dict(),
         "victim_statuses_quiet": _statuses(quiet),
         "victim_statuses_flood": _statuses(loud),
         "ratio": ratio.as_dict(),
@@ -217,5 +224,7 @@ def _report_flood(
         f"asked {capacity * opts.flood_factor:.0f}/s (5x capacity {capacity:.0f}/s), "
         f"{row['flood_late']} sends >1 s late; A's answers {flooder}: accepted "
         f"{flooder.get(202, 0)}, its bucket allows at most {allowed:.0f}; B's answers quiet "
-        f"{row['victim_statuses_quiet']}, flood {row['victim_statuses_flood']}"
+        f"{row['victim_statuses_quiet']}, flood {row['victim_statuses_flood']}; gateway CPU "
+        f"quiet {row['gateway_cpu_quiet']['median']:.0%}, flood "
+        f"{row['gateway_cpu_flood']['median']:.0%} of a core"
     )
