@@ -101,7 +101,7 @@ function drawHosts(hosts) {
     cell(r, sparkline(h.hourly)); cell(r, badge(h.breaker)); cell(r, deliveryState(h)); cell(r, String(h.consecutive_failures), "num");
     cell(r, when(h.last_success_at)); cell(r, when(h.last_failure_at)); cell(r, h.last_error || "", "error");
     cell(r, h.unavailable_since || (h.unavailable ? "yes" : "")); cell(r, h.signature_scheme || "-");
-    cell(r, String(h.queued), "num"); cell(r, age(h.oldest_due_age), "num"); cell(r, when(h.next_attempt_at)); cell(r, hostActions(h));
+    cell(r, String(h.queued), "num"); cell(r, age(h.oldest_due_age), "num age"); cell(r, when(h.next_attempt_at)); cell(r, hostActions(h));
   });
 }
 
