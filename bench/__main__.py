@@ -1,6 +1,7 @@
 """`python -m bench <bench>`: real processes on 127.0.0.1, ratios to baselines.
 
-Benches: signatures, inbox, fanout, peers, peers-big, resolve, objects, queue, scale, soak, all.
+Benches: signatures, inbox, flood, fanout, peers, peers-big, resolve, objects, queue, scale, soak,
+all.
 `--json FILE` writes every result. The server under test is pinned to CPU 0, the load generator
 to CPU 1.
 """
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import fanout, inbox, objects, peers, peers_big, resolve, scale, soak, telemetry
+from bench import fanout, flood, inbox, objects, peers, peers_big, resolve, scale, soak, telemetry
 from bench.common import Results, fmt_ratio, spread
 
 # Goals for the signature rows (ratio to raw `cryptography`), by (scenario, operation).
@@ -28,6 +29,7 @@ SCALE_ROUNDS = 3  # each a full 1k -> 100k series: minutes apiece
 BENCHES = (
     "signatures",
     "inbox",
+    "flood",
     "fanout",
     "peers",
     "peers-big",
@@ -139,7 +141,7 @@ def _queue(args: argparse.Namespace, results: Results) -> None:
 
 def _all(args: argparse.Namespace, results: Results) -> None:
     quick = argparse.Namespace(**{**vars(args), "rounds": min(_rounds(args), 5)})
-    for name in ("signatures", "inbox", "fanout", "resolve", "objects", "queue"):
+    for name in ("signatures", "inbox", "flood", "fanout", "resolve", "objects", "queue"):
         print(f"\n== {name} ==", flush=True)
         RUNNERS[name](quick, results)
     print("\n== scale ==", flush=True)
@@ -163,6 +165,7 @@ def _inbox(args: argparse.Namespace, results: Results) -> None:
 RUNNERS: dict[str, Callable[[argparse.Namespace, Results], Any]] = {
     "signatures": _signatures,
     "inbox": _inbox,
+    "flood": lambda a, r: flood.run(flood.FloodOptions(rounds=a.rounds or 3), r),
     "fanout": lambda a, r: fanout.run(fanout.FanoutOptions(rounds=_rounds(a)), r),
     "peers": lambda a, r: peers.run(
         peers.PeersOptions(

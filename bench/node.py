@@ -18,6 +18,15 @@ from federation.storage.sqlite import SqliteStore
 Fill = Callable[[SqliteStore], Awaitable[None]]
 PROFILE_ENV = "BENCH_PROFILE_DIR"  # set: every gateway a bench starts runs under cProfile
 LOG_LEVEL = "WARNING"  # per-request INFO lines would measure the log file, not the gateway
+# One bench peer carries a whole bench's load, far past a real peer's per-host limit: benches
+# lift the limits (every request still pays the check) unless they set their own (bench/flood).
+LIFTED_LIMITS = {
+    "inbox_rate": 1e9,
+    "inbox_burst": 10**9,
+    "fetch_rate": 1e9,
+    "fetch_burst": 10**9,
+    "peer_concurrency": 10**6,
+}
 
 
 @dataclass
@@ -69,9 +78,10 @@ class BenchNode:
             "dev_allow_http": True,
             "allow_private_addresses": ["127.0.0.1"],
         }
-        top = {k: v for k, v in self.extra.items() if not isinstance(v, dict)}
+        extra = {**self.extra, "limits": {**LIFTED_LIMITS, **self.extra.get("limits", {})}}
+        top = {k: v for k, v in extra.items() if not isinstance(v, dict)}
         lines = [f"{k} = {json.dumps(v)}" for k, v in {**values, **top}.items()]
-        for section, table in self.extra.items():
+        for section, table in extra.items():
             if isinstance(table, dict):
                 lines.append(f"[{section}]")
                 lines += [f"{k} = {json.dumps(v)}" for k, v in table.items()]

@@ -53,7 +53,8 @@ from federation.web.appkeys import (
     STORE,
     TELEMETRY,
 )
-from federation.web.limits import PerHostLimit
+from federation.web.backpressure import backpressure
+from federation.web.limits import per_minute
 from federation.web.problems import problem_middleware
 from federation.web.rendered import RenderedBlocks
 
@@ -91,7 +92,11 @@ def create_app(
     if role not in ROLES:
         raise ConfigError(f"role must be one of {', '.join(ROLES)}")
     app = web.Application(
-        middlewares=[metrics_routes.observe_requests, problem_middleware],
+        middlewares=[
+            metrics_routes.observe_requests,
+            problem_middleware,
+            backpressure(settings.limits, clock or time.time),
+        ],
         client_max_size=settings.limits.max_body_bytes,
     )
     app[TELEMETRY] = telemetry = build_telemetry(
@@ -113,7 +118,7 @@ def create_app(
         app[PROOF_SIGNER] = instance.signer
         app[RENDERED_BLOCKS] = RenderedBlocks()
         app[MIRRORS] = instance.mirrors
-        app[MIRROR_LIMIT] = PerHostLimit(mirror_routes.ANSWERS_PER_MINUTE, the_clock)
+        app[MIRROR_LIMIT] = per_minute(mirror_routes.ANSWERS_PER_MINUTE, the_clock)
         app[SIGNATURE_VERIFIER] = _verifier(app)
         app[ADMIN] = admin_service(instance, the_clock)
         if role == "all" and not _is_shared(settings):

@@ -45,6 +45,17 @@ class Limits(BaseModel):
     # A connection whose request headers (or announced body) take longer is closed.
     header_timeout: float = Field(10.0, gt=0)
     body_timeout: float = Field(30.0, gt=0)
+    # Inbound backpressure, per peer host (unsigned requests: per client address): a token
+    # bucket of `burst` requests refilled at `rate` a second, for inbox POSTs and signed GETs.
+    inbox_rate: float = Field(100.0, gt=0)
+    inbox_burst: int = Field(1000, ge=1)
+    fetch_rate: float = Field(50.0, gt=0)
+    fetch_burst: int = Field(500, ge=1)
+    # A request over its limit is answered 429 after this long, so a sender that ignores
+    # Retry-After is slowed to one request per connection per hold (0: answer at once).
+    throttled_hold_seconds: float = Field(1.0, ge=0, le=30)
+    # Requests of one peer (host, or address when unsigned) checked at once; more wait.
+    peer_concurrency: int = Field(8, ge=1)
 
 
 class DeliverySettings(BaseModel):

@@ -226,7 +226,7 @@ def build_instance(
         runner=_runner(
             settings,
             store,
-            observed(handlers, telemetry, settings.delivery.max_attempts),
+            observed(handlers, telemetry, settings.delivery.max_attempts, clock),
             health,
             work_queued,
             clock,

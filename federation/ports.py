@@ -227,6 +227,10 @@ class DeliveryStats(Protocol):
     async def prune_delivery_counts(self, older_than: float) -> int:
         """Delete counters of minutes before `older_than`; returns how many."""
 
+    async def oldest_deliveries(self) -> dict[str, float]:
+        """host -> when its oldest delivery job still owed (queued: due, waiting for a retry,
+        or leased) was created; hosts with none are absent. How far behind each host is."""
+
 
 class PolicyStore(Protocol):
     async def add_block(self, block: DomainBlock) -> None:
@@ -305,8 +309,9 @@ class Publishing(Protocol):
     async def send_to(self, activity: dict[str, Any], inbox: str, *, run_at: float = ...) -> int:
         """Deliver one activity to one inbox."""
 
-    async def publish(self, activity: dict[str, Any]) -> int:
-        """Deliver one activity to every accepted follower."""
+    async def publish(self, activity: dict[str, Any], *, event_at: float | None = None) -> int:
+        """Deliver one activity to every accepted follower (`event_at`: when the block event
+        it answers was reported, carried to each delivery to measure the lag)."""
 
     def wake(self) -> None:
         """Tell the job runner that new work is queued."""

@@ -112,6 +112,16 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+def duration(seconds: float | None) -> str | None:
+    """An age for a person: 42s, 17m, 5h, 3d (None: nothing to show)."""
+    if seconds is None:
+        return None
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:.0f}s"
+
+
 def show(args: argparse.Namespace, data: Any, render: Callable[[Any], str]) -> None:
     print(json.dumps(data, indent=2) if args.json else render(data))
 

@@ -14,6 +14,7 @@ from federation.admin.cli import (
     CliError,
     actor_path,
     cell,
+    duration,
     follow_line,
     follows_table,
     show,
@@ -165,13 +166,18 @@ HOST_COLUMNS = (
     "blocked",
     "consecutive_failures",
     "queued",
+    "oldest_due_age",
     "next_attempt_at",
     "last_error",
 )
 
 
 def hosts_list(c: AdminClient, a: Args) -> None:
-    show(a, c.call("GET", "/hosts"), lambda d: table(d["items"], HOST_COLUMNS))
+    def render(d: dict[str, Any]) -> str:
+        items = [{**h, "oldest_due_age": duration(h.get("oldest_due_age"))} for h in d["items"]]
+        return table(items, HOST_COLUMNS)
+
+    show(a, c.call("GET", "/hosts"), render)
 
 
 def host_show(c: AdminClient, a: Args) -> None:

@@ -42,6 +42,10 @@ class HostReportOut(BaseModel):
     queued: int
     dead: int
     next_attempt_at: float | None = Field(description="earliest next attempt of its queue")
+    oldest_due_age: float | None = Field(
+        description="seconds since its oldest delivery still owed was queued (due, waiting "
+        "for a retry or running); null when nothing is owed: how far behind this host is"
+    )
     paused: bool = Field(description="an admin paused delivery to it (jobs kept, not tried)")
     blocked: bool = Field(description="a domain block covers it")
 

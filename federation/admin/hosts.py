@@ -50,6 +50,7 @@ class HostReport:
     queued: int
     dead: int
     next_attempt_at: float | None
+    oldest_due_age: float | None = None  # seconds its oldest owed delivery has waited
     paused: bool = False  # an admin paused delivery to it
     blocked: bool = False  # a domain block covers it
 
@@ -77,6 +78,7 @@ class HostHealthView:
         hosts |= {f.domain for fs in follows.values() for f in fs}
         paused = {p.host for p in await self._store.paused_hosts()}
         hosts |= paused
+        oldest = await self._store.oldest_deliveries()
         if only is not None:
             hosts = {only} & hosts
         blocks = {
@@ -86,8 +88,14 @@ class HostHealthView:
         for host in sorted(hosts):
             related = [f for d in Direction for f in follows[d] if f.domain == host]
             report = await self._one(host, now, counts, jobs, related, health.get(host))
+            owed_since = oldest.get(host)
             reports.append(
-                replace(report, paused=host in paused, blocked=_covered_by(blocks, host))
+                replace(
+                    report,
+                    paused=host in paused,
+                    blocked=_covered_by(blocks, host),
+                    oldest_due_age=None if owed_since is None else max(0.0, now - owed_since),
+                )
             )
         return reports
 

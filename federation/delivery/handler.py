@@ -67,13 +67,14 @@ async def enqueue_fanout(
     now: float,
     *,
     inboxes: Sequence[tuple[str, str]] | None = None,
+    event_at: float | None = None,
 ) -> int:
     """One "deliver" job per inbox (shared inboxes already collapsed by the store), in one
     batch. The dedupe key makes a re-run after a crash insert nothing twice."""
     targets = await follows.delivery_inboxes() if inboxes is None else inboxes
     jobs = [
         new_job(
-            DeliverPayload(activity_id, inbox),
+            DeliverPayload(activity_id, inbox, event_at),
             dedupe_key=f"deliver:{activity_id}:{inbox}",
             host=host,
             run_at=now,

@@ -93,23 +93,28 @@ class Outbound:
         event = payload_of(job, EventPayload)
         block_id = event.block_id
         seed = f"event:{event.event_id}"
+        # The job was written when the backend reported the event: the lag starts there.
+        reported = job.created_at
         if event.type == "deleted":
             if await self._was_published(block_id):
-                await self._send_delete(block_id, seed)
+                await self._send_delete(block_id, seed, reported)
             return Done()
         block = await self._backend.get_block(block_id)
         if block is None:  # deleted since: its own delete event does the work
             return Done()
-        await self._publish_state(block, seed, created=event.type == "created")
+        await self._publish_state(block, seed, reported, created=event.type == "created")
         return Done()
 
-    async def _publish_state(self, block: Block, seed: str, *, created: bool) -> None:
+    async def _publish_state(
+        self, block: Block, seed: str, reported: float, *, created: bool
+    ) -> None:
         now = self._clock()
         if is_released(block, now):
             build = builders.create if created else builders.update
             await self._mark_published(block.id)
             await self._publisher.publish(
-                build(self._object(block), self._actor, self._activity_id(seed))
+                build(self._object(block), self._actor, self._activity_id(seed)),
+                event_at=reported,
             )
             return
         if block.visibility is Visibility.EMBARGOED and block.embargo_until is not None:
@@ -117,7 +122,7 @@ class Outbound:
         if await self._was_published(block.id):
             # Public once, withdrawn now: followers must drop their copy. A block that was
             # never public gets no Delete, so not even its id leaves the instance.
-            await self._send_delete(block.id, seed)
+            await self._send_delete(block.id, seed, reported)
 
     async def _mark_published(self, block_id: str) -> None:
         await self._activities.put_activity(_published_key(block_id), b"1", self._clock())
@@ -125,10 +130,11 @@ class Outbound:
     async def _was_published(self, block_id: str) -> bool:
         return await self._activities.get_activity(_published_key(block_id)) is not None
 
-    async def _send_delete(self, block_id: str, seed: str) -> None:
+    async def _send_delete(self, block_id: str, seed: str, reported: float) -> None:
         url, urn = self._urls(block_id)
         await self._publisher.publish(
-            builders.delete(url, urn, self._actor, self._activity_id(seed + ":delete"))
+            builders.delete(url, urn, self._actor, self._activity_id(seed + ":delete")),
+            event_at=reported,
         )
 
     async def _schedule_release(self, block_id: str, at: float) -> None:
@@ -148,7 +154,8 @@ class Outbound:
             seed = f"release:{block_id}:{release.at}"
             await self._mark_published(block_id)
             await self._publisher.publish(
-                builders.create(self._object(block), self._actor, self._activity_id(seed))
+                builders.create(self._object(block), self._actor, self._activity_id(seed)),
+                event_at=release.at,  # the block became public when its embargo ended
             )
         return Done()
 

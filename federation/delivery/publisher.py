@@ -60,10 +60,12 @@ class Publisher:
         self.wake()
         return inserted
 
-    async def publish(self, activity: dict[str, Any]) -> int:
+    async def publish(self, activity: dict[str, Any], *, event_at: float | None = None) -> int:
         """Deliver to every accepted follower (shared inboxes collapsed)."""
         activity_id = await self._store(activity)
-        inserted = await enqueue_fanout(self._queue, self._follows, activity_id, self._clock())
+        inserted = await enqueue_fanout(
+            self._queue, self._follows, activity_id, self._clock(), event_at=event_at
+        )
         self._metrics.fanout(inserted)
         self.wake()
         return inserted

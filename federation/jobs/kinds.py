@@ -33,6 +33,9 @@ class JobKind(StrEnum):
 class DeliverPayload:
     activity_id: str  # the activity's id in the activity log, which holds its body
     inbox: str
+    # When the backend reported the block event this delivers (POSIX seconds): the start of
+    # the event-to-delivered lag. None for handshakes and backfill, which answer no event.
+    event_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +177,17 @@ def activity_type(job: Job) -> str | None:
         return None
     kind = payload.activity.get("type")
     return kind if isinstance(kind, str) else None
+
+
+def event_time(job: Job) -> float | None:
+    """When the block event a delivery job carries was reported (None for other jobs)."""
+    if job.kind != JobKind.DELIVER.value:
+        return None
+    try:
+        payload = decode(job)
+    except MalformedPayload:
+        return None
+    return payload.event_at if isinstance(payload, DeliverPayload) else None
 
 
 def activity_and_inbox(job: Job) -> tuple[str | None, str | None]:

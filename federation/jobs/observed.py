@@ -8,11 +8,11 @@ recorded as the runner will settle it: a Retry on the last allowed attempt is a 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from federation.jobs.kinds import activity_type, trace_stamp
+from federation.jobs.kinds import activity_type, event_time, trace_stamp
 from federation.jobs.outcomes import Dead, Done, Handler, JobOutcome, is_last_attempt
 from federation.observability import tracing
 from federation.observability.metrics import DEAD, DONE, RETRY
@@ -21,13 +21,19 @@ from federation.records import Job
 
 
 def observed(
-    handlers: Mapping[str, Handler], telemetry: Telemetry, max_attempts: int
+    handlers: Mapping[str, Handler],
+    telemetry: Telemetry,
+    max_attempts: int,
+    clock: Callable[[], float] = time.time,
 ) -> dict[str, Handler]:
-    """The same handlers, each run measured (and traced, when tracing is on)."""
-    return {kind: _observed(h, telemetry, max_attempts) for kind, h in handlers.items()}
+    """The same handlers, each run measured (and traced, when tracing is on); `clock` is the
+    one block events were stamped with, for the event-to-delivered lag."""
+    return {kind: _observed(h, telemetry, max_attempts, clock) for kind, h in handlers.items()}
 
 
-def _observed(handler: Handler, telemetry: Telemetry, max_attempts: int) -> Handler:
+def _observed(
+    handler: Handler, telemetry: Telemetry, max_attempts: int, clock: Callable[[], float]
+) -> Handler:
     async def run(job: Job) -> JobOutcome:
         started = time.perf_counter()
         outcome: JobOutcome | None = None
@@ -41,8 +47,15 @@ def _observed(handler: Handler, telemetry: Telemetry, max_attempts: int) -> Hand
             state, error = _settled(outcome, job, max_attempts)
             elapsed_ms = (time.perf_counter() - started) * 1000.0
             gave_up = state == DEAD and not isinstance(outcome, Dead)
+            event_at = event_time(job) if state == DONE else None
             telemetry.metrics.job_finished(
-                job, state, error, elapsed_ms, gave_up=gave_up, activity=activity_type(job)
+                job,
+                state,
+                error,
+                elapsed_ms,
+                gave_up=gave_up,
+                activity=activity_type(job),
+                lag_s=None if event_at is None else clock() - event_at,
             )
 
     return run

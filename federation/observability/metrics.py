@@ -29,6 +29,8 @@ REMOTE_HOST = "activitypub.remote.host"
 ACTIVITY_TYPE = "activitypub.activity.type"
 
 _HTTP_SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# From a block event to its delivery: a second on a good day, days for a host that was down.
+_LAG_SECONDS = (0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 86400, 3 * 86400)
 _FANOUT = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
 
@@ -78,6 +80,7 @@ class Metrics:
         self._host = host_labels or HostLabels()
         self._depth: Mapping[tuple[str, str], int] = {}
         self._unavailable: Counter[str] = Counter()
+        self._oldest_due: dict[str, float] = {}
 
         def c(name: str, unit: str, description: str) -> _Tally:
             return _Tally(meter, name, unit, description)
@@ -104,6 +107,13 @@ class Metrics:
             "ms",
             "one delivery attempt",
             (REMOTE_HOST, "activitypub.delivery.result"),
+        )
+        self._lag_s = h(
+            "federation.delivery.lag",
+            "s",
+            "from the block event the backend reported to its delivery to one inbox",
+            (REMOTE_HOST,),
+            _LAG_SECONDS,
         )
         self._fanout = h(
             "activitypub.fanout.recipients",
@@ -159,6 +169,12 @@ class Metrics:
             "{host}",
             "hosts marked unavailable (deliveries to them stopped)",
         )
+        meter.create_observable_gauge(
+            "federation.delivery.oldest_due.age",
+            [self._observe_oldest_due],
+            "s",
+            "how long each host's oldest delivery still owed has waited",
+        )
 
     # -- jobs, deliveries and inbound processing (from the job runner's handlers) ------------
 
@@ -171,9 +187,11 @@ class Metrics:
         *,
         gave_up: bool = False,
         activity: str | None = None,
+        lag_s: float | None = None,
     ) -> None:
         """One run of a job ended: `state` is done, retry or dead; `gave_up` when it is dead
-        because the runner gives up after this attempt."""
+        because the runner gives up after this attempt; `lag_s`, for a delivery of a block
+        event, the time since the event."""
         kind = {"job.kind": job.kind}
         if state == RETRY:
             self._retries.add(1, kind)
@@ -181,6 +199,8 @@ class Metrics:
             self._dead.add(1, kind)
         if job.kind == DELIVER_KIND:
             self._delivery(job, state, _failure_reason(error, gave_up), elapsed_ms)
+            if state == DONE and lag_s is not None:
+                self._lag_s.record(lag_s, (self._host(job.host),))
         elif job.kind == INBOX_KIND:
             known = activity_type(activity)
             self._inbox_ms.record(elapsed_ms, (known,))
@@ -237,6 +257,20 @@ class Metrics:
     def set_unavailable_hosts(self, hosts: Sequence[str]) -> None:
         """The hosts the store marks unavailable right now."""
         self._unavailable = Counter(self._host(host) for host in hosts)
+
+    def set_oldest_deliveries(self, oldest: Mapping[str, float], now: float) -> None:
+        """{host: creation time of its oldest delivery still owed}, as the store read it just
+        now. Hosts past the label bound share "other", which shows the oldest of them."""
+        ages: dict[str, float] = {}
+        for host, created_at in oldest.items():
+            label = self._host(host)
+            ages[label] = max(ages.get(label, 0.0), max(0.0, now - created_at))
+        self._oldest_due = ages
+
+    def _observe_oldest_due(self, options: CallbackOptions) -> Iterable[Observation]:
+        return [
+            Observation(age, {REMOTE_HOST: host}) for host, age in sorted(self._oldest_due.items())
+        ]
 
     def _observe_unavailable(self, options: CallbackOptions) -> Iterable[Observation]:
         return [

@@ -21,9 +21,28 @@ OTHER = "(other)"
 
 
 @dataclass
-class _Bucket:
+class TokenBucket:
+    """`burst` tokens at most, refilled at `rate` a second; one per allowed event."""
+
     tokens: float
     updated: float
+
+    def take(self, now: float, rate: float, burst: float) -> bool:
+        """Refill for the time since the last call, then spend one token if there is one."""
+        self.tokens = min(burst, self.tokens + max(0.0, now - self.updated) * rate)
+        self.updated = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+    def seconds_to_next(self, rate: float) -> float:
+        """How long until one token is back (0 when one is there)."""
+        return max(0.0, 1.0 - self.tokens) / rate
+
+
+@dataclass
+class _Bucket(TokenBucket):
     suppressed: int = 0
 
 
@@ -52,12 +71,9 @@ class RateLimitedEvents:
         if key not in self._buckets and len(self._buckets) >= MAX_KEYS:
             key = OTHER
         bucket = self._buckets.setdefault(key, _Bucket(self._burst, now))
-        bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)
-        bucket.updated = now
-        if bucket.tokens < 1.0:
+        if not bucket.take(now, self._rate, self._burst):
             bucket.suppressed += 1
             return False
-        bucket.tokens -= 1.0
         self._summarise(key, bucket)
         event(self._logger, self._name, message, self._level, reason=key, **fields)
         return True

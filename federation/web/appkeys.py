@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from federation.proofs import ObjectSigner
     from federation.resolve.mirrors import MirrorService
     from federation.resolve.resolver import Resolver
-    from federation.web.limits import PerHostLimit
+    from federation.web.limits import PeerBuckets
     from federation.web.rendered import RenderedBlocks
 
 SignatureVerifier = Callable[[web.Request], Awaitable[object | None]]
@@ -34,5 +34,5 @@ BACKEND: web.AppKey[BackendClient] = web.AppKey("backend")
 SIGNATURE_VERIFIER: web.AppKey[SignatureVerifier] = web.AppKey("signature_verifier")
 PROOF_SIGNER: web.AppKey[ObjectSigner] = web.AppKey("proof_signer")
 MIRRORS: web.AppKey[MirrorService] = web.AppKey("mirrors")
-MIRROR_LIMIT: web.AppKey[PerHostLimit] = web.AppKey("mirror_limit")
+MIRROR_LIMIT: web.AppKey[PeerBuckets] = web.AppKey("mirror_limit")
 RENDERED_BLOCKS: web.AppKey[RenderedBlocks] = web.AppKey("rendered_blocks")

@@ -13,7 +13,7 @@ from opentelemetry.trace import SpanKind, set_span_in_context
 from federation.observability import tracing
 from federation.observability.setup import Telemetry
 from federation.ports import Store
-from federation.web.appkeys import SETTINGS, STORE, TELEMETRY
+from federation.web.appkeys import CLOCK, SETTINGS, STORE, TELEMETRY
 from federation.web.auth import require_bearer
 from federation.web.problems import problem, problem_middleware
 
@@ -38,6 +38,8 @@ async def metrics_response(
     telemetry.metrics.set_queue_depth(await store.queue_depth())
     unavailable = await store.list_hosts(unavailable_only=True)
     telemetry.metrics.set_unavailable_hosts([health.host for health in unavailable])
+    now = request.app.get(CLOCK, time.time)()
+    telemetry.metrics.set_oldest_deliveries(await store.oldest_deliveries(), now)
     return web.Response(body=telemetry.render(), headers={"Content-Type": TEXT_FORMAT})
 
 

@@ -74,3 +74,34 @@ async def test_retry_now_of_one_job(store: Store) -> None:
     assert (await stored_job(store, other.id)).next_attempt_at == T0 + 600
     assert await store.retry_queued_now(T0, "c.example", job_id=target.id) == 0  # other host
     assert await store.retry_queued_now(T0, "b.example", job_id="999999") == 0
+
+
+async def test_oldest_deliveries_names_each_hosts_oldest_owed_job(store: Store) -> None:
+    assert await store.oldest_deliveries() == {}
+    await store.enqueue([new_job("b-old"), new_job("c-old", host="c.example")], T0)
+    await store.enqueue(
+        [
+            new_job("b-new"),
+            new_job("c-new", host="c.example"),
+            new_job("d-done", host="d.example"),
+            new_job("e-dead", host="e.example"),
+            new_job("event", kind="event", host=""),
+        ],
+        T0 + 100,
+    )
+    # Leased (running), waiting for a retry: still owed, still the oldest.
+    (b_old,) = await store.claim("w", T0 + 100, LEASE, 1, kinds=["deliver"])
+    assert b_old.dedupe_key == "b-old"
+    (c_old,) = await store.claim("w", T0 + 100, LEASE, 1, kinds=["deliver"])
+    assert await store.retry(c_old.id, "w", T0 + 3600, "HTTP 503", T0 + 100)
+    # Delivered or given up: no longer owed.
+    d, e = [
+        j
+        for j in await store.claim("w", T0 + 100, LEASE, 10)
+        if j.host in ("d.example", "e.example")
+    ]
+    assert await store.complete(d.id, "w", T0 + 100)
+    assert await store.fail(e.id, "w", "HTTP 410", T0 + 100)
+    assert await store.oldest_deliveries() == {"b.example": T0, "c.example": T0}
+    assert await store.complete(b_old.id, "w", T0 + 200)
+    assert await store.oldest_deliveries() == {"b.example": T0 + 100, "c.example": T0}

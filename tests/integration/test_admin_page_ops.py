@@ -5,6 +5,7 @@ reset, the resolver cache) done by clicking. Screenshots go to test-artifacts/."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,9 @@ def test_every_cli_capability_by_clicking_and_the_charts(
     # Host health: the failing peer's row shows its error; reset it, then its queue, retry now.
     sick = host_row(peer.host)
     wait.until(ec.text_to_be_present_in_element((by().XPATH, sick), "HTTP 503"))
+    # How far behind it is: the age of its oldest delivery still owed, as the CLI writes it.
+    owed = browser.find_element(by().XPATH, sick + "//td[contains(@class, 'age')]").text
+    assert re.fullmatch(r"\d+[smhd]", owed), owed
     click(browser, sick + "//button[.='Reset']", wait)
     wait.until(ec.text_to_be_present_in_element(notice, f"{peer.host}: available again"))
     assert eventually(lambda: api(alpha, "GET", f"/hosts?host={peer.host}")["items"])

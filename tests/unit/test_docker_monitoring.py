@@ -44,7 +44,7 @@ def test_promtool_accepts_the_scrape_config(tmp_path: Path) -> None:
 
 
 def test_promtool_accepts_the_rules_and_each_alert_fires_when_it_should() -> None:
-    assert "SUCCESS: 4 rules found" in promtool("check", "rules", "alerts.yml")
+    assert "SUCCESS: 5 rules found" in promtool("check", "rules", "alerts.yml")
     assert "SUCCESS" in promtool("test", "rules", "alerts_test.yml")
 
 
@@ -56,7 +56,7 @@ def exported_names() -> set[str]:
     for kind in ("deliver", "inbox", "event"):
         job = Job(1, kind, "k", {}, "h.example", JobState.QUEUED, 0, 0, None, 0, None, 0, 0)
         for state in ("done", "retry", "dead"):
-            m.job_finished(job, state, "HTTP 403", 1.0)
+            m.job_finished(job, state, "HTTP 403", 1.0, lag_s=2.0)
     m.fanout(2)
     m.signature_checked("rejected", "bad_signature", 1.0)
     m.key_lookup("hit")
@@ -66,6 +66,7 @@ def exported_names() -> set[str]:
     m.http_request("/inbox", "POST", 202, 0.01)
     m.set_queue_depth({("deliver", "queued"): 1})
     m.set_unavailable_hosts(["down.example"])
+    m.set_oldest_deliveries({"down.example": 0.0}, 60.0)
     text = telemetry.render().decode()
     samples = [s for f in text_string_to_metric_families(text) for s in f.samples]
     return {s.name for s in samples} | {label for s in samples for label in s.labels}

@@ -21,6 +21,7 @@ from federation.jobs.kinds import (
     activity_and_inbox,
     activity_type,
     decode,
+    event_time,
     kind_of,
     new_job,
     payload_of,
@@ -35,8 +36,12 @@ T0 = 1_800_000_000.0
 ONE_OF_EACH: list[tuple[Payload, dict[str, Any]]] = [
     # (the value, the JSON object stored for it: the shape rows written before typing have)
     (
-        DeliverPayload("https://a.example/activities/1", "https://b.example/inbox"),
-        {"activity_id": "https://a.example/activities/1", "inbox": "https://b.example/inbox"},
+        DeliverPayload("https://a.example/activities/1", "https://b.example/inbox", T0),
+        {
+            "activity_id": "https://a.example/activities/1",
+            "inbox": "https://b.example/inbox",
+            "event_at": T0,
+        },
     ),
     (
         InboxPayload(
@@ -107,6 +112,17 @@ def stored(kind: str, payload: dict[str, Any]) -> Job:
         last_error=None,
         created_at=T0,
         updated_at=T0,
+    )
+
+
+def test_a_delivery_stored_before_event_times_reads_back_without_one() -> None:
+    row = {"activity_id": "https://a.example/activities/1", "inbox": "https://b.example/inbox"}
+    job = stored("deliver", row)
+    assert decode(job) == DeliverPayload(row["activity_id"], row["inbox"], None)
+    assert event_time(job) is None
+    assert event_time(stored("deliver", {**row, "event_at": T0})) == T0
+    assert (
+        event_time(stored("event", {"event_id": "e", "type": "created", "block_id": "b"})) is None
     )
 
 

@@ -27,6 +27,13 @@ async function act(action, describe) {
 
 function when(seconds) { return seconds ? new Date(seconds * 1000).toLocaleString() : "-"; }
 
+// An age as `federation admin hosts list` shows it: 42s, 17m, 5h, 3d ("-": none).
+function age(seconds) {
+  if (seconds === null || seconds === undefined) return "-";
+  for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60]]) if (seconds >= size) return `${Math.round(seconds / size)}${unit}`;
+  return `${Math.round(seconds)}s`;
+}
+
 function cell(row, content, cls) {
   const td = row.insertCell();
   if (cls) td.className = cls;
@@ -87,14 +94,14 @@ function deliveryState(h) {
 }
 
 function drawHosts(hosts) {
-  fill($("hosts"), ["Host", "Followers", "Following", "24 h ok / failed", "7 d ok / failed", "Success, 24 h", "Breaker", "Delivery", "Failures in a row", "Last success", "Last failure", "Last error", "Unavailable since", "Signature", "Queued", "Next attempt", ""], hosts, (r, h) => {
+  fill($("hosts"), ["Host", "Followers", "Following", "24 h ok / failed", "7 d ok / failed", "Success, 24 h", "Breaker", "Delivery", "Failures in a row", "Last success", "Last failure", "Last error", "Unavailable since", "Signature", "Queued", "Oldest owed", "Next attempt", ""], hosts, (r, h) => {
     r.dataset.host = h.host;
     cell(r, h.host); cell(r, String(h.followers), "num"); cell(r, String(h.following), "num");
     cell(r, `${h.delivered_24h} / ${h.failed_24h}`, "num"); cell(r, `${h.delivered_7d} / ${h.failed_7d}`, "num");
     cell(r, sparkline(h.hourly)); cell(r, badge(h.breaker)); cell(r, deliveryState(h)); cell(r, String(h.consecutive_failures), "num");
     cell(r, when(h.last_success_at)); cell(r, when(h.last_failure_at)); cell(r, h.last_error || "", "error");
     cell(r, h.unavailable_since || (h.unavailable ? "yes" : "")); cell(r, h.signature_scheme || "-");
-    cell(r, String(h.queued), "num"); cell(r, when(h.next_attempt_at)); cell(r, hostActions(h));
+    cell(r, String(h.queued), "num"); cell(r, age(h.oldest_due_age), "num age"); cell(r, when(h.next_attempt_at)); cell(r, hostActions(h));
   });
 }
 

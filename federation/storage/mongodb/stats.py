@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from federation.records import DeliveryCount
+from federation.records import DeliveryCount, JobState
 from federation.storage.mongodb.base import Document, MongoBase
+from federation.storage.mongodb.queue import JOBS
 
 DELIVERY_COUNTS = "delivery_counts"
 
@@ -36,3 +37,11 @@ class MongoDeliveryStats(MongoBase):
             {"minute": {"$lt": older_than}}
         )
         return result.deleted_count
+
+    async def oldest_deliveries(self) -> dict[str, float]:
+        pipeline: list[Document] = [
+            {"$match": {"state": JobState.QUEUED.value, "kind": "deliver", "host": {"$ne": ""}}},
+            {"$group": {"_id": "$host", "oldest": {"$min": "$created_at"}}},
+        ]
+        cursor = await self._collection(JOBS).aggregate(pipeline)
+        return {doc["_id"]: float(doc["oldest"]) async for doc in cursor}

@@ -32,3 +32,11 @@ class SqliteDeliveryStats(SqliteBase):
     async def prune_delivery_counts(self, older_than: float) -> int:
         sql = "DELETE FROM delivery_counts WHERE minute < ?"
         return self._db.execute(sql, [older_than]).rowcount
+
+    async def oldest_deliveries(self) -> dict[str, float]:
+        # Only deliveries carry a host; the jobs_host index narrows the scan to queued ones.
+        rows = self._db.execute(
+            "SELECT host, MIN(created_at) AS oldest FROM jobs"
+            " WHERE state = 'queued' AND kind = 'deliver' AND host != '' GROUP BY host"
+        )
+        return {r["host"]: r["oldest"] for r in rows}
