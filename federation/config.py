@@ -50,6 +50,9 @@ class DeliverySettings(BaseModel):
     # Renewed every third of itself while a job runs: it bounds how long a dead worker's jobs
     # wait, not how long a job may take.
     lease_seconds: float = Field(30.0, gt=0)
+    # A runner whose heartbeat (written every third of this) is older has its jobs taken
+    # over by the others: how long a killed process's work waits, whatever the lease.
+    takeover_seconds: float = Field(3.0, gt=0)
     workers: int = Field(32, ge=1)
     per_host_concurrency: int = Field(4, ge=1)
     breaker_threshold: int = Field(10, ge=1)
