@@ -52,7 +52,7 @@ class DeliverySettings(BaseModel):
     lease_seconds: float = Field(30.0, gt=0)
     # A runner whose heartbeat (written every third of this) is older has its jobs taken
     # over by the others: how long a killed process's work waits, whatever the lease.
-    takeover_seconds: float = Field(3.0, gt=0)
+    takeover_seconds: float = Field(2.0, gt=0)
     workers: int = Field(32, ge=1)
     per_host_concurrency: int = Field(4, ge=1)
     breaker_threshold: int = Field(10, ge=1)

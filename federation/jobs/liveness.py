@@ -22,7 +22,7 @@ from federation.ports import Liveness
 
 log = logging.getLogger("federation.jobs")
 
-BEATS_PER_WINDOW = 3  # two beats may fail or be late before others take the jobs over
+BEATS_PER_WINDOW = 4  # three beats may fail or be late before others take the jobs over
 
 
 class Heartbeat:
