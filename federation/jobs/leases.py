@@ -62,7 +62,7 @@ class LeaseKeeper:
 
     async def renew(self) -> int:
         """Extend every held lease to a full lease from now; returns how many were renewed."""
-        ids = [job_id for job_id in self._until if job_id not in self._forfeited]
+        ids = list(self._until)  # forfeited ones too: those still ours stay ours while they run
         if not ids:
             return 0
         now = self._clock()

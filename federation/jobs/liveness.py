@@ -69,7 +69,10 @@ class Heartbeat:
         """Beat once before the first claim (a claim without a record could not be defended),
         then every interval."""
         if self._task is None:
-            await self.beat()
+            try:
+                await self.beat()
+            except Exception:  # the store is down: the runner starts, the next beat retries
+                log.exception("first heartbeat failed; trying again at the next one")
             self._task = asyncio.create_task(self._beat_forever(), name=f"beat:{self._owner}")
 
     async def stop(self) -> None:

@@ -185,7 +185,14 @@ async def test_sqlite_siblings_take_over_a_killed_ones_jobs_within_seconds(
 
         await _until(both_started, 30, "two sibling processes")
         await _create_blocks(node)
-        moved = await _kill_one_and_check(store, peers, _children(node.gateway.pid))
+        siblings = _children(node.gateway.pid)  # type: ignore[union-attr]
+        moved = await _kill_one_and_check(store, peers, siblings)
+
+        async def replaced() -> bool:  # the supervisor started another in the killed one's place
+            now = _children(node.gateway.pid)  # type: ignore[union-attr]
+            return len(now) == 2 and now != siblings
+
+        await _until(replaced, 30, "a new sibling in place of the killed one")
     assert moved < TAKEN_OVER_WITHIN, moved
 
 
