@@ -34,6 +34,8 @@ async def test_a_stale_owners_jobs_are_released_and_claimed_by_another(store: St
     assert await store.complete_many([(held[1].id, "dead")], now) == 0
     assert await store.renew_leases([j.id for j in held], "dead", now + LEASE, now) == 0
     assert not await store.retry(held[0].id, "dead", now, "late", now)
+    assert not await store.fail(held[0].id, "dead", "late", now)
+    assert not await store.defer(held[1].id, "dead", now, now)
     assert {(j.lease_owner, j.state) for j in taken} == {("alive", JobState.QUEUED)}
 
 
