@@ -196,6 +196,31 @@ async def test_sqlite_siblings_take_over_a_killed_ones_jobs_within_seconds(
     assert moved < TAKEN_OVER_WITHIN, moved
 
 
+async def test_sqlite_siblings_deliver_every_job_exactly_once(
+    node_factory: NodeFactory, peer_factory: PeerFactory
+) -> None:
+    peers = _peers(peer_factory)
+    node = node_factory("alpha", delivery=DELIVERY)
+    expected = HOSTS * ACTORS_PER_HOST * BLOCKS
+    async with _opened(SqliteStore(node.root / "gateway.sqlite3")) as store:
+        for follow in _follows(peers):
+            await store.put_follow(follow)
+        await asyncio.to_thread(node.start_backend)
+        node.gateway = node._spawn("serve", "--processes", "2", log="gateway.log")
+        await asyncio.to_thread(
+            wait_http, f"{node.url}/healthz", node.gateway, node.root / "gateway.log"
+        )
+        await _create_blocks(node)
+
+        async def all_done() -> bool:
+            return len(await _deliver_jobs(store, JobState.DONE)) == expected
+
+        await _until(all_done, 60, f"all {expected} deliveries done")
+    received = _received(peers)
+    assert len(received) == expected
+    assert set(received.values()) == {1}, received.most_common(3)  # none twice
+
+
 def _start_worker(node: Node, name: str) -> subprocess.Popen[bytes]:
     log = node.root / f"{name}.log"
     proc = node._spawn("serve", "--role", "worker", log=log.name)
