@@ -17,7 +17,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import fanout, flood, inbox, objects, peers, peers_big, resolve, scale, soak, telemetry
+from bench import (
+    cores,
+    fanout,
+    flood,
+    inbox,
+    objects,
+    peers,
+    peers_big,
+    resolve,
+    scale,
+    soak,
+    telemetry,
+)
 from bench.common import Results, fmt_ratio, spread
 
 # Goals for the signature rows (ratio to raw `cryptography`), by (scenario, operation).
@@ -38,6 +50,7 @@ BENCHES = (
     "queue",
     "scale",
     "soak",
+    "cores",
     "all",
 )
 
@@ -191,6 +204,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace, Results], Any]] = {
     "soak": lambda a, r: soak.run(
         soak.SoakOptions(seconds=a.seconds_soak, followers=a.followers, load=a.load), r
     ),
+    "cores": lambda a, r: cores.run(cores.CoresOptions(rounds=_rounds(a)), r),
     "all": _all,
 }
 

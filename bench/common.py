@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -23,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from federation import processes
 
 SERVER_CPU = 0
 CLIENT_CPU = 1
@@ -151,14 +152,7 @@ def spawn(
 ) -> subprocess.Popen[bytes]:
     """Start `python <args>` in its own session, pinned to `cpu` (one or a set), output to
     `log`; `env` is added to this process's environment."""
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,
-        )
+    proc = processes.spawn([sys.executable, *args], log_file=log, env=env)
     pin(proc.pid, cpu)
     return proc
 
@@ -179,14 +173,8 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float
 
 def stop(proc: subprocess.Popen[bytes] | None) -> None:
     """SIGTERM the process group we started, SIGKILL if it lingers."""
-    if proc is None or proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
+    if proc is not None:
+        processes.stop([proc])
 
 
 @contextmanager

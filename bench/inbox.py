@@ -24,7 +24,7 @@ from typing import Any
 
 from bench import loadgen
 from bench.baseline import baseline_server
-from bench.common import Results, fmt_mib, fmt_num, fmt_ratio, spread
+from bench.common import SERVER_CPU, Results, fmt_mib, fmt_num, fmt_ratio, spread
 from bench.node import BenchNode
 from bench.peer import Peer, make_peer, signed_creates
 from bench.rounds import Paired, drain_seconds, paired_rounds
@@ -45,10 +45,16 @@ class InboxOptions:
 
 
 def start_inbox_node(
-    root: Path, peer: Peer, role: str = "all", env: dict[str, str] | None = None, **extra: Any
+    root: Path,
+    peer: Peer,
+    role: str = "all",
+    env: dict[str, str] | None = None,
+    cpus: tuple[int, ...] = (SERVER_CPU,),
+    processes: int = 1,
+    **extra: Any,
 ) -> BenchNode:
     """A gateway that follows `peer` and holds its key; backend and gateway running (`env`:
-    added to the gateway's environment)."""
+    added to the gateway's environment; `cpus`, `processes`: as BenchNode.start_gateway)."""
     node = BenchNode(root, extra=extra)
     node.write_config()
 
@@ -59,7 +65,7 @@ def start_inbox_node(
 
     node.fill(fill)
     node.start_backend()
-    node.start_gateway(role, env)
+    node.start_gateway(role, env, cpus, processes)
     return node
 
 

@@ -121,11 +121,13 @@ class BenchNode:
         role: str = "all",
         env: Mapping[str, str] | None = None,
         cpus: Collection[int] = (SERVER_CPU,),
+        processes: int = 1,
     ) -> None:
-        """Start the gateway, pinned to the server's CPU unless `cpus` names others."""
+        """Start the gateway, pinned to the server's CPU unless `cpus` names others;
+        `processes` > 1 runs `serve --processes N` (its processes inherit the pinning)."""
         self.role = role
         log = self.root / "gateway.log"
-        args = self._cli("serve", "--role", role)
+        args = self._cli("serve", "--role", role, "--processes", str(processes))
         if profile_dir := os.environ.get(PROFILE_ENV):
             # cProfile writes when the gateway exits; stop() ends it with SIGTERM, which the
             # gateway answers with a clean shutdown, so the profile is complete.

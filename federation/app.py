@@ -86,9 +86,11 @@ def create_app(
     keys: InstanceKeys | None = None,
     role: str = "all",
     environ: Mapping[str, str] | None = None,
+    owns_store: bool = True,
 ) -> web.Application:
     """The gateway. role "web" serves HTTP only; "worker" runs queue workers only; "all" both.
-    `environ` (default: the process environment) is where OTEL_* variables are read."""
+    `environ` (default: the process environment) is where OTEL_* variables are read.
+    `owns_store` False: sibling processes share the store (serve --processes)."""
     if role not in ROLES:
         raise ConfigError(f"role must be one of {', '.join(ROLES)}")
     app = web.Application(
@@ -121,7 +123,7 @@ def create_app(
         app[MIRROR_LIMIT] = per_minute(mirror_routes.ANSWERS_PER_MINUTE, the_clock)
         app[SIGNATURE_VERIFIER] = _verifier(app)
         app[ADMIN] = admin_service(instance, the_clock)
-        if role == "all" and not _is_shared(settings):
+        if role == "all" and owns_store and not _is_shared(settings):
             # A single-process gateway on SQLite owns its store: any lease in it belongs to
             # this process's previous incarnation, which is dead. Waiting for those leases
             # to expire would hold the backlog for a whole lease after a crash.

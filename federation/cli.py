@@ -42,6 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help="web: HTTP only; worker: queue workers only; all: both",
     )
+    serve.add_argument(
+        "--processes",
+        type=_process_count,
+        default=1,
+        metavar="N|auto",
+        help="run N processes of this role on one port (SO_REUSEPORT) and one store, each"
+        " with its job runner; auto: one per CPU. Default 1",
+    )
+    # One of the processes `serve --processes N` starts: it shares the port and the store.
+    serve.add_argument("--sibling", action="store_true", help=argparse.SUPPRESS)
 
     keys = sub.add_parser("keys", help="instance keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
@@ -85,13 +95,27 @@ def _settings(path: Path | None, role: str | None = None):  # type: ignore[no-un
     return settings
 
 
+def _process_count(value: str) -> int:
+    from federation.processes import process_count
+
+    try:
+        return process_count(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number >= 1 or auto, not {value!r}") from None
+
+
 def _serve(args: argparse.Namespace) -> None:
     from federation.app import create_app
     from federation.serving import run_until_stopped, run_without_listening
 
     role = "gateway" if args.role == "all" else f"gateway-{args.role}"
     settings = _settings(args.instance, role)
-    app = create_app(settings, role=args.role)
+    if args.processes > 1:
+        from federation.siblings import supervise
+
+        supervise(args, settings)
+        return
+    app = create_app(settings, role=args.role, owns_store=not args.sibling)
     run = _loop_runner(settings.event_loop)
     if args.role == "worker":
         # Workers serve no HTTP: several of them (and a web process) share one machine.
@@ -105,6 +129,7 @@ def _serve(args: argparse.Namespace) -> None:
             f"gateway {settings.name}",
             header_timeout=settings.limits.header_timeout,
             body_timeout=settings.limits.body_timeout,
+            reuse_port=args.sibling,
         )
     )
 

@@ -67,6 +67,9 @@ class DeliverySettings(BaseModel):
     # Renewed every third of itself while a job runs: it bounds how long a dead worker's jobs
     # wait, not how long a job may take.
     lease_seconds: float = Field(30.0, gt=0)
+    # A runner whose heartbeat (written every quarter of this) is older has its jobs taken
+    # over by the others: how long a killed process's work waits, whatever the lease.
+    takeover_seconds: float = Field(2.0, gt=0)
     # Jobs in flight at once; 0 = what the process can hold (as limits.max_connections):
     # per-host lanes (per_host_concurrency), not this, keep a host from being flooded.
     workers: int = Field(0, ge=0)

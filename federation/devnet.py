@@ -2,48 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from federation.config import Settings, load_settings
 from federation.errors import FederationError
+from federation.processes import cli, spawn, stop, wait_ready
 
 
 def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "federation.cli", *args],
-        start_new_session=True,  # Ctrl-C reaches us only; we stop the children in order
-    )
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise FederationError(f"process for {url} exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1.0) as resp:  # noqa: S310 - loopback
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise FederationError(f"{url} did not become ready within {timeout:.0f} s")
-
-
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    return spawn(cli(*args))  # its own session: Ctrl-C reaches us only; we stop the children
 
 
 def _describe(s: Settings) -> str:
@@ -68,7 +38,8 @@ def run_devnet(files: list[Path]) -> None:
         for f, s in zip(files, settings, strict=True):
             backend = _spawn(["backend", "serve", "--instance", str(f)])
             procs.append(backend)
-            gateway = _spawn(["serve", "--instance", str(f)])
+            # Every core: each gateway as sibling processes sharing its port and store.
+            gateway = _spawn(["serve", "--processes", "auto", "--instance", str(f)])
             procs.append(gateway)
             wait_ready(f"{s.local_url(s.listen_port)}/healthz", gateway)
             wait_ready(f"{s.local_url(s.backend_listen_port)}/healthz", backend)
@@ -81,4 +52,4 @@ def run_devnet(files: list[Path]) -> None:
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
     finally:
-        _stop(procs)
+        stop(procs)

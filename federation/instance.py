@@ -279,6 +279,8 @@ def _runner(
         host_health=health,
         paused_hosts=lambda: _paused_host_keys(store),
         wakeup=wakeup,
+        liveness=store,
+        takeover_seconds=d.takeover_seconds,
     )
 
 

@@ -139,6 +139,22 @@ class JobQueue(Protocol):
         """Delete DONE jobs last updated before `older_than` (keeps dedupe keys long enough)."""
 
 
+class Liveness(Protocol):
+    """Runner processes saying they are alive, so that the others take over the jobs of one
+    that stopped within seconds instead of a lease (jobs/liveness.py)."""
+
+    async def beat(self, owner: str, now: float) -> float | None:
+        """Record that `owner` is alive at `now`; returns its previous beat, None when it has
+        no record (a first beat, or it was judged dead and forgotten)."""
+
+    async def release_stale(self, stale_before: float, now: float) -> int:
+        """Make claimable at once every QUEUED job leased to an owner whose latest beat is
+        before `stale_before`, unless that owner wrote the job (claimed or renewed it) at or
+        after `stale_before`; then forget such owners that hold no lease any more. Each job's
+        check and release is one atomic write, so an owner that beats again keeps what it
+        wrote since. Owners that never beat are left to their leases. Returns how many."""
+
+
 class ObjectCache(Protocol):
     async def get_cached(self, urn: str) -> CachedObject | None: ...
 
@@ -320,6 +336,7 @@ class Publishing(Protocol):
 class Store(
     FollowStore,
     JobQueue,
+    Liveness,
     ObjectCache,
     ActivityLog,
     KeyCache,

@@ -135,7 +135,9 @@ async def run_until_stopped(
     *,
     header_timeout: float = 10.0,
     body_timeout: float = 30.0,
+    reuse_port: bool = False,
 ) -> None:
+    """`reuse_port`: share the port with sibling processes (the kernel spreads connections)."""
     guard = SlowClientGuard(header_timeout, body_timeout)
     app.middlewares.append(guard.middleware)  # innermost: problem+json still wraps it
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=5.0)
@@ -146,7 +148,11 @@ async def run_until_stopped(
         assert runner.server is not None  # set by setup()
         try:
             listener = await loop.create_server(
-                guard.protocol_factory(runner.server), host, port, reuse_address=True
+                guard.protocol_factory(runner.server),
+                host,
+                port,
+                reuse_address=True,
+                reuse_port=reuse_port or None,
             )
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:

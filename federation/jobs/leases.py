@@ -38,6 +38,7 @@ class LeaseKeeper:
         self._lease = lease_seconds
         self._interval = lease_seconds / HEARTBEATS_PER_LEASE
         self._until: dict[int | str, float] = {}  # job id -> its lease's end, as last written
+        self._forfeited: set[int | str] = set()  # held when we learned we were judged dead
         self._task: asyncio.Task[None] | None = None
 
     def hold(self, job: Job) -> None:
@@ -45,14 +46,23 @@ class LeaseKeeper:
 
     def drop(self, job: Job) -> None:
         self._until.pop(job.id, None)
+        self._forfeited.discard(job.id)
+
+    def forfeit(self) -> None:
+        """Our heartbeat stalled long enough for others to take our jobs over: treat every
+        lease held now as ended, so none of those jobs is started (a waiting one is handed
+        back; one taken over already cannot be renewed or settled by us anyway)."""
+        self._forfeited.update(self._until)
 
     def lease_until(self, job: Job) -> float:
-        """When the lease of `job` ends, renewals included."""
+        """When the lease of `job` ends, renewals included (0 once forfeited)."""
+        if job.id in self._forfeited:
+            return 0.0
         return self._until.get(job.id, job.lease_until)
 
     async def renew(self) -> int:
         """Extend every held lease to a full lease from now; returns how many were renewed."""
-        ids = list(self._until)
+        ids = list(self._until)  # forfeited ones too: those still ours stay ours while they run
         if not ids:
             return 0
         now = self._clock()

@@ -26,9 +26,10 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from federation.jobs.kinds import MalformedPayload
 from federation.jobs.lanes import Lanes
 from federation.jobs.leases import LeaseKeeper
+from federation.jobs.liveness import Heartbeat
 from federation.jobs.outcomes import Dead, Handler, HostHealth, JobOutcome, Retry
 from federation.jobs.settle import COMPLETE_BATCH, COMPLETE_DELAY, Settler
-from federation.ports import JobQueue
+from federation.ports import JobQueue, Liveness
 from federation.records import Job
 
 log = logging.getLogger("federation.jobs")
@@ -70,6 +71,8 @@ class JobRunner:
         batch_size: int = BATCH_SIZE,
         complete_batch: int = COMPLETE_BATCH,
         complete_delay: float = COMPLETE_DELAY,
+        liveness: Liveness | None = None,
+        takeover_seconds: float = 3.0,
     ) -> None:
         self._queue = queue
         self._handlers = dict(handlers)
@@ -95,6 +98,19 @@ class JobRunner:
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._leases = LeaseKeeper(queue, owner=owner, clock=clock, lease_seconds=lease_seconds)
+        # With a heartbeat, a stopped runner's jobs move to the others within seconds.
+        self._heartbeat = (
+            None
+            if liveness is None
+            else Heartbeat(
+                liveness,
+                owner=owner,
+                clock=clock,
+                takeover_seconds=takeover_seconds,
+                on_takeover=self.wake,
+                on_judged_dead=self._leases.forfeit,
+            )
+        )
         self._settler = Settler(
             queue,
             owner=owner,
@@ -110,6 +126,8 @@ class JobRunner:
     async def start(self) -> None:
         self._stopping = False
         if self._loop_task is None:
+            if self._heartbeat is not None:
+                await self._heartbeat.start()
             self._leases.start()
             self._loop_task = asyncio.create_task(self._loop(), name=f"jobs:{self._owner}")
 
@@ -127,6 +145,8 @@ class JobRunner:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         await self._leases.stop()  # after the grace: the jobs given it stay ours until then
+        if self._heartbeat is not None:
+            await self._heartbeat.stop()  # silent from now: others take what we abandoned
         await self._settler.flush()
         self._stopping = False  # stopped: may be started again (or driven by run_once)
 

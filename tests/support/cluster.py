@@ -11,13 +11,15 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from federation import processes
+from federation.processes import cli
 
 
 def free_port() -> int:
@@ -91,16 +93,8 @@ class Node:
         self.config.write_text("\n".join(lines) + "\n")
 
     def _spawn(self, *args: str, log: str, config: Path | None = None) -> subprocess.Popen[bytes]:
-        out = open(self.root / log, "ab")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         instance = str(config or self.config)
-        return subprocess.Popen(
-            [sys.executable, "-m", "federation.cli", *args, "--instance", instance],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
+        return processes.spawn(cli(*args, "--instance", instance), log_file=self.root / log)
 
     def start_backend(self) -> None:
         self.backend = self._spawn("backend", "serve", log="backend.log")

@@ -17,6 +17,7 @@ from pymongo.errors import OperationFailure
 from federation.records import DONE_JOB_RETENTION
 from federation.storage.mongodb.base import Document
 from federation.storage.mongodb.follows import FOLLOWS
+from federation.storage.mongodb.liveness import RUNNERS
 from federation.storage.mongodb.objects import CACHE
 from federation.storage.mongodb.queue import JOBS
 from federation.storage.mongodb.stats import DELIVERY_COUNTS
@@ -57,6 +58,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             partialFilterExpression={"state": "queued", "lease_until": {"$gt": 0}},
         ),
     ],
+    # release_stale finds the owners whose beat is older than the takeover window.
+    RUNNERS: [IndexModel([("beat_at", ASCENDING)], name="runners_beat")],
     FOLLOWS: [
         IndexModel(
             [("direction", ASCENDING), ("state", ASCENDING), ("actor", ASCENDING)],

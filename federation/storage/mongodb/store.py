@@ -17,6 +17,7 @@ from federation.errors import ConfigError
 from federation.storage.mongodb.base import Document
 from federation.storage.mongodb.follows import MongoFollows
 from federation.storage.mongodb.hosts_policy import MongoHostStore, MongoPolicyStore
+from federation.storage.mongodb.liveness import MongoLiveness
 from federation.storage.mongodb.migrations import migrate
 from federation.storage.mongodb.objects import MongoActivityLog, MongoKeyCache, MongoObjectCache
 from federation.storage.mongodb.pauses import MongoHostPauses
@@ -44,6 +45,7 @@ class MongoStore(
     MongoFollows,
     MongoJobQueue,
     MongoQueueAdmin,
+    MongoLiveness,
     MongoObjectCache,
     MongoActivityLog,
     MongoKeyCache,

@@ -174,7 +174,13 @@ _V8 = (
     "CREATE INDEX block_holders_subscription ON block_holders(subscription_id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+# v9: runner heartbeats (ports.Liveness): a stopped process's jobs move within seconds.
+_V9 = (
+    "CREATE TABLE runners (owner TEXT PRIMARY KEY, beat_at REAL NOT NULL) STRICT, WITHOUT ROWID",
+    "CREATE INDEX runners_beat ON runners(beat_at)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

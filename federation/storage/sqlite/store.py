@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from federation.errors import ConfigError
 from federation.storage.sqlite.follows import SqliteFollows
 from federation.storage.sqlite.hosts_policy import SqliteHostStore, SqlitePolicyStore
+from federation.storage.sqlite.liveness import SqliteLiveness
 from federation.storage.sqlite.objects import SqliteActivityLog, SqliteKeyCache, SqliteObjectCache
 from federation.storage.sqlite.pauses import SqliteHostPauses
 from federation.storage.sqlite.queue import SqliteJobQueue
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 class SqliteStore(
     SqliteFollows,
     SqliteJobQueue,
+    SqliteLiveness,
     SqliteObjectCache,
     SqliteActivityLog,
     SqliteKeyCache,

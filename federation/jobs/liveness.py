@@ -1,0 +1,91 @@
+"""The runner's heartbeat in the store, and the takeover of a stopped runner's jobs.
+
+Every runner writes a beat every `takeover_seconds / BEATS_PER_WINDOW`, and after each beat
+releases the jobs of owners whose beat is older than `takeover_seconds` (ports.Liveness): a
+process killed with SIGKILL has its jobs running elsewhere a few seconds later, however long
+their leases. A live runner's beats keep it fresh, so its jobs are never taken from it.
+
+A runner whose beats stalled (a store write that hung, a frozen process) may have been judged
+dead meanwhile: when a beat finds its previous one older than the window, or finds its record
+gone, it tells the runner (`on_judged_dead`), which stops starting the jobs it held; the ones
+taken over can no longer be renewed or settled by it (the queue checks the lease holder).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from federation.ports import Liveness
+
+log = logging.getLogger("federation.jobs")
+
+BEATS_PER_WINDOW = 4  # three beats may fail or be late before others take the jobs over
+
+
+class Heartbeat:
+    def __init__(
+        self,
+        store: Liveness,
+        *,
+        owner: str,
+        clock: Callable[[], float],
+        takeover_seconds: float,
+        on_takeover: Callable[[], None],
+        on_judged_dead: Callable[[], None],
+    ) -> None:
+        self._store = store
+        self._owner = owner
+        self._clock = clock
+        self._window = takeover_seconds
+        self._interval = takeover_seconds / BEATS_PER_WINDOW
+        self._on_takeover = on_takeover
+        self._on_judged_dead = on_judged_dead
+        self._beaten = False  # a first beat finds no record: that is no verdict
+        self._task: asyncio.Task[None] | None = None
+
+    async def beat(self) -> None:
+        """Say we are alive (learning whether we were judged dead), then take over the jobs
+        of owners that went silent."""
+        now = self._clock()
+        previous = await self._store.beat(self._owner, now)
+        if self._beaten and (previous is None or previous < now - self._window):
+            log.warning(
+                "runner %s: heartbeat late by more than %.1f s; its jobs may have been taken"
+                " over, so it stops the ones it held",
+                self._owner,
+                self._window,
+            )
+            self._on_judged_dead()
+        self._beaten = True
+        released = await self._store.release_stale(now - self._window, now)
+        if released:
+            log.info("took over %d job(s) of runner(s) silent for %.1f s", released, self._window)
+            self._on_takeover()
+
+    async def start(self) -> None:
+        """Beat once before the first claim (a claim without a record could not be defended),
+        then every interval."""
+        if self._task is None:
+            try:
+                await self.beat()
+            except Exception:  # the store is down: the runner starts, the next beat retries
+                log.exception("first heartbeat failed; trying again at the next one")
+            self._task = asyncio.create_task(self._beat_forever(), name=f"beat:{self._owner}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.beat()
+            except Exception:
+                log.exception("heartbeat failed; trying again at the next one")
