@@ -6,12 +6,13 @@ import asyncio
 import os
 import random
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
 
 from federation.backend.client import BackendClient
+from federation.backend.notifications import BackendNotifications
 from federation.config import Settings
 from federation.delivery.handler import make_backoff, make_deliver_handler
 from federation.delivery.hosthealth import HostHealthTracker
@@ -24,19 +25,17 @@ from federation.follows.machine import FollowMachine
 from federation.follows.service import FollowService
 from federation.http.transport import Transport, make_session
 from federation.inbound.handlers import InboundProcessor
-from federation.inbound.notifier import BatchingNotifier
 from federation.inbound.pipeline import InboxPipeline
-from federation.jobs.kinds import BackendPayload, JobKind, payload_of
+from federation.jobs.kinds import JobKind
 from federation.jobs.maintenance import Maintenance
 from federation.jobs.observed import observed
-from federation.jobs.outcomes import Done, Handler, JobOutcome
+from federation.jobs.outcomes import Handler
 from federation.jobs.runner import JobRunner
 from federation.keys import InstanceKeys
 from federation.observability.httpclient import backend_trace_config, peer_trace_config
 from federation.observability.setup import Telemetry
 from federation.ports import Store
 from federation.proofs import ObjectSigner
-from federation.records import Job
 from federation.resolve.keyservice import KeyService
 from federation.resolve.mirrors import MirrorService
 from federation.resolve.proofcheck import ProofChecker
@@ -142,16 +141,15 @@ def build_instance(
         clock=clock,
         signer=signer,
     )
-    notify = _notifier(backend)
+    notifications = BackendNotifications(backend=backend, queue=store, clock=clock)
     inbound = InboundProcessor(
         settings=settings,
         follows=follows,
         follow_store=store,
         cache=store,
-        queue=store,
         transport=transport,
         clock=clock,
-        notify_backend=notify,
+        notifications=notifications,
         limited=policy.is_limited,
     )
     deliver = make_deliver_handler(
@@ -170,7 +168,7 @@ def build_instance(
         JobKind.EVENT: outbound.handle_event,
         JobKind.RELEASE: outbound.handle_release,
         JobKind.BACKFILL: outbound.handle_backfill,
-        JobKind.BACKEND: _backend_handler(notify),
+        JobKind.BACKEND: notifications.handle,
     }
     mirrors = MirrorService(
         cache=store,
@@ -227,23 +225,6 @@ def build_instance(
         tally=tally,
         mirrors=mirrors,
     )
-
-
-Notify = Callable[[BackendPayload], Awaitable[None]]
-
-
-def _notifier(backend: BackendClient) -> Notify:
-    return BatchingNotifier(backend).notify
-
-
-def _backend_handler(notify: Notify) -> Handler:
-    """JobKind.BACKEND: a notification the backend could not take at once, retried."""
-
-    async def notify_backend(job: Job) -> JobOutcome:
-        await notify(payload_of(job, BackendPayload))
-        return Done()
-
-    return notify_backend
 
 
 def _runner(

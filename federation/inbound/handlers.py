@@ -14,14 +14,15 @@ from federation.activities import (
     object_to_block,
     types_of,
 )
+from federation.backend.notifications import Notifying, block_deleted, block_upserted
 from federation.config import Settings
 from federation.discovery import ActorUrls
-from federation.errors import BackendError, SelfFollow
+from federation.errors import SelfFollow
 from federation.hosts import Host
-from federation.jobs.kinds import BackendPayload, InboxPayload, new_job, payload_of
+from federation.jobs.kinds import InboxPayload, payload_of
 from federation.jobs.outcomes import Dead, Done, JobOutcome
 from federation.outcomes import Fetcher
-from federation.ports import FollowStore, JobQueue, ObjectCache
+from federation.ports import FollowStore, ObjectCache
 from federation.records import ActorInfo, CachedObject, CacheState, Direction, FollowState, Job
 from federation.resolve.actors import InvalidActor, load_json_object, parse_actor
 from federation.resolve.resolver import cache_entry_for
@@ -52,19 +53,17 @@ class InboundProcessor:
         follows: FollowEvents,
         follow_store: FollowStore,
         cache: ObjectCache,
-        queue: JobQueue,
         transport: Fetcher,
         clock: Callable[[], float],
-        notify_backend: Callable[[BackendPayload], Awaitable[None]],
+        notifications: Notifying,
         limited: Callable[[Host], Awaitable[bool]] | None = None,
     ) -> None:
-        self._notify_backend = notify_backend
+        self._notifications = notifications
         self._limited = limited  # whether a silence entry covers a host (domains.DomainPolicy)
         self._settings = settings
         self._follows = follows
         self._follow_store = follow_store
         self._cache = cache
-        self._queue = queue
         self._transport = transport
         self._clock = clock
         self._me = ActorUrls(settings.base_url).actor
@@ -168,13 +167,7 @@ class InboundProcessor:
             )
         )
         limited = self._limited is not None and await self._limited(Host.parse(block.origin))
-        await self._notify(
-            "remote_block.upsert",
-            activity,
-            block.urn,
-            block=block.model_dump(mode="json"),
-            limited=limited,
-        )
+        await self._notifications.send(block_upserted(activity["id"], block, limited=limited))
         return Done()
 
     async def _on_delete(self, activity: dict[str, Any], actor: str) -> JobOutcome:
@@ -197,31 +190,8 @@ class InboundProcessor:
             error="deleted by its origin",
         )
         await self._cache.put_cached(gone)
-        await self._notify("remote_block.delete", activity, str(urn), block=None)
+        await self._notifications.send(block_deleted(activity["id"], str(urn)))
         return Done()
-
-    async def _notify(
-        self,
-        kind: str,
-        activity: dict[str, Any],
-        urn: str,
-        block: dict[str, Any] | None,
-        *,
-        limited: bool = False,
-    ) -> None:
-        notification_id = f"{activity['id']}#{kind}"
-        notice = BackendPayload(notification_id, kind, urn, block, None, limited)
-        try:
-            # Straight to the backend: this inbox job is itself the durable record, and the
-            # common case then costs no extra job (enqueue, claim, settle) per activity.
-            await self._notify_backend(notice)
-            return
-        except BackendError as exc:
-            log.info("backend unavailable (%s): queueing %s", exc, notification_id)
-        # The backend is down: hand the notification to the durable queue, which retries it
-        # on its own schedule while this activity's processing completes.
-        job = new_job(notice, dedupe_key=f"backend:{notification_id}")
-        await self._queue.enqueue([job], self._clock())
 
 
 def _newer(previous: CachedObject, incoming_updated: datetime) -> bool:
