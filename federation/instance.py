@@ -36,6 +36,7 @@ from federation.observability.httpclient import backend_trace_config, peer_trace
 from federation.observability.setup import Telemetry
 from federation.ports import Store
 from federation.proofs import ObjectSigner
+from federation.resolve.cache import RemoteCache
 from federation.resolve.keyservice import KeyService
 from federation.resolve.mirrors import MirrorService
 from federation.resolve.proofcheck import ProofChecker
@@ -141,14 +142,14 @@ def build_instance(
         clock=clock,
         signer=signer,
     )
+    remote_cache = RemoteCache(store=store, settings=settings, clock=clock)
     notifications = BackendNotifications(backend=backend, queue=store, clock=clock)
     inbound = InboundProcessor(
         settings=settings,
         follows=follows,
         follow_store=store,
-        cache=store,
+        cache=remote_cache,
         transport=transport,
-        clock=clock,
         notifications=notifications,
         limited=policy.is_limited,
     )
@@ -200,7 +201,7 @@ def build_instance(
         outbound=outbound,
         inbound=inbound,
         resolver=Resolver(
-            cache=store,
+            cache=remote_cache,
             policy=policy,
             transport=transport,
             backend=backend,

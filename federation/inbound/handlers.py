@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any, Protocol
 
 from federation.activities import (
@@ -22,10 +21,10 @@ from federation.hosts import Host
 from federation.jobs.kinds import InboxPayload, payload_of
 from federation.jobs.outcomes import Dead, Done, JobOutcome
 from federation.outcomes import Fetcher
-from federation.ports import FollowStore, ObjectCache
-from federation.records import ActorInfo, CachedObject, CacheState, Direction, FollowState, Job
-from federation.resolve.actors import InvalidActor, load_json_object, parse_actor
-from federation.resolve.resolver import cache_entry_for
+from federation.ports import FollowStore
+from federation.records import ActorInfo, Direction, FollowState, Job
+from federation.resolve.actors import InvalidActor, fetch_actor
+from federation.resolve.cache import RemoteCache
 from federation.urn import BlockUrn
 
 log = logging.getLogger("federation.inbound")
@@ -52,9 +51,8 @@ class InboundProcessor:
         settings: Settings,
         follows: FollowEvents,
         follow_store: FollowStore,
-        cache: ObjectCache,
+        cache: RemoteCache,
         transport: Fetcher,
-        clock: Callable[[], float],
         notifications: Notifying,
         limited: Callable[[Host], Awaitable[bool]] | None = None,
     ) -> None:
@@ -65,7 +63,6 @@ class InboundProcessor:
         self._follow_store = follow_store
         self._cache = cache
         self._transport = transport
-        self._clock = clock
         self._me = ActorUrls(settings.base_url).actor
         self._handlers: dict[str, TypeHandler] = {
             "Follow": self._on_follow,
@@ -91,16 +88,12 @@ class InboundProcessor:
             return Done()
         return await handler(activity, actor)
 
-    async def _fetch_actor(self, actor: str) -> ActorInfo:
-        result = await self._transport.fetch(actor)
-        return parse_actor(load_json_object(result.body), result.url)
-
     async def _on_follow(self, activity: dict[str, Any], actor: str) -> JobOutcome:
         if object_id_of(activity) != self._me:
             return Done()  # a follow of someone else: not ours to answer
         try:
             # A TransportError propagates: the runner retries, the follower may be briefly down.
-            info = await self._fetch_actor(actor)
+            info = await fetch_actor(self._transport, actor)
         except InvalidActor as exc:
             return Dead(f"follower's actor document unusable: {exc}")
         try:
@@ -153,19 +146,9 @@ class InboundProcessor:
             return Dead(f"invalid block object: {exc}")
         if block.origin != BlockUrn.from_url(obj["id"]).authority:
             return Dead("block origin mismatch")
-        previous = await self._cache.get_cached(block.urn)
-        if previous is not None and previous.block and _newer(previous, block.updated_at):
+        # The proof was verified at the inbox (resolve/proofcheck.py) before it was recorded.
+        if not await self._cache.put_pushed(block, signed=obj if "proof" in obj else None):
             return Done()  # an older Update arriving late must not overwrite a newer one
-        now = self._clock()
-        await self._cache.put_cached(
-            cache_entry_for(
-                block,
-                now,
-                self._settings.cache.fresh_seconds,
-                # verified at the inbox (inbound/proofcheck.py) before it was recorded
-                signed=obj if "proof" in obj else None,
-            )
-        )
         limited = self._limited is not None and await self._limited(Host.parse(block.origin))
         await self._notifications.send(block_upserted(activity["id"], block, limited=limited))
         return Done()
@@ -176,27 +159,6 @@ class InboundProcessor:
             urn = BlockUrn.from_url(object_id or "")
         except ValueError:
             return Done()  # not a block (an actor deleting itself, say): nothing we hold
-        now = self._clock()
-        gone = CachedObject(
-            urn=str(urn),
-            url=object_id or "",
-            domain=urn.authority,
-            state=CacheState.GONE,
-            block=None,
-            etag=None,
-            last_modified=None,
-            fetched_at=now,
-            expires_at=now + self._settings.cache.fresh_seconds,
-            error="deleted by its origin",
-        )
-        await self._cache.put_cached(gone)
+        await self._cache.put_gone(urn)
         await self._notifications.send(block_deleted(activity["id"], str(urn)))
         return Done()
-
-
-def _newer(previous: CachedObject, incoming_updated: datetime) -> bool:
-    """True when the cached copy is strictly newer than the incoming one."""
-    held = (previous.block or {}).get("updated_at")
-    if not isinstance(held, str):
-        return False
-    return datetime.fromisoformat(held.replace("Z", "+00:00")) > incoming_updated
