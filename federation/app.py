@@ -21,6 +21,7 @@ from federation.admin import (
 from federation.admin import routes as admin_routes
 from federation.admin.api import ADMIN, admin_service
 from federation.config import Settings
+from federation.delivery.events import BlockEvents
 from federation.errors import ConfigError
 from federation.inbound.pipeline import InboundRequest
 from federation.instance import build_instance
@@ -40,7 +41,9 @@ from federation.web import (
 )
 from federation.web.appkeys import (
     BACKEND,
+    BLOCK_EVENTS,
     CLOCK,
+    INBOX,
     INSTANCE,
     KEYS,
     MIRROR_LIMIT,
@@ -111,7 +114,11 @@ def create_app(
         app[RESOLVER] = instance.resolver
         app[BACKEND] = instance.backend
         app[PROOF_SIGNER] = instance.signer
-        app[RENDERED_BLOCKS] = RenderedBlocks()
+        app[RENDERED_BLOCKS] = rendered = RenderedBlocks()
+        app[INBOX] = instance.inbox
+        app[BLOCK_EVENTS] = BlockEvents(
+            queue=the_store, clock=the_clock, wake=instance.runner.wake, changed=rendered.changed
+        )
         app[MIRRORS] = instance.mirrors
         app[MIRROR_LIMIT] = PerHostLimit(mirror_routes.ANSWERS_PER_MINUTE, the_clock)
         app[SIGNATURE_VERIFIER] = _verifier(app)

@@ -194,6 +194,7 @@ def build_instance(
             policy=policy,
             keys=key_service,
             clock=clock,
+            wake=work_queued.set,
             telemetry=telemetry,
         ),
         follows=follows,

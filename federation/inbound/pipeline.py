@@ -80,8 +80,10 @@ class InboxPipeline:
         policy: DomainPolicy,
         keys: KeySource,
         clock: Callable[[], float],
+        wake: Callable[[], None],
         telemetry: Telemetry | None = None,
     ) -> None:
+        self._wake = wake  # the runner's wake-up: a recorded activity is work queued
         self._metrics = (telemetry or Telemetry()).metrics
         self._settings = settings
         self._queue = queue
@@ -212,6 +214,7 @@ class InboxPipeline:
         # A failed write (e.g. a full disk) raises here for every activity of its batch.
         if not await self._records.submit(job):
             raise _problem(409, "Duplicate activity", f"{activity_id} was already received")
+        self._wake()
         log.info("accepted %s %s from %s", activity.get("type"), activity_id, actor)
         return activity_id
 
