@@ -42,7 +42,7 @@ class _Provider(Protocol):
     def shutdown(self) -> object: ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class Telemetry:
     """What feature code records into: `metrics` and `tracer` (either may be a no-op)."""
 
@@ -74,37 +74,47 @@ class Telemetry:
 
 def build_telemetry(service: str, *, metrics: bool, environ: Mapping[str, str]) -> Telemetry:
     """Telemetry for one process named `service` (the instance name). Metrics are recorded
-    only when something serves them (`metrics`); traces only when OTEL_* configure export."""
-    telemetry = Telemetry()
+    only when something serves them (`metrics`); traces only when OTEL_* configure export.
+    Each part is made first, and the Telemetry once, whole."""
     resource = Resource.create({"service.name": environ.get("OTEL_SERVICE_NAME") or service})
-    if metrics:
-        from opentelemetry.sdk.metrics import MeterProvider
+    recorded, registry, meters = _metrics(resource) if metrics else (disabled_metrics(), None, None)
+    tracer, traces = _tracer(resource, environ)
+    return Telemetry(
+        metrics=recorded,
+        tracer=tracer,
+        registry=registry,
+        _shutdown=[provider for provider in (meters, traces) if provider is not None],
+    )
 
-        from federation.observability.prometheus import HistogramReader
 
-        registry = CollectorRegistry(auto_describe=True)
-        reader = HistogramReader(resource, SCOPE, registry=registry, scope_info_enabled=False)
-        provider = MeterProvider([reader], resource=resource, shutdown_on_exit=False)
-        meter = provider.get_meter(SCOPE)
-        telemetry.metrics = Metrics(meter, histograms=reader.histograms)
-        telemetry.registry = registry
-        telemetry._shutdown.append(provider)
+def _metrics(resource: Resource) -> tuple[Metrics, CollectorRegistry, _Provider]:
+    """The instruments, the registry GET /metrics reads, and their provider."""
+    from opentelemetry.sdk.metrics import MeterProvider
+
+    from federation.observability.prometheus import HistogramReader
+
+    registry = CollectorRegistry(auto_describe=True)
+    reader = HistogramReader(resource, SCOPE, registry=registry, scope_info_enabled=False)
+    provider = MeterProvider([reader], resource=resource, shutdown_on_exit=False)
+    meter = provider.get_meter(SCOPE)
+    return Metrics(meter, histograms=reader.histograms), registry, provider
+
+
+def _tracer(resource: Resource, environ: Mapping[str, str]) -> tuple[Tracer, _Provider | None]:
+    """The tracer and its provider when OTEL_* configure export; a no-op tracer otherwise."""
     endpoint = _otlp_traces_endpoint(environ)
-    if endpoint is not None:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    if endpoint is None:
+        return NoOpTracer(), None
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-        tracer_provider = TracerProvider(
-            sampler=_sampler(environ), resource=resource, shutdown_on_exit=False
-        )
-        # Read from `environ` like the endpoint, so an in-process gateway needs no os.environ.
-        delay = float(environ.get("OTEL_BSP_SCHEDULE_DELAY", "") or _BSP_DELAY_MS)
-        processor = BatchSpanProcessor(OTLPSpanExporter(endpoint), schedule_delay_millis=delay)
-        tracer_provider.add_span_processor(processor)
-        telemetry.tracer = tracer_provider.get_tracer(SCOPE)
-        telemetry._shutdown.append(tracer_provider)
-    return telemetry
+    provider = TracerProvider(sampler=_sampler(environ), resource=resource, shutdown_on_exit=False)
+    # Read from `environ` like the endpoint, so an in-process gateway needs no os.environ.
+    delay = float(environ.get("OTEL_BSP_SCHEDULE_DELAY", "") or _BSP_DELAY_MS)
+    processor = BatchSpanProcessor(OTLPSpanExporter(endpoint), schedule_delay_millis=delay)
+    provider.add_span_processor(processor)
+    return provider.get_tracer(SCOPE), provider
 
 
 def _otlp_traces_endpoint(environ: Mapping[str, str]) -> str | None:
