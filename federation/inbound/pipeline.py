@@ -79,6 +79,8 @@ class InboxPipeline:
         queue: JobQueue,
         policy: DomainPolicy,
         keys: KeySource,
+        proofs: ProofChecker,
+        ld_signatures: LdSignatureChecker,
         clock: Callable[[], float],
         wake: Callable[[], None],
         telemetry: Telemetry | None = None,
@@ -89,8 +91,8 @@ class InboxPipeline:
         self._queue = queue
         self._policy = policy
         self._keys = keys
-        self._proofs = ProofChecker(keys)
-        self._ld_signatures = LdSignatureChecker(keys)
+        self._proofs = proofs
+        self._ld_signatures = ld_signatures
         self._clock = clock
         # Group commit: activities accepted in the same turn of the event loop (concurrent
         # requests) share one write transaction instead of paying a COMMIT each.

@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from federation.backend.contract import BlockSource
 from federation.config import Settings
-from federation.domains import DomainPolicy
 from federation.errors import BackendError
 from federation.hosts import Host
 from federation.observability.setup import Telemetry
@@ -22,8 +21,8 @@ from federation.outcomes import Fetcher, FetchError, FetchErrorKind, FetchResult
 from federation.proofs import ProofError
 from federation.records import CachedObject, CacheState
 from federation.resolve.cache import RemoteCache
-from federation.resolve.mirrors import MirrorService
-from federation.resolve.proofcheck import ProofChecker
+from federation.resolve.mirrors import BlockedHosts, MirrorCopy
+from federation.resolve.proofcheck import ProofVerifier
 from federation.resolve.results import ResolveResult, Status, cache_entry_for, result_of
 from federation.resolve.validation import Deleted, Refused, is_transient, validated
 from federation.urn import BlockUrn
@@ -34,19 +33,24 @@ __all__ = ["BATCH_CONCURRENCY", "ResolveResult", "Resolver", "Status", "cache_en
 BATCH_CONCURRENCY = 32
 
 
+class Mirrors(Protocol):
+    async def ask(self, urn: BlockUrn, /) -> MirrorCopy | None:
+        """A followed instance's origin-signed copy (mirrors.MirrorService provides it)."""
+
+
 class Resolver:
     def __init__(
         self,
         *,
         cache: RemoteCache,
-        policy: DomainPolicy,
+        policy: BlockedHosts,
         transport: Fetcher,
         backend: BlockSource,
         settings: Settings,
         clock: Callable[[], float],
         telemetry: Telemetry | None = None,
-        mirrors: MirrorService | None = None,
-        proofs: ProofChecker | None = None,
+        mirrors: Mirrors | None = None,
+        proofs: ProofVerifier | None = None,
     ) -> None:
         self._mirrors = mirrors
         self._proofs = proofs
