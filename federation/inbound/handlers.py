@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from federation.activities import (
     InvalidObject,
+    RemoteBlock,
     is_block_shaped,
     object_id_of,
     object_to_block,
@@ -24,7 +25,6 @@ from federation.outcomes import Fetcher
 from federation.ports import FollowStore
 from federation.records import ActorInfo, Direction, FollowState, Job
 from federation.resolve.actors import InvalidActor, fetch_actor
-from federation.resolve.cache import RemoteCache
 from federation.urn import BlockUrn
 
 log = logging.getLogger("federation.inbound")
@@ -44,6 +44,14 @@ class FollowEvents(Protocol):
     async def on_undo_follow(self, actor: str, /) -> object: ...
 
 
+class PushedBlocks(Protocol):
+    """The remote cache as peers' pushes write it (resolve.cache.RemoteCache provides it)."""
+
+    async def put_pushed(self, block: RemoteBlock, *, signed: dict[str, Any] | None) -> bool: ...
+
+    async def put_gone(self, urn: BlockUrn, /) -> object: ...
+
+
 class InboundProcessor:
     def __init__(
         self,
@@ -51,7 +59,7 @@ class InboundProcessor:
         settings: Settings,
         follows: FollowEvents,
         follow_store: FollowStore,
-        cache: RemoteCache,
+        cache: PushedBlocks,
         transport: Fetcher,
         notifications: Notifying,
         limited: Callable[[Host], Awaitable[bool]] | None = None,
