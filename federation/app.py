@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -21,9 +22,10 @@ from federation.admin import (
 from federation.admin import routes as admin_routes
 from federation.admin.api import ADMIN, admin_service
 from federation.config import Settings
+from federation.delivery.events import BlockEvents
 from federation.errors import ConfigError
 from federation.inbound.pipeline import InboundRequest
-from federation.instance import build_instance
+from federation.instance import Instance, build_instance
 from federation.keys import InstanceKeys, load_or_create_keys
 from federation.observability.setup import Telemetry, build_telemetry
 from federation.ports import Store
@@ -40,7 +42,9 @@ from federation.web import (
 )
 from federation.web.appkeys import (
     BACKEND,
+    BLOCK_EVENTS,
     CLOCK,
+    INBOX,
     INSTANCE,
     KEYS,
     MIRROR_LIMIT,
@@ -78,6 +82,24 @@ def _is_shared(settings: Settings) -> bool:
     return settings.store.startswith(("mongodb://", "mongodb+srv://"))
 
 
+ROUTES = (
+    discovery_routes,
+    inbox_routes,
+    events_routes,
+    resolve_routes,
+    block_routes,
+    collection_routes,
+    admin_routes,
+    metrics_routes,
+    health_routes,
+    moderation_routes,
+    pause_routes,
+    blocklist_routes,
+    subscription_routes,
+    mirror_routes,
+)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -101,71 +123,72 @@ def create_app(
         ],
         client_max_size=settings.limits.max_body_bytes,
     )
-    app[TELEMETRY] = telemetry = build_telemetry(
+    app[TELEMETRY] = build_telemetry(
         settings.name,
         metrics=bool(settings.metrics_token),
         environ=os.environ if environ is None else environ,
     )
     app[SETTINGS] = settings
-    app[CLOCK] = the_clock = clock or time.time
-    app[KEYS] = the_keys = keys if keys is not None else load_or_create_keys(settings.key_dir)
-    app[STORE] = the_store = store if store is not None else open_store(settings)
-
-    async def services(app: web.Application) -> AsyncIterator[None]:
-        await the_store.open()
-        instance = build_instance(settings, the_store, the_keys, the_clock, telemetry=telemetry)
-        app[INSTANCE] = instance
-        app[RESOLVER] = instance.resolver
-        app[BACKEND] = instance.backend
-        app[PROOF_SIGNER] = instance.signer
-        app[RENDERED_BLOCKS] = RenderedBlocks()
-        app[MIRRORS] = instance.mirrors
-        app[MIRROR_LIMIT] = per_minute(mirror_routes.ANSWERS_PER_MINUTE, the_clock)
-        app[SIGNATURE_VERIFIER] = _verifier(app)
-        app[ADMIN] = admin_service(instance, the_clock)
-        if role == "all" and owns_store and not _is_shared(settings):
-            # A single-process gateway on SQLite owns its store: any lease in it belongs to
-            # this process's previous incarnation, which is dead. Waiting for those leases
-            # to expire would hold the backlog for a whole lease after a crash.
-            released = await the_store.release_all_leases(the_clock())
-            if released:
-                log.info("released %d lease(s) left by a previous run", released)
-        if role in ("worker", "all"):
-            await instance.start_workers()
-        listener = await _metrics_listener(settings, telemetry, the_store)
-        try:
-            yield
-        finally:
-            if listener is not None:
-                await listener.cleanup()
-            await instance.close()
-            await the_store.close()
-            telemetry.shutdown()
-
-    app.cleanup_ctx.append(services)
+    app[CLOCK] = clock or time.time
+    app[KEYS] = keys if keys is not None else load_or_create_keys(settings.key_dir)
+    app[STORE] = store if store is not None else open_store(settings)
+    app.cleanup_ctx.append(functools.partial(_services, role=role, owns_store=owns_store))
     app.cleanup_ctx.append(inbox_routes.refusal_log)
     if role != "web":
         app.cleanup_ctx.append(subscription_schedule.scheduling)
     if role != "worker":
         app.cleanup_ctx.append(depth.sampling)
-    for module in (
-        discovery_routes,
-        inbox_routes,
-        events_routes,
-        resolve_routes,
-        block_routes,
-        collection_routes,
-        admin_routes,
-        metrics_routes,
-        health_routes,
-        moderation_routes,
-        pause_routes,
-        blocklist_routes,
-        subscription_routes,
-        mirror_routes,
-    ):
+    for module in ROUTES:
         app.router.add_routes(module.routes)
     return app
+
+
+async def _services(app: web.Application, *, role: str, owns_store: bool) -> AsyncIterator[None]:
+    """The instance's services for the app's lifetime: built, started, and closed."""
+    settings, store, clock, telemetry = app[SETTINGS], app[STORE], app[CLOCK], app[TELEMETRY]
+    await store.open()
+    instance = build_instance(settings, store, app[KEYS], clock, telemetry=telemetry)
+    _share(app, instance)
+    if role == "all" and owns_store and not _is_shared(settings):
+        await _release_leases(store, clock)
+    if role in ("worker", "all"):
+        await instance.start_workers()
+    listener = await _metrics_listener(settings, telemetry, store)
+    try:
+        yield
+    finally:
+        if listener is not None:
+            await listener.cleanup()
+        await instance.close()
+        await store.close()
+        telemetry.shutdown()
+
+
+def _share(app: web.Application, instance: Instance) -> None:
+    """What the routes use, each under its own typed key (web/appkeys.py)."""
+    clock = app[CLOCK]
+    app[INSTANCE] = instance
+    app[RESOLVER] = instance.resolver
+    app[BACKEND] = instance.backend
+    app[PROOF_SIGNER] = instance.signer
+    app[RENDERED_BLOCKS] = rendered = RenderedBlocks()
+    app[INBOX] = instance.inbox
+    app[BLOCK_EVENTS] = BlockEvents(
+        queue=instance.store, clock=clock, wake=instance.runner.wake, changed=rendered.changed
+    )
+    app[MIRRORS] = instance.mirrors
+    app[MIRROR_LIMIT] = per_minute(mirror_routes.ANSWERS_PER_MINUTE, clock)
+    app[SIGNATURE_VERIFIER] = _verifier(app)
+    app[ADMIN] = admin_service(instance, clock)
+
+
+async def _release_leases(store: Store, clock: Callable[[], float]) -> None:
+    """A single-process gateway on SQLite owns its store: any lease in it belongs to this
+    process's previous incarnation, which is dead. Waiting for those leases to expire would
+    hold the backlog for a whole lease after a crash."""
+    released = await store.release_all_leases(clock())
+    if released:
+        log.info("released %d lease(s) left by a previous run", released)
 
 
 async def _metrics_listener(

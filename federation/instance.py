@@ -6,11 +6,12 @@ import asyncio
 import os
 import random
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
 
+from federation import assembly
 from federation.backend.client import BackendClient
 from federation.config import Settings
 from federation.delivery.handler import make_backoff, make_deliver_handler
@@ -18,32 +19,24 @@ from federation.delivery.hosthealth import HostHealthTracker
 from federation.delivery.outbound import Outbound
 from federation.delivery.publisher import Publisher
 from federation.delivery.tally import DeliveryTally
-from federation.discovery import ActorUrls
 from federation.domains import DomainPolicy
-from federation.follows.machine import FollowMachine
 from federation.follows.service import FollowService
-from federation.http.hostrecords import HostRecords
 from federation.http.session import in_flight_budget
-from federation.http.transport import Transport, make_session
+from federation.http.transport import Transport
 from federation.inbound.handlers import InboundProcessor
-from federation.inbound.notifier import BatchingNotifier
 from federation.inbound.pipeline import InboxPipeline
-from federation.jobs.kinds import BackendPayload, JobKind, payload_of
+from federation.jobs.kinds import JobKind
 from federation.jobs.maintenance import Maintenance
 from federation.jobs.observed import observed
-from federation.jobs.outcomes import Done, Handler, JobOutcome
+from federation.jobs.outcomes import Handler
 from federation.jobs.runner import JobRunner
 from federation.keys import InstanceKeys
-from federation.observability.httpclient import backend_trace_config, peer_trace_config
 from federation.observability.setup import Telemetry
 from federation.ports import Store
 from federation.proofs import ObjectSigner
-from federation.records import Job
 from federation.resolve.keyservice import KeyService
 from federation.resolve.mirrors import MirrorService
-from federation.resolve.proofcheck import ProofChecker
 from federation.resolve.resolver import Resolver
-from federation.signatures import SigningKey
 
 
 @dataclass
@@ -90,89 +83,43 @@ def build_instance(
     rng: random.Random | None = None,
     telemetry: Telemetry | None = None,
 ) -> Instance:
-    """Every service of one instance, each built once, in dependency order."""
-    rng = rng or random.Random()
+    """Every service of one instance, each built once, feature by feature."""
     telemetry = telemetry or Telemetry()
-    session = make_session(settings, [peer_trace_config(telemetry)])
-    # RFC 9421 falls back on the RSA key too (rsa-v1_5-sha256): the only algorithm Mastodon
-    # accepts; the Ed25519 key is published (FEP-521a) for peers that prefer it.
-    signing_key = SigningKey(ActorUrls(settings.base_url).rsa_key_id, keys.rsa)
-    host_records = HostRecords(store, clock)  # one cache of host records for both users
-    transport = Transport(
-        session=session,
-        settings=settings,
-        key=signing_key,
-        hosts=store,
-        clock=clock,
-        records=host_records,
+    # One policy snapshot for every reader in this process.
+    policy = DomainPolicy(store, settings)
+    base = assembly.Base(
+        settings, store, clock, telemetry, rng or random.Random(), policy, asyncio.Event()
     )
-    # The backend is a trusted local service: a plain session, no SSRF guard, its own timeouts.
-    backend_session = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit_per_host=32),
-        trace_configs=[backend_trace_config(telemetry)],
-    )
-    backend = BackendClient(
-        session=backend_session, base_url=settings.backend_url, token=settings.backend_token
-    )
-    key_service = KeyService(
-        cache=store,
-        transport=transport,
-        clock=clock,
-        refetch_interval=settings.cache.key_refetch_interval,
-        telemetry=telemetry,
-    )
-    policy = DomainPolicy(store, settings)  # one snapshot for every reader in this process
-    health = HostHealthTracker(
-        hosts=store, settings=settings.delivery, clock=clock, records=host_records
-    )
-    tally = DeliveryTally(store, clock)
-    signer = ObjectSigner(keys.ed25519, ActorUrls(settings.base_url).ed25519_key_id)
-    work_queued = asyncio.Event()  # the runner's wake-up, set by whoever queues work
-    publisher = Publisher(
-        activities=store,
-        queue=store,
-        follows=store,
-        clock=clock,
-        wake=work_queued.set,
-        signer=signer,
-        telemetry=telemetry,
-    )
-    machine = FollowMachine(
-        settings=settings, follows=store, queue=store, publisher=publisher, clock=clock
-    )
-    follows = FollowService(
-        settings=settings, follows=store, policy=policy, machine=machine, clock=clock
-    )
-    outbound = Outbound(
-        settings=settings,
-        backend=backend,
-        queue=store,
-        activities=store,
-        publisher=publisher,
-        clock=clock,
-        signer=signer,
-    )
-    notify = _notifier(backend)
-    inbound = InboundProcessor(
-        settings=settings,
-        follows=follows,
-        follow_store=store,
-        cache=store,
-        queue=store,
-        transport=transport,
-        clock=clock,
-        notify_backend=notify,
-        limited=policy.is_limited,
-    )
+    peers = assembly.peers(base, keys)
+    local = assembly.local(base)
+    sending = assembly.sending(base, keys, peers.records)
+    follows = assembly.follows(base, sending.publisher)
+    resolving = assembly.resolving(base, peers, local.client)
+    outbound = assembly.outbound(base, local.client, sending)
+    inbound = assembly.inbound(base, follows, resolving.cache, peers.transport, local)
+    runner = _working(base, peers, sending, follows, outbound, inbound, local)
+    return _instance(base, peers, local, sending, resolving, follows, outbound, inbound, runner)
+
+
+def _working(
+    base: assembly.Base,
+    peers: assembly.Peers,
+    sending: assembly.Sending,
+    follows: FollowService,
+    outbound: Outbound,
+    inbound: InboundProcessor,
+    local: assembly.Local,
+) -> JobRunner:
+    """The durable runner and the handler of each job kind."""
     deliver = make_deliver_handler(
-        transport=transport,
+        transport=peers.transport,
         inbox_gone=follows.inbox_gone,
-        activities=store,
-        health=health,
-        clock=clock,
-        settings=settings,
-        rng=rng,
-        tally=tally,
+        activities=base.store,
+        health=sending.health,
+        clock=base.clock,
+        settings=base.settings,
+        rng=base.rng,
+        tally=sending.tally,
     )
     handlers: dict[str, Handler] = {
         JobKind.DELIVER: deliver,
@@ -180,80 +127,52 @@ def build_instance(
         JobKind.EVENT: outbound.handle_event,
         JobKind.RELEASE: outbound.handle_release,
         JobKind.BACKFILL: outbound.handle_backfill,
-        JobKind.BACKEND: _backend_handler(notify),
+        JobKind.BACKEND: local.notifications.handle,
     }
-    mirrors = MirrorService(
-        cache=store,
-        policy=policy,
-        follows=store,
-        keys=key_service,
-        transport=transport,
-        clock=clock,
-        peer_scheme=settings.peer_scheme,
+    settings = base.settings
+    return _runner(
+        settings,
+        base.store,
+        observed(handlers, base.telemetry, settings.delivery.max_attempts, base.clock),
+        sending.health,
+        base.work_queued,
+        base.clock,
+        base.rng,
     )
+
+
+def _instance(
+    base: assembly.Base,
+    peers: assembly.Peers,
+    local: assembly.Local,
+    sending: assembly.Sending,
+    resolving: assembly.Resolving,
+    follows: FollowService,
+    outbound: Outbound,
+    inbound: InboundProcessor,
+    runner: JobRunner,
+) -> Instance:
     return Instance(
-        settings=settings,
-        store=store,
-        session=session,
-        backend_session=backend_session,
-        transport=transport,
-        backend=backend,
-        key_service=key_service,
-        inbox=InboxPipeline(
-            settings=settings,
-            queue=store,
-            policy=policy,
-            keys=key_service,
-            clock=clock,
-            telemetry=telemetry,
-        ),
+        settings=base.settings,
+        store=base.store,
+        session=peers.session,
+        backend_session=local.session,
+        transport=peers.transport,
+        backend=local.client,
+        key_service=peers.key_service,
+        inbox=resolving.inbox,
         follows=follows,
-        publisher=publisher,
+        publisher=sending.publisher,
         outbound=outbound,
         inbound=inbound,
-        resolver=Resolver(
-            cache=store,
-            policy=policy,
-            transport=transport,
-            backend=backend,
-            settings=settings,
-            clock=clock,
-            telemetry=telemetry,
-            mirrors=mirrors,
-            proofs=ProofChecker(key_service),
-        ),
-        health=health,
-        runner=_runner(
-            settings,
-            store,
-            observed(handlers, telemetry, settings.delivery.max_attempts, clock),
-            health,
-            work_queued,
-            clock,
-            rng,
-        ),
-        maintenance=Maintenance(queue=store, clock=clock),
-        signer=signer,
-        tally=tally,
-        mirrors=mirrors,
+        resolver=resolving.resolver,
+        health=sending.health,
+        runner=runner,
+        maintenance=Maintenance(queue=base.store, clock=base.clock),
+        signer=sending.signer,
+        tally=sending.tally,
+        mirrors=resolving.mirrors,
     )
-
-
-Notify = Callable[[BackendPayload], Awaitable[None]]
-
-
-def _notifier(backend: BackendClient) -> Notify:
-    return BatchingNotifier(backend).notify
-
-
-def _backend_handler(notify: Notify) -> Handler:
-    """JobKind.BACKEND: a notification the backend could not take at once, retried."""
-
-    async def notify_backend(job: Job) -> JobOutcome:
-        await notify(payload_of(job, BackendPayload))
-        return Done()
-
-    return notify_backend
 
 
 def _runner(

@@ -158,16 +158,12 @@ class Liveness(Protocol):
 class ObjectCache(Protocol):
     async def get_cached(self, urn: str) -> CachedObject | None: ...
 
-    async def get_cached_by_url(self, url: str) -> CachedObject | None: ...
-
     async def put_cached(self, obj: CachedObject) -> None:
         """Insert or replace by urn."""
 
     async def delete_cached(self, urn: str) -> bool: ...
 
     async def purge_cached_domain(self, domain: str) -> int: ...
-
-    async def count_cached(self) -> int: ...
 
 
 class ActivityLog(Protocol):
@@ -313,9 +309,6 @@ class SubscriptionStore(Protocol):
     async def remove_subscription(self, subscription_id: str) -> list[str] | None:
         """Forget it and retract everything it holds (as apply_subscription with no
         entries); the domains removed, or None when there is no such subscription."""
-
-    async def block_holders(self) -> dict[str, list[str]]:
-        """domain -> the ids of the subscriptions holding it."""
 
 
 class Publishing(Protocol):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from federation.admin.cli import EXIT_API, EXIT_USAGE, AdminClient, CliError, show
+from federation.admin.cli_tools import EXIT_API, EXIT_USAGE, AdminClient, CliError, show
 
 Args = argparse.Namespace
 FORMATS = ("csv", "plain", "json")

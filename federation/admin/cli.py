@@ -7,64 +7,15 @@ stderr); 2 usage or configuration; 3 the gateway cannot be reached.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
 
-EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
-STATES = ("pending", "accepted", "rejected", "undone")
-
-
-class CliError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class AdminClient:
-    """Blocking JSON client of /admin/api (urllib: a CLI needs no event loop)."""
-
-    def __init__(self, url: str, token: str, timeout: float) -> None:
-        self.url = url.rstrip("/")
-        self._token = token
-        self._timeout = timeout
-
-    def call(
-        self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None
-    ) -> Any:
-        url = f"{self.url}/admin/api{path}" + (f"?{urlencode(query)}" if query else "")
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (http/https only)
-        req.add_header("Authorization", f"Bearer {self._token}")
-        req.add_header("Accept", "application/json")
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(req, timeout=self._timeout) as resp:  # noqa: S310
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            raise CliError(EXIT_API, _problem_text(exc)) from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise CliError(EXIT_UNREACHABLE, f"cannot reach {self.url}: {reason}") from None
-        return json.loads(raw) if raw else None
-
-
-def _problem_text(exc: urllib.error.HTTPError) -> str:
-    try:
-        problem = json.loads(exc.read())
-        title, detail = str(problem["title"]), str(problem.get("detail") or "")
-    except (ValueError, KeyError, TypeError):
-        return f"HTTP {exc.code} {exc.reason}"
-    return f"{exc.code} {title}" + (f": {detail}" if detail else "")
-
+from federation.admin import commands as do
+from federation.admin.blocklist_commands import SEVERITIES, add_blocklist_commands
+from federation.admin.cli_tools import EXIT_OK, EXIT_USAGE, STATES, AdminClient, CliError
+from federation.admin.subscription_commands import add_subscription_commands
 
 # --- configuration --------------------------------------------------------------------------
 
@@ -91,102 +42,11 @@ def connect(args: argparse.Namespace) -> AdminClient:
     return AdminClient(url, token, args.timeout)
 
 
-# --- output ---------------------------------------------------------------------------------
-
-
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    if not rows:
-        return "(none)"
-    cells = [[cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float) and value > 1e9:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
-    return str(value)
-
-
-def duration(seconds: float | None) -> str | None:
-    """An age for a person: 42s, 17m, 5h, 3d (None: nothing to show)."""
-    if seconds is None:
-        return None
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.0f}{unit}"
-    return f"{seconds:.0f}s"
-
-
-def show(args: argparse.Namespace, data: Any, render: Callable[[Any], str]) -> None:
-    print(json.dumps(data, indent=2) if args.json else render(data))
-
-
-FOLLOW_COLUMNS = ("actor", "state", "updated_at")
-
-
-def follows_table(data: Any) -> str:
-    return table(data["items"], FOLLOW_COLUMNS)
-
-
-def follow_line(data: Any) -> str:
-    return f"{data['actor']}: {data['state']}"
-
-
-# --- progress -------------------------------------------------------------------------------
-
-
-class Progress:
-    """One status line on stderr: rewritten in place on a terminal, one line per change else."""
-
-    def __init__(self, quiet: bool) -> None:
-        self._quiet = quiet
-        self._tty = sys.stderr.isatty()
-        self._last = ""
-
-    def update(self, text: str) -> None:
-        if self._quiet or text == self._last:
-            return
-        self._last = text
-        if self._tty:
-            sys.stderr.write(f"\r\033[K{text}")
-        else:
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        if self._tty and self._last and not self._quiet:
-            sys.stderr.write("\n")
-
-
-def watch(check: Callable[[], tuple[bool, str]], timeout: float, quiet: bool) -> None:
-    """Poll `check` (finished?, status text) until finished, or fail after `timeout`."""
-    progress = Progress(quiet)
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            finished, text = check()
-            progress.update(text)
-            if finished:
-                return
-            if time.monotonic() > deadline:
-                raise CliError(EXIT_API, f"still not done after {timeout:.0f} s: {text}")
-            time.sleep(0.5)
-    finally:
-        progress.done()
-
-
 # --- the parser and the entry point ---------------------------------------------------------
 
 
 def add_parser(sub: Any) -> None:
     """Add `admin` to the `federation` command's subparsers."""
-    from federation.admin.commands import add_commands
-
     admin = sub.add_parser("admin", help="administer a running gateway over its admin API")
     _connection_options(admin, keep_default=True)
     # The same options after the subcommand too; there they override only when given.
@@ -223,5 +83,105 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def actor_path(actor: str) -> str:
-    return quote(actor, safe="")
+# --- the subcommand tree ---------------------------------------------------------------------
+
+
+class _Tree:
+    """Builds the subcommand tree: groups, and leaves that each run one function."""
+
+    def __init__(self, groups: Any, common: argparse.ArgumentParser) -> None:
+        self.groups = groups
+        self._common = common  # the connection options, accepted after the subcommand too
+
+    def leaf(self, parent: Any, name: str, func: Any, help_: str) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = parent.add_parser(name, help=help_, parents=[self._common])
+        p.set_defaults(func=func)
+        return p
+
+    def group(self, name: str, help_: str) -> Any:
+        return self.groups.add_parser(name, help=help_).add_subparsers(dest="cmd", required=True)
+
+
+def _waits(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--wait", action="store_true", help=f"show progress until {what}")
+    p.add_argument("--wait-timeout", type=float, default=600.0)
+
+
+def add_commands(groups: Any, common: argparse.ArgumentParser) -> None:
+    tree = _Tree(groups, common)
+    _follow_commands(tree)
+    _policy_commands(tree)
+    _queue_commands(tree)
+    _host_commands(tree)
+    g = tree.group("cache", "the resolver cache")
+    tree.leaf(g, "show", do.cache_show, "inspect one entry").add_argument("urn")
+    p = tree.leaf(g, "purge", do.cache_purge, "purge one URN or a whole domain")
+    p.add_argument("--urn")
+    p.add_argument("--domain")
+
+
+def _follow_commands(tree: _Tree) -> None:
+    leaf = tree.leaf
+    g = tree.group("following", "instances we follow")
+    leaf(g, "list", do.following_list, "list").add_argument("--state", choices=STATES)
+    leaf(g, "add", do.follow, "follow a domain, actor URL or acct:").add_argument("target")
+    leaf(g, "remove", do.unfollow, "unfollow an actor").add_argument("actor")
+
+    g = tree.group("followers", "instances following us")
+    leaf(g, "list", do.followers_list, "list").add_argument("--state", choices=STATES)
+    p = leaf(g, "approve", do.approve, "approve a pending follow request")
+    p.add_argument("actor")
+    _waits(p, "the follower's backfill is delivered")
+    leaf(g, "reject", do.reject, "reject a follow request").add_argument("actor")
+    leaf(g, "remove", do.remove_follower, "remove a follower").add_argument("actor")
+
+
+def _policy_commands(tree: _Tree) -> None:
+    leaf = tree.leaf
+    g = tree.group("blocks", "domain blocks")
+    leaf(g, "list", do.blocks_list, "list")
+    p = leaf(g, "add", do.block, "block a domain (suspend: drops its follows, deliveries, cache)")
+    p.add_argument("domain")
+    p.add_argument("--reason", default="")
+    p.add_argument("--severity", choices=SEVERITIES, default="suspend")
+    leaf(g, "remove", do.unblock, "unblock a domain").add_argument("domain")
+    add_blocklist_commands(g, leaf)
+    add_subscription_commands(
+        tree.group("subscriptions", "shared blocklists followed by URL"), leaf
+    )
+
+    p = leaf(tree.groups, "mode", do.mode, "show or set the federation mode")
+    p.add_argument("mode", nargs="?", choices=("open", "approval", "allowlist"))
+    p = leaf(tree.groups, "allowlist", do.allowlist, "show the allowlist, or replace it with --set")
+    p.add_argument("--set", dest="domains", nargs="*", metavar="DOMAIN")
+
+
+def _queue_commands(tree: _Tree) -> None:
+    leaf = tree.leaf
+    g = tree.group("queue", "the delivery queue")
+    leaf(g, "show", do.queue, "jobs by state and host")
+    leaf(g, "dead", do.dead, "dead deliveries and their last error").add_argument("--host")
+    p = leaf(g, "retry", do.retry, "re-queue dead deliveries (one job, one host, or all)")
+    p.add_argument("--host")
+    p.add_argument("--job")
+    _waits(p, "the re-queued deliveries drain")
+    p = leaf(g, "jobs", do.host_jobs, "a host's queued jobs: next attempt and last error")
+    p.add_argument("--host", required=True)
+    p.add_argument("--dead", action="store_true", help="its dead jobs instead")
+    p = leaf(g, "retry-now", do.retry_now, "make a host's queued jobs (or one) due now")
+    p.add_argument("--host", required=True)
+    p.add_argument("--job")
+
+
+def _host_commands(tree: _Tree) -> None:
+    leaf = tree.leaf
+    g = tree.group("hosts", "delivery health of remote hosts")
+    leaf(g, "list", do.hosts_list, "federation health of every known host")
+    leaf(g, "show", do.host_show, "federation health of one host").add_argument("host")
+    leaf(g, "unavailable", do.unavailable, "hosts marked unavailable")
+    leaf(g, "reset", do.reset_host, "make a host available again").add_argument("host")
+    leaf(g, "paused", do.paused_list, "hosts whose delivery is paused")
+    p = leaf(g, "pause", do.pause_host, "pause delivery to a host (its jobs are kept, not tried)")
+    p.add_argument("host")
+    p.add_argument("--reason", default="")
+    leaf(g, "resume", do.resume_host, "resume delivery to a host").add_argument("host")

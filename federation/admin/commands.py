@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from federation.admin.blocklist_commands import SEVERITIES, add_blocklist_commands
-from federation.admin.cli import (
+from federation.admin.cli_tools import (
     EXIT_API,
     EXIT_USAGE,
-    STATES,
     AdminClient,
     CliError,
     actor_path,
@@ -21,7 +19,6 @@ from federation.admin.cli import (
     table,
     watch,
 )
-from federation.admin.subscription_commands import add_subscription_commands
 
 Args = argparse.Namespace
 
@@ -236,76 +233,3 @@ def cache_purge(c: AdminClient, a: Args) -> None:
 
 
 # --- the parser -----------------------------------------------------------------------------
-
-
-def add_commands(groups: Any, common: argparse.ArgumentParser) -> None:
-    def leaf(parent: Any, name: str, func: Any, help_: str) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = parent.add_parser(name, help=help_, parents=[common])
-        p.set_defaults(func=func)
-        return p
-
-    def group(name: str, help_: str) -> Any:
-        return groups.add_parser(name, help=help_).add_subparsers(dest="cmd", required=True)
-
-    def waits(p: argparse.ArgumentParser, what: str) -> None:
-        p.add_argument("--wait", action="store_true", help=f"show progress until {what}")
-        p.add_argument("--wait-timeout", type=float, default=600.0)
-
-    g = group("following", "instances we follow")
-    leaf(g, "list", following_list, "list").add_argument("--state", choices=STATES)
-    leaf(g, "add", follow, "follow a domain, actor URL or acct:").add_argument("target")
-    leaf(g, "remove", unfollow, "unfollow an actor").add_argument("actor")
-
-    g = group("followers", "instances following us")
-    leaf(g, "list", followers_list, "list").add_argument("--state", choices=STATES)
-    p = leaf(g, "approve", approve, "approve a pending follow request")
-    p.add_argument("actor")
-    waits(p, "the follower's backfill is delivered")
-    leaf(g, "reject", reject, "reject a follow request").add_argument("actor")
-    leaf(g, "remove", remove_follower, "remove a follower").add_argument("actor")
-
-    g = group("blocks", "domain blocks")
-    leaf(g, "list", blocks_list, "list")
-    p = leaf(g, "add", block, "block a domain (suspend: drops its follows, deliveries, cache)")
-    p.add_argument("domain")
-    p.add_argument("--reason", default="")
-    p.add_argument("--severity", choices=SEVERITIES, default="suspend")
-    leaf(g, "remove", unblock, "unblock a domain").add_argument("domain")
-    add_blocklist_commands(g, leaf)
-    add_subscription_commands(group("subscriptions", "shared blocklists followed by URL"), leaf)
-
-    p = leaf(groups, "mode", mode, "show or set the federation mode")
-    p.add_argument("mode", nargs="?", choices=("open", "approval", "allowlist"))
-    p = leaf(groups, "allowlist", allowlist, "show the allowlist, or replace it with --set")
-    p.add_argument("--set", dest="domains", nargs="*", metavar="DOMAIN")
-
-    g = group("queue", "the delivery queue")
-    leaf(g, "show", queue, "jobs by state and host")
-    leaf(g, "dead", dead, "dead deliveries and their last error").add_argument("--host")
-    p = leaf(g, "retry", retry, "re-queue dead deliveries (one job, one host, or all)")
-    p.add_argument("--host")
-    p.add_argument("--job")
-    waits(p, "the re-queued deliveries drain")
-    p = leaf(g, "jobs", host_jobs, "a host's queued jobs: next attempt and last error")
-    p.add_argument("--host", required=True)
-    p.add_argument("--dead", action="store_true", help="its dead jobs instead")
-    p = leaf(g, "retry-now", retry_now, "make a host's queued jobs (or one) due now")
-    p.add_argument("--host", required=True)
-    p.add_argument("--job")
-
-    g = group("hosts", "delivery health of remote hosts")
-    leaf(g, "list", hosts_list, "federation health of every known host")
-    leaf(g, "show", host_show, "federation health of one host").add_argument("host")
-    leaf(g, "unavailable", unavailable, "hosts marked unavailable")
-    leaf(g, "reset", reset_host, "make a host available again").add_argument("host")
-    leaf(g, "paused", paused_list, "hosts whose delivery is paused")
-    p = leaf(g, "pause", pause_host, "pause delivery to a host (its jobs are kept, not tried)")
-    p.add_argument("host")
-    p.add_argument("--reason", default="")
-    leaf(g, "resume", resume_host, "resume delivery to a host").add_argument("host")
-
-    g = group("cache", "the resolver cache")
-    leaf(g, "show", cache_show, "inspect one entry").add_argument("urn")
-    p = leaf(g, "purge", cache_purge, "purge one URN or a whole domain")
-    p.add_argument("--urn")
-    p.add_argument("--domain")

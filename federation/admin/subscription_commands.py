@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from federation.admin.blocklist_commands import FORMATS
-from federation.admin.cli import AdminClient, cell, show, table
+from federation.admin.cli_tools import AdminClient, cell, show, table
 
 Args = argparse.Namespace
 COLUMNS = ("id", "title", "listed", "status", "fetched_at", "error")

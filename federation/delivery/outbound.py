@@ -13,8 +13,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from federation.activities import Block, block_to_object, builders
+from federation.activities import Block, builders
 from federation.activities.block import Visibility
+from federation.activities.local import local_object
 from federation.backend.contract import BlockSource
 from federation.config import Settings
 from federation.discovery import ActorUrls
@@ -72,17 +73,8 @@ class Outbound:
         return f"{self._settings.base_url}/activities/{digest}"
 
     def _object(self, block: Block) -> dict[str, Any]:
-        obj = block_to_object(
-            block,
-            base_url=self._settings.base_url,
-            authority=self._settings.domain,
-            scheme=self._settings.scheme,
-        )
-        if self._signer is None:
-            return obj
-        # The object carries its own proof, dated by the block's last change (the same bytes
-        # GET /blocks/{id} serves): followers keep a copy any reader can check is ours.
-        return self._signer.sign(obj, block.updated_at.timestamp())
+        # Signed as GET /blocks/{id} serves it: followers keep a copy any reader can check.
+        return local_object(block, self._settings, self._signer)
 
     def _urls(self, block_id: str) -> tuple[str, str]:
         urn = BlockUrn(self._settings.domain, block_id)

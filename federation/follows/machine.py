@@ -10,12 +10,13 @@ from typing import Any
 
 from federation.activities import builders
 from federation.activities.builders import new_activity_id
+from federation.backend.notifications import follow_changed, queued
 from federation.config import Settings
 from federation.discovery import ActorUrls
 from federation.errors import SelfFollow
 from federation.follows.transitions import CREATING, Effect, FollowEvent, Transition, transition
 from federation.hosts import Host
-from federation.jobs.kinds import BackendPayload, BackfillPayload, new_job
+from federation.jobs.kinds import BackfillPayload, new_job
 from federation.observability.logs import event as log_event
 from federation.ports import FollowStore, JobQueue, Publishing
 from federation.records import Direction, Follow
@@ -134,19 +135,4 @@ class FollowMachine:
 
     async def _report(self, relation: Follow) -> None:
         """A follow.changed notification, through the durable queue (the backend may be down)."""
-        notification_id = (
-            f"follow:{relation.direction.value}:{relation.actor}:{relation.state.value}:"
-            f"{relation.updated_at}"
-        )
-        notice = BackendPayload(
-            id=notification_id,
-            type="follow.changed",
-            follow={
-                "direction": relation.direction.value,
-                "actor": relation.actor,
-                "domain": relation.domain,
-                "state": relation.state.value,
-            },
-        )
-        job = new_job(notice, dedupe_key=f"backend:{notification_id}")
-        await self._queue.enqueue([job], self._clock())
+        await self._queue.enqueue([queued(follow_changed(relation))], self._clock())

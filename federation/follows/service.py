@@ -7,17 +7,33 @@ domain block) into an event of the transition table; `FollowMachine` applies it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from federation.activities.builders import new_activity_id
 from federation.config import FederationMode, Settings
-from federation.domains import DomainPolicy
+from federation.domains import PolicySnapshot
 from federation.errors import HostError
-from federation.follows.machine import FollowMachine
 from federation.follows.transitions import FollowEvent
 from federation.hosts import Host
 from federation.ports import FollowStore
 from federation.records import ActorInfo, Direction, Follow, FollowState
+
+
+class PolicySnapshots(Protocol):
+    async def current(self) -> PolicySnapshot:
+        """The domain policy now (domains.DomainPolicy provides it)."""
+
+
+class FollowTransitions(Protocol):
+    """The transition table applied and persisted (follows.machine.FollowMachine provides it)."""
+
+    async def start(
+        self, fresh: Follow, event: FollowEvent, activity: dict[str, Any] | None = None
+    ) -> Follow: ...
+
+    async def apply(
+        self, direction: Direction, actor: str, event: FollowEvent
+    ) -> Follow | None: ...
 
 
 class FollowService:
@@ -26,8 +42,8 @@ class FollowService:
         *,
         settings: Settings,
         follows: FollowStore,
-        policy: DomainPolicy,
-        machine: FollowMachine,
+        policy: PolicySnapshots,
+        machine: FollowTransitions,
         clock: Callable[[], float],
     ) -> None:
         self._settings = settings

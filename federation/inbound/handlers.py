@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any, Protocol
 
 from federation.activities import (
     InvalidObject,
+    RemoteBlock,
     is_block_shaped,
     object_id_of,
     object_to_block,
     types_of,
 )
+from federation.backend.notifications import Notifying, block_deleted, block_upserted
 from federation.config import Settings
 from federation.discovery import ActorUrls
-from federation.errors import BackendError, SelfFollow
+from federation.errors import SelfFollow
 from federation.hosts import Host
-from federation.jobs.kinds import BackendPayload, InboxPayload, new_job, payload_of
+from federation.jobs.kinds import InboxPayload, payload_of
 from federation.jobs.outcomes import Dead, Done, JobOutcome
 from federation.outcomes import Fetcher
-from federation.ports import FollowStore, JobQueue, ObjectCache
-from federation.records import ActorInfo, CachedObject, CacheState, Direction, FollowState, Job
-from federation.resolve.actors import InvalidActor, load_json_object, parse_actor
-from federation.resolve.resolver import cache_entry_for
+from federation.ports import FollowStore
+from federation.records import ActorInfo, Direction, FollowState, Job
+from federation.resolve.actors import InvalidActor, fetch_actor
 from federation.urn import BlockUrn
 
 log = logging.getLogger("federation.inbound")
@@ -44,6 +44,14 @@ class FollowEvents(Protocol):
     async def on_undo_follow(self, actor: str, /) -> object: ...
 
 
+class PushedBlocks(Protocol):
+    """The remote cache as peers' pushes write it (resolve.cache.RemoteCache provides it)."""
+
+    async def put_pushed(self, block: RemoteBlock, *, signed: dict[str, Any] | None) -> bool: ...
+
+    async def put_gone(self, urn: BlockUrn, /) -> object: ...
+
+
 class InboundProcessor:
     def __init__(
         self,
@@ -51,22 +59,18 @@ class InboundProcessor:
         settings: Settings,
         follows: FollowEvents,
         follow_store: FollowStore,
-        cache: ObjectCache,
-        queue: JobQueue,
+        cache: PushedBlocks,
         transport: Fetcher,
-        clock: Callable[[], float],
-        notify_backend: Callable[[BackendPayload], Awaitable[None]],
+        notifications: Notifying,
         limited: Callable[[Host], Awaitable[bool]] | None = None,
     ) -> None:
-        self._notify_backend = notify_backend
+        self._notifications = notifications
         self._limited = limited  # whether a silence entry covers a host (domains.DomainPolicy)
         self._settings = settings
         self._follows = follows
         self._follow_store = follow_store
         self._cache = cache
-        self._queue = queue
         self._transport = transport
-        self._clock = clock
         self._me = ActorUrls(settings.base_url).actor
         self._handlers: dict[str, TypeHandler] = {
             "Follow": self._on_follow,
@@ -92,16 +96,12 @@ class InboundProcessor:
             return Done()
         return await handler(activity, actor)
 
-    async def _fetch_actor(self, actor: str) -> ActorInfo:
-        result = await self._transport.fetch(actor)
-        return parse_actor(load_json_object(result.body), result.url)
-
     async def _on_follow(self, activity: dict[str, Any], actor: str) -> JobOutcome:
         if object_id_of(activity) != self._me:
             return Done()  # a follow of someone else: not ours to answer
         try:
             # A TransportError propagates: the runner retries, the follower may be briefly down.
-            info = await self._fetch_actor(actor)
+            info = await fetch_actor(self._transport, actor)
         except InvalidActor as exc:
             return Dead(f"follower's actor document unusable: {exc}")
         try:
@@ -154,27 +154,11 @@ class InboundProcessor:
             return Dead(f"invalid block object: {exc}")
         if block.origin != BlockUrn.from_url(obj["id"]).authority:
             return Dead("block origin mismatch")
-        previous = await self._cache.get_cached(block.urn)
-        if previous is not None and previous.block and _newer(previous, block.updated_at):
+        # The proof was verified at the inbox (resolve/proofcheck.py) before it was recorded.
+        if not await self._cache.put_pushed(block, signed=obj if "proof" in obj else None):
             return Done()  # an older Update arriving late must not overwrite a newer one
-        now = self._clock()
-        await self._cache.put_cached(
-            cache_entry_for(
-                block,
-                now,
-                self._settings.cache.fresh_seconds,
-                # verified at the inbox (inbound/proofcheck.py) before it was recorded
-                signed=obj if "proof" in obj else None,
-            )
-        )
         limited = self._limited is not None and await self._limited(Host.parse(block.origin))
-        await self._notify(
-            "remote_block.upsert",
-            activity,
-            block.urn,
-            block=block.model_dump(mode="json"),
-            limited=limited,
-        )
+        await self._notifications.send(block_upserted(activity["id"], block, limited=limited))
         return Done()
 
     async def _on_delete(self, activity: dict[str, Any], actor: str) -> JobOutcome:
@@ -183,50 +167,6 @@ class InboundProcessor:
             urn = BlockUrn.from_url(object_id or "")
         except ValueError:
             return Done()  # not a block (an actor deleting itself, say): nothing we hold
-        now = self._clock()
-        gone = CachedObject(
-            urn=str(urn),
-            url=object_id or "",
-            domain=urn.authority,
-            state=CacheState.GONE,
-            block=None,
-            etag=None,
-            last_modified=None,
-            fetched_at=now,
-            expires_at=now + self._settings.cache.fresh_seconds,
-            error="deleted by its origin",
-        )
-        await self._cache.put_cached(gone)
-        await self._notify("remote_block.delete", activity, str(urn), block=None)
+        await self._cache.put_gone(urn)
+        await self._notifications.send(block_deleted(activity["id"], str(urn)))
         return Done()
-
-    async def _notify(
-        self,
-        kind: str,
-        activity: dict[str, Any],
-        urn: str,
-        block: dict[str, Any] | None,
-        *,
-        limited: bool = False,
-    ) -> None:
-        notification_id = f"{activity['id']}#{kind}"
-        notice = BackendPayload(notification_id, kind, urn, block, None, limited)
-        try:
-            # Straight to the backend: this inbox job is itself the durable record, and the
-            # common case then costs no extra job (enqueue, claim, settle) per activity.
-            await self._notify_backend(notice)
-            return
-        except BackendError as exc:
-            log.info("backend unavailable (%s): queueing %s", exc, notification_id)
-        # The backend is down: hand the notification to the durable queue, which retries it
-        # on its own schedule while this activity's processing completes.
-        job = new_job(notice, dedupe_key=f"backend:{notification_id}")
-        await self._queue.enqueue([job], self._clock())
-
-
-def _newer(previous: CachedObject, incoming_updated: datetime) -> bool:
-    """True when the cached copy is strictly newer than the incoming one."""
-    held = (previous.block or {}).get("updated_at")
-    if not isinstance(held, str):
-        return False
-    return datetime.fromisoformat(held.replace("Z", "+00:00")) > incoming_updated

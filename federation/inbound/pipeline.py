@@ -79,16 +79,20 @@ class InboxPipeline:
         queue: JobQueue,
         policy: DomainPolicy,
         keys: KeySource,
+        proofs: ProofChecker,
+        ld_signatures: LdSignatureChecker,
         clock: Callable[[], float],
+        wake: Callable[[], None],
         telemetry: Telemetry | None = None,
     ) -> None:
+        self._wake = wake  # the runner's wake-up: a recorded activity is work queued
         self._metrics = (telemetry or Telemetry()).metrics
         self._settings = settings
         self._queue = queue
         self._policy = policy
         self._keys = keys
-        self._proofs = ProofChecker(keys)
-        self._ld_signatures = LdSignatureChecker(keys)
+        self._proofs = proofs
+        self._ld_signatures = ld_signatures
         self._clock = clock
         # Group commit: activities accepted in the same turn of the event loop (concurrent
         # requests) share one write transaction instead of paying a COMMIT each.
@@ -212,6 +216,7 @@ class InboxPipeline:
         # A failed write (e.g. a full disk) raises here for every activity of its batch.
         if not await self._records.submit(job):
             raise _problem(409, "Duplicate activity", f"{activity_id} was already received")
+        self._wake()
         log.info("accepted %s %s from %s", activity.get("type"), activity_id, actor)
         return activity_id
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from federation.backend.contract import InboundNotification
 from federation.observability.tracing import TRACE_KEY, stamped
 from federation.records import Job, NewJob
 
@@ -69,20 +70,15 @@ class BackfillPayload:
     cursor: str | None  # the backend's page cursor; None for the first page
 
 
-@dataclass(frozen=True, slots=True)
-class BackendPayload:
-    """A backend contract InboundNotification, as JSON."""
-
-    id: str
-    type: str
-    urn: str | None = None
-    block: dict[str, Any] | None = None
-    follow: dict[str, Any] | None = None
-    limited: bool = False  # the block's origin is silenced (records.Severity.SILENCE)
-
-
+# A BACKEND job carries the backend contract's InboundNotification itself (one model for the
+# notification, queued or posted): backend/notifications.py builds and sends them.
 Payload = (
-    DeliverPayload | InboxPayload | EventPayload | ReleasePayload | BackfillPayload | BackendPayload
+    DeliverPayload
+    | InboxPayload
+    | EventPayload
+    | ReleasePayload
+    | BackfillPayload
+    | InboundNotification
 )
 P = TypeVar("P", bound=Payload)
 
@@ -92,11 +88,13 @@ _TYPES: dict[JobKind, type[Payload]] = {
     JobKind.EVENT: EventPayload,
     JobKind.RELEASE: ReleasePayload,
     JobKind.BACKFILL: BackfillPayload,
-    JobKind.BACKEND: BackendPayload,
+    JobKind.BACKEND: InboundNotification,
 }
 _KINDS: dict[type, JobKind] = {cls: kind for kind, cls in _TYPES.items()}
 _FIELDS: dict[type, tuple[str, ...]] = {
-    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _TYPES.values()
+    cls: tuple(f.name for f in dataclasses.fields(cls))
+    for cls in _TYPES.values()
+    if dataclasses.is_dataclass(cls)
 }
 _ADAPTERS: dict[JobKind, TypeAdapter[Any]] = {
     kind: TypeAdapter(cls) for kind, cls in _TYPES.items()
@@ -115,6 +113,8 @@ def encode(payload: Payload) -> dict[str, Any]:
     """The JSON object stored for `payload`. Every field already holds a JSON value and the
     object is only ever serialised, so a shallow copy is enough: dataclasses.asdict() would
     deep-copy the whole activity of an inbox job, a seventh of the inbox pipeline's time."""
+    if isinstance(payload, BaseModel):
+        return payload.model_dump(mode="json")
     return {name: getattr(payload, name) for name in _FIELDS[type(payload)]}
 
 
@@ -198,6 +198,6 @@ def activity_and_inbox(job: Job) -> tuple[str | None, str | None]:
         return None, None
     if isinstance(payload, DeliverPayload):
         return payload.activity_id, payload.inbox
-    if isinstance(payload, BackendPayload):
+    if isinstance(payload, InboundNotification):
         return payload.id, None
     return None, None

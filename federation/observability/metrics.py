@@ -66,6 +66,32 @@ class _Tally:
         return [Observation(n, dict(attrs)) for attrs, n in list(self._counts.items())]
 
 
+class _Instruments:
+    """Makes instruments on one meter; histograms are registered with the Prometheus reader
+    (`histograms`), or discarded when metrics are off (None)."""
+
+    def __init__(self, meter: Meter, histograms: list[FastHistogram] | None) -> None:
+        self.meter = meter
+        self._histograms = histograms
+
+    def counter(self, name: str, unit: str, description: str) -> _Tally:
+        return _Tally(self.meter, name, unit, description)
+
+    def histogram(
+        self,
+        name: str,
+        unit: str,
+        description: str,
+        labels: Sequence[str] = (),
+        bounds: Sequence[float] = DEFAULT_BOUNDARIES,
+    ) -> FastHistogram:
+        if self._histograms is None:
+            return DiscardingHistogram(name, unit, description, bounds, labels)
+        histogram = FastHistogram(name, unit, description, bounds, labels)
+        self._histograms.append(histogram)
+        return histogram
+
+
 class Metrics:
     """`histograms`: where each histogram is registered for collection (the Prometheus reader's
     list; histograms.py says why they are not SDK instruments); None: metrics are off."""
@@ -81,23 +107,13 @@ class Metrics:
         self._depth: Mapping[tuple[str, str], int] = {}
         self._unavailable: Counter[str] = Counter()
         self._oldest_due: dict[str, float] = {}
+        made = _Instruments(meter, histograms)
+        self._activitypub(made)
+        self._gateway(made)
 
-        def c(name: str, unit: str, description: str) -> _Tally:
-            return _Tally(meter, name, unit, description)
-
-        def h(
-            name: str,
-            unit: str,
-            description: str,
-            labels: Sequence[str] = (),
-            bounds: Sequence[float] = DEFAULT_BOUNDARIES,
-        ) -> FastHistogram:
-            if histograms is None:
-                return DiscardingHistogram(name, unit, description, bounds, labels)
-            histogram = FastHistogram(name, unit, description, bounds, labels)
-            histograms.append(histogram)
-            return histogram
-
+    def _activitypub(self, made: _Instruments) -> None:
+        """The instruments named after Fedify's ActivityPub conventions."""
+        c, h = made.counter, made.histogram
         self._sent = c("activitypub.delivery.sent", "{delivery}", "deliveries a peer accepted")
         self._failed = c(
             "activitypub.delivery.permanent_failure", "{delivery}", "deliveries given up"
@@ -107,13 +123,6 @@ class Metrics:
             "ms",
             "one delivery attempt",
             (REMOTE_HOST, "activitypub.delivery.result"),
-        )
-        self._lag_s = h(
-            "federation.delivery.lag",
-            "s",
-            "from the block event the backend reported to its delivery to one inbox",
-            (REMOTE_HOST,),
-            _LAG_SECONDS,
         )
         self._fanout = h(
             "activitypub.fanout.recipients",
@@ -138,8 +147,19 @@ class Metrics:
             ("activitypub.signature.kind", "activitypub.signature.result"),
         )
         self._key_lookup = c("activitypub.key.lookup", "{lookup}", "public key lookups")
+
+    def _gateway(self, made: _Instruments) -> None:
+        """This gateway's own: jobs, the resolver, the backend, HTTP, the queue, the hosts."""
+        c, h, meter = made.counter, made.histogram, made.meter
         self._retries = c("federation.job.retries", "{job}", "job attempts that will be retried")
         self._dead = c("federation.job.dead", "{job}", "jobs given up (dead)")
+        self._lag_s = h(
+            "federation.delivery.lag",
+            "s",
+            "from the block event the backend reported to its delivery to one inbox",
+            (REMOTE_HOST,),
+            _LAG_SECONDS,
+        )
         self._cache = c("federation.resolver.cache", "{lookup}", "resolver cache hits and misses")
         self._fetch_ms = h(
             "federation.resolver.fetch.duration",

@@ -42,7 +42,7 @@ class _Provider(Protocol):
     def shutdown(self) -> object: ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class Telemetry:
     """What feature code records into: `metrics` and `tracer` (either may be a no-op)."""
 
@@ -74,7 +74,8 @@ class Telemetry:
 
 def build_telemetry(service: str, *, metrics: bool, environ: Mapping[str, str]) -> Telemetry:
     """Telemetry for one process named `service` (the instance name). Metrics are recorded
-    only when something serves them (`metrics`); traces only when OTEL_* configure export."""
+    only when something serves them (`metrics`); traces only when OTEL_* configure export.
+    Each part is made first, and the Telemetry once, whole."""
     resource = Resource.create({"service.name": environ.get("OTEL_SERVICE_NAME") or service})
     providers: list[_Provider] = []
     recorded, registry = disabled_metrics(), None
@@ -86,7 +87,7 @@ def build_telemetry(service: str, *, metrics: bool, environ: Mapping[str, str]) 
     if endpoint is not None:
         tracer, tracer_provider = _otlp_tracer(endpoint, resource, environ)
         providers.append(tracer_provider)
-    return Telemetry(recorded, tracer, registry, providers)
+    return Telemetry(metrics=recorded, tracer=tracer, registry=registry, _shutdown=providers)
 
 
 def _prometheus_metrics(resource: Resource) -> tuple[Metrics, CollectorRegistry, _Provider]:

@@ -9,6 +9,7 @@ from urllib.parse import urldefrag, urlsplit
 
 from federation.errors import FederationError, HostError
 from federation.hosts import Host
+from federation.outcomes import Fetcher
 from federation.records import ActorInfo
 
 
@@ -72,6 +73,13 @@ def parse_actor(doc: dict[str, Any], fetched_url: str) -> ActorInfo:
         if shared is not None and origin(shared) != origin(actor_id):
             shared = None
     return ActorInfo(actor_id, origin(actor_id)[1], inbox, shared)
+
+
+async def fetch_actor(fetcher: Fetcher, url: str) -> ActorInfo:
+    """The actor document at `url`, fetched (signed GET) and checked as parse_actor does.
+    InvalidActor when it is unusable; a TransportError propagates."""
+    result = await fetcher.fetch(url)
+    return parse_actor(load_json_object(result.body), result.url)
 
 
 def _as_list(value: Any) -> list[Any]:

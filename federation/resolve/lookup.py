@@ -12,7 +12,7 @@ from federation.hosts import Host, host_of
 from federation.http.transport import Transport
 from federation.outcomes import FetchError, FetchErrorKind
 from federation.records import ActorInfo
-from federation.resolve.actors import InvalidActor, load_json_object, parse_actor
+from federation.resolve.actors import InvalidActor, fetch_actor
 
 JSON_ACCEPT = "application/json, application/jrd+json"
 
@@ -56,8 +56,7 @@ class ActorLookup:
 
     async def find(self, target: str) -> ActorInfo:
         try:
-            result = await self._transport.fetch(await self.actor_url(target))
-            return parse_actor(load_json_object(result.body), result.url)
+            return await fetch_actor(self._transport, await self.actor_url(target))
         except TransportError as exc:
             raise LookupError_(f"cannot reach {target}: {exc}") from None
 

@@ -16,13 +16,12 @@ from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 from federation.activities import InvalidObject, RemoteBlock, object_to_block
-from federation.domains import DomainPolicy
 from federation.hosts import Host, host_of
-from federation.http.transport import FetchError, Transport
+from federation.outcomes import Fetcher, FetchError
 from federation.ports import FollowStore, ObjectCache
 from federation.proofs import ProofError
 from federation.records import CacheState, Direction, FollowState
-from federation.resolve.proofcheck import ProofChecker
+from federation.resolve.proofcheck import ProofVerifier
 from federation.signatures import PublicKeyInfo
 from federation.urn import BlockUrn
 
@@ -35,7 +34,7 @@ class HeldKeys(Protocol):
         """A key already held (never fetched): the origin may be unreachable."""
 
 
-class _OnlyHeld:
+class OnlyHeld:
     """A key source that never fetches: the origin is down and cannot vouch for a key now, and
     a key offered through the mirror would prove nothing."""
 
@@ -47,6 +46,11 @@ class _OnlyHeld:
 
     async def refetch(self, key_id: str) -> PublicKeyInfo | None:
         return None
+
+
+class BlockedHosts(Protocol):
+    async def is_blocked(self, host: Host, /) -> bool:
+        """Whether a domain block covers `host` (domains.DomainPolicy provides it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,17 +65,19 @@ class MirrorService:
         self,
         *,
         cache: ObjectCache,
-        policy: DomainPolicy,
+        policy: BlockedHosts,
         follows: FollowStore,
-        keys: HeldKeys,
-        transport: Transport,
+        proofs: ProofVerifier,
+        transport: Fetcher,
         clock: Callable[[], float],
         peer_scheme: str,
     ) -> None:
         self._cache = cache
         self._policy = policy
         self._follows = follows
-        self._proofs = ProofChecker(_OnlyHeld(keys))
+        # Checked with keys already held only (OnlyHeld): the origin is down and cannot vouch
+        # for a key now, and a key offered through the mirror would prove nothing.
+        self._proofs = proofs
         self._transport = transport
         self._clock = clock
         self._peer_scheme = peer_scheme

@@ -7,13 +7,21 @@ forwarding, relays): the signature then only says who carried it, the proof says
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from federation.errors import ProblemError
 from federation.proofs import ProofError, ProofReason, SignedDocument, split_proof, verify_proof
 from federation.resolve.keyservice import AuthorKeyProblem, KeySource, author_key
+
+
+class ProofVerifier(Protocol):
+    """What a caller that is not answering a request needs (ProofChecker provides it)."""
+
+    async def verify(self, document: dict[str, Any], owner: str, /) -> bool:
+        """True when `document` carries a proof by `owner` that holds, False when it has none;
+        ProofError when one is present but does not hold."""
 
 
 class ProofChecker:

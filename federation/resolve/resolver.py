@@ -10,21 +10,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from federation.backend.contract import BlockSource
 from federation.config import Settings
-from federation.domains import DomainPolicy
 from federation.errors import BackendError
 from federation.hosts import Host
 from federation.observability.setup import Telemetry
 from federation.outcomes import Fetcher, FetchError, FetchErrorKind, FetchResult
-from federation.ports import ObjectCache
 from federation.proofs import ProofError
 from federation.records import CachedObject, CacheState
-from federation.resolve.mirrors import MirrorService
-from federation.resolve.proofcheck import ProofChecker
+from federation.resolve.cache import RemoteCache
+from federation.resolve.mirrors import BlockedHosts, MirrorCopy
+from federation.resolve.proofcheck import ProofVerifier
 from federation.resolve.results import ResolveResult, Status, cache_entry_for, result_of
 from federation.resolve.validation import Deleted, Refused, is_transient, validated
 from federation.urn import BlockUrn
@@ -35,19 +33,24 @@ __all__ = ["BATCH_CONCURRENCY", "ResolveResult", "Resolver", "Status", "cache_en
 BATCH_CONCURRENCY = 32
 
 
+class Mirrors(Protocol):
+    async def ask(self, urn: BlockUrn, /) -> MirrorCopy | None:
+        """A followed instance's origin-signed copy (mirrors.MirrorService provides it)."""
+
+
 class Resolver:
     def __init__(
         self,
         *,
-        cache: ObjectCache,
-        policy: DomainPolicy,
+        cache: RemoteCache,
+        policy: BlockedHosts,
         transport: Fetcher,
         backend: BlockSource,
         settings: Settings,
         clock: Callable[[], float],
         telemetry: Telemetry | None = None,
-        mirrors: MirrorService | None = None,
-        proofs: ProofChecker | None = None,
+        mirrors: Mirrors | None = None,
+        proofs: ProofVerifier | None = None,
     ) -> None:
         self._mirrors = mirrors
         self._proofs = proofs
@@ -116,7 +119,7 @@ class Resolver:
         # Checked before the cache: a block must also hide what was cached before it.
         if await self._policy.is_blocked(Host.parse(urn.authority)):
             return ResolveResult(str(urn), "error", None, "domain blocked", False), None
-        entry = await self._cache.get_cached(str(urn))
+        entry = await self._cache.get(str(urn))
         if entry is not None and self._clock() < entry.expires_at:
             return result_of(entry, cached=True), entry
         return None, entry
@@ -146,9 +149,9 @@ class Resolver:
                 copy = await self._from_mirror(urn)
                 if copy is not None:
                     return copy
-            return await self._fetch_failed(urn, url, exc)
+            return await self._fetch_failed(urn, exc)
         except Refused as exc:
-            return await self._remember_failure(urn, url, exc.reason)
+            return await self._remember_failure(urn, exc.reason)
 
     async def _from_mirror(self, urn: BlockUrn) -> ResolveResult | None:
         """Origin down and nothing cached: a followed instance's origin-signed copy. Not cached
@@ -174,38 +177,27 @@ class Resolver:
         except FetchError as exc:
             if is_transient(exc):
                 return await self._serve_stale(entry)
-            return await self._fetch_failed(urn, url, exc)
+            return await self._fetch_failed(urn, exc)
         except Refused as exc:
-            return await self._remember_failure(urn, url, exc.reason)
-        now = self._clock()
-        fresh = self._settings.cache.fresh_seconds
-        renewed = replace(entry, fetched_at=now, expires_at=now + fresh)
-        await self._cache.put_cached(renewed)
-        return result_of(renewed, cached=True)
+            return await self._remember_failure(urn, exc.reason)
+        return result_of(await self._cache.renew(entry), cached=True)
 
     async def _serve_stale(self, entry: CachedObject) -> ResolveResult:
         """Peer unreachable: keep the last good copy, and wait before asking again."""
-        retry_at = self._clock() + self._settings.cache.negative_seconds
-        await self._cache.put_cached(replace(entry, expires_at=retry_at))
+        await self._cache.hold_stale(entry)
         return result_of(entry, cached=True)
 
     async def _accept(self, urn: BlockUrn, fetched: FetchResult) -> ResolveResult:
         try:
             block, obj = validated(urn, fetched, self._settings.limits.max_json_depth)
         except Deleted:
-            url = urn.to_url(self._peer_scheme)
-            return await self._remember(urn, url, CacheState.GONE, None, final=True)
-        signed = await self._origin_signed(obj)
-        now = self._clock()
-        entry = cache_entry_for(
+            return result_of(await self._cache.put_gone(urn), cached=False)
+        entry = await self._cache.put_block(
             block,
-            now,
-            self._settings.cache.fresh_seconds,
-            fetched.etag,
-            fetched.last_modified,
-            signed=signed,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            signed=await self._origin_signed(obj),
         )
-        await self._cache.put_cached(entry)
         return result_of(entry, cached=False)
 
     async def _origin_signed(self, obj: dict[str, Any]) -> dict[str, Any] | None:
@@ -219,37 +211,17 @@ class Resolver:
             raise Refused(f"proof rejected: {exc.reason.value}: {exc.detail}") from None
         return obj if proved else None
 
-    async def _fetch_failed(self, urn: BlockUrn, url: str, exc: FetchError) -> ResolveResult:
+    async def _fetch_failed(self, urn: BlockUrn, exc: FetchError) -> ResolveResult:
         if exc.kind is FetchErrorKind.GONE:
             # 410 is a deletion, and final.
-            return await self._remember(urn, url, CacheState.GONE, None, final=True)
+            return result_of(await self._cache.put_gone(urn), cached=False)
         if exc.kind is FetchErrorKind.NOT_FOUND:
             # 404 is also what a private or still-embargoed block answers (so that its
             # existence does not leak): not_found, remembered only briefly.
-            return await self._remember(urn, url, CacheState.NOT_FOUND, None)
-        return await self._remember_failure(urn, url, f"{exc.kind.value}: {exc.reason}")
+            entry = await self._cache.put_missing(urn, CacheState.NOT_FOUND, None)
+            return result_of(entry, cached=False)
+        return await self._remember_failure(urn, f"{exc.kind.value}: {exc.reason}")
 
-    async def _remember_failure(self, urn: BlockUrn, url: str, reason: str) -> ResolveResult:
-        return await self._remember(urn, url, CacheState.FAILED, reason)
-
-    async def _remember(
-        self, urn: BlockUrn, url: str, state: CacheState, error: str | None, *, final: bool = False
-    ) -> ResolveResult:
-        now = self._clock()
-        cache = self._settings.cache
-        # A 410 is an answer, kept as long as a block; a 404 or a failure only briefly.
-        ttl = cache.fresh_seconds if final else cache.negative_seconds
-        entry = CachedObject(
-            urn=str(urn),
-            url=url,
-            domain=urn.authority,
-            state=state,
-            block=None,
-            etag=None,
-            last_modified=None,
-            fetched_at=now,
-            expires_at=now + ttl,
-            error=error,
-        )
-        await self._cache.put_cached(entry)
+    async def _remember_failure(self, urn: BlockUrn, reason: str) -> ResolveResult:
+        entry = await self._cache.put_missing(urn, CacheState.FAILED, reason)
         return result_of(entry, cached=False)

@@ -11,6 +11,8 @@ from aiohttp import web
 if TYPE_CHECKING:
     from federation.backend.client import BackendClient
     from federation.config import Settings
+    from federation.delivery.events import BlockEvents
+    from federation.inbound.pipeline import InboxPipeline
     from federation.instance import Instance
     from federation.keys import InstanceKeys
     from federation.observability.setup import Telemetry
@@ -36,3 +38,5 @@ PROOF_SIGNER: web.AppKey[ObjectSigner] = web.AppKey("proof_signer")
 MIRRORS: web.AppKey[MirrorService] = web.AppKey("mirrors")
 MIRROR_LIMIT: web.AppKey[PeerBuckets] = web.AppKey("mirror_limit")
 RENDERED_BLOCKS: web.AppKey[RenderedBlocks] = web.AppKey("rendered_blocks")
+BLOCK_EVENTS: web.AppKey[BlockEvents] = web.AppKey("block_events")
+INBOX: web.AppKey[InboxPipeline] = web.AppKey("inbox")

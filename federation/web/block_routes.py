@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from federation.activities import block_to_object
+from federation.activities.local import listed_create, local_object
 from federation.backend.client import BackendRejected
 from federation.backend.contract import BackendBlock, BlockPage
 from federation.config import Settings
@@ -49,7 +49,6 @@ OUTBOX_PAGE_SIZE = 50
 FIRST_PAGE = "first"
 MAX_PAGE_TOKEN = 512  # far above any backend cursor; bounds what we pass on
 PAGE_HELP = f"use '{FIRST_PAGE}' or the page named by a previous page's next link"
-PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 routes = web.RouteTableDef()
 
@@ -91,9 +90,8 @@ async def get_block(request: web.Request) -> web.StreamResponse:
 
 
 def _render(request: web.Request, block: BackendBlock, settings: Settings) -> Rendered:
-    # Proof dated by the block's last change: the same version always has the same bytes (and
-    # ETag), and any holder of this copy can show that we wrote it (FEP-8b32).
-    obj = request.app[PROOF_SIGNER].sign(_object(block, settings), block.updated_at.timestamp())
+    # Signed, dated by the block's last change: the same version has the same bytes (and ETag).
+    obj = local_object(block, settings, request.app[PROOF_SIGNER])
     body = json.dumps(obj, separators=(",", ":")).encode()
     return Rendered(
         body=body,
@@ -151,7 +149,7 @@ def _render_page(listing: BlockPage, settings: Settings, page: str, now: float) 
         "id": f"{outbox}?page={quote(page, safe='')}",
         "type": "OrderedCollectionPage",
         "partOf": outbox,
-        "orderedItems": [_create(b, settings) for b in released],
+        "orderedItems": [listed_create(b, settings) for b in released],
     }
     if listing.next_cursor:
         result["next"] = f"{outbox}?page={quote(listing.next_cursor, safe='')}"
@@ -189,27 +187,6 @@ def _page_param(request: web.Request) -> str | None:
 
 def _bad_page(reason: str) -> ProblemError:
     return problem(400, "Invalid page", f"{reason}; {PAGE_HELP}", parameter="page")
-
-
-def _create(block: BackendBlock, settings: Settings) -> dict[str, Any]:
-    """A Create wrapping the block's object, with an id derived from the object's, so the
-    same block always yields the same activity id (peers dedupe on it)."""
-    obj = _object(block, settings)
-    obj.pop("@context", None)
-    return {
-        "id": f"{obj['id']}#create",
-        "type": "Create",
-        "actor": ActorUrls(settings.base_url).actor,
-        "published": obj.get("published", block.created_at.isoformat()),
-        "to": [PUBLIC],
-        "object": obj,
-    }
-
-
-def _object(block: BackendBlock, settings: Settings) -> dict[str, Any]:
-    return block_to_object(
-        block, base_url=settings.base_url, authority=settings.domain, scheme=settings.scheme
-    )
 
 
 def _urn_of(request: web.Request, settings: Settings) -> BlockUrn:

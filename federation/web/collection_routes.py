@@ -7,14 +7,14 @@ from aiohttp import web
 from federation.activities import AS_CONTEXT
 from federation.discovery import ActorUrls
 from federation.records import Direction, FollowState
-from federation.web.appkeys import INSTANCE, SETTINGS
+from federation.web.appkeys import SETTINGS, STORE
 from federation.web.negotiation import activity_response
 
 routes = web.RouteTableDef()
 
 
 async def _collection(request: web.Request, direction: Direction, url: str) -> web.Response:
-    store = request.app[INSTANCE].store
+    store = request.app[STORE]
     follows = await store.list_follows(direction, FollowState.ACCEPTED)
     return activity_response(
         request,

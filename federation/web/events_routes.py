@@ -7,8 +7,7 @@ from pydantic import ValidationError
 
 from federation.activities import InvalidActivity, load_object
 from federation.backend.contract import BlockEvent
-from federation.jobs.kinds import EventPayload, new_job
-from federation.web.appkeys import CLOCK, INSTANCE, RENDERED_BLOCKS, SETTINGS
+from federation.web.appkeys import BLOCK_EVENTS, SETTINGS
 from federation.web.auth import require_backend_token
 from federation.web.negotiation import json_response
 from federation.web.problems import field_problem, problem
@@ -27,18 +26,7 @@ async def block_event(request: web.Request) -> web.Response:
         raise problem(400, "Invalid JSON", exc.reason) from None
     except ValidationError as exc:
         raise field_problem(exc) from None
-    # Before anything else: the next read in this process renders the block and the outbox
-    # pages afresh. (Reads check the backend's answer anyway, so other processes need not hear
-    # of it.)
-    request.app[RENDERED_BLOCKS].changed(event.block_id)
-    instance = request.app[INSTANCE]
-    body = event.model_dump(mode="json")
-    job = new_job(
-        EventPayload(event.event_id, body["type"], event.block_id, body["block"]),
-        dedupe_key=f"event:{event.event_id}",
-    )
-    inserted = await instance.store.enqueue([job], request.app[CLOCK]())
-    instance.runner.wake()
+    inserted = await request.app[BLOCK_EVENTS].report(event)
     return json_response(
         {"status": "accepted" if inserted else "duplicate", "event_id": event.event_id}, status=202
     )

@@ -14,7 +14,7 @@ from federation.errors import ProblemError
 from federation.hosts import host_key
 from federation.inbound.pipeline import InboundRequest
 from federation.observability.ratelimit import RateLimitedEvents
-from federation.web.appkeys import CLOCK, INSTANCE, SETTINGS
+from federation.web.appkeys import CLOCK, INBOX, SETTINGS
 from federation.web.negotiation import json_response
 from federation.web.problems import problem
 
@@ -43,12 +43,10 @@ async def _inbox(request: web.Request) -> web.Response:
             headers=request.headers,
             body=body,
         )
-        instance = request.app[INSTANCE]
-        activity_id = await instance.inbox.accept(inbound)
+        activity_id = await request.app[INBOX].accept(inbound)
     except ProblemError as exc:
         _log_refusal(request, exc, body)
         raise
-    instance.runner.wake()
     return json_response({"status": "accepted", "id": activity_id}, status=202)
 
 

@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from federation.backend.contract import InboundNotification
 from federation.config import DeliverySettings, Settings
 from federation.delivery.handler import enqueue_fanout, make_backoff, make_deliver_handler
 from federation.delivery.hosthealth import HostHealthTracker
@@ -26,7 +27,7 @@ from federation.follows.machine import FollowMachine
 from federation.follows.service import FollowService
 from federation.http.session import in_flight_budget
 from federation.http.transport import Transport, make_session
-from federation.jobs.kinds import BackendPayload, JobKind, payload_of
+from federation.jobs.kinds import JobKind, payload_of
 from federation.jobs.outcomes import Done, JobOutcome
 from federation.jobs.runner import JobRunner
 from federation.records import Direction, Follow, FollowState, Job, JobState
@@ -149,9 +150,9 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
     reported: list[dict[str, Any]] = []
 
     async def backend(job: Job) -> JobOutcome:  # where the backend client would send it
-        follow = payload_of(job, BackendPayload).follow
+        follow = payload_of(job, InboundNotification).follow
         assert follow is not None
-        reported.append(follow)
+        reported.append(follow.model_dump(mode="json"))
         return Done()
 
     runner = JobRunner(

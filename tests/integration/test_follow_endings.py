@@ -15,7 +15,8 @@ import pytest
 from aiohttp import web
 
 from federation.activities import AS_MEDIA_TYPE
-from federation.jobs.kinds import BackendPayload, JobKind, payload_of
+from federation.backend.contract import InboundNotification
+from federation.jobs.kinds import JobKind, payload_of
 from federation.records import Direction, FollowState, JobState
 from federation.resolve.lookup import ActorLookup
 from tests.support.inproc import Running, running, settings_for
@@ -180,10 +181,10 @@ async def _told(node: Running, actor: str, want: tuple[str, str]) -> bool:
 
 async def _delivered_reports(node: Running, actor: str, want: set[tuple[str, str]]) -> bool:
     done = await node.instance.store.list_jobs(JobState.DONE, None, 1000)
-    notices = [payload_of(j, BackendPayload) for j in done if j.kind == JobKind.BACKEND]
+    notices = [payload_of(j, InboundNotification) for j in done if j.kind == JobKind.BACKEND]
     told = {
-        (n.follow["direction"], n.follow["state"])
+        (n.follow.direction, n.follow.state)
         for n in notices
-        if n.follow and n.follow["actor"] == actor
+        if n.follow and n.follow.actor == actor
     }
     return want <= told

@@ -24,6 +24,7 @@ from federation.domains import DomainPolicy
 from federation.http.transport import Transport, make_session
 from federation.refbackend.app import create_backend_app
 from federation.refbackend.reporter import ReporterSettings
+from federation.resolve.cache import RemoteCache
 from federation.resolve.resolver import Resolver
 from federation.signatures import SigningKey
 from federation.storage import SqliteStore
@@ -118,7 +119,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
         app[SETTINGS] = settings
         app[CLOCK] = time.time
         app[RESOLVER] = Resolver(
-            cache=store,
+            cache=RemoteCache(store=store, settings=settings, clock=time.time),
             policy=DomainPolicy(store, settings),
             transport=transport,
             backend=client,

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
+from federation.backend.contract import InboundNotification
 from federation.config import Settings
 from federation.delivery.publisher import Publisher
 from federation.errors import SelfFollow
 from federation.follows.machine import FollowMachine
 from federation.follows.transitions import CREATING, TABLE, FollowEvent
 from federation.jobs.kinds import (
-    BackendPayload,
     BackfillPayload,
     DeliverPayload,
     JobKind,
@@ -132,7 +132,8 @@ class Machine:
 
     async def reports(self) -> list[dict[str, Any] | None]:
         jobs = await self.jobs()
-        return [payload_of(j, BackendPayload).follow for j in jobs if j.kind == JobKind.BACKEND]
+        notes = [payload_of(j, InboundNotification) for j in jobs if j.kind == JobKind.BACKEND]
+        return [n.follow.model_dump(mode="json") if n.follow else None for n in notes]
 
     async def backfills(self) -> list[BackfillPayload]:
         jobs = await self.jobs()

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from federation.backend.contract import InboundNotification
 from federation.jobs.kinds import (
-    BackendPayload,
     BackfillPayload,
     DeliverPayload,
     EventPayload,
@@ -33,6 +33,12 @@ from federation.storage.sqlite import SqliteStore
 
 T0 = 1_800_000_000.0
 
+FOLLOW_CHANGE = {
+    "direction": "follower",
+    "actor": "https://b.example/actor",
+    "domain": "b.example",
+    "state": "accepted",
+}
 ONE_OF_EACH: list[tuple[Payload, dict[str, Any]]] = [
     # (the value, the JSON object stored for it: the shape rows written before typing have)
     (
@@ -79,17 +85,19 @@ ONE_OF_EACH: list[tuple[Payload, dict[str, Any]]] = [
         },
     ),
     (
-        BackendPayload(
-            "n-1",
-            "follow.changed",
-            follow={"actor": "https://b.example/actor", "state": "accepted"},
+        InboundNotification.model_validate(
+            {
+                "id": "n-1",
+                "type": "follow.changed",
+                "follow": FOLLOW_CHANGE,
+            }
         ),
         {
             "id": "n-1",
             "type": "follow.changed",
             "urn": None,
             "block": None,
-            "follow": {"actor": "https://b.example/actor", "state": "accepted"},
+            "follow": FOLLOW_CHANGE,
             "limited": False,
         },
     ),
@@ -246,5 +254,5 @@ def test_what_logs_and_metrics_read_of_a_job_comes_through_the_decoder() -> None
 def test_a_backend_row_from_before_silence_reads_back_unlimited() -> None:
     """Rows queued by a gateway without severities lack `limited`: they were never limited."""
     row = {"id": "n-1", "type": "remote_block.delete", "urn": "urn:block:b.example:x"}
-    payload = payload_of(stored(JobKind.BACKEND.value, row), BackendPayload)
+    payload = payload_of(stored(JobKind.BACKEND.value, row), InboundNotification)
     assert payload.limited is False

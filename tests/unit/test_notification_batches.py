@@ -17,9 +17,8 @@ from aiohttp import web
 
 from federation.backend.client import BackendClient, BackendRejected
 from federation.backend.contract import InboundNotification
+from federation.backend.notifications import BatchingPoster
 from federation.config import load_settings
-from federation.inbound.notifier import BatchingNotifier
-from federation.jobs.kinds import BackendPayload
 from federation.refbackend.app import create_backend_app
 from tests.support.servers import serve_url as serve
 
@@ -35,6 +34,10 @@ def follow(n: int, actor: str | None = None) -> dict[str, Any]:
         "state": "accepted",
     }
     return {"id": f"n{n}", "type": "follow.changed", "urn": None, "block": None, "follow": change}
+
+
+def note(n: int) -> InboundNotification:
+    return InboundNotification.model_validate(follow(n))
 
 
 @pytest.fixture
@@ -98,10 +101,10 @@ async def test_concurrent_notifications_share_one_post(
     session: aiohttp.ClientSession, reference: tuple[str, list[Any]]
 ) -> None:
     url, posted = reference
-    notifier = BatchingNotifier(BackendClient(session=session, base_url=url, token=TOKEN))
-    await asyncio.gather(*(notifier.notify(BackendPayload(**follow(n))) for n in range(5)))
+    notifier = BatchingPoster(BackendClient(session=session, base_url=url, token=TOKEN))
+    await asyncio.gather(*(notifier.post(note(n)) for n in range(5)))
     assert [len(body) for body in posted] == [5]  # one POST, an array of five
-    await notifier.notify(BackendPayload(**follow(7)))  # alone: posted as an object
+    await notifier.post(note(7))  # alone: posted as an object
     assert isinstance(posted[-1], dict)
     assert len(await followers(session, url)) == 6
 
@@ -123,11 +126,11 @@ async def test_a_backend_taking_single_notifications_gets_them_one_by_one(
     app = web.Application()
     app.router.add_post("/api/v1/inbound", single_only)
     async with serve(app) as url:
-        notifier = BatchingNotifier(BackendClient(session=session, base_url=url, token=TOKEN))
-        first = [notifier.notify(BackendPayload(**follow(n))) for n in range(3)]
+        notifier = BatchingPoster(BackendClient(session=session, base_url=url, token=TOKEN))
+        first = [notifier.post(note(n)) for n in range(3)]
         await asyncio.gather(*first)
         assert received == ["n0", "n1", "n2"]  # each taken, in order
-        await asyncio.gather(*(notifier.notify(BackendPayload(**follow(n))) for n in (3, 4)))
+        await asyncio.gather(*(notifier.post(note(n)) for n in (3, 4)))
         assert received == ["n0", "n1", "n2", "n3", "n4"]
         assert arrays == [1]  # refused once: not sent an array again
 
@@ -142,9 +145,9 @@ async def test_each_notification_gets_its_own_verdict(session: aiohttp.ClientSes
     app = web.Application()
     app.router.add_post("/api/v1/inbound", refuses_n1)
     async with serve(app) as url:
-        notifier = BatchingNotifier(BackendClient(session=session, base_url=url, token=TOKEN))
+        notifier = BatchingPoster(BackendClient(session=session, base_url=url, token=TOKEN))
         results = await asyncio.gather(
-            *(notifier.notify(BackendPayload(**follow(n))) for n in range(3)),
+            *(notifier.post(note(n)) for n in range(3)),
             return_exceptions=True,
         )
     assert results[0] is None and results[2] is None

@@ -28,6 +28,7 @@ from federation.http.transport import Transport, make_session
 from federation.records import CacheState, DomainBlock
 from federation.refbackend.app import create_backend_app
 from federation.refbackend.reporter import ReporterSettings
+from federation.resolve.cache import RemoteCache
 from federation.resolve.resolver import Resolver, cache_entry_for
 from federation.signatures import SigningKey
 from federation.storage import SqliteStore
@@ -173,7 +174,7 @@ async def resolver(
     transport = Transport(session=session, settings=settings, key=key, hosts=store, clock=clock)
     backend = BackendClient(session=session, base_url=backend_url, token=TOKEN, timeout=2.0)
     return Resolver(
-        cache=store,
+        cache=RemoteCache(store=store, settings=settings, clock=clock),
         policy=DomainPolicy(store, settings),
         transport=transport,
         backend=backend,

@@ -89,7 +89,7 @@ async def test_memory_database_works() -> None:
 async def test_a_closed_store_refuses_calls(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "g.sqlite3")
     with pytest.raises(RuntimeError, match="not open"):
-        await store.count_cached()
+        await store.get_cached("urn:block:b.example:1")
 
 
 def _claim_all(path: Path, owner: str, start: threading.Barrier) -> list[int | str]:

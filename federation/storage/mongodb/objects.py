@@ -53,11 +53,6 @@ class MongoObjectCache(MongoBase):
         doc = await self._collection(CACHE).find_one({"_id": urn})
         return None if doc is None else _cached(doc)
 
-    async def get_cached_by_url(self, url: str) -> CachedObject | None:
-        # A URL maps to one URN; should two entries ever share it, the newest fetch wins.
-        doc = await self._collection(CACHE).find_one({"url": url}, sort=[("fetched_at", -1)])
-        return None if doc is None else _cached(doc)
-
     async def put_cached(self, obj: CachedObject) -> None:
         await self._collection(CACHE).replace_one(
             {"_id": obj.urn}, _cache_document(obj), upsert=True
@@ -68,9 +63,6 @@ class MongoObjectCache(MongoBase):
 
     async def purge_cached_domain(self, domain: str) -> int:
         return (await self._collection(CACHE).delete_many({"domain": domain})).deleted_count
-
-    async def count_cached(self) -> int:
-        return await self._collection(CACHE).count_documents({})
 
 
 class MongoActivityLog(MongoBase):

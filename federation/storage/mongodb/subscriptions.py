@@ -131,13 +131,6 @@ class MongoSubscriptions(MongoBase):
             return None
         return (await self.apply_subscription(subscription_id, []))[1]
 
-    async def block_holders(self) -> dict[str, list[str]]:
-        holders: dict[str, list[str]] = {}
-        cursor = self._collection(HOLDERS).find().sort([("domain", 1), ("subscription_id", 1)])
-        async for doc in cursor:
-            holders.setdefault(doc["domain"], []).append(doc["subscription_id"])
-        return holders
-
     async def _settle(self, entry: DomainBlock) -> bool:
         found = await self._collection(BLOCKS).find_one({"_id": entry.domain})
         if found is not None:

@@ -34,15 +34,6 @@ class SqliteObjectCache(SqliteBase):
         row = self._db.execute(sql, (urn,)).fetchone()
         return None if row is None else _cached(row)
 
-    async def get_cached_by_url(self, url: str) -> CachedObject | None:
-        # A URL maps to one URN; should two entries ever share it, the newest fetch wins.
-        sql = (
-            f"SELECT {_CACHE_COLUMNS} FROM cached_objects WHERE url = ?"  # noqa: S608
-            " ORDER BY fetched_at DESC LIMIT 1"
-        )
-        row = self._db.execute(sql, (url,)).fetchone()
-        return None if row is None else _cached(row)
-
     async def put_cached(self, obj: CachedObject) -> None:
         block = None if obj.block is None else dump_json(obj.block)
         self._db.execute(
@@ -68,9 +59,6 @@ class SqliteObjectCache(SqliteBase):
 
     async def purge_cached_domain(self, domain: str) -> int:
         return self._db.execute("DELETE FROM cached_objects WHERE domain = ?", (domain,)).rowcount
-
-    async def count_cached(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM cached_objects").fetchone()[0])
 
 
 class SqliteActivityLog(SqliteBase):

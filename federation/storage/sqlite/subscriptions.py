@@ -121,15 +121,6 @@ class SqliteSubscriptions(SqliteBase):
                 return None
             return _hold(db, subscription_id, [])[1]
 
-    async def block_holders(self) -> dict[str, list[str]]:
-        holders: dict[str, list[str]] = {}
-        rows = self._db.execute(
-            "SELECT domain, subscription_id FROM block_holders ORDER BY domain, subscription_id"
-        )
-        for domain, subscription_id in rows:
-            holders.setdefault(domain, []).append(subscription_id)
-        return holders
-
 
 def _hold(
     db: sqlite3.Connection, subscription_id: str, entries: Sequence[DomainBlock]
