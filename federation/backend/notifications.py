@@ -89,7 +89,7 @@ def follow_changed(relation: Follow) -> InboundNotification:
 
 def queued(note: InboundNotification) -> NewJob:
     """The durable job that hands `note` to the backend, retried until it is taken."""
-    return new_job(note, dedupe_key=f"backend:{note.id}")
+    return new_job(note)
 
 
 class BackendNotifications:

@@ -31,10 +31,7 @@ class BlockEvents:
         # hear of it.)
         self._changed(event.block_id)
         body = event.model_dump(mode="json")
-        job = new_job(
-            EventPayload(event.event_id, body["type"], event.block_id, body["block"]),
-            dedupe_key=f"event:{event.event_id}",
-        )
+        job = new_job(EventPayload(event.event_id, body["type"], event.block_id, body["block"]))
         inserted = await self._queue.enqueue([job], self._clock()) == 1
         self._wake()
         return inserted

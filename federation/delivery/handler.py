@@ -75,7 +75,6 @@ async def enqueue_fanout(
     jobs = [
         new_job(
             DeliverPayload(activity_id, inbox, event_at),
-            dedupe_key=f"deliver:{activity_id}:{inbox}",
             host=host,
             run_at=now,
         )

@@ -130,9 +130,7 @@ class Outbound:
         )
 
     async def _schedule_release(self, block_id: str, at: float) -> None:
-        job = new_job(
-            ReleasePayload(block_id, at), dedupe_key=f"release:{block_id}:{at}", run_at=at
-        )
+        job = new_job(ReleasePayload(block_id, at), run_at=at)
         await self._queue.enqueue([job], self._clock())
 
     async def handle_release(self, job: Job) -> JobOutcome:
@@ -167,7 +165,6 @@ class Outbound:
         if page.next_cursor is not None:
             nxt = new_job(
                 replace(p, cursor=page.next_cursor),
-                dedupe_key=f"backfill:{p.follow_id}:{page.next_cursor}",
                 run_at=now + self._settings.delivery.backfill_pause,
             )
             await self._queue.enqueue([nxt], now)

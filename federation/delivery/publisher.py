@@ -52,7 +52,6 @@ class Publisher:
         activity_id = await self._store(activity)
         job = new_job(
             DeliverPayload(activity_id, inbox),
-            dedupe_key=f"deliver:{activity_id}:{inbox}",
             host=host_key(inbox),
             run_at=run_at,
         )

@@ -127,8 +127,7 @@ class FollowMachine:
 
     async def _start_backfill(self, relation: Follow) -> None:
         job = new_job(
-            BackfillPayload(relation.actor, relation.inbox, relation.follow_id, cursor=None),
-            dedupe_key=f"backfill:{relation.follow_id}:start",
+            BackfillPayload(relation.actor, relation.inbox, relation.follow_id, cursor=None)
         )
         await self._queue.enqueue([job], self._clock())
         self._publisher.wake()

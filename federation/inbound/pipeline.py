@@ -209,10 +209,7 @@ class InboxPipeline:
 
     async def _record(self, activity: dict[str, Any], actor: str, signer: Verified) -> str:
         activity_id = str(activity["id"])
-        job = new_job(
-            InboxPayload(activity=activity, actor=actor, key_id=signer.key_id),
-            dedupe_key=f"inbox:{activity_id}",
-        )
+        job = new_job(InboxPayload(activity=activity, actor=actor, key_id=signer.key_id))
         # A failed write (e.g. a full disk) raises here for every activity of its batch.
         if not await self._records.submit(job):
             raise _problem(409, "Duplicate activity", f"{activity_id} was already received")

@@ -118,12 +118,32 @@ def encode(payload: Payload) -> dict[str, Any]:
     return {name: getattr(payload, name) for name in _FIELDS[type(payload)]}
 
 
-def new_job(payload: Payload, *, dedupe_key: str, host: str = "", run_at: float = 0.0) -> NewJob:
-    """The job that carries `payload`; its kind follows from the payload's type. The current
-    trace context rides along (observability/tracing.py); decode() ignores it."""
+def identity(payload: Payload) -> str:
+    """The job's dedupe key: what makes two jobs the same work, so that queueing it again (a
+    re-run after a crash, a peer's retry, a backend's repeated event) inserts nothing."""
+    match payload:
+        case DeliverPayload(activity_id=activity_id, inbox=inbox):
+            return f"deliver:{activity_id}:{inbox}"  # one activity, once to each inbox
+        case InboxPayload(activity=activity):
+            return f"inbox:{activity['id']}"
+        case EventPayload(event_id=event_id):
+            return f"event:{event_id}"
+        case ReleasePayload(block_id=block_id, at=at):
+            return f"release:{block_id}:{at}"
+        case BackfillPayload(follow_id=follow_id, cursor=cursor):
+            return f"backfill:{follow_id}:{'start' if cursor is None else cursor}"
+        case InboundNotification(id=notification_id):
+            return f"backend:{notification_id}"
+    raise TypeError(f"not a job payload: {type(payload).__name__}")
+
+
+def new_job(payload: Payload, *, host: str = "", run_at: float = 0.0) -> NewJob:
+    """The job that carries `payload`; its kind and its identity (dedupe key) follow from the
+    payload. The current trace context rides along (observability/tracing.py); decode()
+    ignores it."""
     return NewJob(
         kind=kind_of(payload).value,
-        dedupe_key=dedupe_key,
+        dedupe_key=identity(payload),
         payload=stamped(encode(payload)),
         host=host,
         run_at=run_at,

@@ -22,6 +22,7 @@ from federation.jobs.kinds import (
     activity_type,
     decode,
     event_time,
+    identity,
     kind_of,
     new_job,
     payload_of,
@@ -142,8 +143,31 @@ def test_every_kind_has_one_payload_type() -> None:
 def test_a_payload_is_stored_in_the_shape_of_existing_rows(
     value: Payload, row: dict[str, Any]
 ) -> None:
-    job = new_job(value, dedupe_key="k")
+    job = new_job(value)
     assert (job.kind, job.payload) == (kind_of(value).value, row)
+
+
+# The dedupe keys rows written by earlier versions carry: a job queued again after an upgrade
+# must still find its twin.
+IDENTITIES = [
+    "deliver:https://a.example/activities/1:https://b.example/inbox",
+    "inbox:https://b.example/1",
+    "event:ev-1",
+    "event:ev-2",
+    f"release:b1:{T0 + 0.5}",
+    "backfill:f-1:start",
+    "backend:n-1",
+]
+
+
+def test_a_job_is_named_by_the_work_it_carries() -> None:
+    assert [new_job(value).dedupe_key for value, _ in ONE_OF_EACH] == IDENTITIES
+    # The same work is the same job, whatever else differs: the event time of a delivery,
+    # the rest of an inbound activity, a later page of one backfill is another job.
+    again = DeliverPayload("https://a.example/activities/1", "https://b.example/inbox", None)
+    assert identity(again) == IDENTITIES[0]
+    page = BackfillPayload("https://b.example/actor", "https://b.example/inbox", "f-1", "c2")
+    assert identity(page) == "backfill:f-1:c2"
 
 
 @pytest.mark.parametrize(("value", "row"), ONE_OF_EACH)
@@ -159,11 +183,11 @@ async def test_every_kind_round_trips_through_a_real_store(tmp_path: Path) -> No
     store = SqliteStore(tmp_path / "gw.sqlite3")
     await store.open()
     try:
-        jobs = [new_job(value, dedupe_key=f"k{i}") for i, (value, _) in enumerate(ONE_OF_EACH)]
+        jobs = [new_job(value) for value, _ in ONE_OF_EACH]
         assert await store.enqueue(jobs, T0) == len(jobs)
         claimed = await store.claim("w", T0, 60.0, len(jobs))
         by_key = {job.dedupe_key: decode(job) for job in claimed}
-        assert by_key == {f"k{i}": value for i, (value, _) in enumerate(ONE_OF_EACH)}
+        assert by_key == {identity(value): value for value, _ in ONE_OF_EACH}
     finally:
         await store.close()
 
@@ -236,7 +260,7 @@ async def test_the_runner_dead_letters_a_malformed_payload_with_the_reason(
 
 
 def test_what_logs_and_metrics_read_of_a_job_comes_through_the_decoder() -> None:
-    inbox_job = new_job(ONE_OF_EACH[1][0], dedupe_key="i")
+    inbox_job = new_job(ONE_OF_EACH[1][0])
     deliver_job = stored("deliver", ONE_OF_EACH[0][1])
     backend_job = stored("backend", ONE_OF_EACH[-1][1])
     damaged = stored("inbox", {"activity": {"type": "Follow"}})  # no actor, no key_id

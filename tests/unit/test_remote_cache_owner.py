@@ -132,7 +132,7 @@ async def by_the_inbox(
     )
     actor = url.split("/blocks/")[0] + "/actor"
     delete = {"id": f"{url}#delete", "type": "Delete", "actor": actor, "object": url}
-    job = new_job(InboxPayload(delete, actor, f"{actor}#main-key"), dedupe_key="d")
+    job = new_job(InboxPayload(delete, actor, f"{actor}#main-key"))
     claimed = Job(1, "inbox", "d", job.payload, "", JobState.QUEUED, 1, 0, None, 0, None, 0, 0)
     assert await inbound.handle(claimed) == Done()
     return await store.get_cached(str(BlockUrn.from_url(url)))
