@@ -20,7 +20,7 @@ from federation.hosts import host_key
 from federation.http.replies import TIMED_OUT
 from federation.http.transport import DeliveryOutcome, DeliveryResult
 from federation.jobs.kinds import DeliverPayload, new_job, payload_of
-from federation.jobs.outcomes import Dead, Done, JobOutcome, Retry
+from federation.jobs.outcomes import Dead, Done, FailureReason, JobOutcome, Retry
 from federation.ports import ActivityLog, FollowStore, JobQueue
 from federation.records import Job
 
@@ -151,7 +151,7 @@ class DeliverHandler:
         activity_id, inbox = payload.activity_id, payload.inbox
         host = host_key(inbox)
         if await self._health.is_unavailable(host):
-            return Dead(UNAVAILABLE)
+            return Dead(UNAVAILABLE, FailureReason.UNAVAILABLE)
         body = await self._bodies.get(activity_id)
         if body is None:
             return Dead(f"activity not found: {activity_id}")
@@ -170,12 +170,13 @@ class DeliverHandler:
             return Done()
         if result.outcome is DeliveryOutcome.PERMANENT:
             self._health.answered(host)  # the host is there; it refused this one
-            return Dead(error)
+            refused = FailureReason.REFUSED if result.status is not None else FailureReason.OTHER
+            return Dead(error, refused)
         if result.outcome is DeliveryOutcome.GONE:
             self._health.answered(host)
             removed = await self._inbox_gone(inbox)
             log.info("inbox %s is gone (410): %d follower(s) removed", inbox, removed)
-            return Dead(error)
+            return Dead(error, FailureReason.GONE)
         # RETRY, and 404 (a failure, never a success: retried until attempts run out).
         now = self._clock()
         if result.status in _THROTTLING:

@@ -44,16 +44,14 @@ def _observed(
                 outcome = await handler(job)
             return outcome
         finally:
-            state, error = _settled(outcome, job, max_attempts)
+            state, reason = _settled(outcome, job, max_attempts)
             elapsed_ms = (time.perf_counter() - started) * 1000.0
-            gave_up = state == DEAD and not isinstance(outcome, Dead)
             event_at = event_time(job) if state == DONE else None
             telemetry.metrics.job_finished(
                 job,
                 state,
-                error,
                 elapsed_ms,
-                gave_up=gave_up,
+                reason=reason,
                 activity=activity_type(job),
                 lag_s=None if event_at is None else clock() - event_at,
             )
@@ -75,10 +73,11 @@ async def _traced(handler: Handler, job: Job, telemetry: Telemetry) -> JobOutcom
 
 
 def _settled(outcome: JobOutcome | None, job: Job, max_attempts: int) -> tuple[str, str]:
-    """(done | retry | dead, error) as the runner will settle this run; None = it raised."""
+    """(done | retry | dead, why when dead) as the runner will settle this run; None = it
+    raised. A Retry on the last attempt is dead because the runner gives up ("gave_up")."""
     if isinstance(outcome, Done):
         return DONE, ""
     if isinstance(outcome, Dead):
-        return DEAD, outcome.error
-    error = outcome.error if outcome is not None else "raised"  # a raise is retried
-    return (DEAD if is_last_attempt(job, max_attempts) else RETRY), error
+        return DEAD, outcome.reason.value
+    # A Retry, or a raise (which the runner retries).
+    return (DEAD, "gave_up") if is_last_attempt(job, max_attempts) else (RETRY, "")

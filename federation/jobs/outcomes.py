@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from federation.records import Job
@@ -20,9 +21,19 @@ class Retry:
     at: float | None = None  # None: the runner's backoff decides from the attempt count
 
 
+class FailureReason(StrEnum):
+    """Why a job was given up, as a fixed word for metrics (the error text is unbounded)."""
+
+    GONE = "gone"  # the peer said 410: the inbox is no more
+    REFUSED = "refused"  # the peer answered and refused it for good (a 4xx)
+    UNAVAILABLE = "unavailable"  # its host is marked unavailable: not even tried
+    OTHER = "other"
+
+
 @dataclass(frozen=True)
 class Dead:
     error: str
+    reason: FailureReason = FailureReason.OTHER
 
 
 JobOutcome = Done | Retry | Dead

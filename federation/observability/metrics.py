@@ -34,19 +34,6 @@ _LAG_SECONDS = (0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 86400, 3 *
 _FANOUT = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
 
-def _failure_reason(error: str, gave_up: bool) -> str:
-    """A fixed word for why a delivery was given up (the error text itself is unbounded)."""
-    if gave_up:
-        return "gave_up"
-    if error.startswith("HTTP 410"):
-        return "gone"
-    if error.startswith("HTTP "):
-        return "refused"
-    if error == "domain unavailable":
-        return "unavailable"
-    return "other"
-
-
 Attributes = Mapping[str, str]
 
 
@@ -202,23 +189,22 @@ class Metrics:
         self,
         job: Job,
         state: str,
-        error: str,
         elapsed_ms: float,
         *,
-        gave_up: bool = False,
+        reason: str = "",
         activity: str | None = None,
         lag_s: float | None = None,
     ) -> None:
-        """One run of a job ended: `state` is done, retry or dead; `gave_up` when it is dead
-        because the runner gives up after this attempt; `lag_s`, for a delivery of a block
-        event, the time since the event."""
+        """One run of a job ended: `state` is done, retry or dead; `reason`, when dead, a fixed
+        word for why (jobs.outcomes.FailureReason, or "gave_up" when the runner gives up after
+        this attempt); `lag_s`, for a delivery of a block event, the time since the event."""
         kind = {"job.kind": job.kind}
         if state == RETRY:
             self._retries.add(1, kind)
         elif state == DEAD:
             self._dead.add(1, kind)
         if job.kind == DELIVER_KIND:
-            self._delivery(job, state, _failure_reason(error, gave_up), elapsed_ms)
+            self._delivery(job, state, reason, elapsed_ms)
             if state == DONE and lag_s is not None:
                 self._lag_s.record(lag_s, (self._host(job.host),))
         elif job.kind == INBOX_KIND:

@@ -28,7 +28,7 @@ from federation.follows.service import FollowService
 from federation.http.session import in_flight_budget
 from federation.http.transport import Transport, make_session
 from federation.jobs.kinds import JobKind, payload_of
-from federation.jobs.outcomes import Done, JobOutcome
+from federation.jobs.outcomes import Dead, Done, FailureReason, JobOutcome
 from federation.jobs.runner import JobRunner
 from federation.records import Direction, Follow, FollowState, Job, JobState
 from federation.signatures import SigningKey
@@ -94,6 +94,7 @@ class Gateway:
     runner: JobRunner
     health: HostHealthTracker
     reported: list[dict[str, Any]]  # follow.changed notifications handed to "the backend"
+    given_up: list[FailureReason]  # why each delivery the handler ended was ended
 
     async def publish(self, activity_id: str = ACTIVITY) -> int:
         body = json.dumps({"id": activity_id, "type": "Create"}).encode()
@@ -148,6 +149,13 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
         rng=rng,
     )
     reported: list[dict[str, Any]] = []
+    given_up: list[FailureReason] = []
+
+    async def deliver(job: Job) -> JobOutcome:
+        outcome = await handler(job)
+        if isinstance(outcome, Dead):
+            given_up.append(outcome.reason)
+        return outcome
 
     async def backend(job: Job) -> JobOutcome:  # where the backend client would send it
         follow = payload_of(job, InboundNotification).follow
@@ -157,7 +165,7 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
 
     runner = JobRunner(
         store,
-        {JobKind.DELIVER: handler, JobKind.BACKEND: backend},
+        {JobKind.DELIVER: deliver, JobKind.BACKEND: backend},
         owner="worker-1",
         clock=time.time,
         backoff=make_backoff(settings.delivery, rng),
@@ -169,7 +177,7 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
         host_health=health,
     )
     await runner.start()
-    yield Gateway(store, runner, health, reported)
+    yield Gateway(store, runner, health, reported, given_up)
     await runner.stop()
     await session.close()
     await store.close()
@@ -259,6 +267,7 @@ async def test_gone_inbox_kills_the_job_and_ends_its_followers(
     await gateway.settled()
     [dead] = await gateway.store.list_jobs(JobState.DEAD)
     assert dead.attempts == 1 and dead.last_error is not None and "410" in dead.last_error
+    assert gateway.given_up == [FailureReason.GONE]
     assert gone.count("/shared") == 1
     states = {f.actor: f.state for f in await gateway.store.list_follows(Direction.FOLLOWER)}
     assert states == {
@@ -316,6 +325,7 @@ async def test_unavailable_domain_is_not_contacted(
     await gateway.settled()
     [job] = await gateway.store.list_jobs(JobState.DEAD)
     assert job.last_error == "domain unavailable"
+    assert gateway.given_up == [FailureReason.UNAVAILABLE]
     assert sum(rec.received.values()) == 0
 
 

@@ -56,7 +56,7 @@ def exported_names() -> set[str]:
     for kind in ("deliver", "inbox", "event"):
         job = Job(1, kind, "k", {}, "h.example", JobState.QUEUED, 0, 0, None, 0, None, 0, 0)
         for state in ("done", "retry", "dead"):
-            m.job_finished(job, state, "HTTP 403", 1.0, lag_s=2.0)
+            m.job_finished(job, state, 1.0, reason="refused", lag_s=2.0)
     m.fanout(2)
     m.signature_checked("rejected", "bad_signature", 1.0)
     m.key_lookup("hit")
