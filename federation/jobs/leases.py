@@ -7,11 +7,10 @@ the other workers about one lease later instead of after a lease sized for the s
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
+from federation.jobs.periodic import Periodic
 from federation.ports import JobQueue
 from federation.records import Job
 
@@ -39,7 +38,13 @@ class LeaseKeeper:
         self._interval = lease_seconds / HEARTBEATS_PER_LEASE
         self._until: dict[int | str, float] = {}  # job id -> its lease's end, as last written
         self._forfeited: set[int | str] = set()  # held when we learned we were judged dead
-        self._task: asyncio.Task[None] | None = None
+        self._beats = Periodic(
+            f"leases:{owner}",
+            self.renew,
+            self._interval,
+            failure="renewing leases failed; trying again at the next heartbeat",
+            logger=log,
+        )
 
     def hold(self, job: Job) -> None:
         self._until[job.id] = job.lease_until
@@ -78,20 +83,7 @@ class LeaseKeeper:
         return renewed
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._beat(), name=f"leases:{self._owner}")
+        self._beats.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.renew()
-            except Exception:
-                log.exception("renewing leases failed; trying again at the next heartbeat")
+        await self._beats.stop()

@@ -13,11 +13,10 @@ taken over can no longer be renewed or settled by it (the queue checks the lease
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
+from federation.jobs.periodic import Periodic
 from federation.ports import Liveness
 
 log = logging.getLogger("federation.jobs")
@@ -44,7 +43,14 @@ class Heartbeat:
         self._on_takeover = on_takeover
         self._on_judged_dead = on_judged_dead
         self._beaten = False  # a first beat finds no record: that is no verdict
-        self._task: asyncio.Task[None] | None = None
+        self._started = False
+        self._beats = Periodic(
+            f"beat:{owner}",
+            self.beat,
+            self._interval,
+            failure="heartbeat failed; trying again at the next one",
+            logger=log,
+        )
 
     async def beat(self) -> None:
         """Say we are alive (learning whether we were judged dead), then take over the jobs
@@ -68,24 +74,15 @@ class Heartbeat:
     async def start(self) -> None:
         """Beat once before the first claim (a claim without a record could not be defended),
         then every interval."""
-        if self._task is None:
-            try:
-                await self.beat()
-            except Exception:  # the store is down: the runner starts, the next beat retries
-                log.exception("first heartbeat failed; trying again at the next one")
-            self._task = asyncio.create_task(self._beat_forever(), name=f"beat:{self._owner}")
+        if self._started:
+            return
+        self._started = True
+        try:
+            await self.beat()
+        except Exception:  # the store is down: the runner starts, the next beat retries
+            log.exception("first heartbeat failed; trying again at the next one")
+        self._beats.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _beat_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self.beat()
-            except Exception:
-                log.exception("heartbeat failed; trying again at the next one")
+        await self._beats.stop()
+        self._started = False

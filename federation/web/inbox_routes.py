@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -13,6 +12,7 @@ from aiohttp import web
 from federation.errors import ProblemError
 from federation.hosts import host_key
 from federation.inbound.pipeline import InboundRequest
+from federation.jobs.periodic import Periodic
 from federation.observability.ratelimit import RateLimitedEvents
 from federation.web.appkeys import CLOCK, INBOX, SETTINGS
 from federation.web.negotiation import json_response
@@ -81,17 +81,14 @@ async def refusal_log(app: web.Application) -> AsyncIterator[None]:
     app[REFUSALS] = refusals
 
     async def summarise() -> None:
-        while True:
-            await asyncio.sleep(SUMMARY_INTERVAL)
-            refusals.flush()
+        refusals.flush()
 
-    task = asyncio.create_task(summarise(), name="refusal-summaries")
+    summaries = Periodic("refusal-summaries", summarise, SUMMARY_INTERVAL, logger=log)
+    summaries.start()
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await summaries.stop()
         refusals.flush()
 
 
