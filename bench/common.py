@@ -15,8 +15,6 @@ import statistics
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -158,17 +156,8 @@ def spawn(
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: process exited {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} not ready after {timeout} s:\n{log.read_text()}")
+    """Until the process answers at `url` (its log in the error when it does not)."""
+    processes.wait_ready(url, proc, timeout, log=log)
 
 
 def stop(proc: subprocess.Popen[bytes] | None) -> None:

@@ -55,19 +55,28 @@ def spawn(
             out.close()
 
 
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    """Until `url` answers 200; FederationError if the process exits or the time runs out."""
+def wait_ready(
+    url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0, *, log: Path | None = None
+) -> None:
+    """Until `url` answers 200; FederationError if the process exits or the time runs out,
+    with the process's `log` (its output file) when given, so the error says why."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise FederationError(f"process for {url} exited with code {proc.returncode}")
+            raise FederationError(
+                f"process for {url} exited with code {proc.returncode}{_tail(log)}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=1.0) as resp:  # noqa: S310 - loopback
                 if resp.status == 200:
                     return
         except OSError:
             time.sleep(0.05)
-    raise FederationError(f"{url} did not become ready within {timeout:.0f} s")
+    raise FederationError(f"{url} did not become ready within {timeout:.0f} s{_tail(log)}")
+
+
+def _tail(log: Path | None) -> str:
+    return "" if log is None else f":\n{log.read_text(errors='replace')}"
 
 
 def stop(procs: Sequence[subprocess.Popen[bytes]], timeout: float = 10.0) -> None:

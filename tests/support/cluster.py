@@ -162,17 +162,8 @@ def stop(proc: subprocess.Popen[bytes] | None, sig: int) -> None:
 
 
 def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: process exited {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} not ready after {timeout} s:\n{log.read_text()}")
+    """Until the process answers at `url` (its log in the error when it does not)."""
+    processes.wait_ready(url, proc, timeout, log=log)
 
 
 def http_json(
