@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import queue
 import time
+from collections.abc import Callable
 from multiprocessing import get_context
 from multiprocessing.process import BaseProcess
 from multiprocessing.sharedctypes import Synchronized
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -39,35 +40,30 @@ def _serve(hosts: int, counter: Synchronized[int], ports: Any) -> None:
     asyncio.run(main())
 
 
-class Receivers:
-    """`hosts` receiving hosts on loopback; `count` is how many POSTs arrived so far."""
+class ReceiverProcess:
+    """A child process serving receiving hosts: it puts its listening ports on `ports_queue`
+    once ready. Use it as a context manager; `wait_until` waits on a count it keeps."""
 
-    def __init__(self, hosts: int) -> None:
-        ctx = get_context("spawn")
+    start_timeout = 30.0
+
+    def __init__(self, proc: BaseProcess, ports_queue: Any) -> None:
         self.ports: list[int] = []
-        self._counter: Synchronized[int] = ctx.Value("q", 0)
-        self._ports: Any = ctx.Queue()
-        self._proc: BaseProcess = ctx.Process(
-            target=_serve, args=(hosts, self._counter, self._ports), daemon=True
-        )
+        self._proc = proc
+        self._ports = ports_queue
 
-    @property
-    def count(self) -> int:
-        return int(self._counter.value)
-
-    def wait_for(self, target: int, timeout: float) -> float:
-        """Seconds until `count` reaches `target`; raises TimeoutError past `timeout`."""
+    def wait_until(self, seen: Callable[[], int], target: int, timeout: float) -> float:
+        """Seconds until `seen()` reaches `target`; raises TimeoutError past `timeout`."""
         start = time.perf_counter()
-        while self.count < target:
+        while (count := seen()) < target:
             if time.perf_counter() - start > timeout:
-                raise TimeoutError(f"only {self.count} of {target} deliveries after {timeout} s")
+                raise TimeoutError(f"only {count} of {target} deliveries after {timeout} s")
             time.sleep(0.002)
         return time.perf_counter() - start
 
-    def __enter__(self) -> Receivers:
+    def __enter__(self) -> Self:
         self._proc.start()
         try:
-            self.ports = self._ports.get(timeout=30)
+            self.ports = self._ports.get(timeout=self.start_timeout)
         except queue.Empty:
             self._proc.terminate()
             raise RuntimeError("receivers did not start") from None
@@ -78,3 +74,22 @@ class Receivers:
     ) -> None:
         self._proc.terminate()
         self._proc.join(10)
+
+
+class Receivers(ReceiverProcess):
+    """`hosts` receiving hosts on loopback; `count` is how many POSTs arrived so far."""
+
+    def __init__(self, hosts: int) -> None:
+        ctx = get_context("spawn")
+        self._counter: Synchronized[int] = ctx.Value("q", 0)
+        ports: Any = ctx.Queue()
+        proc = ctx.Process(target=_serve, args=(hosts, self._counter, ports), daemon=True)
+        super().__init__(proc, ports)
+
+    @property
+    def count(self) -> int:
+        return int(self._counter.value)
+
+    def wait_for(self, target: int, timeout: float) -> float:
+        """Seconds until `count` reaches `target`; raises TimeoutError past `timeout`."""
+        return self.wait_until(lambda: self.count, target, timeout)

@@ -10,19 +10,16 @@ when the sending gateway learns of it, one RTT after it sent the request.
 from __future__ import annotations
 
 import asyncio
-import queue
 import socket
-import time
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from multiprocessing import get_context
-from multiprocessing.process import BaseProcess
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
 from bench.common import CLIENT_CPU, pin
+from bench.receivers import ReceiverProcess
 
 SLOW_SECONDS = 8.0
 
@@ -78,20 +75,22 @@ def _serve(plan: Sequence[str], rtt: float, counts: Any, ports: Any) -> None:
     asyncio.run(main())
 
 
-class RttReceivers:
+class RttReceivers(ReceiverProcess):
     """Hosts on loopback, one per entry of `plan`; `answered(indexes)` counts their answers."""
+
+    start_timeout = 120.0
 
     def __init__(self, plan: Sequence[Behaviour], rtt: float) -> None:
         ctx = get_context("spawn")
         self.plan = list(plan)
-        self.ports: list[int] = []
         self._counts: Any = ctx.Array("q", len(plan))
-        self._ports: Any = ctx.Queue()
-        self._proc: BaseProcess = ctx.Process(
+        ports: Any = ctx.Queue()
+        proc = ctx.Process(
             target=_serve,
-            args=([str(b) for b in plan], rtt, self._counts, self._ports),
+            args=([str(b) for b in plan], rtt, self._counts, ports),
             daemon=True,
         )
+        super().__init__(proc, ports)
 
     def indexes(self, *behaviours: Behaviour) -> list[int]:
         return [i for i, b in enumerate(self.plan) if b in behaviours]
@@ -102,24 +101,4 @@ class RttReceivers:
 
     def wait_for(self, indexes: Sequence[int], target: int, timeout: float) -> float:
         """Seconds until the hosts at `indexes` answered `target` POSTs in all."""
-        start = time.perf_counter()
-        while (seen := self.answered(indexes)) < target:
-            if time.perf_counter() - start > timeout:
-                raise TimeoutError(f"only {seen} of {target} deliveries after {timeout} s")
-            time.sleep(0.005)
-        return time.perf_counter() - start
-
-    def __enter__(self) -> RttReceivers:
-        self._proc.start()
-        try:
-            self.ports = self._ports.get(timeout=120)
-        except queue.Empty:
-            self._proc.terminate()
-            raise RuntimeError("receivers did not start") from None
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._proc.terminate()
-        self._proc.join(10)
+        return self.wait_until(lambda: self.answered(indexes), target, timeout)
