@@ -5,6 +5,7 @@ of our gateways, deduplicating inbound activities by id) takes."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -78,3 +79,33 @@ async def test_the_follower_gets_the_create_the_outbox_lists_and_a_new_one_later
     both = await _creates_received(beta, object_id)
     assert both == [f"{object_id}#create-1", f"{object_id}#create-2"]
     assert await _outbox_create(alpha, object_id) == both[1]
+
+
+def _as_before_publications(path: str, block_id: str) -> None:
+    """The store as a gateway before publication records left it: the `published:` marker in
+    the activity log, schema version 9."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE publications")
+        conn.execute("INSERT INTO activities VALUES (?, x'31', 1.0)", [f"published:{block_id}"])
+        conn.execute("PRAGMA user_version = 9")
+
+
+async def test_an_upgraded_gateway_keeps_what_it_published(tmp_path: Path) -> None:
+    alpha_settings = settings_for(tmp_path, "alpha")
+    async with running(settings_for(tmp_path, "beta")) as beta:
+        async with running(alpha_settings) as alpha:
+            await follow(beta, alpha)
+            await wait_for(lambda: _accepted(beta, alpha))
+            block = await call(alpha, "POST", "/api/v1/blocks", NOTE)
+            urn = f"urn:block:{alpha.settings.domain}:{block['id']}"
+            await wait_for(lambda: _holds(beta, urn, present=True))
+        _as_before_publications(alpha_settings.store, block["id"])
+        async with running(alpha_settings) as alpha:
+            # Published once, the marker said: leaving owes beta a Delete...
+            await call(alpha, "PATCH", f"/api/v1/blocks/{block['id']}", {"visibility": "private"})
+            await wait_for(lambda: _holds(beta, urn, present=False))
+            # ...and public again is the second generation, a Create beta has not seen.
+            await call(alpha, "PATCH", f"/api/v1/blocks/{block['id']}", {"visibility": "public"})
+            await wait_for(lambda: _holds(beta, urn, present=True))
+            object_id = f"{alpha.url}/blocks/{block['id']}"
+            assert (await _creates_received(beta, object_id))[-1] == f"{object_id}#create-2"
