@@ -200,7 +200,7 @@ def outbound(base: Base, backend: BackendClient, sending: Sending) -> Outbound:
         settings=base.settings,
         backend=backend,
         queue=base.store,
-        activities=base.store,
+        publications=base.store,
         publisher=sending.publisher,
         clock=base.clock,
         signer=sending.signer,

@@ -23,6 +23,7 @@ from federation.records import (
     Job,
     JobState,
     NewJob,
+    Publication,
     RemoteKey,
     SubscriptionFetch,
 )
@@ -172,6 +173,22 @@ class ActivityLog(Protocol):
     async def put_activity(self, activity_id: str, body: bytes, now: float) -> None: ...
 
     async def get_activity(self, activity_id: str) -> bytes | None: ...
+
+
+class Publications(Protocol):
+    """Which of our blocks are federated (delivery/outbound.py writes it, the outbox reads it)."""
+
+    async def publish_block(self, block_id: str, started_by: str, now: float) -> Publication:
+        """The block is public: kept as it is when published already; otherwise the next
+        generation (1 the first time), begun by `started_by` at `now`. Atomic: of two callers
+        at once, one begins the generation and both get that record."""
+
+    async def withdraw_block(self, block_id: str, now: float) -> bool:
+        """The block left (private, embargoed, deleted): mark it withdrawn. True when it was
+        ever published (also when withdrawn already: a retried job sends its Delete again)."""
+
+    async def publications(self, block_ids: Sequence[str]) -> dict[str, Publication]:
+        """The records of those blocks that have one, by block id."""
 
 
 class KeyCache(Protocol):
@@ -332,6 +349,7 @@ class Store(
     Liveness,
     ObjectCache,
     ActivityLog,
+    Publications,
     KeyCache,
     HostStore,
     HostPauses,

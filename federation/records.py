@@ -223,3 +223,21 @@ class BlocklistSubscription:
 
 
 SUBSCRIPTION_HISTORY = 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Publication:
+    """Whether one of our blocks is federated: made public for the `generation`-th time (its
+    Create goes out as `{object id}#create-{generation}`), by which job step, and whether it was
+    withdrawn since (a Delete went out). Peers drop an activity id they have seen, so a block
+    public again after a withdrawal needs the next generation, never the same Create id."""
+
+    block_id: str
+    generation: int
+    started_by: str  # the job step (its seed) that began this generation
+    published_at: float
+    withdrawn_at: float | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.withdrawn_at is None

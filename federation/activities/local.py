@@ -1,5 +1,10 @@
 """Our own blocks as ActivityStreams: the one converter for every place that shows a block of
-this instance (GET /blocks/{id}, the outbox, and the activities that carry it to followers)."""
+this instance (GET /blocks/{id}, the outbox, and the activities that carry it to followers).
+
+"The Create of this block" has one id, `{object id}#create-{generation}`, which the fan-out to
+followers (delivery/outbound.py) sends and the outbox lists: the generation counts the times the
+block was made public (records.Publication), so a block public again after a withdrawal goes
+out under an id no peer has seen and dropped as a duplicate."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from federation.activities.objects import block_to_object
 from federation.config import Settings
 from federation.discovery import ActorUrls
 from federation.proofs import ObjectSigner
+from federation.records import Publication
 
 
 def local_object(
@@ -27,13 +33,25 @@ def local_object(
     return signer.sign(obj, block.updated_at.timestamp())
 
 
-def listed_create(block: Block, settings: Settings) -> dict[str, Any]:
-    """The Create the outbox lists for a block, with an id derived from the object's, so the
-    same block always yields the same activity id (peers dedupe on it)."""
+def create_id(object_id: str, generation: int) -> str:
+    """The id of the Create that made the block public for the `generation`-th time."""
+    return f"{object_id}#create-{generation}"
+
+
+def create_generation(publication: Publication | None) -> int:
+    """The generation of the block's Create for a block public now: the live one, or the one
+    its publication (delivery/outbound.py, on the block's event) is about to begin."""
+    if publication is None:
+        return 1
+    return publication.generation if publication.live else publication.generation + 1
+
+
+def listed_create(block: Block, settings: Settings, generation: int) -> dict[str, Any]:
+    """The Create the outbox lists for a block: the id the fan-out sent it under."""
     obj = local_object(block, settings)
     obj.pop("@context", None)
     return {
-        "id": f"{obj['id']}#create",
+        "id": create_id(obj["id"], generation),
         "type": "Create",
         "actor": ActorUrls(settings.base_url).actor,
         "published": obj.get("published", block.created_at.isoformat()),

@@ -1,7 +1,11 @@
 """Block events from the local backend become Create/Update/Delete activities for followers.
 
-Every step runs from a durable job; activity ids derive from the event id, so re-running a job
-after a crash produces the same activity and the same (deduplicated) delivery jobs.
+Whether a block is federated is stored (ports.Publications): a block made public begins a
+generation, and its Create goes out as `{object id}#create-{generation}` (activities/local.py),
+the id the outbox lists; leaving (private, embargoed, deleted) withdraws it with a Delete, and
+public again begins the next generation, a Create id no peer has seen. Every step runs from a
+durable job, and the ids derive from the event id or the generation, so re-running a job after
+a crash produces the same activity and the same (deduplicated) delivery jobs.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 from federation.activities import Block, builders
 from federation.activities.block import Visibility
-from federation.activities.local import local_object
+from federation.activities.local import create_id, local_object
 from federation.backend.contract import BlockSource
 from federation.config import Settings
 from federation.discovery import ActorUrls
@@ -27,7 +31,7 @@ from federation.jobs.kinds import (
     payload_of,
 )
 from federation.jobs.outcomes import Done, JobOutcome
-from federation.ports import ActivityLog, JobQueue, Publishing
+from federation.ports import JobQueue, Publications, Publishing
 from federation.proofs import ObjectSigner
 from federation.records import Job
 from federation.urn import BlockUrn
@@ -42,11 +46,6 @@ def _epoch(value: Any) -> float:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
-def _published_key(block_id: str) -> str:
-    """Activity-log marker: this block has been federated at least once."""
-    return f"published:{block_id}"
-
-
 class Outbound:
     def __init__(
         self,
@@ -54,13 +53,13 @@ class Outbound:
         settings: Settings,
         backend: BlockSource,
         queue: JobQueue,
-        activities: ActivityLog,
+        publications: Publications,
         publisher: Publishing,
         clock: Callable[[], float],
         signer: ObjectSigner | None = None,
     ) -> None:
         self._signer = signer
-        self._activities = activities
+        self._publications = publications
         self._settings = settings
         self._backend = backend
         self._queue = queue
@@ -88,8 +87,7 @@ class Outbound:
         # The job was written when the backend reported the event: the lag starts there.
         reported = job.created_at
         if event.type == "deleted":
-            if await self._was_published(block_id):
-                await self._send_delete(block_id, seed, reported)
+            await self._withdraw(block_id, seed, reported)
             return Done()
         block = await self._backend.get_block(block_id)
         if block is None:  # deleted since: its own delete event does the work
@@ -100,27 +98,29 @@ class Outbound:
     async def _publish_state(
         self, block: Block, seed: str, reported: float, *, created: bool
     ) -> None:
-        now = self._clock()
-        if is_released(block, now):
-            build = builders.create if created else builders.update
-            await self._mark_published(block.id)
-            await self._publisher.publish(
-                build(self._object(block), self._actor, self._activity_id(seed)),
-                event_at=reported,
-            )
+        if is_released(block, self._clock()):
+            await self._publish(block, seed, reported, created=created)
             return
         if block.visibility is Visibility.EMBARGOED and block.embargo_until is not None:
             await self._schedule_release(block.id, _epoch(block.embargo_until))
-        if await self._was_published(block.id):
-            # Public once, withdrawn now: followers must drop their copy. A block that was
-            # never public gets no Delete, so not even its id leaves the instance.
-            await self._send_delete(block.id, seed, reported)
+        await self._withdraw(block.id, seed, reported)
 
-    async def _mark_published(self, block_id: str) -> None:
-        await self._activities.put_activity(_published_key(block_id), b"1", self._clock())
+    async def _publish(self, block: Block, seed: str, event_at: float, *, created: bool) -> None:
+        """A Create when the block is new or this step made it public (again); else an Update."""
+        publication = await self._publications.publish_block(block.id, seed, self._clock())
+        obj = self._object(block)
+        if created or publication.started_by == seed:
+            activity_id = create_id(obj["id"], publication.generation)
+            activity = builders.create(obj, self._actor, activity_id)
+        else:
+            activity = builders.update(obj, self._actor, self._activity_id(seed))
+        await self._publisher.publish(activity, event_at=event_at)
 
-    async def _was_published(self, block_id: str) -> bool:
-        return await self._activities.get_activity(_published_key(block_id)) is not None
+    async def _withdraw(self, block_id: str, seed: str, reported: float) -> None:
+        # Public once, withdrawn now: followers must drop their copy. A block that was never
+        # public gets no Delete, so not even its id leaves the instance.
+        if await self._publications.withdraw_block(block_id, self._clock()):
+            await self._send_delete(block_id, seed, reported)
 
     async def _send_delete(self, block_id: str, seed: str, reported: float) -> None:
         url, urn = self._urls(block_id)
@@ -142,11 +142,8 @@ class Outbound:
             return Done()
         if block.visibility is Visibility.EMBARGOED and is_released(block, self._clock()):
             seed = f"release:{block_id}:{release.at}"
-            await self._mark_published(block_id)
-            await self._publisher.publish(
-                builders.create(self._object(block), self._actor, self._activity_id(seed)),
-                event_at=release.at,  # the block became public when its embargo ended
-            )
+            # The block became public when its embargo ended: the lag is measured from there.
+            await self._publish(block, seed, release.at, created=True)
         return Done()
 
     async def handle_backfill(self, job: Job) -> JobOutcome:
@@ -159,7 +156,10 @@ class Outbound:
             if not is_released(block, now):
                 continue
             seed = f"backfill:{p.follow_id}:{block.id}:{block.updated_at}"
-            await self._mark_published(block.id)
+            # Recorded, so that a withdrawal owes this follower a Delete; the Create keeps an id
+            # of this follow's own: a follower that follows again may have seen (and dropped)
+            # the fan-out's, and must not drop this copy as a duplicate.
+            await self._publications.publish_block(block.id, seed, now)
             activity = builders.create(self._object(block), self._actor, self._activity_id(seed))
             await self._publisher.send_to(activity, p.inbox)
         if page.next_cursor is not None:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from federation.activities.local import listed_create, local_object
+from federation.activities.local import create_generation, listed_create, local_object
 from federation.backend.client import BackendRejected
 from federation.backend.contract import BackendBlock, BlockPage
 from federation.config import Settings
@@ -34,6 +34,7 @@ from federation.web.appkeys import (
     RENDERED_BLOCKS,
     SETTINGS,
     SIGNATURE_VERIFIER,
+    STORE,
 )
 from federation.web.negotiation import (
     activity_body_response,
@@ -119,10 +120,12 @@ async def get_outbox(request: web.Request) -> web.StreamResponse:
     # The page is listed afresh on every read (web/rendered.py): its rendering is reused only
     # for an equal listing, so a block made private leaves the page on the very next read.
     now = request.app[CLOCK]()
+    released = [b for b in listing.items if is_released(b, now)]
+    generations = await _create_generations(request, released)
     pages = request.app[RENDERED_BLOCKS].pages
-    rendered = pages.get(page, listing, now)
+    rendered = pages.get(page, listing, now, generations)
     if rendered is None:
-        rendered = _render_page(listing, settings, page, now)
+        rendered = _render_page(listing, settings, page, now, generations)
         pages.put(page, rendered)
     validators = {"ETag": rendered.etag}
     if request.if_none_match is not None and _etag_in(request, rendered.etag):
@@ -141,7 +144,18 @@ async def _listing(request: web.Request, page: str) -> BlockPage:
         raise
 
 
-def _render_page(listing: BlockPage, settings: Settings, page: str, now: float) -> RenderedPage:
+async def _create_generations(
+    request: web.Request, released: list[BackendBlock]
+) -> tuple[int, ...]:
+    """The generation of each listed Create's id: the one the fan-out sends (or, its event
+    not handled yet, is about to send) the block under."""
+    publications = await request.app[STORE].publications([b.id for b in released])
+    return tuple(create_generation(publications.get(b.id)) for b in released)
+
+
+def _render_page(
+    listing: BlockPage, settings: Settings, page: str, now: float, generations: tuple[int, ...]
+) -> RenderedPage:
     outbox = ActorUrls(settings.base_url).outbox
     released = [b for b in listing.items if is_released(b, now)]
     result: dict[str, Any] = {
@@ -149,7 +163,9 @@ def _render_page(listing: BlockPage, settings: Settings, page: str, now: float) 
         "id": f"{outbox}?page={quote(page, safe='')}",
         "type": "OrderedCollectionPage",
         "partOf": outbox,
-        "orderedItems": [listed_create(b, settings) for b in released],
+        "orderedItems": [
+            listed_create(b, settings, n) for b, n in zip(released, generations, strict=True)
+        ],
     }
     if listing.next_cursor:
         result["next"] = f"{outbox}?page={quote(listing.next_cursor, safe='')}"
@@ -161,7 +177,7 @@ def _render_page(listing: BlockPage, settings: Settings, page: str, now: float) 
         for b in listing.items
         if b.embargo_until is not None and not is_released(b, now)
     ]
-    return RenderedPage(body, _etag(body), listing, min(ends, default=math.inf))
+    return RenderedPage(body, _etag(body), listing, min(ends, default=math.inf), generations)
 
 
 def _etag(body: bytes) -> str:

@@ -81,6 +81,7 @@ class RenderedPage:
     etag: str
     listing: BlockPage  # the backend's listing it was rendered from
     valid_until: float  # when an embargo on the page ends (inf: none does)
+    generations: tuple[int, ...] = ()  # of the listed Creates' ids (activities/local.py)
 
 
 class RenderedPages:
@@ -89,11 +90,14 @@ class RenderedPages:
     def __init__(self, max_entries: int = MAX_PAGES) -> None:
         self._entries: LRUCache[str, RenderedPage] = LRUCache(maxsize=max_entries)
 
-    def get(self, page: str, listing: BlockPage, now: float) -> RenderedPage | None:
+    def get(
+        self, page: str, listing: BlockPage, now: float, generations: tuple[int, ...] = ()
+    ) -> RenderedPage | None:
         entry = self._entries.get(page)
         if entry is None:
             return None
-        if entry.listing != listing or now >= entry.valid_until:
+        stale = entry.listing != listing or entry.generations != generations
+        if stale or now >= entry.valid_until:
             del self._entries[page]
             return None
         return entry

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.backend.client import BackendClient
 from federation.config import Settings, load_settings
+from federation.ports import Store
 from federation.proofs import ObjectSigner, ProofError, split_proof, verify_proof
 from federation.refbackend.app import create_backend_app
 from federation.refbackend.reporter import ReporterSettings
@@ -32,6 +33,7 @@ from federation.signatures import (
     sign_cavage,
     verify_request,
 )
+from federation.storage.sqlite import SqliteStore
 from federation.web import block_routes
 from federation.web.appkeys import (
     BACKEND,
@@ -40,6 +42,7 @@ from federation.web.appkeys import (
     RENDERED_BLOCKS,
     SETTINGS,
     SIGNATURE_VERIFIER,
+    STORE,
 )
 from federation.web.problems import problem_middleware
 from federation.web.rendered import RenderedBlocks
@@ -76,6 +79,10 @@ def gateway_app(
     app[BACKEND] = backend
     app[PROOF_SIGNER] = ObjectSigner(PROOF_KEY, PROOF_METHOD)
     app[RENDERED_BLOCKS] = RenderedBlocks()
+    store = SqliteStore(":memory:")  # which blocks are published: the outbox's Create ids
+    app[STORE] = store
+    app.on_startup.append(lambda _: store.open())
+    app.on_cleanup.append(lambda _: store.close())
     if verifier is not None:
         app[SIGNATURE_VERIFIER] = verifier
     app.router.add_routes(block_routes.routes)
@@ -85,10 +92,13 @@ def gateway_app(
 class Instance:
     """A gateway (these routes only) in front of a reference backend, both on loopback."""
 
-    def __init__(self, gateway: str, backend: str, http: aiohttp.ClientSession) -> None:
+    def __init__(
+        self, gateway: str, backend: str, http: aiohttp.ClientSession, store: Store
+    ) -> None:
         self.gateway = gateway
         self.backend = backend
         self.http = http
+        self.store = store  # the gateway's, where block events record what is published
 
     async def create(self, **fields: Any) -> dict[str, Any]:
         async with self.http.post(
@@ -127,8 +137,9 @@ async def running(settings: Settings, verifier: Any = None) -> AsyncIterator[Ins
     backend_app = create_backend_app(settings, gateway_url="http://127.0.0.1:1", reporter=quiet)
     async with aiohttp.ClientSession() as http, serve(backend_app) as backend_url:
         client = BackendClient(session=http, base_url=backend_url, token=TOKEN, timeout=2.0)
-        async with serve(gateway_app(settings, client, verifier)) as gateway_url:
-            yield Instance(gateway_url, backend_url, http)
+        app = gateway_app(settings, client, verifier)
+        async with serve(app) as gateway_url:
+            yield Instance(gateway_url, backend_url, http, app[STORE])
 
 
 @pytest.fixture
@@ -287,7 +298,8 @@ async def test_outbox_pages_through_every_released_block(inst: Instance) -> None
         assert page["type"] == "OrderedCollectionPage" and page["partOf"] == collection["id"]
         for item in page["orderedItems"]:
             assert item["type"] == "Create"
-            assert item["id"] == item["object"]["id"] + "#create"
+            # No event was handled here: each Create is the one the fan-out is about to send.
+            assert item["id"] == item["object"]["id"] + "#create-1"
             assert item["actor"] == f"http://{GATEWAY}/actor"
             seen.append(item["object"]["id"].rsplit("/", 1)[1])
         pages += 1
@@ -319,6 +331,26 @@ async def test_a_reused_outbox_page_follows_changes_whose_events_never_arrive(
     assert await contents() == {"kept": "v1"}
     await inst.change("kept", content="v2")
     assert await contents() == {"kept": "v2"}
+
+
+async def test_a_reused_outbox_page_follows_the_publication_of_its_blocks(
+    inst: Instance,
+) -> None:
+    await inst.create(id="b")
+
+    async def listed_id() -> str:
+        page = (await inst.get("/actor/outbox?page=first", Accept=AS)).json()
+        (item,) = page["orderedItems"]
+        return str(item["id"])
+
+    url = f"http://{GATEWAY}/blocks/b"
+    assert await listed_id() == f"{url}#create-1"
+    # As the block's events would record it: published, then withdrawn, the backend's listing
+    # unchanged. The next Create is the second: the page must not be the one rendered before.
+    await inst.store.publish_block("b", "event:1", 1.0)
+    assert await listed_id() == f"{url}#create-1"
+    await inst.store.withdraw_block("b", 2.0)
+    assert await listed_id() == f"{url}#create-2"
 
 
 @pytest.mark.parametrize(

@@ -24,11 +24,15 @@ from federation.storage.mongodb.hosts_policy import (
     POLICY_VERSION_ID,
     SETTINGS,
 )
+from federation.storage.mongodb.objects import ACTIVITIES
+from federation.storage.mongodb.publications import PUBLICATIONS, begun
 from federation.storage.mongodb.queue import JOBS
 from federation.storage.respell import stored_host, stored_hosts_json
 
 MIGRATIONS = "migrations"
 HOSTS_RESPELLED = "hosts_respelled"  # the counterpart of the SQLite store's migration v2
+PUBLISHED_MARKERS = "published_markers"  # the counterpart of the SQLite store's migration v10
+_MARKER = "published:"
 
 Database = AsyncDatabase[Document]
 
@@ -123,6 +127,18 @@ async def _respell_allowlist(db: Database) -> bool:
     return True
 
 
+async def move_published_markers(db: Database) -> None:
+    """The activity log's `published:{block id}` markers (meaning "published once") become
+    generation 1 of the block's publication record; a record there already is kept."""
+    pattern = {"_id": {"$regex": f"^{_MARKER}"}}
+    async for doc in db[ACTIVITIES].find(pattern, {"created_at": 1}):
+        block_id = doc["_id"].removeprefix(_MARKER)
+        fields = begun(1, "", float(doc["created_at"]))
+        await db[PUBLICATIONS].update_one({"_id": block_id}, {"$setOnInsert": fields}, upsert=True)
+        await db[ACTIVITIES].delete_one({"_id": doc["_id"]})
+
+
 STEPS: tuple[tuple[str, Callable[[Database], Awaitable[None]]], ...] = (
     (HOSTS_RESPELLED, respell_hosts),
+    (PUBLISHED_MARKERS, move_published_markers),
 )

@@ -21,6 +21,7 @@ from federation.storage.mongodb.liveness import MongoLiveness
 from federation.storage.mongodb.migrations import migrate
 from federation.storage.mongodb.objects import MongoActivityLog, MongoKeyCache, MongoObjectCache
 from federation.storage.mongodb.pauses import MongoHostPauses
+from federation.storage.mongodb.publications import MongoPublications
 from federation.storage.mongodb.queue import MongoJobQueue
 from federation.storage.mongodb.queue_admin import MongoQueueAdmin
 from federation.storage.mongodb.schema import Retention, ensure_indexes
@@ -48,6 +49,7 @@ class MongoStore(
     MongoLiveness,
     MongoObjectCache,
     MongoActivityLog,
+    MongoPublications,
     MongoKeyCache,
     MongoHostStore,
     MongoHostPauses,

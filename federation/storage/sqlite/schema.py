@@ -180,7 +180,22 @@ _V9 = (
     "CREATE INDEX runners_beat ON runners(beat_at)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
+# v10: which blocks are federated (ports.Publications), in place of the activity log's
+# `published:{block id}` markers; a marker meant "published once", so it becomes generation 1.
+_V10 = (
+    """CREATE TABLE publications (
+        block_id TEXT PRIMARY KEY,
+        generation INTEGER NOT NULL,
+        started_by TEXT NOT NULL,
+        published_at REAL NOT NULL,
+        withdrawn_at REAL
+    ) STRICT, WITHOUT ROWID""",
+    "INSERT INTO publications (block_id, generation, started_by, published_at)"
+    " SELECT substr(id, 11), 1, '', created_at FROM activities WHERE id LIKE 'published:%'",
+    "DELETE FROM activities WHERE id LIKE 'published:%'",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

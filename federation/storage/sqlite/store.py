@@ -11,6 +11,7 @@ from federation.storage.sqlite.hosts_policy import SqliteHostStore, SqlitePolicy
 from federation.storage.sqlite.liveness import SqliteLiveness
 from federation.storage.sqlite.objects import SqliteActivityLog, SqliteKeyCache, SqliteObjectCache
 from federation.storage.sqlite.pauses import SqliteHostPauses
+from federation.storage.sqlite.publications import SqlitePublications
 from federation.storage.sqlite.queue import SqliteJobQueue
 from federation.storage.sqlite.schema import SYNCHRONOUS_MODES, connect
 from federation.storage.sqlite.stats import SqliteDeliveryStats
@@ -26,6 +27,7 @@ class SqliteStore(
     SqliteLiveness,
     SqliteObjectCache,
     SqliteActivityLog,
+    SqlitePublications,
     SqliteKeyCache,
     SqliteHostStore,
     SqliteHostPauses,
