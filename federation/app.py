@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from federation.admin import (
     blocklist_routes,
@@ -115,21 +116,18 @@ def create_app(
     `owns_store` False: sibling processes share the store (serve --processes)."""
     if role not in ROLES:
         raise ConfigError(f"role must be one of {', '.join(ROLES)}")
-    app = web.Application(
-        middlewares=[
-            metrics_routes.observe_requests,
-            problem_middleware,
-            backpressure(settings.limits, clock or time.time),
-        ],
-        client_max_size=settings.limits.max_body_bytes,
-    )
+    clock = clock or time.time
+    # Outermost first: every request measured, every refusal rendered, then the per-peer limit.
+    middlewares: list[Middleware] = [metrics_routes.observe_requests, problem_middleware]
+    middlewares.append(backpressure(settings.limits, clock))
+    app = web.Application(middlewares=middlewares, client_max_size=settings.limits.max_body_bytes)
     app[TELEMETRY] = build_telemetry(
         settings.name,
         metrics=bool(settings.metrics_token),
         environ=os.environ if environ is None else environ,
     )
     app[SETTINGS] = settings
-    app[CLOCK] = clock or time.time
+    app[CLOCK] = clock
     app[KEYS] = keys if keys is not None else load_or_create_keys(settings.key_dir)
     app[STORE] = store if store is not None else open_store(settings)
     app.cleanup_ctx.append(functools.partial(_services, role=role, owns_store=owns_store))

@@ -83,26 +83,15 @@ class JobRunner:
         self._kinds = list(kinds) if kinds is not None else list(self._handlers)
         self._idle_poll = idle_poll
         self._health = host_health
-        self._paused_hosts = paused_hosts
-        self._paused: frozenset[str] = frozenset()  # as read before the latest claim
-        self._paused_read_at = -float("inf")  # time.monotonic() of that read
-        self._paused_recheck = paused_recheck
+        self._paused = _PausedHosts(paused_hosts, paused_recheck)
         self._batch = batch_size
-        self._max_held = concurrency + batch_size  # running + waiting for a host slot
-        self._slots = asyncio.Semaphore(concurrency)
-        self._lanes = Lanes(self._host_limit)
-        self._held: dict[str, int] = {}  # host -> jobs held (running or waiting)
-        self._closed: dict[str, float] = {}  # host -> closed until (from host_health)
-        self._tasks: set[asyncio.Task[None]] = set()
         self._wakeup = wakeup or asyncio.Event()  # may be shared with producers of work
-        self._loop_task: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._capacity(concurrency)
         self._leases = LeaseKeeper(queue, owner=owner, clock=clock, lease_seconds=lease_seconds)
         # With a heartbeat, a stopped runner's jobs move to the others within seconds.
-        self._heartbeat = (
-            None
-            if liveness is None
-            else Heartbeat(
+        self._heartbeat: Heartbeat | None = None
+        if liveness is not None:
+            self._heartbeat = Heartbeat(
                 liveness,
                 owner=owner,
                 clock=clock,
@@ -110,7 +99,6 @@ class JobRunner:
                 on_takeover=self.wake,
                 on_judged_dead=self._leases.forfeit,
             )
-        )
         self._settler = Settler(
             queue,
             owner=owner,
@@ -120,6 +108,17 @@ class JobRunner:
             complete_batch=complete_batch,
             complete_delay=complete_delay,
         )
+
+    def _capacity(self, concurrency: int) -> None:
+        """What bounds the jobs in hand, and what is in hand now."""
+        self._max_held = concurrency + self._batch  # running + waiting for a host slot
+        self._slots = asyncio.Semaphore(concurrency)
+        self._lanes = Lanes(self._host_limit)
+        self._held: dict[str, int] = {}  # host -> jobs held (running or waiting)
+        self._closed: dict[str, float] = {}  # host -> closed until (from host_health)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -202,7 +201,7 @@ class JobRunner:
         limit = min(self._batch, self._max_held - self._held_total())
         if limit <= 0 or not self._kinds:
             return []
-        await self._read_paused()
+        await self._paused.read()
         now = self._clock()
         jobs = await self._queue.claim(
             self._owner, now, self._lease, limit, self._kinds, self._excluded_hosts(now)
@@ -217,17 +216,6 @@ class JobRunner:
             tasks.append(task)
         return tasks
 
-    async def _read_paused(self) -> None:
-        if self._paused_hosts is not None:
-            self._paused = frozenset(await self._paused_hosts())
-            self._paused_read_at = time.monotonic()
-
-    async def _is_paused(self, host: str) -> bool:
-        """A job may have waited for its slot long after its claim: read again when stale."""
-        if time.monotonic() - self._paused_read_at >= self._paused_recheck:
-            await self._read_paused()
-        return host in self._paused
-
     def _held_total(self) -> int:
         return sum(self._held.values())
 
@@ -240,7 +228,7 @@ class JobRunner:
             if until <= now:
                 del self._closed[host]
         busy = [host for host, n in self._held.items() if host and n >= self._lanes.limit(host)]
-        return sorted({*busy, *self._closed, *self._paused})
+        return sorted({*busy, *self._closed, *self._paused.hosts})
 
     # -- running -----------------------------------------------------------------------------
 
@@ -272,7 +260,7 @@ class JobRunner:
             return now  # waited for a slot while we were asked to stop: let others take it
         if now > self._leases.lease_until(job) - self._lease / 2:
             return now  # waited too long for a slot: not enough lease left to run it safely
-        if job.host and await self._is_paused(job.host):
+        if job.host and await self._paused.holds(job.host):
             return job.next_attempt_at  # paused since its claim: back in its place, untried
         if self._health is None:
             return None
@@ -319,3 +307,24 @@ class JobRunner:
             self._held.pop(host, None)
             self._lanes.forget(host)
         self._wakeup.set()  # a slot is free: claim more
+
+
+class _PausedHosts:
+    """The hosts an admin paused, as read before the latest claim; a job that waited for its
+    slot long after its claim reads them again when that read is stale."""
+
+    def __init__(self, read: PausedHosts | None, recheck: float) -> None:
+        self._read = read
+        self._recheck = recheck
+        self.hosts: frozenset[str] = frozenset()
+        self._read_at = -float("inf")  # time.monotonic() of the latest read
+
+    async def read(self) -> None:
+        if self._read is not None:
+            self.hosts = frozenset(await self._read())
+            self._read_at = time.monotonic()
+
+    async def holds(self, host: str) -> bool:
+        if time.monotonic() - self._read_at >= self._recheck:
+            await self.read()
+        return host in self.hosts
