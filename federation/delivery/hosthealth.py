@@ -21,9 +21,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from cachetools import LRUCache
+
 from federation.config import DeliverySettings
 from federation.delivery.pacing import HostPacing
-from federation.http.hostrecords import HostRecords
+from federation.http.hostrecords import MAX_HOSTS, HostRecords
 from federation.ports import HostStore
 from federation.records import HostFailure, HostHealth
 
@@ -53,7 +55,8 @@ class HostHealthTracker:
         self._clock = clock
         self._probe_seconds = probe_seconds  # how long one probe may take before another
         self._recheck_seconds = recheck_seconds  # while a probe is out, ask again this soon
-        self._probes: dict[str, float] = {}  # host -> a half-open probe is out until then
+        # host -> a half-open probe is out until then (bounded like the records themselves)
+        self._probes: LRUCache[str, float] = LRUCache(MAX_HOSTS)
         self._pacing = HostPacing(
             ceiling=settings.per_host_concurrency, slow_seconds=settings.slow_seconds, clock=clock
         )

@@ -13,14 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from cachetools import LRUCache
+
+from federation.http.hostrecords import MAX_HOSTS
+
 
 class HostPacing:
     def __init__(self, *, ceiling: int, slow_seconds: float, clock: Callable[[], float]) -> None:
         self._ceiling = ceiling
         self._slow = slow_seconds
         self._clock = clock
-        self._widths: dict[str, float] = {}  # host -> lane width, when below the ceiling
-        self._paused: dict[str, float] = {}  # host -> paused until (its Retry-After)
+        # Bounded like the host records: a host forgotten here is back at full width, unpaused.
+        self._widths: LRUCache[str, float] = LRUCache(MAX_HOSTS)  # below the ceiling only
+        self._paused: LRUCache[str, float] = LRUCache(MAX_HOSTS)  # until its Retry-After
 
     def limit(self, host: str) -> int:
         return int(self._widths.get(host, self._ceiling))
