@@ -80,11 +80,10 @@ class JobQueue(Protocol):
         leased to it, expired or not), in one write; a job another owner has claimed since,
         or that is finished, is left alone. Returns how many were renewed."""
 
-    async def complete(self, job_id: int | str, owner: str, now: float) -> bool: ...
-
     async def complete_many(self, items: Sequence[tuple[int | str, str]], now: float) -> int:
-        """complete() for each (job id, owner), in one write; a job whose lease that owner
-        no longer holds is left alone. Returns how many were completed."""
+        """Mark each (job id, owner) DONE (attempt counted, lease released), in one write; a
+        job whose lease that owner no longer holds is left alone. Returns how many were
+        completed."""
 
     async def retry(
         self, job_id: int | str, owner: str, next_attempt_at: float, error: str, now: float
@@ -100,10 +99,6 @@ class JobQueue(Protocol):
         """Release the lease and schedule the job for `next_attempt_at` WITHOUT counting an
         attempt or touching last_error: the holder decided not to run it (e.g. its host is
         closed). False when `owner` no longer holds the lease."""
-
-    async def get_job(self, job_id: int | str) -> Job | None: ...
-
-    async def has_key(self, dedupe_key: str) -> bool: ...
 
     async def counts(self) -> dict[tuple[str, str], int]:
         """{(state, host): count} over all jobs."""
@@ -179,8 +174,6 @@ class KeyCache(Protocol):
 
     async def put_key(self, key: RemoteKey) -> None: ...
 
-    async def delete_key(self, key_id: str) -> None: ...
-
 
 class HostStore(Protocol):
     """Per-host delivery health. Every write changes only its own fields, atomically, and
@@ -200,11 +193,6 @@ class HostStore(Protocol):
         """A success: failures forgotten, breaker closed, available, last_success_at = at."""
 
     async def set_signature_scheme(self, host: str, scheme: str) -> None: ...
-
-    async def set_breaker(self, host: str, open_until: float) -> None:
-        """Open the breaker until `open_until`; 0 closes it."""
-
-    async def mark_unavailable(self, host: str) -> None: ...
 
     async def reset_host(self, host: str) -> HostHealth | None:
         """An admin's reset: failures forgotten, breaker closed, available; the learned

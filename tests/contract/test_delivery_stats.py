@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from federation.ports import Store
 from federation.records import DeliveryCount, JobState
+from tests.support.stored import complete
 
 from .builders import LEASE, T0, new_job, stored_job
 
@@ -100,8 +101,8 @@ async def test_oldest_deliveries_names_each_hosts_oldest_owed_job(store: Store) 
         for j in await store.claim("w", T0 + 100, LEASE, 10)
         if j.host in ("d.example", "e.example")
     ]
-    assert await store.complete(d.id, "w", T0 + 100)
+    assert await complete(store, d.id, "w", T0 + 100)
     assert await store.fail(e.id, "w", "HTTP 410", T0 + 100)
     assert await store.oldest_deliveries() == {"b.example": T0, "c.example": T0}
-    assert await store.complete(b_old.id, "w", T0 + 200)
+    assert await complete(store, b_old.id, "w", T0 + 200)
     assert await store.oldest_deliveries() == {"b.example": T0 + 100, "c.example": T0}

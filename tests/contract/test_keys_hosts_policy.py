@@ -20,7 +20,7 @@ def _key(pem: str = "-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n
     return RemoteKey(KEY_ID, "https://b.example/actor", pem, T0)
 
 
-async def test_keys_put_get_replace_delete(store: Store) -> None:
+async def test_keys_put_get_replace(store: Store) -> None:
     assert await store.get_key(KEY_ID) is None
     await store.put_key(_key())
     assert await store.get_key(KEY_ID) == _key()
@@ -28,10 +28,6 @@ async def test_keys_put_get_replace_delete(store: Store) -> None:
     rotated = dataclasses.replace(_key("rotated"), fetched_at=T0 + 1)
     await store.put_key(rotated)
     assert await store.get_key(KEY_ID) == rotated
-
-    await store.delete_key(KEY_ID)
-    assert await store.get_key(KEY_ID) is None
-    await store.delete_key(KEY_ID)  # deleting a missing key is not an error
 
 
 def _failure(at: float, *, threshold: int = 3, days: int = 2) -> HostFailure:
@@ -81,39 +77,40 @@ async def test_a_success_forgets_failures_but_keeps_the_scheme(store: Store) -> 
 
 
 async def test_each_field_write_leaves_the_others(store: Store) -> None:
-    await store.record_failure("b.example", _failure(T0, threshold=9))
+    opened = await store.record_failure("b.example", _failure(T0, threshold=1, days=1))
     await store.set_signature_scheme("b.example", "rfc9421")
-    await store.set_breaker("b.example", T0 + 99)
-    await store.mark_unavailable("b.example")
-    after = await store.record_failure("b.example", _failure(T0 + 1, threshold=9))
+    assert await store.get_host("b.example") == dataclasses.replace(
+        opened, signature_scheme="rfc9421"
+    )
+    # Below both thresholds now: the breaker and the verdict stay as the first failure left them.
+    after = await store.record_failure("b.example", _failure(T0 + 1, threshold=9, days=9))
     assert after == HostHealth(
         host="b.example",
         consecutive_failures=2,
         failure_days=["2023-11-14"],
         last_failure_at=T0 + 1,
-        circuit_open_until=T0 + 99,
+        circuit_open_until=T0 + 60.0,
         unavailable=True,
         signature_scheme="rfc9421",
     )
-    await store.set_breaker("b.example", 0.0)  # closes it
-    stored = await store.get_host("b.example")
-    assert stored is not None and stored.circuit_open_until == 0.0
 
 
 async def test_field_writes_create_missing_records(store: Store) -> None:
     await store.set_signature_scheme("a.example", "cavage")
-    await store.set_breaker("b.example", T0)
-    await store.mark_unavailable("c.example")
+    await store.record_failure("b.example", _failure(T0, threshold=1, days=9))
+    await store.record_failure("c.example", _failure(T0, threshold=9, days=1))
     await store.record_success("d.example", T0)
+    failed = HostHealth(
+        host="", consecutive_failures=1, failure_days=["2023-11-14"], last_failure_at=T0
+    )
+    unavailable = dataclasses.replace(failed, host="c.example", unavailable=True)
     assert await store.list_hosts() == [
         HostHealth(host="a.example", signature_scheme="cavage"),
-        HostHealth(host="b.example", circuit_open_until=T0),
-        HostHealth(host="c.example", unavailable=True),
+        dataclasses.replace(failed, host="b.example", circuit_open_until=T0 + 60.0),
+        unavailable,
         HostHealth(host="d.example", last_success_at=T0),
     ]
-    assert await store.list_hosts(unavailable_only=True) == [
-        HostHealth(host="c.example", unavailable=True)
-    ]
+    assert await store.list_hosts(unavailable_only=True) == [unavailable]
 
 
 async def test_reset_clears_failures_and_keeps_what_was_learned(store: Store) -> None:

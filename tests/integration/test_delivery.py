@@ -33,6 +33,7 @@ from federation.jobs.runner import JobRunner
 from federation.records import Direction, Follow, FollowState, Job, JobState
 from federation.signatures import SigningKey
 from federation.storage.sqlite import SqliteStore
+from tests.support.stored import make_unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -319,7 +320,7 @@ async def test_unavailable_domain_is_not_contacted(
     gateway: Gateway, aiohttp_server: ServerFactory
 ) -> None:
     rec = await start_receiver(aiohttp_server)
-    await gateway.store.mark_unavailable(rec.host)
+    await make_unavailable(gateway.store, rec.host, time.time())
     await follow(gateway.store, rec.url("/actor"), rec.url("/inbox"))
     await gateway.publish()
     await gateway.settled()

@@ -26,6 +26,7 @@ from federation.records import DomainBlock
 from federation.signatures import SigningKey, content_digest_header
 from tests.support.inproc import Running, running, settings_for
 from tests.support.peer import Peer, SignedPost, post, serve_peer
+from tests.support.stored import has_job_keyed
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +61,7 @@ async def total_jobs(env: Env) -> int:
 
 
 async def recorded(env: Env, activity_id: str) -> bool:
-    return await env.node.instance.store.has_key(f"inbox:{activity_id}")
+    return await has_job_keyed(env.node.instance.store, f"inbox:{activity_id}")
 
 
 async def expect_rejected(

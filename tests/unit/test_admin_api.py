@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from federation.records import (
     NewJob,
 )
 from federation.web.appkeys import INSTANCE
+from tests.support.stored import make_unavailable
 
 ADMIN = "admin-secret-token-123"
 BACKEND = "backend-secret-token-456"
@@ -309,7 +311,7 @@ async def test_unavailable_host_reset_reaches_the_tracker(
 ) -> None:
     inst = instance(client)
     await inst.store.set_signature_scheme(PEER, "rfc9421")
-    await inst.store.mark_unavailable(PEER)
+    await make_unavailable(inst.store, PEER, time.time())
     assert await inst.health.is_unavailable(PEER)  # now cached in the tracker
     resp = await client.get("/admin/api/hosts/unavailable", headers=AUTH)
     assert [h["host"] for h in (await resp.json())["items"]] == [PEER]

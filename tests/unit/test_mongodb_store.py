@@ -20,6 +20,7 @@ from federation.storage.mongodb.store import redacted
 from federation.storage.sqlite import SqliteStore
 from tests.contract.builders import LEASE, T0, cached
 from tests.support.mongo import MongoServer
+from tests.support.stored import complete
 
 NO_TTL = Retention(done_jobs=None, negative_cache=None)
 
@@ -109,7 +110,7 @@ async def test_done_jobs_and_failed_cache_entries_carry_bson_dates(db_url: str) 
     store = await _opened(db_url)
     await store.enqueue(_jobs(1), T0)
     (job,) = await store.claim("w", T0, LEASE, 1)
-    await store.complete(job.id, "w", T0 + 1)
+    await complete(store, job.id, "w", T0 + 1)
     await store.put_cached(cached("ok"))
     await store.put_cached(cached("bad", state=CacheState.FAILED))
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(db_url, tz_aware=True)
@@ -167,7 +168,7 @@ async def test_a_dead_processes_lease_expires_and_another_finishes_the_job(db_ur
     taken = await survivor.claim("survivor", T0 + LEASE, LEASE, 10)
     assert [j.id for j in taken] == [j.id for j in held]
     for job in taken:
-        assert await survivor.complete(job.id, "survivor", T0 + LEASE + 1)
+        assert await complete(survivor, job.id, "survivor", T0 + LEASE + 1)
     assert await survivor.counts() == {(JobState.DONE.value, f"h{i}.example"): 1 for i in range(3)}
     await survivor.close()
 

@@ -89,6 +89,3 @@ class MongoKeyCache(MongoBase):
             "fetched_at": key.fetched_at,
         }
         await self._collection(KEYS).replace_one({"_id": key.key_id}, doc, upsert=True)
-
-    async def delete_key(self, key_id: str) -> None:
-        await self._collection(KEYS).delete_one({"_id": key_id})

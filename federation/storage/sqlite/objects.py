@@ -90,6 +90,3 @@ class SqliteKeyCache(SqliteBase):
             " VALUES (?, ?, ?, ?)",
             (key.key_id, key.owner, key.public_key_pem, key.fetched_at),
         )
-
-    async def delete_key(self, key_id: str) -> None:
-        self._db.execute("DELETE FROM remote_keys WHERE key_id = ?", (key_id,))
