@@ -52,6 +52,9 @@ class FollowStore(Protocol):
 
 
 class JobQueue(Protocol):
+    """The job queue as workers and the services that queue work use it: enqueue, lease,
+    settle, and the runner's housekeeping. Admin views use JobAdmin."""
+
     async def enqueue(self, jobs: Sequence[NewJob], now: float) -> int:
         """Persist jobs; a job whose dedupe_key exists already (in any state) is skipped.
         Returns how many were inserted."""
@@ -100,6 +103,22 @@ class JobQueue(Protocol):
         attempt or touching last_error: the holder decided not to run it (e.g. its host is
         closed). False when `owner` no longer holds the lease."""
 
+    async def release_all_leases(self, now: float) -> int:
+        """Make every leased QUEUED job claimable at once; returns how many were leased. Only a
+        process that owns the store alone may call this (at start, before its runner claims):
+        the leases it drops can only be its own previous incarnation's, whose owner is dead."""
+
+    async def next_due_at(self) -> float | None:
+        """Earliest next_attempt_at (or lease expiry) among QUEUED jobs, for sleeping."""
+
+    async def prune_done(self, older_than: float) -> int:
+        """Delete DONE jobs last updated before `older_than` (keeps dedupe keys long enough)."""
+
+
+class JobAdmin(Protocol):
+    """The job queue as admins and monitoring see it: counts, listings, and moving jobs by
+    an admin's decision. Workers use JobQueue."""
+
     async def counts(self) -> dict[tuple[str, str], int]:
         """{(state, host): count} over all jobs."""
 
@@ -121,17 +140,6 @@ class JobQueue(Protocol):
 
     async def drop_queued_for_host(self, host: str, now: float) -> int:
         """Mark a host's QUEUED jobs DEAD with error 'dropped' (domain blocked)."""
-
-    async def release_all_leases(self, now: float) -> int:
-        """Make every leased QUEUED job claimable at once; returns how many were leased. Only a
-        process that owns the store alone may call this (at start, before its runner claims):
-        the leases it drops can only be its own previous incarnation's, whose owner is dead."""
-
-    async def next_due_at(self) -> float | None:
-        """Earliest next_attempt_at (or lease expiry) among QUEUED jobs, for sleeping."""
-
-    async def prune_done(self, older_than: float) -> int:
-        """Delete DONE jobs last updated before `older_than` (keeps dedupe keys long enough)."""
 
 
 class Liveness(Protocol):
@@ -317,6 +325,7 @@ class Publishing(Protocol):
 class Store(
     FollowStore,
     JobQueue,
+    JobAdmin,
     Liveness,
     ObjectCache,
     ActivityLog,

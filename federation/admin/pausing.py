@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 
 from federation.errors import FederationError
-from federation.ports import HostPauses, JobQueue
+from federation.ports import HostPauses, JobAdmin
 from federation.records import HostPause, JobState
 
 log = logging.getLogger("federation.admin")
@@ -27,7 +27,7 @@ class HostPausing:
     def __init__(
         self,
         store: HostPauses,
-        queue: JobQueue,
+        queue: JobAdmin,
         wake: Callable[[], None],
         clock: Callable[[], float],
     ) -> None:

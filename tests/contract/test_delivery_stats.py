@@ -1,4 +1,4 @@
-"""DeliveryStats contract (per-host, per-minute delivery counters) and JobQueue.retry_queued_now,
+"""DeliveryStats contract (per-host, per-minute delivery counters) and JobAdmin.retry_queued_now,
 the admin's "retry now"."""
 
 from __future__ import annotations

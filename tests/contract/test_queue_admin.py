@@ -1,4 +1,4 @@
-"""JobQueue contract: the admin and housekeeping side (counts, listing, requeue, pruning)."""
+"""JobAdmin contract (counts, listing, requeue) and JobQueue housekeeping (pruning)."""
 
 from __future__ import annotations
 

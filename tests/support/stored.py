@@ -8,7 +8,7 @@ and drive hosts through recorded failures instead, so they observe what producti
 from __future__ import annotations
 
 from federation.delivery.hosthealth import utc_day
-from federation.ports import Store
+from federation.ports import HostStore, JobAdmin, JobQueue
 from federation.records import HostFailure, Job, JobState
 
 # Larger than any queue a test builds: a listing this long holds every job of a state.
@@ -17,7 +17,7 @@ EVERY_JOB = 1_000_000
 NEVER = 1_000_000
 
 
-async def jobs_by_id(store: Store) -> dict[str, Job]:
+async def jobs_by_id(store: JobAdmin) -> dict[str, Job]:
     """Every stored job, whatever its state, by its id as a string (one listing per state)."""
     return {
         str(job.id): job
@@ -26,12 +26,12 @@ async def jobs_by_id(store: Store) -> dict[str, Job]:
     }
 
 
-async def find_job(store: Store, job_id: int | str) -> Job | None:
+async def find_job(store: JobAdmin, job_id: int | str) -> Job | None:
     """The job with this id, whatever its state; None when there is none (e.g. pruned)."""
     return (await jobs_by_id(store)).get(str(job_id))
 
 
-async def has_job_keyed(store: Store, dedupe_key: str) -> bool:
+async def has_job_keyed(store: JobAdmin, dedupe_key: str) -> bool:
     """Whether a job with this dedupe key is stored, in any state."""
     for state in JobState:
         if any(j.dedupe_key == dedupe_key for j in await store.list_jobs(state, limit=EVERY_JOB)):
@@ -39,12 +39,12 @@ async def has_job_keyed(store: Store, dedupe_key: str) -> bool:
     return False
 
 
-async def complete(store: Store, job_id: int | str, owner: str, now: float) -> bool:
+async def complete(store: JobQueue, job_id: int | str, owner: str, now: float) -> bool:
     """Complete one job as the runner does (a batch of one); False when `owner` lost it."""
     return await store.complete_many([(job_id, owner)], now) == 1
 
 
-async def make_unavailable(store: Store, host: str, at: float) -> None:
+async def make_unavailable(store: HostStore, host: str, at: float) -> None:
     """One failure judged with a one-day threshold: the host is unavailable after it (the
     breaker stays closed)."""
     failure = HostFailure(
