@@ -38,7 +38,7 @@ class HostPausing:
 
     async def pause(self, host: str, reason: str) -> HostPause:
         """Pause `host` (a stored host key); pausing a paused host keeps the first pause."""
-        await self._store.pause_host(HostPause(host, reason, self._clock()))
+        await self._store.pause_host(HostPause(host=host, reason=reason, paused_at=self._clock()))
         log.info("paused delivery to %s", host)
         return next(p for p in await self._store.paused_hosts() if p.host == host)
 

@@ -14,29 +14,42 @@ M0 = int(T0 // 60 * 60)
 
 async def test_counts_add_up_per_host_and_minute(store: Store) -> None:
     await store.add_delivery_counts(
-        [DeliveryCount("b.example", M0, 2, 1), DeliveryCount("c.example", M0, 0, 3)]
+        [
+            DeliveryCount(host="b.example", minute=M0, delivered=2, failed=1),
+            DeliveryCount(host="c.example", minute=M0, delivered=0, failed=3),
+        ]
     )
     await store.add_delivery_counts(
-        [DeliveryCount("b.example", M0, 1, 0), DeliveryCount("b.example", M0 + 60, 5, 0)]
+        [
+            DeliveryCount(host="b.example", minute=M0, delivered=1, failed=0),
+            DeliveryCount(host="b.example", minute=M0 + 60, delivered=5, failed=0),
+        ]
     )
     assert await store.delivery_counts(M0) == [
-        DeliveryCount("b.example", M0, 3, 1),
-        DeliveryCount("c.example", M0, 0, 3),
-        DeliveryCount("b.example", M0 + 60, 5, 0),
+        DeliveryCount(host="b.example", minute=M0, delivered=3, failed=1),
+        DeliveryCount(host="c.example", minute=M0, delivered=0, failed=3),
+        DeliveryCount(host="b.example", minute=M0 + 60, delivered=5, failed=0),
     ]
-    assert await store.delivery_counts(M0 + 60) == [DeliveryCount("b.example", M0 + 60, 5, 0)]
+    assert await store.delivery_counts(M0 + 60) == [
+        DeliveryCount(host="b.example", minute=M0 + 60, delivered=5, failed=0)
+    ]
     assert await store.delivery_counts(M0, host="c.example") == [
-        DeliveryCount("c.example", M0, 0, 3)
+        DeliveryCount(host="c.example", minute=M0, delivered=0, failed=3)
     ]
     await store.add_delivery_counts([])  # nothing to write is not an error
 
 
 async def test_prune_drops_only_older_minutes(store: Store) -> None:
     await store.add_delivery_counts(
-        [DeliveryCount("b.example", M0, 1, 0), DeliveryCount("b.example", M0 + 60, 1, 0)]
+        [
+            DeliveryCount(host="b.example", minute=M0, delivered=1, failed=0),
+            DeliveryCount(host="b.example", minute=M0 + 60, delivered=1, failed=0),
+        ]
     )
     assert await store.prune_delivery_counts(M0 + 60) == 1
-    assert await store.delivery_counts(0) == [DeliveryCount("b.example", M0 + 60, 1, 0)]
+    assert await store.delivery_counts(0) == [
+        DeliveryCount(host="b.example", minute=M0 + 60, delivered=1, failed=0)
+    ]
 
 
 async def test_retry_now_makes_a_hosts_waiting_jobs_due_and_keeps_attempts(store: Store) -> None:

@@ -17,7 +17,9 @@ KEY_ID = "https://b.example/actor#main-key"
 
 
 def _key(pem: str = "-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n") -> RemoteKey:
-    return RemoteKey(KEY_ID, "https://b.example/actor", pem, T0)
+    return RemoteKey(
+        key_id=KEY_ID, owner="https://b.example/actor", public_key_pem=pem, fetched_at=T0
+    )
 
 
 async def test_keys_put_get_replace(store: Store) -> None:
@@ -32,7 +34,13 @@ async def test_keys_put_get_replace(store: Store) -> None:
 
 def _failure(at: float, *, threshold: int = 3, days: int = 2) -> HostFailure:
     day = datetime.fromtimestamp(at, UTC).date().isoformat()
-    return HostFailure(at, day, threshold, 60.0, days)
+    return HostFailure(
+        at=at,
+        day=day,
+        breaker_threshold=threshold,
+        breaker_open_seconds=60.0,
+        unavailable_after_days=days,
+    )
 
 
 async def test_a_first_failure_creates_the_record(store: Store) -> None:
@@ -140,15 +148,15 @@ async def test_concurrent_failures_add_up(store: Store) -> None:
 
 
 async def test_domain_blocks(store: Store) -> None:
-    block = DomainBlock("spam.example", "spam", T0)
+    block = DomainBlock(domain="spam.example", reason="spam", created_at=T0)
     assert not await store.is_blocked("spam.example")
     await store.add_block(block)
-    await store.add_block(DomainBlock("other.example", "abuse", T0))
+    await store.add_block(DomainBlock(domain="other.example", reason="abuse", created_at=T0))
 
     assert await store.is_blocked("spam.example")
     assert not await store.is_blocked("fine.example")
     assert sorted(await store.list_blocks(), key=lambda b: b.domain) == [
-        DomainBlock("other.example", "abuse", T0),
+        DomainBlock(domain="other.example", reason="abuse", created_at=T0),
         block,
     ]
     assert await store.remove_block("spam.example")
@@ -157,10 +165,12 @@ async def test_domain_blocks(store: Store) -> None:
 
 
 async def test_adding_a_block_again_replaces_it(store: Store) -> None:
-    await store.add_block(DomainBlock("spam.example", "spam", T0))
-    await store.add_block(DomainBlock("spam.example", "worse", T0 + 1))
+    await store.add_block(DomainBlock(domain="spam.example", reason="spam", created_at=T0))
+    await store.add_block(DomainBlock(domain="spam.example", reason="worse", created_at=T0 + 1))
 
-    assert await store.list_blocks() == [DomainBlock("spam.example", "worse", T0 + 1)]
+    assert await store.list_blocks() == [
+        DomainBlock(domain="spam.example", reason="worse", created_at=T0 + 1)
+    ]
 
 
 async def test_settings(store: Store) -> None:
@@ -180,9 +190,11 @@ async def test_every_policy_write_changes_the_policy_version(store: Store) -> No
         seen.append(await store.policy_version())
         return seen[-1] != seen[-2]
 
-    await store.add_block(DomainBlock("spam.example", "spam", T0))
+    await store.add_block(DomainBlock(domain="spam.example", reason="spam", created_at=T0))
     assert await changed()
-    await store.add_block(DomainBlock("spam.example", "worse", T0 + 1))  # a replacement
+    await store.add_block(
+        DomainBlock(domain="spam.example", reason="worse", created_at=T0 + 1)
+    )  # a replacement
     assert await changed()
     await store.set_setting("mode", "allowlist")
     assert await changed()

@@ -47,15 +47,15 @@ def _follows(peers: list[Peer]) -> list[Follow]:
     now = time.time()
     return [
         Follow(
-            Direction.FOLLOWER,
-            peer.actor(i),
-            peer.host,
-            peer.inbox(i),
-            None,
-            FollowState.ACCEPTED,
-            f"{peer.actor(i)}#follow",
-            now,
-            now,
+            direction=Direction.FOLLOWER,
+            actor=peer.actor(i),
+            domain=peer.host,
+            inbox=peer.inbox(i),
+            shared_inbox=None,
+            state=FollowState.ACCEPTED,
+            follow_id=f"{peer.actor(i)}#follow",
+            created_at=now,
+            updated_at=now,
         )
         for peer in peers
         for i in range(peer.actors)

@@ -191,15 +191,15 @@ async def follow(
     domain = actor.split("/")[2]
     await store.put_follow(
         Follow(
-            Direction.FOLLOWER,
-            actor,
-            domain,
-            inbox,
-            shared_inbox,
-            FollowState.ACCEPTED,
-            f"{actor}#follow",
-            now,
-            now,
+            direction=Direction.FOLLOWER,
+            actor=actor,
+            domain=domain,
+            inbox=inbox,
+            shared_inbox=shared_inbox,
+            state=FollowState.ACCEPTED,
+            follow_id=f"{actor}#follow",
+            created_at=now,
+            updated_at=now,
         )
     )
 

@@ -299,7 +299,9 @@ async def test_replayed_activity_is_a_409_and_recorded_once(env: Env) -> None:
 
 
 async def test_activity_from_a_blocked_domain_is_refused(env: Env) -> None:
-    await env.node.instance.store.add_block(DomainBlock(env.a.domain, "spam", time.time()))
+    await env.node.instance.store.add_block(
+        DomainBlock(domain=env.a.domain, reason="spam", created_at=time.time())
+    )
     for path in PATHS:
         activity = env.a.create()
         req = env.a.signed_post(env.url(path), activity)

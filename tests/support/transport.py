@@ -51,7 +51,9 @@ class MemoryHosts:
 
     def _write(self, host: str, **fields: Any) -> None:
         self.puts += 1
-        self.rows[host] = dataclasses.replace(self.rows.get(host) or HostHealth(host), **fields)
+        self.rows[host] = dataclasses.replace(
+            self.rows.get(host) or HostHealth(host=host), **fields
+        )
 
 
 class Clock:

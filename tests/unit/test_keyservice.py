@@ -39,7 +39,14 @@ async def keys(tmp_path: Path) -> AsyncIterator[tuple[KeyService, SqliteStore]]:
     store = SqliteStore(tmp_path / "k.sqlite3")
     await store.open()
     for key_id in IDS:
-        await store.put_key(RemoteKey(key_id, key_id.partition("#")[0], _pem(), time.time()))
+        await store.put_key(
+            RemoteKey(
+                key_id=key_id,
+                owner=key_id.partition("#")[0],
+                public_key_pem=_pem(),
+                fetched_at=time.time(),
+            )
+        )
     settings = load_settings(None, domain="me.example")
     async with make_session(settings) as session:
         signing = SigningKey("https://me.example/actor#main-key", Ed25519PrivateKey.generate())
@@ -59,7 +66,11 @@ async def test_keys_met_are_answered_from_memory_least_recently_used_dropped(
     assert await service.resolve(IDS[0]) is first  # the same key object, not parsed again
     assert await service.resolve(IDS[2]) is not None  # over capacity: IDS[1] is dropped
     for key_id in IDS:  # the store now holds other keys: a key read from it is told apart
-        await store.put_key(RemoteKey(key_id, ROTATED_OWNER, _pem(), time.time()))
+        await store.put_key(
+            RemoteKey(
+                key_id=key_id, owner=ROTATED_OWNER, public_key_pem=_pem(), fetched_at=time.time()
+            )
+        )
     assert await service.resolve(IDS[0]) is first
     held = await service.resolve(IDS[2])
     assert held is not None and held.owner != ROTATED_OWNER

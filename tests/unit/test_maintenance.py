@@ -16,7 +16,11 @@ async def test_prunes_only_jobs_finished_before_the_window(tmp_path: Path) -> No
     now = [1_000_000.0]
     try:
         await store.enqueue(
-            [NewJob("inbox", "inbox:old", {}), NewJob("inbox", "inbox:new", {})], now[0]
+            [
+                NewJob(kind="inbox", dedupe_key="inbox:old", payload={}),
+                NewJob(kind="inbox", dedupe_key="inbox:new", payload={}),
+            ],
+            now[0],
         )
         (old,) = await store.claim("w", now[0], 60, 1)
         await complete(store, old.id, "w", now[0])
@@ -28,6 +32,9 @@ async def test_prunes_only_jobs_finished_before_the_window(tmp_path: Path) -> No
         assert not await has_job_keyed(store, "inbox:old")
         assert await has_job_keyed(store, "inbox:new")
         # Within the window a replay is still a duplicate.
-        assert await store.enqueue([NewJob("inbox", "inbox:new", {})], now[0]) == 0
+        assert (
+            await store.enqueue([NewJob(kind="inbox", dedupe_key="inbox:new", payload={})], now[0])
+            == 0
+        )
     finally:
         await store.close()

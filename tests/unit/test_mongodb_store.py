@@ -41,7 +41,10 @@ async def _opened(url: str, retention: Retention = NO_TTL) -> MongoStore:
 
 
 def _jobs(count: int) -> list[NewJob]:
-    return [NewJob("deliver", f"k{i}", {"i": i}, host=f"h{i % 5}.example") for i in range(count)]
+    return [
+        NewJob(kind="deliver", dedupe_key=f"k{i}", payload={"i": i}, host=f"h{i % 5}.example")
+        for i in range(count)
+    ]
 
 
 # --- selection and configuration -------------------------------------------------------------
@@ -132,7 +135,7 @@ async def test_done_jobs_and_failed_cache_entries_carry_bson_dates(db_url: str) 
 async def test_payload_keys_mongodb_would_refuse_round_trip(db_url: str) -> None:
     store = await _opened(db_url)
     payload = {"$set": {"a.b": 1}, "": [{"$x": None}]}
-    await store.enqueue([NewJob("deliver", "odd", payload)], T0)
+    await store.enqueue([NewJob(kind="deliver", dedupe_key="odd", payload=payload)], T0)
     (job,) = await store.claim("w", T0, LEASE, 1)
     await store.close()
     assert job.payload == payload
@@ -177,7 +180,9 @@ async def test_job_ids_stay_unique_across_clients_enqueueing_at_once(db_url: str
     stores = [await _opened(db_url) for _ in range(3)]
     await asyncio.gather(
         *(
-            store.enqueue([NewJob("x", f"s{n}-{i}", {}) for i in range(20)], T0)
+            store.enqueue(
+                [NewJob(kind="x", dedupe_key=f"s{n}-{i}", payload={}) for i in range(20)], T0
+            )
             for n, store in enumerate(stores)
         )
     )

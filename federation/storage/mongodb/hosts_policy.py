@@ -134,7 +134,13 @@ def _block(doc: Document) -> DomainBlock:
     # A block stored before severities existed is a suspension.
     severity = Severity(doc.get("severity", Severity.SUSPEND))
     by_admin = bool(doc.get("by_admin", True))  # every block before subscriptions
-    return DomainBlock(doc["_id"], doc["reason"], doc["created_at"], severity, by_admin)
+    return DomainBlock(
+        domain=doc["_id"],
+        reason=doc["reason"],
+        created_at=doc["created_at"],
+        severity=severity,
+        by_admin=by_admin,
+    )
 
 
 class MongoPolicyStore(MongoBase):

@@ -168,7 +168,13 @@ class SqlitePolicyStore(SqliteBase):
             " ORDER BY domain"
         )
         return [
-            DomainBlock(d, reason, at, Severity(severity), bool(by_admin))
+            DomainBlock(
+                domain=d,
+                reason=reason,
+                created_at=at,
+                severity=Severity(severity),
+                by_admin=bool(by_admin),
+            )
             for d, reason, at, severity, by_admin in rows
         ]
 
