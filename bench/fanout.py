@@ -90,15 +90,15 @@ def raw_rsa_rate(seconds: float, start_at: float = 0.0) -> float:
 def followers(ports: list[int], per_host: int, now: float) -> list[Follow]:
     return [
         Follow(
-            Direction.FOLLOWER,
-            f"http://127.0.0.1:{port}/users/{n}",
-            f"127.0.0.1:{port}",
-            f"http://127.0.0.1:{port}/users/{n}/inbox",
-            None,
-            FollowState.ACCEPTED,
-            f"http://127.0.0.1:{port}/follows/{n}",
-            now,
-            now,
+            direction=Direction.FOLLOWER,
+            actor=f"http://127.0.0.1:{port}/users/{n}",
+            domain=f"127.0.0.1:{port}",
+            inbox=f"http://127.0.0.1:{port}/users/{n}/inbox",
+            shared_inbox=None,
+            state=FollowState.ACCEPTED,
+            follow_id=f"http://127.0.0.1:{port}/follows/{n}",
+            created_at=now,
+            updated_at=now,
         )
         for port in ports
         for n in range(per_host)

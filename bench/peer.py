@@ -67,20 +67,22 @@ class Peer:
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
         )
-        return RemoteKey(self.key_id, self.actor, public.decode(), now)
+        return RemoteKey(
+            key_id=self.key_id, owner=self.actor, public_key_pem=public.decode(), fetched_at=now
+        )
 
     def following(self, now: float) -> Follow:
         """The gateway follows this peer, so its Creates are stored, not ignored."""
         return Follow(
-            Direction.FOLLOWING,
-            self.actor,
-            self.domain,
-            f"{self.actor}/inbox",
-            None,
-            FollowState.ACCEPTED,
-            f"{self.base_url}/follows/1",
-            now,
-            now,
+            direction=Direction.FOLLOWING,
+            actor=self.actor,
+            domain=self.domain,
+            inbox=f"{self.actor}/inbox",
+            shared_inbox=None,
+            state=FollowState.ACCEPTED,
+            follow_id=f"{self.base_url}/follows/1",
+            created_at=now,
+            updated_at=now,
         )
 
 

@@ -41,15 +41,15 @@ class BigOptions:
 def shared_followers(ports: list[int], per_host: int, now: float) -> list[Follow]:
     return [
         Follow(
-            Direction.FOLLOWER,
-            f"http://127.0.0.1:{port}/users/{n}",
-            f"127.0.0.1:{port}",
-            f"http://127.0.0.1:{port}/users/{n}/inbox",
-            f"http://127.0.0.1:{port}/inbox",
-            FollowState.ACCEPTED,
-            f"http://127.0.0.1:{port}/follows/{n}",
-            now,
-            now,
+            direction=Direction.FOLLOWER,
+            actor=f"http://127.0.0.1:{port}/users/{n}",
+            domain=f"127.0.0.1:{port}",
+            inbox=f"http://127.0.0.1:{port}/users/{n}/inbox",
+            shared_inbox=f"http://127.0.0.1:{port}/inbox",
+            state=FollowState.ACCEPTED,
+            follow_id=f"http://127.0.0.1:{port}/follows/{n}",
+            created_at=now,
+            updated_at=now,
         )
         for port in ports
         for n in range(per_host)

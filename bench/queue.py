@@ -59,7 +59,9 @@ async def _fill(store: Store, start: int, count: int) -> None:
     for first in range(start, start + count, FILL_CHUNK):
         last = min(first + FILL_CHUNK, start + count)
         jobs = [
-            NewJob("deliver", f"bench:{n}", {"n": n}, host=f"h{n % 16}.example")
+            NewJob(
+                kind="deliver", dedupe_key=f"bench:{n}", payload={"n": n}, host=f"h{n % 16}.example"
+            )
             for n in range(first, last)
         ]
         await store.enqueue(jobs, time.time())

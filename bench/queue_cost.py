@@ -39,8 +39,7 @@ async def _queue_cost(n: int) -> dict[str, float]:
             enqueued = time.perf_counter()
             done = 0
             while claimed := await store.claim("bench", now, 60.0, BATCH_SIZE, ["deliver"]):
-                for job in claimed:
-                    done += await store.complete(job.id, "bench", now)
+                done += await store.complete_many([(job.id, "bench") for job in claimed], now)
             finished = time.perf_counter()
         finally:
             await store.close()

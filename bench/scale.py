@@ -70,11 +70,11 @@ async def fill(store: SqliteStore, n: int, ports: list[int], peer: Any) -> None:
     later = now + 30 * 86_400.0  # queued, not due: a backlog the gateway must step around
     jobs = [
         NewJob(
-            "deliver",
-            f"deliver:backlog:{i}",
-            {"activity_id": "backlog", "inbox": f"x/{i}"},
-            f"backlog-{i % HOSTS}.example",
-            later,
+            kind="deliver",
+            dedupe_key=f"deliver:backlog:{i}",
+            payload={"activity_id": "backlog", "inbox": f"x/{i}"},
+            host=f"backlog-{i % HOSTS}.example",
+            run_at=later,
         )
         for i in range(n)
     ]

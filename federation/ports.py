@@ -53,6 +53,9 @@ class FollowStore(Protocol):
 
 
 class JobQueue(Protocol):
+    """The job queue as workers and the services that queue work use it: enqueue, lease,
+    settle, and the runner's housekeeping. Admin views use JobAdmin."""
+
     async def enqueue(self, jobs: Sequence[NewJob], now: float) -> int:
         """Persist jobs; a job whose dedupe_key exists already (in any state) is skipped.
         Returns how many were inserted."""
@@ -81,11 +84,10 @@ class JobQueue(Protocol):
         leased to it, expired or not), in one write; a job another owner has claimed since,
         or that is finished, is left alone. Returns how many were renewed."""
 
-    async def complete(self, job_id: int | str, owner: str, now: float) -> bool: ...
-
     async def complete_many(self, items: Sequence[tuple[int | str, str]], now: float) -> int:
-        """complete() for each (job id, owner), in one write; a job whose lease that owner
-        no longer holds is left alone. Returns how many were completed."""
+        """Mark each (job id, owner) DONE (attempt counted, lease released), in one write; a
+        job whose lease that owner no longer holds is left alone. Returns how many were
+        completed."""
 
     async def retry(
         self, job_id: int | str, owner: str, next_attempt_at: float, error: str, now: float
@@ -102,9 +104,21 @@ class JobQueue(Protocol):
         attempt or touching last_error: the holder decided not to run it (e.g. its host is
         closed). False when `owner` no longer holds the lease."""
 
-    async def get_job(self, job_id: int | str) -> Job | None: ...
+    async def release_all_leases(self, now: float) -> int:
+        """Make every leased QUEUED job claimable at once; returns how many were leased. Only a
+        process that owns the store alone may call this (at start, before its runner claims):
+        the leases it drops can only be its own previous incarnation's, whose owner is dead."""
 
-    async def has_key(self, dedupe_key: str) -> bool: ...
+    async def next_due_at(self) -> float | None:
+        """Earliest next_attempt_at (or lease expiry) among QUEUED jobs, for sleeping."""
+
+    async def prune_done(self, older_than: float) -> int:
+        """Delete DONE jobs last updated before `older_than` (keeps dedupe keys long enough)."""
+
+
+class JobAdmin(Protocol):
+    """The job queue as admins and monitoring see it: counts, listings, and moving jobs by
+    an admin's decision. Workers use JobQueue."""
 
     async def counts(self) -> dict[tuple[str, str], int]:
         """{(state, host): count} over all jobs."""
@@ -127,17 +141,6 @@ class JobQueue(Protocol):
 
     async def drop_queued_for_host(self, host: str, now: float) -> int:
         """Mark a host's QUEUED jobs DEAD with error 'dropped' (domain blocked)."""
-
-    async def release_all_leases(self, now: float) -> int:
-        """Make every leased QUEUED job claimable at once; returns how many were leased. Only a
-        process that owns the store alone may call this (at start, before its runner claims):
-        the leases it drops can only be its own previous incarnation's, whose owner is dead."""
-
-    async def next_due_at(self) -> float | None:
-        """Earliest next_attempt_at (or lease expiry) among QUEUED jobs, for sleeping."""
-
-    async def prune_done(self, older_than: float) -> int:
-        """Delete DONE jobs last updated before `older_than` (keeps dedupe keys long enough)."""
 
 
 class Liveness(Protocol):
@@ -196,8 +199,6 @@ class KeyCache(Protocol):
 
     async def put_key(self, key: RemoteKey) -> None: ...
 
-    async def delete_key(self, key_id: str) -> None: ...
-
 
 class HostStore(Protocol):
     """Per-host delivery health. Every write changes only its own fields, atomically, and
@@ -217,11 +218,6 @@ class HostStore(Protocol):
         """A success: failures forgotten, breaker closed, available, last_success_at = at."""
 
     async def set_signature_scheme(self, host: str, scheme: str) -> None: ...
-
-    async def set_breaker(self, host: str, open_until: float) -> None:
-        """Open the breaker until `open_until`; 0 closes it."""
-
-    async def mark_unavailable(self, host: str) -> None: ...
 
     async def reset_host(self, host: str) -> HostHealth | None:
         """An admin's reset: failures forgotten, breaker closed, available; the learned
@@ -346,6 +342,7 @@ class Publishing(Protocol):
 class Store(
     FollowStore,
     JobQueue,
+    JobAdmin,
     Liveness,
     ObjectCache,
     ActivityLog,

@@ -26,7 +26,7 @@ class FollowState(StrEnum):
     UNDONE = "undone"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Follow:
     """One follow relation between our instance actor and a remote instance actor."""
 
@@ -47,7 +47,7 @@ class JobState(StrEnum):
     DEAD = "dead"  # gave up; kept for inspection, can be re-queued
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NewJob:
     """A unit of durable work. dedupe_key is unique across the queue (done jobs included)."""
 
@@ -58,7 +58,7 @@ class NewJob:
     run_at: float = 0.0  # earliest attempt time; 0 = now
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Job:
     id: int | str
     kind: str
@@ -82,7 +82,7 @@ class CacheState(StrEnum):
     FAILED = "failed"  # negative cache entry: fetch failed, do not retry until expires_at
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CachedObject:
     """A remote block as last seen (or a negative entry for it)."""
 
@@ -101,7 +101,7 @@ class CachedObject:
     signed: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ActorInfo:
     """A remote actor as resolve/ found it, and as follows/ and inbound/ use it."""
 
@@ -116,7 +116,7 @@ class ActorInfo:
         return str(self.host)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RemoteKey:
     key_id: str
     owner: str  # the actor that owns/controls the key
@@ -124,7 +124,7 @@ class RemoteKey:
     fetched_at: float
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class HostHealth:
     """Delivery health of one remote host (circuit breaker and unavailability)."""
 
@@ -138,7 +138,7 @@ class HostHealth:
     signature_scheme: str | None = None  # "cavage" | "rfc9421": what worked last ("double knock")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeliveryCount:
     """Delivery attempts to one host within one minute (`minute`: its first second)."""
 
@@ -148,7 +148,7 @@ class DeliveryCount:
     failed: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HostFailure:
     """One failed delivery and the thresholds it is judged by; the store applies it to the
     host's record in one atomic step (so failures recorded by concurrent workers add up)."""
@@ -160,7 +160,7 @@ class HostFailure:
     unavailable_after_days: int  # distinct failure days (no success between) -> unavailable
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HostPause:
     """An admin stopped delivery to one host (its stored host key) until resumed: its jobs
     stay queued, unclaimed and uncounted."""
@@ -178,7 +178,7 @@ class Severity(StrEnum):
     NOOP = "noop"  # recorded (e.g. from a shared list), nothing enforced
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DomainBlock:
     domain: str
     reason: str
@@ -192,7 +192,7 @@ class DomainBlock:
 SEVERITY_RANK = {Severity.NOOP: 0, Severity.SILENCE: 1, Severity.SUSPEND: 2}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SubscriptionFetch:
     """One scheduled (or requested) fetch of a subscribed blocklist."""
 
@@ -204,7 +204,7 @@ class SubscriptionFetch:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BlocklistSubscription:
     """A shared blocklist the gateway follows by URL (GoToSocial's domain permission
     subscriptions). Its entries are held in the policy by it until it retracts them."""

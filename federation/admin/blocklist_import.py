@@ -58,7 +58,14 @@ def diff(
     for entry in parsed.entries:
         before = current.get(entry.domain)
         if before is None:
-            added.append(DomainBlock(entry.domain, entry.comment, now, entry.severity))
+            added.append(
+                DomainBlock(
+                    domain=entry.domain,
+                    reason=entry.comment,
+                    created_at=now,
+                    severity=entry.severity,
+                )
+            )
             continue
         after = _updated(before, entry)
         if after == before:

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from federation.jobs.periodic import Periodic
-from federation.ports import JobQueue
+from federation.ports import JobAdmin
 from federation.records import JobState
 from federation.web.appkeys import CLOCK, STORE
 
@@ -26,7 +26,7 @@ MIN_GAP = 5.0  # an on-demand sample at most this often
 
 
 class QueueDepth:
-    def __init__(self, queue: JobQueue, clock: Callable[[], float]) -> None:
+    def __init__(self, queue: JobAdmin, clock: Callable[[], float]) -> None:
         self._queue = queue
         self._clock = clock
         self._samples: deque[tuple[float, int]] = deque(maxlen=KEEP + 1)

@@ -111,7 +111,7 @@ class HostHealthView:
         mine = [c for c in counts if c.host == host]
         day = [c for c in mine if c.minute >= now - DAY]
         last_error, next_attempt = await self._job_facts(host)
-        h = health or HostHealth(host)
+        h = health or HostHealth(host=host)
         return HostReport(
             host=host,
             followers=sum(1 for f in follows if f.direction is Direction.FOLLOWER),

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 
 from federation.errors import FederationError
-from federation.ports import HostPauses, JobQueue
+from federation.ports import HostPauses, JobAdmin
 from federation.records import HostPause, JobState
 
 log = logging.getLogger("federation.admin")
@@ -27,7 +27,7 @@ class HostPausing:
     def __init__(
         self,
         store: HostPauses,
-        queue: JobQueue,
+        queue: JobAdmin,
         wake: Callable[[], None],
         clock: Callable[[], float],
     ) -> None:
@@ -38,7 +38,7 @@ class HostPausing:
 
     async def pause(self, host: str, reason: str) -> HostPause:
         """Pause `host` (a stored host key); pausing a paused host keeps the first pause."""
-        await self._store.pause_host(HostPause(host, reason, self._clock()))
+        await self._store.pause_host(HostPause(host=host, reason=reason, paused_at=self._clock()))
         log.info("paused delivery to %s", host)
         return next(p for p in await self._store.paused_hosts() if p.host == host)
 

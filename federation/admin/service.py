@@ -167,7 +167,9 @@ class AdminService:
         self, domain: str, reason: str, severity: Severity = Severity.SUSPEND
     ) -> BlockOutcome:
         """Record a domain block; a suspension also cuts every tie (cut_ties)."""
-        block = DomainBlock(domain, reason, self._clock(), severity)
+        block = DomainBlock(
+            domain=domain, reason=reason, created_at=self._clock(), severity=severity
+        )
         await self._store.add_block(block)
         if severity is not Severity.SUSPEND:
             return BlockOutcome(block, 0, 0, 0)
@@ -176,7 +178,7 @@ class AdminService:
     async def cut_ties(self, domain: str) -> BlockOutcome:
         """What a suspension does: follows both ways, queued work and cached objects of
         `domain` (and its subdomains) dropped."""
-        block = DomainBlock(domain, "", self._clock())
+        block = DomainBlock(domain=domain, reason="", created_at=self._clock())
         now = self._clock()
         follows = await self._follows.domain_blocked(domain)  # each one reported
         deliveries = 0

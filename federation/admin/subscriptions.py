@@ -75,7 +75,12 @@ class BlocklistSubscriptions:
         """Subscribe; the first fetch is due at once (the scheduler, or refresh()). Subscribing
         to a URL again answers the existing subscription, unchanged."""
         subscription = BlocklistSubscription(
-            uuid.uuid4().hex, url, title or url, fmt, max_shrink, self._clock()
+            id=uuid.uuid4().hex,
+            url=url,
+            title=title or url,
+            format=fmt,
+            max_shrink=max_shrink,
+            created_at=self._clock(),
         )
         if not await self._store.add_subscription(subscription):
             return next(s for s in await self._store.list_subscriptions() if s.url == url)
@@ -115,16 +120,20 @@ class BlocklistSubscriptions:
         try:
             fetched = await self._fetch(subscription)
         except TransportError as exc:
-            failed = SubscriptionFetch(self._clock(), FAILED, error=str(exc))
+            failed = SubscriptionFetch(at=self._clock(), status=FAILED, error=str(exc))
             return await self._record(subscription, failed)
         if fetched is None:
-            unchanged = SubscriptionFetch(self._clock(), NOT_MODIFIED, subscription.listed)
+            unchanged = SubscriptionFetch(
+                at=self._clock(), status=NOT_MODIFIED, listed=subscription.listed
+            )
             return await self._record(subscription, unchanged)
         entries = await self._usable(fetched.parsed)
         reason = _held_back(subscription, fetched.parsed, entries)
         if reason is not None:
             log.warning("blocklist %s held back: %s", subscription.url, reason)
-            held = SubscriptionFetch(self._clock(), HELD_BACK, len(entries), error=reason)
+            held = SubscriptionFetch(
+                at=self._clock(), status=HELD_BACK, listed=len(entries), error=reason
+            )
             return await self._record(subscription, held)
         return await self._apply(subscription, fetched, entries)
 
@@ -152,13 +161,24 @@ class BlocklistSubscriptions:
         self, subscription: BlocklistSubscription, fetched: Fetched, entries: Sequence[Listed]
     ) -> SubscriptionFetch:
         now = self._clock()
-        blocks = [DomainBlock(e.domain, e.comment, now, e.severity, False) for e in entries]
+        blocks = [
+            DomainBlock(
+                domain=e.domain,
+                reason=e.comment,
+                created_at=now,
+                severity=e.severity,
+                by_admin=False,
+            )
+            for e in entries
+        ]
         added, removed = await self._store.apply_subscription(subscription.id, blocks)
         suspended = {e.domain for e in entries if e.severity is Severity.SUSPEND}
         for domain in added:
             if domain in suspended:
                 await self._cut_ties(domain)
-        applied = SubscriptionFetch(now, APPLIED, len(entries), len(added), len(removed))
+        applied = SubscriptionFetch(
+            at=now, status=APPLIED, listed=len(entries), added=len(added), removed=len(removed)
+        )
         log.info(
             "blocklist %s applied: %d entries, %d added, %d retracted",
             subscription.url,

@@ -56,7 +56,10 @@ class DeliveryTally:
         keys = sorted(set(self._delivered) | set(self._failed), key=lambda k: (k[1], k[0]))
         counts = [
             DeliveryCount(
-                host, minute, self._delivered[(host, minute)], self._failed[(host, minute)]
+                host=host,
+                minute=minute,
+                delivered=self._delivered[(host, minute)],
+                failed=self._failed[(host, minute)],
             )
             for host, minute in keys
         ]

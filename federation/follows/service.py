@@ -133,15 +133,15 @@ class FollowService:
     def _relation(self, direction: Direction, actor: ActorInfo, follow_id: str) -> Follow:
         now = self._clock()
         return Follow(
-            direction,
-            actor.id,
-            actor.domain,
-            actor.inbox,
-            actor.shared_inbox,
-            FollowState.PENDING,  # the machine sets the state the table says
-            follow_id,
-            now,
-            now,
+            direction=direction,
+            actor=actor.id,
+            domain=actor.domain,
+            inbox=actor.inbox,
+            shared_inbox=actor.shared_inbox,
+            state=FollowState.PENDING,  # the machine sets the state the table says
+            follow_id=follow_id,
+            created_at=now,
+            updated_at=now,
         )
 
 

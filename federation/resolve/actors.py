@@ -72,7 +72,7 @@ def parse_actor(doc: dict[str, Any], fetched_url: str) -> ActorInfo:
         shared = _str(endpoints.get("sharedInbox"))
         if shared is not None and origin(shared) != origin(actor_id):
             shared = None
-    return ActorInfo(actor_id, origin(actor_id)[1], inbox, shared)
+    return ActorInfo(id=actor_id, host=origin(actor_id)[1], inbox=inbox, shared_inbox=shared)
 
 
 async def fetch_actor(fetcher: Fetcher, url: str) -> ActorInfo:

@@ -14,6 +14,7 @@ from federation.records import (
     Job,
     NewJob,
 )
+from tests.support.stored import find_job
 
 T0 = 1_700_000_000.0  # a fixed "now"; tests move time explicitly, never sleep
 LEASE = 60.0
@@ -85,6 +86,6 @@ def cached(
 
 
 async def stored_job(store: Store, job_id: int | str) -> Job:
-    job = await store.get_job(job_id)
+    job = await find_job(store, job_id)
     assert job is not None, job_id
     return job

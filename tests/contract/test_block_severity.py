@@ -10,9 +10,9 @@ from .builders import T0
 
 async def test_severities_are_kept_and_only_a_suspension_blocks(store: Store) -> None:
     entries = [
-        DomainBlock("a.example", "spam", T0, Severity.SUSPEND),
-        DomainBlock("b.example", "noisy", T0, Severity.SILENCE),
-        DomainBlock("c.example", "", T0, Severity.NOOP),
+        DomainBlock(domain="a.example", reason="spam", created_at=T0, severity=Severity.SUSPEND),
+        DomainBlock(domain="b.example", reason="noisy", created_at=T0, severity=Severity.SILENCE),
+        DomainBlock(domain="c.example", reason="", created_at=T0, severity=Severity.NOOP),
     ]
     for entry in entries:
         await store.add_block(entry)
@@ -21,24 +21,36 @@ async def test_severities_are_kept_and_only_a_suspension_blocks(store: Store) ->
 
 
 async def test_a_block_without_a_severity_is_a_suspension(store: Store) -> None:
-    await store.add_block(DomainBlock("a.example", "spam", T0))
+    await store.add_block(DomainBlock(domain="a.example", reason="spam", created_at=T0))
     assert (await store.list_blocks())[0].severity is Severity.SUSPEND
 
 
 async def test_apply_blocks_puts_replaces_and_removes_at_once(store: Store) -> None:
-    await store.add_block(DomainBlock("old.example", "", T0))
-    await store.add_block(DomainBlock("keep.example", "", T0, Severity.SILENCE))
+    await store.add_block(DomainBlock(domain="old.example", reason="", created_at=T0))
+    await store.add_block(
+        DomainBlock(domain="keep.example", reason="", created_at=T0, severity=Severity.SILENCE)
+    )
     version = await store.policy_version()
     await store.apply_blocks(
         [
-            DomainBlock("new.example", "listed", T0 + 1),
-            DomainBlock("keep.example", "now suspended", T0 + 1, Severity.SUSPEND),
+            DomainBlock(domain="new.example", reason="listed", created_at=T0 + 1),
+            DomainBlock(
+                domain="keep.example",
+                reason="now suspended",
+                created_at=T0 + 1,
+                severity=Severity.SUSPEND,
+            ),
         ],
         ["old.example", "never.example"],
     )
     assert await store.list_blocks() == [
-        DomainBlock("keep.example", "now suspended", T0 + 1, Severity.SUSPEND),
-        DomainBlock("new.example", "listed", T0 + 1),
+        DomainBlock(
+            domain="keep.example",
+            reason="now suspended",
+            created_at=T0 + 1,
+            severity=Severity.SUSPEND,
+        ),
+        DomainBlock(domain="new.example", reason="listed", created_at=T0 + 1),
     ]
     assert await store.policy_version() != version
     assert await store.is_blocked("keep.example")

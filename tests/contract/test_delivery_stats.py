@@ -1,10 +1,11 @@
-"""DeliveryStats contract (per-host, per-minute delivery counters) and JobQueue.retry_queued_now,
+"""DeliveryStats contract (per-host, per-minute delivery counters) and JobAdmin.retry_queued_now,
 the admin's "retry now"."""
 
 from __future__ import annotations
 
 from federation.ports import Store
 from federation.records import DeliveryCount, JobState
+from tests.support.stored import complete
 
 from .builders import LEASE, T0, new_job, stored_job
 
@@ -13,29 +14,42 @@ M0 = int(T0 // 60 * 60)
 
 async def test_counts_add_up_per_host_and_minute(store: Store) -> None:
     await store.add_delivery_counts(
-        [DeliveryCount("b.example", M0, 2, 1), DeliveryCount("c.example", M0, 0, 3)]
+        [
+            DeliveryCount(host="b.example", minute=M0, delivered=2, failed=1),
+            DeliveryCount(host="c.example", minute=M0, delivered=0, failed=3),
+        ]
     )
     await store.add_delivery_counts(
-        [DeliveryCount("b.example", M0, 1, 0), DeliveryCount("b.example", M0 + 60, 5, 0)]
+        [
+            DeliveryCount(host="b.example", minute=M0, delivered=1, failed=0),
+            DeliveryCount(host="b.example", minute=M0 + 60, delivered=5, failed=0),
+        ]
     )
     assert await store.delivery_counts(M0) == [
-        DeliveryCount("b.example", M0, 3, 1),
-        DeliveryCount("c.example", M0, 0, 3),
-        DeliveryCount("b.example", M0 + 60, 5, 0),
+        DeliveryCount(host="b.example", minute=M0, delivered=3, failed=1),
+        DeliveryCount(host="c.example", minute=M0, delivered=0, failed=3),
+        DeliveryCount(host="b.example", minute=M0 + 60, delivered=5, failed=0),
     ]
-    assert await store.delivery_counts(M0 + 60) == [DeliveryCount("b.example", M0 + 60, 5, 0)]
+    assert await store.delivery_counts(M0 + 60) == [
+        DeliveryCount(host="b.example", minute=M0 + 60, delivered=5, failed=0)
+    ]
     assert await store.delivery_counts(M0, host="c.example") == [
-        DeliveryCount("c.example", M0, 0, 3)
+        DeliveryCount(host="c.example", minute=M0, delivered=0, failed=3)
     ]
     await store.add_delivery_counts([])  # nothing to write is not an error
 
 
 async def test_prune_drops_only_older_minutes(store: Store) -> None:
     await store.add_delivery_counts(
-        [DeliveryCount("b.example", M0, 1, 0), DeliveryCount("b.example", M0 + 60, 1, 0)]
+        [
+            DeliveryCount(host="b.example", minute=M0, delivered=1, failed=0),
+            DeliveryCount(host="b.example", minute=M0 + 60, delivered=1, failed=0),
+        ]
     )
     assert await store.prune_delivery_counts(M0 + 60) == 1
-    assert await store.delivery_counts(0) == [DeliveryCount("b.example", M0 + 60, 1, 0)]
+    assert await store.delivery_counts(0) == [
+        DeliveryCount(host="b.example", minute=M0 + 60, delivered=1, failed=0)
+    ]
 
 
 async def test_retry_now_makes_a_hosts_waiting_jobs_due_and_keeps_attempts(store: Store) -> None:
@@ -100,8 +114,8 @@ async def test_oldest_deliveries_names_each_hosts_oldest_owed_job(store: Store) 
         for j in await store.claim("w", T0 + 100, LEASE, 10)
         if j.host in ("d.example", "e.example")
     ]
-    assert await store.complete(d.id, "w", T0 + 100)
+    assert await complete(store, d.id, "w", T0 + 100)
     assert await store.fail(e.id, "w", "HTTP 410", T0 + 100)
     assert await store.oldest_deliveries() == {"b.example": T0, "c.example": T0}
-    assert await store.complete(b_old.id, "w", T0 + 200)
+    assert await complete(store, b_old.id, "w", T0 + 200)
     assert await store.oldest_deliveries() == {"b.example": T0 + 100, "c.example": T0}

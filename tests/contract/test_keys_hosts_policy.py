@@ -17,10 +17,12 @@ KEY_ID = "https://b.example/actor#main-key"
 
 
 def _key(pem: str = "-----BEGIN PUBLIC KEY-----\nAAA\n-----END PUBLIC KEY-----\n") -> RemoteKey:
-    return RemoteKey(KEY_ID, "https://b.example/actor", pem, T0)
+    return RemoteKey(
+        key_id=KEY_ID, owner="https://b.example/actor", public_key_pem=pem, fetched_at=T0
+    )
 
 
-async def test_keys_put_get_replace_delete(store: Store) -> None:
+async def test_keys_put_get_replace(store: Store) -> None:
     assert await store.get_key(KEY_ID) is None
     await store.put_key(_key())
     assert await store.get_key(KEY_ID) == _key()
@@ -29,14 +31,16 @@ async def test_keys_put_get_replace_delete(store: Store) -> None:
     await store.put_key(rotated)
     assert await store.get_key(KEY_ID) == rotated
 
-    await store.delete_key(KEY_ID)
-    assert await store.get_key(KEY_ID) is None
-    await store.delete_key(KEY_ID)  # deleting a missing key is not an error
-
 
 def _failure(at: float, *, threshold: int = 3, days: int = 2) -> HostFailure:
     day = datetime.fromtimestamp(at, UTC).date().isoformat()
-    return HostFailure(at, day, threshold, 60.0, days)
+    return HostFailure(
+        at=at,
+        day=day,
+        breaker_threshold=threshold,
+        breaker_open_seconds=60.0,
+        unavailable_after_days=days,
+    )
 
 
 async def test_a_first_failure_creates_the_record(store: Store) -> None:
@@ -81,39 +85,40 @@ async def test_a_success_forgets_failures_but_keeps_the_scheme(store: Store) -> 
 
 
 async def test_each_field_write_leaves_the_others(store: Store) -> None:
-    await store.record_failure("b.example", _failure(T0, threshold=9))
+    opened = await store.record_failure("b.example", _failure(T0, threshold=1, days=1))
     await store.set_signature_scheme("b.example", "rfc9421")
-    await store.set_breaker("b.example", T0 + 99)
-    await store.mark_unavailable("b.example")
-    after = await store.record_failure("b.example", _failure(T0 + 1, threshold=9))
+    assert await store.get_host("b.example") == dataclasses.replace(
+        opened, signature_scheme="rfc9421"
+    )
+    # Below both thresholds now: the breaker and the verdict stay as the first failure left them.
+    after = await store.record_failure("b.example", _failure(T0 + 1, threshold=9, days=9))
     assert after == HostHealth(
         host="b.example",
         consecutive_failures=2,
         failure_days=["2023-11-14"],
         last_failure_at=T0 + 1,
-        circuit_open_until=T0 + 99,
+        circuit_open_until=T0 + 60.0,
         unavailable=True,
         signature_scheme="rfc9421",
     )
-    await store.set_breaker("b.example", 0.0)  # closes it
-    stored = await store.get_host("b.example")
-    assert stored is not None and stored.circuit_open_until == 0.0
 
 
 async def test_field_writes_create_missing_records(store: Store) -> None:
     await store.set_signature_scheme("a.example", "cavage")
-    await store.set_breaker("b.example", T0)
-    await store.mark_unavailable("c.example")
+    await store.record_failure("b.example", _failure(T0, threshold=1, days=9))
+    await store.record_failure("c.example", _failure(T0, threshold=9, days=1))
     await store.record_success("d.example", T0)
+    failed = HostHealth(
+        host="", consecutive_failures=1, failure_days=["2023-11-14"], last_failure_at=T0
+    )
+    unavailable = dataclasses.replace(failed, host="c.example", unavailable=True)
     assert await store.list_hosts() == [
         HostHealth(host="a.example", signature_scheme="cavage"),
-        HostHealth(host="b.example", circuit_open_until=T0),
-        HostHealth(host="c.example", unavailable=True),
+        dataclasses.replace(failed, host="b.example", circuit_open_until=T0 + 60.0),
+        unavailable,
         HostHealth(host="d.example", last_success_at=T0),
     ]
-    assert await store.list_hosts(unavailable_only=True) == [
-        HostHealth(host="c.example", unavailable=True)
-    ]
+    assert await store.list_hosts(unavailable_only=True) == [unavailable]
 
 
 async def test_reset_clears_failures_and_keeps_what_was_learned(store: Store) -> None:
@@ -143,15 +148,15 @@ async def test_concurrent_failures_add_up(store: Store) -> None:
 
 
 async def test_domain_blocks(store: Store) -> None:
-    block = DomainBlock("spam.example", "spam", T0)
+    block = DomainBlock(domain="spam.example", reason="spam", created_at=T0)
     assert not await store.is_blocked("spam.example")
     await store.add_block(block)
-    await store.add_block(DomainBlock("other.example", "abuse", T0))
+    await store.add_block(DomainBlock(domain="other.example", reason="abuse", created_at=T0))
 
     assert await store.is_blocked("spam.example")
     assert not await store.is_blocked("fine.example")
     assert sorted(await store.list_blocks(), key=lambda b: b.domain) == [
-        DomainBlock("other.example", "abuse", T0),
+        DomainBlock(domain="other.example", reason="abuse", created_at=T0),
         block,
     ]
     assert await store.remove_block("spam.example")
@@ -160,10 +165,12 @@ async def test_domain_blocks(store: Store) -> None:
 
 
 async def test_adding_a_block_again_replaces_it(store: Store) -> None:
-    await store.add_block(DomainBlock("spam.example", "spam", T0))
-    await store.add_block(DomainBlock("spam.example", "worse", T0 + 1))
+    await store.add_block(DomainBlock(domain="spam.example", reason="spam", created_at=T0))
+    await store.add_block(DomainBlock(domain="spam.example", reason="worse", created_at=T0 + 1))
 
-    assert await store.list_blocks() == [DomainBlock("spam.example", "worse", T0 + 1)]
+    assert await store.list_blocks() == [
+        DomainBlock(domain="spam.example", reason="worse", created_at=T0 + 1)
+    ]
 
 
 async def test_settings(store: Store) -> None:
@@ -183,9 +190,11 @@ async def test_every_policy_write_changes_the_policy_version(store: Store) -> No
         seen.append(await store.policy_version())
         return seen[-1] != seen[-2]
 
-    await store.add_block(DomainBlock("spam.example", "spam", T0))
+    await store.add_block(DomainBlock(domain="spam.example", reason="spam", created_at=T0))
     assert await changed()
-    await store.add_block(DomainBlock("spam.example", "worse", T0 + 1))  # a replacement
+    await store.add_block(
+        DomainBlock(domain="spam.example", reason="worse", created_at=T0 + 1)
+    )  # a replacement
     assert await changed()
     await store.set_setting("mode", "allowlist")
     assert await changed()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from federation.ports import Store
 from federation.records import JobState
+from tests.support.stored import complete, find_job
 
 from .builders import LEASE, T0, claim_one, new_job
 
@@ -30,7 +31,7 @@ async def test_a_stale_owners_jobs_are_released_and_claimed_by_another(store: St
     taken = await store.claim("alive", now, LEASE, 10)
     assert sorted(j.id for j in taken) == sorted(j.id for j in held)
     # The stalled owner's late outcome changes nothing: the job is another's now.
-    assert not await store.complete(held[0].id, "dead", now)
+    assert not await complete(store, held[0].id, "dead", now)
     assert await store.complete_many([(held[1].id, "dead")], now) == 0
     assert await store.renew_leases([j.id for j in held], "dead", now + LEASE, now) == 0
     assert not await store.retry(held[0].id, "dead", now, "late", now)
@@ -63,7 +64,7 @@ async def test_jobs_a_stale_owner_wrote_within_the_window_stay_its_own(store: St
     assert await store.release_stale(now - WINDOW, now) == 1
 
     assert [j.id for j in await store.claim("w2", now, LEASE, 10)] == [old.id]
-    assert await store.complete(new.id, "w1", now)
+    assert await complete(store, new.id, "w1", now)
 
 
 async def test_an_owner_that_never_beat_keeps_its_lease(store: Store) -> None:
@@ -104,11 +105,11 @@ async def test_finished_jobs_of_a_stale_owner_are_not_touched(store: Store) -> N
     await store.enqueue([new_job("done"), new_job("dead")], T0)
     await store.beat("w1", T0)
     done, dead = await store.claim("w1", T0, LEASE, 10)
-    assert await store.complete(done.id, "w1", T0)
+    assert await complete(store, done.id, "w1", T0)
     assert await store.fail(dead.id, "w1", "410 Gone", T0)
     now = T0 + 4
 
     assert await store.release_stale(now - WINDOW, now) == 0
 
-    assert (await store.get_job(done.id)).state is JobState.DONE  # type: ignore[union-attr]
-    assert (await store.get_job(dead.id)).state is JobState.DEAD  # type: ignore[union-attr]
+    assert (await find_job(store, done.id)).state is JobState.DONE  # type: ignore[union-attr]
+    assert (await find_job(store, dead.id)).state is JobState.DEAD  # type: ignore[union-attr]

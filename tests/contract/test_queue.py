@@ -8,6 +8,7 @@ import pytest
 
 from federation.ports import Store
 from federation.records import JobState
+from tests.support.stored import complete, find_job, has_job_keyed
 
 from .builders import LEASE, T0, claim_one, new_job, stored_job
 
@@ -46,7 +47,7 @@ async def test_enqueue_skips_the_key_of_a_finished_job(store: Store, finish: str
     await store.enqueue([new_job("k1")], T0)
     job = await claim_one(store)
     if finish == "complete":
-        assert await store.complete(job.id, "w1", T0)
+        assert await complete(store, job.id, "w1", T0)
     else:
         assert await store.fail(job.id, "w1", "410 Gone", T0)
 
@@ -54,10 +55,10 @@ async def test_enqueue_skips_the_key_of_a_finished_job(store: Store, finish: str
     assert await store.claim("w1", T0 + 1, LEASE, 10) == []
 
 
-async def test_has_key_sees_every_enqueued_key(store: Store) -> None:
+async def test_an_enqueued_job_is_stored_under_its_key(store: Store) -> None:
     await store.enqueue([new_job("k1")], T0)
-    assert await store.has_key("k1")
-    assert not await store.has_key("k2")
+    assert await has_job_keyed(store, "k1")
+    assert not await has_job_keyed(store, "k2")
 
 
 async def test_claim_waits_for_run_at(store: Store) -> None:
@@ -91,7 +92,7 @@ async def test_only_the_lease_holder_can_finish_a_job(store: Store) -> None:
     await store.enqueue([new_job("k1")], T0)
     job = await claim_one(store, owner="w1")
 
-    assert not await store.complete(job.id, "w2", T0 + 1)
+    assert not await complete(store, job.id, "w2", T0 + 1)
     assert not await store.retry(job.id, "w2", T0 + 100, "boom", T0 + 1)
     assert not await store.fail(job.id, "w2", "boom", T0 + 1)
     stored = await stored_job(store, job.id)
@@ -103,10 +104,10 @@ async def test_a_worker_whose_lease_was_taken_over_cannot_finish(store: Store) -
     job = await claim_one(store, owner="slow")
     await claim_one(store, owner="w2", now=T0 + LEASE + 1)
 
-    assert not await store.complete(job.id, "slow", T0 + LEASE + 2)
+    assert not await complete(store, job.id, "slow", T0 + LEASE + 2)
     assert not await store.retry(job.id, "slow", T0 + 500, "late", T0 + LEASE + 2)
     assert not await store.fail(job.id, "slow", "late", T0 + LEASE + 2)
-    assert await store.complete(job.id, "w2", T0 + LEASE + 3)
+    assert await complete(store, job.id, "w2", T0 + LEASE + 3)
 
 
 async def test_claim_takes_the_oldest_due_jobs_first_up_to_limit(store: Store) -> None:
@@ -144,11 +145,11 @@ async def test_complete_marks_done_counting_the_attempt(store: Store) -> None:
     await store.enqueue([new_job("k1")], T0)
     job = await claim_one(store)
 
-    assert await store.complete(job.id, "w1", T0 + 1)
+    assert await complete(store, job.id, "w1", T0 + 1)
     done = await stored_job(store, job.id)
     assert (done.state, done.attempts, done.updated_at) == (JobState.DONE, 1, T0 + 1)
     assert await store.claim("w2", T0 + 10 * LEASE, LEASE, 10) == []
-    assert not await store.complete(job.id, "w1", T0 + 2)
+    assert not await complete(store, job.id, "w1", T0 + 2)
 
 
 async def test_retry_counts_the_attempt_and_reschedules(store: Store) -> None:
@@ -187,7 +188,7 @@ async def test_defer_releases_the_lease_without_counting_an_attempt(store: Store
     assert (deferred.state, deferred.attempts, deferred.last_error) == (JobState.QUEUED, 1, "503")
     assert (deferred.lease_owner, deferred.next_attempt_at) == (None, T0 + 40)
     assert deferred.updated_at == T0 + 11
-    assert not await store.complete(job.id, "w1", T0 + 12)  # the lease is gone
+    assert not await complete(store, job.id, "w1", T0 + 12)  # the lease is gone
 
 
 async def test_a_deferred_job_is_claimable_by_anyone_at_its_new_time(store: Store) -> None:
@@ -218,7 +219,7 @@ async def test_only_the_lease_holder_can_defer_a_job(store: Store) -> None:
     assert not await store.defer(job.id, "slow", T0 + 500, T0 + LEASE + 2)  # taken over
     stored = await stored_job(store, job.id)
     assert (stored.lease_owner, stored.next_attempt_at) == ("w2", T0)
-    assert await store.complete(job.id, "w2", T0 + LEASE + 3)
+    assert await complete(store, job.id, "w2", T0 + LEASE + 3)
     assert not await store.defer(job.id, "w2", T0 + 500, T0 + LEASE + 4)  # done: stays done
     assert (await stored_job(store, job.id)).state is JobState.DONE
 
@@ -226,11 +227,11 @@ async def test_only_the_lease_holder_can_defer_a_job(store: Store) -> None:
 async def test_unknown_job_ids_are_not_found(store: Store) -> None:
     await store.enqueue([new_job("k1")], T0)
     job = await claim_one(store)
-    await store.complete(job.id, "w1", T0)
+    await complete(store, job.id, "w1", T0)
     await store.prune_done(T0 + 1)
 
-    assert await store.get_job(job.id) is None
-    assert not await store.complete(job.id, "w1", T0 + 2)
+    assert await find_job(store, job.id) is None
+    assert not await complete(store, job.id, "w1", T0 + 2)
     assert not await store.retry(job.id, "w1", T0 + 9, "x", T0 + 2)
     assert not await store.fail(job.id, "w1", "x", T0 + 2)
     assert not await store.defer(job.id, "w1", T0 + 9, T0 + 2)
@@ -268,7 +269,7 @@ async def test_enqueue_each_of_nothing_inserts_nothing(store: Store) -> None:
 
 async def test_enqueue_each_skips_the_key_of_a_finished_job(store: Store) -> None:
     await store.enqueue([new_job("k1")], T0)
-    assert await store.complete((await claim_one(store)).id, "w1", T0)
+    assert await complete(store, (await claim_one(store)).id, "w1", T0)
 
     assert await store.enqueue_each([new_job("k1"), new_job("k2")], T0 + 1) == [False, True]
 
@@ -315,7 +316,7 @@ async def test_a_renewed_lease_keeps_the_job_from_other_claimers(store: Store) -
     assert await store.claim("w2", T0 + LEASE + 29, LEASE, 10) == []
     stored = await stored_job(store, job.id)
     assert (stored.lease_owner, stored.lease_until) == ("w1", T0 + LEASE + 30)
-    assert await store.complete(job.id, "w1", T0 + LEASE + 29)
+    assert await complete(store, job.id, "w1", T0 + LEASE + 29)
 
 
 async def test_renewing_does_not_count_an_attempt_or_change_the_job(store: Store) -> None:
@@ -337,7 +338,7 @@ async def test_only_the_lease_holder_renews_and_only_while_it_holds_the_job(
 ) -> None:
     await store.enqueue([new_job(k) for k in ("taken", "mine", "done", "retried")], T0)
     jobs = {j.dedupe_key: j for j in await store.claim("w1", T0, LEASE, 4)}
-    assert await store.complete(jobs["done"].id, "w1", T0 + 1)
+    assert await complete(store, jobs["done"].id, "w1", T0 + 1)
     assert await store.retry(jobs["retried"].id, "w1", T0 + 1000, "later", T0 + 1)
     # "taken" (the oldest) outlived its lease and another worker claimed it; "mine" expired
     # but nobody claimed it: still ours.

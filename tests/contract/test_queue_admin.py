@@ -1,9 +1,10 @@
-"""JobQueue contract: the admin and housekeeping side (counts, listing, requeue, pruning)."""
+"""JobAdmin contract (counts, listing, requeue) and JobQueue housekeeping (pruning)."""
 
 from __future__ import annotations
 
 from federation.ports import Store
 from federation.records import Job, JobState
+from tests.support.stored import complete, find_job, has_job_keyed
 
 from .builders import LEASE, T0, claim_one, new_job, stored_job
 
@@ -22,7 +23,7 @@ async def test_counts_group_by_state_and_host(store: Store) -> None:
     await store.enqueue([new_job("q1"), new_job("q2"), new_job("l", host="")], T0)
     await _kill(store, "d1", "c.example")
     done = await store.claim("w", T0, LEASE, 1, exclude_hosts=[""])
-    await store.complete(done[0].id, "w", T0)
+    await complete(store, done[0].id, "w", T0)
 
     assert await store.counts() == {
         ("queued", "b.example"): 1,
@@ -37,7 +38,7 @@ async def test_queue_depth_counts_queued_and_dead_jobs_by_kind(store: Store) -> 
     await store.enqueue([new_job("i1", kind="inbox", host="")], T0)
     await _kill(store, "x1", "c.example")
     (done,) = await store.claim("w", T0, LEASE, 1, kinds=["inbox"])
-    assert await store.complete(done.id, "w", T0)  # done jobs are not queue depth
+    assert await complete(store, done.id, "w", T0)  # done jobs are not queue depth
 
     assert await store.queue_depth() == {("deliver", "queued"): 3, ("doomed", "dead"): 1}
 
@@ -96,12 +97,12 @@ async def test_drop_queued_for_host_kills_only_that_hosts_queued_jobs(store: Sto
     await store.enqueue([new_job("b1"), new_job("b2"), new_job("c1", host="c.example")], T0)
     leased = await claim_one(store, owner="w")
     finished = await store.claim("w", T0, LEASE, 1, exclude_hosts=["c.example"])
-    await store.complete(finished[0].id, "w", T0)
+    await complete(store, finished[0].id, "w", T0)
 
     assert await store.drop_queued_for_host("b.example", T0 + 1) == 1
     dropped = await stored_job(store, leased.id)
     assert (dropped.state, dropped.last_error) == (JobState.DEAD, "dropped")
-    assert not await store.complete(leased.id, "w", T0 + 2)
+    assert not await complete(store, leased.id, "w", T0 + 2)
     assert await store.counts() == {
         ("dead", "b.example"): 1,
         ("done", "b.example"): 1,
@@ -125,23 +126,23 @@ async def test_next_due_at_ignores_finished_jobs(store: Store) -> None:
     await _kill(store, "d1", "b.example")
     await store.enqueue([new_job("ok")], T0)
     job = await claim_one(store)
-    await store.complete(job.id, "w1", T0)
+    await complete(store, job.id, "w1", T0)
     assert await store.next_due_at() is None
 
 
 async def test_prune_done_deletes_only_old_done_jobs_and_frees_their_keys(store: Store) -> None:
     await store.enqueue([new_job("old"), new_job("new"), new_job("queued", run_at=T0 + 9)], T0)
     old = await claim_one(store)
-    await store.complete(old.id, "w1", T0 + 1)
+    await complete(store, old.id, "w1", T0 + 1)
     new = await claim_one(store)
-    await store.complete(new.id, "w1", T0 + 5)
+    await complete(store, new.id, "w1", T0 + 5)
     dead = await _kill(store, "dead", "b.example")
 
     assert await store.prune_done(older_than=T0 + 5) == 1
-    assert await store.get_job(old.id) is None
-    assert not await store.has_key("old")
-    assert await store.has_key("new")
-    assert await store.has_key("queued")
+    assert await find_job(store, old.id) is None
+    assert not await has_job_keyed(store, "old")
+    assert await has_job_keyed(store, "new")
+    assert await has_job_keyed(store, "queued")
     assert (await stored_job(store, dead.id)).state is JobState.DEAD
     assert await store.enqueue([new_job("old")], T0 + 6) == 1
 
@@ -157,4 +158,4 @@ async def test_release_all_leases_makes_leased_jobs_claimable_at_once(store: Sto
     assert await store.release_all_leases(T0 + 1) == 3  # the two, and next-run's own one
     again = await store.claim("next-run", T0 + 1, LEASE, 10)
     assert {job.dedupe_key for job in again} == {"l1", "l2", "free"}
-    assert not await store.complete(held[0].id, "dead-process", T0 + 2)  # its lease is gone
+    assert not await complete(store, held[0].id, "dead-process", T0 + 2)  # its lease is gone

@@ -16,12 +16,19 @@ from .builders import T0
 
 def sub(ident: str, url: str = "") -> BlocklistSubscription:
     return BlocklistSubscription(
-        ident, url or f"https://lists.example/{ident}.csv", ident, None, 0.5, T0
+        id=ident,
+        url=url or f"https://lists.example/{ident}.csv",
+        title=ident,
+        format=None,
+        max_shrink=0.5,
+        created_at=T0,
     )
 
 
 def listed(domain: str, severity: Severity = Severity.SUSPEND, reason: str = "") -> DomainBlock:
-    return DomainBlock(domain, reason, T0, severity, by_admin=False)
+    return DomainBlock(
+        domain=domain, reason=reason, created_at=T0, severity=severity, by_admin=False
+    )
 
 
 async def policy(store: Store) -> dict[str, tuple[str, bool]]:
@@ -39,7 +46,9 @@ async def test_a_subscription_is_kept_once_per_url(store: Store) -> None:
 
 async def test_adds_and_retractions_touch_only_what_it_holds(store: Store) -> None:
     await store.add_subscription(sub("a"))
-    await store.add_block(DomainBlock("hand.example", "mine", T0, Severity.SILENCE))
+    await store.add_block(
+        DomainBlock(domain="hand.example", reason="mine", created_at=T0, severity=Severity.SILENCE)
+    )
     version = await store.policy_version()
     added, removed = await store.apply_subscription(
         "a", [listed("x.example"), listed("hand.example"), listed("y.example", Severity.NOOP)]
@@ -79,7 +88,7 @@ async def test_two_subscriptions_holding_one_domain(store: Store) -> None:
 async def test_an_admin_block_of_a_held_domain_outlives_the_subscription(store: Store) -> None:
     await store.add_subscription(sub("a"))
     await store.apply_subscription("a", [listed("x.example")])
-    await store.add_block(DomainBlock("x.example", "mine now", T0 + 1))
+    await store.add_block(DomainBlock(domain="x.example", reason="mine now", created_at=T0 + 1))
     assert await store.remove_subscription("a") == []
     assert await policy(store) == {"x.example": ("suspend", True)}
 
@@ -91,13 +100,16 @@ async def test_one_claim_per_due_fetch_and_the_history(store: Store) -> None:
     assert await store.claim_subscription("a", T0 + 3600, T0 + 7200)
 
     for i in range(SUBSCRIPTION_HISTORY + 2):
-        await store.record_fetch("a", SubscriptionFetch(T0 + i, "failed", error=f"e{i}"))
+        await store.record_fetch("a", SubscriptionFetch(at=T0 + i, status="failed", error=f"e{i}"))
     await store.record_fetch(
-        "a", SubscriptionFetch(T0 + 99, "applied", 3, 3), etag='"v1"', listed=3
+        "a",
+        SubscriptionFetch(at=T0 + 99, status="applied", listed=3, added=3),
+        etag='"v1"',
+        listed=3,
     )
     got = await store.get_subscription("a")
     assert got is not None
     assert len(got.history) == SUBSCRIPTION_HISTORY
-    assert got.history[-1] == SubscriptionFetch(T0 + 99, "applied", 3, 3)
+    assert got.history[-1] == SubscriptionFetch(at=T0 + 99, status="applied", listed=3, added=3)
     assert got.history[0].error == "e3"
     assert (got.etag, got.last_modified, got.listed) == ('"v1"', None, 3)

@@ -30,6 +30,7 @@ from tests.fault.conftest import NodeFactory, PeerFactory
 from tests.support.cluster import Node, wait_http
 from tests.support.mongo import MongoServer
 from tests.support.receivers import Peer, slow
+from tests.support.stored import jobs_by_id
 
 pytestmark = pytest.mark.fault
 
@@ -46,15 +47,15 @@ def _follows(peers: list[Peer]) -> list[Follow]:
     now = time.time()
     return [
         Follow(
-            Direction.FOLLOWER,
-            peer.actor(i),
-            peer.host,
-            peer.inbox(i),
-            None,
-            FollowState.ACCEPTED,
-            f"{peer.actor(i)}#follow",
-            now,
-            now,
+            direction=Direction.FOLLOWER,
+            actor=peer.actor(i),
+            domain=peer.host,
+            inbox=peer.inbox(i),
+            shared_inbox=None,
+            state=FollowState.ACCEPTED,
+            follow_id=f"{peer.actor(i)}#follow",
+            created_at=now,
+            updated_at=now,
         )
         for peer in peers
         for i in range(peer.actors)
@@ -108,14 +109,16 @@ async def _kill_one_and_check(store: Store, peers: list[Peer], pids: list[int]) 
     victim = held[0].lease_owner
 
     async def taken_over() -> bool:
-        jobs = [await store.get_job(j.id) for j in held]
+        stored = await jobs_by_id(store)
+        jobs = [stored.get(str(j.id)) for j in held]
         received = _received(peers)
         return all(
             j is not None and j.state is JobState.DONE and _delivery(j) in received for j in jobs
         )
 
     async def released() -> bool:
-        jobs = [await store.get_job(j.id) for j in held]
+        stored = await jobs_by_id(store)
+        jobs = [stored.get(str(j.id)) for j in held]
         return all(j is not None and j.lease_owner != victim for j in jobs)
 
     await _until(released, 30, f"the {len(held)} deliveries {victim} held, released")

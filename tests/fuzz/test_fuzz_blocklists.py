@@ -48,7 +48,9 @@ def test_any_json_reads_without_raising(value: object) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["a.example", "b.example:8443"]), CELL), max_size=4))
 def test_what_is_exported_reads_back(rows: list[tuple[str, str]]) -> None:
-    blocks = [DomainBlock(d, reason, 0.0) for d, reason in dict(rows).items()]
+    blocks = [
+        DomainBlock(domain=d, reason=reason, created_at=0.0) for d, reason in dict(rows).items()
+    ]
     for fmt in (ListFormat.CSV, ListFormat.JSON):
         again = parse(export(blocks, fmt), fmt)
         assert again.invalid == ()

@@ -33,6 +33,7 @@ from federation.jobs.runner import JobRunner
 from federation.records import Direction, Follow, FollowState, Job, JobState
 from federation.signatures import SigningKey
 from federation.storage.sqlite import SqliteStore
+from tests.support.stored import make_unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -190,15 +191,15 @@ async def follow(
     domain = actor.split("/")[2]
     await store.put_follow(
         Follow(
-            Direction.FOLLOWER,
-            actor,
-            domain,
-            inbox,
-            shared_inbox,
-            FollowState.ACCEPTED,
-            f"{actor}#follow",
-            now,
-            now,
+            direction=Direction.FOLLOWER,
+            actor=actor,
+            domain=domain,
+            inbox=inbox,
+            shared_inbox=shared_inbox,
+            state=FollowState.ACCEPTED,
+            follow_id=f"{actor}#follow",
+            created_at=now,
+            updated_at=now,
         )
     )
 
@@ -319,7 +320,7 @@ async def test_unavailable_domain_is_not_contacted(
     gateway: Gateway, aiohttp_server: ServerFactory
 ) -> None:
     rec = await start_receiver(aiohttp_server)
-    await gateway.store.mark_unavailable(rec.host)
+    await make_unavailable(gateway.store, rec.host, time.time())
     await follow(gateway.store, rec.url("/actor"), rec.url("/inbox"))
     await gateway.publish()
     await gateway.settled()

@@ -25,6 +25,7 @@ from federation.config import Limits
 from federation.signatures import SigningKey, sign_cavage
 from tests.support.inproc import Running, running, settings_for
 from tests.support.peer import Peer, SignedPost, post, serve_peer
+from tests.support.stored import has_job_keyed
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +48,7 @@ class Env:
 
     async def recorded(self, req: SignedPost) -> bool:
         activity_id = json.loads(req.body)["id"]
-        return await self.node.instance.store.has_key(f"inbox:{activity_id}")
+        return await has_job_keyed(self.node.instance.store, f"inbox:{activity_id}")
 
 
 @pytest.fixture

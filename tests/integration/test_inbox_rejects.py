@@ -26,6 +26,7 @@ from federation.records import DomainBlock
 from federation.signatures import SigningKey, content_digest_header
 from tests.support.inproc import Running, running, settings_for
 from tests.support.peer import Peer, SignedPost, post, serve_peer
+from tests.support.stored import has_job_keyed
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +61,7 @@ async def total_jobs(env: Env) -> int:
 
 
 async def recorded(env: Env, activity_id: str) -> bool:
-    return await env.node.instance.store.has_key(f"inbox:{activity_id}")
+    return await has_job_keyed(env.node.instance.store, f"inbox:{activity_id}")
 
 
 async def expect_rejected(
@@ -298,7 +299,9 @@ async def test_replayed_activity_is_a_409_and_recorded_once(env: Env) -> None:
 
 
 async def test_activity_from_a_blocked_domain_is_refused(env: Env) -> None:
-    await env.node.instance.store.add_block(DomainBlock(env.a.domain, "spam", time.time()))
+    await env.node.instance.store.add_block(
+        DomainBlock(domain=env.a.domain, reason="spam", created_at=time.time())
+    )
     for path in PATHS:
         activity = env.a.create()
         req = env.a.signed_post(env.url(path), activity)

@@ -51,15 +51,15 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
         domain = peer.origin.split("://", 1)[1]
         await node.instance.store.put_follow(
             Follow(
-                Direction.FOLLOWING,
-                peer.actor,
-                domain,
-                f"{peer.actor}/inbox",
-                None,
-                FollowState.ACCEPTED,
-                f"{node.url}/follows/1",
-                1,
-                1,
+                direction=Direction.FOLLOWING,
+                actor=peer.actor,
+                domain=domain,
+                inbox=f"{peer.actor}/inbox",
+                shared_inbox=None,
+                state=FollowState.ACCEPTED,
+                follow_id=f"{node.url}/follows/1",
+                created_at=1,
+                updated_at=1,
             )
         )
         yield Env(node, peer, session, hits)

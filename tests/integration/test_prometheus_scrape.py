@@ -83,15 +83,15 @@ async def test_prometheus_sees_exactly_the_deliveries_made_and_refused(
         now = time.time()
         await alpha.instance.store.put_follow(
             Follow(
-                Direction.FOLLOWER,
-                refusing_peer.actor(),
-                refusing_peer.host,
-                refusing_peer.inbox(),
-                None,
-                FollowState.ACCEPTED,
-                f"{refusing_peer.actor()}#follow",
-                now,
-                now,
+                direction=Direction.FOLLOWER,
+                actor=refusing_peer.actor(),
+                domain=refusing_peer.host,
+                inbox=refusing_peer.inbox(),
+                shared_inbox=None,
+                state=FollowState.ACCEPTED,
+                follow_id=f"{refusing_peer.actor()}#follow",
+                created_at=now,
+                updated_at=now,
             )
         )
         await wait_for(lambda: _following(beta, alpha))

@@ -76,15 +76,15 @@ async def follower(node: Running, peer: Peer) -> None:
     now = time.time()
     await node.instance.store.put_follow(
         Follow(
-            Direction.FOLLOWER,
-            peer.actor,
-            peer.domain,
-            f"{peer.actor}/inbox",
-            None,
-            FollowState.ACCEPTED,
-            f"{peer.actor}#follow",
-            now,
-            now,
+            direction=Direction.FOLLOWER,
+            actor=peer.actor,
+            domain=peer.domain,
+            inbox=f"{peer.actor}/inbox",
+            shared_inbox=None,
+            state=FollowState.ACCEPTED,
+            follow_id=f"{peer.actor}#follow",
+            created_at=now,
+            updated_at=now,
         )
     )
 

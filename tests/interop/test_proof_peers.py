@@ -63,15 +63,15 @@ async def test_fedify_verifies_what_our_gateway_sends(tmp_path: Path) -> None:
         now = time.time()
         await alpha.instance.store.put_follow(
             Follow(
-                Direction.FOLLOWER,
-                follower.actor,
-                follower.domain,
-                f"{follower.actor}/inbox",
-                None,
-                FollowState.ACCEPTED,
-                f"{follower.actor}#follow",
-                now,
-                now,
+                direction=Direction.FOLLOWER,
+                actor=follower.actor,
+                domain=follower.domain,
+                inbox=f"{follower.actor}/inbox",
+                shared_inbox=None,
+                state=FollowState.ACCEPTED,
+                follow_id=f"{follower.actor}#follow",
+                created_at=now,
+                updated_at=now,
             )
         )
         block = {

@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.inproc import Running, running, settings_for
 from tests.support.peer import Peer, serve_peer
+from tests.support.stored import has_job_keyed
 
 
 @dataclass
@@ -26,7 +27,7 @@ class ForwardingEnv:
         return f"{self.node.url}/inbox"
 
     async def recorded(self, activity_id: str) -> bool:
-        return await self.node.instance.store.has_key(f"inbox:{activity_id}")
+        return await has_job_keyed(self.node.instance.store, f"inbox:{activity_id}")
 
 
 @pytest.fixture

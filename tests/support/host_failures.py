@@ -30,7 +30,13 @@ async def main(url: str, host: str, count: int) -> None:
         seen = []
         for _ in range(count):
             now = time.time()
-            failure = HostFailure(now, utc_day(now), NEVER, 60.0, NEVER)
+            failure = HostFailure(
+                at=now,
+                day=utc_day(now),
+                breaker_threshold=NEVER,
+                breaker_open_seconds=60.0,
+                unavailable_after_days=NEVER,
+            )
             seen.append((await store.record_failure(host, failure)).consecutive_failures)
         print(json.dumps(seen), flush=True)
     finally:

@@ -308,15 +308,15 @@ def seed_follows(store_path: Path, peers: Iterable[Peer], direction: Direction) 
         for i in range(count):
             follows.append(
                 Follow(
-                    direction,
-                    peer.actor(i),
-                    peer.host,
-                    peer.inbox(i),
-                    None,
-                    FollowState.ACCEPTED,
-                    f"{peer.actor(i)}#follow-{direction.value}",
-                    now,
-                    now,
+                    direction=direction,
+                    actor=peer.actor(i),
+                    domain=peer.host,
+                    inbox=peer.inbox(i),
+                    shared_inbox=None,
+                    state=FollowState.ACCEPTED,
+                    follow_id=f"{peer.actor(i)}#follow-{direction.value}",
+                    created_at=now,
+                    updated_at=now,
                 )
             )
 

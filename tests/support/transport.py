@@ -46,18 +46,14 @@ class MemoryHosts:
     async def record_success(self, host: str, at: float) -> None:
         raise AssertionError("the transport judges no deliveries")
 
-    async def set_breaker(self, host: str, open_until: float) -> None:
-        self._write(host, circuit_open_until=open_until)
-
-    async def mark_unavailable(self, host: str) -> None:
-        self._write(host, unavailable=True)
-
     async def reset_host(self, host: str) -> HostHealth | None:
         raise AssertionError("the transport resets no hosts")
 
     def _write(self, host: str, **fields: Any) -> None:
         self.puts += 1
-        self.rows[host] = dataclasses.replace(self.rows.get(host) or HostHealth(host), **fields)
+        self.rows[host] = dataclasses.replace(
+            self.rows.get(host) or HostHealth(host=host), **fields
+        )
 
 
 class Clock:

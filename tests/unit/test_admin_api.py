@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from federation.records import (
     NewJob,
 )
 from federation.web.appkeys import INSTANCE
+from tests.support.stored import make_unavailable
 
 ADMIN = "admin-secret-token-123"
 BACKEND = "backend-secret-token-456"
@@ -68,15 +70,15 @@ OPS = [(op.method, "/admin/api" + op.path, op) for op in all_operations()]
 
 def follower(actor: str, state: FollowState, domain: str = PEER) -> Follow:
     return Follow(
-        Direction.FOLLOWER,
-        actor,
-        domain,
-        f"https://{domain}/inbox",
-        None,
-        state,
-        f"{actor}#f",
-        1,
-        1,
+        direction=Direction.FOLLOWER,
+        actor=actor,
+        domain=domain,
+        inbox=f"https://{domain}/inbox",
+        shared_inbox=None,
+        state=state,
+        follow_id=f"{actor}#f",
+        created_at=1,
+        updated_at=1,
     )
 
 
@@ -206,19 +208,24 @@ async def test_block_cuts_every_tie_and_unblock(
     await store.put_follow(
         follower("https://s.peer.example/actor", FollowState.PENDING, "s.peer.example")
     )
-    job = NewJob("deliver", "d1", {"activity_id": "x", "inbox": "https://peer.example/inbox"}, PEER)
+    job = NewJob(
+        kind="deliver",
+        dedupe_key="d1",
+        payload={"activity_id": "x", "inbox": "https://peer.example/inbox"},
+        host=PEER,
+    )
     await store.enqueue([job], 1.0)
     await store.put_cached(
         CachedObject(
-            "urn:block:peer.example:1",
-            "https://peer.example/b/1",
-            PEER,
-            CacheState.OK,
-            {"id": "1"},
-            None,
-            None,
-            1.0,
-            9e9,
+            urn="urn:block:peer.example:1",
+            url="https://peer.example/b/1",
+            domain=PEER,
+            state=CacheState.OK,
+            block={"id": "1"},
+            etag=None,
+            last_modified=None,
+            fetched_at=1.0,
+            expires_at=9e9,
         )
     )
     resp = await client.post("/admin/api/blocks", headers=AUTH, json={"domain": "Peer.Example"})
@@ -274,7 +281,9 @@ async def test_unicode_domains_are_stored_as_a_labels(
     )
     assert await resp.json() == {"domains": ["xn--4ca0b.example"]}  # one host, two spellings
     assert (await client.delete("/admin/api/blocks/bücher.example", headers=AUTH)).status == 204
-    await store.enqueue([NewJob("deliver", "d1", {}, "xn--bcher-kva.example")], 1.0)
+    await store.enqueue(
+        [NewJob(kind="deliver", dedupe_key="d1", payload={}, host="xn--bcher-kva.example")], 1.0
+    )
     resp = await client.get(
         "/admin/api/queue/jobs", params={"host": "BÜCHER.example."}, headers=AUTH
     )
@@ -285,7 +294,11 @@ async def test_unicode_domains_are_stored_as_a_labels(
 async def test_dead_deliveries_and_retry(client: TestClient[web.Request, web.Application]) -> None:
     store = instance(client).store
     await store.enqueue(
-        [NewJob("deliver", "d1", {}, PEER), NewJob("deliver", "d2", {}, "o.example")], 1.0
+        [
+            NewJob(kind="deliver", dedupe_key="d1", payload={}, host=PEER),
+            NewJob(kind="deliver", dedupe_key="d2", payload={}, host="o.example"),
+        ],
+        1.0,
     )
     for job in await store.claim("me", 2.0, 60, 10):
         await store.fail(job.id, "me", "HTTP 500 from peer", 3.0)
@@ -309,7 +322,7 @@ async def test_unavailable_host_reset_reaches_the_tracker(
 ) -> None:
     inst = instance(client)
     await inst.store.set_signature_scheme(PEER, "rfc9421")
-    await inst.store.mark_unavailable(PEER)
+    await make_unavailable(inst.store, PEER, time.time())
     assert await inst.health.is_unavailable(PEER)  # now cached in the tracker
     resp = await client.get("/admin/api/hosts/unavailable", headers=AUTH)
     assert [h["host"] for h in (await resp.json())["items"]] == [PEER]
@@ -327,15 +340,15 @@ async def test_cache_inspect_and_purge(client: TestClient[web.Request, web.Appli
     for n in (1, 2):
         await store.put_cached(
             CachedObject(
-                f"urn:block:peer.example:{n}",
-                f"https://peer.example/b/{n}",
-                PEER,
-                CacheState.OK,
-                {"id": str(n)},
-                None,
-                None,
-                1.0,
-                9e9,
+                urn=f"urn:block:peer.example:{n}",
+                url=f"https://peer.example/b/{n}",
+                domain=PEER,
+                state=CacheState.OK,
+                block={"id": str(n)},
+                etag=None,
+                last_modified=None,
+                fetched_at=1.0,
+                expires_at=9e9,
             )
         )
     resp = await client.get(

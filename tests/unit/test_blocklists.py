@@ -108,7 +108,10 @@ def test_unreadable_json_is_one_invalid_line() -> None:
 @pytest.mark.parametrize("fmt", [ListFormat.CSV, ListFormat.JSON])
 def test_export_then_import_gives_the_same_set(fmt: ListFormat) -> None:
     first = parse(MASTODON_CSV)
-    blocks = [DomainBlock(e.domain, e.comment, 0.0, e.severity) for e in first.entries]
+    blocks = [
+        DomainBlock(domain=e.domain, reason=e.comment, created_at=0.0, severity=e.severity)
+        for e in first.entries
+    ]
     again = parse(export(blocks, fmt))
     assert again.format is fmt and again.invalid == () and again.skipped == ()
     assert {_key(e) for e in again.entries} == {_key(e) for e in first.entries}
@@ -117,23 +120,33 @@ def test_export_then_import_gives_the_same_set(fmt: ListFormat) -> None:
 
 def test_a_plain_export_holds_the_suspensions() -> None:
     blocks = [
-        DomainBlock("a.example", "", 0.0),
-        DomainBlock("b.example", "", 0.0, Severity.SILENCE),
+        DomainBlock(domain="a.example", reason="", created_at=0.0),
+        DomainBlock(domain="b.example", reason="", created_at=0.0, severity=Severity.SILENCE),
     ]
     assert export(blocks, ListFormat.PLAIN) == "a.example\n"
 
 
 def test_the_diff_adds_changes_removes_and_keeps() -> None:
     stored = [
-        DomainBlock("kept.example", "reason", 1.0),
-        DomainBlock("changed.example", "was noisy", 1.0, Severity.SILENCE),
-        DomainBlock("gone.example", "", 1.0),
+        DomainBlock(domain="kept.example", reason="reason", created_at=1.0),
+        DomainBlock(
+            domain="changed.example", reason="was noisy", created_at=1.0, severity=Severity.SILENCE
+        ),
+        DomainBlock(domain="gone.example", reason="", created_at=1.0),
     ]
     text = "kept.example\nchanged.example\nnew.example  # new\n"
     merged = diff(stored, parse(text), 5.0, replace_all=False)
-    assert merged.added == (DomainBlock("new.example", "new", 5.0),)
+    assert merged.added == (DomainBlock(domain="new.example", reason="new", created_at=5.0),)
     assert merged.changed == (
-        (stored[1], DomainBlock("changed.example", "was noisy", 1.0, Severity.SUSPEND)),
+        (
+            stored[1],
+            DomainBlock(
+                domain="changed.example",
+                reason="was noisy",
+                created_at=1.0,
+                severity=Severity.SUSPEND,
+            ),
+        ),
     )
     assert merged.kept == (stored[0],) and merged.removed == ()
     assert diff(stored, parse(text), 5.0, replace_all=True).removed == (stored[2],)
@@ -145,10 +158,24 @@ def _key(e: Listed) -> tuple[str, Severity, str]:
 
 def test_an_import_takes_over_a_subscribed_entry_and_replace_spares_the_others() -> None:
     stored = [
-        DomainBlock("listed.example", "", 1.0, Severity.SUSPEND, by_admin=False),
-        DomainBlock("other.example", "", 1.0, Severity.SUSPEND, by_admin=False),
-        DomainBlock("mine.example", "", 1.0),
+        DomainBlock(
+            domain="listed.example",
+            reason="",
+            created_at=1.0,
+            severity=Severity.SUSPEND,
+            by_admin=False,
+        ),
+        DomainBlock(
+            domain="other.example",
+            reason="",
+            created_at=1.0,
+            severity=Severity.SUSPEND,
+            by_admin=False,
+        ),
+        DomainBlock(domain="mine.example", reason="", created_at=1.0),
     ]
     planned = diff(stored, parse("listed.example\n"), 5.0, replace_all=True)
-    assert planned.changed == ((stored[0], DomainBlock("listed.example", "", 1.0)),)
+    assert planned.changed == (
+        (stored[0], DomainBlock(domain="listed.example", reason="", created_at=1.0)),
+    )
     assert planned.removed == (stored[2],)  # a subscription's entry is its to retract

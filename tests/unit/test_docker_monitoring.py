@@ -54,7 +54,21 @@ def exported_names() -> set[str]:
     telemetry = build_telemetry("t", metrics=True, environ={})
     m = telemetry.metrics
     for kind in ("deliver", "inbox", "event"):
-        job = Job(1, kind, "k", {}, "h.example", JobState.QUEUED, 0, 0, None, 0, None, 0, 0)
+        job = Job(
+            id=1,
+            kind=kind,
+            dedupe_key="k",
+            payload={},
+            host="h.example",
+            state=JobState.QUEUED,
+            attempts=0,
+            next_attempt_at=0,
+            lease_owner=None,
+            lease_until=0,
+            last_error=None,
+            created_at=0,
+            updated_at=0,
+        )
         for state in ("done", "retry", "dead"):
             m.job_finished(job, state, 1.0, reason="refused", lag_s=2.0)
     m.fanout(2)

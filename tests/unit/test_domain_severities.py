@@ -14,9 +14,15 @@ __all__ = ["store"]  # the fixture
 
 
 async def test_each_severity_does_what_it_says(store: SqliteStore) -> None:
-    await store.add_block(DomainBlock("gone.example", "", 0.0, Severity.SUSPEND))
-    await store.add_block(DomainBlock("quiet.example", "", 0.0, Severity.SILENCE))
-    await store.add_block(DomainBlock("noted.example", "", 0.0, Severity.NOOP))
+    await store.add_block(
+        DomainBlock(domain="gone.example", reason="", created_at=0.0, severity=Severity.SUSPEND)
+    )
+    await store.add_block(
+        DomainBlock(domain="quiet.example", reason="", created_at=0.0, severity=Severity.SILENCE)
+    )
+    await store.add_block(
+        DomainBlock(domain="noted.example", reason="", created_at=0.0, severity=Severity.NOOP)
+    )
     policy = DomainPolicy(store, load_settings(None, domain="me.example"))
     verdicts = {
         name: (await policy.is_blocked(host), await policy.is_limited(host))
@@ -41,7 +47,11 @@ async def test_each_severity_does_what_it_says(store: SqliteStore) -> None:
 async def test_changing_the_severity_changes_the_verdict_at_once(store: SqliteStore) -> None:
     policy = DomainPolicy(store, load_settings(None, domain="me.example"))
     host = Host.parse("a.example")
-    await store.add_block(DomainBlock("a.example", "", 0.0, Severity.SILENCE))
+    await store.add_block(
+        DomainBlock(domain="a.example", reason="", created_at=0.0, severity=Severity.SILENCE)
+    )
     assert (await policy.is_blocked(host), await policy.is_limited(host)) == (False, True)
-    await store.add_block(DomainBlock("a.example", "", 0.0, Severity.SUSPEND))
+    await store.add_block(
+        DomainBlock(domain="a.example", reason="", created_at=0.0, severity=Severity.SUSPEND)
+    )
     assert (await policy.is_blocked(host), await policy.is_limited(host)) == (True, False)

@@ -50,13 +50,15 @@ def test_entries_covering_never_include_a_bare_tld() -> None:
 
 
 async def test_blocks_cover_ports_and_subdomains(store: SqliteStore) -> None:
-    await store.add_block(DomainBlock("a.example", "spam", 0.0))
+    await store.add_block(DomainBlock(domain="a.example", reason="spam", created_at=0.0))
     assert await is_domain_blocked(store, Host.parse("x.a.example:8443"))
     assert not await is_domain_blocked(store, Host.parse("b.example"))
 
 
 async def test_a_block_holds_for_every_spelling_of_the_host(store: SqliteStore) -> None:
-    await store.add_block(DomainBlock("xn--bcher-kva.example", "spam", 0.0))
+    await store.add_block(
+        DomainBlock(domain="xn--bcher-kva.example", reason="spam", created_at=0.0)
+    )
     for url in (
         "https://Bücher.example./actor",
         "https://sub.xn--bcher-kva.example:443/actor",
@@ -89,7 +91,7 @@ async def test_mode_and_allowlist_come_from_the_store_else_the_config(
 async def test_the_snapshot_follows_every_block_write(store: SqliteStore) -> None:
     policy = DomainPolicy(store, load_settings(None, domain="me.example"))
     assert not await policy.is_blocked(Host.parse("x.a.example:8443"))
-    await store.add_block(DomainBlock("a.example", "spam", 0.0))
+    await store.add_block(DomainBlock(domain="a.example", reason="spam", created_at=0.0))
     assert await policy.is_blocked(Host.parse("x.a.example:8443"))
     assert not await policy.is_blocked(Host.parse("b.example"))
     await store.remove_block("a.example")
@@ -104,7 +106,7 @@ async def test_the_snapshot_is_kept_while_the_policy_version_is_unchanged(
     first = await policy.current()
     assert first.version == await store.policy_version()
     assert await policy.current() is first
-    await store.add_block(DomainBlock("a.example", "spam", 0.0))
+    await store.add_block(DomainBlock(domain="a.example", reason="spam", created_at=0.0))
     reloaded = await policy.current()
     assert reloaded is not first
     assert reloaded.version == await store.policy_version() != first.version

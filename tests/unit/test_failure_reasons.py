@@ -13,7 +13,21 @@ REASON = "activitypub_delivery_failure_reason"
 
 
 def delivery(host: str, attempts: int = 0) -> Job:
-    return Job(1, "deliver", "k", {}, host, JobState.QUEUED, attempts, 0, None, 0, None, 0, 0)
+    return Job(
+        id=1,
+        kind="deliver",
+        dedupe_key="k",
+        payload={},
+        host=host,
+        state=JobState.QUEUED,
+        attempts=attempts,
+        next_attempt_at=0,
+        lease_owner=None,
+        lease_until=0,
+        last_error=None,
+        created_at=0,
+        updated_at=0,
+    )
 
 
 async def test_each_given_up_delivery_counts_under_its_reason() -> None:

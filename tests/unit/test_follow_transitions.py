@@ -143,7 +143,15 @@ class Machine:
 def relation(direction: Direction, state: FollowState, created_at: float = 500.0) -> Follow:
     follow_id = f"{OURS}#follow-1" if direction is FOLLOWING else f"{THEIRS}#follow-1"
     return Follow(
-        direction, THEIRS, "peer.example", INBOX, None, state, follow_id, created_at, created_at
+        direction=direction,
+        actor=THEIRS,
+        domain="peer.example",
+        inbox=INBOX,
+        shared_inbox=None,
+        state=state,
+        follow_id=follow_id,
+        created_at=created_at,
+        updated_at=created_at,
     )
 
 
@@ -214,7 +222,17 @@ async def test_following_our_own_domain_is_refused_and_leaves_nothing(
     m: Machine, event: FollowEvent
 ) -> None:
     direction = FOLLOWING if event is E.FOLLOW_SENT else FOLLOWER
-    ours = Follow(direction, OURS, "gw.example", f"{OURS}/inbox", None, P, f"{OURS}#f", 1.0, 1.0)
+    ours = Follow(
+        direction=direction,
+        actor=OURS,
+        domain="gw.example",
+        inbox=f"{OURS}/inbox",
+        shared_inbox=None,
+        state=P,
+        follow_id=f"{OURS}#f",
+        created_at=1.0,
+        updated_at=1.0,
+    )
     with pytest.raises(SelfFollow, match=r"gw\.example is this instance"):
         await m.machine.start(ours, event)
     assert await m.store.list_follows(direction) == []

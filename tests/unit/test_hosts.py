@@ -74,7 +74,7 @@ def test_every_spelling_of_a_dns_host_is_one_host(
 ) -> None:
     name, port, scheme, authority = spelled
     default = 443 if scheme == "https" else 80
-    expected = Host(_a_labels(name).lower(), None if port == default else port)
+    expected = Host(name=_a_labels(name).lower(), port=None if port == default else port)
     assert Host.parse(authority, scheme) == expected
     assert Host.of_url(f"{scheme}://{authority}/actor") == expected
     assert Host.parse(str(expected)) == Host.parse(authority, scheme)  # str() round-trips
@@ -103,7 +103,7 @@ def test_every_spelling_of_an_ipv6_host_is_one_host(
     ],
 )
 def test_examples_of_one_host(url: str) -> None:
-    assert Host.of_url(url) == Host("xn--bcher-kva.example")
+    assert Host.of_url(url) == Host(name="xn--bcher-kva.example")
     assert str(Host.of_url(url)) == "xn--bcher-kva.example"
 
 
@@ -144,7 +144,7 @@ def test_host_of_answers_none_for_urls_without_a_host() -> None:
 
 
 def test_canonical_refuses_unicode_and_trailing_dots() -> None:
-    assert Host.canonical("Host.Example:8443") == Host("host.example", 8443)
+    assert Host.canonical("Host.Example:8443") == Host(name="host.example", port=8443)
     for bad in ("bücher.example", "host.example.", "host.example:08443"):
         with pytest.raises(HostError):
             Host.canonical(bad)
@@ -187,7 +187,7 @@ def test_a_default_port_entry_covers_the_host_with_its_port_elided() -> None:
 def test_entries_never_cover_a_sibling_or_a_bare_top_label() -> None:
     host = Host.of_url("https://x.a.example:1/")
     assert not Host.parse("nota.example").covers(Host.parse("a.example"))
-    assert Host("example") not in host.entries_covering()
+    assert Host(name="example") not in host.entries_covering()
     assert not Host.parse("0.0.0.1").covers(Host.parse("10.0.0.1"))
 
 
@@ -308,7 +308,7 @@ def test_an_authority_longer_than_260_characters_is_refused() -> None:
     """A long run of zeros in the port still parses as a small number: only the length cap
     refuses it, whatever the name and port would say."""
     longest = "a.example:" + "0" * 249 + "1"  # 260 characters
-    assert Host.parse(longest) == Host("a.example", 1)
+    assert Host.parse(longest) == Host(name="a.example", port=1)
     too_long = "a.example:" + "0" * 250 + "1"
     with pytest.raises(HostError) as info:
         Host.parse(too_long)

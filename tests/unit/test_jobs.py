@@ -16,6 +16,7 @@ from federation.jobs.outcomes import Dead, Done, Handler, HostHealth, JobOutcome
 from federation.jobs.runner import JobRunner
 from federation.records import Job, JobState, NewJob
 from federation.storage.sqlite import SqliteStore
+from tests.support.stored import find_job
 
 T0 = 1_800_000_000.0
 LEASE = 60.0
@@ -127,7 +128,7 @@ async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 5.0) 
 
 
 async def only_job(store: SqliteStore) -> Job:
-    job = await store.get_job(1)
+    job = await find_job(store, 1)
     assert job is not None
     return job
 
@@ -456,7 +457,7 @@ async def test_stop_lets_running_jobs_finish_but_starts_no_waiting_ones(
     release.set()  # the running job finishes within the grace period
     await stopping
     assert started == [0]
-    first, second = await store.get_job(1), await store.get_job(2)
+    first, second = await find_job(store, 1), await find_job(store, 2)
     assert first is not None and first.state is JobState.DONE
     assert second is not None and (second.state, second.attempts) == (JobState.QUEUED, 0)
     assert second.lease_owner is None  # handed back for another runner, not left leased
@@ -491,7 +492,7 @@ async def test_a_job_left_too_little_lease_is_handed_back_at_once(store: SqliteS
     await enqueue(store, 2)
     assert await runner(store, handler, clock, per_host=1).run_once() == 2
     assert ran == [0]
-    second = await store.get_job(2)
+    second = await find_job(store, 2)
     assert second is not None
     assert (second.state, second.attempts, second.lease_owner) == (JobState.QUEUED, 0, None)
     assert second.next_attempt_at == clock.now
@@ -532,7 +533,7 @@ async def open_breaker(store: SqliteStore, peer: Peer, r: JobRunner) -> None:
     assert await r.run_once() == 3
     assert peer.sent == [0]
     for job_id in (2, 3):
-        job = await store.get_job(job_id)
+        job = await find_job(store, job_id)
         assert job is not None
         assert (job.attempts, job.lease_owner, job.next_attempt_at) == (0, None, T0 + 60.0)
 
@@ -595,7 +596,7 @@ async def test_a_failed_probe_closes_the_host_again_at_once(store: SqliteStore) 
     reopened_until = T0 + 121.0
     assert await health.peek("down.example") == reopened_until
     other, probe = sorted(
-        [j for i in (2, 3) if (j := await store.get_job(i)) is not None], key=lambda j: j.attempts
+        [j for i in (2, 3) if (j := await find_job(store, i)) is not None], key=lambda j: j.attempts
     )
     assert (other.attempts, other.next_attempt_at) == (0, reopened_until)
     assert probe.attempts == 1

@@ -1,8 +1,8 @@
 """Parsed public keys are held in memory, least recently used dropped first.
 
 The verify path asks the key service on every request; a key it has met is answered from memory
-(no store read, no PEM parsing). Observed here by deleting keys from the store: a key still held
-answers, a dropped one must be looked up again (and, with no owner reachable, is not found).
+(no store read, no PEM parsing). Observed here by replacing the keys in the store: a key still held
+answers as it was, a dropped one is read again and answers as the store now has it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from federation.storage import SqliteStore
 
 # Key ids on a port nothing listens on, with private addresses refused: never fetchable.
 IDS = [f"http://127.0.0.1:1/actors/{n}#main-key" for n in range(3)]
+ROTATED_OWNER = "https://rotated.example/actor"
 
 
 def _pem() -> str:
@@ -38,7 +39,14 @@ async def keys(tmp_path: Path) -> AsyncIterator[tuple[KeyService, SqliteStore]]:
     store = SqliteStore(tmp_path / "k.sqlite3")
     await store.open()
     for key_id in IDS:
-        await store.put_key(RemoteKey(key_id, key_id.partition("#")[0], _pem(), time.time()))
+        await store.put_key(
+            RemoteKey(
+                key_id=key_id,
+                owner=key_id.partition("#")[0],
+                public_key_pem=_pem(),
+                fetched_at=time.time(),
+            )
+        )
     settings = load_settings(None, domain="me.example")
     async with make_session(settings) as session:
         signing = SigningKey("https://me.example/actor#main-key", Ed25519PrivateKey.generate())
@@ -57,8 +65,14 @@ async def test_keys_met_are_answered_from_memory_least_recently_used_dropped(
     assert await service.resolve(IDS[1]) is not None
     assert await service.resolve(IDS[0]) is first  # the same key object, not parsed again
     assert await service.resolve(IDS[2]) is not None  # over capacity: IDS[1] is dropped
-    for key_id in IDS:
-        await store.delete_key(key_id)
+    for key_id in IDS:  # the store now holds other keys: a key read from it is told apart
+        await store.put_key(
+            RemoteKey(
+                key_id=key_id, owner=ROTATED_OWNER, public_key_pem=_pem(), fetched_at=time.time()
+            )
+        )
     assert await service.resolve(IDS[0]) is first
-    assert await service.resolve(IDS[2]) is not None
-    assert await service.resolve(IDS[1]) is None
+    held = await service.resolve(IDS[2])
+    assert held is not None and held.owner != ROTATED_OWNER
+    dropped = await service.resolve(IDS[1])
+    assert dropped is not None and dropped.owner == ROTATED_OWNER

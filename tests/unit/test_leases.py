@@ -17,6 +17,7 @@ from federation.jobs.outcomes import Done, Handler, JobOutcome
 from federation.jobs.runner import JobRunner
 from federation.records import Job, JobState, NewJob
 from federation.storage.sqlite import SqliteStore
+from tests.support.stored import find_job
 
 LEASE = 0.3  # seconds; renewed every 0.1 s while a job runs
 
@@ -51,7 +52,7 @@ async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 10.0)
 
 
 async def done(store: SqliteStore) -> bool:
-    job = await store.get_job(1)
+    job = await find_job(store, 1)
     return job is not None and job.state is JobState.DONE
 
 
@@ -102,16 +103,16 @@ async def test_a_runner_that_dies_mid_job_has_it_run_again_after_its_lease(
     dying = runner(store, "w1", hangs)
     await dying.start()
     await started.wait()
-    claimed = await store.get_job(1)
+    claimed = await find_job(store, 1)
     assert claimed is not None
 
     async def renewed() -> bool:
-        job = await store.get_job(1)
+        job = await find_job(store, 1)
         return job is not None and job.lease_until > claimed.lease_until + LEASE
 
     await until(renewed)  # the job stays with w1, past its first lease and the next ...
     await dying.stop(grace=0)  # ... until w1 stops renewing without settling it, as on a crash
-    last_lease = await store.get_job(1)
+    last_lease = await find_job(store, 1)
     assert last_lease is not None and last_lease.state is JobState.QUEUED
     survivor = runner(store, "w2", works)
     await survivor.start()

@@ -52,9 +52,18 @@ def _health(host: str, failures: int) -> dict[str, Any]:
 async def _write_old_spellings(db: Db) -> None:
     """Documents holding hosts as a version before federation.hosts stored them."""
     inbox = "https://Bücher.example:443/inbox"
-    deliver = NewJob("deliver", "d1", {"activity_id": "a", "inbox": inbox}, "bücher.example:443")
+    deliver = NewJob(
+        kind="deliver",
+        dedupe_key="d1",
+        payload={"activity_id": "a", "inbox": inbox},
+        host="bücher.example:443",
+    )
     await db["jobs"].insert_one(_new_document(1, deliver, 1.0))
-    await db["jobs"].insert_one(_new_document(2, NewJob("inbox", "i1", {}, "Peer.Example."), 1.0))
+    await db["jobs"].insert_one(
+        _new_document(
+            2, NewJob(kind="inbox", dedupe_key="i1", payload={}, host="Peer.Example."), 1.0
+        )
+    )
     await db["follows"].insert_one(
         {
             "_id": "follower|https://user@Peer.Example.:443/actor",

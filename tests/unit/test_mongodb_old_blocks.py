@@ -19,7 +19,13 @@ async def test_an_old_block_is_an_admins_suspension(old_db: tuple[str, Db]) -> N
     await store.open()
     try:
         assert await store.list_blocks() == [
-            DomainBlock("spam.example", "spam", 1.0, Severity.SUSPEND, by_admin=True)
+            DomainBlock(
+                domain="spam.example",
+                reason="spam",
+                created_at=1.0,
+                severity=Severity.SUSPEND,
+                by_admin=True,
+            )
         ]
         assert await store.is_blocked("spam.example")
     finally:

@@ -20,6 +20,7 @@ from federation.storage.mongodb.store import redacted
 from federation.storage.sqlite import SqliteStore
 from tests.contract.builders import LEASE, T0, cached
 from tests.support.mongo import MongoServer
+from tests.support.stored import complete
 
 NO_TTL = Retention(done_jobs=None, negative_cache=None)
 
@@ -40,7 +41,10 @@ async def _opened(url: str, retention: Retention = NO_TTL) -> MongoStore:
 
 
 def _jobs(count: int) -> list[NewJob]:
-    return [NewJob("deliver", f"k{i}", {"i": i}, host=f"h{i % 5}.example") for i in range(count)]
+    return [
+        NewJob(kind="deliver", dedupe_key=f"k{i}", payload={"i": i}, host=f"h{i % 5}.example")
+        for i in range(count)
+    ]
 
 
 # --- selection and configuration -------------------------------------------------------------
@@ -109,7 +113,7 @@ async def test_done_jobs_and_failed_cache_entries_carry_bson_dates(db_url: str) 
     store = await _opened(db_url)
     await store.enqueue(_jobs(1), T0)
     (job,) = await store.claim("w", T0, LEASE, 1)
-    await store.complete(job.id, "w", T0 + 1)
+    await complete(store, job.id, "w", T0 + 1)
     await store.put_cached(cached("ok"))
     await store.put_cached(cached("bad", state=CacheState.FAILED))
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(db_url, tz_aware=True)
@@ -131,7 +135,7 @@ async def test_done_jobs_and_failed_cache_entries_carry_bson_dates(db_url: str) 
 async def test_payload_keys_mongodb_would_refuse_round_trip(db_url: str) -> None:
     store = await _opened(db_url)
     payload = {"$set": {"a.b": 1}, "": [{"$x": None}]}
-    await store.enqueue([NewJob("deliver", "odd", payload)], T0)
+    await store.enqueue([NewJob(kind="deliver", dedupe_key="odd", payload=payload)], T0)
     (job,) = await store.claim("w", T0, LEASE, 1)
     await store.close()
     assert job.payload == payload
@@ -167,7 +171,7 @@ async def test_a_dead_processes_lease_expires_and_another_finishes_the_job(db_ur
     taken = await survivor.claim("survivor", T0 + LEASE, LEASE, 10)
     assert [j.id for j in taken] == [j.id for j in held]
     for job in taken:
-        assert await survivor.complete(job.id, "survivor", T0 + LEASE + 1)
+        assert await complete(survivor, job.id, "survivor", T0 + LEASE + 1)
     assert await survivor.counts() == {(JobState.DONE.value, f"h{i}.example"): 1 for i in range(3)}
     await survivor.close()
 
@@ -176,7 +180,9 @@ async def test_job_ids_stay_unique_across_clients_enqueueing_at_once(db_url: str
     stores = [await _opened(db_url) for _ in range(3)]
     await asyncio.gather(
         *(
-            store.enqueue([NewJob("x", f"s{n}-{i}", {}) for i in range(20)], T0)
+            store.enqueue(
+                [NewJob(kind="x", dedupe_key=f"s{n}-{i}", payload={}) for i in range(20)], T0
+            )
             for n, store in enumerate(stores)
         )
     )

@@ -133,7 +133,21 @@ async def by_the_inbox(
     actor = url.split("/blocks/")[0] + "/actor"
     delete = {"id": f"{url}#delete", "type": "Delete", "actor": actor, "object": url}
     job = new_job(InboxPayload(delete, actor, f"{actor}#main-key"))
-    claimed = Job(1, "inbox", "d", job.payload, "", JobState.QUEUED, 1, 0, None, 0, None, 0, 0)
+    claimed = Job(
+        id=1,
+        kind="inbox",
+        dedupe_key="d",
+        payload=job.payload,
+        host="",
+        state=JobState.QUEUED,
+        attempts=1,
+        next_attempt_at=0,
+        lease_owner=None,
+        lease_until=0,
+        last_error=None,
+        created_at=0,
+        updated_at=0,
+    )
     assert await inbound.handle(claimed) == Done()
     return await store.get_cached(str(BlockUrn.from_url(url)))
 

@@ -20,7 +20,10 @@ T0 = 1_700_000_000.0
 
 
 def _jobs(n: int) -> list[NewJob]:
-    return [NewJob("deliver", f"k{i}", {"i": i}, host=f"h{i % 5}") for i in range(n)]
+    return [
+        NewJob(kind="deliver", dedupe_key=f"k{i}", payload={"i": i}, host=f"h{i % 5}")
+        for i in range(n)
+    ]
 
 
 def _pragma(path: Path, name: str) -> object:
@@ -193,7 +196,9 @@ async def test_jobs_due_at_the_same_time_are_claimed_in_enqueue_order(tmp_path: 
     await store.open()
     try:
         hosts = ["z.example", "a.example", "m.example", "b.example"]
-        await store.enqueue([NewJob("deliver", h, {}, host=h) for h in hosts], T0)
+        await store.enqueue(
+            [NewJob(kind="deliver", dedupe_key=h, payload={}, host=h) for h in hosts], T0
+        )
         claimed = await store.claim("w", T0, 60.0, 3)
         assert [job.host for job in claimed] == hosts[:3]
     finally:

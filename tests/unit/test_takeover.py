@@ -19,6 +19,7 @@ from federation.jobs.outcomes import Done, Handler, JobOutcome
 from federation.jobs.runner import JobRunner
 from federation.records import Job, JobState, NewJob
 from federation.storage.sqlite import SqliteStore
+from tests.support.stored import find_job
 
 LEASE = 600.0  # far longer than any test waits: only the heartbeat can move the jobs
 TAKEOVER = 0.3
@@ -117,6 +118,6 @@ async def test_a_runner_judged_dead_starts_none_of_the_jobs_it_held(
         await stalled.stop()
     assert ran == ["running"]  # "waiting" was handed back, never started
     for job in taken:  # and its late outcome left the new holder's lease alone
-        stored = await store.get_job(job.id)
+        stored = await find_job(store, job.id)
         assert stored is not None
         assert (stored.state, stored.lease_owner) == (JobState.QUEUED, "other")

@@ -122,7 +122,7 @@ async def test_a_remembered_ask_that_fails_knocks_back_to_cavage(
 
     server = await serve({"/inbox": cavage_only})
     host = f"127.0.0.1:{server.port}"
-    hosts.rows[host] = HostHealth(host, signature_scheme='rfc9421 mine=("@method");created')
+    hosts.rows[host] = HostHealth(host=host, signature_scheme='rfc9421 mine=("@method");created')
     result = await make_transport().deliver(str(server.make_url("/inbox")), ACTIVITY)
     assert (result.outcome, result.scheme) == (DeliveryOutcome.DELIVERED, "cavage")
     assert hosts.rows[host].signature_scheme == "cavage"

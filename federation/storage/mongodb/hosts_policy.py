@@ -109,12 +109,6 @@ class MongoHostStore(MongoBase):
     async def set_signature_scheme(self, host: str, scheme: str) -> None:
         await self._set(host, {"signature_scheme": scheme})
 
-    async def set_breaker(self, host: str, open_until: float) -> None:
-        await self._set(host, {"circuit_open_until": open_until})
-
-    async def mark_unavailable(self, host: str) -> None:
-        await self._set(host, {"unavailable": True})
-
     async def reset_host(self, host: str) -> HostHealth | None:
         doc = await self._collection(HOSTS).find_one_and_update(
             {"_id": host}, {"$set": _CLEARED}, return_document=ReturnDocument.AFTER
@@ -140,7 +134,13 @@ def _block(doc: Document) -> DomainBlock:
     # A block stored before severities existed is a suspension.
     severity = Severity(doc.get("severity", Severity.SUSPEND))
     by_admin = bool(doc.get("by_admin", True))  # every block before subscriptions
-    return DomainBlock(doc["_id"], doc["reason"], doc["created_at"], severity, by_admin)
+    return DomainBlock(
+        domain=doc["_id"],
+        reason=doc["reason"],
+        created_at=doc["created_at"],
+        severity=severity,
+        by_admin=by_admin,
+    )
 
 
 class MongoPolicyStore(MongoBase):

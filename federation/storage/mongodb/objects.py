@@ -80,7 +80,12 @@ class MongoKeyCache(MongoBase):
         doc = await self._collection(KEYS).find_one({"_id": key_id})
         if doc is None:
             return None
-        return RemoteKey(doc["_id"], doc["owner"], doc["public_key_pem"], doc["fetched_at"])
+        return RemoteKey(
+            key_id=doc["_id"],
+            owner=doc["owner"],
+            public_key_pem=doc["public_key_pem"],
+            fetched_at=doc["fetched_at"],
+        )
 
     async def put_key(self, key: RemoteKey) -> None:
         doc = {
@@ -89,6 +94,3 @@ class MongoKeyCache(MongoBase):
             "fetched_at": key.fetched_at,
         }
         await self._collection(KEYS).replace_one({"_id": key.key_id}, doc, upsert=True)
-
-    async def delete_key(self, key_id: str) -> None:
-        await self._collection(KEYS).delete_one({"_id": key_id})

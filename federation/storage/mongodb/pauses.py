@@ -24,4 +24,7 @@ class MongoHostPauses(MongoBase):
 
     async def paused_hosts(self) -> list[HostPause]:
         cursor = self._collection(PAUSES).find().sort("_id", 1)
-        return [HostPause(doc["_id"], doc["reason"], doc["paused_at"]) async for doc in cursor]
+        return [
+            HostPause(host=doc["_id"], reason=doc["reason"], paused_at=doc["paused_at"])
+            async for doc in cursor
+        ]

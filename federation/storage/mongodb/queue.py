@@ -161,12 +161,8 @@ class MongoJobQueue(MongoBase):
         renew = {"$set": {"lease_until": lease_until, "updated_at": now}}
         return (await self._collection(JOBS).update_many(held, renew)).modified_count
 
-    async def complete(self, job_id: int | str, owner: str, now: float) -> bool:
-        # done_at (a BSON Date) feeds the TTL index that expires old done jobs.
-        update = _release(now, state=JobState.DONE.value, done_at=bson_date(now))
-        return await self._finish(job_id, owner, update)
-
     async def complete_many(self, items: Sequence[tuple[int | str, str]], now: float) -> int:
+        # done_at (a BSON Date) feeds the TTL index that expires old done jobs.
         update = _release(now, state=JobState.DONE.value, done_at=bson_date(now))
         held = [(row_id(job_id), owner) for job_id, owner in items]
         ops = [
@@ -202,14 +198,3 @@ class MongoJobQueue(MongoBase):
             return False
         held = {"_id": key, "lease_owner": owner, "state": JobState.QUEUED.value}
         return (await self._collection(JOBS).update_one(held, update)).matched_count == 1
-
-    async def get_job(self, job_id: int | str) -> Job | None:
-        key = row_id(job_id)
-        if key is None:
-            return None
-        doc = await self._collection(JOBS).find_one({"_id": key})
-        return None if doc is None else job_from(doc)
-
-    async def has_key(self, dedupe_key: str) -> bool:
-        found = await self._collection(JOBS).find_one({"dedupe_key": dedupe_key}, {"_id": 1})
-        return found is not None

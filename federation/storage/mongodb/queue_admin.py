@@ -1,4 +1,5 @@
-"""The job queue's admin and housekeeping side on MongoDB: counts, listing, requeue, pruning."""
+"""The job queue on MongoDB, its admin side (the JobAdmin port: counts, listing, requeue) and
+the runner's housekeeping of the JobQueue port (releasing leases, the next due time, pruning)."""
 
 from __future__ import annotations
 

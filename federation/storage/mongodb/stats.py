@@ -28,7 +28,12 @@ class MongoDeliveryStats(MongoBase):
             query["host"] = host
         cursor = self._collection(DELIVERY_COUNTS).find(query).sort([("minute", 1), ("host", 1)])
         return [
-            DeliveryCount(doc["host"], int(doc["minute"]), doc["delivered"], doc["failed"])
+            DeliveryCount(
+                host=doc["host"],
+                minute=int(doc["minute"]),
+                delivered=doc["delivered"],
+                failed=doc["failed"],
+            )
             async for doc in cursor
         ]
 

@@ -108,19 +108,6 @@ class SqliteHostStore(SqliteBase):
             signature_scheme=scheme,
         )
 
-    async def set_breaker(self, host: str, open_until: float) -> None:
-        self._upsert(
-            self._db,
-            host,
-            {},
-            "circuit_open_until = :until",
-            {"until": open_until},
-            circuit_open_until=open_until,
-        )
-
-    async def mark_unavailable(self, host: str) -> None:
-        self._upsert(self._db, host, {"unavailable": 1}, "unavailable = 1", {})
-
     async def reset_host(self, host: str) -> HostHealth | None:
         row = self._db.execute(
             "UPDATE host_health SET consecutive_failures = 0, failure_days = '[]',"  # noqa: S608
@@ -181,7 +168,13 @@ class SqlitePolicyStore(SqliteBase):
             " ORDER BY domain"
         )
         return [
-            DomainBlock(d, reason, at, Severity(severity), bool(by_admin))
+            DomainBlock(
+                domain=d,
+                reason=reason,
+                created_at=at,
+                severity=Severity(severity),
+                by_admin=bool(by_admin),
+            )
             for d, reason, at, severity, by_admin in rows
         ]
 

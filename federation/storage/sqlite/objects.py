@@ -82,7 +82,12 @@ class SqliteKeyCache(SqliteBase):
         ).fetchone()
         if row is None:
             return None
-        return RemoteKey(row["key_id"], row["owner"], row["public_key_pem"], row["fetched_at"])
+        return RemoteKey(
+            key_id=row["key_id"],
+            owner=row["owner"],
+            public_key_pem=row["public_key_pem"],
+            fetched_at=row["fetched_at"],
+        )
 
     async def put_key(self, key: RemoteKey) -> None:
         self._db.execute(
@@ -90,6 +95,3 @@ class SqliteKeyCache(SqliteBase):
             " VALUES (?, ?, ?, ?)",
             (key.key_id, key.owner, key.public_key_pem, key.fetched_at),
         )
-
-    async def delete_key(self, key_id: str) -> None:
-        self._db.execute("DELETE FROM remote_keys WHERE key_id = ?", (key_id,))

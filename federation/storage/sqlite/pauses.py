@@ -21,4 +21,7 @@ class SqliteHostPauses(SqliteBase):
 
     async def paused_hosts(self) -> list[HostPause]:
         rows = self._db.execute("SELECT host, reason, paused_at FROM host_pauses ORDER BY host")
-        return [HostPause(host, reason, paused_at) for host, reason, paused_at in rows]
+        return [
+            HostPause(host=host, reason=reason, paused_at=paused_at)
+            for host, reason, paused_at in rows
+        ]

@@ -1,4 +1,4 @@
-"""The durable job queue (ports.JobQueue) on SQLite.
+"""The durable job queue (ports.JobQueue and ports.JobAdmin) on SQLite.
 
 A job is QUEUED until done or dead; a worker leases it by setting lease_owner and
 lease_until. A lease that expires (its worker died) makes the job claimable again, and only
@@ -127,10 +127,6 @@ class SqliteJobQueue(SqliteBase):
             db.executemany(sql, held)
             return db.total_changes - before
 
-    async def complete(self, job_id: int | str, owner: str, now: float) -> bool:
-        sql = f"UPDATE jobs SET state = 'done', {_RELEASE} {_HELD}"  # noqa: S608
-        return self._finish(sql, [now], job_id, owner)
-
     async def complete_many(self, items: Sequence[tuple[int | str, str]], now: float) -> int:
         held = [(_row_id(job_id), owner) for job_id, owner in items]
         rows = [(now, row_id, owner) for row_id, owner in held if row_id is not None]
@@ -164,17 +160,6 @@ class SqliteJobQueue(SqliteBase):
         if row_id is None:
             return False
         return self._db.execute(sql, [*values, row_id, owner]).rowcount == 1
-
-    async def get_job(self, job_id: int | str) -> Job | None:
-        row_id = _row_id(job_id)
-        if row_id is None:
-            return None
-        row = self._db.execute(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", [row_id]).fetchone()  # noqa: S608
-        return None if row is None else _job(row)
-
-    async def has_key(self, dedupe_key: str) -> bool:
-        row = self._db.execute("SELECT 1 FROM jobs WHERE dedupe_key = ?", [dedupe_key])
-        return row.fetchone() is not None
 
     async def counts(self) -> dict[tuple[str, str], int]:
         rows = self._db.execute("SELECT state, host, COUNT(*) FROM jobs GROUP BY state, host")

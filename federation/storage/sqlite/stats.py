@@ -27,7 +27,12 @@ class SqliteDeliveryStats(SqliteBase):
             sql += " AND host = ?"
             params.append(host)
         rows = self._db.execute(sql + " ORDER BY minute, host", params)
-        return [DeliveryCount(r["host"], r["minute"], r["delivered"], r["failed"]) for r in rows]
+        return [
+            DeliveryCount(
+                host=r["host"], minute=r["minute"], delivered=r["delivered"], failed=r["failed"]
+            )
+            for r in rows
+        ]
 
     async def prune_delivery_counts(self, older_than: float) -> int:
         sql = "DELETE FROM delivery_counts WHERE minute < ?"
