@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -77,6 +79,11 @@ def test_sigkill_after_inbox_202s_processes_every_accepted_activity(
     seed_follows(beta.root / "gateway.sqlite3", [peer], Direction.FOLLOWING)
     beta.start_backend()
     beta.start_gateway()
+    assert beta.backend is not None
+    # The backend is frozen while the activities arrive, so the worker cannot finish them: at the
+    # kill every accepted activity is still owed (queued, or held in flight by the dead process),
+    # however fast the machine is.
+    os.kill(beta.backend.pid, signal.SIGSTOP)
     count = 200
     activities = [peer.create_activity(n) for n in range(count)]
 
@@ -85,9 +92,12 @@ def test_sigkill_after_inbox_202s_processes_every_accepted_activity(
         assert code == 202, body
         return code
 
-    with ThreadPoolExecutor(16) as pool:
-        assert list(pool.map(send, activities)) == [202] * count
-    beta.kill_gateway()  # SIGKILL right after the last 202
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            assert list(pool.map(send, activities)) == [202] * count
+        beta.kill_gateway()  # SIGKILL right after the last 202
+    finally:
+        os.kill(beta.backend.pid, signal.SIGCONT)
 
     left = queued_jobs(beta)
     print(f"\ninbox: queued at the kill: {left}")
