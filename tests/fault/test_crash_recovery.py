@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import subprocess
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -22,6 +25,18 @@ HOSTS = 10
 ACTORS_PER_HOST = 30  # 300 followers, one inbox each (no shared inbox to collapse them)
 BLOCKS = 3
 WORKERS = 16
+
+
+@contextmanager
+def frozen(process: subprocess.Popen[bytes] | None) -> Iterator[None]:
+    """The process stopped (SIGSTOP) for the block, so work that needs it is still owed when the
+    gateway is killed inside the block, however fast the machine is; resumed after."""
+    assert process is not None
+    os.kill(process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
 
 
 def queued_jobs(node: Node) -> dict[str, int]:
@@ -79,11 +94,6 @@ def test_sigkill_after_inbox_202s_processes_every_accepted_activity(
     seed_follows(beta.root / "gateway.sqlite3", [peer], Direction.FOLLOWING)
     beta.start_backend()
     beta.start_gateway()
-    assert beta.backend is not None
-    # The backend is frozen while the activities arrive, so the worker cannot finish them: at the
-    # kill every accepted activity is still owed (queued, or held in flight by the dead process),
-    # however fast the machine is.
-    os.kill(beta.backend.pid, signal.SIGSTOP)
     count = 200
     activities = [peer.create_activity(n) for n in range(count)]
 
@@ -92,12 +102,9 @@ def test_sigkill_after_inbox_202s_processes_every_accepted_activity(
         assert code == 202, body
         return code
 
-    try:
-        with ThreadPoolExecutor(16) as pool:
-            assert list(pool.map(send, activities)) == [202] * count
+    with frozen(beta.backend), ThreadPoolExecutor(16) as pool:
+        assert list(pool.map(send, activities)) == [202] * count
         beta.kill_gateway()  # SIGKILL right after the last 202
-    finally:
-        os.kill(beta.backend.pid, signal.SIGCONT)
 
     left = queued_jobs(beta)
     print(f"\ninbox: queued at the kill: {left}")
@@ -155,10 +162,10 @@ def test_restart_after_sigkill_moves_the_backlog_within_seconds_not_a_lease(
     beta.start_backend()
     beta.start_gateway()
     activities = [peer.create_activity(n) for n in range(100)]
-    with ThreadPoolExecutor(16) as pool:
+    with frozen(beta.backend), ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(lambda a: peer.post_signed(beta.url + "/inbox", a)[0], activities))
-    assert codes == [202] * len(activities)
-    beta.kill_gateway()  # SIGKILL right after the last 202
+        assert codes == [202] * len(activities)
+        beta.kill_gateway()  # SIGKILL right after the last 202
     # What a crash mid-work leaves behind, made certain: every queued job still leased to the
     # dead process, for a lease far longer than the test may wait.
     with sqlite3.connect(beta.root / "gateway.sqlite3") as db:
