@@ -135,8 +135,11 @@ async def _deliver_jobs(store: MongoStore) -> list[Job]:
 
 
 async def _leases_of(store: MongoStore, pid: int) -> list[Job]:
+    """The deliveries the process holds (its block-event jobs are checked apart: all done)."""
     queued = await store.list_jobs(JobState.QUEUED, limit=10_000)
-    return [j for j in queued if j.lease_owner and f":{pid}:" in j.lease_owner]
+    return [
+        j for j in queued if j.kind == "deliver" and j.lease_owner and f":{pid}:" in j.lease_owner
+    ]
 
 
 async def test_two_workers_one_killed_every_delivery_done_once(
