@@ -42,13 +42,13 @@ class HostHealthTracker:
     hosts: HostStore
     settings: DeliverySettings
     clock: Callable[[], float]
-    cache_seconds: float = 30.0
+    # The process's one per-host record cache, shared with the transport; its own otherwise.
+    records: HostRecords | None = None
     probe_seconds: float = 60.0  # how long one probe may take before another
     recheck_seconds: float = 1.0  # while a probe is out, ask again this soon
-    records: HostRecords | None = None
 
     def __post_init__(self) -> None:
-        self._records = self.records or HostRecords(self.hosts, self.clock, ttl=self.cache_seconds)
+        self._records = self.records or HostRecords(self.hosts, self.clock)
         # host -> a half-open probe is out until then (bounded like the records themselves)
         self._probes: LRUCache[str, float] = LRUCache(MAX_HOSTS)
         self._pacing = HostPacing(
