@@ -10,7 +10,7 @@ import hmac
 import json
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -53,6 +53,18 @@ def model_response(model: BaseModel, status: int = 200) -> web.Response:
 
 def not_found(what: str) -> ProblemError:
     return ProblemError(404, "Not found", f"no {what}")
+
+
+def found_response(model: BaseModel | None, what: str) -> web.Response:
+    """`model` as JSON, or 404 saying there is no `what`."""
+    if model is None:
+        raise not_found(what)
+    return model_response(model)
+
+
+def items_response(items: Sequence[BaseModel]) -> web.Response:
+    """A listing: {"items": [...]}."""
+    return json_response({"items": [item.model_dump(mode="json") for item in items]})
 
 
 @web.middleware
