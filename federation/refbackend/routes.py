@@ -15,6 +15,7 @@ from federation.backend.contract import (
     InboundNotification,
 )
 from federation.errors import ProblemError
+from federation.problem_json import Handler
 from federation.refbackend.blocks import (
     BlockCreate,
     BlockPatch,
@@ -24,7 +25,6 @@ from federation.refbackend.blocks import (
 )
 from federation.refbackend.gateway import GatewayLink
 from federation.refbackend.http import (
-    Handler,
     found_response,
     items_response,
     model_response,
