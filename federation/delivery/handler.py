@@ -122,7 +122,7 @@ class _Bodies:
         return body
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, repr=False, kw_only=True)
 class DeliverHandler:
     """The handler for JobKind.DELIVER jobs."""
 

@@ -37,7 +37,7 @@ def utc_day(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).date().isoformat()
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, repr=False, kw_only=True)
 class HostHealthTracker:
     hosts: HostStore
     settings: DeliverySettings

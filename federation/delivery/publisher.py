@@ -15,7 +15,7 @@ from federation.ports import ActivityLog, FollowStore, JobQueue
 from federation.proofs import ObjectSigner
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, repr=False, kw_only=True)
 class Publisher:
     activities: ActivityLog
     queue: JobQueue

@@ -25,7 +25,7 @@ KEEP_SECONDS = 8 * 86400.0  # the health view looks back seven days
 PRUNE_EVERY = 3600.0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class DeliveryTally:
     stats: DeliveryStats
     clock: Callable[[], float]

@@ -24,7 +24,7 @@ from federation.records import Direction, Follow
 log = logging.getLogger("federation.follows")
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, repr=False, kw_only=True)
 class FollowMachine:
     settings: Settings
     follows: FollowStore

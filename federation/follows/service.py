@@ -37,7 +37,7 @@ class FollowTransitions(Protocol):
     ) -> Follow | None: ...
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, repr=False, kw_only=True)
 class FollowService:
     settings: Settings
     follows: FollowStore

@@ -53,7 +53,7 @@ class PushedBlocks(Protocol):
     async def put_gone(self, urn: BlockUrn, /) -> object: ...
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, repr=False, kw_only=True)
 class InboundProcessor:
     settings: Settings
     follows: FollowEvents

@@ -71,7 +71,7 @@ def signature_refused(result: Rejected, *, with_body: bool) -> ProblemError:
     return ProblemError(401, "Signature rejected", detail, headers=headers)
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, repr=False, kw_only=True)
 class InboxPipeline:
     settings: Settings
     queue: JobQueue

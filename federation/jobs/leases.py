@@ -20,7 +20,7 @@ log = logging.getLogger("federation.jobs")
 HEARTBEATS_PER_LEASE = 3  # two heartbeats may fail or be late before a lease runs out
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class LeaseKeeper:
     """Holds the ids of one owner's leased jobs and extends their leases every
     lease_seconds / HEARTBEATS_PER_LEASE while they are held."""

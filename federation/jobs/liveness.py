@@ -25,7 +25,7 @@ log = logging.getLogger("federation.jobs")
 BEATS_PER_WINDOW = 4  # three beats may fail or be late before others take the jobs over
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Heartbeat:
     store: Liveness
     _: KW_ONLY

@@ -16,7 +16,7 @@ DEDUPE_RETENTION = DONE_JOB_RETENTION
 INTERVAL = 3600.0
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, repr=False, kw_only=True)
 class Maintenance:
     queue: JobQueue
     clock: Callable[[], float]

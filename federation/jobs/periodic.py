@@ -17,7 +17,7 @@ from dataclasses import KW_ONLY, dataclass
 log = logging.getLogger("federation.periodic")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Periodic:
     """`action` every `interval` seconds; `at_start`: the first round runs at once, else
     after one interval. A failed round logs `failure` with its traceback."""

@@ -25,7 +25,7 @@ COMPLETE_BATCH = 32
 COMPLETE_DELAY = 0.005  # seconds; short against any lease, long against one job's run
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Settler:
     """Writes one owner's job outcomes to the queue; a retry waits for `backoff(attempt)`
     unless the handler said when, and the attempt `max_attempts` is the last."""

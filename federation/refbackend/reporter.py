@@ -29,7 +29,7 @@ class ReporterSettings:
     batch: int = 50
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class EventReporter:
     store: BackendStore
     link: GatewayLink

@@ -60,7 +60,7 @@ async def author_key(keys: KeySource, key_id: str, owner: str, *, fresh: bool) -
     return info
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, repr=False, kw_only=True)
 class KeyService:
     """Key lookup with a store-backed cache and a rate-limited re-fetch for key rotation."""
 

@@ -60,7 +60,7 @@ class MirrorCopy:
     age_seconds: float  # how long ago the mirror got it from the origin
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, repr=False, kw_only=True)
 class MirrorService:
     cache: ObjectCache
     policy: BlockedHosts

@@ -39,7 +39,7 @@ class Mirrors(Protocol):
         """A followed instance's origin-signed copy (mirrors.MirrorService provides it)."""
 
 
-@dataclass(eq=False, kw_only=True)
+@dataclass(eq=False, repr=False, kw_only=True)
 class Resolver:
     cache: RemoteCache
     policy: BlockedHosts
