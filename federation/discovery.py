@@ -15,47 +15,31 @@ NODEINFO_21_TYPE = f'application/json; profile="{NODEINFO_21}#"'
 JRD_TYPE = "application/jrd+json"
 
 
+class _UnderBase:
+    """One URL of the instance actor: the base URL with `path` appended."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __get__(self, urls: ActorUrls, owner: type[ActorUrls]) -> str:
+        return urls.base + self.path
+
+
 @dataclass(frozen=True, slots=True)
 class ActorUrls:
     """Every URL of the instance actor, derived from the base URL."""
 
     base: str
 
-    @property
-    def actor(self) -> str:
-        return f"{self.base}/actor"
-
-    @property
-    def rsa_key_id(self) -> str:
-        return f"{self.base}/actor#main-key"
-
-    @property
-    def ed25519_key_id(self) -> str:
-        return f"{self.base}/actor#ed25519-key"
-
-    @property
-    def inbox(self) -> str:
-        return f"{self.base}/actor/inbox"
-
-    @property
-    def shared_inbox(self) -> str:
-        return f"{self.base}/inbox"
-
-    @property
-    def outbox(self) -> str:
-        return f"{self.base}/actor/outbox"
-
-    @property
-    def followers(self) -> str:
-        return f"{self.base}/actor/followers"
-
-    @property
-    def following(self) -> str:
-        return f"{self.base}/actor/following"
-
-    @property
-    def context(self) -> str:
-        return f"{self.base}/ns"
+    actor = _UnderBase("/actor")
+    rsa_key_id = _UnderBase("/actor#main-key")
+    ed25519_key_id = _UnderBase("/actor#ed25519-key")
+    inbox = _UnderBase("/actor/inbox")
+    shared_inbox = _UnderBase("/inbox")
+    outbox = _UnderBase("/actor/outbox")
+    followers = _UnderBase("/actor/followers")
+    following = _UnderBase("/actor/following")
+    context = _UnderBase("/ns")
 
 
 def actor_document(settings: Settings, keys: InstanceKeys) -> dict[str, Any]:

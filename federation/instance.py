@@ -14,7 +14,7 @@ import aiohttp
 from federation import assembly
 from federation.backend.client import BackendClient
 from federation.config import Settings
-from federation.delivery.handler import make_backoff, make_deliver_handler
+from federation.delivery.handler import DeliverHandler, make_backoff
 from federation.delivery.hosthealth import HostHealthTracker
 from federation.delivery.outbound import Outbound
 from federation.delivery.publisher import Publisher
@@ -111,7 +111,7 @@ def _working(
     local: assembly.Local,
 ) -> JobRunner:
     """The durable runner and the handler of each job kind."""
-    deliver = make_deliver_handler(
+    deliver = DeliverHandler(
         transport=peers.transport,
         inbox_gone=follows.inbox_gone,
         activities=base.store,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from cachetools import LRUCache
@@ -121,93 +122,62 @@ class _Bodies:
         return body
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class DeliverHandler:
     """The handler for JobKind.DELIVER jobs."""
 
-    def __init__(
-        self,
-        *,
-        transport: Deliverer,
-        inbox_gone: InboxGone,
-        activities: ActivityLog,
-        health: HostVerdicts,
-        clock: Callable[[], float],
-        settings: Settings,
-        rng: random.Random,
-        body_cache_size: int = 64,
-        tally: DeliveryTally | None = None,
-    ) -> None:
-        self._transport = transport
-        self._tally = tally
-        self._inbox_gone = inbox_gone
-        self._health = health
-        self._clock = clock
-        self._settings = settings.delivery
-        self._rng = rng
-        self._bodies = _Bodies(activities, body_cache_size)
+    transport: Deliverer
+    inbox_gone: InboxGone
+    activities: ActivityLog
+    health: HostVerdicts
+    clock: Callable[[], float]
+    settings: Settings
+    rng: random.Random = field(default_factory=random.Random)
+    body_cache_size: int = 64
+    tally: DeliveryTally | None = None
+
+    def __post_init__(self) -> None:
+        self._bodies = _Bodies(self.activities, self.body_cache_size)
 
     async def __call__(self, job: Job) -> JobOutcome:
         payload = payload_of(job, DeliverPayload)
         activity_id, inbox = payload.activity_id, payload.inbox
         host = host_key(inbox)
-        if await self._health.is_unavailable(host):
+        if await self.health.is_unavailable(host):
             return Dead(UNAVAILABLE, FailureReason.UNAVAILABLE)
         body = await self._bodies.get(activity_id)
         if body is None:
             return Dead(f"activity not found: {activity_id}")
-        started = self._clock()
-        result = await self._transport.deliver(inbox, body)
-        if self._tally is not None:
-            self._tally.record(host, result.outcome is DeliveryOutcome.DELIVERED)
-        return await self._judge(job, inbox, host, result, self._clock() - started)
+        started = self.clock()
+        result = await self.transport.deliver(inbox, body)
+        if self.tally is not None:
+            self.tally.record(host, result.outcome is DeliveryOutcome.DELIVERED)
+        return await self._judge(job, inbox, host, result, self.clock() - started)
 
     async def _judge(
         self, job: Job, inbox: str, host: str, result: DeliveryResult, seconds: float
     ) -> JobOutcome:
         error = result.error or f"HTTP {result.status}"
         if result.outcome is DeliveryOutcome.DELIVERED:
-            await self._health.success(host, seconds)
+            await self.health.success(host, seconds)
             return Done()
         if result.outcome is DeliveryOutcome.PERMANENT:
-            self._health.answered(host)  # the host is there; it refused this one
+            self.health.answered(host)  # the host is there; it refused this one
             refused = FailureReason.REFUSED if result.status is not None else FailureReason.OTHER
             return Dead(error, refused)
         if result.outcome is DeliveryOutcome.GONE:
-            self._health.answered(host)
-            removed = await self._inbox_gone(inbox)
+            self.health.answered(host)
+            removed = await self.inbox_gone(inbox)
             log.info("inbox %s is gone (410): %d follower(s) removed", inbox, removed)
             return Dead(error, FailureReason.GONE)
         # RETRY, and 404 (a failure, never a success: retried until attempts run out).
-        now = self._clock()
+        now = self.clock()
         if result.status in _THROTTLING:
             paused = None if result.retry_after is None else now + self._capped(result.retry_after)
-            self._health.throttled(host, paused)
-        await self._health.failure(host, timed_out=result.error == TIMED_OUT)
-        delay = retry_delay(job.attempts + 1, result.retry_after, self._settings, self._rng)
+            self.health.throttled(host, paused)
+        await self.health.failure(host, timed_out=result.error == TIMED_OUT)
+        delay = retry_delay(job.attempts + 1, result.retry_after, self.settings.delivery, self.rng)
         return Retry(error, at=now + delay)
 
     def _capped(self, retry_after: float) -> float:
-        return min(retry_after, self._settings.retry_after_cap)
-
-
-def make_deliver_handler(
-    *,
-    transport: Deliverer,
-    inbox_gone: InboxGone,
-    activities: ActivityLog,
-    health: HostVerdicts,
-    clock: Callable[[], float],
-    settings: Settings,
-    rng: random.Random | None = None,
-    tally: DeliveryTally | None = None,
-) -> DeliverHandler:
-    return DeliverHandler(
-        transport=transport,
-        inbox_gone=inbox_gone,
-        activities=activities,
-        health=health,
-        clock=clock,
-        settings=settings,
-        rng=rng or random.Random(),
-        tally=tally,
-    )
+        return min(retry_after, self.settings.delivery.retry_after_cap)

@@ -18,7 +18,7 @@ written through on every change and re-read after `cache_seconds` so other proce
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from cachetools import LRUCache
@@ -37,28 +37,24 @@ def utc_day(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).date().isoformat()
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class HostHealthTracker:
-    def __init__(
-        self,
-        *,
-        hosts: HostStore,
-        settings: DeliverySettings,
-        clock: Callable[[], float],
-        cache_seconds: float = 30.0,
-        probe_seconds: float = 60.0,
-        recheck_seconds: float = 1.0,
-        records: HostRecords | None = None,
-    ) -> None:
-        self._hosts = hosts
-        self._records = records or HostRecords(hosts, clock, ttl=cache_seconds)
-        self._settings = settings
-        self._clock = clock
-        self._probe_seconds = probe_seconds  # how long one probe may take before another
-        self._recheck_seconds = recheck_seconds  # while a probe is out, ask again this soon
+    hosts: HostStore
+    settings: DeliverySettings
+    clock: Callable[[], float]
+    # The process's one per-host record cache, shared with the transport; its own otherwise.
+    records: HostRecords | None = None
+    probe_seconds: float = 60.0  # how long one probe may take before another
+    recheck_seconds: float = 1.0  # while a probe is out, ask again this soon
+
+    def __post_init__(self) -> None:
+        self._records = self.records or HostRecords(self.hosts, self.clock)
         # host -> a half-open probe is out until then (bounded like the records themselves)
         self._probes: LRUCache[str, float] = LRUCache(MAX_HOSTS)
         self._pacing = HostPacing(
-            ceiling=settings.per_host_concurrency, slow_seconds=settings.slow_seconds, clock=clock
+            ceiling=self.settings.per_host_concurrency,
+            slow_seconds=self.settings.slow_seconds,
+            clock=self.clock,
         )
 
     def limit(self, host: str) -> int:
@@ -83,7 +79,7 @@ class HostHealthTracker:
         if paused is not None:
             return paused
         record = await self._records.get(host)
-        return self._closed_until(record, self._clock())
+        return self._closed_until(record, self.clock())
 
     async def gate(self, host: str) -> float | None:
         """Like peek(), but when the breaker is half-open with no probe out, the caller
@@ -92,10 +88,10 @@ class HostHealthTracker:
         if paused is not None:
             return paused
         record = await self._records.get(host)
-        now = self._clock()
+        now = self.clock()
         closed_until = self._closed_until(record, now)
         if closed_until is None and record.circuit_open_until != 0.0:
-            self._probes[host] = now + self._probe_seconds  # half-open: this caller probes
+            self._probes[host] = now + self.probe_seconds  # half-open: this caller probes
         return closed_until
 
     def _closed_until(self, record: HostHealth, now: float) -> float | None:
@@ -108,7 +104,7 @@ class HostHealthTracker:
         # Half-open with the probe out. Its answer may come any moment and changes the verdict
         # at once (success closes, failure reopens), so callers must re-ask soon rather than
         # wait out probe_until, which only bounds a probe that never reports.
-        return min(now + self._recheck_seconds, probe_until)
+        return min(now + self.recheck_seconds, probe_until)
 
     async def is_unavailable(self, host: str) -> bool:
         return (await self._records.get(host)).unavailable
@@ -118,7 +114,7 @@ class HostHealthTracker:
         failures, and pace the host by how long it took."""
         self._pacing.answered_in(host, seconds)
         h = await self._records.get(host)
-        now = self._clock()
+        now = self.clock()
         self._probes.pop(host, None)
         changed = bool(
             h.consecutive_failures or h.failure_days or h.circuit_open_until or h.unavailable
@@ -135,7 +131,7 @@ class HostHealthTracker:
             )
         )
         if changed or stale:
-            await self._hosts.record_success(host, now)
+            await self.hosts.record_success(host, now)
 
     async def failure(self, host: str, *, timed_out: bool = False) -> None:
         """A delivery to `host` failed (no answer, 5xx, 404...). The store counts it (with
@@ -143,9 +139,9 @@ class HostHealthTracker:
         delivery that timed out opens the breaker at once."""
         if timed_out:
             self._pacing.narrow(host)
-        now = self._clock()
+        now = self.clock()
         self._probes.pop(host, None)
-        s = self._settings
+        s = self.settings
         failure = HostFailure(
             at=now,
             day=utc_day(now),
@@ -153,7 +149,7 @@ class HostHealthTracker:
             breaker_open_seconds=s.breaker_open_seconds,
             unavailable_after_days=s.unavailable_after_days,
         )
-        self._records.put(await self._hosts.record_failure(host, failure))
+        self._records.put(await self.hosts.record_failure(host, failure))
 
     def answered(self, host: str) -> None:
         """The host answered but the delivery was neither a success nor a host failure (a 4xx
@@ -164,7 +160,7 @@ class HostHealthTracker:
         """Admin: forget the host's failures, close its breaker, make it available again
         (what the transport learned about its signature scheme stays). None: no record."""
         self.forget(host)  # other processes re-read within their cache window
-        return await self._hosts.reset_host(host)
+        return await self.hosts.reset_host(host)
 
     def forget(self, host: str) -> None:
         """Drop the cached record (it is re-read from the store on next use)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -46,38 +46,30 @@ def _epoch(value: Any) -> float:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class Outbound:
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        backend: BlockSource,
-        queue: JobQueue,
-        publications: Publications,
-        publisher: Publishing,
-        clock: Callable[[], float],
-        signer: ObjectSigner | None = None,
-    ) -> None:
-        self._signer = signer
-        self._publications = publications
-        self._settings = settings
-        self._backend = backend
-        self._queue = queue
-        self._publisher = publisher
-        self._clock = clock
-        self._actor = ActorUrls(settings.base_url).actor
+    settings: Settings
+    backend: BlockSource
+    queue: JobQueue
+    publications: Publications
+    publisher: Publishing
+    clock: Callable[[], float]
+    signer: ObjectSigner | None = None
+
+    def __post_init__(self) -> None:
+        self._actor = ActorUrls(self.settings.base_url).actor
 
     def _activity_id(self, seed: str) -> str:
         digest = hashlib.sha256(seed.encode()).hexdigest()[:32]
-        return f"{self._settings.base_url}/activities/{digest}"
+        return f"{self.settings.base_url}/activities/{digest}"
 
     def _object(self, block: Block) -> dict[str, Any]:
         # Signed as GET /blocks/{id} serves it: followers keep a copy any reader can check.
-        return local_object(block, self._settings, self._signer)
+        return local_object(block, self.settings, self.signer)
 
     def _urls(self, block_id: str) -> tuple[str, str]:
-        urn = BlockUrn(self._settings.domain, block_id)
-        return urn.to_url(self._settings.scheme), str(urn)
+        urn = BlockUrn(self.settings.domain, block_id)
+        return urn.to_url(self.settings.scheme), str(urn)
 
     async def handle_event(self, job: Job) -> JobOutcome:
         """JobKind.EVENT: a block created, updated or deleted in the local backend."""
@@ -89,7 +81,7 @@ class Outbound:
         if event.type == "deleted":
             await self._withdraw(block_id, seed, reported)
             return Done()
-        block = await self._backend.get_block(block_id)
+        block = await self.backend.get_block(block_id)
         if block is None:  # deleted since: its own delete event does the work
             return Done()
         await self._publish_state(block, seed, reported, created=event.type == "created")
@@ -98,7 +90,7 @@ class Outbound:
     async def _publish_state(
         self, block: Block, seed: str, reported: float, *, created: bool
     ) -> None:
-        if is_released(block, self._clock()):
+        if is_released(block, self.clock()):
             await self._publish(block, seed, reported, created=created)
             return
         if block.visibility is Visibility.EMBARGOED and block.embargo_until is not None:
@@ -107,40 +99,40 @@ class Outbound:
 
     async def _publish(self, block: Block, seed: str, event_at: float, *, created: bool) -> None:
         """A Create when the block is new or this step made it public (again); else an Update."""
-        publication = await self._publications.publish_block(block.id, seed, self._clock())
+        publication = await self.publications.publish_block(block.id, seed, self.clock())
         obj = self._object(block)
         if created or publication.started_by == seed:
             activity_id = create_id(obj["id"], publication.generation)
             activity = builders.create(obj, self._actor, activity_id)
         else:
             activity = builders.update(obj, self._actor, self._activity_id(seed))
-        await self._publisher.publish(activity, event_at=event_at)
+        await self.publisher.publish(activity, event_at=event_at)
 
     async def _withdraw(self, block_id: str, seed: str, reported: float) -> None:
         # Public once, withdrawn now: followers must drop their copy. A block that was never
         # public gets no Delete, so not even its id leaves the instance.
-        if await self._publications.withdraw_block(block_id, self._clock()):
+        if await self.publications.withdraw_block(block_id, self.clock()):
             await self._send_delete(block_id, seed, reported)
 
     async def _send_delete(self, block_id: str, seed: str, reported: float) -> None:
         url, urn = self._urls(block_id)
-        await self._publisher.publish(
+        await self.publisher.publish(
             builders.delete(url, urn, self._actor, self._activity_id(seed + ":delete")),
             event_at=reported,
         )
 
     async def _schedule_release(self, block_id: str, at: float) -> None:
         job = new_job(ReleasePayload(block_id, at), run_at=at)
-        await self._queue.enqueue([job], self._clock())
+        await self.queue.enqueue([job], self.clock())
 
     async def handle_release(self, job: Job) -> JobOutcome:
         """JobKind.RELEASE: an embargo ended; publish the block if it is now released."""
         release = payload_of(job, ReleasePayload)
         block_id = release.block_id
-        block = await self._backend.get_block(block_id)
+        block = await self.backend.get_block(block_id)
         if block is None:
             return Done()
-        if block.visibility is Visibility.EMBARGOED and is_released(block, self._clock()):
+        if block.visibility is Visibility.EMBARGOED and is_released(block, self.clock()):
             seed = f"release:{block_id}:{release.at}"
             # The block became public when its embargo ended: the lag is measured from there.
             await self._publish(block, seed, release.at, created=True)
@@ -149,9 +141,9 @@ class Outbound:
     async def handle_backfill(self, job: Job) -> JobOutcome:
         """JobKind.BACKFILL: one page of public blocks to a new follower, then the next."""
         p = payload_of(job, BackfillPayload)
-        size = self._settings.delivery.backfill_page_size
-        page = await self._backend.list_federated(p.cursor, size)
-        now = self._clock()
+        size = self.settings.delivery.backfill_page_size
+        page = await self.backend.list_federated(p.cursor, size)
+        now = self.clock()
         for block in page.items:
             if not is_released(block, now):
                 continue
@@ -159,13 +151,13 @@ class Outbound:
             # Recorded, so that a withdrawal owes this follower a Delete; the Create keeps an id
             # of this follow's own: a follower that follows again may have seen (and dropped)
             # the fan-out's, and must not drop this copy as a duplicate.
-            await self._publications.publish_block(block.id, seed, now)
+            await self.publications.publish_block(block.id, seed, now)
             activity = builders.create(self._object(block), self._actor, self._activity_id(seed))
-            await self._publisher.send_to(activity, p.inbox)
+            await self.publisher.send_to(activity, p.inbox)
         if page.next_cursor is not None:
             nxt = new_job(
                 replace(p, cursor=page.next_cursor),
-                run_at=now + self._settings.delivery.backfill_pause,
+                run_at=now + self.settings.delivery.backfill_pause,
             )
-            await self._queue.enqueue([nxt], now)
+            await self.queue.enqueue([nxt], now)
         return Done()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from federation.delivery.handler import enqueue_fanout
@@ -14,37 +15,27 @@ from federation.ports import ActivityLog, FollowStore, JobQueue
 from federation.proofs import ObjectSigner
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class Publisher:
-    def __init__(
-        self,
-        *,
-        activities: ActivityLog,
-        queue: JobQueue,
-        follows: FollowStore,
-        clock: Callable[[], float],
-        wake: Callable[[], None],
-        signer: ObjectSigner | None = None,
-        telemetry: Telemetry | None = None,
-    ) -> None:
-        self._metrics = (telemetry or Telemetry()).metrics
-        self._activities = activities
-        self._queue = queue
-        self._follows = follows
-        self._clock = clock
-        self._wake = wake
-        self._signer = signer
+    activities: ActivityLog
+    queue: JobQueue
+    follows: FollowStore
+    clock: Callable[[], float]
+    wake: Callable[[], None]  # the runner's wake-up: a queued delivery is work for it
+    signer: ObjectSigner | None = None
+    telemetry: Telemetry = field(default_factory=Telemetry)
 
-    def wake(self) -> None:
-        self._wake()
+    def __post_init__(self) -> None:
+        self._metrics = self.telemetry.metrics
 
     async def _store(self, activity: dict[str, Any]) -> str:
         activity_id = str(activity["id"])
-        if self._signer is not None:
+        if self.signer is not None:
             # Signed once when stored: every recipient gets the same bytes with the same proof
             # (FEP-8b32), so a forwarded copy stays verifiable.
-            activity = self._signer.sign(activity, self._clock())
+            activity = self.signer.sign(activity, self.clock())
         body = json.dumps(activity, separators=(",", ":")).encode()
-        await self._activities.put_activity(activity_id, body, self._clock())
+        await self.activities.put_activity(activity_id, body, self.clock())
         return activity_id
 
     async def send_to(self, activity: dict[str, Any], inbox: str, *, run_at: float = 0.0) -> int:
@@ -55,7 +46,7 @@ class Publisher:
             host=host_key(inbox),
             run_at=run_at,
         )
-        inserted = await self._queue.enqueue([job], self._clock())
+        inserted = await self.queue.enqueue([job], self.clock())
         self.wake()
         return inserted
 
@@ -63,7 +54,7 @@ class Publisher:
         """Deliver to every accepted follower (shared inboxes collapsed)."""
         activity_id = await self._store(activity)
         inserted = await enqueue_fanout(
-            self._queue, self._follows, activity_id, self._clock(), event_at=event_at
+            self.queue, self.follows, activity_id, self.clock(), event_at=event_at
         )
         self._metrics.fanout(inserted)
         self.wake()

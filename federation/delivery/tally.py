@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 
 from federation.jobs.periodic import Periodic
 from federation.ports import DeliveryStats
@@ -24,32 +25,29 @@ KEEP_SECONDS = 8 * 86400.0  # the health view looks back seven days
 PRUNE_EVERY = 3600.0
 
 
+@dataclass(eq=False, repr=False)
 class DeliveryTally:
-    def __init__(
-        self,
-        stats: DeliveryStats,
-        clock: Callable[[], float],
-        *,
-        flush_seconds: float = FLUSH_SECONDS,
-        keep_seconds: float = KEEP_SECONDS,
-    ) -> None:
-        self._stats = stats
-        self._clock = clock
-        self._keep_seconds = keep_seconds
+    stats: DeliveryStats
+    clock: Callable[[], float]
+    _: KW_ONLY
+    flush_seconds: float = FLUSH_SECONDS
+    keep_seconds: float = KEEP_SECONDS
+
+    def __post_init__(self) -> None:
         self._delivered: Counter[tuple[str, int]] = Counter()
         self._failed: Counter[tuple[str, int]] = Counter()
         self._pruned_at = 0.0
         self._rounds = Periodic(
             "delivery-tally",
             self._write,
-            flush_seconds,
+            self.flush_seconds,
             failure="writing delivery counts failed; those counts are lost",
             logger=log,
         )
 
     def record(self, host: str, delivered: bool) -> None:
         """One attempt to deliver to `host`: it delivered, or it failed (any other answer)."""
-        key = (host, int(self._clock() // 60 * 60))
+        key = (host, int(self.clock() // 60 * 60))
         (self._delivered if delivered else self._failed)[key] += 1
 
     async def flush(self) -> None:
@@ -65,13 +63,13 @@ class DeliveryTally:
         ]
         self._delivered.clear()
         self._failed.clear()
-        await self._stats.add_delivery_counts(counts)
+        await self.stats.add_delivery_counts(counts)
 
     async def _write(self) -> None:
         await self.flush()
-        now = self._clock()
+        now = self.clock()
         if now - self._pruned_at >= PRUNE_EVERY:
-            await self._stats.prune_delivery_counts(now - self._keep_seconds)
+            await self.stats.prune_delivery_counts(now - self.keep_seconds)
             self._pruned_at = now
 
     def start(self) -> None:

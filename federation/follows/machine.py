@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from federation.activities import builders
@@ -24,23 +24,17 @@ from federation.records import Direction, Follow
 log = logging.getLogger("federation.follows")
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class FollowMachine:
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        follows: FollowStore,
-        queue: JobQueue,
-        publisher: Publishing,
-        clock: Callable[[], float],
-    ) -> None:
-        self._settings = settings
-        self._follows = follows
-        self._queue = queue
-        self._publisher = publisher
-        self._clock = clock
-        self._urls = ActorUrls(settings.base_url)
-        self._own = Host.parse(settings.domain, settings.scheme)
+    settings: Settings
+    follows: FollowStore
+    queue: JobQueue
+    publisher: Publishing
+    clock: Callable[[], float]
+
+    def __post_init__(self) -> None:
+        self._urls = ActorUrls(self.settings.base_url)
+        self._own = Host.parse(self.settings.domain, self.settings.scheme)
 
     async def start(
         self, fresh: Follow, event: FollowEvent, activity: dict[str, Any] | None = None
@@ -51,7 +45,7 @@ class FollowMachine:
             raise ValueError(f"{event} does not create a follow")
         if Host.parse(fresh.domain) == self._own:
             raise SelfFollow(fresh.domain)
-        existing = await self._follows.get_follow(fresh.direction, fresh.actor)
+        existing = await self.follows.get_follow(fresh.direction, fresh.actor)
         row = transition(fresh.direction, existing.state if existing else None, event)
         if row is None:  # the table has a row in every state for a creating event
             raise LookupError(f"no transition for {event} in {existing}")
@@ -63,7 +57,7 @@ class FollowMachine:
     async def apply(self, direction: Direction, actor: str, event: FollowEvent) -> Follow | None:
         """An event on an existing relation; None when there is none or the event does not
         apply in its state (then nothing changes)."""
-        existing = await self._follows.get_follow(direction, actor)
+        existing = await self.follows.get_follow(direction, actor)
         if existing is None:
             log.info("ignoring %s for %s %s: no such relation", event, direction, actor)
             return None
@@ -79,13 +73,13 @@ class FollowMachine:
         self, relation: Follow, row: Transition, event: FollowEvent, *, fresh: bool
     ) -> Follow:
         """Persist the transition, then report it (durably, through the queue)."""
-        after = replace(relation, state=row.reported, updated_at=self._clock())
+        after = replace(relation, state=row.reported, updated_at=self.clock())
         if row.state is None:
-            await self._follows.delete_follow(after.direction, after.actor)
+            await self.follows.delete_follow(after.direction, after.actor)
         elif fresh:
-            await self._follows.put_follow(after)
+            await self.follows.put_follow(after)
         else:
-            await self._follows.set_follow_state(
+            await self.follows.set_follow_state(
                 after.direction, after.actor, after.state, after.updated_at
             )
         log_event(
@@ -109,12 +103,12 @@ class FollowMachine:
                 await self._start_backfill(relation)
             else:
                 activity = self._activity(effect, relation, received)
-                await self._publisher.send_to(activity, relation.inbox)
+                await self.publisher.send_to(activity, relation.inbox)
 
     def _activity(
         self, effect: Effect, relation: Follow, received: dict[str, Any] | None
     ) -> dict[str, Any]:
-        ours, new_id = self._urls.actor, new_activity_id(self._settings.base_url)
+        ours, new_id = self._urls.actor, new_activity_id(self.settings.base_url)
         if effect is Effect.SEND_FOLLOW:
             return builders.follow(ours, relation.actor, relation.follow_id)
         if effect is Effect.SEND_UNDO:
@@ -129,9 +123,9 @@ class FollowMachine:
         job = new_job(
             BackfillPayload(relation.actor, relation.inbox, relation.follow_id, cursor=None)
         )
-        await self._queue.enqueue([job], self._clock())
-        self._publisher.wake()
+        await self.queue.enqueue([job], self.clock())
+        self.publisher.wake()
 
     async def _report(self, relation: Follow) -> None:
         """A follow.changed notification, through the durable queue (the backend may be down)."""
-        await self._queue.enqueue([queued(follow_changed(relation))], self._clock())
+        await self.queue.enqueue([queued(follow_changed(relation))], self.clock())

@@ -7,6 +7,7 @@ domain block) into an event of the transition table; `FollowMachine` applies it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from federation.activities.builders import new_activity_id
@@ -36,21 +37,13 @@ class FollowTransitions(Protocol):
     ) -> Follow | None: ...
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class FollowService:
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        follows: FollowStore,
-        policy: PolicySnapshots,
-        machine: FollowTransitions,
-        clock: Callable[[], float],
-    ) -> None:
-        self._settings = settings
-        self._follows = follows
-        self._policy = policy
-        self._machine = machine
-        self._clock = clock
+    settings: Settings
+    follows: FollowStore
+    policy: PolicySnapshots
+    machine: FollowTransitions
+    clock: Callable[[], float]
 
     # --- we follow them -------------------------------------------------------------------
 
@@ -58,20 +51,20 @@ class FollowService:
         """Send a Follow. Always sends, so a follow stuck pending, or one the other side has
         dropped, is repaired by following again; a peer that still has us answers the
         repeated Follow with a fresh Accept at once. Raises SelfFollow for our own domain."""
-        follow_id = new_activity_id(self._settings.base_url)
+        follow_id = new_activity_id(self.settings.base_url)
         fresh = self._relation(Direction.FOLLOWING, target, follow_id)
-        return await self._machine.start(fresh, FollowEvent.FOLLOW_SENT)
+        return await self.machine.start(fresh, FollowEvent.FOLLOW_SENT)
 
     async def unfollow(self, actor: str) -> Follow | None:
-        return await self._machine.apply(Direction.FOLLOWING, actor, FollowEvent.UNFOLLOWED)
+        return await self.machine.apply(Direction.FOLLOWING, actor, FollowEvent.UNFOLLOWED)
 
     async def on_accept(self, actor: str) -> bool:
         event = FollowEvent.ACCEPT_RECEIVED
-        return await self._machine.apply(Direction.FOLLOWING, actor, event) is not None
+        return await self.machine.apply(Direction.FOLLOWING, actor, event) is not None
 
     async def on_reject(self, actor: str) -> bool:
         event = FollowEvent.REJECT_RECEIVED
-        return await self._machine.apply(Direction.FOLLOWING, actor, event) is not None
+        return await self.machine.apply(Direction.FOLLOWING, actor, event) is not None
 
     # --- they follow us -------------------------------------------------------------------
 
@@ -79,10 +72,10 @@ class FollowService:
         """Record a Follow; answer by policy. A repeated Follow re-sends the answer."""
         fresh = self._relation(Direction.FOLLOWER, follower, str(follow_activity["id"]))
         event = await self._judge(follower.host)
-        return await self._machine.start(fresh, event, follow_activity)
+        return await self.machine.start(fresh, event, follow_activity)
 
     async def _judge(self, host: Host) -> FollowEvent:
-        policy = await self._policy.current()
+        policy = await self.policy.current()
         if policy.mode is FederationMode.ALLOWLIST and not policy.allowlists(host):
             return FollowEvent.FOLLOW_REFUSED
         if policy.limits(host):  # silenced: an admin decides, whatever the mode
@@ -92,28 +85,26 @@ class FollowService:
         return FollowEvent.FOLLOW_ADMITTED
 
     async def approve(self, actor: str) -> Follow | None:
-        return await self._machine.apply(Direction.FOLLOWER, actor, FollowEvent.APPROVED)
+        return await self.machine.apply(Direction.FOLLOWER, actor, FollowEvent.APPROVED)
 
     async def reject(self, actor: str) -> Follow | None:
-        return await self._machine.apply(Direction.FOLLOWER, actor, FollowEvent.REMOVED)
+        return await self.machine.apply(Direction.FOLLOWER, actor, FollowEvent.REMOVED)
 
     async def remove_follower(self, actor: str) -> bool:
         return await self.reject(actor) is not None
 
     async def on_undo_follow(self, actor: str) -> bool:
         event = FollowEvent.UNDO_RECEIVED
-        return await self._machine.apply(Direction.FOLLOWER, actor, event) is not None
+        return await self.machine.apply(Direction.FOLLOWER, actor, event) is not None
 
     async def inbox_gone(self, inbox: str) -> int:
         """A follower's inbox answered 410: end every accepted follower it (or the shared
         inbox) stands for. Returns how many ended."""
         ended = 0
-        for follow in await self._follows.list_follows(Direction.FOLLOWER, FollowState.ACCEPTED):
+        for follow in await self.follows.list_follows(Direction.FOLLOWER, FollowState.ACCEPTED):
             if inbox in (follow.inbox, follow.shared_inbox):
                 event = FollowEvent.INBOX_GONE
-                ended += (
-                    await self._machine.apply(follow.direction, follow.actor, event) is not None
-                )
+                ended += await self.machine.apply(follow.direction, follow.actor, event) is not None
         return ended
 
     # --- moderation -----------------------------------------------------------------------
@@ -122,16 +113,16 @@ class FollowService:
         """Forget every relation, either way, with a host the block on `domain` covers."""
         entry, dropped = Host.parse(domain), 0
         for direction in Direction:
-            for follow in await self._follows.list_follows(direction):
+            for follow in await self.follows.list_follows(direction):
                 if _covers(entry, follow.domain):
                     dropped += await self._ended(follow, FollowEvent.DOMAIN_BLOCKED)
         return dropped
 
     async def _ended(self, follow: Follow, event: FollowEvent) -> bool:
-        return await self._machine.apply(follow.direction, follow.actor, event) is not None
+        return await self.machine.apply(follow.direction, follow.actor, event) is not None
 
     def _relation(self, direction: Direction, actor: ActorInfo, follow_id: str) -> Follow:
-        now = self._clock()
+        now = self.clock()
         return Follow(
             direction=direction,
             actor=actor.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from federation.activities import (
@@ -52,26 +53,18 @@ class PushedBlocks(Protocol):
     async def put_gone(self, urn: BlockUrn, /) -> object: ...
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class InboundProcessor:
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        follows: FollowEvents,
-        follow_store: FollowStore,
-        cache: PushedBlocks,
-        transport: Fetcher,
-        notifications: Notifying,
-        limited: Callable[[Host], Awaitable[bool]] | None = None,
-    ) -> None:
-        self._notifications = notifications
-        self._limited = limited  # whether a silence entry covers a host (domains.DomainPolicy)
-        self._settings = settings
-        self._follows = follows
-        self._follow_store = follow_store
-        self._cache = cache
-        self._transport = transport
-        self._me = ActorUrls(settings.base_url).actor
+    settings: Settings
+    follows: FollowEvents
+    follow_store: FollowStore
+    cache: PushedBlocks
+    transport: Fetcher
+    notifications: Notifying
+    limited: Callable[[Host], Awaitable[bool]] | None = None  # a silence entry covers it?
+
+    def __post_init__(self) -> None:
+        self._me = ActorUrls(self.settings.base_url).actor
         self._handlers: dict[str, TypeHandler] = {
             "Follow": self._on_follow,
             "Accept": self._on_accept,
@@ -101,21 +94,21 @@ class InboundProcessor:
             return Done()  # a follow of someone else: not ours to answer
         try:
             # A TransportError propagates: the runner retries, the follower may be briefly down.
-            info = await fetch_actor(self._transport, actor)
+            info = await fetch_actor(self.transport, actor)
         except InvalidActor as exc:
             return Dead(f"follower's actor document unusable: {exc}")
         try:
-            await self._follows.on_follow(info, activity)
+            await self.follows.on_follow(info, activity)
         except SelfFollow as exc:  # the inbox refuses these; one recorded before it did
             return Dead(str(exc))
         return Done()
 
     async def _on_accept(self, activity: dict[str, Any], actor: str) -> JobOutcome:
-        await self._follows.on_accept(actor)
+        await self.follows.on_accept(actor)
         return Done()
 
     async def _on_reject(self, activity: dict[str, Any], actor: str) -> JobOutcome:
-        await self._follows.on_reject(actor)
+        await self.follows.on_reject(actor)
         return Done()
 
     async def _on_undo(self, activity: dict[str, Any], actor: str) -> JobOutcome:
@@ -123,13 +116,13 @@ class InboundProcessor:
         inner_type = inner.get("type") if isinstance(inner, dict) else None
         if inner_type in ("Follow", None):
             # An Undo naming only the Follow's id is common; the actor can only undo its own.
-            await self._follows.on_undo_follow(actor)
+            await self.follows.on_undo_follow(actor)
         return Done()
 
     async def _following(self, actor: str) -> bool:
         """Content is welcome from instances we follow. A pending follow counts: the peer's
         Accept and its first Creates travel in parallel and may be processed in either order."""
-        relation = await self._follow_store.get_follow(Direction.FOLLOWING, actor)
+        relation = await self.follow_store.get_follow(Direction.FOLLOWING, actor)
         return relation is not None and relation.state in (
             FollowState.ACCEPTED,
             FollowState.PENDING,
@@ -155,10 +148,10 @@ class InboundProcessor:
         if block.origin != BlockUrn.from_url(obj["id"]).authority:
             return Dead("block origin mismatch")
         # The proof was verified at the inbox (resolve/proofcheck.py) before it was recorded.
-        if not await self._cache.put_pushed(block, signed=obj if "proof" in obj else None):
+        if not await self.cache.put_pushed(block, signed=obj if "proof" in obj else None):
             return Done()  # an older Update arriving late must not overwrite a newer one
-        limited = self._limited is not None and await self._limited(Host.parse(block.origin))
-        await self._notifications.send(block_upserted(activity["id"], block, limited=limited))
+        limited = self.limited is not None and await self.limited(Host.parse(block.origin))
+        await self.notifications.send(block_upserted(activity["id"], block, limited=limited))
         return Done()
 
     async def _on_delete(self, activity: dict[str, Any], actor: str) -> JobOutcome:
@@ -167,6 +160,6 @@ class InboundProcessor:
             urn = BlockUrn.from_url(object_id or "")
         except ValueError:
             return Done()  # not a block (an actor deleting itself, say): nothing we hold
-        await self._cache.put_gone(urn)
-        await self._notifications.send(block_deleted(activity["id"], str(urn)))
+        await self.cache.put_gone(urn)
+        await self.notifications.send(block_deleted(activity["id"], str(urn)))
         return Done()

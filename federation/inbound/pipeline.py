@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from federation.activities import (
@@ -71,29 +71,20 @@ def signature_refused(result: Rejected, *, with_body: bool) -> ProblemError:
     return ProblemError(401, "Signature rejected", detail, headers=headers)
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class InboxPipeline:
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        queue: JobQueue,
-        policy: DomainPolicy,
-        keys: KeySource,
-        proofs: ProofChecker,
-        ld_signatures: LdSignatureChecker,
-        clock: Callable[[], float],
-        wake: Callable[[], None],
-        telemetry: Telemetry | None = None,
-    ) -> None:
-        self._wake = wake  # the runner's wake-up: a recorded activity is work queued
-        self._metrics = (telemetry or Telemetry()).metrics
-        self._settings = settings
-        self._queue = queue
-        self._policy = policy
-        self._keys = keys
-        self._proofs = proofs
-        self._ld_signatures = ld_signatures
-        self._clock = clock
+    settings: Settings
+    queue: JobQueue
+    policy: DomainPolicy
+    keys: KeySource
+    proofs: ProofChecker
+    ld_signatures: LdSignatureChecker
+    clock: Callable[[], float]
+    wake: Callable[[], None]  # the runner's wake-up: a recorded activity is work queued
+    telemetry: Telemetry = field(default_factory=Telemetry)
+
+    def __post_init__(self) -> None:
+        self._metrics = self.telemetry.metrics
         # Group commit: activities accepted in the same turn of the event loop (concurrent
         # requests) share one write transaction instead of paying a COMMIT each.
         self._records: Coalescer[NewJob, bool] = Coalescer(
@@ -108,13 +99,13 @@ class InboxPipeline:
         await self._check_domain(Host.of_url(actor))  # parse_activity vetted its host
         self._refuse_self_follow(activity, actor)
         signer = await self._verify(req)
-        proved = await self._proofs.check(activity, actor)
-        await self._proofs.check_embedded(activity, actor)
+        proved = await self.proofs.check(activity, actor)
+        await self.proofs.check_embedded(activity, actor)
         if signer.owner != actor:
             # Forwarded or relayed: acceptable only when the actor's own proof or Linked Data
             # signature covers it. (With the actor's own HTTP signature, an LD signature is
             # not even looked at, as Mastodon does: a bad one there proves nothing false.)
-            if not proved and not await self._ld_signatures.check(activity, actor):
+            if not proved and not await self.ld_signatures.check(activity, actor):
                 raise _problem(
                     401,
                     "Signer is not the actor",
@@ -138,15 +129,15 @@ class InboxPipeline:
             )
 
     def _parse(self, body: bytes) -> dict[str, Any]:
-        if len(body) > self._settings.limits.max_body_bytes:
+        if len(body) > self.settings.limits.max_body_bytes:
             raise _problem(413, "Payload too large", "the activity exceeds the body limit")
         try:
-            return parse_activity(body, max_depth=self._settings.limits.max_json_depth)
+            return parse_activity(body, max_depth=self.settings.limits.max_json_depth)
         except InvalidActivity as exc:
             raise _problem(400, "Invalid activity", str(exc)) from None
 
     async def _check_domain(self, domain: Host) -> None:
-        policy = await self._policy.current()
+        policy = await self.policy.current()
         if policy.blocks(domain):
             raise _problem(403, "Domain blocked", f"{domain} is blocked by this instance")
         if policy.mode is FederationMode.ALLOWLIST and not policy.allowlists(domain):
@@ -154,24 +145,24 @@ class InboxPipeline:
 
     def _refuse_self_follow(self, activity: dict[str, Any], actor: str) -> None:
         # Checked before the signature: no fetch of our own key for a request that cannot stand.
-        own = Host.parse(self._settings.domain, self._settings.scheme)
+        own = Host.parse(self.settings.domain, self.settings.scheme)
         if "Follow" in types_of(activity) and Host.of_url(actor) == own:
             raise _problem(
                 422,
                 "Cannot follow itself",
-                f"{actor} is on this instance ({self._settings.domain}); "
+                f"{actor} is on this instance ({self.settings.domain}); "
                 "an instance cannot follow itself",
             )
 
     async def _verify(self, req: InboundRequest) -> Verified:
         started = time.perf_counter()
         signed = SignedRequest(method=req.method, url=req.url, headers=req.headers, body=req.body)
-        skew = float(self._settings.limits.clock_skew_seconds)
-        result = await verify_request(signed, self._keys.resolve, self._clock(), skew=skew)
+        skew = float(self.settings.limits.clock_skew_seconds)
+        result = await verify_request(signed, self.keys.resolve, self.clock(), skew=skew)
         if isinstance(result, Rejected) and result.reason is Reason.BAD_SIGNATURE and result.key_id:
             # The peer may have rotated its key: fetch it again (rate-limited) and retry once.
-            if await self._keys.refetch(result.key_id) is not None:
-                result = await verify_request(signed, self._keys.resolve, self._clock(), skew=skew)
+            if await self.keys.refetch(result.key_id) is not None:
+                result = await verify_request(signed, self.keys.resolve, self.clock(), skew=skew)
         if isinstance(result, Rejected):
             self._signature_checked(started, result.reason)
             raise signature_refused(result, with_body=True)
@@ -213,9 +204,9 @@ class InboxPipeline:
         # A failed write (e.g. a full disk) raises here for every activity of its batch.
         if not await self._records.submit(job):
             raise _problem(409, "Duplicate activity", f"{activity_id} was already received")
-        self._wake()
+        self.wake()
         log.info("accepted %s %s from %s", activity.get("type"), activity_id, actor)
         return activity_id
 
     async def _write_records(self, jobs: Sequence[NewJob]) -> list[bool]:
-        return await self._queue.enqueue_each(jobs, self._clock())
+        return await self.queue.enqueue_each(jobs, self.clock())

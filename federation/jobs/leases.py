@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 
 from federation.jobs.periodic import Periodic
 from federation.ports import JobQueue
@@ -19,29 +20,24 @@ log = logging.getLogger("federation.jobs")
 HEARTBEATS_PER_LEASE = 3  # two heartbeats may fail or be late before a lease runs out
 
 
+@dataclass(eq=False, repr=False)
 class LeaseKeeper:
     """Holds the ids of one owner's leased jobs and extends their leases every
     lease_seconds / HEARTBEATS_PER_LEASE while they are held."""
 
-    def __init__(
-        self,
-        queue: JobQueue,
-        *,
-        owner: str,
-        clock: Callable[[], float],
-        lease_seconds: float,
-    ) -> None:
-        self._queue = queue
-        self._owner = owner
-        self._clock = clock
-        self._lease = lease_seconds
-        self._interval = lease_seconds / HEARTBEATS_PER_LEASE
+    queue: JobQueue
+    _: KW_ONLY
+    owner: str
+    clock: Callable[[], float]
+    lease_seconds: float
+
+    def __post_init__(self) -> None:
         self._until: dict[int | str, float] = {}  # job id -> its lease's end, as last written
         self._forfeited: set[int | str] = set()  # held when we learned we were judged dead
         self._beats = Periodic(
-            f"leases:{owner}",
+            f"leases:{self.owner}",
             self.renew,
-            self._interval,
+            self.lease_seconds / HEARTBEATS_PER_LEASE,
             failure="renewing leases failed; trying again at the next heartbeat",
             logger=log,
         )
@@ -70,9 +66,9 @@ class LeaseKeeper:
         ids = list(self._until)  # forfeited ones too: those still ours stay ours while they run
         if not ids:
             return 0
-        now = self._clock()
-        until = now + self._lease
-        renewed = await self._queue.renew_leases(ids, self._owner, until, now)
+        now = self.clock()
+        until = now + self.lease_seconds
+        renewed = await self.queue.renew_leases(ids, self.owner, until, now)
         for job_id in ids:
             if job_id in self._until:  # not finished while the write was under way
                 self._until[job_id] = until

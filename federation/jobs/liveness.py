@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 
 from federation.jobs.periodic import Periodic
 from federation.ports import Liveness
@@ -24,30 +25,23 @@ log = logging.getLogger("federation.jobs")
 BEATS_PER_WINDOW = 4  # three beats may fail or be late before others take the jobs over
 
 
+@dataclass(eq=False, repr=False)
 class Heartbeat:
-    def __init__(
-        self,
-        store: Liveness,
-        *,
-        owner: str,
-        clock: Callable[[], float],
-        takeover_seconds: float,
-        on_takeover: Callable[[], None],
-        on_judged_dead: Callable[[], None],
-    ) -> None:
-        self._store = store
-        self._owner = owner
-        self._clock = clock
-        self._window = takeover_seconds
-        self._interval = takeover_seconds / BEATS_PER_WINDOW
-        self._on_takeover = on_takeover
-        self._on_judged_dead = on_judged_dead
+    store: Liveness
+    _: KW_ONLY
+    owner: str
+    clock: Callable[[], float]
+    takeover_seconds: float
+    on_takeover: Callable[[], None]
+    on_judged_dead: Callable[[], None]
+
+    def __post_init__(self) -> None:
         self._beaten = False  # a first beat finds no record: that is no verdict
         self._started = False
         self._beats = Periodic(
-            f"beat:{owner}",
+            f"beat:{self.owner}",
             self.beat,
-            self._interval,
+            self.takeover_seconds / BEATS_PER_WINDOW,
             failure="heartbeat failed; trying again at the next one",
             logger=log,
         )
@@ -55,21 +49,25 @@ class Heartbeat:
     async def beat(self) -> None:
         """Say we are alive (learning whether we were judged dead), then take over the jobs
         of owners that went silent."""
-        now = self._clock()
-        previous = await self._store.beat(self._owner, now)
-        if self._beaten and (previous is None or previous < now - self._window):
+        now = self.clock()
+        previous = await self.store.beat(self.owner, now)
+        if self._beaten and (previous is None or previous < now - self.takeover_seconds):
             log.warning(
                 "runner %s: heartbeat late by more than %.1f s; its jobs may have been taken"
                 " over, so it stops the ones it held",
-                self._owner,
-                self._window,
+                self.owner,
+                self.takeover_seconds,
             )
-            self._on_judged_dead()
+            self.on_judged_dead()
         self._beaten = True
-        released = await self._store.release_stale(now - self._window, now)
+        released = await self.store.release_stale(now - self.takeover_seconds, now)
         if released:
-            log.info("took over %d job(s) of runner(s) silent for %.1f s", released, self._window)
-            self._on_takeover()
+            log.info(
+                "took over %d job(s) of runner(s) silent for %.1f s",
+                released,
+                self.takeover_seconds,
+            )
+            self.on_takeover()
 
     async def start(self) -> None:
         """Beat once before the first claim (a claim without a record could not be defended),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from federation.jobs.periodic import Periodic
 from federation.ports import JobQueue
@@ -15,29 +16,25 @@ DEDUPE_RETENTION = DONE_JOB_RETENTION
 INTERVAL = 3600.0
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class Maintenance:
-    def __init__(
-        self,
-        *,
-        queue: JobQueue,
-        clock: Callable[[], float],
-        retention: float = DEDUPE_RETENTION,
-        interval: float = INTERVAL,
-    ) -> None:
-        self._queue = queue
-        self._clock = clock
-        self._retention = retention
+    queue: JobQueue
+    clock: Callable[[], float]
+    retention: float = DEDUPE_RETENTION
+    interval: float = INTERVAL
+
+    def __post_init__(self) -> None:
         self._rounds = Periodic(
             "maintenance",
             self.run_once,
-            interval,
+            self.interval,
             at_start=True,
             failure="maintenance failed; trying again later",
             logger=log,
         )
 
     async def run_once(self) -> int:
-        pruned = await self._queue.prune_done(self._clock() - self._retention)
+        pruned = await self.queue.prune_done(self.clock() - self.retention)
         if pruned:
             log.info("pruned %d finished jobs past the dedupe window", pruned)
         return pruned

@@ -12,35 +12,30 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass
 
 log = logging.getLogger("federation.periodic")
 
 
+@dataclass(eq=False, repr=False)
 class Periodic:
     """`action` every `interval` seconds; `at_start`: the first round runs at once, else
     after one interval. A failed round logs `failure` with its traceback."""
 
-    def __init__(
-        self,
-        name: str,
-        action: Callable[[], Awaitable[object]],
-        interval: float,
-        *,
-        at_start: bool = False,
-        failure: str = "a periodic round failed; trying again at the next one",
-        logger: logging.Logger = log,
-    ) -> None:
-        self._name = name
-        self._action = action
-        self._interval = interval
-        self._at_start = at_start
-        self._failure = failure
-        self._log = logger
+    name: str
+    action: Callable[[], Awaitable[object]]
+    interval: float
+    _: KW_ONLY
+    at_start: bool = False
+    failure: str = "a periodic round failed; trying again at the next one"
+    logger: logging.Logger = log
+
+    def __post_init__(self) -> None:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name=self._name)
+            self._task = asyncio.create_task(self._loop(), name=self.name)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -50,11 +45,11 @@ class Periodic:
             self._task = None
 
     async def _loop(self) -> None:
-        if not self._at_start:
-            await asyncio.sleep(self._interval)
+        if not self.at_start:
+            await asyncio.sleep(self.interval)
         while True:
             try:
-                await self._action()
+                await self.action()
             except Exception:
-                self._log.exception(self._failure)
-            await asyncio.sleep(self._interval)
+                self.logger.exception(self.failure)
+            await asyncio.sleep(self.interval)

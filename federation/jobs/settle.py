@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import KW_ONLY, dataclass
 
 from federation.jobs.coalesce import Coalescer
 from federation.jobs.joblog import log_settled
@@ -24,28 +25,23 @@ COMPLETE_BATCH = 32
 COMPLETE_DELAY = 0.005  # seconds; short against any lease, long against one job's run
 
 
+@dataclass(eq=False, repr=False)
 class Settler:
     """Writes one owner's job outcomes to the queue; a retry waits for `backoff(attempt)`
     unless the handler said when, and the attempt `max_attempts` is the last."""
 
-    def __init__(
-        self,
-        queue: JobQueue,
-        *,
-        owner: str,
-        clock: Callable[[], float],
-        backoff: Callable[[int], float],
-        max_attempts: int,
-        complete_batch: int = COMPLETE_BATCH,
-        complete_delay: float = COMPLETE_DELAY,
-    ) -> None:
-        self._queue = queue
-        self._owner = owner
-        self._clock = clock
-        self._backoff = backoff
-        self._max_attempts = max_attempts
+    queue: JobQueue
+    _: KW_ONLY
+    owner: str
+    clock: Callable[[], float]
+    backoff: Callable[[int], float]
+    max_attempts: int
+    complete_batch: int = COMPLETE_BATCH
+    complete_delay: float = COMPLETE_DELAY
+
+    def __post_init__(self) -> None:
         self._completions: Coalescer[tuple[int | str, str], None] = Coalescer(
-            self._complete_many, max_items=complete_batch, max_delay=complete_delay
+            self._complete_many, max_items=self.complete_batch, max_delay=self.complete_delay
         )
 
     async def flush(self) -> None:
@@ -56,26 +52,26 @@ class Settler:
         if isinstance(outcome, Done):
             log_settled(job, "done")
             # Not awaited: the job's slots are free for the next job while the group fills.
-            self._completions.submit((job.id, self._owner))
+            self._completions.submit((job.id, self.owner))
             return
-        now = self._clock()
+        now = self.clock()
         if isinstance(outcome, Dead):
             log_settled(job, "gave_up", outcome.error)
-            settled = await self._queue.fail(job.id, self._owner, outcome.error, now)
-        elif is_last_attempt(job, self._max_attempts):
+            settled = await self.queue.fail(job.id, self.owner, outcome.error, now)
+        elif is_last_attempt(job, self.max_attempts):
             error = f"gave up after {job.attempts + 1} attempts: {outcome.error}"
             log_settled(job, "gave_up", error)
-            settled = await self._queue.fail(job.id, self._owner, error, now)
+            settled = await self.queue.fail(job.id, self.owner, error, now)
         else:
-            at = outcome.at if outcome.at is not None else now + self._backoff(job.attempts + 1)
+            at = outcome.at if outcome.at is not None else now + self.backoff(job.attempts + 1)
             log_settled(job, "retry", outcome.error, at)
-            settled = await self._queue.retry(job.id, self._owner, at, outcome.error, now)
+            settled = await self.queue.retry(job.id, self.owner, at, outcome.error, now)
         if not settled:
             log.warning("job %s: lease lost before settling (%s)", job.id, outcome)
 
     async def _complete_many(self, items: Sequence[tuple[int | str, str]]) -> list[None]:
         try:
-            completed = await self._queue.complete_many(items, self._clock())
+            completed = await self.queue.complete_many(items, self.clock())
         except Exception:
             # Still leased to us: they run again when their leases expire (at-least-once).
             log.exception("completing %d jobs failed; their leases will expire", len(items))

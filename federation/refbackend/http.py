@@ -9,8 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -18,25 +17,12 @@ from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ValidationError
 
 from federation.errors import ProblemError
+from federation.problem_json import Handler, ProblemPolicy
 
-PROBLEM_TYPE = "application/problem+json"
 MAX_BODY_BYTES = 1024 * 1024
 log = logging.getLogger("federation.backend.server")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def problem_response(status: int, title: str, detail: str = "", **extra: Any) -> web.Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    body["detail"] = detail
-    body.update(extra)
-    headers = {"Cache-Control": "no-store"}
-    if status == 401:
-        headers["WWW-Authenticate"] = 'Bearer realm="backend"'
-    return web.Response(
-        status=status, body=json.dumps(body).encode(), content_type=PROBLEM_TYPE, headers=headers
-    )
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -55,25 +41,32 @@ def not_found(what: str) -> ProblemError:
     return ProblemError(404, "Not found", f"no {what}")
 
 
+def found_response(model: BaseModel | None, what: str) -> web.Response:
+    """`model` as JSON, or 404 saying there is no `what`."""
+    if model is None:
+        raise not_found(what)
+    return model_response(model)
+
+
+def items_response(items: Sequence[BaseModel]) -> web.Response:
+    """A listing: {"items": [...]}."""
+    return json_response({"items": [item.model_dump(mode="json") for item in items]})
+
+
+_POLICY = ProblemPolicy(
+    realm="backend",
+    log=log,
+    too_large=f"bodies are capped at {MAX_BODY_BYTES}",
+    store_down="nothing was stored; retry later",
+    failed="the backend failed; see its log",
+    http_detail=lambda request, exc: f"{request.method} {request.path}",
+)
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every error leaves as RFC 9457 problem+json."""
-    try:
-        return await handler(request)
-    except ProblemError as exc:
-        return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
-    except web.HTTPRequestEntityTooLarge:
-        return problem_response(413, "Payload too large", f"bodies are capped at {MAX_BODY_BYTES}")
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return problem_response(exc.status, exc.reason, f"{request.method} {request.path}")
-    except sqlite3.OperationalError as exc:
-        log.error("backend store unavailable: %s", exc)
-        return problem_response(503, "Store unavailable", "nothing was stored; retry later")
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return problem_response(500, "Internal error", "the backend failed; see its log")
+    return await _POLICY.handle(request, handler)
 
 
 def auth_middleware(token: str, public_prefixes: tuple[str, ...]) -> Middleware:

@@ -29,20 +29,16 @@ class ReporterSettings:
     batch: int = 50
 
 
+@dataclass(eq=False, repr=False)
 class EventReporter:
-    def __init__(
-        self,
-        store: BackendStore,
-        link: GatewayLink,
-        clock: Callable[[], float],
-        settings: ReporterSettings,
-    ) -> None:
-        self._store = store
-        self._link = link
-        self._clock = clock
-        self._settings = settings
+    store: BackendStore
+    link: GatewayLink
+    clock: Callable[[], float]
+    settings: ReporterSettings
+
+    def __post_init__(self) -> None:
         self._wakeup = asyncio.Event()
-        self._backoff = settings.initial_backoff
+        self._backoff = self.settings.initial_backoff
 
     def wake(self) -> None:
         """Called after a change is committed, so the event leaves without waiting a poll."""
@@ -56,25 +52,25 @@ class EventReporter:
                 await asyncio.sleep(delay)
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._settings.idle_poll)
+                await asyncio.wait_for(self._wakeup.wait(), self.settings.idle_poll)
 
     async def report_pending(self) -> float | None:
         """Post pending events in order; returns how long to wait after a failure, else None."""
-        while entries := self._store.pending_events(self._settings.batch):
+        while entries := self.store.pending_events(self.settings.batch):
             for entry in entries:
-                result = await self._link.post_event(entry.event)
+                result = await self.link.post_event(entry.event)
                 if result.outcome is Outcome.RETRY:
-                    self._store.note_failure(entry.seq, result.error or "")
+                    self.store.note_failure(entry.seq, result.error or "")
                     log.info("event %s not reported: %s", entry.event.event_id, result.error)
                     return self._next_delay(result.retry_after)
                 if result.outcome is Outcome.REJECTED:
                     # Retrying the same body cannot help; holding it would wedge every later event.
                     log.warning("gateway rejected event %s: %s", entry.event.event_id, result.error)
-                self._store.mark_reported(entry.seq, self._clock(), result.error)
-                self._backoff = self._settings.initial_backoff
+                self.store.mark_reported(entry.seq, self.clock(), result.error)
+                self._backoff = self.settings.initial_backoff
         return None
 
     def _next_delay(self, retry_after: float) -> float:
-        delay = max(self._backoff, min(retry_after, self._settings.retry_after_cap))
-        self._backoff = min(self._backoff * 2, self._settings.max_backoff)
+        delay = max(self._backoff, min(retry_after, self.settings.retry_after_cap))
+        self._backoff = min(self._backoff * 2, self.settings.max_backoff)
         return delay

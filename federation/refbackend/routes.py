@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from federation.backend.contract import (
     API_PREFIX,
@@ -14,6 +15,7 @@ from federation.backend.contract import (
     InboundNotification,
 )
 from federation.errors import ProblemError
+from federation.problem_json import Handler
 from federation.refbackend.blocks import (
     BlockCreate,
     BlockPatch,
@@ -23,9 +25,9 @@ from federation.refbackend.blocks import (
 )
 from federation.refbackend.gateway import GatewayLink
 from federation.refbackend.http import (
-    json_response,
+    found_response,
+    items_response,
     model_response,
-    not_found,
     read_json,
     read_model,
     validate,
@@ -42,15 +44,6 @@ CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("backend_clock")
 DEFAULT_PAGE_LIMIT = 50
 
 routes = web.RouteTableDef()
-
-
-@routes.get(API_PREFIX + "/blocks/{id}")
-async def get_block(request: web.Request) -> web.Response:
-    block_id = request.match_info["id"]
-    block = request.app[STORE].get_block(block_id)
-    if block is None:
-        raise not_found(f"block with id {block_id!r}")
-    return model_response(block)
 
 
 @routes.get(API_PREFIX + "/blocks")
@@ -106,25 +99,43 @@ async def inbound(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-@routes.get(API_PREFIX + "/remote-blocks")
-async def list_remote_blocks(request: web.Request) -> web.Response:
-    items = request.app[STORE].list_remote_blocks()
-    return json_response({"items": [b.model_dump(mode="json") for b in items]})
+# The plain reads of the store: GET {path} answers the one record its {key} names (404
+# naming `what` when there is none), or the listing.
+Lookup = Callable[[BackendStore, str], BaseModel | None]
+Listing = Callable[[BackendStore], Sequence[BaseModel]]
+_LOOKUPS: tuple[tuple[str, str, Lookup, str], ...] = (
+    ("/blocks/{id}", "id", BackendStore.get_block, "block with id"),
+    ("/remote-blocks/{urn}", "urn", BackendStore.get_remote_block, "remote block"),
+)
+_LISTINGS: tuple[tuple[str, Listing], ...] = (
+    ("/remote-blocks", BackendStore.list_remote_blocks),
+    ("/follows", BackendStore.list_follows),
+)
 
 
-@routes.get(API_PREFIX + "/remote-blocks/{urn}")
-async def get_remote_block(request: web.Request) -> web.Response:
-    urn = request.match_info["urn"]
-    block = request.app[STORE].get_remote_block(urn)
-    if block is None:
-        raise not_found(f"remote block {urn!r}")
-    return model_response(block)
+def _lookup_route(key: str, lookup: Lookup, what: str) -> Handler:
+    async def handler(request: web.Request) -> web.Response:
+        value = request.match_info[key]
+        return found_response(lookup(request.app[STORE], value), f"{what} {value!r}")
+
+    return handler
 
 
-@routes.get(API_PREFIX + "/follows")
-async def list_follows(request: web.Request) -> web.Response:
-    items = request.app[STORE].list_follows()
-    return json_response({"items": [f.model_dump(mode="json") for f in items]})
+def _listing_route(listing: Listing) -> Handler:
+    async def handler(request: web.Request) -> web.Response:
+        return items_response(listing(request.app[STORE]))
+
+    return handler
+
+
+def _add_store_reads() -> None:
+    for path, key, lookup, what in _LOOKUPS:
+        routes.get(API_PREFIX + path)(_lookup_route(key, lookup, what))
+    for path, listing in _LISTINGS:
+        routes.get(API_PREFIX + path)(_listing_route(listing))
+
+
+_add_store_reads()
 
 
 @routes.get(API_PREFIX + "/resolve")

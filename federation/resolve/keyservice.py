@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urldefrag
 
@@ -59,40 +60,35 @@ async def author_key(keys: KeySource, key_id: str, owner: str, *, fresh: bool) -
     return info
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class KeyService:
     """Key lookup with a store-backed cache and a rate-limited re-fetch for key rotation."""
 
-    def __init__(
-        self,
-        *,
-        cache: KeyCache,
-        transport: Fetcher,
-        clock: Callable[[], float],
-        refetch_interval: float = 60.0,
-        telemetry: Telemetry | None = None,
-        memory_keys: int = MEMORY_KEYS,
-    ) -> None:
-        self._metrics = (telemetry or Telemetry()).metrics
-        self._cache = cache
-        self._transport = transport
-        self._clock = clock
-        self._refetch_interval = refetch_interval
+    cache: KeyCache
+    transport: Fetcher
+    clock: Callable[[], float]
+    refetch_interval: float = 60.0
+    telemetry: Telemetry = field(default_factory=Telemetry)
+    memory_keys: int = MEMORY_KEYS
+
+    def __post_init__(self) -> None:
+        self._metrics = self.telemetry.metrics
         # Keys re-fetched within the last interval: at most one re-fetch per key per interval,
         # and the memory of it bounded (a flood of made-up key ids cannot grow it).
         self._recently_refetched: TTLCache[str, bool] = TTLCache(
-            maxsize=memory_keys, ttl=refetch_interval, timer=clock
+            maxsize=self.memory_keys, ttl=self.refetch_interval, timer=self.clock
         )
         # Parsed key objects: the verify path never parses a PEM (nor reads the store) for a
         # key it has met, and at capacity only the least recently used key is dropped, so many
         # senders do not make every key be parsed again.
-        self._memory: LRUCache[str, PublicKeyInfo] = LRUCache(maxsize=memory_keys)
+        self._memory: LRUCache[str, PublicKeyInfo] = LRUCache(maxsize=self.memory_keys)
 
     async def resolve(self, key_id: str) -> PublicKeyInfo | None:
         info = self._memory.get(key_id)
         if info is not None:
             self._metrics.key_lookup("hit")
             return info
-        stored = await self._cache.get_key(key_id)
+        stored = await self.cache.get_key(key_id)
         if stored is not None:
             self._metrics.key_lookup("hit")
             return self._remember(stored)
@@ -106,7 +102,7 @@ class KeyService:
         info = self._memory.get(key_id)
         if info is not None:
             return info
-        stored = await self._cache.get_key(key_id)
+        stored = await self.cache.get_key(key_id)
         return None if stored is None else self._remember(stored)
 
     async def refetch(self, key_id: str) -> PublicKeyInfo | None:
@@ -127,7 +123,7 @@ class KeyService:
             log.info("key id %.200r is not a URL", key_id)
             return None
         try:
-            result = await self._transport.fetch(url)
+            result = await self.transport.fetch(url)
             doc = load_json_object(result.body)
             key = find_key(doc, key_id)
         except (TransportError, InvalidActor) as exc:
@@ -137,9 +133,9 @@ class KeyService:
         if pem is None:
             return None
         stored = RemoteKey(
-            key_id=key_id, owner=key.owner, public_key_pem=pem, fetched_at=self._clock()
+            key_id=key_id, owner=key.owner, public_key_pem=pem, fetched_at=self.clock()
         )
-        await self._cache.put_key(stored)
+        await self.cache.put_key(stored)
         return self._remember(stored)
 
     def _remember(self, stored: RemoteKey) -> PublicKeyInfo | None:

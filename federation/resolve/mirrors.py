@@ -60,33 +60,23 @@ class MirrorCopy:
     age_seconds: float  # how long ago the mirror got it from the origin
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class MirrorService:
-    def __init__(
-        self,
-        *,
-        cache: ObjectCache,
-        policy: BlockedHosts,
-        follows: FollowStore,
-        proofs: ProofVerifier,
-        transport: Fetcher,
-        clock: Callable[[], float],
-        peer_scheme: str,
-    ) -> None:
-        self._cache = cache
-        self._policy = policy
-        self._follows = follows
-        # Checked with keys already held only (OnlyHeld): the origin is down and cannot vouch
-        # for a key now, and a key offered through the mirror would prove nothing.
-        self._proofs = proofs
-        self._transport = transport
-        self._clock = clock
-        self._peer_scheme = peer_scheme
+    cache: ObjectCache
+    policy: BlockedHosts
+    follows: FollowStore
+    # Checked with keys already held only (OnlyHeld): the origin is down and cannot vouch
+    # for a key now, and a key offered through the mirror would prove nothing.
+    proofs: ProofVerifier
+    transport: Fetcher
+    clock: Callable[[], float]
+    peer_scheme: str
 
     async def copy_for(self, urn: BlockUrn) -> dict[str, Any] | None:
         """What we serve a peer for `urn`: the signed copy and when we got it, or None."""
-        if await self._policy.is_blocked(Host.parse(urn.authority)):
+        if await self.policy.is_blocked(Host.parse(urn.authority)):
             return None
-        entry = await self._cache.get_cached(str(urn))
+        entry = await self.cache.get_cached(str(urn))
         if entry is None or entry.state is not CacheState.OK or entry.signed is None:
             return None
         copied_at = datetime.fromtimestamp(entry.fetched_at, tz=UTC).isoformat()
@@ -95,7 +85,7 @@ class MirrorService:
     async def ask(self, urn: BlockUrn) -> MirrorCopy | None:
         """The first copy a followed instance holds whose origin proof holds, or None."""
         asked, origin = 0, Host.parse(urn.authority)
-        for follow in await self._follows.list_follows(Direction.FOLLOWING, FollowState.ACCEPTED):
+        for follow in await self.follows.list_follows(Direction.FOLLOWING, FollowState.ACCEPTED):
             if host_of(follow.actor) == origin:
                 continue  # the origin itself: already failed
             if asked == MAX_MIRRORS_ASKED:
@@ -110,7 +100,7 @@ class MirrorService:
         parts = urlsplit(mirror_actor)
         url = f"{parts.scheme}://{parts.netloc}{MIRROR_PATH}?urn={quote(str(urn), safe='')}"
         try:
-            fetched = await self._transport.fetch(url, accept="application/json")
+            fetched = await self.transport.fetch(url, accept="application/json")
             answer = json.loads(fetched.body)
         except (FetchError, ValueError):
             return None
@@ -122,7 +112,7 @@ class MirrorService:
         copied_at = _epoch(answer.get("copiedAt"))
         if copied_at is None:
             return None  # the answer must say how old the copy is
-        age = max(0.0, self._clock() - copied_at)
+        age = max(0.0, self.clock() - copied_at)
         return MirrorCopy(block=block, mirror=parts.netloc, age_seconds=round(age, 3))
 
     async def _checked(self, urn: BlockUrn, obj: dict[str, Any]) -> RemoteBlock | None:
@@ -132,9 +122,9 @@ class MirrorService:
             return None
         try:
             # No proof, no trust: a mirror's word is worth nothing on its own.
-            if not await self._proofs.verify(obj, author):
+            if not await self.proofs.verify(obj, author):
                 return None
-            block = object_to_block(obj, expected_url=urn.to_url(self._peer_scheme))
+            block = object_to_block(obj, expected_url=urn.to_url(self.peer_scheme))
         except (ProofError, InvalidObject):
             return None
         return block if block.urn == str(urn) else None

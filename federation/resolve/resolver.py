@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from federation.backend.contract import BlockSource
@@ -38,43 +39,33 @@ class Mirrors(Protocol):
         """A followed instance's origin-signed copy (mirrors.MirrorService provides it)."""
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class Resolver:
-    def __init__(
-        self,
-        *,
-        cache: RemoteCache,
-        policy: BlockedHosts,
-        transport: Fetcher,
-        backend: BlockSource,
-        settings: Settings,
-        clock: Callable[[], float],
-        telemetry: Telemetry | None = None,
-        mirrors: Mirrors | None = None,
-        proofs: ProofVerifier | None = None,
-    ) -> None:
-        self._mirrors = mirrors
-        self._proofs = proofs
-        self._telemetry = telemetry or Telemetry()
-        self._cache = cache
-        self._policy = policy
-        self._transport = transport
-        self._backend = backend
-        self._settings = settings
-        self._clock = clock
+    cache: RemoteCache
+    policy: BlockedHosts
+    transport: Fetcher
+    backend: BlockSource
+    settings: Settings
+    clock: Callable[[], float]
+    telemetry: Telemetry = field(default_factory=Telemetry)
+    mirrors: Mirrors | None = None
+    proofs: ProofVerifier | None = None
+
+    def __post_init__(self) -> None:
         self._inflight: dict[str, asyncio.Task[ResolveResult]] = {}
-        self._peer_scheme = settings.peer_scheme
+        self._peer_scheme = self.settings.peer_scheme
 
     async def resolve(self, urn: str) -> ResolveResult:
         """Resolve one URN. Raises UrnError (a ValueError) when `urn` is malformed."""
         parsed = BlockUrn.parse(urn)
-        if parsed.authority == self._settings.domain:
+        if parsed.authority == self.settings.domain:
             return await self._resolve_local(parsed)
         key = str(parsed)
         if key not in self._inflight:
             # The common case, a fresh cache hit, is answered inline: no task, no shield.
             hit = await self._fresh_hit(parsed)
             if hit is not None:
-                self._telemetry.metrics.resolver_cache(hit=True)
+                self.telemetry.metrics.resolver_cache(hit=True)
                 return hit
         # Looked up again after the await above: another caller may have started the fetch.
         task = self._inflight.get(key)
@@ -102,13 +93,13 @@ class Resolver:
 
     async def _resolve_local(self, urn: BlockUrn) -> ResolveResult:
         try:
-            block = await self._backend.get_block(urn.local_id)
+            block = await self.backend.get_block(urn.local_id)
         except BackendError:
             return ResolveResult(str(urn), "error", None, "local backend unavailable", False)
         # Unreleased blocks look exactly like missing ones: existence must not leak.
-        if block is None or not is_released(block, self._clock()):
+        if block is None or not is_released(block, self.clock()):
             return ResolveResult(str(urn), "not_found", None, None, False)
-        remote = block.to_remote(urn.authority, urn.to_url(self._settings.scheme))
+        remote = block.to_remote(urn.authority, urn.to_url(self.settings.scheme))
         return ResolveResult(str(urn), "ok", remote.model_dump(mode="json"), None, False)
 
     async def _fresh_hit(self, urn: BlockUrn) -> ResolveResult | None:
@@ -117,10 +108,10 @@ class Resolver:
     async def _lookup(self, urn: BlockUrn) -> tuple[ResolveResult | None, CachedObject | None]:
         """(the answer, when it needs no fetch: a blocked domain or a fresh entry; the entry)."""
         # Checked before the cache: a block must also hide what was cached before it.
-        if await self._policy.is_blocked(Host.parse(urn.authority)):
+        if await self.policy.is_blocked(Host.parse(urn.authority)):
             return ResolveResult(str(urn), "error", None, "domain blocked", False), None
-        entry = await self._cache.get(str(urn))
-        if entry is not None and self._clock() < entry.expires_at:
+        entry = await self.cache.get(str(urn))
+        if entry is not None and self.clock() < entry.expires_at:
             return result_of(entry, cached=True), entry
         return None, entry
 
@@ -128,21 +119,21 @@ class Resolver:
         hit, entry = await self._lookup(urn)
         if hit is not None:  # another caller's fetch may have filled the cache meanwhile
             return hit
-        self._telemetry.metrics.resolver_cache(hit=False)
+        self.telemetry.metrics.resolver_cache(hit=False)
         started = time.perf_counter()
-        with self._telemetry.tracer.start_as_current_span("resolve"):
+        with self.telemetry.tracer.start_as_current_span("resolve"):
             if entry is not None and entry.state is CacheState.OK:
                 result = await self._revalidate(urn, entry)
             else:
                 result = await self._fetch(urn)
         elapsed_ms = (time.perf_counter() - started) * 1000.0
-        self._telemetry.metrics.resolver_fetched(result.status, elapsed_ms)
+        self.telemetry.metrics.resolver_fetched(result.status, elapsed_ms)
         return result
 
     async def _fetch(self, urn: BlockUrn) -> ResolveResult:
         url = urn.to_url(self._peer_scheme)
         try:
-            fetched = await self._transport.fetch(url)
+            fetched = await self.transport.fetch(url)
             return await self._accept(urn, fetched)
         except FetchError as exc:
             if is_transient(exc):
@@ -156,9 +147,9 @@ class Resolver:
     async def _from_mirror(self, urn: BlockUrn) -> ResolveResult | None:
         """Origin down and nothing cached: a followed instance's origin-signed copy. Not cached
         here, so the origin is asked again as soon as the negative entry would have expired."""
-        if self._mirrors is None:
+        if self.mirrors is None:
             return None
-        copy = await self._mirrors.ask(urn)
+        copy = await self.mirrors.ask(urn)
         if copy is None:
             return None
         block = copy.block.model_dump(mode="json")
@@ -169,7 +160,7 @@ class Resolver:
         gets the stale copy served rather than a good block forgotten."""
         url = urn.to_url(self._peer_scheme)
         try:
-            fetched = await self._transport.fetch(
+            fetched = await self.transport.fetch(
                 url, etag=entry.etag, last_modified=entry.last_modified
             )
             if fetched.status != 304 or not (entry.etag or entry.last_modified):
@@ -180,19 +171,19 @@ class Resolver:
             return await self._fetch_failed(urn, exc)
         except Refused as exc:
             return await self._remember_failure(urn, exc.reason)
-        return result_of(await self._cache.renew(entry), cached=True)
+        return result_of(await self.cache.renew(entry), cached=True)
 
     async def _serve_stale(self, entry: CachedObject) -> ResolveResult:
         """Peer unreachable: keep the last good copy, and wait before asking again."""
-        await self._cache.hold_stale(entry)
+        await self.cache.hold_stale(entry)
         return result_of(entry, cached=True)
 
     async def _accept(self, urn: BlockUrn, fetched: FetchResult) -> ResolveResult:
         try:
-            block, obj = validated(urn, fetched, self._settings.limits.max_json_depth)
+            block, obj = validated(urn, fetched, self.settings.limits.max_json_depth)
         except Deleted:
-            return result_of(await self._cache.put_gone(urn), cached=False)
-        entry = await self._cache.put_block(
+            return result_of(await self.cache.put_gone(urn), cached=False)
+        entry = await self.cache.put_block(
             block,
             etag=fetched.etag,
             last_modified=fetched.last_modified,
@@ -203,10 +194,10 @@ class Resolver:
     async def _origin_signed(self, obj: dict[str, Any]) -> dict[str, Any] | None:
         """The fetched object when it carries a proof that holds (kept, to hand onward as a
         mirror); a proof that fails refuses the object."""
-        if self._proofs is None or "proof" not in obj:
+        if self.proofs is None or "proof" not in obj:
             return None
         try:
-            proved = await self._proofs.verify(obj, str(obj.get("attributedTo")))
+            proved = await self.proofs.verify(obj, str(obj.get("attributedTo")))
         except ProofError as exc:
             raise Refused(f"proof rejected: {exc.reason.value}: {exc.detail}") from None
         return obj if proved else None
@@ -214,14 +205,14 @@ class Resolver:
     async def _fetch_failed(self, urn: BlockUrn, exc: FetchError) -> ResolveResult:
         if exc.kind is FetchErrorKind.GONE:
             # 410 is a deletion, and final.
-            return result_of(await self._cache.put_gone(urn), cached=False)
+            return result_of(await self.cache.put_gone(urn), cached=False)
         if exc.kind is FetchErrorKind.NOT_FOUND:
             # 404 is also what a private or still-embargoed block answers (so that its
             # existence does not leak): not_found, remembered only briefly.
-            entry = await self._cache.put_missing(urn, CacheState.NOT_FOUND, None)
+            entry = await self.cache.put_missing(urn, CacheState.NOT_FOUND, None)
             return result_of(entry, cached=False)
         return await self._remember_failure(urn, f"{exc.kind.value}: {exc.reason}")
 
     async def _remember_failure(self, urn: BlockUrn, reason: str) -> ResolveResult:
-        entry = await self._cache.put_missing(urn, CacheState.FAILED, reason)
+        entry = await self.cache.put_missing(urn, CacheState.FAILED, reason)
         return result_of(entry, cached=False)

@@ -1,47 +1,28 @@
-"""RFC 9457 problem+json responses, and the middleware that makes every error one."""
+"""The gateway's RFC 9457 problems, and its middleware that makes every error one
+(problem_json.py writes them)."""
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
-from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
 
 from federation.errors import BackendError, ProblemError
+from federation.problem_json import Handler, ProblemPolicy
 
-PROBLEM_TYPE = "application/problem+json"
 log = logging.getLogger("federation.web")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def problem_response(
-    status: int,
-    title: str,
-    detail: str = "",
-    *,
-    type_: str = "about:blank",
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> web.Response:
-    body: dict[str, Any] = {"type": type_, "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body.update(extra)
-    sent = {"Cache-Control": "no-store"}
-    if status == 401 and not headers:
-        sent["WWW-Authenticate"] = 'Bearer realm="federation"'
-    sent.update(headers or {})
-    return web.Response(
-        status=status,
-        body=json.dumps(body, separators=(",", ":")).encode(),
-        content_type=PROBLEM_TYPE,
-        headers=sent,
-    )
+_POLICY = ProblemPolicy(
+    realm="federation",
+    log=log,
+    too_large="the request body exceeds the limit",
+    store_down="the gateway cannot write right now",
+    failed="the gateway failed; see its log",
+    http_detail=lambda request, exc: exc.text or "",
+)
 
 
 def problem(status: int, title: str, detail: str = "", **extra: Any) -> ProblemError:
@@ -57,25 +38,13 @@ def field_problem(exc: ValidationError) -> ProblemError:
 
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    return await _POLICY.handle(request, partial(_backend_unavailable, handler))
+
+
+async def _backend_unavailable(handler: Handler, request: web.Request) -> web.StreamResponse:
+    """The local backend did not answer: 503, so the caller retries later."""
     try:
         return await handler(request)
-    except ProblemError as exc:
-        return problem_response(
-            exc.status, exc.title, exc.detail, type_=exc.type, headers=exc.headers, **exc.extra
-        )
-    except web.HTTPRequestEntityTooLarge:
-        return problem_response(413, "Payload too large", "the request body exceeds the limit")
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return problem_response(exc.status, exc.reason, exc.text or "")
     except BackendError as exc:
         log.warning("backend unavailable: %s", exc)
-        return problem_response(503, "Backend unavailable", str(exc))
-    except sqlite3.OperationalError as exc:
-        # Disk full, read-only file, locked: nothing was stored; the caller should retry.
-        log.error("store unavailable: %s", exc)
-        return problem_response(503, "Store unavailable", "the gateway cannot write right now")
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return problem_response(500, "Internal error", "the gateway failed; see its log")
+        raise problem(503, "Backend unavailable", str(exc)) from None

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from federation.backend.contract import InboundNotification
 from federation.config import DeliverySettings, Settings
-from federation.delivery.handler import enqueue_fanout, make_backoff, make_deliver_handler
+from federation.delivery.handler import DeliverHandler, enqueue_fanout, make_backoff
 from federation.delivery.hosthealth import HostHealthTracker
 from federation.delivery.publisher import Publisher
 from federation.domains import DomainPolicy
@@ -140,7 +140,7 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
         machine=machine,
         clock=time.time,
     )
-    handler = make_deliver_handler(
+    handler = DeliverHandler(
         transport=transport,
         inbox_gone=follows.inbox_gone,
         activities=store,

@@ -11,6 +11,7 @@ import pytest
 from federation.config import DeliverySettings
 from federation.delivery.handler import backoff_delay, make_backoff, retry_delay
 from federation.delivery.hosthealth import HostHealthTracker
+from federation.http.hostrecords import HostRecords
 from federation.storage.sqlite import SqliteStore
 
 DAY = 86400.0
@@ -263,7 +264,9 @@ async def test_admin_reset_in_the_store_is_seen_after_the_cache_expires(
 ) -> None:
     clock = Clock()
     settings = DeliverySettings(unavailable_after_days=1)
-    health = HostHealthTracker(hosts=store, settings=settings, clock=clock, cache_seconds=30.0)
+    health = HostHealthTracker(
+        hosts=store, settings=settings, clock=clock, records=HostRecords(store, clock, ttl=30.0)
+    )
     await health.failure("a.example")
     assert await health.is_unavailable("a.example")
     await store.reset_host("a.example")  # another process resets it
