@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from federation.job_ports import JobQueue
 from federation.jobs.periodic import Periodic
-from federation.ports import JobQueue
 from federation.records import DONE_JOB_RETENTION
 
 log = logging.getLogger("federation.maintenance")

@@ -1,4 +1,4 @@
-"""The durable job queue (ports.JobQueue) on MongoDB: enqueue, claim and finishing a job.
+"""The durable job queue (job_ports.JobQueue) on MongoDB: enqueue, claim and finishing a job.
 
 A job is QUEUED until done or dead; a worker leases it by setting lease_owner and
 lease_until. Each job is claimed by its own find_one_and_update, which MongoDB applies to one

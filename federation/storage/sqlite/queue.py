@@ -1,4 +1,4 @@
-"""The durable job queue (ports.JobQueue and ports.JobAdmin) on SQLite.
+"""The durable job queue (job_ports.JobQueue and job_ports.JobAdmin) on SQLite.
 
 A job is QUEUED until done or dead; a worker leases it by setting lease_owner and
 lease_until. A lease that expires (its worker died) makes the job claimable again, and only
