@@ -19,6 +19,7 @@ from pymongo.errors import BulkWriteError
 
 from federation.records import Job, JobState, NewJob
 from federation.storage.mongodb.base import Document, MongoBase, bson_date
+from federation.storage.rows import record_from
 
 JOBS = "jobs"
 COUNTERS = "counters"
@@ -28,20 +29,8 @@ QUEUED, DONE, DEAD = JobState.QUEUED.value, JobState.DONE.value, JobState.DEAD.v
 
 
 def job_from(doc: Document) -> Job:
-    return Job(
-        id=doc["_id"],
-        kind=doc["kind"],
-        dedupe_key=doc["dedupe_key"],
-        payload=json.loads(doc["payload"]),
-        host=doc["host"],
-        state=JobState(doc["state"]),
-        attempts=doc["attempts"],
-        next_attempt_at=doc["next_attempt_at"],
-        lease_owner=doc["lease_owner"],
-        lease_until=doc["lease_until"],
-        last_error=doc["last_error"],
-        created_at=doc["created_at"],
-        updated_at=doc["updated_at"],
+    return record_from(
+        Job, doc, id=doc["_id"], payload=json.loads(doc["payload"]), state=JobState(doc["state"])
     )
 
 

@@ -23,25 +23,15 @@ from federation.records import (
 )
 from federation.storage.mongodb.base import Document, MongoBase
 from federation.storage.mongodb.hosts_policy import BLOCKS, POLICY_VERSION, POLICY_VERSION_ID
+from federation.storage.rows import record_from
 
 SUBSCRIPTIONS = "blocklist_subscriptions"
 HOLDERS = "block_holders"
 
 
 def _subscription(doc: Document) -> BlocklistSubscription:
-    return BlocklistSubscription(
-        id=doc["_id"],
-        url=doc["url"],
-        title=doc["title"],
-        format=doc["format"],
-        max_shrink=doc["max_shrink"],
-        created_at=doc["created_at"],
-        etag=doc["etag"],
-        last_modified=doc["last_modified"],
-        next_fetch_at=doc["next_fetch_at"],
-        listed=doc["listed"],
-        history=tuple(SubscriptionFetch(**entry) for entry in doc["history"]),
-    )
+    history = tuple(SubscriptionFetch(**entry) for entry in doc["history"])
+    return record_from(BlocklistSubscription, doc, id=doc["_id"], history=history)
 
 
 def _fetch_doc(f: SubscriptionFetch) -> Document:

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from federation.records import Job, JobState, NewJob
+from federation.storage.rows import record_from
 from federation.storage.sqlite.base import SqliteBase, dump_json, load_json
 
 COLUMNS = (
@@ -29,21 +30,7 @@ _RELEASE = f"{_UNLEASE}, attempts = attempts + 1"  # ends an attempt: counted
 
 
 def job_from(row: sqlite3.Row) -> Job:
-    return Job(
-        id=row["id"],
-        kind=row["kind"],
-        dedupe_key=row["dedupe_key"],
-        payload=load_json(row["payload"]),
-        host=row["host"],
-        state=JobState(row["state"]),
-        attempts=row["attempts"],
-        next_attempt_at=row["next_attempt_at"],
-        lease_owner=row["lease_owner"],
-        lease_until=row["lease_until"],
-        last_error=row["last_error"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    return record_from(Job, row, payload=load_json(row["payload"]), state=JobState(row["state"]))
 
 
 def _insert_row(job: NewJob, now: float) -> tuple[object, ...]:

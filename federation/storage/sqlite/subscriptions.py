@@ -13,6 +13,7 @@ from federation.records import (
     Severity,
     SubscriptionFetch,
 )
+from federation.storage.rows import record_from
 from federation.storage.sqlite.base import SqliteBase, dump_json, load_json
 
 _COLUMNS = (
@@ -23,19 +24,7 @@ _COLUMNS = (
 
 def _subscription(row: sqlite3.Row) -> BlocklistSubscription:
     history = tuple(SubscriptionFetch(**entry) for entry in load_json(row["history"]))
-    return BlocklistSubscription(
-        id=row["id"],
-        url=row["url"],
-        title=row["title"],
-        format=row["format"],
-        max_shrink=row["max_shrink"],
-        created_at=row["created_at"],
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        next_fetch_at=row["next_fetch_at"],
-        listed=row["listed"],
-        history=history,
-    )
+    return record_from(BlocklistSubscription, row, history=history)
 
 
 def _fetch_json(fetch: SubscriptionFetch) -> dict[str, object]:
