@@ -1,4 +1,4 @@
-"""Records read back from stored rows, for both adapters.
+"""Records read back from stored rows, and a job's row key, for both adapters.
 
 Each adapter stores a record's fields under the fields' own names (SQLite's columns, MongoDB's
 document fields), so reading a record back is the same walk over its fields everywhere; only
@@ -34,3 +34,14 @@ def record_from(kind: type[Record], row: Row, **decoded: Any) -> Record:
 @cache  # a record type's fields never change; claim reads a batch of jobs at a time
 def _field_names(kind: type[DataclassInstance]) -> tuple[str, ...]:
     return tuple(field.name for field in fields(kind))
+
+
+def row_id(job_id: int | str) -> int | None:
+    """A job's key in either store: our ids are integers; a string id (from an admin URL) is
+    accepted if it is one, and None (no job) otherwise."""
+    if isinstance(job_id, int):
+        return job_id
+    try:
+        return int(job_id)
+    except ValueError:
+        return None

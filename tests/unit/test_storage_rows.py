@@ -1,5 +1,6 @@
-"""Reading a record back from a stored row (storage/rows.py), which both adapters use for every
-record they return. The round trips through each adapter are in tests/contract/."""
+"""Reading a record back from a stored row, and a job's row key (storage/rows.py), which both
+adapters use for every record they return and every job id they are given. The round trips
+through each adapter are in tests/contract/."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sqlite3
 import pytest
 
 from federation.records import DomainBlock, Publication, Severity
-from federation.storage.rows import record_from
+from federation.storage.rows import record_from, row_id
 
 
 def _row(sql: str) -> sqlite3.Row:
@@ -52,3 +53,10 @@ def test_a_missing_field_is_an_error_not_its_default() -> None:
         record_from(Publication, row)
     with pytest.raises(KeyError):
         record_from(Publication, {"block_id": "b1", "generation": 1, "started_by": "s"})
+
+
+def test_a_job_id_from_an_admin_url_is_its_integer_and_other_text_names_no_job() -> None:
+    assert row_id(7) == 7
+    assert row_id("42") == 42
+    assert row_id("42abc") is None
+    assert row_id("") is None

@@ -19,7 +19,7 @@ from pymongo.errors import BulkWriteError
 
 from federation.records import Job, JobState, NewJob
 from federation.storage.mongodb.base import Document, MongoBase, bson_date
-from federation.storage.rows import record_from
+from federation.storage.rows import record_from, row_id
 
 JOBS = "jobs"
 COUNTERS = "counters"
@@ -32,16 +32,6 @@ def job_from(doc: Document) -> Job:
     return record_from(
         Job, doc, id=doc["_id"], payload=json.loads(doc["payload"]), state=JobState(doc["state"])
     )
-
-
-def row_id(job_id: int | str) -> int | None:
-    """Our ids are integers; a string id (from an admin URL) is accepted if it is one."""
-    if isinstance(job_id, int):
-        return job_id
-    try:
-        return int(job_id)
-    except ValueError:
-        return None
 
 
 def _new_document(job_id: int, job: NewJob, now: float) -> Document:

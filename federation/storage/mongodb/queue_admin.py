@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from federation.records import Job, JobState
 from federation.storage.mongodb.base import Document, MongoBase
-from federation.storage.mongodb.queue import DEAD, JOBS, QUEUED, job_from, row_id
+from federation.storage.mongodb.queue import DEAD, JOBS, QUEUED, job_from
+from federation.storage.rows import row_id
 
 
 class MongoJobAdmin(MongoBase):

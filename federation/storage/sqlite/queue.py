@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from federation.records import Job, JobState, NewJob
-from federation.storage.rows import record_from
+from federation.storage.rows import record_from, row_id
 from federation.storage.sqlite.base import SqliteBase, dump_json, load_json
 
 COLUMNS = (
@@ -35,16 +35,6 @@ def job_from(row: sqlite3.Row) -> Job:
 
 def _insert_row(job: NewJob, now: float) -> tuple[object, ...]:
     return (job.kind, job.dedupe_key, dump_json(job.payload), job.host, job.run_at or now, now, now)
-
-
-def row_id(job_id: int | str) -> int | None:
-    """Our ids are integers; a string id (from an admin URL) is accepted if it is one."""
-    if isinstance(job_id, int):
-        return job_id
-    try:
-        return int(job_id)
-    except ValueError:
-        return None
 
 
 def _claim_sql(kinds: Sequence[str] | None, exclude_hosts: Sequence[str]) -> str:

@@ -4,8 +4,9 @@ by an admin's decision. The workers' side (job_ports.JobQueue) is queue.py."""
 from __future__ import annotations
 
 from federation.records import Job, JobState
+from federation.storage.rows import row_id
 from federation.storage.sqlite.base import SqliteBase
-from federation.storage.sqlite.queue import COLUMNS, job_from, row_id
+from federation.storage.sqlite.queue import COLUMNS, job_from
 
 
 class SqliteJobAdmin(SqliteBase):
