@@ -9,6 +9,7 @@ is repaired by the next fetch of that list, which rewrites the same state.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -32,17 +33,6 @@ HOLDERS = "block_holders"
 def _subscription(doc: Document) -> BlocklistSubscription:
     history = tuple(SubscriptionFetch(**entry) for entry in doc["history"])
     return record_from(BlocklistSubscription, doc, id=doc["_id"], history=history)
-
-
-def _fetch_doc(f: SubscriptionFetch) -> Document:
-    return {
-        "at": f.at,
-        "status": f.status,
-        "listed": f.listed,
-        "added": f.added,
-        "removed": f.removed,
-        "error": f.error,
-    }
 
 
 class MongoSubscriptions(MongoBase):
@@ -93,7 +83,7 @@ class MongoSubscriptions(MongoBase):
         listed: int | None = None,
     ) -> None:
         update: Document = {
-            "$push": {"history": {"$each": [_fetch_doc(fetch)], "$slice": -SUBSCRIPTION_HISTORY}}
+            "$push": {"history": {"$each": [asdict(fetch)], "$slice": -SUBSCRIPTION_HISTORY}}
         }
         if listed is not None:
             update["$set"] = {"etag": etag, "last_modified": last_modified, "listed": listed}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import asdict
 
 from federation.records import (
     SEVERITY_RANK,
@@ -25,17 +26,6 @@ _COLUMNS = (
 def _subscription(row: sqlite3.Row) -> BlocklistSubscription:
     history = tuple(SubscriptionFetch(**entry) for entry in load_json(row["history"]))
     return record_from(BlocklistSubscription, row, history=history)
-
-
-def _fetch_json(fetch: SubscriptionFetch) -> dict[str, object]:
-    return {
-        "at": fetch.at,
-        "status": fetch.status,
-        "listed": fetch.listed,
-        "added": fetch.added,
-        "removed": fetch.removed,
-        "error": fetch.error,
-    }
 
 
 class SqliteSubscriptions(SqliteBase):
@@ -83,7 +73,7 @@ class SqliteSubscriptions(SqliteBase):
             ).fetchone()
             if row is None:
                 return  # removed meanwhile
-            history = [*load_json(row["history"]), _fetch_json(fetch)][-SUBSCRIPTION_HISTORY:]
+            history = [*load_json(row["history"]), asdict(fetch)][-SUBSCRIPTION_HISTORY:]
             db.execute(
                 "UPDATE blocklist_subscriptions SET history = ? WHERE id = ?",
                 (dump_json(history), subscription_id),
