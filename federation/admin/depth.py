@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from federation.job_ports import JobAdmin
 from federation.jobs.periodic import Periodic
-from federation.ports import JobAdmin
 from federation.records import JobState
 from federation.web.appkeys import CLOCK, STORE
 

@@ -13,7 +13,8 @@ import logging
 from collections.abc import Callable
 
 from federation.errors import FederationError
-from federation.ports import HostPauses, JobAdmin
+from federation.job_ports import JobAdmin
+from federation.ports import HostPauses
 from federation.records import HostPause, JobState
 
 log = logging.getLogger("federation.admin")

@@ -25,10 +25,10 @@ from federation.backend.contract import (
     RemoteBlock,
 )
 from federation.errors import BackendError
+from federation.job_ports import JobQueue
 from federation.jobs.coalesce import Coalescer
 from federation.jobs.kinds import new_job, payload_of
 from federation.jobs.outcomes import Done, JobOutcome
-from federation.ports import JobQueue
 from federation.records import Follow, Job, NewJob
 
 log = logging.getLogger("federation.backend")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from federation.backend.contract import BlockEvent
+from federation.job_ports import JobQueue
 from federation.jobs.kinds import EventPayload, new_job
-from federation.ports import JobQueue
 
 
 class BlockEvents:

@@ -20,9 +20,10 @@ from federation.delivery.tally import DeliveryTally
 from federation.hosts import host_key
 from federation.http.replies import TIMED_OUT
 from federation.http.transport import DeliveryOutcome, DeliveryResult
+from federation.job_ports import JobQueue
 from federation.jobs.kinds import DeliverPayload, new_job, payload_of
 from federation.jobs.outcomes import Dead, Done, FailureReason, JobOutcome, Retry
-from federation.ports import ActivityLog, FollowStore, JobQueue
+from federation.ports import ActivityLog, FollowStore
 from federation.records import Job
 
 log = logging.getLogger("federation.delivery")

@@ -23,6 +23,7 @@ from federation.activities.local import create_id, local_object
 from federation.backend.contract import BlockSource
 from federation.config import Settings
 from federation.discovery import ActorUrls
+from federation.job_ports import JobQueue
 from federation.jobs.kinds import (
     BackfillPayload,
     EventPayload,
@@ -31,7 +32,7 @@ from federation.jobs.kinds import (
     payload_of,
 )
 from federation.jobs.outcomes import Done, JobOutcome
-from federation.ports import JobQueue, Publications, Publishing
+from federation.ports import Publications, Publishing
 from federation.proofs import ObjectSigner
 from federation.records import Job
 from federation.urn import BlockUrn

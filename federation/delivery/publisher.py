@@ -9,9 +9,10 @@ from typing import Any
 
 from federation.delivery.handler import enqueue_fanout
 from federation.hosts import host_key
+from federation.job_ports import JobQueue
 from federation.jobs.kinds import DeliverPayload, new_job
 from federation.observability.setup import Telemetry
-from federation.ports import ActivityLog, FollowStore, JobQueue
+from federation.ports import ActivityLog, FollowStore
 from federation.proofs import ObjectSigner
 
 

@@ -16,9 +16,10 @@ from federation.discovery import ActorUrls
 from federation.errors import SelfFollow
 from federation.follows.transitions import CREATING, Effect, FollowEvent, Transition, transition
 from federation.hosts import Host
+from federation.job_ports import JobQueue
 from federation.jobs.kinds import BackfillPayload, new_job
 from federation.observability.logs import event as log_event
-from federation.ports import FollowStore, JobQueue, Publishing
+from federation.ports import FollowStore, Publishing
 from federation.records import Direction, Follow
 
 log = logging.getLogger("federation.follows")

@@ -24,10 +24,10 @@ from federation.config import FederationMode, Settings
 from federation.domains import DomainPolicy
 from federation.errors import ProblemError
 from federation.hosts import Host, host_of
+from federation.job_ports import JobQueue
 from federation.jobs.coalesce import Coalescer
 from federation.jobs.kinds import InboxPayload, new_job
 from federation.observability.setup import Telemetry
-from federation.ports import JobQueue
 from federation.records import NewJob
 from federation.resolve.keyservice import KeySource
 from federation.resolve.ldsigcheck import LdSignatureChecker

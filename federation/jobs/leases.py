@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
 
+from federation.job_ports import JobQueue
 from federation.jobs.periodic import Periodic
-from federation.ports import JobQueue
 from federation.records import Job
 
 log = logging.getLogger("federation.jobs")

@@ -1,7 +1,7 @@
 """The runner's heartbeat in the store, and the takeover of a stopped runner's jobs.
 
 Every runner writes a beat every `takeover_seconds / BEATS_PER_WINDOW`, and after each beat
-releases the jobs of owners whose beat is older than `takeover_seconds` (ports.Liveness): a
+releases the jobs of owners whose beat is older than `takeover_seconds` (job_ports.Liveness): a
 process killed with SIGKILL has its jobs running elsewhere a few seconds later, however long
 their leases. A live runner's beats keep it fresh, so its jobs are never taken from it.
 
@@ -17,8 +17,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import KW_ONLY, dataclass
 
+from federation.job_ports import Liveness
 from federation.jobs.periodic import Periodic
-from federation.ports import Liveness
 
 log = logging.getLogger("federation.jobs")
 

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from federation.job_ports import JobQueue
 from federation.jobs.periodic import Periodic
-from federation.ports import JobQueue
 from federation.records import DONE_JOB_RETENTION
 
 log = logging.getLogger("federation.maintenance")

@@ -23,13 +23,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 
+from federation.job_ports import JobQueue, Liveness
 from federation.jobs.kinds import MalformedPayload
 from federation.jobs.lanes import Lanes
 from federation.jobs.leases import LeaseKeeper
 from federation.jobs.liveness import Heartbeat
 from federation.jobs.outcomes import Dead, Handler, HostHealth, JobOutcome, Retry
 from federation.jobs.settle import COMPLETE_BATCH, COMPLETE_DELAY, Settler
-from federation.ports import JobQueue, Liveness
 from federation.records import Job
 
 log = logging.getLogger("federation.jobs")

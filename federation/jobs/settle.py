@@ -13,10 +13,10 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass
 
+from federation.job_ports import JobQueue
 from federation.jobs.coalesce import Coalescer
 from federation.jobs.joblog import log_settled
 from federation.jobs.outcomes import Dead, Done, JobOutcome, is_last_attempt
-from federation.ports import JobQueue
 from federation.records import Job
 
 log = logging.getLogger("federation.jobs")

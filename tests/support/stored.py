@@ -8,7 +8,8 @@ and drive hosts through recorded failures instead, so they observe what producti
 from __future__ import annotations
 
 from federation.delivery.hosthealth import utc_day
-from federation.ports import HostStore, JobAdmin, JobQueue
+from federation.job_ports import JobAdmin, JobQueue
+from federation.ports import HostStore
 from federation.records import HostFailure, Job, JobState
 
 # Larger than any queue a test builds: a listing this long holds every job of a state.

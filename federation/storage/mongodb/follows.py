@@ -5,6 +5,7 @@ from __future__ import annotations
 from federation.hosts import host_key
 from federation.records import Direction, Follow, FollowState
 from federation.storage.mongodb.base import Document, MongoBase, without_id
+from federation.storage.rows import record_from
 
 FOLLOWS = "follows"
 
@@ -15,16 +16,8 @@ def follow_key(direction: Direction, actor: str) -> str:
 
 
 def _follow(doc: Document) -> Follow:
-    return Follow(
-        direction=Direction(doc["direction"]),
-        actor=doc["actor"],
-        domain=doc["domain"],
-        inbox=doc["inbox"],
-        shared_inbox=doc["shared_inbox"],
-        state=FollowState(doc["state"]),
-        follow_id=doc["follow_id"],
-        created_at=doc["created_at"],
-        updated_at=doc["updated_at"],
+    return record_from(
+        Follow, doc, direction=Direction(doc["direction"]), state=FollowState(doc["state"])
     )
 
 

@@ -8,6 +8,7 @@ from pymongo import DeleteOne, ReplaceOne, ReturnDocument
 
 from federation.records import DomainBlock, HostFailure, HostHealth, Severity
 from federation.storage.mongodb.base import Document, MongoBase
+from federation.storage.rows import record_from
 
 HOSTS = "host_health"
 BLOCKS = "domain_blocks"
@@ -17,16 +18,7 @@ POLICY_VERSION_ID = "domain_policy"
 
 
 def _health(doc: Document) -> HostHealth:
-    return HostHealth(
-        host=doc["_id"],
-        consecutive_failures=doc["consecutive_failures"],
-        failure_days=list(doc["failure_days"]),
-        last_failure_at=doc["last_failure_at"],
-        last_success_at=doc["last_success_at"],
-        circuit_open_until=doc["circuit_open_until"],
-        unavailable=doc["unavailable"],
-        signature_scheme=doc["signature_scheme"],
-    )
+    return record_from(HostHealth, doc, host=doc["_id"], failure_days=list(doc["failure_days"]))
 
 
 # A new record: every field at its default except those a write sets.
@@ -134,13 +126,7 @@ def _block(doc: Document) -> DomainBlock:
     # A block stored before severities existed is a suspension.
     severity = Severity(doc.get("severity", Severity.SUSPEND))
     by_admin = bool(doc.get("by_admin", True))  # every block before subscriptions
-    return DomainBlock(
-        domain=doc["_id"],
-        reason=doc["reason"],
-        created_at=doc["created_at"],
-        severity=severity,
-        by_admin=by_admin,
-    )
+    return record_from(DomainBlock, doc, domain=doc["_id"], severity=severity, by_admin=by_admin)
 
 
 class MongoPolicyStore(MongoBase):

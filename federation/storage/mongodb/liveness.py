@@ -1,4 +1,4 @@
-"""Runner heartbeats (ports.Liveness) on MongoDB: one document per owner in `runners`.
+"""Runner heartbeats (job_ports.Liveness) on MongoDB: one document per owner in `runners`.
 
 Without a transaction across collections, release_stale relies on single-document atomicity
 alone: each job is released by an update whose filter says the owner has not written it since

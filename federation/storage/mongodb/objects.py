@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from federation.records import CachedObject, CacheState, RemoteKey
 from federation.storage.mongodb.base import Document, MongoBase, bson_date
+from federation.storage.rows import record_from
 
 CACHE = "cached_objects"
 ACTIVITIES = "activities"
@@ -13,19 +15,14 @@ KEYS = "remote_keys"
 
 
 def _cached(doc: Document) -> CachedObject:
-    return CachedObject(
-        urn=doc["_id"],
-        url=doc["url"],
-        domain=doc["domain"],
-        state=CacheState(doc["state"]),
-        block=None if doc["block"] is None else json.loads(doc["block"]),
-        etag=doc["etag"],
-        last_modified=doc["last_modified"],
-        fetched_at=doc["fetched_at"],
-        expires_at=doc["expires_at"],
-        error=doc["error"],
-        signed=None if doc.get("signed") is None else json.loads(doc["signed"]),
-    )
+    # Entries cached before the cache kept the origin-signed copy have no "signed" field.
+    block, signed = _parsed(doc["block"]), _parsed(doc.get("signed"))
+    state = CacheState(doc["state"])
+    return record_from(CachedObject, doc, urn=doc["_id"], state=state, block=block, signed=signed)
+
+
+def _parsed(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
 
 
 def _cache_document(obj: CachedObject) -> Document:
@@ -80,12 +77,7 @@ class MongoKeyCache(MongoBase):
         doc = await self._collection(KEYS).find_one({"_id": key_id})
         if doc is None:
             return None
-        return RemoteKey(
-            key_id=doc["_id"],
-            owner=doc["owner"],
-            public_key_pem=doc["public_key_pem"],
-            fetched_at=doc["fetched_at"],
-        )
+        return record_from(RemoteKey, doc, key_id=doc["_id"])
 
     async def put_key(self, key: RemoteKey) -> None:
         doc = {

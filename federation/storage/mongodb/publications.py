@@ -14,15 +14,17 @@ from pymongo.errors import DuplicateKeyError
 
 from federation.records import Publication
 from federation.storage.mongodb.base import Document, MongoBase
+from federation.storage.rows import record_from
 
 PUBLICATIONS = "publications"
 
 
 def _publication(doc: Document) -> Publication:
-    return Publication(
+    return record_from(
+        Publication,
+        doc,
         block_id=doc["_id"],
         generation=int(doc["generation"]),
-        started_by=doc["started_by"],
         published_at=float(doc["published_at"]),
         withdrawn_at=doc.get("withdrawn_at"),
     )

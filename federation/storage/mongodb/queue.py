@@ -1,4 +1,5 @@
-"""The durable job queue (ports.JobQueue) on MongoDB: enqueue, claim and finishing a job.
+"""The durable job queue as the workers use it (job_ports.JobQueue) on MongoDB: enqueue, claim,
+finishing a job, and the runner's housekeeping; the admin side is queue_admin.py.
 
 A job is QUEUED until done or dead; a worker leases it by setting lease_owner and
 lease_until. Each job is claimed by its own find_one_and_update, which MongoDB applies to one
@@ -18,39 +19,19 @@ from pymongo.errors import BulkWriteError
 
 from federation.records import Job, JobState, NewJob
 from federation.storage.mongodb.base import Document, MongoBase, bson_date
+from federation.storage.rows import record_from, row_id
 
 JOBS = "jobs"
 COUNTERS = "counters"
 DUPLICATE_KEY = 11000
 CLAIM_ORDER = [("next_attempt_at", 1), ("_id", 1)]  # oldest due first, then enqueue order
+QUEUED, DONE, DEAD = JobState.QUEUED.value, JobState.DONE.value, JobState.DEAD.value
 
 
 def job_from(doc: Document) -> Job:
-    return Job(
-        id=doc["_id"],
-        kind=doc["kind"],
-        dedupe_key=doc["dedupe_key"],
-        payload=json.loads(doc["payload"]),
-        host=doc["host"],
-        state=JobState(doc["state"]),
-        attempts=doc["attempts"],
-        next_attempt_at=doc["next_attempt_at"],
-        lease_owner=doc["lease_owner"],
-        lease_until=doc["lease_until"],
-        last_error=doc["last_error"],
-        created_at=doc["created_at"],
-        updated_at=doc["updated_at"],
+    return record_from(
+        Job, doc, id=doc["_id"], payload=json.loads(doc["payload"]), state=JobState(doc["state"])
     )
-
-
-def row_id(job_id: int | str) -> int | None:
-    """Our ids are integers; a string id (from an admin URL) is accepted if it is one."""
-    if isinstance(job_id, int):
-        return job_id
-    try:
-        return int(job_id)
-    except ValueError:
-        return None
 
 
 def _new_document(job_id: int, job: NewJob, now: float) -> Document:
@@ -61,7 +42,7 @@ def _new_document(job_id: int, job: NewJob, now: float) -> Document:
         # JSON text, as in SQLite: any JSON payload round-trips, whatever its keys.
         "payload": json.dumps(job.payload, separators=(",", ":")),
         "host": job.host,
-        "state": JobState.QUEUED.value,
+        "state": QUEUED,
         "attempts": 0,
         "next_attempt_at": job.run_at or now,
         "lease_owner": None,
@@ -128,7 +109,7 @@ class MongoJobQueue(MongoBase):
         if limit <= 0 or (kinds is not None and not kinds):
             return []
         query: Document = {
-            "state": JobState.QUEUED.value,
+            "state": QUEUED,
             "next_attempt_at": {"$lte": now},
             "lease_until": {"$lte": now},
         }
@@ -157,16 +138,16 @@ class MongoJobQueue(MongoBase):
             return 0
         # Each document's match and update are atomic: a job another owner claimed in the
         # meantime no longer matches and keeps its new lease.
-        held = {"_id": {"$in": keys}, "lease_owner": owner, "state": JobState.QUEUED.value}
+        held = {"_id": {"$in": keys}, "lease_owner": owner, "state": QUEUED}
         renew = {"$set": {"lease_until": lease_until, "updated_at": now}}
         return (await self._collection(JOBS).update_many(held, renew)).modified_count
 
     async def complete_many(self, items: Sequence[tuple[int | str, str]], now: float) -> int:
         # done_at (a BSON Date) feeds the TTL index that expires old done jobs.
-        update = _release(now, state=JobState.DONE.value, done_at=bson_date(now))
+        update = _release(now, state=DONE, done_at=bson_date(now))
         held = [(row_id(job_id), owner) for job_id, owner in items]
         ops = [
-            UpdateOne({"_id": key, "lease_owner": owner, "state": JobState.QUEUED.value}, update)
+            UpdateOne({"_id": key, "lease_owner": owner, "state": QUEUED}, update)
             for key, owner in held
             if key is not None
         ]
@@ -183,7 +164,7 @@ class MongoJobQueue(MongoBase):
         return await self._finish(job_id, owner, update)
 
     async def fail(self, job_id: int | str, owner: str, error: str, now: float) -> bool:
-        update = _release(now, state=JobState.DEAD.value, last_error=error)
+        update = _release(now, state=DEAD, last_error=error)
         return await self._finish(job_id, owner, update)
 
     async def defer(
@@ -196,5 +177,45 @@ class MongoJobQueue(MongoBase):
         key = row_id(job_id)
         if key is None:
             return False
-        held = {"_id": key, "lease_owner": owner, "state": JobState.QUEUED.value}
+        held = {"_id": key, "lease_owner": owner, "state": QUEUED}
         return (await self._collection(JOBS).update_one(held, update)).matched_count == 1
+
+    async def release_all_leases(self, now: float) -> int:
+        unleased = {"lease_owner": None, "lease_until": 0.0, "updated_at": now}
+        result = await self._collection(JOBS).update_many(
+            {"state": QUEUED, "lease_owner": {"$ne": None}}, {"$set": unleased}
+        )
+        return result.matched_count
+
+    async def next_due_at(self) -> float | None:
+        # min(max(next_attempt_at, lease_until)) without scanning every queued job: unleased
+        # jobs are read in claim-index order until the first hit; leased ones (a handful in
+        # flight) from the partial index on lease_until.
+        jobs = self._collection(JOBS)
+        unleased = await jobs.find_one(
+            {"state": QUEUED, "$expr": {"$lte": ["$lease_until", "$next_attempt_at"]}},
+            {"next_attempt_at": 1},
+            sort=[("next_attempt_at", 1), ("_id", 1)],
+        )
+        leased = await jobs.find_one(
+            {
+                "state": QUEUED,
+                "lease_until": {"$gt": 0},
+                "$expr": {"$gt": ["$lease_until", "$next_attempt_at"]},
+            },
+            {"lease_until": 1},
+            sort=[("lease_until", 1)],
+        )
+        times = [float(doc[field]) for doc, field in _found(unleased, leased)]
+        return min(times) if times else None
+
+    async def prune_done(self, older_than: float) -> int:
+        result = await self._collection(JOBS).delete_many(
+            {"state": DONE, "updated_at": {"$lt": older_than}}
+        )
+        return result.deleted_count
+
+
+def _found(unleased: Document | None, leased: Document | None) -> list[tuple[Document, str]]:
+    pairs = [(unleased, "next_attempt_at"), (leased, "lease_until")]
+    return [(doc, field) for doc, field in pairs if doc is not None]

@@ -1,16 +1,15 @@
-"""The job queue on MongoDB, its admin side (the JobAdmin port: counts, listing, requeue) and
-the runner's housekeeping of the JobQueue port (releasing leases, the next due time, pruning)."""
+"""The job queue's admin side (job_ports.JobAdmin) on MongoDB: counts, listings, and moving
+jobs by an admin's decision. The workers' side (job_ports.JobQueue) is queue.py."""
 
 from __future__ import annotations
 
 from federation.records import Job, JobState
 from federation.storage.mongodb.base import Document, MongoBase
-from federation.storage.mongodb.queue import JOBS, job_from, row_id
+from federation.storage.mongodb.queue import DEAD, JOBS, QUEUED, job_from
+from federation.storage.rows import row_id
 
-QUEUED, DONE, DEAD = JobState.QUEUED.value, JobState.DONE.value, JobState.DEAD.value
 
-
-class MongoQueueAdmin(MongoBase):
+class MongoJobAdmin(MongoBase):
     async def counts(self) -> dict[tuple[str, str], int]:
         pipeline: list[Document] = [
             {"$group": {"_id": {"state": "$state", "host": "$host"}, "n": {"$sum": 1}}}
@@ -81,43 +80,3 @@ class MongoQueueAdmin(MongoBase):
             {"host": host, "state": QUEUED}, {"$set": dropped}
         )
         return result.matched_count
-
-    async def release_all_leases(self, now: float) -> int:
-        unleased = {"lease_owner": None, "lease_until": 0.0, "updated_at": now}
-        result = await self._collection(JOBS).update_many(
-            {"state": QUEUED, "lease_owner": {"$ne": None}}, {"$set": unleased}
-        )
-        return result.matched_count
-
-    async def next_due_at(self) -> float | None:
-        # min(max(next_attempt_at, lease_until)) without scanning every queued job: unleased
-        # jobs are read in claim-index order until the first hit; leased ones (a handful in
-        # flight) from the partial index on lease_until.
-        jobs = self._collection(JOBS)
-        unleased = await jobs.find_one(
-            {"state": QUEUED, "$expr": {"$lte": ["$lease_until", "$next_attempt_at"]}},
-            {"next_attempt_at": 1},
-            sort=[("next_attempt_at", 1), ("_id", 1)],
-        )
-        leased = await jobs.find_one(
-            {
-                "state": QUEUED,
-                "lease_until": {"$gt": 0},
-                "$expr": {"$gt": ["$lease_until", "$next_attempt_at"]},
-            },
-            {"lease_until": 1},
-            sort=[("lease_until", 1)],
-        )
-        times = [float(doc[field]) for doc, field in _found(unleased, leased)]
-        return min(times) if times else None
-
-    async def prune_done(self, older_than: float) -> int:
-        result = await self._collection(JOBS).delete_many(
-            {"state": DONE, "updated_at": {"$lt": older_than}}
-        )
-        return result.deleted_count
-
-
-def _found(unleased: Document | None, leased: Document | None) -> list[tuple[Document, str]]:
-    pairs = [(unleased, "next_attempt_at"), (leased, "lease_until")]
-    return [(doc, field) for doc, field in pairs if doc is not None]

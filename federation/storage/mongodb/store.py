@@ -23,7 +23,7 @@ from federation.storage.mongodb.objects import MongoActivityLog, MongoKeyCache, 
 from federation.storage.mongodb.pauses import MongoHostPauses
 from federation.storage.mongodb.publications import MongoPublications
 from federation.storage.mongodb.queue import MongoJobQueue
-from federation.storage.mongodb.queue_admin import MongoQueueAdmin
+from federation.storage.mongodb.queue_admin import MongoJobAdmin
 from federation.storage.mongodb.schema import Retention, ensure_indexes
 from federation.storage.mongodb.stats import MongoDeliveryStats
 from federation.storage.mongodb.subscriptions import MongoSubscriptions
@@ -45,7 +45,7 @@ def redacted(url: str) -> str:
 class MongoStore(
     MongoFollows,
     MongoJobQueue,
-    MongoQueueAdmin,
+    MongoJobAdmin,
     MongoLiveness,
     MongoObjectCache,
     MongoActivityLog,

@@ -9,6 +9,7 @@ is repaired by the next fetch of that list, which rewrites the same state.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -23,36 +24,15 @@ from federation.records import (
 )
 from federation.storage.mongodb.base import Document, MongoBase
 from federation.storage.mongodb.hosts_policy import BLOCKS, POLICY_VERSION, POLICY_VERSION_ID
+from federation.storage.rows import record_from
 
 SUBSCRIPTIONS = "blocklist_subscriptions"
 HOLDERS = "block_holders"
 
 
 def _subscription(doc: Document) -> BlocklistSubscription:
-    return BlocklistSubscription(
-        id=doc["_id"],
-        url=doc["url"],
-        title=doc["title"],
-        format=doc["format"],
-        max_shrink=doc["max_shrink"],
-        created_at=doc["created_at"],
-        etag=doc["etag"],
-        last_modified=doc["last_modified"],
-        next_fetch_at=doc["next_fetch_at"],
-        listed=doc["listed"],
-        history=tuple(SubscriptionFetch(**entry) for entry in doc["history"]),
-    )
-
-
-def _fetch_doc(f: SubscriptionFetch) -> Document:
-    return {
-        "at": f.at,
-        "status": f.status,
-        "listed": f.listed,
-        "added": f.added,
-        "removed": f.removed,
-        "error": f.error,
-    }
+    history = tuple(SubscriptionFetch(**entry) for entry in doc["history"])
+    return record_from(BlocklistSubscription, doc, id=doc["_id"], history=history)
 
 
 class MongoSubscriptions(MongoBase):
@@ -103,7 +83,7 @@ class MongoSubscriptions(MongoBase):
         listed: int | None = None,
     ) -> None:
         update: Document = {
-            "$push": {"history": {"$each": [_fetch_doc(fetch)], "$slice": -SUBSCRIPTION_HISTORY}}
+            "$push": {"history": {"$each": [asdict(fetch)], "$slice": -SUBSCRIPTION_HISTORY}}
         }
         if listed is not None:
             update["$set"] = {"etag": etag, "last_modified": last_modified, "listed": listed}

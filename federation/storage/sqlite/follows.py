@@ -6,22 +6,15 @@ import sqlite3
 
 from federation.hosts import host_key
 from federation.records import Direction, Follow, FollowState
+from federation.storage.rows import record_from
 from federation.storage.sqlite.base import SqliteBase
 
 _COLUMNS = "direction, actor, domain, inbox, shared_inbox, state, follow_id, created_at, updated_at"
 
 
 def _follow(row: sqlite3.Row) -> Follow:
-    return Follow(
-        direction=Direction(row["direction"]),
-        actor=row["actor"],
-        domain=row["domain"],
-        inbox=row["inbox"],
-        shared_inbox=row["shared_inbox"],
-        state=FollowState(row["state"]),
-        follow_id=row["follow_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+    return record_from(
+        Follow, row, direction=Direction(row["direction"]), state=FollowState(row["state"])
     )
 
 

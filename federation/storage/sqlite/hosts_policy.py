@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from federation.records import DomainBlock, HostFailure, HostHealth, Severity
+from federation.storage.rows import record_from
 from federation.storage.sqlite.base import SqliteBase, dump_json, load_json
 
 _HOST_COLUMNS = (
@@ -15,15 +16,11 @@ _HOST_COLUMNS = (
 
 
 def _health(row: sqlite3.Row) -> HostHealth:
-    return HostHealth(
-        host=row["host"],
-        consecutive_failures=row["consecutive_failures"],
+    return record_from(
+        HostHealth,
+        row,
         failure_days=list(load_json(row["failure_days"])),
-        last_failure_at=row["last_failure_at"],
-        last_success_at=row["last_success_at"],
-        circuit_open_until=row["circuit_open_until"],
         unavailable=bool(row["unavailable"]),
-        signature_scheme=row["signature_scheme"],
     )
 
 

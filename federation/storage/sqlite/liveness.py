@@ -1,4 +1,4 @@
-"""Runner heartbeats (ports.Liveness) on SQLite: one row per owner in `runners`.
+"""Runner heartbeats (job_ports.Liveness) on SQLite: one row per owner in `runners`.
 
 release_stale runs in one IMMEDIATE transaction, so no beat or claim interleaves with it. The
 leased jobs it reads come from the partial index jobs_leased (only jobs in flight), never

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from federation.records import CachedObject, CacheState, RemoteKey
+from federation.storage.rows import record_from
 from federation.storage.sqlite.base import SqliteBase, dump_json, load_json
 
 _CACHE_COLUMNS = (
@@ -13,19 +15,13 @@ _CACHE_COLUMNS = (
 
 
 def _cached(row: sqlite3.Row) -> CachedObject:
-    return CachedObject(
-        urn=row["urn"],
-        url=row["url"],
-        domain=row["domain"],
-        state=CacheState(row["state"]),
-        block=None if row["block"] is None else load_json(row["block"]),
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        fetched_at=row["fetched_at"],
-        expires_at=row["expires_at"],
-        error=row["error"],
-        signed=None if row["signed"] is None else load_json(row["signed"]),
-    )
+    block, signed = _parsed(row["block"]), _parsed(row["signed"])
+    state = CacheState(row["state"])
+    return record_from(CachedObject, row, state=state, block=block, signed=signed)
+
+
+def _parsed(text: str | None) -> Any:
+    return None if text is None else load_json(text)
 
 
 class SqliteObjectCache(SqliteBase):
@@ -82,12 +78,7 @@ class SqliteKeyCache(SqliteBase):
         ).fetchone()
         if row is None:
             return None
-        return RemoteKey(
-            key_id=row["key_id"],
-            owner=row["owner"],
-            public_key_pem=row["public_key_pem"],
-            fetched_at=row["fetched_at"],
-        )
+        return record_from(RemoteKey, row)
 
     async def put_key(self, key: RemoteKey) -> None:
         self._db.execute(

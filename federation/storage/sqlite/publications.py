@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from federation.records import Publication
+from federation.storage.rows import record_from
 from federation.storage.sqlite.base import SqliteBase
 
 _COLUMNS = "block_id, generation, started_by, published_at, withdrawn_at"
@@ -21,13 +22,7 @@ _WITHDRAW = "UPDATE publications SET withdrawn_at = ? WHERE block_id = ? AND wit
 
 
 def _publication(row: sqlite3.Row) -> Publication:
-    return Publication(
-        block_id=row["block_id"],
-        generation=row["generation"],
-        started_by=row["started_by"],
-        published_at=row["published_at"],
-        withdrawn_at=row["withdrawn_at"],
-    )
+    return record_from(Publication, row)
 
 
 class SqlitePublications(SqliteBase):

@@ -1,4 +1,5 @@
-"""The durable job queue (ports.JobQueue and ports.JobAdmin) on SQLite.
+"""The durable job queue as the workers use it (job_ports.JobQueue) on SQLite: enqueue, claim,
+finishing a job, and the runner's housekeeping; the admin side is queue_admin.py.
 
 A job is QUEUED until done or dead; a worker leases it by setting lease_owner and
 lease_until. A lease that expires (its worker died) makes the job claimable again, and only
@@ -11,9 +12,10 @@ import sqlite3
 from collections.abc import Sequence
 
 from federation.records import Job, JobState, NewJob
+from federation.storage.rows import record_from, row_id
 from federation.storage.sqlite.base import SqliteBase, dump_json, load_json
 
-_COLUMNS = (
+COLUMNS = (
     "id, kind, dedupe_key, payload, host, state, attempts, next_attempt_at, lease_owner,"
     " lease_until, last_error, created_at, updated_at"
 )
@@ -27,36 +29,12 @@ _UNLEASE = "lease_owner = NULL, lease_until = 0, updated_at = ?"
 _RELEASE = f"{_UNLEASE}, attempts = attempts + 1"  # ends an attempt: counted
 
 
-def _job(row: sqlite3.Row) -> Job:
-    return Job(
-        id=row["id"],
-        kind=row["kind"],
-        dedupe_key=row["dedupe_key"],
-        payload=load_json(row["payload"]),
-        host=row["host"],
-        state=JobState(row["state"]),
-        attempts=row["attempts"],
-        next_attempt_at=row["next_attempt_at"],
-        lease_owner=row["lease_owner"],
-        lease_until=row["lease_until"],
-        last_error=row["last_error"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+def job_from(row: sqlite3.Row) -> Job:
+    return record_from(Job, row, payload=load_json(row["payload"]), state=JobState(row["state"]))
 
 
 def _insert_row(job: NewJob, now: float) -> tuple[object, ...]:
     return (job.kind, job.dedupe_key, dump_json(job.payload), job.host, job.run_at or now, now, now)
-
-
-def _row_id(job_id: int | str) -> int | None:
-    """Our ids are integers; a string id (from an admin URL) is accepted if it is one."""
-    if isinstance(job_id, int):
-        return job_id
-    try:
-        return int(job_id)
-    except ValueError:
-        return None
 
 
 def _claim_sql(kinds: Sequence[str] | None, exclude_hosts: Sequence[str]) -> str:
@@ -72,7 +50,7 @@ def _claim_sql(kinds: Sequence[str] | None, exclude_hosts: Sequence[str]) -> str
         # The index gives ties in (lease_until, id) order, i.e. enqueue order, so LIMIT stops
         # early; "ORDER BY next_attempt_at, id" would sort a whole same-instant fan-out.
         f" AND lease_until <= ?{filters} ORDER BY next_attempt_at LIMIT ?)"
-        f" RETURNING {_COLUMNS}"
+        f" RETURNING {COLUMNS}"
     )
 
 
@@ -110,14 +88,14 @@ class SqliteJobQueue(SqliteBase):
         # can claim between our read and our write.
         with self._write() as db:
             rows = db.execute(_claim_sql(kinds, exclude_hosts), [*params, limit]).fetchall()
-        jobs = [_job(row) for row in rows]
+        jobs = [job_from(row) for row in rows]
         jobs.sort(key=lambda j: (j.next_attempt_at, j.id))  # RETURNING has no order
         return jobs
 
     async def renew_leases(
         self, job_ids: Sequence[int | str], owner: str, lease_until: float, now: float
     ) -> int:
-        rows = [(lease_until, now, row_id, owner) for row_id in map(_row_id, job_ids)]
+        rows = [(lease_until, now, key, owner) for key in map(row_id, job_ids)]
         held = [row for row in rows if row[2] is not None]
         if not held:
             return 0
@@ -128,8 +106,8 @@ class SqliteJobQueue(SqliteBase):
             return db.total_changes - before
 
     async def complete_many(self, items: Sequence[tuple[int | str, str]], now: float) -> int:
-        held = [(_row_id(job_id), owner) for job_id, owner in items]
-        rows = [(now, row_id, owner) for row_id, owner in held if row_id is not None]
+        held = [(row_id(job_id), owner) for job_id, owner in items]
+        rows = [(now, key, owner) for key, owner in held if key is not None]
         if not rows:
             return 0
         sql = f"UPDATE jobs SET state = 'done', {_RELEASE} {_HELD}"  # noqa: S608
@@ -156,67 +134,10 @@ class SqliteJobQueue(SqliteBase):
         return self._finish(sql, [next_attempt_at, now], job_id, owner)
 
     def _finish(self, sql: str, values: list[object], job_id: int | str, owner: str) -> bool:
-        row_id = _row_id(job_id)
-        if row_id is None:
+        key = row_id(job_id)
+        if key is None:
             return False
-        return self._db.execute(sql, [*values, row_id, owner]).rowcount == 1
-
-    async def counts(self) -> dict[tuple[str, str], int]:
-        rows = self._db.execute("SELECT state, host, COUNT(*) FROM jobs GROUP BY state, host")
-        return {(state, host): count for state, host, count in rows}
-
-    async def queue_depth(self) -> dict[tuple[str, str], int]:
-        rows = self._db.execute(
-            "SELECT kind, state, COUNT(*) FROM jobs WHERE state IN ('queued', 'dead')"
-            " GROUP BY kind, state"
-        )
-        return {(kind, state): count for kind, state, count in rows}
-
-    async def list_jobs(
-        self, state: JobState, host: str | None = None, limit: int = 100
-    ) -> list[Job]:
-        """Most recently updated first."""
-        sql = f"SELECT {_COLUMNS} FROM jobs WHERE state = ?"  # noqa: S608
-        params: list[object] = [state.value]
-        if host is not None:
-            sql += " AND host = ?"
-            params.append(host)
-        sql += " ORDER BY updated_at DESC, id DESC LIMIT ?"
-        return [_job(row) for row in self._db.execute(sql, [*params, limit])]
-
-    async def requeue_dead(
-        self, now: float, job_id: int | str | None = None, host: str | None = None
-    ) -> int:
-        sql = (
-            "UPDATE jobs SET state = 'queued', attempts = 0, next_attempt_at = ?,"
-            " lease_owner = NULL, lease_until = 0, updated_at = ? WHERE state = 'dead'"
-        )
-        params: list[object] = [now, now]
-        if job_id is not None:
-            sql += " AND id = ?"
-            params.append(_row_id(job_id))
-        if host is not None:
-            sql += " AND host = ?"
-            params.append(host)
-        return self._db.execute(sql, params).rowcount
-
-    async def retry_queued_now(self, now: float, host: str, job_id: int | str | None = None) -> int:
-        sql = (
-            "UPDATE jobs SET next_attempt_at = ?, updated_at = ?"
-            " WHERE state = 'queued' AND host = ? AND lease_until <= ?"
-        )
-        params: list[object] = [now, now, host, now]
-        if job_id is not None:
-            sql += " AND id = ?"
-            params.append(_row_id(job_id))
-        return self._db.execute(sql, params).rowcount
-
-    async def drop_queued_for_host(self, host: str, now: float) -> int:
-        sql = (
-            "UPDATE jobs SET state = 'dead', last_error = 'dropped', lease_owner = NULL,"
-            " lease_until = 0, updated_at = ? WHERE host = ? AND state = 'queued'"
-        )
-        return self._db.execute(sql, [now, host]).rowcount
+        return self._db.execute(sql, [*values, key, owner]).rowcount == 1
 
     async def release_all_leases(self, now: float) -> int:
         sql = f"UPDATE jobs SET {_UNLEASE} WHERE state = 'queued' AND lease_owner IS NOT NULL"  # noqa: S608

@@ -174,7 +174,7 @@ _V8 = (
     "CREATE INDEX block_holders_subscription ON block_holders(subscription_id)",
 )
 
-# v9: runner heartbeats (ports.Liveness): a stopped process's jobs move within seconds.
+# v9: runner heartbeats (job_ports.Liveness): a stopped process's jobs move within seconds.
 _V9 = (
     "CREATE TABLE runners (owner TEXT PRIMARY KEY, beat_at REAL NOT NULL) STRICT, WITHOUT ROWID",
     "CREATE INDEX runners_beat ON runners(beat_at)",

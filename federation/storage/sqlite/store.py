@@ -13,6 +13,7 @@ from federation.storage.sqlite.objects import SqliteActivityLog, SqliteKeyCache,
 from federation.storage.sqlite.pauses import SqliteHostPauses
 from federation.storage.sqlite.publications import SqlitePublications
 from federation.storage.sqlite.queue import SqliteJobQueue
+from federation.storage.sqlite.queue_admin import SqliteJobAdmin
 from federation.storage.sqlite.schema import SYNCHRONOUS_MODES, connect
 from federation.storage.sqlite.stats import SqliteDeliveryStats
 from federation.storage.sqlite.subscriptions import SqliteSubscriptions
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 class SqliteStore(
     SqliteFollows,
     SqliteJobQueue,
+    SqliteJobAdmin,
     SqliteLiveness,
     SqliteObjectCache,
     SqliteActivityLog,

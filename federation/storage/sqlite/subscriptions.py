@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import asdict
 
 from federation.records import (
     SEVERITY_RANK,
@@ -13,6 +14,7 @@ from federation.records import (
     Severity,
     SubscriptionFetch,
 )
+from federation.storage.rows import record_from
 from federation.storage.sqlite.base import SqliteBase, dump_json, load_json
 
 _COLUMNS = (
@@ -23,30 +25,7 @@ _COLUMNS = (
 
 def _subscription(row: sqlite3.Row) -> BlocklistSubscription:
     history = tuple(SubscriptionFetch(**entry) for entry in load_json(row["history"]))
-    return BlocklistSubscription(
-        id=row["id"],
-        url=row["url"],
-        title=row["title"],
-        format=row["format"],
-        max_shrink=row["max_shrink"],
-        created_at=row["created_at"],
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        next_fetch_at=row["next_fetch_at"],
-        listed=row["listed"],
-        history=history,
-    )
-
-
-def _fetch_json(fetch: SubscriptionFetch) -> dict[str, object]:
-    return {
-        "at": fetch.at,
-        "status": fetch.status,
-        "listed": fetch.listed,
-        "added": fetch.added,
-        "removed": fetch.removed,
-        "error": fetch.error,
-    }
+    return record_from(BlocklistSubscription, row, history=history)
 
 
 class SqliteSubscriptions(SqliteBase):
@@ -94,7 +73,7 @@ class SqliteSubscriptions(SqliteBase):
             ).fetchone()
             if row is None:
                 return  # removed meanwhile
-            history = [*load_json(row["history"]), _fetch_json(fetch)][-SUBSCRIPTION_HISTORY:]
+            history = [*load_json(row["history"]), asdict(fetch)][-SUBSCRIPTION_HISTORY:]
             db.execute(
                 "UPDATE blocklist_subscriptions SET history = ? WHERE id = ?",
                 (dump_json(history), subscription_id),
