@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field
 
 from federation.admin.api import AdminRoutes, Operation, Param, query_problem
 from federation.admin.blocklist_import import BlocklistDiff
-from federation.admin.blocklists import ListFormat, Unusable
-from federation.admin.models import BlockOut, Body
+from federation.admin.blocklists import ListFormat
+from federation.admin.models import BlockOut, Body, Out
 from federation.admin.service import AdminService
 
 api = AdminRoutes()
@@ -26,14 +26,10 @@ class BlocklistImportRequest(Body):
     apply: bool = Field(False, description="apply it (all or nothing); else a dry run")
 
 
-class LineOut(BaseModel):
+class LineOut(Out):
     line: int = Field(description="where the entry starts (JSON: its position, from 1)")
     text: str
     reason: str
-
-    @classmethod
-    def of(cls, u: Unusable) -> LineOut:
-        return cls(line=u.line, text=u.text, reason=u.reason)
 
 
 class BlockChangeOut(BaseModel):

@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 
 from federation.admin.api import AdminRoutes, Operation, Param
 from federation.admin.blocklists import ListFormat
-from federation.admin.models import Body
+from federation.admin.models import Body, Out
 from federation.admin.service import AdminService
-from federation.records import BlocklistSubscription, SubscriptionFetch
+from federation.records import BlocklistSubscription
 
 api = AdminRoutes()
 routes = api.routes
@@ -27,24 +27,13 @@ class SubscribeRequest(Body):
     )
 
 
-class FetchOut(BaseModel):
+class FetchOut(Out):
     at: float
     status: str = Field(description="applied, not modified, failed or held back")
     listed: int = Field(description="usable entries in the list")
     added: int
     removed: int
     error: str | None
-
-    @classmethod
-    def of(cls, f: SubscriptionFetch) -> FetchOut:
-        return cls(
-            at=f.at,
-            status=f.status,
-            listed=f.listed,
-            added=f.added,
-            removed=f.removed,
-            error=f.error,
-        )
 
 
 class SubscriptionOut(BaseModel):
