@@ -25,12 +25,12 @@ A = AdminService
 
 @api.op(Operation("GET", "/blocks", "Blocked domains", BlockList))
 async def list_blocks(request: R, admin: A) -> BlockList:
-    return BlockList(items=[BlockOut.of(b) for b in await admin.list_blocks()])
+    return BlockList(items=[BlockOut.of(b) for b in await admin.moderation.list_blocks()])
 
 
 @api.op(Operation("POST", "/blocks", "Block a domain", BlockResult, BlockRequest, 201))
 async def block(request: R, admin: A, body: BlockRequest) -> BlockResult:
-    done = await admin.block(body.domain, body.reason, body.severity)
+    done = await admin.moderation.block(body.domain, body.reason, body.severity)
     return BlockResult(
         block=BlockOut.of(done.block),
         follows_dropped=done.follows_dropped,
@@ -52,26 +52,26 @@ async def unblock(request: R, admin: A) -> None:
         domain = normalise_domain(request.match_info["domain"])
     except ValueError as exc:
         raise query_problem("domain", str(exc)) from None
-    await admin.unblock(domain)
+    await admin.moderation.unblock(domain)
 
 
 @api.op(Operation("GET", "/mode", "Federation mode", ModeBody))
 async def get_mode(request: R, admin: A) -> ModeBody:
-    return ModeBody(mode=await admin.get_mode())
+    return ModeBody(mode=await admin.moderation.get_mode())
 
 
 @api.op(Operation("PUT", "/mode", "Set the federation mode", ModeBody, ModeBody))
 async def set_mode(request: R, admin: A, body: ModeBody) -> ModeBody:
-    await admin.set_mode(body.mode)
+    await admin.moderation.set_mode(body.mode)
     return body
 
 
 @api.op(Operation("GET", "/allowlist", "Allowlisted domains", AllowlistOut))
 async def get_allowlist(request: R, admin: A) -> AllowlistOut:
-    return AllowlistOut(domains=await admin.get_allowlist())
+    return AllowlistOut(domains=await admin.moderation.get_allowlist())
 
 
 @api.op(Operation("PUT", "/allowlist", "Replace the allowlist", AllowlistOut, AllowlistBody))
 async def set_allowlist(request: R, admin: A, body: AllowlistBody) -> AllowlistOut:
-    await admin.set_allowlist(body.domains)
+    await admin.moderation.set_allowlist(body.domains)
     return AllowlistOut(domains=body.domains)
