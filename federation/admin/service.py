@@ -120,29 +120,24 @@ class AdminService:
     async def remove_follower(self, actor: str) -> Follow:
         if not await self.follows.remove_follower(actor):
             raise NotFound(f"no follower {actor}")
-        return _found(await self.store.get_follow(Direction.FOLLOWER, actor), "no follower", actor)
+        return await self._follower(actor)
 
     async def backfill_progress(self, actor: str) -> tuple[str, int, int]:
         """(follower's inbox host, backfill pages queued, deliveries queued for that host)."""
-        follow = _found(
-            await self.store.get_follow(Direction.FOLLOWER, actor), "no follower", actor
-        )
-        host = host_key(follow.inbox)
+        host = host_key((await self._follower(actor)).inbox)
         queued = await self.store.list_jobs(JobState.QUEUED, None, _SCAN_LIMIT)
         pages = sum(1 for j in queued if _backfills(j, actor))
         deliveries = sum(1 for j in queued if j.kind == JobKind.DELIVER and j.host == host)
         return host, pages, deliveries
 
+    async def _follower(self, actor: str) -> Follow:
+        return _found(await self.store.get_follow(Direction.FOLLOWER, actor), "no follower", actor)
+
     # --- delivery queue ---------------------------------------------------------------------
 
     async def retry_dead(self, job_id: str | None, host: str | None) -> int:
-        ident: int | str | None = job_id
-        if job_id is not None and job_id.isdigit():
-            ident = int(job_id)  # SQLite ids are integers; other stores use strings
-        count = await self.store.requeue_dead(self.clock(), job_id=ident, host=host)
-        if count:
-            self.wake()
-        return count
+        ident = _job_ident(job_id)
+        return self._woken(await self.store.requeue_dead(self.clock(), job_id=ident, host=host))
 
     async def queue_counts(self) -> dict[tuple[str, str], int]:
         return await self.store.counts()
@@ -156,10 +151,11 @@ class AdminService:
 
     async def retry_now(self, host: str, job_id: str | None) -> int:
         """Make a host's waiting jobs (or one) due now; their attempts are kept."""
-        ident: int | str | None = job_id
-        if job_id is not None and job_id.isdigit():
-            ident = int(job_id)
-        count = await self.store.retry_queued_now(self.clock(), host, ident)
+        ident = _job_ident(job_id)
+        return self._woken(await self.store.retry_queued_now(self.clock(), host, ident))
+
+    def _woken(self, count: int) -> int:
+        """Wake the runner when `count` jobs became due, so they go now, not at its next poll."""
         if count:
             self.wake()
         return count
@@ -202,6 +198,13 @@ def _target_host(target: str) -> Host:
         return Host.parse(value.rsplit("@", 1)[-1])
     except HostError as exc:
         raise TargetNotFound(str(exc)) from None
+
+
+def _job_ident(job_id: str | None) -> int | str | None:
+    """The store's id of the job the API names: SQLite's are integers, other stores' strings."""
+    if job_id is not None and job_id.isdigit():
+        return int(job_id)
+    return job_id
 
 
 def _found(follow: Follow | None, what: str, actor: str) -> Follow:
