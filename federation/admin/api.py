@@ -152,7 +152,3 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise field_problem(exc) from None
-
-
-def query_problem(name: str, message: str) -> ProblemError:
-    return problem(422, "Invalid parameter", f"{name}: {message}", field=name)

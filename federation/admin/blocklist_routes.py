@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from federation.admin.api import AdminRoutes, Operation, Param, query_problem
+from federation.admin import params
+from federation.admin.api import AdminRoutes, Operation, Param
 from federation.admin.blocklist_import import BlocklistDiff
 from federation.admin.blocklists import ListFormat
 from federation.admin.models import BlockOut, Body, Out
@@ -96,9 +97,6 @@ _FORMAT_Q = Param("format", "query", "csv (default), plain or json", enum=_FORMA
     )
 )
 async def export_list(request: R, admin: A) -> BlocklistExportOut:
-    value = request.query.get("format") or ListFormat.CSV.value
-    if value not in _FORMATS:
-        raise query_problem("format", f"must be one of {', '.join(_FORMATS)}")
-    fmt = ListFormat(value)
+    fmt = ListFormat(params.choice(request, _FORMAT_Q, ListFormat.CSV.value))
     text, count = await admin.blocklists.export(fmt)
     return BlocklistExportOut(format=fmt, count=count, text=text)

@@ -9,7 +9,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from federation.admin.api import AdminRoutes, Operation, Param, query_problem
+from federation.admin import params
+from federation.admin.api import AdminRoutes, Operation, Param
 from federation.admin.models import (
     AllowlistBody,
     AllowlistOut,
@@ -18,7 +19,6 @@ from federation.admin.models import (
     BlockRequest,
     BlockResult,
     ModeBody,
-    normalise_domain,
 )
 from federation.admin.moderation import Moderation
 from federation.admin.service import AdminService
@@ -54,11 +54,7 @@ _DOMAIN_PATH = Param("domain", "path", "the blocked domain", required=True)
     )
 )
 async def unblock(request: R, admin: A) -> None:
-    try:
-        domain = normalise_domain(request.match_info["domain"])
-    except ValueError as exc:
-        raise query_problem("domain", str(exc)) from None
-    await admin.moderation.unblock(domain)
+    await admin.moderation.unblock(params.domain("domain", request.match_info["domain"]))
 
 
 @dataclass(frozen=True)
