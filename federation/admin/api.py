@@ -12,10 +12,12 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from federation.admin.blocklist_import import InvalidList
-from federation.admin.pausing import NotPaused
-from federation.admin.service import AdminService, NotFound, TargetNotFound
-from federation.admin.subscriptions import NoSuchSubscription
+from federation.admin.blocklist_import import BlocklistImports, InvalidList
+from federation.admin.errors import NotFound
+from federation.admin.moderation import Moderation
+from federation.admin.pausing import HostPausing, NotPaused
+from federation.admin.service import AdminService, TargetNotFound
+from federation.admin.subscriptions import BlocklistSubscriptions, NoSuchSubscription
 from federation.errors import ProblemError
 from federation.instance import Instance
 from federation.observability.logs import event
@@ -76,15 +78,26 @@ ADMIN: web.AppKey[AdminService] = web.AppKey("admin")
 
 def admin_service(instance: Instance, clock: Callable[[], float]) -> AdminService:
     """The admin service of `instance`, built once by the composition root."""
+    settings, store, wake = instance.settings, instance.store, instance.runner.wake
+    moderation = Moderation(settings=settings, store=store, follows=instance.follows, clock=clock)
     return AdminService(
-        settings=instance.settings,
-        store=instance.store,
+        settings=settings,
+        store=store,
         follows=instance.follows,
-        lookup=ActorLookup(instance.transport, instance.settings.scheme),
+        lookup=ActorLookup(instance.transport, settings.scheme),
         health=instance.health,
-        wake=instance.runner.wake,
+        wake=wake,
         clock=clock,
-        fetcher=instance.transport,
+        moderation=moderation,
+        pauses=HostPausing(store=store, queue=store, wake=wake, clock=clock),
+        blocklists=BlocklistImports(store, moderation.cut_ties, clock),
+        subscriptions=BlocklistSubscriptions(
+            store=store,
+            fetcher=instance.transport,
+            settings=settings,
+            cut_ties=moderation.cut_ties,
+            clock=clock,
+        ),
     )
 
 
@@ -139,7 +152,3 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise field_problem(exc) from None
-
-
-def query_problem(name: str, message: str) -> ProblemError:
-    return problem(422, "Invalid parameter", f"{name}: {message}", field=name)

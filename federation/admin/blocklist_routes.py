@@ -5,10 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from federation.admin.api import AdminRoutes, Operation, Param, query_problem
+from federation.admin import params
+from federation.admin.api import AdminRoutes, Operation, Param
 from federation.admin.blocklist_import import BlocklistDiff
-from federation.admin.blocklists import ListFormat, Unusable
-from federation.admin.models import BlockOut, Body
+from federation.admin.blocklists import ListFormat
+from federation.admin.models import BlockOut, Body, Out
 from federation.admin.service import AdminService
 
 api = AdminRoutes()
@@ -26,14 +27,10 @@ class BlocklistImportRequest(Body):
     apply: bool = Field(False, description="apply it (all or nothing); else a dry run")
 
 
-class LineOut(BaseModel):
+class LineOut(Out):
     line: int = Field(description="where the entry starts (JSON: its position, from 1)")
     text: str
     reason: str
-
-    @classmethod
-    def of(cls, u: Unusable) -> LineOut:
-        return cls(line=u.line, text=u.text, reason=u.reason)
 
 
 class BlockChangeOut(BaseModel):
@@ -100,9 +97,6 @@ _FORMAT_Q = Param("format", "query", "csv (default), plain or json", enum=_FORMA
     )
 )
 async def export_list(request: R, admin: A) -> BlocklistExportOut:
-    value = request.query.get("format") or ListFormat.CSV.value
-    if value not in _FORMATS:
-        raise query_problem("format", f"must be one of {', '.join(_FORMATS)}")
-    fmt = ListFormat(value)
+    fmt = ListFormat(params.choice(request, _FORMAT_Q, ListFormat.CSV.value))
     text, count = await admin.blocklists.export(fmt)
     return BlocklistExportOut(format=fmt, count=count, text=text)

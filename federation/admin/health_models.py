@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
-from federation.admin.hosts import HostReport, MinutePoint
-from federation.admin.models import Body, normalise_domain
+from federation.admin.hosts import MinutePoint
+from federation.admin.models import Body, Domain, Out
 
 
 class RetryNowRequest(Body):
     """Make a host's waiting deliveries (or one of them) due now."""
 
-    host: str = Field(min_length=1, max_length=260)
+    host: Domain
     job_id: str | None = Field(None, min_length=1, max_length=64)
 
-    @field_validator("host")
-    @classmethod
-    def _host(cls, v: str) -> str:
-        return normalise_domain(v)
 
-
-class HostReportOut(BaseModel):
+class HostReportOut(Out):
     host: str
     followers: int = Field(description="accepted followers on this host")
     following: int = Field(description="accepted follows of ours to this host")
@@ -48,10 +43,6 @@ class HostReportOut(BaseModel):
     )
     paused: bool = Field(description="an admin paused delivery to it (jobs kept, not tried)")
     blocked: bool = Field(description="a domain block covers it")
-
-    @classmethod
-    def of(cls, r: HostReport) -> HostReportOut:
-        return cls(**{name: getattr(r, name) for name in cls.model_fields})
 
 
 class HostReportList(BaseModel):

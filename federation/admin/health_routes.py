@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from federation.admin.api import AdminRoutes, Operation, Param, query_problem
+from federation.admin import params
+from federation.admin.api import AdminRoutes, Operation, Param
 from federation.admin.depth import QUEUE_DEPTH
 from federation.admin.health_models import (
     ChartData,
@@ -12,7 +13,7 @@ from federation.admin.health_models import (
     HostReportOut,
     RetryNowRequest,
 )
-from federation.admin.models import CountResult, JobList, JobOut, normalise_domain
+from federation.admin.models import CountResult, JobList, JobOut
 from federation.admin.service import AdminService
 from federation.records import JobState
 
@@ -49,11 +50,9 @@ async def hosts(request: R, admin: A) -> HostReportList:
 async def host_jobs(request: R, admin: A) -> JobList:
     host = _host(request)
     if not host:
-        raise query_problem("host", "required")
-    state = request.query.get("state") or JobState.QUEUED.value
-    if state not in _JOB_STATES:
-        raise query_problem("state", f"must be one of {', '.join(_JOB_STATES)}")
-    jobs = await admin.queued_jobs(host, JobState(state))
+        raise params.query_problem("host", "required")
+    state = JobState(params.choice(request, _JOB_STATE_Q, JobState.QUEUED.value))
+    jobs = await admin.queued_jobs(host, state)
     return JobList(items=[JobOut.of(j) for j in jobs])
 
 
@@ -73,10 +72,7 @@ async def retry_now(request: R, admin: A, body: RetryNowRequest) -> CountResult:
 def _host(request: R) -> str:
     """The ``host`` query parameter in its stored spelling ("" when absent)."""
     host = request.query.get("host", "")
-    try:
-        return normalise_domain(host) if host else ""
-    except ValueError as exc:
-        raise query_problem("host", str(exc)) from None
+    return params.domain("host", host) if host else ""
 
 
 @api.op(Operation("GET", "/charts", "Deliveries per minute and queue depth, last hour", ChartData))

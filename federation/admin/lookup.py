@@ -15,6 +15,7 @@ from typing import Any
 
 from federation.errors import UrnError
 from federation.http.transport import Transport
+from federation.outcomes import FetchResult
 from federation.proofs import ProofError, split_proof
 from federation.resolve.keyservice import KeyService
 from federation.resolve.lookup import ActorLookup
@@ -27,22 +28,19 @@ SCHEME_NAMES = {"cavage": "draft-cavage HTTP Signatures", "rfc9421": "RFC 9421 H
 @dataclass(frozen=True)
 class LookupReport:
     target: str
-    url: str  # after redirects
-    status: int
-    content_type: str
-    signature_scheme: str  # how the request that got the answer was signed
-    body: bytes
+    answer: FetchResult  # its url is the one after redirects; its scheme signed the request
     document: dict[str, Any] | None  # None when the body is not a JSON object
     keys: list[dict[str, str]]  # the keys the document declares: id and type
     proof: dict[str, str]  # status: valid | none | invalid; method; detail
 
     def as_json(self) -> dict[str, Any]:
+        answer = self.answer
         return {
             "target": self.target,
-            "url": self.url,
-            "status": self.status,
-            "content_type": self.content_type,
-            "signature_scheme": self.signature_scheme,
+            "url": answer.url,
+            "status": answer.status,
+            "content_type": answer.content_type,
+            "signature_scheme": answer.scheme,
             "keys": self.keys,
             "proof": self.proof,
             "document": self.document,
@@ -59,19 +57,11 @@ class Inspector:
     async def lookup(self, target: str) -> LookupReport:
         """Raises TransportError (the fetch failed) or LookupError_ (no such target)."""
         url = await self._url_of(target)
-        result = await self._transport.fetch(url)
-        document = _json_object(result.body)
-        return LookupReport(
-            target=target,
-            url=result.url,
-            status=result.status,
-            content_type=result.content_type,
-            signature_scheme=result.scheme,
-            body=result.body,
-            document=document,
-            keys=declared_keys(document or {}),
-            proof=await self._proof(document),
-        )
+        answer = await self._transport.fetch(url)
+        document = _json_object(answer.body)
+        keys = declared_keys(document or {})
+        proof = await self._proof(document)
+        return LookupReport(target=target, answer=answer, document=document, keys=keys, proof=proof)
 
     async def webfinger(self, handle: str) -> dict[str, Any]:
         return await self._lookup.webfinger(handle)
@@ -140,15 +130,16 @@ def render(report: LookupReport) -> str:
         proof += f" ({report.proof['method']}, {report.proof['detail']})"
     elif "detail" in report.proof:
         proof += f" ({report.proof['detail']})"
-    scheme = SCHEME_NAMES.get(report.signature_scheme, report.signature_scheme or "unsigned")
+    answer = report.answer
+    scheme = SCHEME_NAMES.get(answer.scheme, answer.scheme or "unsigned")
     header = [
-        f"url:        {report.url}",
-        f"status:     {report.status} {report.content_type}",
+        f"url:        {answer.url}",
+        f"status:     {answer.status} {answer.content_type}",
         f"signed GET: {scheme}",
         f"keys:       {keys}",
         f"proof:      {proof}",
         "",
     ]
     if report.document is None:
-        return "\n".join(header) + report.body.decode("utf-8", "replace")
+        return "\n".join(header) + answer.body.decode("utf-8", "replace")
     return "\n".join(header) + json.dumps(report.document, indent=2, ensure_ascii=False)

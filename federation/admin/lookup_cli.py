@@ -72,7 +72,7 @@ async def _run(inspector: Inspector, args: argparse.Namespace) -> int:
         if args.command == "lookup":
             report = await inspector.lookup(args.target)
             if args.raw:
-                sys.stdout.buffer.write(report.body)
+                sys.stdout.buffer.write(report.answer.body)
             else:
                 print(json.dumps(report.as_json(), indent=2) if args.json else render(report))
             return EXIT_OK

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from federation.config import FederationMode
 from federation.errors import HostError
 from federation.hosts import normalise_host
-from federation.records import (
-    CachedObject,
-    DomainBlock,
-    Follow,
-    FollowState,
-    HostHealth,
-    Job,
-    Severity,
-)
+from federation.records import FollowState, Severity
 
 
 def normalise_domain(value: str) -> str:
@@ -29,8 +21,22 @@ def normalise_domain(value: str) -> str:
         raise ValueError(f"must be a host name, optionally with :port ({exc})") from None
 
 
+# A host name field of a request: checked, then held in its stored spelling.
+Domain = Annotated[str, Field(min_length=1, max_length=260), AfterValidator(normalise_domain)]
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class Out(BaseModel):
+    """A response body read off a record: each field is the record's attribute of its name."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        return cls.model_validate(record)
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -45,18 +51,13 @@ class ActorRequest(Body):
 
 
 class BlockRequest(Body):
-    domain: str = Field(min_length=1, max_length=260)
+    domain: Domain
     reason: str = Field("", max_length=2000)
     severity: Severity = Field(
         Severity.SUSPEND,
         description="suspend: no traffic; silence: follows need approval, blocks reach the"
         " backend marked limited; noop: recorded, nothing enforced",
     )
-
-    @field_validator("domain")
-    @classmethod
-    def _domain(cls, v: str) -> str:
-        return normalise_domain(v)
 
 
 class ModeBody(Body):
@@ -75,40 +76,25 @@ class AllowlistBody(Body):
 class RetryRequest(Body):
     """Re-queue dead deliveries: one job, one host's, or (neither given) all of them."""
 
-    host: str | None = Field(None, min_length=1, max_length=260)
+    host: Domain | None = None
     job_id: str | None = Field(None, min_length=1, max_length=64)
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, v: str | None) -> str | None:
-        return None if v is None else normalise_domain(v)
 
 
 class HostRequest(Body):
-    host: str = Field(min_length=1, max_length=260)
-
-    @field_validator("host")
-    @classmethod
-    def _host(cls, v: str) -> str:
-        return normalise_domain(v)
+    host: Domain
 
 
 class CachePurgeRequest(Body):
     """Exactly one of urn / domain."""
 
     urn: str | None = Field(None, min_length=1, max_length=4096)
-    domain: str | None = Field(None, min_length=1, max_length=260)
-
-    @field_validator("domain")
-    @classmethod
-    def _domain(cls, v: str | None) -> str | None:
-        return None if v is None else normalise_domain(v)
+    domain: Domain | None = None
 
 
 # --- responses ------------------------------------------------------------------------------
 
 
-class FollowOut(BaseModel):
+class FollowOut(Out):
     direction: str
     actor: str
     domain: str
@@ -118,20 +104,6 @@ class FollowOut(BaseModel):
     follow_id: str
     created_at: float
     updated_at: float
-
-    @classmethod
-    def of(cls, f: Follow) -> FollowOut:
-        return cls(
-            direction=f.direction.value,
-            actor=f.actor,
-            domain=f.domain,
-            state=f.state,
-            inbox=f.inbox,
-            shared_inbox=f.shared_inbox,
-            follow_id=f.follow_id,
-            created_at=f.created_at,
-            updated_at=f.updated_at,
-        )
 
 
 class FollowList(BaseModel):
@@ -145,7 +117,7 @@ class BackfillProgress(BaseModel):
     deliveries_queued: int = Field(description="deliveries queued for the follower's host")
 
 
-class BlockOut(BaseModel):
+class BlockOut(Out):
     domain: str
     reason: str
     created_at: float
@@ -153,16 +125,6 @@ class BlockOut(BaseModel):
     by_admin: bool = Field(
         description="made by an admin (no subscription changes it); false: held by subscriptions"
     )
-
-    @classmethod
-    def of(cls, b: DomainBlock) -> BlockOut:
-        return cls(
-            domain=b.domain,
-            reason=b.reason,
-            created_at=b.created_at,
-            severity=b.severity,
-            by_admin=b.by_admin,
-        )
 
 
 class BlockList(BaseModel):
@@ -191,7 +153,9 @@ class QueueSummary(BaseModel):
     counts: list[QueueCount]
 
 
-class JobOut(BaseModel):
+class JobOut(Out):
+    model_config = ConfigDict(coerce_numbers_to_str=True)  # SQLite's job ids are integers
+
     id: str
     kind: str
     host: str
@@ -200,19 +164,6 @@ class JobOut(BaseModel):
     last_error: str | None
     next_attempt_at: float
     updated_at: float
-
-    @classmethod
-    def of(cls, j: Job) -> JobOut:
-        return cls(
-            id=str(j.id),
-            kind=j.kind,
-            host=j.host,
-            state=j.state.value,
-            attempts=j.attempts,
-            last_error=j.last_error,
-            next_attempt_at=j.next_attempt_at,
-            updated_at=j.updated_at,
-        )
 
 
 class JobList(BaseModel):
@@ -223,7 +174,7 @@ class CountResult(BaseModel):
     count: int
 
 
-class HostOut(BaseModel):
+class HostOut(Out):
     host: str
     consecutive_failures: int
     failure_days: list[str]
@@ -232,24 +183,12 @@ class HostOut(BaseModel):
     circuit_open_until: float
     unavailable: bool
 
-    @classmethod
-    def of(cls, h: HostHealth) -> HostOut:
-        return cls(
-            host=h.host,
-            consecutive_failures=h.consecutive_failures,
-            failure_days=list(h.failure_days),
-            last_failure_at=h.last_failure_at,
-            last_success_at=h.last_success_at,
-            circuit_open_until=h.circuit_open_until,
-            unavailable=h.unavailable,
-        )
-
 
 class HostList(BaseModel):
     items: list[HostOut]
 
 
-class CacheEntryOut(BaseModel):
+class CacheEntryOut(Out):
     urn: str
     url: str
     domain: str
@@ -260,21 +199,6 @@ class CacheEntryOut(BaseModel):
     fetched_at: float
     expires_at: float
     error: str | None
-
-    @classmethod
-    def of(cls, c: CachedObject) -> CacheEntryOut:
-        return cls(
-            urn=c.urn,
-            url=c.url,
-            domain=c.domain,
-            state=c.state.value,
-            block=c.block,
-            etag=c.etag,
-            last_modified=c.last_modified,
-            fetched_at=c.fetched_at,
-            expires_at=c.expires_at,
-            error=c.error,
-        )
 
 
 class Problem(BaseModel):

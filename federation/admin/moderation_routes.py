@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
-from federation.admin.api import AdminRoutes, Operation, Param, query_problem
+from aiohttp import web
+from pydantic import BaseModel
+
+from federation.admin import params
+from federation.admin.api import AdminRoutes, Operation, Param
 from federation.admin.models import (
     AllowlistBody,
     AllowlistOut,
@@ -13,8 +19,8 @@ from federation.admin.models import (
     BlockRequest,
     BlockResult,
     ModeBody,
-    normalise_domain,
 )
+from federation.admin.moderation import Moderation
 from federation.admin.service import AdminService
 
 api = AdminRoutes()
@@ -25,12 +31,12 @@ A = AdminService
 
 @api.op(Operation("GET", "/blocks", "Blocked domains", BlockList))
 async def list_blocks(request: R, admin: A) -> BlockList:
-    return BlockList(items=[BlockOut.of(b) for b in await admin.list_blocks()])
+    return BlockList(items=[BlockOut.of(b) for b in await admin.moderation.list_blocks()])
 
 
 @api.op(Operation("POST", "/blocks", "Block a domain", BlockResult, BlockRequest, 201))
 async def block(request: R, admin: A, body: BlockRequest) -> BlockResult:
-    done = await admin.block(body.domain, body.reason, body.severity)
+    done = await admin.moderation.block(body.domain, body.reason, body.severity)
     return BlockResult(
         block=BlockOut.of(done.block),
         follows_dropped=done.follows_dropped,
@@ -48,30 +54,53 @@ _DOMAIN_PATH = Param("domain", "path", "the blocked domain", required=True)
     )
 )
 async def unblock(request: R, admin: A) -> None:
-    try:
-        domain = normalise_domain(request.match_info["domain"])
-    except ValueError as exc:
-        raise query_problem("domain", str(exc)) from None
-    await admin.unblock(domain)
+    await admin.moderation.unblock(params.domain("domain", request.match_info["domain"]))
 
 
-@api.op(Operation("GET", "/mode", "Federation mode", ModeBody))
-async def get_mode(request: R, admin: A) -> ModeBody:
-    return ModeBody(mode=await admin.get_mode())
+@dataclass(frozen=True)
+class _Setting:
+    """An instance-wide setting: GET reads it, PUT replaces it and answers what it stored."""
+
+    path: str
+    summaries: tuple[str, str]  # of the GET, of the PUT
+    out: type[BaseModel]  # the answer: `field` alone
+    body: type[BaseModel]  # the PUT's request: `field` alone
+    field: str
+    read: Callable[[Moderation], Awaitable[object]]
+    write: Callable[[Moderation, Any], Awaitable[None]]
+
+    def register(self) -> None:
+        async def get(request: R, admin: A) -> BaseModel:
+            return self.out.model_validate({self.field: await self.read(admin.moderation)})
+
+        async def put(request: R, admin: A, body: BaseModel) -> BaseModel:
+            value = getattr(body, self.field)
+            await self.write(admin.moderation, value)
+            return self.out.model_validate({self.field: value})
+
+        api.op(Operation("GET", self.path, self.summaries[0], self.out))(get)
+        api.op(Operation("PUT", self.path, self.summaries[1], self.out, self.body))(put)
 
 
-@api.op(Operation("PUT", "/mode", "Set the federation mode", ModeBody, ModeBody))
-async def set_mode(request: R, admin: A, body: ModeBody) -> ModeBody:
-    await admin.set_mode(body.mode)
-    return body
-
-
-@api.op(Operation("GET", "/allowlist", "Allowlisted domains", AllowlistOut))
-async def get_allowlist(request: R, admin: A) -> AllowlistOut:
-    return AllowlistOut(domains=await admin.get_allowlist())
-
-
-@api.op(Operation("PUT", "/allowlist", "Replace the allowlist", AllowlistOut, AllowlistBody))
-async def set_allowlist(request: R, admin: A, body: AllowlistBody) -> AllowlistOut:
-    await admin.set_allowlist(body.domains)
-    return AllowlistOut(domains=body.domains)
+# A table, one row a setting: its columns are _Setting's fields, in order.
+for _setting in (
+    _Setting(
+        "/mode",
+        ("Federation mode", "Set the federation mode"),
+        ModeBody,
+        ModeBody,
+        "mode",
+        Moderation.get_mode,
+        Moderation.set_mode,
+    ),
+    _Setting(
+        "/allowlist",
+        ("Allowlisted domains", "Replace the allowlist"),
+        AllowlistOut,
+        AllowlistBody,
+        "domains",
+        Moderation.get_allowlist,
+        Moderation.set_allowlist,
+    ),
+):
+    _setting.register()

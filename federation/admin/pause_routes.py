@@ -6,9 +6,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from federation.admin.api import AdminRoutes, Operation
-from federation.admin.models import CountResult, HostRequest
+from federation.admin.models import CountResult, HostRequest, Out
 from federation.admin.service import AdminService
-from federation.records import HostPause
 
 api = AdminRoutes()
 routes = api.routes
@@ -20,14 +19,10 @@ class PauseRequest(HostRequest):
     reason: str = Field("", max_length=2000)
 
 
-class PauseOut(BaseModel):
+class PauseOut(Out):
     host: str
     reason: str
     paused_at: float
-
-    @classmethod
-    def of(cls, p: HostPause) -> PauseOut:
-        return cls(host=p.host, reason=p.reason, paused_at=p.paused_at)
 
 
 class PauseList(BaseModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from federation.errors import FederationError
 from federation.job_ports import JobAdmin
@@ -24,33 +25,27 @@ class NotPaused(FederationError):
     """Resume of a host that is not paused."""
 
 
+@dataclass(eq=False, kw_only=True)
 class HostPausing:
-    def __init__(
-        self,
-        store: HostPauses,
-        queue: JobAdmin,
-        wake: Callable[[], None],
-        clock: Callable[[], float],
-    ) -> None:
-        self._store = store
-        self._queue = queue
-        self._wake = wake
-        self._clock = clock
+    store: HostPauses
+    queue: JobAdmin
+    wake: Callable[[], None]
+    clock: Callable[[], float]
 
     async def pause(self, host: str, reason: str) -> HostPause:
         """Pause `host` (a stored host key); pausing a paused host keeps the first pause."""
-        await self._store.pause_host(HostPause(host=host, reason=reason, paused_at=self._clock()))
+        await self.store.pause_host(HostPause(host=host, reason=reason, paused_at=self.clock()))
         log.info("paused delivery to %s", host)
-        return next(p for p in await self._store.paused_hosts() if p.host == host)
+        return next(p for p in await self.store.paused_hosts() if p.host == host)
 
     async def resume(self, host: str) -> int:
         """Lift the pause; returns how many of the host's jobs are waiting to go."""
-        if not await self._store.resume_host(host):
+        if not await self.store.resume_host(host):
             raise NotPaused(f"delivery to {host} is not paused")
-        waiting = (await self._queue.counts()).get((JobState.QUEUED.value, host), 0)
+        waiting = (await self.queue.counts()).get((JobState.QUEUED.value, host), 0)
         log.info("resumed delivery to %s: %d jobs waiting", host, waiting)
-        self._wake()
+        self.wake()
         return waiting
 
     async def paused(self) -> list[HostPause]:
-        return await self._store.paused_hosts()
+        return await self.store.paused_hosts()

@@ -10,10 +10,11 @@ from federation.admin import (
     blocklist_routes,
     health_routes,
     moderation_routes,
+    params,
     pause_routes,
     subscription_routes,
 )
-from federation.admin.api import PREFIX, AdminRoutes, Operation, Param, query_problem
+from federation.admin.api import PREFIX, AdminRoutes, Operation, Param
 from federation.admin.models import (
     ActorRequest,
     BackfillProgress,
@@ -31,7 +32,6 @@ from federation.admin.models import (
     QueueCount,
     QueueSummary,
     RetryRequest,
-    normalise_domain,
 )
 from federation.admin.openapi import build_document
 from federation.admin.service import AdminService
@@ -118,7 +118,7 @@ _ACTOR_Q = Param("actor", "query", "the follower's actor URL", required=True)
     )
 )
 async def backfill(request: R, admin: A) -> BackfillProgress:
-    actor = _required(request, "actor")
+    actor = params.required(request, "actor")
     host, pages, deliveries = await admin.backfill_progress(actor)
     return BackfillProgress(
         actor=actor, host=host, backfill_jobs=pages, deliveries_queued=deliveries
@@ -144,11 +144,7 @@ _HOST_Q = Param("host", "query", "only this host")
 @api.op(Operation("GET", "/queue/dead", "Dead deliveries", JobList, params=(_HOST_Q,)))
 async def dead(request: R, admin: A) -> JobList:
     host = request.query.get("host")
-    try:
-        host = None if host is None else normalise_domain(host)
-    except ValueError as exc:
-        raise query_problem("host", str(exc)) from None
-    jobs = await admin.dead_jobs(host)
+    jobs = await admin.dead_jobs(None if host is None else params.domain("host", host))
     return JobList(items=[JobOut.of(j) for j in jobs])
 
 
@@ -178,7 +174,7 @@ _URN_Q = Param("urn", "query", "the block URN", required=True)
     Operation("GET", "/cache", "A cached object", CacheEntryOut, params=(_URN_Q,), may_404=True)
 )
 async def cache_entry(request: R, admin: A) -> CacheEntryOut:
-    return CacheEntryOut.of(await admin.cached(_required(request, "urn")))
+    return CacheEntryOut.of(await admin.cached(params.required(request, "urn")))
 
 
 @api.op(
@@ -186,7 +182,7 @@ async def cache_entry(request: R, admin: A) -> CacheEntryOut:
 )
 async def cache_purge(request: R, admin: A, body: CachePurgeRequest) -> CountResult:
     if (body.urn is None) == (body.domain is None):
-        raise query_problem("urn", "give exactly one of urn and domain")
+        raise params.query_problem("urn", "give exactly one of urn and domain")
     return CountResult(count=await admin.purge_cache(body.urn, body.domain))
 
 
@@ -194,19 +190,8 @@ async def cache_purge(request: R, admin: A, body: CachePurgeRequest) -> CountRes
 
 
 def _state(request: web.Request) -> FollowState | None:
-    value = request.query.get("state")
-    if value is None or value == "":
-        return None
-    if value not in _STATES:
-        raise query_problem("state", f"must be one of {', '.join(_STATES)}")
-    return FollowState(value)
-
-
-def _required(request: web.Request, name: str) -> str:
-    value = request.query.get(name, "")
-    if not value:
-        raise query_problem(name, "required")
-    return value
+    value = params.choice(request, _STATE_Q)
+    return FollowState(value) if value else None
 
 
 def all_operations() -> list[Operation]:

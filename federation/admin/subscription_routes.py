@@ -8,9 +8,9 @@ from pydantic import BaseModel, Field
 
 from federation.admin.api import AdminRoutes, Operation, Param
 from federation.admin.blocklists import ListFormat
-from federation.admin.models import Body
+from federation.admin.models import Body, Out
 from federation.admin.service import AdminService
-from federation.records import BlocklistSubscription, SubscriptionFetch
+from federation.records import BlocklistSubscription
 
 api = AdminRoutes()
 routes = api.routes
@@ -27,24 +27,13 @@ class SubscribeRequest(Body):
     )
 
 
-class FetchOut(BaseModel):
+class FetchOut(Out):
     at: float
     status: str = Field(description="applied, not modified, failed or held back")
     listed: int = Field(description="usable entries in the list")
     added: int
     removed: int
     error: str | None
-
-    @classmethod
-    def of(cls, f: SubscriptionFetch) -> FetchOut:
-        return cls(
-            at=f.at,
-            status=f.status,
-            listed=f.listed,
-            added=f.added,
-            removed=f.removed,
-            error=f.error,
-        )
 
 
 class SubscriptionOut(BaseModel):
@@ -85,6 +74,12 @@ class Unsubscribed(BaseModel):
 
 
 _ID = Param("id", "path", "the subscription's id", required=True)
+_BY_ID = "/subscriptions/{id}"
+
+
+def _one(method: str, path: str, summary: str, response: type[BaseModel]) -> Operation:
+    """An operation on the subscription its path names by id (404 when there is none)."""
+    return Operation(method, path, summary, response, params=(_ID,), may_404=True)
 
 
 @api.op(Operation("GET", "/subscriptions", "Blocklist subscriptions", SubscriptionList))
@@ -104,38 +99,16 @@ async def subscribe(request: R, admin: A, body: SubscribeRequest) -> Subscriptio
     return SubscriptionOut.of(made)
 
 
-@api.op(
-    Operation(
-        "GET", "/subscriptions/{id}", "A subscription", SubscriptionOut, params=(_ID,), may_404=True
-    )
-)
+@api.op(_one("GET", _BY_ID, "A subscription", SubscriptionOut))
 async def subscription(request: R, admin: A) -> SubscriptionOut:
     return SubscriptionOut.of(await admin.subscriptions.get(request.match_info["id"]))
 
 
-@api.op(
-    Operation(
-        "DELETE",
-        "/subscriptions/{id}",
-        "Unsubscribe (retracting what it alone held)",
-        Unsubscribed,
-        params=(_ID,),
-        may_404=True,
-    )
-)
+@api.op(_one("DELETE", _BY_ID, "Unsubscribe (retracting what it alone held)", Unsubscribed))
 async def unsubscribe(request: R, admin: A) -> Unsubscribed:
     return Unsubscribed(removed=await admin.subscriptions.unsubscribe(request.match_info["id"]))
 
 
-@api.op(
-    Operation(
-        "POST",
-        "/subscriptions/{id}/refresh",
-        "Fetch a subscribed list now",
-        FetchOut,
-        params=(_ID,),
-        may_404=True,
-    )
-)
+@api.op(_one("POST", _BY_ID + "/refresh", "Fetch a subscribed list now", FetchOut))
 async def refresh(request: R, admin: A) -> FetchOut:
     return FetchOut.of(await admin.subscriptions.refresh(request.match_info["id"]))
