@@ -155,11 +155,6 @@ def spawn(
     return proc
 
 
-def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    """Until the process answers at `url` (its log in the error when it does not)."""
-    processes.wait_ready(url, proc, timeout, log=log)
-
-
 def stop(proc: subprocess.Popen[bytes] | None) -> None:
     """SIGTERM the process group we started, SIGKILL if it lingers."""
     if proc is not None:
@@ -172,7 +167,7 @@ def running(
 ) -> Iterator[subprocess.Popen[bytes]]:
     proc = spawn(args, cpu=cpu, log=log)
     try:
-        wait_http(health, proc, log)
+        processes.wait_ready(health, proc, log=log)
         yield proc
     finally:
         stop(proc)

@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 
-from federation.records import Direction, Follow, FollowState
+from federation.records import Direction, FollowState
 from federation.resolve.lookup import ActorLookup
 from tests.support.cluster import http_json
 from tests.support.inproc import Running, running, settings_for
 from tests.support.prometheus import prometheus
 from tests.support.receivers import Peer, status
+from tests.support.records import accepted_follow
 
 pytestmark = pytest.mark.integration
 
@@ -80,20 +81,7 @@ async def test_prometheus_sees_exactly_the_deliveries_made_and_refused(
 
         info = await ActorLookup(beta.instance.transport, "http").find(alpha.settings.domain)
         await beta.instance.follows.follow(info)
-        now = time.time()
-        await alpha.instance.store.put_follow(
-            Follow(
-                direction=Direction.FOLLOWER,
-                actor=refusing_peer.actor(),
-                domain=refusing_peer.host,
-                inbox=refusing_peer.inbox(),
-                shared_inbox=None,
-                state=FollowState.ACCEPTED,
-                follow_id=f"{refusing_peer.actor()}#follow",
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        await alpha.instance.store.put_follow(accepted_follow(refusing_peer.actor()))
         await wait_for(lambda: _following(beta, alpha))
         await wait_for(lambda: queue_idle(alpha))  # the Accept and the (empty) backfill
 

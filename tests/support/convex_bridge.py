@@ -13,7 +13,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.support.cluster import Node, wait_http
+from federation.processes import wait_ready
+from tests.support.cluster import Node
 
 REPO = Path(__file__).resolve().parents[2]
 NODE = REPO / "node_modules" / ".bin" / "node"  # Node 22, from the npm "node" package
@@ -43,4 +44,4 @@ def start_convex_bridge(node: Node, app: str = "convex") -> None:
         cwd=REPO,
         start_new_session=True,
     )
-    wait_http(f"{node.backend_url}/healthz", node.backend, node.root / "backend.log", timeout=60)
+    wait_ready(f"{node.backend_url}/healthz", node.backend, 60, log=node.root / "backend.log")

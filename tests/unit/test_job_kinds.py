@@ -31,6 +31,7 @@ from federation.jobs.outcomes import Done, JobOutcome
 from federation.jobs.runner import JobRunner
 from federation.records import Job, JobState, NewJob
 from federation.storage.sqlite import SqliteStore
+from tests.support.records import queued_job
 
 T0 = 1_800_000_000.0
 
@@ -107,21 +108,7 @@ ONE_OF_EACH: list[tuple[Payload, dict[str, Any]]] = [
 
 def stored(kind: str, payload: dict[str, Any]) -> Job:
     """A job as an adapter reads it back from its row."""
-    return Job(
-        id=1,
-        kind=kind,
-        dedupe_key="k",
-        payload=payload,
-        host="",
-        state=JobState.QUEUED,
-        attempts=0,
-        next_attempt_at=T0,
-        lease_owner=None,
-        lease_until=0.0,
-        last_error=None,
-        created_at=T0,
-        updated_at=T0,
-    )
+    return queued_job(kind, payload=payload, at=T0)
 
 
 def test_a_delivery_stored_before_event_times_reads_back_without_one() -> None:

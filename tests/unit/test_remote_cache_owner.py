@@ -22,12 +22,13 @@ from federation.http.transport import Transport, make_session
 from federation.inbound.handlers import InboundProcessor
 from federation.jobs.kinds import InboxPayload, new_job
 from federation.jobs.outcomes import Done
-from federation.records import CachedObject, Job, JobState
+from federation.records import CachedObject
 from federation.resolve.cache import RemoteCache
 from federation.resolve.resolver import Resolver
 from federation.signatures import SigningKey
 from federation.storage import SqliteStore
 from federation.urn import BlockUrn
+from tests.support.records import queued_job
 from tests.support.servers import serve
 
 NOW = 1_750_000_000.0
@@ -133,21 +134,7 @@ async def by_the_inbox(
     actor = url.split("/blocks/")[0] + "/actor"
     delete = {"id": f"{url}#delete", "type": "Delete", "actor": actor, "object": url}
     job = new_job(InboxPayload(delete, actor, f"{actor}#main-key"))
-    claimed = Job(
-        id=1,
-        kind="inbox",
-        dedupe_key="d",
-        payload=job.payload,
-        host="",
-        state=JobState.QUEUED,
-        attempts=1,
-        next_attempt_at=0,
-        lease_owner=None,
-        lease_until=0,
-        last_error=None,
-        created_at=0,
-        updated_at=0,
-    )
+    claimed = queued_job("inbox", payload=job.payload, attempts=1, dedupe_key="d")
     assert await inbound.handle(claimed) == Done()
     return await store.get_cached(str(BlockUrn.from_url(url)))
 
