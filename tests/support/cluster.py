@@ -231,7 +231,10 @@ def eventually(check: Any, timeout: float = 30.0, interval: float = 0.1) -> Any:
 
 
 async def until(
-    check: Callable[[], Awaitable[T]], what: str, timeout: float = 30.0, interval: float = 0.05
+    check: Callable[[], Awaitable[T]],
+    what: str = "the condition",
+    timeout: float = 30.0,
+    interval: float = 0.05,
 ) -> T:
     """Await `check()` until it returns a truthy value, and return that value (a positive
     barrier); AssertionError naming `what` and the last value when the time runs out."""
