@@ -28,8 +28,7 @@ def test_remote_blocks_wait_in_the_queue_while_the_backend_is_down(
     # Retries stay under a second however many attempts pile up while the backend is away.
     beta = node_factory("beta", delivery={"backoff_base": 0.0001})
     for node in (alpha, beta):
-        node.start_backend()
-        node.start_gateway()
+        node.start()
     admin_post(beta, "/following", {"target": alpha.domain})
     eventually(lambda: follow_states(beta, "following").get(alpha.actor) == "accepted")
     eventually(lambda: queue_totals(beta)["queued"] == 0)  # the follow change reached the backend

@@ -54,8 +54,7 @@ def test_sigkill_mid_fanout_delivers_everything_once(
         peer.behave(slow(0.02))  # a realistic round trip, so the fan-out takes seconds
     alpha = node_factory("alpha", delivery={"workers": WORKERS})
     assert seed_follows(alpha.root / "gateway.sqlite3", peers, Direction.FOLLOWER) == 300
-    alpha.start_backend()
-    alpha.start_gateway()
+    alpha.start()
     expected = HOSTS * ACTORS_PER_HOST * BLOCKS
 
     def distinct() -> int:
@@ -92,8 +91,7 @@ def test_sigkill_after_inbox_202s_processes_every_accepted_activity(
     peer = peer_factory()
     beta = node_factory("beta")
     seed_follows(beta.root / "gateway.sqlite3", [peer], Direction.FOLLOWING)
-    beta.start_backend()
-    beta.start_gateway()
+    beta.start()
     count = 200
     activities = [peer.create_activity(n) for n in range(count)]
 
@@ -123,8 +121,7 @@ def test_sigkill_during_backfill_resumes_until_the_follower_has_every_block(
     alpha = node_factory("alpha", delivery={"backfill_page_size": 10, "backfill_pause": 0.05})
     beta = node_factory("beta")
     for node in (alpha, beta):
-        node.start_backend()
-        node.start_gateway()
+        node.start()
 
     def make(n: int) -> str:
         return str(alpha.create_block(title=f"old {n}")["id"])
@@ -159,8 +156,7 @@ def test_restart_after_sigkill_moves_the_backlog_within_seconds_not_a_lease(
     peer = peer_factory()
     beta = node_factory("beta", delivery={"lease_seconds": 600})
     seed_follows(beta.root / "gateway.sqlite3", [peer], Direction.FOLLOWING)
-    beta.start_backend()
-    beta.start_gateway()
+    beta.start()
     activities = [peer.create_activity(n) for n in range(100)]
     with frozen(beta.backend), ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(lambda a: peer.post_signed(beta.url + "/inbox", a)[0], activities))

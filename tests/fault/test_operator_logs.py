@@ -39,8 +39,7 @@ def test_each_delivery_outcome_is_one_json_line(
     refusing.behave(status(400))
     alpha = node_factory("alpha", log_format="json")
     seed_follows(alpha.root / "gateway.sqlite3", [ok, flaky, refusing], Direction.FOLLOWER)
-    alpha.start_backend()
-    alpha.start_gateway()
+    alpha.start()
     alpha.create_block(title="logged")
 
     def settled() -> list[dict[str, Any]]:
@@ -91,8 +90,7 @@ def test_a_whole_flow_logs_no_token_key_or_signature(node_factory: NodeFactory) 
     alpha = node_factory("alpha", log_format="json")
     beta = node_factory("beta", mode="approval")  # text format
     for node in (alpha, beta):
-        node.start_backend()
-        node.start_gateway()
+        node.start()
 
     def admin(node: Node, method: str, path: str, body: Any = None) -> Any:
         return http_json(method, f"{node.url}/admin/api{path}", body, token=node.admin_token)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.browser import browser, screenshot
-from tests.support.cluster import Node, eventually, http_json, make_node
+from tests.support.cluster import Node, eventually, http_json, make_node, started
 
 pytestmark = pytest.mark.integration
 
@@ -23,14 +23,8 @@ def api(node: Node, method: str, path: str, body: object = None) -> Any:
 def nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
     alpha = make_node(tmp_path, "alpha", mode="approval")
     beta = make_node(tmp_path, "beta")
-    try:
-        for node in (alpha, beta):
-            node.start_backend()
-            node.start_gateway()
+    with started(alpha, beta):
         yield alpha, beta
-    finally:
-        alpha.stop()
-        beta.stop()
 
 
 def test_approve_a_pending_follower_on_the_page(nodes: tuple[Node, Node], browser: object) -> None:

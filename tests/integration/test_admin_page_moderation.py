@@ -16,7 +16,7 @@ import pytest
 from federation.records import Direction
 from tests.integration.test_admin_page_ops import api, by, click, host_row, log_in, submit
 from tests.support.browser import browser, screenshot
-from tests.support.cluster import Node, eventually, make_node
+from tests.support.cluster import Node, eventually, make_node, started
 from tests.support.receivers import Peer, seed_follows
 
 pytestmark = pytest.mark.integration
@@ -32,11 +32,9 @@ def world(tmp_path: Path) -> Iterator[tuple[Node, Peer]]:
     alpha = make_node(tmp_path, "alpha")
     seed_follows(alpha.root / "gateway.sqlite3", [peer], Direction.FOLLOWER)
     try:
-        alpha.start_backend()
-        alpha.start_gateway()
-        yield alpha, peer
+        with started(alpha):
+            yield alpha, peer
     finally:
-        alpha.stop()
         peer.close()
 
 

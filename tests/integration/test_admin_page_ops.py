@@ -14,7 +14,7 @@ import pytest
 
 from federation.records import Direction
 from tests.support.browser import browser, screenshot
-from tests.support.cluster import Node, eventually, http_json, make_node
+from tests.support.cluster import Node, eventually, http_json, make_node, started
 from tests.support.receivers import OK, Peer, seed_follows, status
 
 pytestmark = pytest.mark.integration
@@ -28,12 +28,8 @@ def api(node: Node, method: str, path: str, body: object = None) -> Any:
 @pytest.fixture
 def alpha(tmp_path: Path) -> Iterator[Node]:
     node = make_node(tmp_path, "alpha")
-    try:
-        node.start_backend()
-        node.start_gateway()
+    with started(node):
         yield node
-    finally:
-        node.stop()
 
 
 def by() -> Any:
@@ -105,8 +101,7 @@ def world(tmp_path: Path) -> Iterator[tuple[Node, Node, Peer]]:
     seed_follows(alpha.root / "gateway.sqlite3", [peer], Direction.FOLLOWER)
     try:
         for node in (alpha, beta):
-            node.start_backend()
-            node.start_gateway()
+            node.start()
         yield alpha, beta, peer
     finally:
         alpha.stop()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cluster import Node, eventually, http_json, make_node
+from tests.support.cluster import Node, eventually, http_json, make_node, started
 
 pytestmark = pytest.mark.integration
 
@@ -53,14 +53,8 @@ def trio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node,
     root: Path = tmp_path_factory.mktemp("e2e")
     nodes = (make_node(root, "alpha"), make_node(root, "beta"),
              make_node(root, "gamma", mode="approval"))  # fmt: skip
-    try:
-        for node in nodes:
-            node.start_backend()
-            node.start_gateway()
+    with started(*nodes):
         yield nodes
-    finally:
-        for node in nodes:
-            node.stop()
 
 
 def test_three_instances_in_separate_processes(trio: tuple[Node, Node, Node]) -> None:

@@ -15,7 +15,8 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -108,6 +109,11 @@ class Node:
         self.backend = self._spawn("backend", "serve", log="backend.log")
         wait_ready(f"{self.backend_url}/healthz", self.backend, log=self.root / "backend.log")
 
+    def start(self) -> None:
+        """The reference backend, then the gateway."""
+        self.start_backend()
+        self.start_gateway()
+
     def start_gateway(self, role: str = "all", processes: int = 1) -> None:
         """`federation serve` of this instance; `processes` > 1 runs `serve --processes N`."""
         args = ("serve", "--role", role, "--processes", str(processes))
@@ -171,6 +177,18 @@ class Node:
         data = self.backend_call("GET", "/api/v1/remote-blocks")
         items: list[dict[str, Any]] = data["items"] if isinstance(data, dict) else data
         return items
+
+
+@contextmanager
+def started(*nodes: Node) -> Iterator[None]:
+    """Each node's backend and gateway running until the block ends."""
+    try:
+        for node in nodes:
+            node.start()
+        yield
+    finally:
+        for node in nodes:
+            node.stop()
 
 
 def stop(proc: subprocess.Popen[bytes] | None, sig: int) -> None:
