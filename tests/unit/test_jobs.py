@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -63,14 +63,6 @@ def breaker(store: SqliteStore, clock: Clock, open_seconds: float = 60.0) -> Hos
     """The real tracker; its breaker opens on the first failure."""
     settings = DeliverySettings(breaker_threshold=1, breaker_open_seconds=open_seconds)
     return HostHealthTracker(hosts=store, settings=settings, clock=clock, probe_seconds=60.0)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "gw.sqlite3")
-    await s.open()
-    yield s
-    await s.close()
 
 
 def runner(

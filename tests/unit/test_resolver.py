@@ -133,14 +133,6 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "gateway.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
-
-
-@pytest.fixture
 async def peer() -> AsyncIterator[Peer]:
     peer = Peer()
     async with serve(peer.app()) as authority:
