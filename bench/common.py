@@ -7,6 +7,7 @@ a baseline measured in the same run, with its spread over rounds, and as an abso
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -245,3 +246,12 @@ class RssSampler:
     @property
     def peak(self) -> int:
         return max([*self.samples, status_kib(self.pid, "VmHWM")])
+
+
+def micro_args(doc: str | None) -> argparse.Namespace:
+    """`--rounds` and `--seconds` (per measurement) of a micro-benchmark run as its own module
+    (`python -m bench.proofs`), its help the first line of the module's `doc`."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=0.5, help="per measurement")
+    return parser.parse_args()
