@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from federation.records import Direction
-from tests.fault.conftest import NodeFactory, PeerFactory, admin_get, admin_post, queue_totals
+from tests.fault.conftest import NodeFactory, PeerFactory, queue_totals
 from tests.support.cluster import Node, eventually
 from tests.support.receivers import seed_follows, slow
 
@@ -130,7 +130,7 @@ def test_sigkill_during_backfill_resumes_until_the_follower_has_every_block(
     with ThreadPoolExecutor(8) as pool:
         ids = set(pool.map(make, range(blocks)))
     started = time.monotonic()
-    admin_post(beta, "/following", {"target": alpha.domain})
+    beta.admin_call("POST", "/following", {"target": alpha.domain})
 
     def arrived() -> set[str]:
         return {b["urn"].rsplit(":", 1)[1] for b in beta.remote_blocks()}
@@ -146,7 +146,7 @@ def test_sigkill_during_backfill_resumes_until_the_follower_has_every_block(
     eventually(lambda: queue_totals(alpha)["queued"] == 0, timeout=30)
     # Deliveries beta accepted just before the kill are sent again after the restart; beta's
     # inbox answers those 409 (already received), which counts as delivered: nothing is dead.
-    dead = admin_get(alpha, "/queue/dead")["items"]
+    dead = alpha.admin_call("GET", "/queue/dead")["items"]
     assert dead == [], dead
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from federation.records import Direction
-from tests.fault.conftest import NodeFactory, PeerFactory, admin_get
+from tests.fault.conftest import NodeFactory, PeerFactory
 from tests.support.cli import admin
 from tests.support.cluster import Node, eventually
 from tests.support.receivers import seed_follows
@@ -22,7 +22,7 @@ TOKEN = "lag-metrics"
 
 
 def report(node: Node, host: str) -> dict[str, Any]:
-    [item] = admin_get(node, f"/hosts?host={host}")["items"]
+    [item] = node.admin_call("GET", f"/hosts?host={host}")["items"]
     return dict(item)
 
 

@@ -6,22 +6,17 @@ behind tests/support/convex_bridge.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from tests.support.cluster import Node, eventually, http_json, make_node
+from tests.support.cluster import Node, eventually, make_node
 from tests.support.convex_bridge import start_convex_bridge
 
 pytestmark = pytest.mark.integration
 
 
-def admin(node: Node, method: str, path: str, body: Any = None) -> Any:
-    return http_json(method, f"{node.url}/admin/api{path}", body, token=node.admin_token)
-
-
 def following(node: Node, other: Node) -> str | None:
-    items = admin(node, "GET", "/following")["items"]
+    items = node.admin_call("GET", "/following")["items"]
     return next((f["state"] for f in items if f["actor"] == other.actor), None)
 
 
@@ -46,8 +41,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node]
 
 def test_an_app_with_its_own_schema_federates_both_ways(pair: tuple[Node, Node]) -> None:
     notes, reference = pair
-    admin(reference, "POST", "/following", {"target": notes.domain})
-    admin(notes, "POST", "/following", {"target": reference.domain})
+    reference.admin_call("POST", "/following", {"target": notes.domain})
+    notes.admin_call("POST", "/following", {"target": reference.domain})
     eventually(lambda: following(reference, notes) == "accepted")
     eventually(lambda: following(notes, reference) == "accepted")
 

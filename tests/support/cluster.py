@@ -161,6 +161,10 @@ class Node:
     def backend_call(self, method: str, path: str, body: Any = None) -> Any:
         return http_json(method, self.backend_url + path, body, token=self.backend_token)
 
+    def admin_call(self, method: str, path: str, body: Any = None) -> Any:
+        """The admin API (`/admin/api<path>`) with this instance's admin token."""
+        return http_json(method, f"{self.url}/admin/api{path}", body, token=self.admin_token)
+
     def create_block(self, **fields: Any) -> dict[str, Any]:
         block = {
             "kind": "note",
