@@ -23,6 +23,7 @@ from federation.proofs import ProofError, ProofReason, sign_document, split_proo
 SECRET_MULTIBASE = "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq"
 PUBLIC_MULTIBASE = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
 CREATED = datetime(2023, 2, 24, 23, 36, 38, tzinfo=UTC)
+METHOD = "https://server.example/users/alice#ed25519-key"  # FEP-8b32's verification method
 
 
 def vector_key() -> Ed25519PrivateKey:
@@ -74,17 +75,11 @@ def test_the_vector_key_is_the_published_multikey() -> None:
 
 
 def test_fep_8b32_example_is_reproduced_byte_for_byte() -> None:
-    signed = sign_document(
-        fep_8b32_activity(),
-        vector_key(),
-        "https://server.example/users/alice#ed25519-key",
-        CREATED,
-        proof_context=None,
-    )
+    signed = signed_example(proof_context=None)
     assert signed["proof"] == {
         "type": "DataIntegrityProof",
         "cryptosuite": "eddsa-jcs-2022",
-        "verificationMethod": "https://server.example/users/alice#ed25519-key",
+        "verificationMethod": METHOD,
         "proofPurpose": "assertionMethod",
         "proofValue": FEP_8B32_PROOF_VALUE,
         "created": "2023-02-24T23:36:38Z",
@@ -97,7 +92,7 @@ def test_fep_8b32_example_verifies_as_published() -> None:
         "proof": {
             "type": "DataIntegrityProof",
             "cryptosuite": "eddsa-jcs-2022",
-            "verificationMethod": "https://server.example/users/alice#ed25519-key",
+            "verificationMethod": METHOD,
             "proofPurpose": "assertionMethod",
             "proofValue": FEP_8B32_PROOF_VALUE,
             "created": "2023-02-24T23:36:38Z",
@@ -118,10 +113,9 @@ def test_w3c_vc_di_eddsa_vector_is_reproduced_byte_for_byte() -> None:
     verify_proof(parsed, ed25519_public_from_multibase(PUBLIC_MULTIBASE))
 
 
-def signed_example() -> dict[str, Any]:
-    return sign_document(
-        fep_8b32_activity(), vector_key(), "https://server.example/users/alice#ed25519-key", CREATED
-    )
+def signed_example(**options: Any) -> dict[str, Any]:
+    """FEP-8b32's example activity signed with its key and time (`options` to sign_document)."""
+    return sign_document(fep_8b32_activity(), vector_key(), METHOD, CREATED, **options)
 
 
 def reason_of(document: dict[str, Any]) -> ProofReason:
@@ -295,7 +289,7 @@ def test_the_unsecured_document_is_everything_but_the_proof() -> None:
     parsed = split_proof(document)
     assert parsed is not None
     assert parsed.unsecured == fep_8b32_activity() | {"@context": document["@context"]}
-    assert parsed.verification_method == "https://server.example/users/alice#ed25519-key"
+    assert parsed.verification_method == METHOD
     assert "proof" in document  # the caller's document is left as it was
 
 
@@ -345,13 +339,7 @@ def test_a_proof_context_must_prefix_the_document_context() -> None:
 
 def test_a_single_string_proof_context_prefixes_a_list_context() -> None:
     """A string @context is the one-entry list, on the proof's side as on the document's."""
-    signed = sign_document(
-        fep_8b32_activity(),
-        vector_key(),
-        "https://server.example/users/alice#ed25519-key",
-        CREATED,
-        proof_context="https://www.w3.org/ns/activitystreams",
-    )
+    signed = signed_example(proof_context="https://www.w3.org/ns/activitystreams")
     parsed = split_proof(signed)
     assert parsed is not None
     verify_proof(parsed, vector_key().public_key())

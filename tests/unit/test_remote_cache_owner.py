@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.backend.client import BackendClient
 from federation.backend.notifications import BackendNotifications
-from federation.config import Settings, load_settings
+from federation.config import Settings
 from federation.delivery.publisher import Publisher
 from federation.domains import DomainPolicy
 from federation.follows.machine import FollowMachine
@@ -30,6 +30,7 @@ from federation.storage import SqliteStore
 from federation.urn import BlockUrn
 from tests.support.records import queued_job
 from tests.support.servers import serve
+from tests.support.transport import loopback_settings
 
 NOW = 1_750_000_000.0
 GATEWAY = "gateway.test"
@@ -41,14 +42,7 @@ def clock() -> float:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(
-        domain=GATEWAY,
-        scheme="http",
-        dev_allow_http=True,
-        allow_private_addresses=["127.0.0.1"],
-        backend_token="t",
-        key_dir=str(tmp_path / "keys"),
-    )
+    return loopback_settings(tmp_path, GATEWAY, backend_token="t")
 
 
 @pytest.fixture
