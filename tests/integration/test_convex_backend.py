@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.support.cluster import Node, eventually, make_node
-from tests.support.convex_bridge import start_convex_bridge
+from tests.support.cluster import Node, eventually
+from tests.support.convex_bridge import with_reference
 
 pytestmark = pytest.mark.integration
 
@@ -48,16 +48,8 @@ def get_block(node: Node, ref: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node]]:
     root = tmp_path_factory.mktemp("convex-e2e")
-    convex, reference = make_node(root, "convex"), make_node(root, "reference")
-    try:
-        start_convex_bridge(convex)
-        reference.start_backend()
-        convex.start_gateway()
-        reference.start_gateway()
-        yield convex, reference
-    finally:
-        convex.stop()
-        reference.stop()
+    with with_reference(root, "convex") as pair:
+        yield pair
 
 
 def test_convex_backend_federates_with_a_reference_backend(pair: tuple[Node, Node]) -> None:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.cluster import Node, eventually, make_node
-from tests.support.convex_bridge import start_convex_bridge
+from tests.support.cluster import Node, eventually
+from tests.support.convex_bridge import with_reference
 
 pytestmark = pytest.mark.integration
 
@@ -27,16 +27,8 @@ def content_at(node: Node, urn: str) -> str | None:
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node]]:
     root = tmp_path_factory.mktemp("notes-app-e2e")
-    notes, reference = make_node(root, "notes"), make_node(root, "reference")
-    try:
-        start_convex_bridge(notes, app="examples/notes-app/convex")
-        reference.start_backend()
-        notes.start_gateway()
-        reference.start_gateway()
-        yield notes, reference
-    finally:
-        notes.stop()
-        reference.stop()
+    with with_reference(root, "notes", app="examples/notes-app/convex") as pair:
+        yield pair
 
 
 def test_an_app_with_its_own_schema_federates_both_ways(pair: tuple[Node, Node]) -> None:
