@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,7 @@ async def test_public_blocks_flow_to_followers_and_private_ones_never_leave(trio
     urn = f"urn:block:{alpha.settings.domain}:{public['id']}"
     secret_urn = f"urn:block:{alpha.settings.domain}:{private['id']}"
     for receiver in (beta, gamma):
-        got = await until(lambda r=receiver: _has(r, urn))
+        got = await until(partial(_has, receiver, urn))
         assert got["title"] == "hello" and got["content"] == "world"
 
     # A block on gamma does not reach alpha while alpha's follow is pending...
@@ -134,10 +135,10 @@ async def test_public_blocks_flow_to_followers_and_private_ones_never_leave(trio
     # An edit arrives as Update, a delete as Delete.
     await call(alpha, "PATCH", f"/api/v1/blocks/{public['id']}", {"content": "edited"})
     for receiver in (beta, gamma):
-        await until(lambda r=receiver: _content_is(r, urn, "edited"))
+        await until(partial(_content_is, receiver, urn, "edited"))
     await call(alpha, "DELETE", f"/api/v1/blocks/{public['id']}")
     for receiver in (beta, gamma):
-        await until(lambda r=receiver: _gone(r, urn))
+        await until(partial(_gone, receiver, urn))
 
     # The private block never left: not at the receivers, not in any activity alpha sent.
     for receiver in (beta, gamma):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -63,13 +64,13 @@ async def test_alphas_block_resolves_through_beta_while_alpha_is_down(tmp_path: 
             await beta.follow(alpha)
             await gamma.follow(beta)
             for node, other in ((beta, alpha), (gamma, beta)):
-                await until(lambda n=node, o=other: _accepted(n, o))
+                await until(partial(_accepted, node, other))
             shared = await new_block(alpha, "shared")
             altered = await new_block(alpha, "altered")
             withdrawn = await new_block(alpha, "withdrawn")
             seen = await new_block(alpha, "seen")
             for urn in (shared, altered, withdrawn):
-                await until(lambda u=urn: _signed_copy(beta, u))
+                await until(partial(_signed_copy, beta, urn))
             # alpha withdraws one block before it stops: beta's copy goes with it.
             local_id = withdrawn.rsplit(":", 1)[1]
             await call(alpha, "PATCH", f"/api/v1/blocks/{local_id}", {"visibility": "private"})

@@ -253,7 +253,7 @@ def eventually(check: Any, timeout: float = 30.0, interval: float = 0.1) -> Any:
 
 
 async def until(
-    check: Callable[[], Awaitable[T]],
+    check: Callable[[], Awaitable[T | None]],
     what: str = "the condition",
     timeout: float = 30.0,
     interval: float = 0.05,
