@@ -7,6 +7,7 @@ a baseline measured in the same run, with its spread over rounds, and as an abso
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -155,11 +156,6 @@ def spawn(
     return proc
 
 
-def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    """Until the process answers at `url` (its log in the error when it does not)."""
-    processes.wait_ready(url, proc, timeout, log=log)
-
-
 def stop(proc: subprocess.Popen[bytes] | None) -> None:
     """SIGTERM the process group we started, SIGKILL if it lingers."""
     if proc is not None:
@@ -172,7 +168,7 @@ def running(
 ) -> Iterator[subprocess.Popen[bytes]]:
     proc = spawn(args, cpu=cpu, log=log)
     try:
-        wait_http(health, proc, log)
+        processes.wait_ready(health, proc, log=log)
         yield proc
     finally:
         stop(proc)
@@ -250,3 +246,12 @@ class RssSampler:
     @property
     def peak(self) -> int:
         return max([*self.samples, status_kib(self.pid, "VmHWM")])
+
+
+def micro_args(doc: str | None) -> argparse.Namespace:
+    """`--rounds` and `--seconds` (per measurement) of a micro-benchmark run as its own module
+    (`python -m bench.proofs`), its help the first line of the module's `doc`."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=0.5, help="per measurement")
+    return parser.parse_args()

@@ -24,12 +24,11 @@ from typing import Any
 
 from bench import loadgen
 from bench.common import CLIENT_CPU, SERVER_CPU, Results, fmt_num, spread
-from bench.fanout import followers, one_fanout
+from bench.fanout import one_fanout, start_fanout_node
+from bench.followers import followers
 from bench.inbox import start_inbox_node
-from bench.node import BenchNode
 from bench.peer import make_peer, signed_creates
 from bench.receivers import Receivers
-from federation.storage.sqlite import SqliteStore
 
 GOAL = 1.7
 ONE = ((SERVER_CPU,), 1)  # (CPUs the gateway may use, its processes)
@@ -54,18 +53,8 @@ def _ratio(two: list[float], one: list[float]) -> dict[str, float]:
 def _fanout_rates(opts: CoresOptions, cpus: tuple[int, ...], processes: int) -> list[float]:
     expected = opts.hosts * opts.per_host
     with tempfile.TemporaryDirectory(prefix="bench-cores-") as tmp, Receivers(opts.hosts) as rx:
-        node = BenchNode(Path(tmp))
-        node.write_config()
         follows = followers(rx.ports, opts.per_host, time.time())
-
-        async def fill(store: SqliteStore) -> None:
-            for follow in follows:
-                await store.put_follow(follow)
-
-        node.fill(fill)
-        with node:
-            node.start_backend()
-            node.start_gateway(cpus=cpus, processes=processes)
+        with start_fanout_node(Path(tmp), follows, cpus, processes=processes) as node:
             one_fanout(node, rx, expected, "warm-up")
             return [
                 expected / one_fanout(node, rx, expected, f"round {n}") for n in range(opts.rounds)

@@ -15,6 +15,7 @@ Run: python -m bench fanout [--rounds N]
 
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
 import time
@@ -40,10 +41,10 @@ from bench.common import (
     ratios,
     spread,
 )
+from bench.followers import followers, put_follows
 from bench.node import BenchNode
 from bench.receivers import Receivers
-from federation.records import Direction, Follow, FollowState
-from federation.storage.sqlite import SqliteStore
+from federation.records import Follow
 
 GOAL = 0.8
 # What the gateway signs per delivery: a cavage signing string of about this size.
@@ -87,37 +88,20 @@ def raw_rsa_rate(seconds: float, start_at: float = 0.0) -> float:
     return count / (now - start)
 
 
-def followers(ports: list[int], per_host: int, now: float) -> list[Follow]:
-    return [
-        Follow(
-            direction=Direction.FOLLOWER,
-            actor=f"http://127.0.0.1:{port}/users/{n}",
-            domain=f"127.0.0.1:{port}",
-            inbox=f"http://127.0.0.1:{port}/users/{n}/inbox",
-            shared_inbox=None,
-            state=FollowState.ACCEPTED,
-            follow_id=f"http://127.0.0.1:{port}/follows/{n}",
-            created_at=now,
-            updated_at=now,
-        )
-        for port in ports
-        for n in range(per_host)
-    ]
-
-
 def start_fanout_node(
-    root: Path, follows: list[Follow], cpus: tuple[int, ...], workers: int = 0
+    root: Path,
+    follows: list[Follow],
+    cpus: tuple[int, ...],
+    workers: int = 0,
+    processes: int = 1,
 ) -> BenchNode:
+    """A gateway on `cpus` whose store holds `follows`, with `workers` worker processes beside
+    it, or `serve --processes N` when `processes` > 1."""
     node = BenchNode(root)
     node.write_config()
-
-    async def fill(store: SqliteStore) -> None:
-        for follow in follows:
-            await store.put_follow(follow)
-
-    node.fill(fill)
+    node.fill(functools.partial(put_follows, follows=follows))
     node.start_backend()
-    node.start_gateway(cpus=cpus)
+    node.start_gateway(cpus=cpus, processes=processes)
     for _ in range(workers):
         node.start_worker(cpus)
     return node

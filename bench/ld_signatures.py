@@ -13,7 +13,6 @@ proof checks one LD check is worth), and over raw RSA.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from bench.common import micro_args
 from bench.signatures import rate
 from federation.keys import ed25519_public_from_multibase
 from federation.proofs import split_ld_signature, split_proof, verify_ld_signature, verify_proof
@@ -93,10 +93,7 @@ def run(rounds: int, seconds: float) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=0.5, help="per measurement")
-    args = parser.parse_args()
+    args = micro_args(__doc__)
     for row in run(args.rounds, args.seconds):
         print(describe(row))
 

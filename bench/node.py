@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.common import CLIENT_CPU, SERVER_CPU, free_port, spawn, stop, wait_http
+from bench.common import CLIENT_CPU, SERVER_CPU, free_port, spawn, stop
+from federation.processes import wait_ready
 from federation.storage.sqlite import SqliteStore
 
 Fill = Callable[[SqliteStore], Awaitable[None]]
@@ -114,7 +115,7 @@ class BenchNode:
     def start_backend(self) -> None:
         log = self.root / "backend.log"
         self.backend = spawn(self._cli("backend", "serve"), cpu=CLIENT_CPU, log=log)
-        wait_http(f"http://127.0.0.1:{self.backend_port}/healthz", self.backend, log)
+        wait_ready(f"http://127.0.0.1:{self.backend_port}/healthz", self.backend, log=log)
 
     def start_gateway(
         self,
@@ -134,7 +135,7 @@ class BenchNode:
             out = Path(profile_dir) / f"{self.name}-{role}-{self.port}.pstats"
             args = ["-m", "cProfile", "-o", str(out), *args]
         self.gateway = spawn(args, cpu=cpus, log=log, env=env)
-        wait_http(f"{self.url}/healthz", self.gateway, log)
+        wait_ready(f"{self.url}/healthz", self.gateway, log=log)
 
     def start_worker(self, cpus: Collection[int] = (SERVER_CPU,)) -> None:
         """One more process running the queue beside the gateway (`serve --role worker`, no

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import SERVER_CPU, Results, fmt_ratio, ratios, spread
-from bench.fanout import create_block, followers, start_fanout_node
+from bench.fanout import create_block, start_fanout_node
+from bench.followers import followers
 from bench.node import BenchNode
 from bench.rtt_receivers import Behaviour, RttReceivers
 from federation.config import DeliverySettings

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import SERVER_CPU, Results, RssSampler, fmt_mib, fmt_ratio, ratios, spread
-from bench.fanout import RawSigners, create_block
+from bench.fanout import RawSigners, create_block, start_fanout_node
+from bench.followers import followers
 from bench.node import BenchNode
 from bench.rtt_receivers import Behaviour, RttReceivers
-from federation.records import Direction, Follow, FollowState
-from federation.storage.sqlite import SqliteStore
 
 GOAL = 0.7
 WAIT = 600.0
@@ -36,41 +35,6 @@ class BigOptions:
     @property
     def scaled_hosts(self) -> int:
         return max(1, round(self.hosts * self.scale))
-
-
-def shared_followers(ports: list[int], per_host: int, now: float) -> list[Follow]:
-    return [
-        Follow(
-            direction=Direction.FOLLOWER,
-            actor=f"http://127.0.0.1:{port}/users/{n}",
-            domain=f"127.0.0.1:{port}",
-            inbox=f"http://127.0.0.1:{port}/users/{n}/inbox",
-            shared_inbox=f"http://127.0.0.1:{port}/inbox",
-            state=FollowState.ACCEPTED,
-            follow_id=f"http://127.0.0.1:{port}/follows/{n}",
-            created_at=now,
-            updated_at=now,
-        )
-        for port in ports
-        for n in range(per_host)
-    ]
-
-
-def start_node(root: Path, follows: list[Follow]) -> BenchNode:
-    node = BenchNode(root)
-    node.write_config()
-
-    async def fill(store: SqliteStore) -> None:
-        db = store._db  # one transaction: 100k autocommits take minutes (as bench/scale.py)
-        db.execute("BEGIN")
-        for follow in follows:
-            await store.put_follow(follow)
-        db.execute("COMMIT")
-
-    node.fill(fill)
-    node.start_backend()
-    node.start_gateway(cpus=(SERVER_CPU,))
-    return node
 
 
 def one_block(node: BenchNode, receivers: RttReceivers, title: str) -> float:
@@ -90,8 +54,8 @@ def measure(opts: BigOptions, root: Path) -> dict[str, Any]:
         RttReceivers([Behaviour.RTT] * hosts, opts.rtt) as receivers,
         RawSigners((SERVER_CPU,)) as signers,
     ):
-        follows = shared_followers(receivers.ports, opts.per_host, time.time())
-        with start_node(root, follows) as node:
+        follows = followers(receivers.ports, opts.per_host, time.time(), shared_inbox=True)
+        with start_fanout_node(root, follows, (SERVER_CPU,)) as node:
             one_block(node, receivers, "warm-up")
             with RssSampler(node.gateway_pid) as rss:
                 for n in range(opts.rounds):

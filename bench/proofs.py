@@ -11,7 +11,6 @@ Goal: >= 0.7.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bench.common import micro_args
 from bench.signatures import rate
 from federation.proofs import sign_document, split_proof, verify_proof
 
@@ -94,10 +94,7 @@ def run(rounds: int, seconds: float) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=0.5, help="per measurement")
-    args = parser.parse_args()
+    args = micro_args(__doc__)
     print(f"{'proof op':<9} {'ours/s':>9} {'raw/s':>9} {'ratio':>6} {'spread':>11} {'goal':>5}")
     for row in run(args.rounds, args.seconds):
         spread = f"{row['ratio_min']:.2f}-{row['ratio_max']:.2f}"

@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.fanout import followers
+from bench.followers import followers, put_follows
 from federation.delivery.handler import enqueue_fanout
 from federation.jobs.runner import BATCH_SIZE
 from federation.storage.sqlite import SqliteStore
@@ -29,11 +29,7 @@ async def _queue_cost(n: int) -> dict[str, float]:
         try:
             now = time.time()
             ports = list(range(40_000, 40_000 + HOSTS))
-            db = store._db  # one transaction: 100k autocommits take minutes
-            db.execute("BEGIN")
-            for follow in followers(ports, max(1, n // HOSTS), now):
-                await store.put_follow(follow)
-            db.execute("COMMIT")
+            await put_follows(store, followers(ports, max(1, n // HOSTS), now))
             start = time.perf_counter()
             jobs = await enqueue_fanout(store, store, "https://bench.example/a/1", now)
             enqueued = time.perf_counter()

@@ -28,7 +28,8 @@ from typing import Any
 
 from bench import loadgen
 from bench.common import Results, RssSampler, Spread, percentile, spread, status_kib, table
-from bench.fanout import _pin_server, followers, one_fanout
+from bench.fanout import _pin_server, one_fanout
+from bench.followers import followers, one_transaction
 from bench.node import BenchNode
 from bench.peer import make_peer, signed_creates
 from bench.queue_cost import queue_cost
@@ -60,13 +61,11 @@ async def fill(store: SqliteStore, n: int, ports: list[int], peer: Any) -> None:
     now = time.time()
     await store.put_key(peer.remote_key(now))
     await store.put_follow(peer.following(now))
-    db = store._db  # one transaction per table: 100k autocommits take minutes
-    db.execute("BEGIN")
-    for follow in followers(ports, n // len(ports), now):
-        await store.put_follow(follow)
-    for i in range(n):
-        await store.put_cached(cache_entry_for(remote_block(i), now, 86_400.0))
-    db.execute("COMMIT")
+    with one_transaction(store):
+        for follow in followers(ports, n // len(ports), now):
+            await store.put_follow(follow)
+        for i in range(n):
+            await store.put_cached(cache_entry_for(remote_block(i), now, 86_400.0))
     later = now + 30 * 86_400.0  # queued, not due: a backlog the gateway must step around
     jobs = [
         NewJob(

@@ -9,7 +9,6 @@ same key and message; the ratio (ours / raw) is what the code around the crypto 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import time
@@ -20,6 +19,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
+from bench.common import micro_args
 from federation.signatures import (
     PublicKeyInfo,
     SignedRequest,
@@ -155,10 +155,7 @@ def run(rounds: int, seconds_per_round: float) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=0.5, help="per measurement")
-    args = parser.parse_args()
+    args = micro_args(__doc__)
     print(f"{'scenario':<17} {'op':<7} {'ours/s':>9} {'raw/s':>9} {'ratio':>6} {'spread':>13}")
     for row in run(args.rounds, args.seconds):
         spread = f"{row['ratio_min']:.2f}-{row['ratio_max']:.2f}"

@@ -15,8 +15,7 @@ import pytest
 
 from federation.ports import Store
 from federation.storage import SqliteStore
-from federation.storage.mongodb import MongoStore, Retention
-from tests.support.mongo import shared_server
+from tests.support.mongo import fresh_store, shared_server
 
 StoreFactory = Callable[[Path], AbstractAsyncContextManager[Store]]
 
@@ -31,18 +30,9 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
         await store.close()
 
 
-@asynccontextmanager
-async def mongodb_store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A fresh database per test on the shared server, dropped afterwards. No TTL indexes:
-    the tests' frozen 2023 clock would make the server's real-time TTL expire their records."""
-    url = shared_server().database_url()
-    store = MongoStore(url, retention=Retention(done_jobs=None, negative_cache=None))
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.drop_database()
-        await store.close()
+def mongodb_store(tmp_path: Path) -> AbstractAsyncContextManager[Store]:
+    """A fresh database per test on the shared server, dropped afterwards."""
+    return fresh_store(shared_server().database_url())
 
 
 STORE_FACTORIES: list[tuple[str, StoreFactory]] = [

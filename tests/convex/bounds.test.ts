@@ -4,18 +4,12 @@ import { ConvexError } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { components, internal } from "../../convex/_generated/api";
 import { PAGE_MAX_BYTES } from "@kbfed/convex-federation";
-import { auth, makeBackend, newBlock } from "./harness";
+import { auth, makeBackend, newBlock, withJson } from "./harness";
 
 beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] })); // reporter still
 afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllEnvs();
-});
-
-const send = (method: string, body: unknown) => ({
-  method,
-  headers: { ...auth, "Content-Type": "application/json" },
-  body: JSON.stringify(body),
 });
 
 async function refusal(res: Response) {
@@ -41,7 +35,7 @@ describe("a block the gateway would refuse is refused when written", () => {
   for (const [what, body, error] of cases) {
     test(`POST: ${what} is a 422 naming the field; nothing is stored or reported`, async () => {
       const t = makeBackend();
-      expect(await refusal(await t.fetch("/api/v1/blocks", send("POST", body)))).toEqual([error]);
+      expect(await refusal(await t.fetch("/api/v1/blocks", withJson("POST", body)))).toEqual([error]);
       expect(await t.run(async (ctx) => await ctx.db.query("blocks").take(1))).toEqual([]);
       expect(await t.query(components.federation.outbox.events, {})).toEqual([]);
     });
@@ -49,14 +43,14 @@ describe("a block the gateway would refuse is refused when written", () => {
 
   test("characters are code points: an astral character counts once, as the gateway counts it", async () => {
     const t = makeBackend();
-    const res = await t.fetch("/api/v1/blocks", send("POST", { id: "😀".repeat(80), title: "😀".repeat(1000) }));
+    const res = await t.fetch("/api/v1/blocks", withJson("POST", { id: "😀".repeat(80), title: "😀".repeat(1000) }));
     expect(res.status).toBe(201);
   });
 
   test("PATCH checks the block after the change", async () => {
     const t = makeBackend();
     await t.mutation(internal.blocks.create, { ...newBlock, id: "b1" });
-    const errors = await refusal(await t.fetch("/api/v1/blocks/b1", send("PATCH", { references: ["urn:block:x"] })));
+    const errors = await refusal(await t.fetch("/api/v1/blocks/b1", withJson("PATCH", { references: ["urn:block:x"] })));
     expect(errors).toEqual([{ field: "references", message: "Value error, bad reference: block URN without a local id: 'urn:block:x'" }]);
     expect(await t.query(internal.blocks.get, { id: "b1" })).toMatchObject({ references: [] });
   });
@@ -71,7 +65,7 @@ describe("a block the gateway would refuse is refused when written", () => {
   test("references are stored in their normal form, as the gateway reads them", async () => {
     const t = makeBackend();
     const refs = ["URN:Block:BETA.example:r%7e1", "local-id", "urn:block:[0:0:0:0:0:0:0:1]:8443:a%2fb"];
-    const res = await t.fetch("/api/v1/blocks", send("POST", { id: "b1", title: "t", references: refs }));
+    const res = await t.fetch("/api/v1/blocks", withJson("POST", { id: "b1", title: "t", references: refs }));
     expect(await res.json()).toMatchObject({ references: ["urn:block:beta.example:r~1", "local-id", "urn:block:[::1]:8443:a%2Fb"] });
   });
 });

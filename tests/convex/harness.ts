@@ -69,6 +69,12 @@ export async function drain(t: ReturnType<typeof makeComponent>) {
 
 export const auth = { Authorization: `Bearer ${TOKEN}` };
 
+/** A request with the backend token and `body` as JSON (a string goes as it is: a malformed body). */
+export function withJson(method: string, body: unknown) {
+  const json = typeof body === "string" ? body : JSON.stringify(body);
+  return { method, headers: { ...auth, "Content-Type": "application/json" }, body: json };
+}
+
 export interface Recorded {
   method: string;
   path: string;

@@ -1,7 +1,7 @@
 // The gateway -> backend HTTP actions, called the way the gateway calls them.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, components, internal } from "../../convex/_generated/api";
-import { auth, makeBackend, newBlock, remoteBlock } from "./harness";
+import { auth, makeBackend, newBlock, remoteBlock, withJson } from "./harness";
 
 // Fake timers keep the reporter (scheduled on every change) from running: not under test here.
 beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] }));
@@ -10,11 +10,7 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-const post = (body: unknown) => ({
-  method: "POST",
-  headers: { ...auth, "Content-Type": "application/json" },
-  body: typeof body === "string" ? body : JSON.stringify(body),
-});
+const post = (body: unknown) => withJson("POST", body);
 
 describe("bearer token", () => {
   test("a missing or wrong token is a 401 problem with WWW-Authenticate", async () => {

@@ -1,7 +1,7 @@
 // Inbound batches as the reference backend takes them.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { components } from "../../convex/_generated/api";
-import { auth, makeBackend, remoteBlock } from "./harness";
+import { makeBackend, remoteBlock, withJson } from "./harness";
 
 beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] }));
 afterEach(() => {
@@ -9,11 +9,7 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
-const post = (body: unknown) => ({
-  method: "POST",
-  headers: { ...auth, "Content-Type": "application/json" },
-  body: JSON.stringify(body),
-});
+const post = (body: unknown) => withJson("POST", body);
 const upsert = (id: string, block = remoteBlock(id)) => ({ id: `n-${id}`, type: "remote_block.upsert", urn: block.urn, block });
 const stored = async (t: ReturnType<typeof makeBackend>) =>
   (await t.query(components.federation.inbound.remoteBlocks, {})).map((b) => b.id).sort();

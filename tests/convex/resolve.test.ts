@@ -23,6 +23,17 @@ const getBlocks = async (t: ReturnType<typeof makeBackend>, refs: string[]) =>
 const getBlock = async (t: ReturnType<typeof makeBackend>, ref: string) => (await getBlocks(t, [ref]))[0]!;
 const resolves = () => gateway.requests.filter((r) => r.path.startsWith("/backend/v1/resolve"));
 
+/** A backend whose cached copy of r1 (a 60 s TTL) has just gone stale. */
+async function staleR1() {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  const t = makeBackend(gateway.url);
+  vi.stubEnv("REMOTE_CACHE_TTL_SECONDS", "60");
+  gateway.reply = () => ({ status: 200, body: ok("r1") });
+  await getBlock(t, urnOf("r1"));
+  vi.advanceTimersByTime(61_000);
+  return t;
+}
+
 test("a local id and our own URN read the local table, any visibility, without the gateway", async () => {
   const t = makeBackend(gateway.url);
   await t.mutation(internal.blocks.create, { ...newBlock, id: "a b", visibility: "private" });
@@ -56,12 +67,7 @@ test("a block the gateway pushed (inbound) is served from the cache", async () =
 });
 
 test("a stale entry is resolved again", async () => {
-  vi.useFakeTimers({ toFake: ["Date"] });
-  const t = makeBackend(gateway.url);
-  vi.stubEnv("REMOTE_CACHE_TTL_SECONDS", "60");
-  gateway.reply = () => ({ status: 200, body: ok("r1") });
-  await getBlock(t, urnOf("r1"));
-  vi.advanceTimersByTime(61_000);
+  const t = await staleR1();
   expect(await getBlock(t, urnOf("r1"))).toMatchObject({ source: "gateway" });
   expect(resolves()).toHaveLength(2);
 });
@@ -85,24 +91,14 @@ test("several misses go in one POST batch, answers in the order asked", async ()
 });
 
 test("gone forgets the cached copy", async () => {
-  vi.useFakeTimers({ toFake: ["Date"] });
-  const t = makeBackend(gateway.url);
-  vi.stubEnv("REMOTE_CACHE_TTL_SECONDS", "60");
-  gateway.reply = () => ({ status: 200, body: ok("r1") });
-  await getBlock(t, urnOf("r1"));
-  vi.advanceTimersByTime(61_000);
+  const t = await staleR1();
   gateway.reply = () => ({ status: 200, body: { urn: urnOf("r1"), status: "gone", block: null, error: null, cached: false } });
   expect(await getBlock(t, urnOf("r1"))).toMatchObject({ status: "gone" });
   expect(await t.query(components.federation.inbound.remoteBlock, { urn: urnOf("r1") })).toBeNull();
 });
 
 test("a failing gateway is an error value; a stale copy comes with it", async () => {
-  vi.useFakeTimers({ toFake: ["Date"] });
-  const t = makeBackend(gateway.url);
-  vi.stubEnv("REMOTE_CACHE_TTL_SECONDS", "60");
-  gateway.reply = () => ({ status: 200, body: ok("r1") });
-  await getBlock(t, urnOf("r1"));
-  vi.advanceTimersByTime(61_000);
+  const t = await staleR1();
   gateway.reply = () => ({ status: 503, body: { title: "down" } });
   expect(await getBlock(t, urnOf("r1"))).toMatchObject({
     status: "error",

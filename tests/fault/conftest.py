@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cluster import Node, http_json, make_node
+from tests.support.cluster import Node, make_node
 from tests.support.receivers import Peer
 
 # Retries in fractions of a second instead of minutes; a dead worker's lease lapses in 2 s.
@@ -54,18 +54,10 @@ def peer_factory() -> Iterator[PeerFactory]:
         peer.close()
 
 
-def admin_get(node: Node, path: str) -> Any:
-    return http_json("GET", f"{node.url}/admin/api{path}", token=node.admin_token)
-
-
-def admin_post(node: Node, path: str, body: Any) -> Any:
-    return http_json("POST", f"{node.url}/admin/api{path}", body, token=node.admin_token)
-
-
 def queue_totals(node: Node) -> dict[str, int]:
-    totals: dict[str, int] = admin_get(node, "/queue")["totals"]
+    totals: dict[str, int] = node.admin_call("GET", "/queue")["totals"]
     return totals
 
 
 def follow_states(node: Node, group: str) -> dict[str, str]:
-    return {f["actor"]: f["state"] for f in admin_get(node, f"/{group}")["items"]}
+    return {f["actor"]: f["state"] for f in node.admin_call("GET", f"/{group}")["items"]}

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from tests.fault.conftest import NodeFactory, admin_post, follow_states, queue_totals
+from tests.fault.conftest import NodeFactory, follow_states, queue_totals
 from tests.support.cluster import Node, eventually
 
 pytestmark = pytest.mark.fault
@@ -28,9 +28,8 @@ def test_remote_blocks_wait_in_the_queue_while_the_backend_is_down(
     # Retries stay under a second however many attempts pile up while the backend is away.
     beta = node_factory("beta", delivery={"backoff_base": 0.0001})
     for node in (alpha, beta):
-        node.start_backend()
-        node.start_gateway()
-    admin_post(beta, "/following", {"target": alpha.domain})
+        node.start()
+    beta.admin_call("POST", "/following", {"target": alpha.domain})
     eventually(lambda: follow_states(beta, "following").get(alpha.actor) == "accepted")
     eventually(lambda: queue_totals(beta)["queued"] == 0)  # the follow change reached the backend
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from federation.records import Direction
-from tests.fault.conftest import NodeFactory, PeerFactory, admin_get, admin_post, queue_totals
+from tests.fault.conftest import NodeFactory, PeerFactory, queue_totals
 from tests.support.cluster import Node, eventually
 from tests.support.receivers import seed_follows, slow
 
@@ -54,8 +54,7 @@ def test_sigkill_mid_fanout_delivers_everything_once(
         peer.behave(slow(0.02))  # a realistic round trip, so the fan-out takes seconds
     alpha = node_factory("alpha", delivery={"workers": WORKERS})
     assert seed_follows(alpha.root / "gateway.sqlite3", peers, Direction.FOLLOWER) == 300
-    alpha.start_backend()
-    alpha.start_gateway()
+    alpha.start()
     expected = HOSTS * ACTORS_PER_HOST * BLOCKS
 
     def distinct() -> int:
@@ -92,8 +91,7 @@ def test_sigkill_after_inbox_202s_processes_every_accepted_activity(
     peer = peer_factory()
     beta = node_factory("beta")
     seed_follows(beta.root / "gateway.sqlite3", [peer], Direction.FOLLOWING)
-    beta.start_backend()
-    beta.start_gateway()
+    beta.start()
     count = 200
     activities = [peer.create_activity(n) for n in range(count)]
 
@@ -123,8 +121,7 @@ def test_sigkill_during_backfill_resumes_until_the_follower_has_every_block(
     alpha = node_factory("alpha", delivery={"backfill_page_size": 10, "backfill_pause": 0.05})
     beta = node_factory("beta")
     for node in (alpha, beta):
-        node.start_backend()
-        node.start_gateway()
+        node.start()
 
     def make(n: int) -> str:
         return str(alpha.create_block(title=f"old {n}")["id"])
@@ -133,7 +130,7 @@ def test_sigkill_during_backfill_resumes_until_the_follower_has_every_block(
     with ThreadPoolExecutor(8) as pool:
         ids = set(pool.map(make, range(blocks)))
     started = time.monotonic()
-    admin_post(beta, "/following", {"target": alpha.domain})
+    beta.admin_call("POST", "/following", {"target": alpha.domain})
 
     def arrived() -> set[str]:
         return {b["urn"].rsplit(":", 1)[1] for b in beta.remote_blocks()}
@@ -149,7 +146,7 @@ def test_sigkill_during_backfill_resumes_until_the_follower_has_every_block(
     eventually(lambda: queue_totals(alpha)["queued"] == 0, timeout=30)
     # Deliveries beta accepted just before the kill are sent again after the restart; beta's
     # inbox answers those 409 (already received), which counts as delivered: nothing is dead.
-    dead = admin_get(alpha, "/queue/dead")["items"]
+    dead = alpha.admin_call("GET", "/queue/dead")["items"]
     assert dead == [], dead
 
 
@@ -159,8 +156,7 @@ def test_restart_after_sigkill_moves_the_backlog_within_seconds_not_a_lease(
     peer = peer_factory()
     beta = node_factory("beta", delivery={"lease_seconds": 600})
     seed_follows(beta.root / "gateway.sqlite3", [peer], Direction.FOLLOWING)
-    beta.start_backend()
-    beta.start_gateway()
+    beta.start()
     activities = [peer.create_activity(n) for n in range(100)]
     with frozen(beta.backend), ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(lambda a: peer.post_signed(beta.url + "/inbox", a)[0], activities))

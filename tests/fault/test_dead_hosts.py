@@ -43,8 +43,7 @@ def test_a_blackholed_host_parks_its_jobs_and_gets_them_all_once_when_back(
         limits={"read_timeout": READ_TIMEOUT},
     )
     seed_follows(alpha.root / "gateway.sqlite3", [healthy, dead], Direction.FOLLOWER)
-    alpha.start_backend()
-    alpha.start_gateway()
+    alpha.start()
 
     alpha.create_block(title="one")
     # The dead host's first wave times out and opens its breaker at once: its other jobs are
@@ -69,8 +68,7 @@ def test_a_429_with_retry_after_pauses_that_host_only(
     busy.behave(Behaviour(status=429, retry_after=str(wait)), OK)
     alpha = node_factory("alpha", delivery={"per_host_concurrency": 1})
     seed_follows(alpha.root / "gateway.sqlite3", [fine, busy], Direction.FOLLOWER)
-    alpha.start_backend()
-    alpha.start_gateway()
+    alpha.start()
 
     alpha.create_block(title="one")
     eventually(lambda: tried(busy) >= 1)
@@ -94,8 +92,7 @@ def test_a_slow_host_gets_fewer_deliveries_at_once(
         "alpha", delivery={"per_host_concurrency": lane, "slow_seconds": answer_after / 2}
     )
     seed_follows(alpha.root / "gateway.sqlite3", [sluggish], Direction.FOLLOWER)
-    alpha.start_backend()
-    alpha.start_gateway()
+    alpha.start()
     alpha.create_block(title="one")
     eventually(lambda: delivered(sluggish) >= lane)
     assert sluggish.peak_pending == lane  # the first wave: the full lane

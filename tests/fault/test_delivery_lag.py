@@ -4,17 +4,15 @@ on /metrics; a delivery that went out is counted by the event-to-delivered histo
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import urllib.request
 from typing import Any
 
 import pytest
 
 from federation.records import Direction
-from tests.fault.conftest import NodeFactory, PeerFactory, admin_get
+from tests.fault.conftest import NodeFactory, PeerFactory
+from tests.support.cli import admin
 from tests.support.cluster import Node, eventually
 from tests.support.receivers import seed_follows
 
@@ -23,22 +21,8 @@ pytestmark = pytest.mark.fault
 TOKEN = "lag-metrics"
 
 
-def hosts_list(node: Node) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEDERATION_")}
-    command = ["admin", "hosts", "list", "--instance", str(node.config)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "federation.cli", *command],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
-
-
 def report(node: Node, host: str) -> dict[str, Any]:
-    [item] = admin_get(node, f"/hosts?host={host}")["items"]
+    [item] = node.admin_call("GET", f"/hosts?host={host}")["items"]
     return dict(item)
 
 
@@ -64,8 +48,7 @@ def test_a_down_receiver_falls_behind_visibly_and_a_delivery_is_timed(
     # The first retry waits an hour: the one delivery owed to `down` stays owed, and ages.
     alpha = node_factory("alpha", metrics_token=TOKEN, delivery={"backoff_min": 3600.0})
     seed_follows(alpha.root / "gateway.sqlite3", [healthy, down], Direction.FOLLOWER)
-    alpha.start_backend()
-    alpha.start_gateway()
+    alpha.start()
     alpha.create_block(title="one")
 
     eventually(lambda: sum(healthy.accepted_ids().values()) == 1)
@@ -75,7 +58,7 @@ def test_a_down_receiver_falls_behind_visibly_and_a_delivery_is_timed(
     assert later["oldest_due_age"] > first["oldest_due_age"]
     assert report(alpha, healthy.host)["oldest_due_age"] is None  # nothing owed
 
-    table = hosts_list(alpha)
+    table = admin(alpha, "hosts", "list").stdout
     header, *rows = table.splitlines()
     assert "OLDEST_DUE_AGE" in header
     [down_row] = [row for row in rows if row.startswith(down.host)]

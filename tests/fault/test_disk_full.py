@@ -73,8 +73,7 @@ def test_full_disk_answers_503_and_recovers_without_restart(
     store = small_disk / "gateway.sqlite3"
     seed_follows(store, [peer], Direction.FOLLOWING)
     monkeypatch.setenv("FEDERATION_STORE", str(store))
-    beta.start_backend()
-    beta.start_gateway()
+    beta.start()
     assert beta.gateway is not None
     pid = beta.gateway.pid
     inbox = beta.url + "/inbox"

@@ -3,37 +3,21 @@ a real gateway delivering to one healthy and one failing peer."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from federation.records import Direction
 from tests.fault.conftest import NodeFactory, PeerFactory
+from tests.support.cli import admin
 from tests.support.cluster import Node, eventually
 from tests.support.receivers import OK, seed_follows, status
 
 pytestmark = pytest.mark.fault
 
 
-def cli(node: Node, *args: str) -> Any:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEDERATION_")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "federation.cli", "admin", *args, "--instance", str(node.config)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert proc.returncode == 0, f"{args}: rc {proc.returncode}\n{proc.stdout}{proc.stderr}"
-    return json.loads(proc.stdout) if "--json" in args else proc.stdout
-
-
 def host(node: Node, name: str) -> dict[str, Any]:
-    [item] = cli(node, "hosts", "show", name, "--json")["items"]
+    [item] = admin(node, "hosts", "show", name, "--json")["items"]
     return dict(item)
 
 
@@ -45,8 +29,7 @@ def test_host_health_queue_and_retry_now(
     # The first retry waits an hour: only "retry now" can bring it back soon.
     alpha = node_factory("alpha", delivery={"backoff_min": 3600.0, "breaker_threshold": 100})
     seed_follows(alpha.root / "gateway.sqlite3", [healthy, failing], Direction.FOLLOWER)
-    alpha.start_backend()
-    alpha.start_gateway()
+    alpha.start()
     alpha.create_block(title="one")
     alpha.create_block(title="two")
 
@@ -80,9 +63,9 @@ def test_host_health_queue_and_retry_now(
     assert sick["next_attempt_at"] > sick["last_failure_at"] + 3000
     assert sick["hourly"][-1] == [0, 2]
 
-    listing = cli(alpha, "hosts", "list")
+    listing = admin(alpha, "hosts", "list").stdout
     assert failing.host in listing and "HTTP 503" in listing
-    jobs = cli(alpha, "queue", "jobs", "--host", failing.host, "--json")["items"]
+    jobs = admin(alpha, "queue", "jobs", "--host", failing.host, "--json")["items"]
     assert len(jobs) == 2
     assert all(j["last_error"] == "HTTP 503" and j["attempts"] == 1 for j in jobs)
     assert all(
@@ -90,7 +73,7 @@ def test_host_health_queue_and_retry_now(
     )
 
     failing.behave(OK)
-    done = cli(alpha, "queue", "retry-now", "--host", failing.host, "--json")
+    done = admin(alpha, "queue", "retry-now", "--host", failing.host, "--json")
     assert done == {"count": 2}
     eventually(lambda: len(failing.accepted_ids()) == 2, timeout=20)
     healed = eventually(lambda: (h := host(alpha, failing.host))["delivered_24h"] == 2 and h)

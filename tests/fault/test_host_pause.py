@@ -7,7 +7,8 @@ import pytest
 
 from federation.records import Direction
 from tests.fault.conftest import NodeFactory, PeerFactory
-from tests.fault.test_host_health import cli, host
+from tests.fault.test_host_health import host
+from tests.support.cli import admin
 from tests.support.cluster import HttpFailure, eventually, http_json
 from tests.support.receivers import seed_follows
 
@@ -25,19 +26,18 @@ def test_a_paused_hosts_jobs_wait_untried_then_go_in_order_on_resume(
     store = alpha.root / "gateway.sqlite3"
     seed_follows(store, [running, paused], Direction.FOLLOWER)
     seed_follows(store, [paused], Direction.FOLLOWING)
-    alpha.start_backend()
-    alpha.start_gateway()
+    alpha.start()
 
-    out = cli(alpha, "hosts", "pause", paused.host, "--reason", "their maintenance")
+    out = admin(alpha, "hosts", "pause", paused.host, "--reason", "their maintenance").stdout
     assert out.strip() == f"{paused.host}: delivery paused"
-    [pause] = cli(alpha, "hosts", "paused", "--json")["items"]
+    [pause] = admin(alpha, "hosts", "paused", "--json")["items"]
     assert pause["host"] == paused.host and pause["reason"] == "their maintenance"
     for title in TITLES:
         alpha.create_block(title=title)
 
     # The barrier: the other host got all three, claimed from the same queue at the same time.
     eventually(lambda: len(running.accepted_ids()) == len(TITLES))
-    waiting = cli(alpha, "queue", "jobs", "--host", paused.host, "--json")["items"]
+    waiting = admin(alpha, "queue", "jobs", "--host", paused.host, "--json")["items"]
     assert len(waiting) == len(TITLES)
     assert all(j["attempts"] == 0 and j["last_error"] is None for j in waiting)
     assert paused.hits() == {}  # not one request reached it
@@ -53,7 +53,7 @@ def test_a_paused_hosts_jobs_wait_untried_then_go_in_order_on_resume(
         "unavailable": False,
     }
     assert host(alpha, running.host)["paused"] is False
-    listing = cli(alpha, "hosts", "list")
+    listing = admin(alpha, "hosts", "list").stdout
     assert "PAUSED" in listing and "True" in listing
 
     # Inbound from a paused host is unaffected.
@@ -61,19 +61,18 @@ def test_a_paused_hosts_jobs_wait_untried_then_go_in_order_on_resume(
     assert code == 202, body
     eventually(lambda: any(b["title"] == "peer block 7" for b in alpha.remote_blocks()))
 
-    out = cli(alpha, "hosts", "resume", paused.host)
+    out = admin(alpha, "hosts", "resume", paused.host).stdout
     assert out.strip() == f"{paused.host}: delivery resumed, {len(TITLES)} jobs waiting to go"
     eventually(lambda: len(paused.accepted_ids()) == len(TITLES))
     assert list(paused.accepted_ids()) == list(running.accepted_ids())  # the same order
     after = eventually(lambda: (h := host(alpha, paused.host))["queued"] == 0 and h)
     assert after["paused"] is False and after["failed_24h"] == 0
-    assert cli(alpha, "hosts", "paused", "--json")["items"] == []
+    assert admin(alpha, "hosts", "paused", "--json")["items"] == []
 
 
 def test_resuming_a_host_that_is_not_paused_is_a_404(node_factory: NodeFactory) -> None:
     alpha = node_factory("alpha")
-    alpha.start_backend()
-    alpha.start_gateway()
+    alpha.start()
     with pytest.raises(HttpFailure) as refused:
         http_json(
             "POST",

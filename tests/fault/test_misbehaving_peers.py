@@ -20,8 +20,7 @@ pytestmark = pytest.mark.fault
 def start_sender(node_factory: NodeFactory, peers: list[Peer], **extra: Any) -> Node:
     alpha = node_factory("alpha", **extra)
     seed_follows(alpha.root / "gateway.sqlite3", peers, Direction.FOLLOWER)
-    alpha.start_backend()
-    alpha.start_gateway()
+    alpha.start()
     return alpha
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from federation.records import Direction
-from tests.fault.conftest import NodeFactory, PeerFactory, admin_get
+from tests.fault.conftest import NodeFactory, PeerFactory
 from tests.support.cluster import HttpFailure, Node, eventually, http_json
 from tests.support.receivers import OK, seed_follows, status
 
@@ -39,8 +39,7 @@ def test_each_delivery_outcome_is_one_json_line(
     refusing.behave(status(400))
     alpha = node_factory("alpha", log_format="json")
     seed_follows(alpha.root / "gateway.sqlite3", [ok, flaky, refusing], Direction.FOLLOWER)
-    alpha.start_backend()
-    alpha.start_gateway()
+    alpha.start()
     alpha.create_block(title="logged")
 
     def settled() -> list[dict[str, Any]]:
@@ -91,16 +90,12 @@ def test_a_whole_flow_logs_no_token_key_or_signature(node_factory: NodeFactory) 
     alpha = node_factory("alpha", log_format="json")
     beta = node_factory("beta", mode="approval")  # text format
     for node in (alpha, beta):
-        node.start_backend()
-        node.start_gateway()
+        node.start()
 
-    def admin(node: Node, method: str, path: str, body: Any = None) -> Any:
-        return http_json(method, f"{node.url}/admin/api{path}", body, token=node.admin_token)
-
-    admin(alpha, "POST", "/following", {"target": beta.domain})
-    eventually(lambda: admin_get(beta, "/followers")["items"])
-    admin(beta, "POST", "/followers/approve", {"actor": alpha.actor})
-    admin(beta, "POST", "/following", {"target": alpha.domain})
+    alpha.admin_call("POST", "/following", {"target": beta.domain})
+    eventually(lambda: beta.admin_call("GET", "/followers")["items"])
+    beta.admin_call("POST", "/followers/approve", {"actor": alpha.actor})
+    beta.admin_call("POST", "/following", {"target": alpha.domain})
     block = beta.create_block(title="flow")
     eventually(lambda: any(b["title"] == "flow" for b in alpha.remote_blocks()))
     alpha.create_block(title="back")

@@ -66,8 +66,7 @@ def test_headers_that_trickle_in_are_cut_off_and_others_are_served(
     node_factory: NodeFactory,
 ) -> None:
     node = node_factory("slow", limits={"header_timeout": 1.0, "body_timeout": 1.0})
-    node.start_backend()
-    node.start_gateway()
+    node.start()
     socks = [_open(node.port) for _ in range(SLOW)]
     request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"a" * 200 + b"\r\n\r\n"
     took = _trickle_until_closed(socks, request, limit=10)
@@ -77,8 +76,7 @@ def test_headers_that_trickle_in_are_cut_off_and_others_are_served(
 
 def test_a_body_that_trickles_in_is_cut_off(node_factory: NodeFactory) -> None:
     node = node_factory("slowbody", limits={"header_timeout": 1.0, "body_timeout": 1.0})
-    node.start_backend()
-    node.start_gateway()
+    node.start()
     body = b'{"id": "x"}' + b" " * 400
     head = (
         b"POST /inbox HTTP/1.1\r\nHost: x\r\nContent-Type: application/activity+json\r\n"

@@ -3,36 +3,19 @@ follow with approval, a block, and the way back."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from federation.urn import BlockUrn
-from tests.support.cluster import Node, eventually, make_node
+from tests.support.cli import admin
+from tests.support.cluster import Node, eventually, make_node, started
 
 pytestmark = pytest.mark.integration
-
-
-def admin(node: Node, *args: str, expect: int = 0) -> Any:
-    """Run the CLI against `node` (URL and token from its instance file); parse --json."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEDERATION_")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "federation.cli", "admin", *args, "--instance", str(node.config)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert proc.returncode == expect, f"{args}: rc {proc.returncode}\n{proc.stdout}{proc.stderr}"
-    if "--json" in args and expect == 0 and proc.stdout.strip():
-        return json.loads(proc.stdout)
-    return proc
 
 
 def states(node: Node, group: str) -> dict[str, str]:
@@ -44,14 +27,8 @@ def states(node: Node, group: str) -> dict[str, str]:
 def nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
     alpha = make_node(tmp_path, "alpha", mode="approval")
     beta = make_node(tmp_path, "beta", mode="open")
-    try:
-        for node in (alpha, beta):
-            node.start_backend()
-            node.start_gateway()
+    with started(alpha, beta):
         yield alpha, beta
-    finally:
-        alpha.stop()
-        beta.stop()
 
 
 def follow_with_approval(alpha: Node, beta: Node) -> None:

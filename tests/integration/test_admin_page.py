@@ -5,32 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.support.browser import browser, screenshot
-from tests.support.cluster import Node, eventually, http_json, make_node
+from tests.support.cluster import Node, eventually, make_node, started
 
 pytestmark = pytest.mark.integration
-
-
-def api(node: Node, method: str, path: str, body: object = None) -> Any:
-    return http_json(method, f"{node.url}/admin/api{path}", body, token=node.admin_token)
 
 
 @pytest.fixture
 def nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
     alpha = make_node(tmp_path, "alpha", mode="approval")
     beta = make_node(tmp_path, "beta")
-    try:
-        for node in (alpha, beta):
-            node.start_backend()
-            node.start_gateway()
+    with started(alpha, beta):
         yield alpha, beta
-    finally:
-        alpha.stop()
-        beta.stop()
 
 
 def test_approve_a_pending_follower_on_the_page(nodes: tuple[Node, Node], browser: object) -> None:
@@ -41,8 +30,8 @@ def test_approve_a_pending_follower_on_the_page(nodes: tuple[Node, Node], browse
 
     assert isinstance(browser, WebDriver)
     alpha, beta = nodes
-    api(beta, "POST", "/following", {"target": alpha.domain})
-    eventually(lambda: api(alpha, "GET", "/followers?state=pending")["items"])
+    beta.admin_call("POST", "/following", {"target": alpha.domain})
+    eventually(lambda: alpha.admin_call("GET", "/followers?state=pending")["items"])
 
     browser.get(f"{alpha.url}/admin")
     wait = WebDriverWait(browser, 20)
@@ -57,10 +46,10 @@ def test_approve_a_pending_follower_on_the_page(nodes: tuple[Node, Node], browse
     approve.click()
     wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, row), "accepted"))
 
-    followers = api(alpha, "GET", "/followers")["items"]
+    followers = alpha.admin_call("GET", "/followers")["items"]
     assert [(f["actor"], f["state"]) for f in followers] == [(beta.actor, "accepted")]
     eventually(
-        lambda: any(f["state"] == "accepted" for f in api(beta, "GET", "/following")["items"])
+        lambda: any(f["state"] == "accepted" for f in beta.admin_call("GET", "/following")["items"])
     )
     # The token stays in this tab's sessionStorage, never in the page's markup.
     assert (

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from federation.records import Direction
-from tests.integration.test_admin_page_ops import api, by, click, host_row, log_in, submit
+from tests.integration.test_admin_page_ops import by, click, host_row, log_in, submit
 from tests.support.browser import browser, screenshot
-from tests.support.cluster import Node, eventually, make_node
+from tests.support.cluster import Node, eventually, make_node, started
 from tests.support.receivers import Peer, seed_follows
 
 pytestmark = pytest.mark.integration
@@ -32,11 +32,9 @@ def world(tmp_path: Path) -> Iterator[tuple[Node, Peer]]:
     alpha = make_node(tmp_path, "alpha")
     seed_follows(alpha.root / "gateway.sqlite3", [peer], Direction.FOLLOWER)
     try:
-        alpha.start_backend()
-        alpha.start_gateway()
-        yield alpha, peer
+        with started(alpha):
+            yield alpha, peer
     finally:
-        alpha.stop()
         peer.close()
 
 
@@ -51,14 +49,14 @@ def test_pause_resume_import_and_export_by_clicking(world: tuple[Node, Peer], br
     click(browser, row + "//button[.='Pause']", wait)
     wait.until(ec.text_to_be_present_in_element(notice, f"{peer.host}: delivery paused"))
     wait.until(ec.text_to_be_present_in_element((by().XPATH, row), "paused"))
-    assert [p["host"] for p in api(alpha, "GET", "/hosts/paused")["items"]] == [peer.host]
+    assert [p["host"] for p in alpha.admin_call("GET", "/hosts/paused")["items"]] == [peer.host]
     alpha.create_block(title="held back")
-    wait.until(lambda d: api(alpha, "GET", f"/hosts?host={peer.host}")["items"][0]["queued"])
+    wait.until(lambda d: alpha.admin_call("GET", f"/hosts?host={peer.host}")["items"][0]["queued"])
     screenshot(browser, "admin-host-paused")
     click(browser, row + "//button[.='Resume']", wait)
     wait.until(ec.text_to_be_present_in_element(notice, f"{peer.host}: delivery resumed"))
     eventually(lambda: len(peer.accepted_ids()) == 1)
-    assert api(alpha, "GET", "/hosts/paused")["items"] == []
+    assert alpha.admin_call("GET", "/hosts/paused")["items"] == []
 
     text = browser.find_element(by().ID, "import-text")
     text.send_keys(BAD)
@@ -67,7 +65,7 @@ def test_pause_resume_import_and_export_by_clicking(world: tuple[Node, Peer], br
     wait.until(ec.text_to_be_present_in_element(diff, "line 4: bad host"))
     wait.until(ec.visibility_of_element_located((by().ID, "error")))
     assert "1 invalid lines: nothing applied" in browser.find_element(by().ID, "error-text").text
-    assert api(alpha, "GET", "/blocks")["items"] == []
+    assert alpha.admin_call("GET", "/blocks")["items"] == []
     screenshot(browser, "admin-blocklist-invalid")
     browser.find_element(by().ID, "error-dismiss").click()
 
@@ -76,12 +74,12 @@ def test_pause_resume_import_and_export_by_clicking(world: tuple[Node, Peer], br
     browser.find_element(by().ID, "import-preview").click()
     wait.until(ec.text_to_be_present_in_element(diff, "dry run, nothing applied"))
     assert "added: 2" in browser.find_element(*diff).text
-    assert api(alpha, "GET", "/blocks")["items"] == []
+    assert alpha.admin_call("GET", "/blocks")["items"] == []
     browser.find_element(by().ID, "import-apply").click()
     wait.until(ec.text_to_be_present_in_element(notice, "blocklist applied: 2 added"))
     quiet = "//table[@id='blocks']//tr[@data-domain='quiet.example']"
     wait.until(ec.text_to_be_present_in_element((by().XPATH, quiet), "silence"))
-    severities = {b["domain"]: b["severity"] for b in api(alpha, "GET", "/blocks")["items"]}
+    severities = {b["domain"]: b["severity"] for b in alpha.admin_call("GET", "/blocks")["items"]}
     assert severities == {"spam.example": "suspend", "quiet.example": "silence"}
 
     browser.find_element(by().CSS_SELECTOR, "#export-form button").click()
@@ -107,19 +105,19 @@ def test_a_subscription_by_clicking(world: tuple[Node, Peer], browser: Any, tmp_
         url = f"http://127.0.0.1:{server.server_address[1]}/list.csv"
         submit(browser, "subscribe-form", url=url, title="shared list")
         wait.until(ec.text_to_be_present_in_element(notice, f"subscribed to {url}"))
-        [made] = api(alpha, "GET", "/subscriptions")["items"]
+        [made] = alpha.admin_call("GET", "/subscriptions")["items"]
         row = f"//table[@id='subscriptions']//tr[@data-subscription='{made['id']}']"
         click(browser, row + "//button[.='Refresh']", wait)
         wait.until(ec.text_to_be_present_in_element(notice, "shared list: applied: 2 listed"))
         wait.until(ec.text_to_be_present_in_element((by().XPATH, row), "applied"))
-        assert {b["domain"] for b in api(alpha, "GET", "/blocks")["items"]} == {
+        assert {b["domain"] for b in alpha.admin_call("GET", "/blocks")["items"]} == {
             "spam.example",
             "quiet.example",
         }
         screenshot(browser, "admin-subscription")
         click(browser, row + "//button[.='Unsubscribe']", wait)
         wait.until(ec.text_to_be_present_in_element(notice, "2 entries retracted"))
-        assert api(alpha, "GET", "/blocks")["items"] == []
+        assert alpha.admin_call("GET", "/blocks")["items"] == []
     finally:
         server.shutdown()
         server.server_close()

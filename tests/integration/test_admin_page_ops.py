@@ -14,26 +14,18 @@ import pytest
 
 from federation.records import Direction
 from tests.support.browser import browser, screenshot
-from tests.support.cluster import Node, eventually, http_json, make_node
+from tests.support.cluster import Node, eventually, make_node, started
 from tests.support.receivers import OK, Peer, seed_follows, status
 
 pytestmark = pytest.mark.integration
 __all__ = ["browser"]  # the fixture
 
 
-def api(node: Node, method: str, path: str, body: object = None) -> Any:
-    return http_json(method, f"{node.url}/admin/api{path}", body, token=node.admin_token)
-
-
 @pytest.fixture
 def alpha(tmp_path: Path) -> Iterator[Node]:
     node = make_node(tmp_path, "alpha")
-    try:
-        node.start_backend()
-        node.start_gateway()
+    with started(node):
         yield node
-    finally:
-        node.stop()
 
 
 def by() -> Any:
@@ -91,7 +83,7 @@ def test_an_error_stays_until_dismissed(alpha: Node, browser: Any) -> None:
     screenshot(browser, "admin-error-kept")
     browser.find_element(by().ID, "error-dismiss").click()
     wait.until(ec.invisibility_of_element_located((by().ID, "error")))
-    assert api(alpha, "GET", "/blocks")["items"] == []  # nothing was stored
+    assert alpha.admin_call("GET", "/blocks")["items"] == []  # nothing was stored
 
 
 @pytest.fixture
@@ -105,8 +97,7 @@ def world(tmp_path: Path) -> Iterator[tuple[Node, Node, Peer]]:
     seed_follows(alpha.root / "gateway.sqlite3", [peer], Direction.FOLLOWER)
     try:
         for node in (alpha, beta):
-            node.start_backend()
-            node.start_gateway()
+            node.start()
         yield alpha, beta, peer
     finally:
         alpha.stop()
@@ -159,9 +150,9 @@ def test_every_cli_capability_by_clicking_and_the_charts(
     # Follow beta, and beta follows back: deliveries to beta succeed, to the peer fail.
     submit(browser, "follow-form", target=beta.domain)
     wait.until(ec.text_to_be_present_in_element(notice, beta.actor))
-    eventually(lambda: api(alpha, "GET", "/following?state=accepted")["items"])
-    api(beta, "POST", "/following", {"target": alpha.domain})
-    eventually(lambda: api(alpha, "GET", "/followers?state=accepted")["items"][1:])
+    eventually(lambda: alpha.admin_call("GET", "/following?state=accepted")["items"])
+    beta.admin_call("POST", "/following", {"target": alpha.domain})
+    eventually(lambda: alpha.admin_call("GET", "/followers?state=accepted")["items"][1:])
     alpha.create_block(title="to everyone")
     eventually(lambda: any(b["title"] == "to everyone" for b in beta.remote_blocks()))
 
@@ -173,8 +164,8 @@ def test_every_cli_capability_by_clicking_and_the_charts(
     assert re.fullmatch(r"\d+[smhd]", owed), owed
     click(browser, sick + "//button[.='Reset']", wait)
     wait.until(ec.text_to_be_present_in_element(notice, f"{peer.host}: available again"))
-    assert eventually(lambda: api(alpha, "GET", f"/hosts?host={peer.host}")["items"])
-    [health] = api(alpha, "GET", f"/hosts?host={peer.host}")["items"]
+    assert eventually(lambda: alpha.admin_call("GET", f"/hosts?host={peer.host}")["items"])
+    [health] = alpha.admin_call("GET", f"/hosts?host={peer.host}")["items"]
     assert health["consecutive_failures"] == 0 and health["queued"] == 1
     click(browser, sick + "//button[.='Queue']", wait)
     job_row = "//table[@id='host-queue']//tr[@data-job]"
@@ -206,20 +197,22 @@ def test_every_cli_capability_by_clicking_and_the_charts(
     Select(browser.find_element(by().ID, "mode")).select_by_visible_text("approval")
     browser.find_element(by().CSS_SELECTOR, "#mode-form button").click()
     wait.until(ec.text_to_be_present_in_element(notice, "mode: approval"))
-    assert api(alpha, "GET", "/mode") == {"mode": "approval"}
+    assert alpha.admin_call("GET", "/mode") == {"mode": "approval"}
     allowlist = browser.find_element(by().ID, "allowlist")
     allowlist.clear()
     allowlist.send_keys(f"{beta.domain}\nfriends.example")
     browser.find_element(by().CSS_SELECTOR, "#allowlist-form button").click()
     wait.until(ec.text_to_be_present_in_element(notice, "allowlist: 2 domains"))
-    assert api(alpha, "GET", "/allowlist") == {"domains": sorted([beta.domain, "friends.example"])}
+    assert alpha.admin_call("GET", "/allowlist") == {
+        "domains": sorted([beta.domain, "friends.example"])
+    }
 
     # Block and unblock.
     submit(browser, "block-form", domain="spam.example", reason="spam")
     row = "//table[@id='blocks']//tr[@data-domain='spam.example']"
     click(browser, row + "//button[.='Unblock']", wait)
     wait.until(ec.invisibility_of_element_located((by().XPATH, row)))
-    assert api(alpha, "GET", "/blocks")["items"] == []
+    assert alpha.admin_call("GET", "/blocks")["items"] == []
 
     # The resolver cache: beta's block, as alpha recorded it; show it, then purge it.
     block = beta.create_block(title="cached at alpha")
@@ -232,6 +225,6 @@ def test_every_cli_capability_by_clicking_and_the_charts(
 
     # Unfollow.
     click(browser, f"//table[@id='following']//tr[@data-actor='{beta.actor}']//button", wait)
-    eventually(lambda: api(alpha, "GET", "/following")["items"][0]["state"] == "undone")
+    eventually(lambda: alpha.admin_call("GET", "/following")["items"][0]["state"] == "undone")
     screenshot(browser, "admin-after-clicking")
     assert not browser.find_element(by().ID, "error").is_displayed()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openapi_spec_validator import validate
 
-from tests.support.cluster import Node, http_json, make_node
+from tests.support.cluster import Node, http_json, make_node, started
 
 pytestmark = pytest.mark.integration
 
@@ -24,12 +24,8 @@ CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformanc
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[Node]:
     node = make_node(tmp_path, "alpha", mode="approval")
-    try:
-        node.start_backend()
-        node.start_gateway()
+    with started(node):
         yield node
-    finally:
-        node.stop()
 
 
 def test_openapi_document_is_valid_and_the_api_survives_fuzzing(

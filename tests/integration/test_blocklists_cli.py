@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_admin_cli import admin
-from tests.support.cluster import Node, make_node
+from tests.support.cli import admin
+from tests.support.cluster import Node, make_node, started
 from tests.unit.test_blocklists import MASTODON_CSV
 
 pytestmark = pytest.mark.integration
@@ -33,12 +33,8 @@ EXPECTED = {
 @pytest.fixture
 def alpha(tmp_path: Path) -> Iterator[Node]:
     node = make_node(tmp_path, "alpha")
-    try:
-        node.start_backend()
-        node.start_gateway()
+    with started(node):
         yield node
-    finally:
-        node.stop()
 
 
 def blocks(node: Node) -> dict[str, str]:

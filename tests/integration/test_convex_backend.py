@@ -11,18 +11,14 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.support.cluster import Node, eventually, http_json, make_node
-from tests.support.convex_bridge import start_convex_bridge
+from tests.support.cluster import Node, eventually
+from tests.support.convex_bridge import with_reference
 
 pytestmark = pytest.mark.integration
 
 
-def admin(node: Node, method: str, path: str, body: Any = None) -> Any:
-    return http_json(method, f"{node.url}/admin/api{path}", body, token=node.admin_token)
-
-
 def following(node: Node, other: Node) -> str | None:
-    items = admin(node, "GET", "/following")["items"]
+    items = node.admin_call("GET", "/following")["items"]
     return next((f["state"] for f in items if f["actor"] == other.actor), None)
 
 
@@ -52,21 +48,13 @@ def get_block(node: Node, ref: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node]]:
     root = tmp_path_factory.mktemp("convex-e2e")
-    convex, reference = make_node(root, "convex"), make_node(root, "reference")
-    try:
-        start_convex_bridge(convex)
-        reference.start_backend()
-        convex.start_gateway()
-        reference.start_gateway()
-        yield convex, reference
-    finally:
-        convex.stop()
-        reference.stop()
+    with with_reference(root, "convex") as pair:
+        yield pair
 
 
 def test_convex_backend_federates_with_a_reference_backend(pair: tuple[Node, Node]) -> None:
     convex, reference = pair
-    admin(reference, "POST", "/following", {"target": convex.domain})
+    reference.admin_call("POST", "/following", {"target": convex.domain})
     eventually(lambda: following(reference, convex) == "accepted")
 
     # A public block created in Convex reaches the other instance.
@@ -91,7 +79,7 @@ def test_convex_backend_federates_with_a_reference_backend(pair: tuple[Node, Nod
     assert missing["status"] == "not_found"
 
     # Once Convex follows, a block created there reaches Convex's remoteBlocks.
-    admin(convex, "POST", "/following", {"target": reference.domain})
+    convex.admin_call("POST", "/following", {"target": reference.domain})
     eventually(lambda: following(convex, reference) == "accepted")
     remote = reference.create_block(title="from the reference backend")
     eventually(lambda: urn_of(reference, remote) in urns(convex))

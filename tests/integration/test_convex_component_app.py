@@ -6,22 +6,17 @@ behind tests/support/convex_bridge.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from tests.support.cluster import Node, eventually, http_json, make_node
-from tests.support.convex_bridge import start_convex_bridge
+from tests.support.cluster import Node, eventually
+from tests.support.convex_bridge import with_reference
 
 pytestmark = pytest.mark.integration
 
 
-def admin(node: Node, method: str, path: str, body: Any = None) -> Any:
-    return http_json(method, f"{node.url}/admin/api{path}", body, token=node.admin_token)
-
-
 def following(node: Node, other: Node) -> str | None:
-    items = admin(node, "GET", "/following")["items"]
+    items = node.admin_call("GET", "/following")["items"]
     return next((f["state"] for f in items if f["actor"] == other.actor), None)
 
 
@@ -32,22 +27,14 @@ def content_at(node: Node, urn: str) -> str | None:
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node]]:
     root = tmp_path_factory.mktemp("notes-app-e2e")
-    notes, reference = make_node(root, "notes"), make_node(root, "reference")
-    try:
-        start_convex_bridge(notes, app="examples/notes-app/convex")
-        reference.start_backend()
-        notes.start_gateway()
-        reference.start_gateway()
-        yield notes, reference
-    finally:
-        notes.stop()
-        reference.stop()
+    with with_reference(root, "notes", app="examples/notes-app/convex") as pair:
+        yield pair
 
 
 def test_an_app_with_its_own_schema_federates_both_ways(pair: tuple[Node, Node]) -> None:
     notes, reference = pair
-    admin(reference, "POST", "/following", {"target": notes.domain})
-    admin(notes, "POST", "/following", {"target": reference.domain})
+    reference.admin_call("POST", "/following", {"target": notes.domain})
+    notes.admin_call("POST", "/following", {"target": reference.domain})
     eventually(lambda: following(reference, notes) == "accepted")
     eventually(lambda: following(notes, reference) == "accepted")
 

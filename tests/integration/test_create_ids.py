@@ -14,8 +14,8 @@ import pytest
 
 from federation.jobs.kinds import InboxPayload, JobKind, payload_of
 from federation.records import Direction, FollowState
-from tests.integration.test_federation_flow import _jobs, call, follow, remote_blocks, wait_for
-from tests.support.cluster import http_json
+from tests.integration.test_federation_flow import _jobs, call, remote_blocks
+from tests.support.cluster import http_json, until
 from tests.support.inproc import Running, running, settings_for
 
 pytestmark = pytest.mark.integration
@@ -29,14 +29,13 @@ async def pair(tmp_path: Path) -> AsyncIterator[tuple[Running, Running]]:
         running(settings_for(tmp_path, "alpha")) as alpha,
         running(settings_for(tmp_path, "beta")) as beta,
     ):
-        await follow(beta, alpha)
-        await wait_for(lambda: _accepted(beta, alpha))
+        await beta.follow(alpha)
+        await until(lambda: _accepted(beta, alpha))
         yield alpha, beta
 
 
 async def _accepted(node: Running, target: Running) -> bool:
-    rel = await node.instance.store.get_follow(Direction.FOLLOWING, f"{target.url}/actor")
-    return rel is not None and rel.state is FollowState.ACCEPTED
+    return await node.has_relation(Direction.FOLLOWING, target, FollowState.ACCEPTED)
 
 
 async def _creates_received(node: Running, object_id: str) -> list[str]:
@@ -65,17 +64,17 @@ async def test_the_follower_gets_the_create_the_outbox_lists_and_a_new_one_later
     block = await call(alpha, "POST", "/api/v1/blocks", NOTE)
     urn = f"urn:block:{alpha.settings.domain}:{block['id']}"
     object_id = f"{alpha.url}/blocks/{block['id']}"
-    await wait_for(lambda: _holds(beta, urn, present=True))
-    first = await wait_for(lambda: _creates_received(beta, object_id))
+    await until(lambda: _holds(beta, urn, present=True))
+    first = await until(lambda: _creates_received(beta, object_id))
     assert first == [f"{object_id}#create-1"]
     assert await _outbox_create(alpha, object_id) == first[0]
 
     # Withdrawn (a Delete goes out), then public again: a Create id beta has not seen, which
     # it takes (its inbox drops an id it saw), and the outbox lists that one now.
     await call(alpha, "PATCH", f"/api/v1/blocks/{block['id']}", {"visibility": "private"})
-    await wait_for(lambda: _holds(beta, urn, present=False))
+    await until(lambda: _holds(beta, urn, present=False))
     await call(alpha, "PATCH", f"/api/v1/blocks/{block['id']}", {"visibility": "public"})
-    await wait_for(lambda: _holds(beta, urn, present=True))
+    await until(lambda: _holds(beta, urn, present=True))
     both = await _creates_received(beta, object_id)
     assert both == [f"{object_id}#create-1", f"{object_id}#create-2"]
     assert await _outbox_create(alpha, object_id) == both[1]
@@ -94,18 +93,18 @@ async def test_an_upgraded_gateway_keeps_what_it_published(tmp_path: Path) -> No
     alpha_settings = settings_for(tmp_path, "alpha")
     async with running(settings_for(tmp_path, "beta")) as beta:
         async with running(alpha_settings) as alpha:
-            await follow(beta, alpha)
-            await wait_for(lambda: _accepted(beta, alpha))
+            await beta.follow(alpha)
+            await until(lambda: _accepted(beta, alpha))
             block = await call(alpha, "POST", "/api/v1/blocks", NOTE)
             urn = f"urn:block:{alpha.settings.domain}:{block['id']}"
-            await wait_for(lambda: _holds(beta, urn, present=True))
+            await until(lambda: _holds(beta, urn, present=True))
         _as_before_publications(alpha_settings.store, block["id"])
         async with running(alpha_settings) as alpha:
             # Published once, the marker said: leaving owes beta a Delete...
             await call(alpha, "PATCH", f"/api/v1/blocks/{block['id']}", {"visibility": "private"})
-            await wait_for(lambda: _holds(beta, urn, present=False))
+            await until(lambda: _holds(beta, urn, present=False))
             # ...and public again is the second generation, a Create beta has not seen.
             await call(alpha, "PATCH", f"/api/v1/blocks/{block['id']}", {"visibility": "public"})
-            await wait_for(lambda: _holds(beta, urn, present=True))
+            await until(lambda: _holds(beta, urn, present=True))
             object_id = f"{alpha.url}/blocks/{block['id']}"
             assert (await _creates_received(beta, object_id))[-1] == f"{object_id}#create-2"

@@ -30,9 +30,10 @@ from federation.http.transport import Transport, make_session
 from federation.jobs.kinds import JobKind, payload_of
 from federation.jobs.outcomes import Dead, Done, FailureReason, JobOutcome
 from federation.jobs.runner import JobRunner
-from federation.records import Direction, Follow, FollowState, Job, JobState
+from federation.records import Direction, FollowState, Job, JobState
 from federation.signatures import SigningKey
 from federation.storage.sqlite import SqliteStore
+from tests.support.records import accepted_follow
 from tests.support.stored import make_unavailable
 
 pytestmark = pytest.mark.integration
@@ -187,21 +188,7 @@ async def gateway(tmp_path: Path, signing_key: SigningKey) -> AsyncIterator[Gate
 async def follow(
     store: SqliteStore, actor: str, inbox: str, shared_inbox: str | None = None
 ) -> None:
-    now = time.time()
-    domain = actor.split("/")[2]
-    await store.put_follow(
-        Follow(
-            direction=Direction.FOLLOWER,
-            actor=actor,
-            domain=domain,
-            inbox=inbox,
-            shared_inbox=shared_inbox,
-            state=FollowState.ACCEPTED,
-            follow_id=f"{actor}#follow",
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    await store.put_follow(accepted_follow(actor, inbox=inbox, shared_inbox=shared_inbox))
 
 
 async def test_fanout_reaches_each_inbox_exactly_once(

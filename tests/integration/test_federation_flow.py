@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,7 @@ import pytest
 
 from federation.jobs.kinds import DeliverPayload, EventPayload, JobKind, payload_of
 from federation.records import Direction, FollowState, Job, JobState
-from federation.resolve.lookup import ActorLookup
-from tests.support.cluster import http_json
+from tests.support.cluster import http_json, until
 from tests.support.inproc import Running, running, settings_for
 
 pytestmark = pytest.mark.integration
@@ -30,17 +30,6 @@ async def call(node: Running, method: str, path: str, body: Any = None) -> Any:
 async def remote_blocks(node: Running) -> dict[str, dict[str, Any]]:
     data = await call(node, "GET", "/api/v1/remote-blocks")
     return {b["urn"]: b for b in data["items"]}
-
-
-async def wait_for(check: Any, timeout: float = 20.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not reached within {timeout} s (last: {value!r})")
-        await asyncio.sleep(0.1)
 
 
 async def _jobs(node: Running) -> list[Job]:
@@ -68,16 +57,6 @@ async def _deliveries_to(node: Running, other: Running) -> set[str]:
     }
 
 
-async def follow(follower: Running, target: Running) -> None:
-    info = await ActorLookup(follower.instance.transport, "http").find(target.settings.domain)
-    await follower.instance.follows.follow(info)
-
-
-async def follow_state(node: Running, direction: Direction, other: Running) -> FollowState | None:
-    rel = await node.instance.store.get_follow(direction, f"{other.url}/actor")
-    return rel.state if rel else None
-
-
 @pytest.fixture
 async def trio(tmp_path: Path) -> AsyncIterator[tuple[Running, Running, Running]]:
     alpha = settings_for(tmp_path, "alpha")
@@ -89,14 +68,14 @@ async def trio(tmp_path: Path) -> AsyncIterator[tuple[Running, Running, Running]
 
 async def test_public_blocks_flow_to_followers_and_private_ones_never_leave(trio: Any) -> None:
     alpha, beta, gamma = trio
-    await follow(beta, alpha)
-    await follow(gamma, alpha)
-    await follow(alpha, gamma)
-    await wait_for(lambda: _is(beta, Direction.FOLLOWING, alpha, FollowState.ACCEPTED))
-    await wait_for(lambda: _is(gamma, Direction.FOLLOWING, alpha, FollowState.ACCEPTED))
+    await beta.follow(alpha)
+    await gamma.follow(alpha)
+    await alpha.follow(gamma)
+    await until(lambda: beta.has_relation(Direction.FOLLOWING, alpha, FollowState.ACCEPTED))
+    await until(lambda: gamma.has_relation(Direction.FOLLOWING, alpha, FollowState.ACCEPTED))
     # gamma requires approval: alpha's follow waits on both sides.
-    await wait_for(lambda: _is(gamma, Direction.FOLLOWER, alpha, FollowState.PENDING))
-    assert await follow_state(alpha, Direction.FOLLOWING, gamma) is FollowState.PENDING
+    await until(lambda: gamma.has_relation(Direction.FOLLOWER, alpha, FollowState.PENDING))
+    assert await alpha.relation(Direction.FOLLOWING, gamma) is FollowState.PENDING
 
     public = await call(
         alpha,
@@ -125,7 +104,7 @@ async def test_public_blocks_flow_to_followers_and_private_ones_never_leave(trio
     urn = f"urn:block:{alpha.settings.domain}:{public['id']}"
     secret_urn = f"urn:block:{alpha.settings.domain}:{private['id']}"
     for receiver in (beta, gamma):
-        got = await wait_for(lambda r=receiver: _has(r, urn))
+        got = await until(partial(_has, receiver, urn))
         assert got["title"] == "hello" and got["content"] == "world"
 
     # A block on gamma does not reach alpha while alpha's follow is pending...
@@ -145,21 +124,21 @@ async def test_public_blocks_flow_to_followers_and_private_ones_never_leave(trio
     g_urn = f"urn:block:{gamma.settings.domain}:{g_block['id']}"
     # The barrier: gamma has handled the block's event, so its fan-out is queued; a delivery to
     # alpha would be among gamma's jobs.
-    await wait_for(lambda: _event_done(gamma, g_block["id"]))
+    await until(lambda: _event_done(gamma, g_block["id"]))
     assert await _deliveries_to(gamma, alpha) == sent_to_alpha
     assert g_urn not in await remote_blocks(alpha)
     # ...and does once gamma's admin approves (the backfill carries the existing block).
     await gamma.instance.follows.approve(f"{alpha.url}/actor")
-    await wait_for(lambda: _is(alpha, Direction.FOLLOWING, gamma, FollowState.ACCEPTED))
-    await wait_for(lambda: _has(alpha, g_urn))
+    await until(lambda: alpha.has_relation(Direction.FOLLOWING, gamma, FollowState.ACCEPTED))
+    await until(lambda: _has(alpha, g_urn))
 
     # An edit arrives as Update, a delete as Delete.
     await call(alpha, "PATCH", f"/api/v1/blocks/{public['id']}", {"content": "edited"})
     for receiver in (beta, gamma):
-        await wait_for(lambda r=receiver: _content_is(r, urn, "edited"))
+        await until(partial(_content_is, receiver, urn, "edited"))
     await call(alpha, "DELETE", f"/api/v1/blocks/{public['id']}")
     for receiver in (beta, gamma):
-        await wait_for(lambda r=receiver: _gone(r, urn))
+        await until(partial(_gone, receiver, urn))
 
     # The private block never left: not at the receivers, not in any activity alpha sent.
     for receiver in (beta, gamma):
@@ -168,7 +147,7 @@ async def test_public_blocks_flow_to_followers_and_private_ones_never_leave(trio
 
     # An unfollow stops the flow.
     await beta.instance.follows.unfollow(f"{alpha.url}/actor")
-    await wait_for(lambda: _is(alpha, Direction.FOLLOWER, beta, FollowState.UNDONE))
+    await until(lambda: alpha.has_relation(Direction.FOLLOWER, beta, FollowState.UNDONE))
     later = await call(
         alpha,
         "POST",
@@ -176,12 +155,8 @@ async def test_public_blocks_flow_to_followers_and_private_ones_never_leave(trio
         {"kind": "note", "title": "later", "content": "l", "author": "ann", "visibility": "public"},
     )
     later_urn = f"urn:block:{alpha.settings.domain}:{later['id']}"
-    await wait_for(lambda: _has(gamma, later_urn))
+    await until(lambda: _has(gamma, later_urn))
     assert later_urn not in await remote_blocks(beta)
-
-
-async def _is(node: Running, d: Direction, other: Running, state: FollowState) -> bool:
-    return await follow_state(node, d, other) is state
 
 
 async def _has(node: Running, urn: str) -> dict[str, Any] | None:
@@ -207,10 +182,10 @@ async def _sent_anything_about(node: Running, block_id: str) -> bool:
 
 async def test_followers_and_following_collections(trio: Any) -> None:
     alpha, beta, _ = trio
-    await follow(beta, alpha)
-    await wait_for(lambda: _is(alpha, Direction.FOLLOWER, beta, FollowState.ACCEPTED))
+    await beta.follow(alpha)
+    await until(lambda: alpha.has_relation(Direction.FOLLOWER, beta, FollowState.ACCEPTED))
     # beta's side turns accepted only when alpha's Accept arrives, a moment later
-    await wait_for(lambda: _is(beta, Direction.FOLLOWING, alpha, FollowState.ACCEPTED))
+    await until(lambda: beta.has_relation(Direction.FOLLOWING, alpha, FollowState.ACCEPTED))
     followers = await asyncio.to_thread(
         http_json,
         "GET",
@@ -225,7 +200,7 @@ async def test_followers_and_following_collections(trio: Any) -> None:
 
 async def test_follow_changes_reach_both_backends(trio: Any) -> None:
     alpha, beta, _ = trio
-    await follow(beta, alpha)
+    await beta.follow(alpha)
 
     async def reported(node: Running, actor: str, direction: str) -> bool:
         data = await call(node, "GET", "/api/v1/follows")
@@ -235,5 +210,5 @@ async def test_follow_changes_reach_both_backends(trio: Any) -> None:
             for f in items
         )
 
-    await wait_for(lambda: reported(alpha, f"{beta.url}/actor", "follower"))
-    await wait_for(lambda: reported(beta, f"{alpha.url}/actor", "following"))
+    await until(lambda: reported(alpha, f"{beta.url}/actor", "follower"))
+    await until(lambda: reported(beta, f"{alpha.url}/actor", "following"))

@@ -10,17 +10,13 @@ from typing import Any
 
 import pytest
 
-from tests.support.cluster import Node, eventually, http_json, make_node
+from tests.support.cluster import Node, eventually, http_json, make_node, started
 
 pytestmark = pytest.mark.integration
 
 
-def admin(node: Node, method: str, path: str, body: Any = None) -> Any:
-    return http_json(method, f"{node.url}/admin/api{path}", body, token=node.admin_token)
-
-
 def state(node: Node, relation: str, other: Node) -> str | None:
-    items = admin(node, "GET", f"/{relation}")["items"]
+    items = node.admin_call("GET", f"/{relation}")["items"]
     return next((f["state"] for f in items if f["actor"] == other.actor), None)
 
 
@@ -30,12 +26,12 @@ def urns(node: Node) -> dict[str, dict[str, Any]]:
 
 def jobs_for_host(node: Node, host: str) -> int:
     """How many jobs (any state) `node` has for `host`."""
-    return sum(c["count"] for c in admin(node, "GET", "/queue")["counts"] if c["host"] == host)
+    return sum(c["count"] for c in node.admin_call("GET", "/queue")["counts"] if c["host"] == host)
 
 
 def local_work_queued(node: Node) -> int:
     """`node`'s queued jobs that target no host: inbound activities, backend events, ..."""
-    counts = admin(node, "GET", "/queue")["counts"]
+    counts = node.admin_call("GET", "/queue")["counts"]
     return sum(c["count"] for c in counts if c["host"] == "" and c["state"] == "queued")
 
 
@@ -53,21 +49,15 @@ def trio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node,
     root: Path = tmp_path_factory.mktemp("e2e")
     nodes = (make_node(root, "alpha"), make_node(root, "beta"),
              make_node(root, "gamma", mode="approval"))  # fmt: skip
-    try:
-        for node in nodes:
-            node.start_backend()
-            node.start_gateway()
+    with started(*nodes):
         yield nodes
-    finally:
-        for node in nodes:
-            node.stop()
 
 
 def test_three_instances_in_separate_processes(trio: tuple[Node, Node, Node]) -> None:
     alpha, beta, gamma = trio
-    admin(beta, "POST", "/following", {"target": alpha.domain})
-    admin(gamma, "POST", "/following", {"target": alpha.domain})
-    admin(alpha, "POST", "/following", {"target": gamma.domain})
+    beta.admin_call("POST", "/following", {"target": alpha.domain})
+    gamma.admin_call("POST", "/following", {"target": alpha.domain})
+    alpha.admin_call("POST", "/following", {"target": gamma.domain})
     eventually(lambda: state(beta, "following", alpha) == "accepted")
     eventually(lambda: state(gamma, "following", alpha) == "accepted")
     eventually(lambda: state(gamma, "followers", alpha) == "pending")
@@ -87,7 +77,7 @@ def test_three_instances_in_separate_processes(trio: tuple[Node, Node, Node]) ->
     eventually(lambda: events_pending(gamma) == 0 and local_work_queued(gamma) == 0)
     assert jobs_for_host(gamma, alpha.domain) == sent_to_alpha  # alpha's follow still pending
     assert urn_of(gamma, from_gamma) not in urns(alpha)
-    admin(gamma, "POST", "/followers/approve", {"actor": alpha.actor})
+    gamma.admin_call("POST", "/followers/approve", {"actor": alpha.actor})
     eventually(lambda: state(alpha, "following", gamma) == "accepted")
     eventually(lambda: urn_of(gamma, from_gamma) in urns(alpha))  # backfilled
 
@@ -100,7 +90,7 @@ def test_three_instances_in_separate_processes(trio: tuple[Node, Node, Node]) ->
     for receiver in (beta, gamma):
         assert urn_of(alpha, private) not in urns(receiver)
 
-    admin(beta, "POST", "/following/unfollow", {"actor": alpha.actor})
+    beta.admin_call("POST", "/following/unfollow", {"actor": alpha.actor})
     eventually(lambda: state(alpha, "followers", beta) == "undone")
     later = alpha.create_block(title="later")
     eventually(lambda: urn_of(alpha, later) in urns(gamma))

@@ -4,7 +4,6 @@ through the follow state machine like every other change."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from federation.activities import AS_MEDIA_TYPE
 from federation.backend.contract import InboundNotification
 from federation.jobs.kinds import JobKind, payload_of
 from federation.records import Direction, FollowState, JobState
-from federation.resolve.lookup import ActorLookup
+from tests.support.cluster import until
 from tests.support.inproc import Running, running, settings_for
 
 pytestmark = pytest.mark.integration
@@ -40,17 +39,6 @@ class InboxGone:
             return response
 
         self.middleware = middleware
-
-
-async def wait_for(check: Any, timeout: float = 20.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not reached within {timeout} s (last: {value!r})")
-        await asyncio.sleep(0.05)
 
 
 async def backend_call(node: Running, method: str, path: str, body: Any = None) -> Any:
@@ -79,16 +67,6 @@ async def admin(node: Running, method: str, path: str, body: Any = None) -> tupl
         return resp.status, json.loads(await resp.read() or b"null")
 
 
-async def follow(follower: Running, target: Running) -> None:
-    info = await ActorLookup(follower.instance.transport, "http").find(target.settings.domain)
-    await follower.instance.follows.follow(info)
-
-
-async def state(node: Running, direction: Direction, other: Running) -> FollowState | None:
-    relation = await node.instance.store.get_follow(direction, f"{other.url}/actor")
-    return relation.state if relation else None
-
-
 @pytest.fixture
 async def pair(tmp_path: Path) -> AsyncIterator[tuple[Running, Running, InboxGone]]:
     gone = InboxGone()
@@ -104,15 +82,15 @@ async def test_a_follower_whose_inbox_answers_410_is_removed_and_the_backend_tol
 ) -> None:
     alpha, beta, gone = pair
     beta_actor = f"{beta.url}/actor"
-    await follow(beta, alpha)
+    await beta.follow(alpha)
     accepted = (Direction.FOLLOWER.value, FollowState.ACCEPTED.value)
-    await wait_for(lambda: _told(alpha, beta_actor, accepted))
+    await until(lambda: _told(alpha, beta_actor, accepted))
 
     gone.gone = True
     await backend_call(alpha, "POST", "/api/v1/blocks", {"title": "t", "visibility": "public"})
     undone = (Direction.FOLLOWER.value, FollowState.UNDONE.value)
-    await wait_for(lambda: _told(alpha, beta_actor, undone))
-    assert await state(alpha, Direction.FOLLOWER, beta) is FollowState.UNDONE
+    await until(lambda: _told(alpha, beta_actor, undone))
+    assert await alpha.relation(Direction.FOLLOWER, beta) is FollowState.UNDONE
     assert gone.answered >= 1
     _, followers = await admin(alpha, "GET", "/followers?state=accepted")
     assert followers["items"] == []
@@ -123,10 +101,10 @@ async def test_a_domain_block_drops_follows_and_the_backend_is_told(
 ) -> None:
     alpha, beta, _ = pair
     beta_actor = f"{beta.url}/actor"
-    await follow(beta, alpha)
-    await follow(alpha, beta)
-    await wait_for(lambda: _is(alpha, Direction.FOLLOWER, beta, FollowState.ACCEPTED))
-    await wait_for(lambda: _is(alpha, Direction.FOLLOWING, beta, FollowState.ACCEPTED))
+    await beta.follow(alpha)
+    await alpha.follow(beta)
+    await until(lambda: alpha.has_relation(Direction.FOLLOWER, beta, FollowState.ACCEPTED))
+    await until(lambda: alpha.has_relation(Direction.FOLLOWING, beta, FollowState.ACCEPTED))
 
     status, result = await admin(
         alpha, "POST", "/blocks", {"domain": beta.settings.domain, "reason": "test"}
@@ -136,7 +114,7 @@ async def test_a_domain_block_drops_follows_and_the_backend_is_told(
         assert await alpha.instance.store.get_follow(direction, beta_actor) is None
     # Both endings were handed to the backend (a done "backend" job is one it answered 2xx)...
     both = {("follower", "undone"), ("following", "undone")}
-    await wait_for(lambda: _delivered_reports(alpha, beta_actor, both))
+    await until(lambda: _delivered_reports(alpha, beta_actor, both))
     # ...which keeps the last change per actor: whichever came last says "undone".
     assert (await backend_follows(alpha))[beta_actor][1] == "undone"
 
@@ -169,10 +147,6 @@ async def test_an_instance_cannot_follow_itself_on_any_path(
         assert await alpha.instance.store.list_follows(direction) == []
     status, _ = await admin(alpha, "GET", "/following")
     assert status == 200  # still serving
-
-
-async def _is(node: Running, d: Direction, other: Running, want: FollowState) -> bool:
-    return await state(node, d, other) is want
 
 
 async def _told(node: Running, actor: str, want: tuple[str, str]) -> bool:

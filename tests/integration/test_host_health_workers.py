@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from federation.storage.mongodb import MongoStore, Retention
-from tests.support.mongo import MongoServer
+from tests.support.mongo import MongoServer, fresh_store
 
 pytestmark = pytest.mark.integration
 
@@ -46,9 +45,7 @@ async def _finish(process: asyncio.subprocess.Process) -> list[int]:
 
 async def test_two_worker_processes_recording_failures_add_up(mongo_server: MongoServer) -> None:
     url = mongo_server.database_url()
-    store = MongoStore(url, retention=Retention(done_jobs=None, negative_cache=None))
-    await store.open()
-    try:
+    async with fresh_store(url) as store:
         await store.set_signature_scheme(HOST, "rfc9421")
         workers = [await _worker(url), await _worker(url)]
         for process in workers:  # both are connected and waiting: start them together
@@ -62,6 +59,3 @@ async def test_two_worker_processes_recording_failures_add_up(mongo_server: Mong
         assert stored.signature_scheme == "rfc9421"  # no worker wrote over what was learned
         # Every count the store handed out was handed out once: no two updates saw one value.
         assert sorted(seen[0] + seen[1]) == list(range(1, 2 * FAILURES_PER_WORKER + 1))
-    finally:
-        await store.drop_database()
-        await store.close()

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from federation.proofs import sign_ld_signature
-from tests.integration.test_inbox_proofs import Env, expect_refused, proved
-from tests.support.peer import Peer, post
+from tests.integration.test_inbox_proofs import Env, proved
+from tests.support.peer import Peer
 
 pytestmark = pytest.mark.integration
 
@@ -34,33 +34,30 @@ def ld_signed(author: Peer, activity: dict[str, Any], key_of: Peer | None = None
 
 async def test_a_forwarded_activity_signed_by_its_author_is_accepted(env: Env) -> None:
     activity = ld_signed(env.author, env.author.create())
-    status, _, body = await post(env.session, env.carrier.signed_post(env.inbox, activity))
-    assert status == 202, body
-    assert await env.recorded(activity["id"])
+    await env.expect_accepted(env.carrier.signed_post(env.inbox, activity), activity["id"])
 
 
 async def test_a_forwarded_activity_altered_after_signing_is_refused(env: Env) -> None:
     activity = ld_signed(env.author, env.author.create())
     activity["object"]["content"] = "words the author never wrote"
     req = env.carrier.signed_post(env.inbox, activity)
-    await expect_refused(
-        env, req, "Linked Data signature rejected", "bad_ld_signature", activity["id"]
+    await env.expect_refused(
+        req, "Linked Data signature rejected", "bad_ld_signature", activity["id"]
     )
 
 
 async def test_an_ld_signature_by_a_key_its_actor_does_not_own_is_refused(env: Env) -> None:
     activity = ld_signed(env.author, env.author.create(), key_of=env.carrier)
     req = env.carrier.signed_post(env.inbox, activity)
-    await expect_refused(
-        env, req, "Linked Data signature rejected", "ld_key_not_owned_by_actor", activity["id"]
+    await env.expect_refused(
+        req, "Linked Data signature rejected", "ld_key_not_owned_by_actor", activity["id"]
     )
 
 
 async def test_a_bad_ld_signature_is_ignored_when_the_actor_signed_the_request(env: Env) -> None:
     activity = ld_signed(env.author, env.author.create())
     activity["object"]["content"] = "changed after the LD signature, before sending"
-    status, _, body = await post(env.session, env.author.signed_post(env.inbox, activity))
-    assert status == 202, body
+    await env.expect_accepted(env.author.signed_post(env.inbox, activity), activity["id"])
 
 
 async def test_fedifys_order_proof_then_ld_signature_is_accepted_forwarded(env: Env) -> None:
@@ -74,5 +71,4 @@ async def test_fedifys_order_proof_then_ld_signature_is_accepted_forwarded(env: 
     activity = ld_signed(
         env.author, proved(env.author, env.author.create(**{"@context": contexts}))
     )
-    status, _, body = await post(env.session, env.carrier.signed_post(env.inbox, activity))
-    assert status == 202, body
+    await env.expect_accepted(env.carrier.signed_post(env.inbox, activity), activity["id"])

@@ -18,11 +18,9 @@ import pytest
 from federation.keys import ed25519_public_from_multibase
 from federation.proofs import sign_document, split_proof, verify_proof
 from tests.support.forwarding import ForwardingEnv
-from tests.support.peer import Peer, SignedPost, post
+from tests.support.peer import Peer
 
 pytestmark = pytest.mark.integration
-
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
@@ -39,58 +37,45 @@ def proved(peer: Peer, activity: dict[str, Any], key_of: Peer | None = None) -> 
     return sign_document(activity, signer.ed25519, signer.ed25519_key_id, datetime.now(UTC))
 
 
-async def expect_refused(env: Env, req: SignedPost, title: str, detail_has: str, aid: str) -> None:
-    status, content_type, body = await post(env.session, req)
-    assert (status, content_type) == (401, PROBLEM), body
-    assert body["title"] == title, body
-    assert detail_has in body["detail"], body
-    assert not await env.recorded(aid)
-
-
 async def test_an_activity_with_a_valid_proof_by_its_actor_is_accepted(env: Env) -> None:
     activity = proved(env.author, env.author.create())
-    status, _, body = await post(env.session, env.author.signed_post(env.inbox, activity))
-    assert status == 202, body
-    assert await env.recorded(activity["id"])
+    await env.expect_accepted(env.author.signed_post(env.inbox, activity), activity["id"])
 
 
 async def test_a_forwarded_activity_is_accepted_when_the_actors_proof_covers_it(env: Env) -> None:
     activity = proved(env.author, env.author.create())
     # The carrier signs the HTTP request; the author never talks to us.
-    status, _, body = await post(env.session, env.carrier.signed_post(env.inbox, activity))
-    assert status == 202, body
-    assert await env.recorded(activity["id"])
+    await env.expect_accepted(env.carrier.signed_post(env.inbox, activity), activity["id"])
 
 
 async def test_a_forwarded_activity_altered_after_signing_is_refused(env: Env) -> None:
     activity = proved(env.author, env.author.create())
     activity["object"]["content"] = "words the author never wrote"
     req = env.carrier.signed_post(env.inbox, activity)
-    await expect_refused(env, req, "Proof rejected", "bad_proof_signature", activity["id"])
+    await env.expect_refused(req, "Proof rejected", "bad_proof_signature", activity["id"])
 
 
 async def test_a_forwarded_activity_without_proof_is_refused(env: Env) -> None:
     activity = env.author.create()
     req = env.carrier.signed_post(env.inbox, activity)
-    await expect_refused(env, req, "Signer is not the actor", "no proof", activity["id"])
+    await env.expect_refused(req, "Signer is not the actor", "no proof", activity["id"])
 
 
 async def test_a_proof_made_with_someone_elses_key_is_refused(env: Env) -> None:
     """The carrier proves the author's activity with its own key: the key is not the actor's."""
     activity = proved(env.author, env.author.create(), key_of=env.carrier)
     req = env.carrier.signed_post(env.inbox, activity)
-    await expect_refused(env, req, "Proof rejected", "proof_key_not_owned_by_actor", activity["id"])
+    await env.expect_refused(req, "Proof rejected", "proof_key_not_owned_by_actor", activity["id"])
 
 
 async def test_a_bad_proof_is_refused_even_when_the_http_signer_is_the_actor(env: Env) -> None:
     activity = proved(env.author, env.author.create())
     activity["proof"]["cryptosuite"] = "eddsa-rdfc-2022"
     req = env.author.signed_post(env.inbox, activity)
-    await expect_refused(env, req, "Proof rejected", "unsupported_cryptosuite", activity["id"])
+    await env.expect_refused(req, "Proof rejected", "unsupported_cryptosuite", activity["id"])
     # and the gateway keeps serving: the same author's good activity right after is taken
     good = proved(env.author, env.author.create())
-    status, _, body = await post(env.session, env.author.signed_post(env.inbox, good))
-    assert status == 202, body
+    await env.expect_accepted(env.author.signed_post(env.inbox, good), good["id"])
 
 
 async def test_what_we_send_carries_a_proof_by_our_published_multikey(env: Env) -> None:

@@ -4,11 +4,7 @@ keys) is answered, and says how it was signed and whether the block's proof veri
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,23 +13,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.support.cluster import Node, make_node
+from tests.support.cli import federation, lookup
+from tests.support.cluster import Node, make_node, started
 from tests.support.servers import serve_url
 
 pytestmark = pytest.mark.integration
-
-
-def federation(*args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEDERATION_")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "federation.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert proc.returncode == expect, f"{args}: rc {proc.returncode}\n{proc.stdout}{proc.stderr}"
-    return proc
 
 
 def as_json(*args: str) -> Any:
@@ -45,14 +29,8 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Node
     tmp_path = tmp_path_factory.mktemp("lookup")
     alpha = make_node(tmp_path, "alpha", authorized_fetch=True)
     beta = make_node(tmp_path, "beta")  # whose keys sign the lookups
-    try:
-        for node in (alpha, beta):
-            node.start_backend()
-            node.start_gateway()
+    with started(alpha, beta):
         yield alpha, beta
-    finally:
-        alpha.stop()
-        beta.stop()
 
 
 def test_lookup_signs_and_checks_the_proof(nodes: tuple[Node, Node]) -> None:
@@ -115,7 +93,7 @@ async def test_a_tampered_copy_fails_its_proof(nodes: tuple[Node, Node]) -> None
     app = web.Application()
     app.router.add_get("/copy", copy)
     async with serve_url(app) as base:
-        code, out, _ = await _lookup(f"{base}/copy", beta)
+        code, out, _ = await lookup(f"{base}/copy", beta.config)
     assert code == 0
     proof = json.loads(out)["proof"]
     assert proof["status"] == "invalid" and proof["detail"].startswith("bad_proof_signature")
@@ -132,19 +110,7 @@ async def test_redirects_are_followed_through_the_guard(nodes: tuple[Node, Node]
     app = web.Application()
     app.router.add_get("/{name}", moved)
     async with serve_url(app) as base:
-        good = await _lookup(f"{base}/moved", beta)
-        bad = await _lookup(f"{base}/inside", beta)
+        good = await lookup(f"{base}/moved", beta.config)
+        bad = await lookup(f"{base}/inside", beta.config)
     assert good[0] == 0 and json.loads(good[1])["url"] == target
     assert bad[0] == 1 and "refused" in bad[2]
-
-
-async def _lookup(url: str, signer: Node) -> tuple[int | None, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", "federation.cli", "lookup", url, "--json", "--instance", str(signer.config)),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={k: v for k, v in os.environ.items() if not k.startswith("FEDERATION_")},
-    )
-    out, err = await proc.communicate()
-    return proc.returncode, out.decode(), err.decode()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,8 +18,8 @@ from urllib.parse import quote
 import pytest
 
 from federation.records import Direction, FollowState
-from tests.integration.test_federation_flow import call, follow, follow_state, wait_for
-from tests.support.cluster import http_json
+from tests.integration.test_federation_flow import call
+from tests.support.cluster import http_json, until
 from tests.support.inproc import Running, running, settings_for
 
 pytestmark = pytest.mark.integration
@@ -60,20 +61,20 @@ async def test_alphas_block_resolves_through_beta_while_alpha_is_down(tmp_path: 
             running(settings_for(tmp_path, "beta")) as beta,
             running(settings_for(tmp_path, "gamma")) as gamma,
         ):
-            await follow(beta, alpha)
-            await follow(gamma, beta)
+            await beta.follow(alpha)
+            await gamma.follow(beta)
             for node, other in ((beta, alpha), (gamma, beta)):
-                await wait_for(lambda n=node, o=other: _accepted(n, o))
+                await until(partial(_accepted, node, other))
             shared = await new_block(alpha, "shared")
             altered = await new_block(alpha, "altered")
             withdrawn = await new_block(alpha, "withdrawn")
             seen = await new_block(alpha, "seen")
             for urn in (shared, altered, withdrawn):
-                await wait_for(lambda u=urn: _signed_copy(beta, u))
+                await until(partial(_signed_copy, beta, urn))
             # alpha withdraws one block before it stops: beta's copy goes with it.
             local_id = withdrawn.rsplit(":", 1)[1]
             await call(alpha, "PATCH", f"/api/v1/blocks/{local_id}", {"visibility": "private"})
-            await wait_for(lambda: _no_ok_copy(beta, withdrawn))
+            await until(lambda: _no_ok_copy(beta, withdrawn))
             # gamma reads one of alpha's blocks while alpha is up: it now holds alpha's key.
             assert (await resolve(gamma, seen))["status"] == "ok"
             # beta's copy of one block is altered (a dishonest or broken mirror).
@@ -98,7 +99,7 @@ async def test_alphas_block_resolves_through_beta_while_alpha_is_down(tmp_path: 
 
 
 async def _accepted(node: Running, other: Running) -> bool:
-    return await follow_state(node, Direction.FOLLOWING, other) is FollowState.ACCEPTED
+    return await node.has_relation(Direction.FOLLOWING, other, FollowState.ACCEPTED)
 
 
 async def _signed_copy(node: Running, urn: str) -> bool:

@@ -13,20 +13,19 @@ import asyncio
 import json
 import signal
 import subprocess
-import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
-from federation.jobs.kinds import DeliverPayload, payload_of
-from federation.records import Direction, Follow, FollowState, Job, JobState
-from federation.storage.mongodb import MongoStore, Retention
-from tests.support.cluster import Node, http_json, make_node, stop
-from tests.support.mongo import MongoServer
+from federation.jobs.kinds import DeliverPayload, JobKind, payload_of
+from federation.records import Job, JobState
+from federation.storage.mongodb import MongoStore
+from tests.support.cluster import Node, http_json, make_node, stop, until
+from tests.support.mongo import MongoServer, fresh_store
+from tests.support.records import accepted_follow
+from tests.support.stored import jobs_of_kind
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
@@ -74,66 +73,6 @@ class Receivers:
             await runner.cleanup()
 
 
-def _follower(inbox: str) -> Follow:
-    actor = inbox.removesuffix("/inbox")
-    now = time.time()
-    return Follow(
-        direction=Direction.FOLLOWER,
-        actor=actor,
-        domain=actor.split("/")[2],
-        inbox=inbox,
-        shared_inbox=None,
-        state=FollowState.ACCEPTED,
-        follow_id=f"{actor}/follows/1",
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def _configure(node: Node, store_url: str) -> None:
-    text = node.config.read_text().replace('store = "gateway.sqlite3"', f'store = "{store_url}"')
-    node.config.write_text(text)
-
-
-def _start_worker(node: Node, name: str) -> subprocess.Popen[bytes]:
-    """A worker binds no port (it shares listen_port with the web process), so readiness is
-    its start-up line in the log, not /healthz."""
-    log = node.root / f"{name}.log"
-    proc = node._spawn("serve", "--role", "worker", log=log.name)
-    deadline = time.monotonic() + 30
-    while "running (no HTTP listener)" not in (log.read_text() if log.exists() else ""):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"worker {name} did not start:\n{log.read_text()}")
-        time.sleep(0.05)
-    return proc
-
-
-async def _eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.1)
-
-
-@asynccontextmanager
-async def _store(url: str) -> AsyncIterator[MongoStore]:
-    store = MongoStore(url, retention=Retention(done_jobs=None, negative_cache=None))
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.drop_database()
-        await store.close()
-
-
-async def _deliver_jobs(store: MongoStore) -> list[Job]:
-    jobs: list[Job] = []
-    for state in JobState:
-        jobs += [j for j in await store.list_jobs(state, limit=10_000) if j.kind == "deliver"]
-    return jobs
-
-
 async def _leases_of(store: MongoStore, pid: int) -> list[Job]:
     """The deliveries the process holds (its block-event jobs are checked apart: all done)."""
     queued = await store.list_jobs(JobState.QUEUED, limit=10_000)
@@ -151,16 +90,16 @@ async def test_two_workers_one_killed_every_delivery_done_once(
         tmp_path, "alpha", delivery={"lease_seconds": LEASE_SECONDS, "per_host_concurrency": 4}
     )
     url = mongo_server.database_url()
-    _configure(node, url)
+    node.use_store(url)
     procs: list[subprocess.Popen[bytes]] = []
-    async with _store(url) as store:
+    async with fresh_store(url) as store:
         try:
             for inbox in receivers.inboxes:
-                await store.put_follow(_follower(inbox))
+                await store.put_follow(accepted_follow(inbox.removesuffix("/inbox")))
             await asyncio.to_thread(node.start_backend)
             await asyncio.to_thread(node.start_gateway, "web")
-            victim = await asyncio.to_thread(_start_worker, node, "worker-a")
-            survivor = await asyncio.to_thread(_start_worker, node, "worker-b")
+            victim = await asyncio.to_thread(node.start_worker, "worker-a")
+            survivor = await asyncio.to_thread(node.start_worker, "worker-b")
             procs += [victim, survivor]
 
             activities = await _fan_out(node)
@@ -168,10 +107,10 @@ async def test_two_workers_one_killed_every_delivery_done_once(
             held = await _kill_mid_fan_out(store, receivers, victim, expected)
 
             async def all_done() -> bool:
-                jobs = await _deliver_jobs(store)
+                jobs = await jobs_of_kind(store, JobKind.DELIVER)
                 return len(jobs) == expected and all(j.state is JobState.DONE for j in jobs)
 
-            await _eventually(all_done, 60, f"{expected} deliver jobs DONE")
+            await until(all_done, f"{expected} deliver jobs DONE", timeout=60)
             await _check_exactly_once(store, receivers, held, expected)
         finally:
             for proc in procs:
@@ -211,7 +150,7 @@ async def _kill_mid_fan_out(
         held = await _leases_of(store, victim.pid)
         return receivers.total >= expected // 6 and bool(held)
 
-    await _eventually(victim_busy, 60, "the victim worker holding leases mid-fan-out")
+    await until(victim_busy, "the victim worker holding leases mid-fan-out", timeout=60)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=10)
     assert receivers.total < expected, "the fan-out finished before the kill"
@@ -221,7 +160,7 @@ async def _kill_mid_fan_out(
 async def _check_exactly_once(
     store: MongoStore, receivers: Receivers, held: list[Job], expected: int
 ) -> None:
-    jobs = await _deliver_jobs(store)
+    jobs = await jobs_of_kind(store, JobKind.DELIVER)
     keys = [j.dedupe_key for j in jobs]
     assert len(keys) == len(set(keys)) == expected  # one job per (activity, inbox)
     assert all(j.state is JobState.DONE and j.lease_owner is None for j in jobs)

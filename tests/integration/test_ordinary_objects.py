@@ -18,9 +18,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from federation.records import Direction, Follow, FollowState, Job, JobState
+from federation.records import Direction, Job, JobState
 from tests.support.inproc import Running, running, settings_for
 from tests.support.peer import Peer, post, serve_peer
+from tests.support.records import accepted_follow
 
 pytestmark = pytest.mark.integration
 
@@ -48,20 +49,10 @@ async def env(tmp_path: Path) -> AsyncIterator[Env]:
         serve_peer(rsa_index=0) as peer,
         aiohttp.ClientSession() as session,
     ):
-        domain = peer.origin.split("://", 1)[1]
-        await node.instance.store.put_follow(
-            Follow(
-                direction=Direction.FOLLOWING,
-                actor=peer.actor,
-                domain=domain,
-                inbox=f"{peer.actor}/inbox",
-                shared_inbox=None,
-                state=FollowState.ACCEPTED,
-                follow_id=f"{node.url}/follows/1",
-                created_at=1,
-                updated_at=1,
-            )
+        following = accepted_follow(
+            peer.actor, direction=Direction.FOLLOWING, follow_id=f"{node.url}/follows/1", at=1
         )
+        await node.instance.store.put_follow(following)
         yield Env(node, peer, session, hits)
 
 

@@ -9,19 +9,18 @@ is refused, for good, by the peer. So alpha sent BLOCKS + 1 and gave up BLOCKS; 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from federation.records import Direction, Follow, FollowState
-from federation.resolve.lookup import ActorLookup
-from tests.support.cluster import http_json
+from federation.records import Direction, FollowState
+from tests.support.cluster import http_json, until
 from tests.support.inproc import Running, running, settings_for
 from tests.support.prometheus import prometheus
 from tests.support.receivers import Peer, status
+from tests.support.records import accepted_follow
 
 pytestmark = pytest.mark.integration
 
@@ -29,15 +28,6 @@ TOKEN = "scrape-token"
 BLOCKS = 3
 SENT = "sum by (instance) (activitypub_delivery_sent_total)"
 FAILED = "sum by (instance) (activitypub_delivery_permanent_failure_total)"
-
-
-async def wait_for(check: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := await check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {timeout} s (last: {value!r})")
-        await asyncio.sleep(0.1)
-    return value
 
 
 @pytest.fixture
@@ -76,32 +66,18 @@ async def test_prometheus_sees_exactly_the_deliveries_made_and_refused(
     alpha, beta = pair
     targets = [alpha.settings.domain, beta.settings.domain]
     with prometheus(tmp_path / "prometheus", targets, TOKEN) as prom:
-        await wait_for(lambda: asyncio.to_thread(lambda: prom.targets_up() == set(targets)))
+        await until(lambda: asyncio.to_thread(lambda: prom.targets_up() == set(targets)))
 
-        info = await ActorLookup(beta.instance.transport, "http").find(alpha.settings.domain)
-        await beta.instance.follows.follow(info)
-        now = time.time()
-        await alpha.instance.store.put_follow(
-            Follow(
-                direction=Direction.FOLLOWER,
-                actor=refusing_peer.actor(),
-                domain=refusing_peer.host,
-                inbox=refusing_peer.inbox(),
-                shared_inbox=None,
-                state=FollowState.ACCEPTED,
-                follow_id=f"{refusing_peer.actor()}#follow",
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        await wait_for(lambda: _following(beta, alpha))
-        await wait_for(lambda: queue_idle(alpha))  # the Accept and the (empty) backfill
+        await beta.follow(alpha)
+        await alpha.instance.store.put_follow(accepted_follow(refusing_peer.actor()))
+        await until(lambda: beta.has_relation(Direction.FOLLOWING, alpha, FollowState.ACCEPTED))
+        await until(lambda: queue_idle(alpha))  # the Accept and the (empty) backfill
 
         for n in range(BLOCKS):
             await publish(alpha, f"block {n}")
-        await wait_for(lambda: asyncio.to_thread(lambda: len(refusing_peer.hits()) == BLOCKS))
-        await wait_for(lambda: _remote_blocks(beta, BLOCKS))
-        await wait_for(lambda: queue_idle(alpha))
+        await until(lambda: asyncio.to_thread(lambda: len(refusing_peer.hits()) == BLOCKS))
+        await until(lambda: _remote_blocks(beta, BLOCKS))
+        await until(lambda: queue_idle(alpha))
 
         a, b = alpha.settings.domain, beta.settings.domain
         assert await prom.wait_for(SENT, {a: BLOCKS + 1, b: 1}) == {a: BLOCKS + 1, b: 1}
@@ -118,11 +94,6 @@ async def test_prometheus_sees_exactly_the_deliveries_made_and_refused(
             'activitypub_delivery_failure_reason="refused"})'
         )
         assert labels == {"": 1}
-
-
-async def _following(beta: Running, alpha: Running) -> bool:
-    rel = await beta.instance.store.get_follow(Direction.FOLLOWING, f"{alpha.url}/actor")
-    return rel is not None and rel.state is FollowState.ACCEPTED
 
 
 async def _remote_blocks(node: Running, count: int) -> bool:

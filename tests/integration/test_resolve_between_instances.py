@@ -17,7 +17,6 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
-from federation.resolve.lookup import ActorLookup
 from tests.support.cluster import HttpFailure, http_json
 from tests.support.inproc import Running, running, settings_for
 
@@ -120,8 +119,7 @@ async def test_embargo_release_federates_without_anyone_calling(
     pair: tuple[Running, Running],
 ) -> None:
     alpha, beta = pair
-    info = await ActorLookup(beta.instance.transport, "http").find(alpha.settings.domain)
-    await beta.instance.follows.follow(info)
+    await beta.follow(alpha)
     release = time.time() + 2.0
     until = datetime.fromtimestamp(release, UTC).isoformat().replace("+00:00", "Z")
     urn = await create(alpha, title="scheduled", visibility="embargoed", embargo_until=until)

@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.activities import AS_MEDIA_TYPE, Block, block_to_object
 from federation.backend.client import BackendClient
-from federation.config import Settings, load_settings
 from federation.domains import DomainPolicy
 from federation.http.transport import Transport, make_session
 from federation.refbackend.app import create_backend_app
@@ -33,6 +32,7 @@ from federation.web import resolve_routes
 from federation.web.appkeys import CLOCK, RESOLVER, SETTINGS
 from federation.web.problems import problem_middleware
 from tests.support.servers import serve
+from tests.support.transport import loopback_settings
 
 pytestmark = pytest.mark.integration
 
@@ -90,15 +90,7 @@ class Setup:
 
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    settings: Settings = load_settings(
-        domain=GATEWAY,
-        scheme="http",
-        dev_allow_http=True,
-        allow_private_addresses=["127.0.0.1"],
-        backend_token=TOKEN,
-        backend_store=str(tmp_path / "backend.sqlite3"),
-        key_dir=str(tmp_path / "keys"),
-    )
+    settings = loopback_settings(tmp_path, GATEWAY, backend_token=TOKEN)
     quiet = ReporterSettings(idle_poll=3600, initial_backoff=3600, request_timeout=0.5)
     backend_app = create_backend_app(settings, gateway_url="http://127.0.0.1:1", reporter=quiet)
     hits: Counter[str] = Counter()

@@ -13,7 +13,8 @@ import pytest
 from aiohttp import web
 
 from federation.records import Direction, FollowState
-from tests.integration.test_follow_endings import admin, backend_call, follow, state, wait_for
+from tests.integration.test_follow_endings import admin, backend_call
+from tests.support.cluster import until
 from tests.support.inproc import Running, running, settings_for
 
 pytestmark = pytest.mark.integration
@@ -60,15 +61,15 @@ async def test_a_silenced_domain_federates_limited(pair: tuple[Running, Running,
     assert result["follows_dropped"] == 0  # a silence cuts no tie
 
     # beta is open, but alpha is silenced there: its follow waits for beta's admin.
-    await follow(alpha, beta)
-    await wait_for(lambda: _is(beta, Direction.FOLLOWER, alpha, FollowState.PENDING))
+    await alpha.follow(beta)
+    await until(lambda: beta.has_relation(Direction.FOLLOWER, alpha, FollowState.PENDING))
     status, _ = await admin(beta, "POST", "/followers/approve", {"actor": f"{alpha.url}/actor"})
     assert status == 200
 
-    await follow(beta, alpha)  # alpha is open: accepted, and alpha delivers to beta
-    await wait_for(lambda: _is(beta, Direction.FOLLOWING, alpha, FollowState.ACCEPTED))
+    await beta.follow(alpha)  # alpha is open: accepted, and alpha delivers to beta
+    await until(lambda: beta.has_relation(Direction.FOLLOWING, alpha, FollowState.ACCEPTED))
     await backend_call(alpha, "POST", "/api/v1/blocks", {"title": "loud", "visibility": "public"})
-    note = await wait_for(lambda: _async(seen.upsert_of("loud")))
+    note = await until(lambda: _async(seen.upsert_of("loud")))
     assert note["limited"] is True
     assert (await host_report(beta, alpha))["blocked"] is False  # silenced is not blocked
 
@@ -76,7 +77,7 @@ async def test_a_silenced_domain_federates_limited(pair: tuple[Running, Running,
     body = {"domain": alpha.settings.domain, "severity": "noop"}
     assert (await admin(beta, "POST", "/blocks", body))[0] == 201
     await backend_call(alpha, "POST", "/api/v1/blocks", {"title": "calm", "visibility": "public"})
-    note = await wait_for(lambda: _async(seen.upsert_of("calm")))
+    note = await until(lambda: _async(seen.upsert_of("calm")))
     assert note["limited"] is False
 
     body = {"domain": alpha.settings.domain, "severity": "suspend"}
@@ -88,10 +89,6 @@ async def host_report(node: Running, other: Running) -> dict[str, Any]:
     _, hosts = await admin(node, "GET", f"/hosts?host={other.settings.domain}")
     [report] = hosts["items"]
     return dict(report)
-
-
-async def _is(node: Running, direction: Direction, other: Running, want: FollowState) -> bool:
-    return await state(node, direction, other) is want
 
 
 async def _async(value: Any) -> Any:

@@ -15,7 +15,8 @@ from aiohttp import web
 
 from federation.admin.api import ADMIN
 from federation.admin.subscription_schedule import subscription_schedule
-from tests.integration.test_follow_endings import admin, wait_for
+from tests.integration.test_follow_endings import admin
+from tests.support.cluster import until
 from tests.support.inproc import Running, running, settings_for
 from tests.support.servers import serve_url
 
@@ -184,7 +185,7 @@ async def test_the_schedule_fetches_a_new_subscription(
     schedule = subscription_schedule(alpha.app[ADMIN].subscriptions, tick=0.05)
     schedule.start()
     try:
-        await wait_for(lambda: _applied(alpha))
+        await until(lambda: _applied(alpha))
     finally:
         await schedule.stop()
     assert await policy(alpha) == {"scheduled.example": "suspend"}

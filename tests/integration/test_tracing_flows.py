@@ -17,11 +17,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from federation.records import Direction, Follow, FollowState
 from tests.support.cluster import http_json
 from tests.support.inproc import Running, running, settings_for
 from tests.support.otlp import Collector, Span, collector
 from tests.support.peer import Peer, serve_peer
+from tests.support.records import accepted_follow
 
 pytestmark = pytest.mark.integration
 
@@ -73,20 +73,7 @@ async def backend(node: Running, method: str, path: str, body: Any = None) -> An
 
 
 async def follower(node: Running, peer: Peer) -> None:
-    now = time.time()
-    await node.instance.store.put_follow(
-        Follow(
-            direction=Direction.FOLLOWER,
-            actor=peer.actor,
-            domain=peer.domain,
-            inbox=f"{peer.actor}/inbox",
-            shared_inbox=None,
-            state=FollowState.ACCEPTED,
-            follow_id=f"{peer.actor}#follow",
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    await node.instance.store.put_follow(accepted_follow(peer.actor))
 
 
 def traced_posts(peer: Peer) -> list[tuple[dict[str, Any], str]]:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from federation import DISTRIBUTION
-from tests.support.cluster import free_port, stop, wait_http
+from federation.processes import wait_ready
+from tests.support.cluster import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 UV = ROOT / ".venv-uv" / "bin" / "uv"
@@ -79,7 +80,7 @@ def test_the_wheel_installs_from_the_lock_and_an_init_instance_serves(tmp_path: 
             start_new_session=True,
         )
     try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", gateway, log, timeout=60)
+        wait_ready(f"http://127.0.0.1:{port}/healthz", gateway, 60, log=log)
         req = urllib.request.Request(
             f"http://127.0.0.1:{port}/actor", headers={"Accept": "application/activity+json"}
         )

@@ -20,7 +20,8 @@ import pytest
 
 from federation.jobs.kinds import InboxPayload, JobKind, payload_of
 from federation.records import JobState
-from tests.integration.test_federation_flow import call, wait_for
+from tests.integration.test_federation_flow import call
+from tests.support.cluster import until
 from tests.support.fedify_flows import (
     AS_CONTEXT,
     admin,
@@ -152,7 +153,7 @@ async def test_fedifys_block_create_update_delete_reach_our_backend(tmp_path: Pa
 
         created = await fedify.send(alpha.url + "/actor", type="Create", content="first", **block)
         assert created["status"] == 202, created
-        [held_block] = await wait_for(lambda: held("first"))
+        [held_block] = await until(lambda: held("first"))
         assert held_block["title"] == "Written on Fedify" and held_block["origin"] == fedify.host
         [post] = outbound_to(await fedify.state(), alpha, "Create")
         how = "a block-shaped Create: signJsonLd (LD signature over our terms) + RFC 9421"
@@ -160,7 +161,7 @@ async def test_fedifys_block_create_update_delete_reach_our_backend(tmp_path: Pa
 
         updated = await fedify.send(alpha.url + "/actor", type="Update", content="second", **block)
         assert updated["status"] == 202, updated
-        await wait_for(lambda: held("second"))
+        await until(lambda: held("second"))
 
         # A Delete Fedify's vocabulary can say (a Tombstone), so sendActivity with its defaults.
         await fedify.send(alpha.url + "/actor", type="Delete", **block)
@@ -168,7 +169,7 @@ async def test_fedifys_block_create_update_delete_reach_our_backend(tmp_path: Pa
         async def gone() -> bool:
             return not await held(None)
 
-        await wait_for(gone)
+        await until(gone)
 
 
 async def test_fedifys_plain_note_is_taken_and_ignored(tmp_path: Path) -> None:
@@ -204,6 +205,6 @@ async def test_fedifys_plain_note_is_taken_and_ignored(tmp_path: Path) -> None:
                 if payload_of(job, InboxPayload).activity["id"] == sent["activity"]
             ]
 
-        assert await wait_for(settled) == [JobState.DONE]
+        assert await until(settled) == [JobState.DONE]
         assert await jobs_of(alpha, JobKind.INBOX, JobState.DEAD) == []
         assert notified == []

@@ -13,7 +13,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.integration.test_federation_flow import call, wait_for
+from tests.integration.test_federation_flow import call
+from tests.support.cluster import until
 from tests.support.fedify_flows import (
     AS_CONTEXT,
     gateway_and_fedify,
@@ -206,4 +207,4 @@ async def test_fedifys_ld_signature_decides_a_block_another_server_forwards(
             blocks = await call(alpha, "GET", "/api/v1/remote-blocks")
             return [b for b in blocks["items"] if b["urn"] == urn and b["content"] == "relayed"]
 
-        await wait_for(held)
+        await until(held)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from tests.interop.test_proof_peers import fedify
+from tests.support.cli import lookup
 from tests.support.cluster import free_port, make_node
 from tests.support.servers import serve_url
 
@@ -38,16 +37,9 @@ def fedify_actor(actor: str, key_id: str, multibase: str) -> dict[str, Any]:
     }
 
 
-async def lookup(url: str, instance: Path) -> dict[str, Any]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", "federation.cli", "lookup", url, "--json", "--instance", str(instance)),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={k: v for k, v in os.environ.items() if not k.startswith("FEDERATION_")},
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
+async def lookup_report(url: str, instance: Path) -> dict[str, Any]:
+    code, out, err = await lookup(url, instance)
+    assert code == 0, err
     report: dict[str, Any] = json.loads(out)
     return report
 
@@ -73,8 +65,8 @@ async def test_lookup_verifies_fedifys_proof_and_refuses_it_altered(tmp_path: Pa
         app.router.add_get(path, document)
     instance = make_node(tmp_path, "alpha").config  # its keys sign; it need not run
     async with serve_url(app, port) as base:
-        good = await lookup(f"{base}/signed", instance)
-        bad = await lookup(f"{base}/altered", instance)
+        good = await lookup_report(f"{base}/signed", instance)
+        bad = await lookup_report(f"{base}/altered", instance)
     assert good["proof"] == {"status": "valid", "method": key_id, "detail": f"by {actor}"}
     assert good["document"] == signed
     assert bad["proof"]["status"] == "invalid"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,10 @@ import pytest
 
 from federation.keys import ed25519_public_from_multibase
 from federation.proofs import ProofError, split_proof, verify_proof
-from federation.records import Direction, Follow, FollowState
 from tests.integration.test_federation_flow import call
 from tests.support.inproc import running, settings_for
 from tests.support.peer import serve_peer
+from tests.support.records import accepted_follow
 
 pytestmark = pytest.mark.integration
 
@@ -60,20 +59,7 @@ async def test_fedify_verifies_what_our_gateway_sends(tmp_path: Path) -> None:
         serve_peer() as follower,
         aiohttp.ClientSession() as session,
     ):
-        now = time.time()
-        await alpha.instance.store.put_follow(
-            Follow(
-                direction=Direction.FOLLOWER,
-                actor=follower.actor,
-                domain=follower.domain,
-                inbox=f"{follower.actor}/inbox",
-                shared_inbox=None,
-                state=FollowState.ACCEPTED,
-                follow_id=f"{follower.actor}#follow",
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        await alpha.instance.store.put_follow(accepted_follow(follower.actor))
         block = {
             "kind": "note",
             "title": "proved",

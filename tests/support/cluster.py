@@ -6,6 +6,7 @@ a user runs, with instance files written to a temporary directory.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -14,12 +15,15 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from federation import processes
-from federation.processes import cli
+from federation.processes import cli, spawn, wait_ready
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -92,17 +96,29 @@ class Node:
                 lines += [f"{k} = {json.dumps(v)}" for k, v in values.items()]
         self.config.write_text("\n".join(lines) + "\n")
 
+    def use_store(self, url: str) -> None:
+        """Point the gateway at another store (e.g. a MongoDB URL) before it starts."""
+        text = self.config.read_text().replace('store = "gateway.sqlite3"', f'store = "{url}"')
+        self.config.write_text(text)
+
     def _spawn(self, *args: str, log: str, config: Path | None = None) -> subprocess.Popen[bytes]:
         instance = str(config or self.config)
-        return processes.spawn(cli(*args, "--instance", instance), log_file=self.root / log)
+        return spawn(cli(*args, "--instance", instance), log_file=self.root / log)
 
     def start_backend(self) -> None:
         self.backend = self._spawn("backend", "serve", log="backend.log")
-        wait_http(f"{self.backend_url}/healthz", self.backend, self.root / "backend.log")
+        wait_ready(f"{self.backend_url}/healthz", self.backend, log=self.root / "backend.log")
 
-    def start_gateway(self, role: str = "all") -> None:
-        self.gateway = self._spawn("serve", "--role", role, log="gateway.log")
-        wait_http(f"{self.url}/healthz", self.gateway, self.root / "gateway.log")
+    def start(self) -> None:
+        """The reference backend, then the gateway."""
+        self.start_backend()
+        self.start_gateway()
+
+    def start_gateway(self, role: str = "all", processes: int = 1) -> None:
+        """`federation serve` of this instance; `processes` > 1 runs `serve --processes N`."""
+        args = ("serve", "--role", role, "--processes", str(processes))
+        self.gateway = self._spawn(*args, log="gateway.log")
+        wait_ready(f"{self.url}/healthz", self.gateway, log=self.root / "gateway.log")
 
     def start_replica(self, role: str, port: int) -> subprocess.Popen[bytes]:
         """Another gateway process of this instance (same domain, store and keys) listening on
@@ -112,7 +128,20 @@ class Node:
         config.write_text(text.replace(f"listen_port = {self.port}\n", f"listen_port = {port}\n"))
         log = f"gateway-{port}.log"
         proc = self._spawn("serve", "--role", role, log=log, config=config)
-        wait_http(f"http://127.0.0.1:{port}/healthz", proc, self.root / log)
+        wait_ready(f"http://127.0.0.1:{port}/healthz", proc, log=self.root / log)
+        return proc
+
+    def start_worker(self, name: str) -> subprocess.Popen[bytes]:
+        """One more `serve --role worker` process of this instance, its output in `<name>.log`;
+        the caller stops it. A worker binds no port (it shares listen_port with the web
+        process), so readiness is its start-up line in the log, not /healthz."""
+        log = self.root / f"{name}.log"
+        proc = self._spawn("serve", "--role", "worker", log=log.name)
+        deadline = time.monotonic() + 30
+        while "running (no HTTP listener)" not in (log.read_text() if log.exists() else ""):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker {name} did not start:\n{log.read_text()}")
+            time.sleep(0.05)
         return proc
 
     def kill_gateway(self, sig: int = signal.SIGKILL) -> None:
@@ -132,6 +161,10 @@ class Node:
     def backend_call(self, method: str, path: str, body: Any = None) -> Any:
         return http_json(method, self.backend_url + path, body, token=self.backend_token)
 
+    def admin_call(self, method: str, path: str, body: Any = None) -> Any:
+        """The admin API (`/admin/api<path>`) with this instance's admin token."""
+        return http_json(method, f"{self.url}/admin/api{path}", body, token=self.admin_token)
+
     def create_block(self, **fields: Any) -> dict[str, Any]:
         block = {
             "kind": "note",
@@ -150,6 +183,18 @@ class Node:
         return items
 
 
+@contextmanager
+def started(*nodes: Node) -> Iterator[None]:
+    """Each node's backend and gateway running until the block ends."""
+    try:
+        for node in nodes:
+            node.start()
+        yield
+    finally:
+        for node in nodes:
+            node.stop()
+
+
 def stop(proc: subprocess.Popen[bytes] | None, sig: int) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -159,11 +204,6 @@ def stop(proc: subprocess.Popen[bytes] | None, sig: int) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=5)
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    """Until the process answers at `url` (its log in the error when it does not)."""
-    processes.wait_ready(url, proc, timeout, log=log)
 
 
 def http_json(
@@ -210,6 +250,22 @@ def eventually(check: Any, timeout: float = 30.0, interval: float = 0.1) -> Any:
             return last
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s; last value: {last!r}")
+
+
+async def until(
+    check: Callable[[], Awaitable[T | None]],
+    what: str = "the condition",
+    timeout: float = 30.0,
+    interval: float = 0.05,
+) -> T:
+    """Await `check()` until it returns a truthy value, and return that value (a positive
+    barrier); AssertionError naming `what` and the last value when the time runs out."""
+    deadline = time.monotonic() + timeout
+    while not (value := await check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what} (last: {value!r})")
+        await asyncio.sleep(interval)
+    return value
 
 
 def make_node(tmp: Path, name: str, mode: str = "open", **extra: Any) -> Node:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support.cluster import Node, wait_http
+from federation.processes import wait_ready
+from tests.support.cluster import Node, make_node
 
 REPO = Path(__file__).resolve().parents[2]
 NODE = REPO / "node_modules" / ".bin" / "node"  # Node 22, from the npm "node" package
@@ -43,4 +46,20 @@ def start_convex_bridge(node: Node, app: str = "convex") -> None:
         cwd=REPO,
         start_new_session=True,
     )
-    wait_http(f"{node.backend_url}/healthz", node.backend, node.root / "backend.log", timeout=60)
+    wait_ready(f"{node.backend_url}/healthz", node.backend, 60, log=node.root / "backend.log")
+
+
+@contextmanager
+def with_reference(root: Path, name: str, app: str = "convex") -> Iterator[tuple[Node, Node]]:
+    """Two running instances until the block ends: `name`, whose backend is the Convex `app`
+    behind the bridge, and "reference", with the reference backend."""
+    convex, reference = make_node(root, name), make_node(root, "reference")
+    try:
+        start_convex_bridge(convex, app)
+        reference.start_backend()
+        convex.start_gateway()
+        reference.start_gateway()
+        yield convex, reference
+    finally:
+        convex.stop()
+        reference.stop()

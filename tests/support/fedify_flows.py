@@ -15,7 +15,8 @@ import aiohttp
 
 from federation.jobs.kinds import JobKind
 from federation.records import JobState
-from tests.integration.test_federation_flow import call, wait_for
+from tests.integration.test_federation_flow import call
+from tests.support.cluster import until
 from tests.support.fedify_server import FEDIFY_DIR, FedifyServer, running_fedify
 from tests.support.inproc import Running, running, settings_for
 
@@ -71,7 +72,7 @@ async def until_relation(node: Running, which: str, actor: str, wanted: str) -> 
     async def reached() -> bool:
         return await relation(node, which, actor) == wanted
 
-    await wait_for(reached, timeout=30)
+    await until(reached, f"{node.url} {which} {actor}: {wanted}")
 
 
 async def create_block(node: Running, title: str, visibility: str = "public") -> str:

@@ -11,8 +11,10 @@ import aiohttp
 import pytest
 
 from tests.support.inproc import Running, running, settings_for
-from tests.support.peer import Peer, serve_peer
+from tests.support.peer import Peer, SignedPost, post, serve_peer
 from tests.support.stored import has_job_keyed
+
+PROBLEM = "application/problem+json"
 
 
 @dataclass
@@ -28,6 +30,23 @@ class ForwardingEnv:
 
     async def recorded(self, activity_id: str) -> bool:
         return await has_job_keyed(self.node.instance.store, f"inbox:{activity_id}")
+
+    async def expect_accepted(self, req: SignedPost, activity_id: str) -> None:
+        """The inbox answers 202 and queues the activity for handling."""
+        status, _, body = await post(self.session, req)
+        assert status == 202, body
+        assert await self.recorded(activity_id)
+
+    async def expect_refused(
+        self, req: SignedPost, title: str, detail_has: str, activity_id: str
+    ) -> None:
+        """The inbox answers 401 problem+json titled `title`, its detail naming `detail_has`,
+        and queues nothing."""
+        status, content_type, body = await post(self.session, req)
+        assert (status, content_type) == (401, PROBLEM), body
+        assert body["title"] == title, body
+        assert detail_has in body["detail"], body
+        assert not await self.recorded(activity_id)
 
 
 @pytest.fixture

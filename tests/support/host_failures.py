@@ -15,14 +15,15 @@ import time
 
 from federation.delivery.hosthealth import utc_day
 from federation.records import HostFailure
-from federation.storage.mongodb import MongoStore, Retention
+from federation.storage.mongodb import MongoStore
+from tests.support.mongo import NO_TTL
 
 # High enough that neither verdict fires: the counters are what is measured.
 NEVER = 1_000_000
 
 
 async def main(url: str, host: str, count: int) -> None:
-    store = MongoStore(url, retention=Retention(done_jobs=None, negative_cache=None))
+    store = MongoStore(url, retention=NO_TTL)
     await store.open()
     try:
         print("ready", flush=True)

@@ -16,7 +16,9 @@ from aiohttp.typedefs import Middleware
 from federation.app import create_app
 from federation.config import Settings, load_settings
 from federation.instance import Instance
+from federation.records import Direction, FollowState
 from federation.refbackend.app import create_backend_app
+from federation.resolve.lookup import ActorLookup
 from federation.web.appkeys import INSTANCE
 from tests.support.cluster import free_port
 
@@ -38,6 +40,19 @@ class Running:
     @property
     def url(self) -> str:
         return self.settings.base_url
+
+    async def follow(self, target: Running) -> None:
+        """Follow `target` as an operator does: look its actor up, then send the Follow."""
+        info = await ActorLookup(self.instance.transport, "http").find(target.settings.domain)
+        await self.instance.follows.follow(info)
+
+    async def relation(self, direction: Direction, other: Running) -> FollowState | None:
+        """The state of this instance's `direction` relation with `other`, None when none."""
+        found = await self.instance.store.get_follow(direction, f"{other.url}/actor")
+        return found.state if found else None
+
+    async def has_relation(self, direction: Direction, other: Running, state: FollowState) -> bool:
+        return await self.relation(direction, other) is state
 
     async def stop_backend(self) -> None:
         if self.backend_runner is not None:

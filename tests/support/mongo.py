@@ -15,14 +15,20 @@ from __future__ import annotations
 import atexit
 import os
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from bench.mongoeco import MONGOECO_PYTHON, MongoecoProcess, start_mongoeco
+from federation.storage.mongodb import MongoStore, Retention
 
 URL_VARIABLE = "FEDERATION_TEST_MONGODB_URL"
+# No TTL indexes: the server expires records on its own real-time clock, so a test's records
+# (some stamped by a frozen clock years ago) would vanish under it.
+NO_TTL = Retention(done_jobs=None, negative_cache=None)
 
 
 @dataclass
@@ -79,6 +85,19 @@ def shared_server() -> MongoServer:
             _shared = MongoServer(process.url, process)
         atexit.register(_shared.stop)
     return _shared
+
+
+@asynccontextmanager
+async def fresh_store(url: str) -> AsyncIterator[MongoStore]:
+    """A store opened on the database at `url` (a fresh one: `MongoServer.database_url()`),
+    without TTL indexes; the database is dropped at the end."""
+    store = MongoStore(url, retention=NO_TTL)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.drop_database()
+        await store.close()
 
 
 def stop_shared_server() -> None:

@@ -31,10 +31,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from federation.activities import Block, block_to_object, builders
-from federation.records import Direction, Follow, FollowState
+from federation.records import Direction, Follow
 from federation.signatures import SigningKey, sign_cavage
 from federation.storage.sqlite import SqliteStore
 from tests.support.cluster import free_port
+from tests.support.records import accepted_follow
 
 T = TypeVar("T")
 ACTIVITY_JSON = "application/activity+json"
@@ -298,27 +299,20 @@ def _json_or_text(raw: bytes) -> Any:
 # --- seeding a gateway's store before it starts ------------------------------------------
 
 
+def accepted_follows(peers: Iterable[Peer], direction: Direction) -> list[Follow]:
+    """Accepted relations with every actor of every peer (followers), or with each peer's
+    instance actor (following)."""
+    tag = f"follow-{direction.value}"  # its own Follow id per direction: a peer may be both
+    return [
+        accepted_follow(peer.actor(i), direction=direction, follow_id=f"{peer.actor(i)}#{tag}")
+        for peer in peers
+        for i in range(peer.actors if direction is Direction.FOLLOWER else 1)
+    ]
+
+
 def seed_follows(store_path: Path, peers: Iterable[Peer], direction: Direction) -> int:
-    """Insert accepted follow rows for every actor of every peer (followers), or for each
-    peer's instance actor (following), straight into the gateway's SQLite store."""
-    follows: list[Follow] = []
-    now = time.time()
-    for peer in peers:
-        count = peer.actors if direction is Direction.FOLLOWER else 1
-        for i in range(count):
-            follows.append(
-                Follow(
-                    direction=direction,
-                    actor=peer.actor(i),
-                    domain=peer.host,
-                    inbox=peer.inbox(i),
-                    shared_inbox=None,
-                    state=FollowState.ACCEPTED,
-                    follow_id=f"{peer.actor(i)}#follow-{direction.value}",
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+    """Insert accepted_follows(peers, direction) straight into the gateway's SQLite store."""
+    follows = accepted_follows(peers, direction)
 
     async def put() -> None:
         store = SqliteStore(store_path)

@@ -40,6 +40,16 @@ async def has_job_keyed(store: JobAdmin, dedupe_key: str) -> bool:
     return False
 
 
+async def jobs_of_kind(store: JobAdmin, kind: str, *states: JobState) -> list[Job]:
+    """Every stored job of `kind` in one of `states` (in any state when none is named)."""
+    return [
+        job
+        for state in states or tuple(JobState)
+        for job in await store.list_jobs(state, limit=EVERY_JOB)
+        if job.kind == kind
+    ]
+
+
 async def complete(store: JobQueue, job_id: int | str, owner: str, now: float) -> bool:
     """Complete one job as the runner does (a batch of one); False when `owner` lost it."""
     return await store.complete_many([(job_id, owner)], now) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -74,6 +75,19 @@ def rsa_key() -> rsa.RSAPrivateKey:
 @pytest.fixture(scope="session")
 def key(rsa_key: rsa.RSAPrivateKey) -> SigningKey:
     return SigningKey(key_id="http://127.0.0.1:8000/actor#main-key", private_key=rsa_key)
+
+
+def loopback_settings(tmp: Path, domain: str, **values: Any) -> Settings:
+    """A gateway at `domain` that may speak plain HTTP to 127.0.0.1 (where the tests' peers
+    listen), its keys and its backend's store under `tmp`; `values` add to or override."""
+    defaults: dict[str, Any] = {
+        "scheme": "http",
+        "dev_allow_http": True,
+        "allow_private_addresses": ["127.0.0.1"],
+        "backend_store": str(tmp / "backend.sqlite3"),
+        "key_dir": str(tmp / "keys"),
+    }
+    return load_settings(domain=domain, **{**defaults, **values})
 
 
 def dev_settings(**limits: Any) -> Settings:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -24,14 +22,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "gw.sqlite3")
-    await s.open()
-    yield s
-    await s.close()
 
 
 def total_wait(attempts: int, rng: random.Random, **kw: float) -> float:
@@ -110,6 +100,14 @@ def tracker(store: SqliteStore, clock: Clock, **kw: float) -> HostHealthTracker:
     return HostHealthTracker(hosts=store, settings=settings, clock=clock, probe_seconds=30.0)
 
 
+async def opened(store: SqliteStore, clock: Clock) -> HostHealthTracker:
+    """A tracker whose breaker for a.example has just opened: three failures in a row."""
+    health = tracker(store, clock)
+    for _ in range(3):
+        await health.failure("a.example")
+    return health
+
+
 async def test_breaker_opens_after_threshold_consecutive_failures(store: SqliteStore) -> None:
     clock = Clock()
     health = tracker(store, clock)
@@ -134,9 +132,7 @@ async def test_success_resets_the_consecutive_count(store: SqliteStore) -> None:
 
 async def test_half_open_lets_one_probe_through(store: SqliteStore) -> None:
     clock = Clock()
-    health = tracker(store, clock)
-    for _ in range(3):
-        await health.failure("a.example")
+    health = await opened(store, clock)
     clock.now += 61
     assert await health.gate("a.example") is None  # the probe
     # Others ask again in a second: the probe's answer may reopen the host any moment.
@@ -150,9 +146,7 @@ async def test_half_open_lets_one_probe_through(store: SqliteStore) -> None:
 
 async def test_peek_never_takes_the_probe(store: SqliteStore) -> None:
     clock = Clock()
-    health = tracker(store, clock)
-    for _ in range(3):
-        await health.failure("a.example")
+    health = await opened(store, clock)
     assert await health.peek("a.example") == T0 + 60.0
     clock.now += 61
     for _ in range(3):
@@ -164,9 +158,7 @@ async def test_peek_never_takes_the_probe(store: SqliteStore) -> None:
 @pytest.mark.parametrize("works", [True, False])
 async def test_the_probes_answer_is_seen_at_once(store: SqliteStore, works: bool) -> None:
     clock = Clock()
-    health = tracker(store, clock)
-    for _ in range(3):
-        await health.failure("a.example")
+    health = await opened(store, clock)
     clock.now += 61
     assert await health.gate("a.example") is None
     clock.now += 0.2  # well before the others' re-check time
@@ -183,9 +175,7 @@ async def test_the_probes_answer_is_seen_at_once(store: SqliteStore, works: bool
 
 async def test_failed_probe_reopens_successful_probe_closes(store: SqliteStore) -> None:
     clock = Clock()
-    health = tracker(store, clock)
-    for _ in range(3):
-        await health.failure("a.example")
+    health = await opened(store, clock)
     clock.now += 61
     assert await health.gate("a.example") is None
     await health.failure("a.example")
@@ -201,9 +191,7 @@ async def test_an_answer_that_is_not_success_ends_the_probe_but_keeps_half_open(
     store: SqliteStore,
 ) -> None:
     clock = Clock()
-    health = tracker(store, clock)
-    for _ in range(3):
-        await health.failure("a.example")
+    health = await opened(store, clock)
     clock.now += 61
     assert await health.gate("a.example") is None
     health.answered("a.example")  # e.g. a 403 for this one activity

@@ -12,8 +12,8 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from federation.observability.setup import build_telemetry
-from federation.records import Job, JobState
 from tests.support.prometheus import binary
+from tests.support.records import queued_job
 
 DOCKER = Path(__file__).resolve().parents[2] / "docker"
 PROMETHEUS = DOCKER / "prometheus"
@@ -54,21 +54,7 @@ def exported_names() -> set[str]:
     telemetry = build_telemetry("t", metrics=True, environ={})
     m = telemetry.metrics
     for kind in ("deliver", "inbox", "event"):
-        job = Job(
-            id=1,
-            kind=kind,
-            dedupe_key="k",
-            payload={},
-            host="h.example",
-            state=JobState.QUEUED,
-            attempts=0,
-            next_attempt_at=0,
-            lease_owner=None,
-            lease_until=0,
-            last_error=None,
-            created_at=0,
-            updated_at=0,
-        )
+        job = queued_job(kind, host="h.example")
         for state in ("done", "retry", "dead"):
             m.job_finished(job, state, 1.0, reason="refused", lag_s=2.0)
     m.fanout(2)

@@ -8,9 +8,6 @@ from federation.domains import DomainPolicy, is_domain_blocked
 from federation.hosts import Host
 from federation.records import DomainBlock, Severity
 from federation.storage import SqliteStore
-from tests.unit.test_domains import store
-
-__all__ = ["store"]  # the fixture
 
 
 async def test_each_severity_does_what_it_says(store: SqliteStore) -> None:

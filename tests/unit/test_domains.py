@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from federation.config import FederationMode, load_settings
@@ -12,14 +9,6 @@ from federation.domains import DomainPolicy, current_allowlist, current_mode, is
 from federation.hosts import Host
 from federation.records import DomainBlock
 from federation.storage import SqliteStore
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "p.sqlite3")
-    await s.open()
-    yield s
-    await s.close()
 
 
 @pytest.mark.parametrize(

@@ -7,27 +7,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from federation.jobs.observed import observed
 from federation.jobs.outcomes import Dead, FailureReason, JobOutcome, Retry
 from federation.observability.setup import build_telemetry
-from federation.records import Job, JobState
+from federation.records import Job
+from tests.support.records import queued_job
 
 REASON = "activitypub_delivery_failure_reason"
 
 
 def delivery(host: str, attempts: int = 0) -> Job:
-    return Job(
-        id=1,
-        kind="deliver",
-        dedupe_key="k",
-        payload={},
-        host=host,
-        state=JobState.QUEUED,
-        attempts=attempts,
-        next_attempt_at=0,
-        lease_owner=None,
-        lease_until=0,
-        last_error=None,
-        created_at=0,
-        updated_at=0,
-    )
+    return queued_job("deliver", host=host, attempts=attempts)
 
 
 async def test_each_given_up_delivery_counts_under_its_reason() -> None:

@@ -9,9 +9,8 @@ hold exactly these rows, and each row must do what it says here.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -156,11 +155,8 @@ def relation(direction: Direction, state: FollowState, created_at: float = 500.0
 
 
 @pytest.fixture
-async def m(tmp_path: Path) -> AsyncIterator[Machine]:
-    store = SqliteStore(tmp_path / "gw.sqlite3")
-    await store.open()
-    yield Machine(store)
-    await store.close()
+def m(store: SqliteStore) -> Machine:
+    return Machine(store)
 
 
 def test_the_table_holds_exactly_the_specified_rows() -> None:

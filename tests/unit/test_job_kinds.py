@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +29,7 @@ from federation.jobs.outcomes import Done, JobOutcome
 from federation.jobs.runner import JobRunner
 from federation.records import Job, JobState, NewJob
 from federation.storage.sqlite import SqliteStore
+from tests.support.records import queued_job
 
 T0 = 1_800_000_000.0
 
@@ -107,21 +106,7 @@ ONE_OF_EACH: list[tuple[Payload, dict[str, Any]]] = [
 
 def stored(kind: str, payload: dict[str, Any]) -> Job:
     """A job as an adapter reads it back from its row."""
-    return Job(
-        id=1,
-        kind=kind,
-        dedupe_key="k",
-        payload=payload,
-        host="",
-        state=JobState.QUEUED,
-        attempts=0,
-        next_attempt_at=T0,
-        lease_owner=None,
-        lease_until=0.0,
-        last_error=None,
-        created_at=T0,
-        updated_at=T0,
-    )
+    return queued_job(kind, payload=payload, at=T0)
 
 
 def test_a_delivery_stored_before_event_times_reads_back_without_one() -> None:
@@ -179,17 +164,12 @@ def test_a_stored_payload_reads_back_as_the_value_it_was_made_from(
     assert payload_of(job, type(value)) == value
 
 
-async def test_every_kind_round_trips_through_a_real_store(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "gw.sqlite3")
-    await store.open()
-    try:
-        jobs = [new_job(value) for value, _ in ONE_OF_EACH]
-        assert await store.enqueue(jobs, T0) == len(jobs)
-        claimed = await store.claim("w", T0, 60.0, len(jobs))
-        by_key = {job.dedupe_key: decode(job) for job in claimed}
-        assert by_key == {identity(value): value for value, _ in ONE_OF_EACH}
-    finally:
-        await store.close()
+async def test_every_kind_round_trips_through_a_real_store(store: SqliteStore) -> None:
+    jobs = [new_job(value) for value, _ in ONE_OF_EACH]
+    assert await store.enqueue(jobs, T0) == len(jobs)
+    claimed = await store.claim("w", T0, 60.0, len(jobs))
+    by_key = {job.dedupe_key: decode(job) for job in claimed}
+    assert by_key == {identity(value): value for value, _ in ONE_OF_EACH}
 
 
 @pytest.mark.parametrize(
@@ -221,14 +201,6 @@ def test_a_job_of_another_kind_is_refused_by_a_handler() -> None:
     job = stored("release", {"block_id": "b1", "at": T0})
     with pytest.raises(MalformedPayload, match="a release job handed to the handler of deliver"):
         payload_of(job, DeliverPayload)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "gw.sqlite3")
-    await s.open()
-    yield s
-    await s.close()
 
 
 async def test_the_runner_dead_letters_a_malformed_payload_with_the_reason(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -63,14 +63,6 @@ def breaker(store: SqliteStore, clock: Clock, open_seconds: float = 60.0) -> Hos
     """The real tracker; its breaker opens on the first failure."""
     settings = DeliverySettings(breaker_threshold=1, breaker_open_seconds=open_seconds)
     return HostHealthTracker(hosts=store, settings=settings, clock=clock, probe_seconds=60.0)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "gw.sqlite3")
-    await s.open()
-    yield s
-    await s.close()
 
 
 def runner(
@@ -526,9 +518,13 @@ class Peer:
         return Retry("connection failed", at=self.clock() + 1000.0)  # out of the way
 
 
-async def open_breaker(store: SqliteStore, peer: Peer, r: JobRunner) -> None:
-    """Three jobs to a failing host: the first opens the breaker (T0 + 60), the others are
-    deferred to then."""
+async def open_breaker(store: SqliteStore, per_host: int) -> tuple[Clock, Peer, JobRunner]:
+    """A runner delivering through the real breaker to a failing host, given three jobs: the
+    first opens the breaker (T0 + 60), the others are deferred to then."""
+    clock = Clock()
+    health = breaker(store, clock)
+    peer = Peer(health, clock)
+    r = runner(store, peer, clock, per_host=per_host, host_health=health)
     await enqueue(store, 3, "down.example")
     assert await r.run_once() == 3
     assert peer.sent == [0]
@@ -536,14 +532,11 @@ async def open_breaker(store: SqliteStore, peer: Peer, r: JobRunner) -> None:
         job = await find_job(store, job_id)
         assert job is not None
         assert (job.attempts, job.lease_owner, job.next_attempt_at) == (0, None, T0 + 60.0)
+    return clock, peer, r
 
 
 async def test_jobs_waiting_on_a_probe_come_back_within_a_second(store: SqliteStore) -> None:
-    clock = Clock()
-    health = breaker(store, clock)
-    peer = Peer(health, clock)
-    r = runner(store, peer, clock, per_host=4, host_health=health)
-    await open_breaker(store, peer, r)
+    clock, peer, r = await open_breaker(store, per_host=4)
 
     clock.now = T0 + 61.0  # half-open
     await enqueue(store, 2, "down.example", start=3)  # due with jobs 2 and 3: four in all
@@ -569,11 +562,7 @@ async def test_jobs_waiting_on_a_probe_come_back_within_a_second(store: SqliteSt
 
 
 async def test_a_successful_probe_lets_the_rest_of_its_batch_go(store: SqliteStore) -> None:
-    clock = Clock()
-    health = breaker(store, clock)
-    peer = Peer(health, clock)
-    r = runner(store, peer, clock, per_host=1, host_health=health)
-    await open_breaker(store, peer, r)
+    clock, peer, r = await open_breaker(store, per_host=1)
 
     clock.now = T0 + 61.0
     peer.answer = "ok"
@@ -584,17 +573,13 @@ async def test_a_successful_probe_lets_the_rest_of_its_batch_go(store: SqliteSto
 
 
 async def test_a_failed_probe_closes_the_host_again_at_once(store: SqliteStore) -> None:
-    clock = Clock()
-    health = breaker(store, clock)
-    peer = Peer(health, clock)
-    r = runner(store, peer, clock, per_host=1, host_health=health)
-    await open_breaker(store, peer, r)
+    clock, peer, r = await open_breaker(store, per_host=1)
 
     clock.now = T0 + 61.0
     assert await r.run_once() == 2
     assert len(peer.sent) == 2  # one probe, which failed; the other job was not sent
     reopened_until = T0 + 121.0
-    assert await health.peek("down.example") == reopened_until
+    assert await peer.health.peek("down.example") == reopened_until
     other, probe = sorted(
         [j for i in (2, 3) if (j := await find_job(store, i)) is not None], key=lambda j: j.attempts
     )
@@ -605,11 +590,7 @@ async def test_a_failed_probe_closes_the_host_again_at_once(store: SqliteStore) 
 async def test_learning_a_hosts_state_after_a_job_never_takes_the_probe(
     store: SqliteStore,
 ) -> None:
-    clock = Clock()
-    health = breaker(store, clock)
-    peer = Peer(health, clock)
-    r = runner(store, peer, clock, per_host=1, host_health=health)
-    await open_breaker(store, peer, r)
+    clock, peer, r = await open_breaker(store, per_host=1)
 
     clock.now = T0 + 61.0
     peer.answer = "403"  # the probe's answer ends it but keeps the breaker half-open

@@ -6,9 +6,7 @@ from federation.jobs.outcomes import Done, JobOutcome
 from federation.jobs.runner import JobRunner
 from federation.records import Job, JobState
 from federation.storage.sqlite import SqliteStore
-from tests.unit.test_jobs import LEASE, T0, Clock, enqueue, states, store
-
-__all__ = ["store"]  # the fixture
+from tests.unit.test_jobs import LEASE, T0, Clock, enqueue, states
 
 
 def paused_runner(

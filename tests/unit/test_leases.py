@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-
-import pytest
+from collections.abc import Awaitable, Callable
 
 from federation.jobs.outcomes import Done, Handler, JobOutcome
 from federation.jobs.runner import JobRunner
@@ -20,14 +17,6 @@ from federation.storage.sqlite import SqliteStore
 from tests.support.stored import find_job
 
 LEASE = 0.3  # seconds; renewed every 0.1 s while a job runs
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "shared.sqlite3")
-    await s.open()
-    yield s
-    await s.close()
 
 
 def runner(store: SqliteStore, owner: str, handler: Handler) -> JobRunner:

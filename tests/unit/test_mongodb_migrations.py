@@ -11,7 +11,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from federation.records import Direction, NewJob
-from federation.storage.mongodb import MongoStore, Retention
+from federation.storage.mongodb import MongoStore
 from federation.storage.mongodb.migrations import (
     HOSTS_RESPELLED,
     MIGRATIONS,
@@ -19,9 +19,8 @@ from federation.storage.mongodb.migrations import (
     respell_hosts,
 )
 from federation.storage.mongodb.queue import _new_document
-from tests.support.mongo import MongoServer
+from tests.support.mongo import NO_TTL, MongoServer
 
-NO_TTL = Retention(done_jobs=None, negative_cache=None)
 Db = AsyncDatabase[dict[str, Any]]
 
 

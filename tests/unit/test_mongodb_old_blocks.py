@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from federation.records import DomainBlock, Severity
 from federation.storage.mongodb import MongoStore
-from tests.unit.test_mongodb_migrations import NO_TTL, Db, old_db
+from tests.support.mongo import NO_TTL
+from tests.unit.test_mongodb_migrations import Db, old_db
 
 __all__ = ["old_db"]  # the fixture
 

@@ -19,10 +19,8 @@ from federation.storage.mongodb import MongoStore, Retention
 from federation.storage.mongodb.store import redacted
 from federation.storage.sqlite import SqliteStore
 from tests.contract.builders import LEASE, T0, cached
-from tests.support.mongo import MongoServer
+from tests.support.mongo import NO_TTL, MongoServer
 from tests.support.stored import complete
-
-NO_TTL = Retention(done_jobs=None, negative_cache=None)
 
 
 @pytest.fixture

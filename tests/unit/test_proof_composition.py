@@ -13,9 +13,8 @@ import pytest
 from federation.keys import ed25519_public_from_multibase
 from federation.proofs import ProofError, ProofReason, sign_document, split_proof, verify_proof
 from federation.proofs.eddsa_jcs import is_ld_signature
-from tests.unit.test_proofs import CREATED, fep_8b32_activity, vector_key
+from tests.unit.test_proofs import CREATED, METHOD, fep_8b32_activity, vector_key
 
-METHOD = "https://server.example/users/alice#ed25519-key"
 LD_SIGNATURE = {
     "type": "RsaSignature2017",
     "creator": "https://server.example/users/alice#main-key",

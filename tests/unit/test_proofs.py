@@ -23,6 +23,7 @@ from federation.proofs import ProofError, ProofReason, sign_document, split_proo
 SECRET_MULTIBASE = "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq"
 PUBLIC_MULTIBASE = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
 CREATED = datetime(2023, 2, 24, 23, 36, 38, tzinfo=UTC)
+METHOD = "https://server.example/users/alice#ed25519-key"  # FEP-8b32's verification method
 
 
 def vector_key() -> Ed25519PrivateKey:
@@ -46,6 +47,15 @@ def fep_8b32_activity() -> dict[str, Any]:
 FEP_8B32_PROOF_VALUE = (
     "z3sXaxjKs4M3BRicwWA9peyNPJvJqxtGsDmpt1jjoHCjgeUf71TRFz56osPSfDErszyLp5Ks1EhYSgpDaNM977Rg2"
 )
+# The proof FEP-8b32 publishes for its example activity.
+FEP_8B32_PROOF = {
+    "type": "DataIntegrityProof",
+    "cryptosuite": "eddsa-jcs-2022",
+    "verificationMethod": METHOD,
+    "proofPurpose": "assertionMethod",
+    "proofValue": FEP_8B32_PROOF_VALUE,
+    "created": "2023-02-24T23:36:38Z",
+}
 W3C_CONTEXT = [
     "https://www.w3.org/ns/credentials/v2",
     "https://www.w3.org/ns/credentials/examples/v2",
@@ -74,35 +84,12 @@ def test_the_vector_key_is_the_published_multikey() -> None:
 
 
 def test_fep_8b32_example_is_reproduced_byte_for_byte() -> None:
-    signed = sign_document(
-        fep_8b32_activity(),
-        vector_key(),
-        "https://server.example/users/alice#ed25519-key",
-        CREATED,
-        proof_context=None,
-    )
-    assert signed["proof"] == {
-        "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-jcs-2022",
-        "verificationMethod": "https://server.example/users/alice#ed25519-key",
-        "proofPurpose": "assertionMethod",
-        "proofValue": FEP_8B32_PROOF_VALUE,
-        "created": "2023-02-24T23:36:38Z",
-    }
+    signed = signed_example(proof_context=None)
+    assert signed["proof"] == FEP_8B32_PROOF
 
 
 def test_fep_8b32_example_verifies_as_published() -> None:
-    published = {
-        **fep_8b32_activity(),
-        "proof": {
-            "type": "DataIntegrityProof",
-            "cryptosuite": "eddsa-jcs-2022",
-            "verificationMethod": "https://server.example/users/alice#ed25519-key",
-            "proofPurpose": "assertionMethod",
-            "proofValue": FEP_8B32_PROOF_VALUE,
-            "created": "2023-02-24T23:36:38Z",
-        },
-    }
+    published = {**fep_8b32_activity(), "proof": dict(FEP_8B32_PROOF)}
     signed = split_proof(published)
     assert signed is not None
     verify_proof(signed, ed25519_public_from_multibase(PUBLIC_MULTIBASE))
@@ -118,10 +105,9 @@ def test_w3c_vc_di_eddsa_vector_is_reproduced_byte_for_byte() -> None:
     verify_proof(parsed, ed25519_public_from_multibase(PUBLIC_MULTIBASE))
 
 
-def signed_example() -> dict[str, Any]:
-    return sign_document(
-        fep_8b32_activity(), vector_key(), "https://server.example/users/alice#ed25519-key", CREATED
-    )
+def signed_example(**options: Any) -> dict[str, Any]:
+    """FEP-8b32's example activity signed with its key and time (`options` to sign_document)."""
+    return sign_document(fep_8b32_activity(), vector_key(), METHOD, CREATED, **options)
 
 
 def reason_of(document: dict[str, Any]) -> ProofReason:
@@ -295,7 +281,7 @@ def test_the_unsecured_document_is_everything_but_the_proof() -> None:
     parsed = split_proof(document)
     assert parsed is not None
     assert parsed.unsecured == fep_8b32_activity() | {"@context": document["@context"]}
-    assert parsed.verification_method == "https://server.example/users/alice#ed25519-key"
+    assert parsed.verification_method == METHOD
     assert "proof" in document  # the caller's document is left as it was
 
 
@@ -345,13 +331,7 @@ def test_a_proof_context_must_prefix_the_document_context() -> None:
 
 def test_a_single_string_proof_context_prefixes_a_list_context() -> None:
     """A string @context is the one-entry list, on the proof's side as on the document's."""
-    signed = sign_document(
-        fep_8b32_activity(),
-        vector_key(),
-        "https://server.example/users/alice#ed25519-key",
-        CREATED,
-        proof_context="https://www.w3.org/ns/activitystreams",
-    )
+    signed = signed_example(proof_context="https://www.w3.org/ns/activitystreams")
     parsed = split_proof(signed)
     assert parsed is not None
     verify_proof(parsed, vector_key().public_key())

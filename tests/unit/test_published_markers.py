@@ -10,7 +10,8 @@ from pathlib import Path
 from federation.records import Publication
 from federation.storage.mongodb import MongoStore
 from federation.storage.sqlite import SqliteStore
-from tests.unit.test_mongodb_migrations import NO_TTL, Db, old_db
+from tests.support.mongo import NO_TTL
+from tests.unit.test_mongodb_migrations import Db, old_db
 
 __all__ = ["old_db"]  # the fixture
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.backend.client import BackendClient
 from federation.backend.notifications import BackendNotifications
-from federation.config import Settings, load_settings
+from federation.config import Settings
 from federation.delivery.publisher import Publisher
 from federation.domains import DomainPolicy
 from federation.follows.machine import FollowMachine
@@ -22,13 +22,15 @@ from federation.http.transport import Transport, make_session
 from federation.inbound.handlers import InboundProcessor
 from federation.jobs.kinds import InboxPayload, new_job
 from federation.jobs.outcomes import Done
-from federation.records import CachedObject, Job, JobState
+from federation.records import CachedObject
 from federation.resolve.cache import RemoteCache
 from federation.resolve.resolver import Resolver
 from federation.signatures import SigningKey
 from federation.storage import SqliteStore
 from federation.urn import BlockUrn
+from tests.support.records import queued_job
 from tests.support.servers import serve
+from tests.support.transport import loopback_settings
 
 NOW = 1_750_000_000.0
 GATEWAY = "gateway.test"
@@ -40,14 +42,7 @@ def clock() -> float:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(
-        domain=GATEWAY,
-        scheme="http",
-        dev_allow_http=True,
-        allow_private_addresses=["127.0.0.1"],
-        backend_token="t",
-        key_dir=str(tmp_path / "keys"),
-    )
+    return loopback_settings(tmp_path, GATEWAY, backend_token="t")
 
 
 @pytest.fixture
@@ -133,21 +128,7 @@ async def by_the_inbox(
     actor = url.split("/blocks/")[0] + "/actor"
     delete = {"id": f"{url}#delete", "type": "Delete", "actor": actor, "object": url}
     job = new_job(InboxPayload(delete, actor, f"{actor}#main-key"))
-    claimed = Job(
-        id=1,
-        kind="inbox",
-        dedupe_key="d",
-        payload=job.payload,
-        host="",
-        state=JobState.QUEUED,
-        attempts=1,
-        next_attempt_at=0,
-        lease_owner=None,
-        lease_until=0,
-        last_error=None,
-        created_at=0,
-        updated_at=0,
-    )
+    claimed = queued_job("inbox", payload=job.payload, attempts=1, dedupe_key="d")
     assert await inbound.handle(claimed) == Done()
     return await store.get_cached(str(BlockUrn.from_url(url)))
 

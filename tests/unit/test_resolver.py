@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from federation.activities import AS_MEDIA_TYPE, Block, block_to_object, object_to_block
 from federation.backend.client import BackendClient
-from federation.config import Settings, load_settings
+from federation.config import Settings
 from federation.domains import DomainPolicy
 from federation.errors import UrnError
 from federation.http.transport import Transport, make_session
@@ -35,6 +35,7 @@ from federation.storage import SqliteStore
 from federation.urn import BlockUrn
 from federation.visibility import is_released
 from tests.support.servers import serve
+from tests.support.transport import loopback_settings
 
 T0 = 1_750_000_000.0
 TOKEN = "backend-secret"
@@ -120,24 +121,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return load_settings(
-        domain=GATEWAY,
-        scheme="http",
-        dev_allow_http=True,
-        allow_private_addresses=["127.0.0.1"],
-        backend_token=TOKEN,
-        backend_store=str(tmp_path / "backend.sqlite3"),
-        key_dir=str(tmp_path / "keys"),
-        cache={"fresh_seconds": 600, "negative_seconds": 60},
-    )
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "gateway.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
+    cache = {"fresh_seconds": 600, "negative_seconds": 60}
+    return loopback_settings(tmp_path, GATEWAY, backend_token=TOKEN, cache=cache)
 
 
 @pytest.fixture

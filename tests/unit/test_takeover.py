@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -23,14 +22,6 @@ from tests.support.stored import find_job
 
 LEASE = 600.0  # far longer than any test waits: only the heartbeat can move the jobs
 TAKEOVER = 0.3
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    s = SqliteStore(tmp_path / "shared.sqlite3")
-    await s.open()
-    yield s
-    await s.close()
 
 
 def runner(

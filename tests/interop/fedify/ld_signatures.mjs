@@ -10,7 +10,7 @@
 //     -> {"verified": true|false}  (verifyJsonLd: the signature, and the key's owner is the actor)
 // Only the documents given and Fedify's preloaded JSON-LD contexts can be loaded: no network.
 import { Temporal } from "@js-temporal/polyfill";
-import { exportMultibaseKey, preloadedContexts } from "@fedify/vocab-runtime";
+import { exportMultibaseKey } from "@fedify/vocab-runtime";
 import { createServer } from "node:http";
 import { createFederation, generateCryptoKeyPair, MemoryKvStore } from "@fedify/fedify";
 import { signJsonLd, verifyJsonLd } from "@fedify/fedify/sig";
@@ -22,21 +22,9 @@ import {
   Person,
   PUBLIC_COLLECTION,
 } from "@fedify/fedify/vocab";
+import { loaderFor, readInput } from "./offline.mjs";
 
-const input = JSON.parse(await new Promise((resolve) => {
-  let text = "";
-  process.stdin.on("data", (chunk) => (text += chunk));
-  process.stdin.on("end", () => resolve(text));
-}));
-
-function loaderFor(documents) {
-  return async (url) => {
-    const bare = url.split("#")[0];
-    const document = documents[url] ?? documents[bare] ?? preloadedContexts[url];
-    if (document === undefined) throw new Error(`not available to this test: ${url}`);
-    return { contextUrl: null, documentUrl: url, document };
-  };
-}
+const input = await readInput();
 
 async function rsaKeyPair() {  // as Fedify's generateCryptoKeyPair, exportable
   return await crypto.subtle.generateKey(

@@ -5,24 +5,12 @@
 //   node proofs.mjs sign    < {"actor": "https://...", "keyId": "https://...#key"}
 //     -> {"document": {...}, "publicKeyMultibase": "z6Mk..."}  (a Create(Note) Fedify signed)
 // Only the documents given (and Fedify's preloaded JSON-LD contexts) can be loaded: no network.
-import { preloadedContexts, exportMultibaseKey } from "@fedify/vocab-runtime";
+import { exportMultibaseKey } from "@fedify/vocab-runtime";
 import { signObject, verifyObject } from "@fedify/fedify/sig";
 import { Create, Note } from "@fedify/fedify/vocab";
+import { loaderFor, readInput } from "./offline.mjs";
 
-const input = JSON.parse(await new Promise((resolve) => {
-  let text = "";
-  process.stdin.on("data", (chunk) => (text += chunk));
-  process.stdin.on("end", () => resolve(text));
-}));
-
-function loaderFor(documents) {
-  return async (url) => {
-    const bare = url.split("#")[0];
-    const document = documents[url] ?? documents[bare] ?? preloadedContexts[url];
-    if (document === undefined) throw new Error(`not available to this test: ${url}`);
-    return { contextUrl: null, documentUrl: url, document };
-  };
-}
+const input = await readInput();
 
 async function verify({ document, documents }) {
   const loader = loaderFor(documents);
