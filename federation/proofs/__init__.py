@@ -24,6 +24,7 @@ from federation.proofs.ld_signatures import (
     split_ld_signature,
     verify_ld_signature,
 )
+from federation.proofs.refusal import Refusal
 from federation.proofs.signer import ObjectSigner
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "ObjectSigner",
     "ProofError",
     "ProofReason",
+    "Refusal",
     "SignedDocument",
     "block_vocabulary",
     "register_context",

@@ -28,6 +28,9 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from federation.proofs.refusal import Refusal
+from federation.signatures import PublicKey
+
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-jcs-2022"
 PROOF_PURPOSE = "assertionMethod"
@@ -47,13 +50,8 @@ class ProofReason(StrEnum):
     WRONG_OWNER = "proof_key_not_owned_by_actor"
 
 
-class ProofError(Exception):
-    """A proof that cannot be accepted; `reason` is stable, `detail` is for people."""
-
-    def __init__(self, reason: ProofReason, detail: str) -> None:
-        super().__init__(f"{reason.value}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class ProofError(Refusal[ProofReason]):
+    """A proof that cannot be accepted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +124,11 @@ def split_proof(document: dict[str, Any]) -> SignedDocument | None:
     return SignedDocument(unsecured=unsecured, proof=proof)
 
 
-def verify_proof(signed: SignedDocument, key: Ed25519PublicKey) -> None:
+def verify_proof(signed: SignedDocument, key: PublicKey) -> None:
     """Raise ProofError unless `signed.proof` is a valid signature by `key` over the document."""
+    if not isinstance(key, Ed25519PublicKey):
+        detail = f"the key {signed.verification_method} is not an Ed25519 key"
+        raise ProofError(ProofReason.UNSUPPORTED, detail)
     options = {name: value for name, value in signed.proof.items() if name != "proofValue"}
     _check_context(options, signed.unsecured)
     signature = _decode_proof_value(signed.proof["proofValue"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from federation.proofs.refusal import Refusal
+
 
 class LdReason(StrEnum):
     MALFORMED = "malformed_ld_signature"
@@ -19,10 +21,5 @@ class LdReason(StrEnum):
     WRONG_OWNER = "ld_key_not_owned_by_actor"
 
 
-class LdSignatureError(Exception):
-    """An LD signature that cannot be accepted; `reason` is stable, `detail` is for people."""
-
-    def __init__(self, reason: LdReason, detail: str) -> None:
-        super().__init__(f"{reason.value}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class LdSignatureError(Refusal[LdReason]):
+    """An LD signature that cannot be accepted."""

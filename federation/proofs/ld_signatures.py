@@ -30,6 +30,7 @@ from federation.proofs.eddsa_jcs import utc_timestamp
 from federation.proofs.jsonld_contexts import IDENTITY_CONTEXT
 from federation.proofs.ld_canonical import digest_hex
 from federation.proofs.ld_errors import LdReason, LdSignatureError
+from federation.signatures import PublicKey
 
 SIGNATURE_TYPE = "RsaSignature2017"
 _NOT_OPTIONS = ("type", "id", "signatureValue")  # left out of the signed options
@@ -75,9 +76,11 @@ def split_ld_signature(document: dict[str, Any]) -> LdSigned | None:
     return LdSigned(unsigned, signature, _decode(signature.get("signatureValue")))
 
 
-def verify_ld_signature(signed: LdSigned, key: RSAPublicKey) -> None:
+def verify_ld_signature(signed: LdSigned, key: PublicKey) -> None:
     """Raise LdSignatureError unless `signed.signature` is `key`'s signature over the document,
     and covers every property of it (see ld_canonical.py on coverage)."""
+    if not isinstance(key, RSAPublicKey):
+        raise LdSignatureError(LdReason.UNSUPPORTED, f"the key {signed.creator} is not an RSA key")
     message = _to_be_signed(_options(signed.signature), signed.unsigned)
     try:
         key.verify(signed.signature_bytes, message, padding.PKCS1v15(), hashes.SHA256())
