@@ -16,7 +16,7 @@ from federation.proofs.eddsa_jcs import (
     split_proof,
     verify_proof,
 )
-from federation.proofs.jsonld_contexts import block_vocabulary, register_context
+from federation.proofs.jsonld_contexts import register_context
 from federation.proofs.ld_errors import LdReason, LdSignatureError
 from federation.proofs.ld_signatures import (
     LdSigned,
@@ -39,7 +39,6 @@ __all__ = [
     "ProofReason",
     "Refusal",
     "SignedDocument",
-    "block_vocabulary",
     "register_context",
     "sign_document",
     "sign_ld_signature",
