@@ -47,6 +47,7 @@ class ProofReason(StrEnum):
     WRONG_PURPOSE = "wrong_proof_purpose"
     CONTEXT_MISMATCH = "context_mismatch"
     BAD_SIGNATURE = "bad_proof_signature"
+    # For the caller that finds the key verificationMethod names (resolve/authorkeys.py).
     KEY_NOT_FOUND = "proof_key_not_found"
     WRONG_OWNER = "proof_key_not_owned_by_actor"
 

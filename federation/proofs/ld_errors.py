@@ -16,7 +16,8 @@ class LdReason(StrEnum):
     UNKNOWN_CONTEXT = "unknown_jsonld_context"
     NOT_CANONICALISABLE = "ld_document_not_canonicalisable"
     UNCOVERED = "ld_properties_not_signed"
-    # For the caller that finds the key `creator` names (as for proofs and HTTP signatures).
+    # For the caller that finds the key `creator` names: resolve/authorkeys.py reads these two
+    # and BAD_SIGNATURE by name, as it does ProofReason's.
     KEY_NOT_FOUND = "ld_key_not_found"
     WRONG_OWNER = "ld_key_not_owned_by_actor"
 
