@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -90,7 +91,7 @@ class Block(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    id: LocalId
+    id: Annotated[LocalId, AfterValidator(_check_local_id)]
     kind: ShortText
     title: str = Field(max_length=MAX_TITLE_CHARS)
     content: str
@@ -117,11 +118,6 @@ class Block(BaseModel):
         if self.visibility is Visibility.EMBARGOED and self.embargo_until is None:
             raise ValueError("embargo_until is required when visibility is 'embargoed'")
         return self
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        return _check_local_id(value)
 
     @field_validator("content")
     @classmethod

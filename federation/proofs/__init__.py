@@ -16,7 +16,7 @@ from federation.proofs.eddsa_jcs import (
     split_proof,
     verify_proof,
 )
-from federation.proofs.jsonld_contexts import block_vocabulary, register_context
+from federation.proofs.jsonld_contexts import register_context
 from federation.proofs.ld_errors import LdReason, LdSignatureError
 from federation.proofs.ld_signatures import (
     LdSigned,
@@ -24,6 +24,7 @@ from federation.proofs.ld_signatures import (
     split_ld_signature,
     verify_ld_signature,
 )
+from federation.proofs.refusal import Refusal
 from federation.proofs.signer import ObjectSigner
 
 __all__ = [
@@ -36,8 +37,8 @@ __all__ = [
     "ObjectSigner",
     "ProofError",
     "ProofReason",
+    "Refusal",
     "SignedDocument",
-    "block_vocabulary",
     "register_context",
     "sign_document",
     "sign_ld_signature",

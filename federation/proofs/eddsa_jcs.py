@@ -28,6 +28,10 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from federation.proofs.members import string_member, without
+from federation.proofs.refusal import Refusal
+from federation.signatures import PublicKey
+
 PROOF_TYPE = "DataIntegrityProof"
 CRYPTOSUITE = "eddsa-jcs-2022"
 PROOF_PURPOSE = "assertionMethod"
@@ -43,17 +47,17 @@ class ProofReason(StrEnum):
     WRONG_PURPOSE = "wrong_proof_purpose"
     CONTEXT_MISMATCH = "context_mismatch"
     BAD_SIGNATURE = "bad_proof_signature"
+    # For the caller that finds the key verificationMethod names (resolve/authorkeys.py).
     KEY_NOT_FOUND = "proof_key_not_found"
     WRONG_OWNER = "proof_key_not_owned_by_actor"
 
 
-class ProofError(Exception):
-    """A proof that cannot be accepted; `reason` is stable, `detail` is for people."""
+class ProofError(Refusal[ProofReason]):
+    """A proof that cannot be accepted."""
 
-    def __init__(self, reason: ProofReason, detail: str) -> None:
-        super().__init__(f"{reason.value}: {detail}")
-        self.reason = reason
-        self.detail = detail
+
+def _malformed(detail: str) -> ProofError:
+    return ProofError(ProofReason.MALFORMED, detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,26 +113,25 @@ def split_proof(document: dict[str, Any]) -> SignedDocument | None:
     if isinstance(proof, list):
         # A set of proofs is legal, but we cannot tell which one the sender means us to trust.
         if len(proof) != 1:
-            raise ProofError(ProofReason.MALFORMED, "expected exactly one proof")
+            raise _malformed("expected exactly one proof")
         proof = proof[0]
     if not isinstance(proof, dict):
-        raise ProofError(ProofReason.MALFORMED, "proof is not an object")
+        raise _malformed("proof is not an object")
     if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
         raise ProofError(ProofReason.UNSUPPORTED, f"only {PROOF_TYPE} with {CRYPTOSUITE}")
     if proof.get("proofPurpose") != PROOF_PURPOSE:
         raise ProofError(ProofReason.WRONG_PURPOSE, f"proofPurpose must be {PROOF_PURPOSE}")
-    method = proof.get("verificationMethod")
-    if not isinstance(method, str) or not method:
-        raise ProofError(ProofReason.MALFORMED, "verificationMethod must be a non-empty string")
-    if not isinstance(proof.get("proofValue"), str):
-        raise ProofError(ProofReason.MALFORMED, "proofValue must be a string")
-    unsecured = {name: value for name, value in document.items() if name != "proof"}
-    return SignedDocument(unsecured=unsecured, proof=proof)
+    string_member(proof, "verificationMethod", _malformed, non_empty=True)
+    string_member(proof, "proofValue", _malformed)
+    return SignedDocument(unsecured=without(document, "proof"), proof=proof)
 
 
-def verify_proof(signed: SignedDocument, key: Ed25519PublicKey) -> None:
+def verify_proof(signed: SignedDocument, key: PublicKey) -> None:
     """Raise ProofError unless `signed.proof` is a valid signature by `key` over the document."""
-    options = {name: value for name, value in signed.proof.items() if name != "proofValue"}
+    if not isinstance(key, Ed25519PublicKey):
+        detail = f"the key {signed.verification_method} is not an Ed25519 key"
+        raise ProofError(ProofReason.UNSUPPORTED, detail)
+    options = without(signed.proof, "proofValue")
     _check_context(options, signed.unsecured)
     signature = _decode_proof_value(signed.proof["proofValue"])
     for document in _document_readings(signed.unsecured):
@@ -147,10 +150,7 @@ def _document_readings(document: dict[str, Any]) -> list[dict[str, Any]]:
     proof may leave uncovered, because it is itself a signature, never content."""
     if not is_ld_signature(document.get(LD_SIGNATURE_MEMBER)):
         return [document]
-    return [
-        {name: value for name, value in document.items() if name != LD_SIGNATURE_MEMBER},
-        document,
-    ]
+    return [without(document, LD_SIGNATURE_MEMBER), document]
 
 
 def is_ld_signature(value: Any) -> bool:
@@ -178,7 +178,7 @@ def _hash_data(options: dict[str, Any], document: dict[str, Any]) -> bytes:
         canonical_options = rfc8785.dumps(options)
         canonical_document = rfc8785.dumps(document)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
-        raise ProofError(ProofReason.MALFORMED, f"not canonicalisable JSON: {exc}") from None
+        raise _malformed(f"not canonicalisable JSON: {exc}") from None
     return hashlib.sha256(canonical_options).digest() + hashlib.sha256(canonical_document).digest()
 
 
@@ -193,13 +193,13 @@ def _check_context(options: dict[str, Any], document: dict[str, Any]) -> None:
 
 def _decode_proof_value(value: str) -> bytes:
     if not value.startswith("z") or len(value) > _MAX_PROOF_VALUE:
-        raise ProofError(ProofReason.MALFORMED, "proofValue is not multibase base58btc")
+        raise _malformed("proofValue is not multibase base58btc")
     try:
         signature = base58.b58decode(value[1:])
     except ValueError:
-        raise ProofError(ProofReason.MALFORMED, "proofValue is not valid base58btc") from None
+        raise _malformed("proofValue is not valid base58btc") from None
     if len(signature) != _SIGNATURE_BYTES:
-        raise ProofError(ProofReason.MALFORMED, "proofValue is not a 64-byte Ed25519 signature")
+        raise _malformed("proofValue is not a 64-byte Ed25519 signature")
     return signature
 
 

@@ -3,8 +3,9 @@
 Canonicalising a document (URDNA2015) needs every context its `@context` names. Fetching them at
 run time would let any sender make us issue requests, and a context that changed since it was
 signed would break every signature made against it; so pyld gets a document loader that serves
-only the copies bundled in `contexts/` (provenance and licences in contexts/README.md) and the
-few a gateway registers itself (the block vocabulary), and refuses every other URL.
+only the copies bundled in `contexts/` (provenance and licences in contexts/README.md) and any
+a caller registers, and refuses every other URL. (Our own block terms need neither: objects
+carry them inline, activities/context.py.)
 
 Contexts are immutable, so pyld may cache what it derives from them: the loader marks what it
 serves `"tag": "static"`, the mark pyld's context resolver keys its process-wide cache on. That
@@ -62,7 +63,7 @@ class UnknownContext(Exception):
 def register_context(url: str, document: Mapping[str, Any]) -> None:
     """Serve `document` (a context document, `{"@context": ...}`) for `url` from now on.
 
-    For the contexts a gateway defines itself, such as the block vocabulary. Registering the same
+    For a context defined outside the bundle (a test's, a deployment's). Registering the same
     document again is harmless; another document for a URL already served is refused, since pyld
     may have cached what it derived from the first."""
     global _loader
@@ -102,24 +103,3 @@ def load_context(url: str, options: dict[str, Any]) -> dict[str, Any]:
     # A copy, so that nothing pyld does to what it is given can alter the next document served.
     document = copy.deepcopy(remote["document"])
     return {**remote, "document": document, "documentUrl": url, "tag": "static"}
-
-
-def block_vocabulary(vocabulary_url: str) -> dict[str, Any]:
-    """The one context document for our block terms, the same for every instance.
-
-    Served at `vocabulary_url` by each gateway and registered here, so that checking a signature
-    over a block never needs another origin's context. Its terms are IRIs under
-    `{vocabulary_url}#`: alpha's `urn` and beta's `urn` are one property."""
-    return {
-        "@context": {
-            "blk": f"{vocabulary_url}#",
-            "xsd": "http://www.w3.org/2001/XMLSchema#",
-            # A URN is an IRI, so the values of urn and references are node references.
-            "urn": {"@id": "blk:urn", "@type": "@id"},
-            "blockKind": "blk:blockKind",
-            "blockAuthor": "blk:blockAuthor",
-            "references": {"@id": "blk:references", "@type": "@id", "@container": "@set"},
-            "visibility": "blk:visibility",
-            "embargoUntil": {"@id": "blk:embargoUntil", "@type": "xsd:dateTime"},
-        }
-    }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from federation.proofs.refusal import Refusal
+
 
 class LdReason(StrEnum):
     MALFORMED = "malformed_ld_signature"
@@ -14,15 +16,11 @@ class LdReason(StrEnum):
     UNKNOWN_CONTEXT = "unknown_jsonld_context"
     NOT_CANONICALISABLE = "ld_document_not_canonicalisable"
     UNCOVERED = "ld_properties_not_signed"
-    # For the caller that finds the key `creator` names (as for proofs and HTTP signatures).
+    # For the caller that finds the key `creator` names: resolve/authorkeys.py reads these two
+    # and BAD_SIGNATURE by name, as it does ProofReason's.
     KEY_NOT_FOUND = "ld_key_not_found"
     WRONG_OWNER = "ld_key_not_owned_by_actor"
 
 
-class LdSignatureError(Exception):
-    """An LD signature that cannot be accepted; `reason` is stable, `detail` is for people."""
-
-    def __init__(self, reason: LdReason, detail: str) -> None:
-        super().__init__(f"{reason.value}: {detail}")
-        self.reason = reason
-        self.detail = detail
+class LdSignatureError(Refusal[LdReason]):
+    """An LD signature that cannot be accepted."""

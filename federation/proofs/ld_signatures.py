@@ -30,6 +30,8 @@ from federation.proofs.eddsa_jcs import utc_timestamp
 from federation.proofs.jsonld_contexts import IDENTITY_CONTEXT
 from federation.proofs.ld_canonical import digest_hex
 from federation.proofs.ld_errors import LdReason, LdSignatureError
+from federation.proofs.members import string_member, without
+from federation.signatures import PublicKey
 
 SIGNATURE_TYPE = "RsaSignature2017"
 _NOT_OPTIONS = ("type", "id", "signatureValue")  # left out of the signed options
@@ -60,24 +62,24 @@ def split_ld_signature(document: dict[str, Any]) -> LdSigned | None:
         return None
     signature = document["signature"]
     if not isinstance(signature, dict):
-        raise LdSignatureError(LdReason.MALFORMED, "signature is not an object")
+        raise _malformed("signature is not an object")
     kind = signature.get("type")
     if not isinstance(kind, str):
-        raise LdSignatureError(LdReason.MALFORMED, "signature type must be a string")
+        raise _malformed("signature type must be a string")
     if kind != SIGNATURE_TYPE:
         raise LdSignatureError(LdReason.UNSUPPORTED, f"only {SIGNATURE_TYPE}, not {kind[:64]}")
-    creator = signature.get("creator")
-    if not isinstance(creator, str) or not creator:
-        raise LdSignatureError(LdReason.MALFORMED, "creator must be a non-empty string")
-    if not isinstance(signature.get("created"), str):
-        raise LdSignatureError(LdReason.MALFORMED, "created must be a string")
-    unsigned = {name: value for name, value in document.items() if name != "signature"}
-    return LdSigned(unsigned, signature, _decode(signature.get("signatureValue")))
+    string_member(signature, "creator", _malformed, non_empty=True)
+    string_member(signature, "created", _malformed)
+    return LdSigned(
+        without(document, "signature"), signature, _decode(signature.get("signatureValue"))
+    )
 
 
-def verify_ld_signature(signed: LdSigned, key: RSAPublicKey) -> None:
+def verify_ld_signature(signed: LdSigned, key: PublicKey) -> None:
     """Raise LdSignatureError unless `signed.signature` is `key`'s signature over the document,
     and covers every property of it (see ld_canonical.py on coverage)."""
+    if not isinstance(key, RSAPublicKey):
+        raise LdSignatureError(LdReason.UNSUPPORTED, f"the key {signed.creator} is not an RSA key")
     message = _to_be_signed(_options(signed.signature), signed.unsigned)
     try:
         key.verify(signed.signature_bytes, message, padding.PKCS1v15(), hashes.SHA256())
@@ -111,13 +113,17 @@ def _options(signature: dict[str, Any]) -> dict[str, Any]:
     return {**kept, "@context": IDENTITY_CONTEXT}
 
 
+def _malformed(detail: str) -> LdSignatureError:
+    return LdSignatureError(LdReason.MALFORMED, detail)
+
+
 def _decode(value: Any) -> bytes:
     if not isinstance(value, str) or len(value) > _MAX_SIGNATURE_VALUE:
-        raise LdSignatureError(LdReason.MALFORMED, "signatureValue must be a base64 string")
+        raise _malformed("signatureValue must be a base64 string")
     try:
         return base64.b64decode(value, validate=True)
     except binascii.Error:
-        raise LdSignatureError(LdReason.MALFORMED, "signatureValue is not valid base64") from None
+        raise _malformed("signatureValue is not valid base64") from None
 
 
 def _encode(value: bytes) -> str:

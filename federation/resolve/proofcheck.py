@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from federation.errors import ProblemError
-from federation.proofs import ProofError, ProofReason, SignedDocument, split_proof, verify_proof
-from federation.resolve.keyservice import AuthorKeyProblem, KeySource, author_key
+from federation.proofs import ProofError, ProofReason, split_proof, verify_proof
+from federation.resolve.authorkeys import AuthorKeyCheck
+from federation.resolve.keyservice import KeySource
 
 
 class ProofVerifier(Protocol):
@@ -26,7 +25,7 @@ class ProofVerifier(Protocol):
 
 class ProofChecker:
     def __init__(self, keys: KeySource) -> None:
-        self._keys = keys
+        self._author_keys = AuthorKeyCheck(keys, ProofError, ProofReason)
 
     async def check(self, document: dict[str, Any], owner: str) -> bool:
         """True when `document` carries a valid proof by `owner`, False when it has none.
@@ -43,7 +42,9 @@ class ProofChecker:
         signed = split_proof(document)
         if signed is None:
             return False
-        await self._verify(signed, owner)
+        await self._author_keys.verify(
+            signed.verification_method, owner, lambda key: verify_proof(signed, key)
+        )
         return True
 
     async def check_embedded(self, activity: dict[str, Any], actor: str) -> None:
@@ -55,23 +56,3 @@ class ProofChecker:
             # an Accept) in actor. Either way the proof must be by that author.
             author = obj.get("attributedTo", obj.get("actor"))
             await self.check(obj, author if isinstance(author, str) else actor)
-
-    async def _verify(self, signed: SignedDocument, owner: str) -> None:
-        method = signed.verification_method
-        try:
-            verify_proof(signed, await self._key_of(method, owner, fresh=False))
-        except ProofError as exc:
-            if exc.reason is not ProofReason.BAD_SIGNATURE:
-                raise
-            # The actor may have rotated its key: fetch it again (rate-limited) and retry once.
-            verify_proof(signed, await self._key_of(method, owner, fresh=True))
-
-    async def _key_of(self, method: str, owner: str, *, fresh: bool) -> Ed25519PublicKey:
-        try:
-            info = await author_key(self._keys, method, owner, fresh=fresh)
-        except AuthorKeyProblem as exc:
-            reason = ProofReason.WRONG_OWNER if exc.found else ProofReason.KEY_NOT_FOUND
-            raise ProofError(reason, exc.detail) from None
-        if not isinstance(info.public_key, Ed25519PublicKey):
-            raise ProofError(ProofReason.UNSUPPORTED, f"the key {method} is not an Ed25519 key")
-        return info.public_key

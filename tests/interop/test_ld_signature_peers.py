@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from federation.proofs import block_vocabulary, register_context, sign_ld_signature
+from federation.activities.context import object_context
+from federation.proofs import sign_ld_signature
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +29,6 @@ FEDIFY = Path(__file__).resolve().parent / "fedify"
 NODE = FEDIFY / "node_modules" / ".bin" / "node"
 AS = "https://www.w3.org/ns/activitystreams"
 SECURITY = "https://w3id.org/security/v1"
-VOCABULARY = "https://vocabulary.interop.example/ns"
 ACTOR = "https://alpha.example/actor"
 KEY_ID = f"{ACTOR}#main-key"
 CREATED = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -95,21 +95,17 @@ async def test_fedify_verifies_our_signature_and_refuses_it_altered() -> None:
 
 
 async def test_fedify_verifies_a_block_over_the_shared_vocabulary() -> None:
-    """Our block terms, under the one vocabulary every instance shares: Fedify reads the
-    context from the documents it is given, we from the bundle."""
-    register_context(VOCABULARY, block_vocabulary(VOCABULARY))
+    """Our block terms, under the one vocabulary every instance shares, inline in the
+    `@context` as our objects carry them: neither side fetches a context of ours."""
     block_terms = {
         "urn": "urn:block:alpha.example:n-1",
         "blockKind": "note",
         "visibility": "public",
     }
     signed = sign_ld_signature(
-        create([AS, SECURITY, VOCABULARY], **block_terms), our_key(), KEY_ID, CREATED
+        create([*object_context(), SECURITY], **block_terms), our_key(), KEY_ID, CREATED
     )
-    documents = {
-        ACTOR: actor_document(ACTOR, KEY_ID, our_key()),
-        VOCABULARY: block_vocabulary(VOCABULARY),
-    }
+    documents = {ACTOR: actor_document(ACTOR, KEY_ID, our_key())}
     assert await asyncio.to_thread(fedify_verifies, signed, documents) is True
     altered = {**signed, "object": {**signed["object"], "blockKind": "task"}}
     assert await asyncio.to_thread(fedify_verifies, altered, documents) is False

@@ -14,10 +14,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 import federation.proofs.ld_canonical as ld_canonical
+from federation.activities.context import (
+    BLOCK_TERMS,
+    context_document,
+    object_context,
+)
+from federation.activities.context import VOCABULARY as BLOCK_VOCABULARY
 from federation.proofs import (
     LdReason,
     LdSignatureError,
-    block_vocabulary,
     register_context,
     sign_ld_signature,
     split_ld_signature,
@@ -34,7 +39,8 @@ from federation.proofs.jsonld_contexts import (
 from federation.proofs.ld_canonical import canonicalise
 
 CONTEXTS = Path(__file__).resolve().parents[2] / "federation" / "proofs" / "contexts"
-VOCABULARY = "https://vocabulary.test.example/ns"  # the URL is the lead's to choose
+# Where a reader that fetched it keeps our served context document ({base}/ns), to name it.
+SERVED_CONTEXT = "https://vocabulary.test.example/ns"
 
 
 # Made once, at import: mutation testing forks each run from a process that imported this.
@@ -192,12 +198,12 @@ def block_create(context: list[Any]) -> dict[str, Any]:
 
 
 def quads_with(nquads: str, predicate: str) -> list[str]:
-    return [line for line in nquads.splitlines() if f"<{VOCABULARY}#{predicate}>" in line]
+    return [line for line in nquads.splitlines() if f"<{BLOCK_VOCABULARY}{predicate}>" in line]
 
 
 def test_the_block_vocabulary_gives_every_term_one_shared_iri() -> None:
-    register_context(VOCABULARY, block_vocabulary(VOCABULARY))
-    nquads = canonicalise(block_create([AS_CONTEXT, VOCABULARY]))
+    """As our objects carry it: inline, so no reader fetches a context of ours."""
+    nquads = canonicalise(block_create(object_context()))
     expected: dict[str, Callable[[str], bool]] = {
         "urn": lambda line: line.endswith("<urn:block:alpha.example:n-1> ."),
         "blockKind": lambda line: line.endswith('"note" .'),
@@ -213,11 +219,12 @@ def test_the_block_vocabulary_gives_every_term_one_shared_iri() -> None:
         assert line.startswith("<https://alpha.example/blocks/n-1> ") and check(line), line
 
 
-def test_the_block_vocabulary_stands_on_its_own() -> None:
-    """Without ActivityStreams' context beside it (which defines `xsd:` too)."""
-    register_context(VOCABULARY, block_vocabulary(VOCABULARY))
+def test_the_served_block_vocabulary_stands_on_its_own() -> None:
+    """The document {base}/ns serves, without ActivityStreams' context beside it (which defines
+    `xsd:` too)."""
+    register_context(SERVED_CONTEXT, context_document())
     document = {
-        "@context": VOCABULARY,
+        "@context": SERVED_CONTEXT,
         "@id": "https://alpha.example/blocks/n-1",
         "embargoUntil": "2027-01-01T00:00:00Z",
     }
@@ -226,19 +233,16 @@ def test_the_block_vocabulary_stands_on_its_own() -> None:
 
 
 def test_the_block_vocabulary_keeps_references_a_set() -> None:
-    register_context(VOCABULARY, block_vocabulary(VOCABULARY))
-    document = block_create([AS_CONTEXT, VOCABULARY])
+    document = block_create(object_context())
     document["object"]["references"] = "urn:block:beta.example:x-7"
     assert quads_with(canonicalise(document), "references")
-    vocabulary = block_vocabulary(VOCABULARY)["@context"]
-    assert vocabulary["references"]["@container"] == "@set"
+    assert BLOCK_TERMS["references"]["@container"] == "@set"
 
 
 def test_a_block_signed_over_the_shared_vocabulary_verifies_and_is_covered() -> None:
-    register_context(VOCABULARY, block_vocabulary(VOCABULARY))
     created = datetime(2026, 12, 1, tzinfo=UTC)
     signed = sign_ld_signature(
-        block_create([AS_CONTEXT, VOCABULARY]), key(), "https://alpha.example/actor#main", created
+        block_create(object_context()), key(), "https://alpha.example/actor#main", created
     )
     parsed = split_ld_signature(signed)
     assert parsed is not None

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
@@ -87,6 +88,17 @@ def activity() -> dict[str, Any]:
 def test_recorded_signatures_are_accepted(name: str) -> None:
     document, key = vector(name)
     verify_ld_signature(split(document), key)
+
+
+def test_a_key_of_another_type_is_refused_by_name() -> None:
+    """An Ed25519 key where RsaSignature2017 needs RSA: refused as unsupported, naming it."""
+    signed = sign_ld_signature(activity(), our_key(), CREATOR, CREATED)
+    with pytest.raises(LdSignatureError) as caught:
+        verify_ld_signature(split(signed), Ed25519PrivateKey.generate().public_key())
+    assert (caught.value.reason, caught.value.detail) == (
+        LdReason.UNSUPPORTED,
+        f"the key {CREATOR} is not an RSA key",
+    )
 
 
 @pytest.mark.parametrize("name", [MASTODON, FEDIFY_SERVER, MASTODON_SHAPED])

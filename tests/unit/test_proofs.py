@@ -12,6 +12,7 @@ from typing import Any
 
 import base58
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -172,6 +173,19 @@ def test_another_key_does_not_verify() -> None:
         verify_proof(signed, Ed25519PrivateKey.generate().public_key())
     assert caught.value.reason is ProofReason.BAD_SIGNATURE
     assert caught.value.detail == "the proof does not match the document"
+
+
+def test_a_key_of_another_type_is_refused_by_name() -> None:
+    """An RSA key where the proof needs Ed25519: refused as unsupported, naming the key."""
+    signed = split_proof(signed_example())
+    assert signed is not None
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    with pytest.raises(ProofError) as caught:
+        verify_proof(signed, rsa_key)
+    assert (caught.value.reason, caught.value.detail) == (
+        ProofReason.UNSUPPORTED,
+        "the key https://server.example/users/alice#ed25519-key is not an Ed25519 key",
+    )
 
 
 def refusal_of(document: dict[str, Any]) -> ProofError:
