@@ -6,12 +6,7 @@ runner becomes claimable again when its lease expires, which a live runner's hea
 closed host, a lease about to run out, a stop) is handed back at once with queue.defer(), which
 counts no attempt: a closed host's jobs come back when it reopens, the others at once.
 
-Hosts an admin paused are read from the store before every claim and excluded from it, so
-their jobs stay queued, untried and uncounted (no attempt, no breaker, no failure day). Right
-before a job runs they are read again unless that read is under `paused_recheck` seconds old,
-and a job whose host was paused since its claim goes back unchanged (its next attempt time
-kept, so resuming sends the backlog in order).
-
+Which hosts may be claimed and run now (admin pauses, closed breakers) is jobs/hostgate.py's.
 What an outcome does to its job (done in groups, retried, dead) is jobs/settle.py's concern.
 """
 
@@ -20,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from federation.job_ports import JobQueue, Liveness
+from federation.jobs.hostgate import PAUSED_RECHECK, HostGate, PausedHosts
 from federation.jobs.kinds import MalformedPayload
 from federation.jobs.lanes import Lanes
 from federation.jobs.leases import LeaseKeeper
@@ -35,10 +30,6 @@ from federation.records import Job
 log = logging.getLogger("federation.jobs")
 
 BATCH_SIZE = 64
-PausedHosts = Callable[[], Awaitable[Collection[str]]]
-# A job about to run re-reads the paused hosts when the set read at the latest claim is older:
-# under load claims come every few jobs, so this rarely costs a read (on MongoDB a round trip).
-PAUSED_RECHECK = 0.5
 
 
 class JobRunner:
@@ -79,11 +70,11 @@ class JobRunner:
         self._owner = owner
         self._clock = clock
         self._lease = lease_seconds
-        self._per_host = per_host_concurrency
         self._kinds = list(kinds) if kinds is not None else list(self._handlers)
         self._idle_poll = idle_poll
-        self._health = host_health
-        self._paused = _PausedHosts(paused_hosts, paused_recheck)
+        self._gate = HostGate(
+            host_health, paused_hosts, per_host=per_host_concurrency, paused_recheck=paused_recheck
+        )
         self._batch = batch_size
         self._wakeup = wakeup or asyncio.Event()  # may be shared with producers of work
         self._capacity(concurrency)
@@ -113,9 +104,8 @@ class JobRunner:
         """What bounds the jobs in hand, and what is in hand now."""
         self._max_held = concurrency + self._batch  # running + waiting for a host slot
         self._slots = asyncio.Semaphore(concurrency)
-        self._lanes = Lanes(self._host_limit)
+        self._lanes = Lanes(self._gate.limit)
         self._held: dict[str, int] = {}  # host -> jobs held (running or waiting)
-        self._closed: dict[str, float] = {}  # host -> closed until (from host_health)
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -189,7 +179,7 @@ class JobRunner:
         if timeout <= 0:
             # Due work we could not claim (excluded hosts): wait for a slot or the poll.
             timeout = self._idle_poll
-        reopens = self._next_reopen()
+        reopens = self._gate.next_reopen(self._clock())
         if reopens is not None:
             # A closed host's backlog may be due already: claim it as soon as the host reopens.
             timeout = min(timeout, reopens - self._clock())
@@ -201,11 +191,11 @@ class JobRunner:
         limit = min(self._batch, self._max_held - self._held_total())
         if limit <= 0 or not self._kinds:
             return []
-        await self._paused.read()
+        await self._gate.read_paused()
         now = self._clock()
-        jobs = await self._queue.claim(
-            self._owner, now, self._lease, limit, self._kinds, self._excluded_hosts(now)
-        )
+        busy = [host for host, n in self._held.items() if host and n >= self._lanes.limit(host)]
+        excluded = self._gate.excluded(now, busy)
+        jobs = await self._queue.claim(self._owner, now, self._lease, limit, self._kinds, excluded)
         tasks = []
         for job in jobs:
             self._leases.hold(job)
@@ -218,17 +208,6 @@ class JobRunner:
 
     def _held_total(self) -> int:
         return sum(self._held.values())
-
-    def _next_reopen(self) -> float | None:
-        now = self._clock()
-        return min((until for until in self._closed.values() if until > now), default=None)
-
-    def _excluded_hosts(self, now: float) -> list[str]:
-        for host, until in list(self._closed.items()):
-            if until <= now:
-                del self._closed[host]
-        busy = [host for host, n in self._held.items() if host and n >= self._lanes.limit(host)]
-        return sorted({*busy, *self._closed, *self._paused.hosts})
 
     # -- running -----------------------------------------------------------------------------
 
@@ -248,11 +227,6 @@ class JobRunner:
             self._leases.drop(job)
             self._release(job.host)
 
-    def _host_limit(self, host: str) -> int:
-        if self._health is None:
-            return self._per_host
-        return min(self._per_host, self._health.limit(host))
-
     async def _defer_to(self, job: Job) -> float | None:
         """None when the job may run now, else when it should be handed back to the queue."""
         now = self._clock()
@@ -260,14 +234,7 @@ class JobRunner:
             return now  # waited for a slot while we were asked to stop: let others take it
         if now > self._leases.lease_until(job) - self._lease / 2:
             return now  # waited too long for a slot: not enough lease left to run it safely
-        if job.host and await self._paused.holds(job.host):
-            return job.next_attempt_at  # paused since its claim: back in its place, untried
-        if self._health is None:
-            return None
-        closed_until = await self._health.gate(job.host)
-        if closed_until is not None:
-            self._closed[job.host] = closed_until
-        return closed_until
+        return await self._gate.held_back_until(job.host, job.next_attempt_at)
 
     async def _defer(self, job: Job, at: float) -> None:
         # Without this the job would sit leased (unclaimable) until its lease expired, long
@@ -276,14 +243,7 @@ class JobRunner:
             log.warning("job %s: lease lost before deferring it", job.id)
 
     async def _note_host(self, host: str) -> None:
-        """After a job, learn whether its host closed (so claims skip it) or reopened (so its
-        backlog is claimed at once). peek(), not gate(): this must never take the probe."""
-        if self._health is None:
-            return
-        closed_until = await self._health.peek(host)
-        if closed_until is not None:
-            self._closed[host] = closed_until
-        elif self._closed.pop(host, None) is not None:
+        if await self._gate.reopened_after_job(host):
             self._wakeup.set()  # e.g. the probe succeeded: the host's jobs may go now
 
     async def _call(self, job: Job) -> JobOutcome:
@@ -307,24 +267,3 @@ class JobRunner:
             self._held.pop(host, None)
             self._lanes.forget(host)
         self._wakeup.set()  # a slot is free: claim more
-
-
-class _PausedHosts:
-    """The hosts an admin paused, as read before the latest claim; a job that waited for its
-    slot long after its claim reads them again when that read is stale."""
-
-    def __init__(self, read: PausedHosts | None, recheck: float) -> None:
-        self._read = read
-        self._recheck = recheck
-        self.hosts: frozenset[str] = frozenset()
-        self._read_at = -float("inf")  # time.monotonic() of the latest read
-
-    async def read(self) -> None:
-        if self._read is not None:
-            self.hosts = frozenset(await self._read())
-            self._read_at = time.monotonic()
-
-    async def holds(self, host: str) -> bool:
-        if time.monotonic() - self._read_at >= self._recheck:
-            await self.read()
-        return host in self.hosts
