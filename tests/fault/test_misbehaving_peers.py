@@ -102,7 +102,9 @@ def test_a_slow_peer_with_default_timeouts_does_not_delay_other_hosts(
     assert elapsed < 5, f"the prompt hosts waited {elapsed:.1f} s"
     assert slow_peer.pending == 4  # per_host_concurrency: the rest of its jobs wait their turn
     assert slow_peer.accepted_ids() == {}
-    assert queue_totals(alpha)["queued"] == 30
+    # Only the slow host's 30 are owed (the block event's own job is marked done in a batch,
+    # a moment after its deliveries were queued).
+    eventually(lambda: queue_totals(alpha)["queued"] == 30, timeout=5)
 
 
 def test_peer_resetting_connections_gets_retries_then_the_activity(
