@@ -62,21 +62,21 @@ class HostGate:
             return next_attempt_at  # paused since its claim: back in its place, untried
         if self._health is None:
             return None
-        closed_until = await self._health.gate(host)
-        if closed_until is not None:
-            self._closed[host] = closed_until
-        return closed_until
+        return self._note_closed(host, await self._health.gate(host))
 
     async def reopened_after_job(self, host: str) -> bool:
         """After a job, learn whether its host closed (so claims skip it) or reopened (true:
         its backlog may be claimed at once). peek(), not gate(): never takes the probe."""
         if self._health is None:
             return False
-        closed_until = await self._health.peek(host)
-        if closed_until is not None:
-            self._closed[host] = closed_until
+        if self._note_closed(host, await self._health.peek(host)) is not None:
             return False
         return self._closed.pop(host, None) is not None
+
+    def _note_closed(self, host: str, closed_until: float | None) -> float | None:
+        if closed_until is not None:
+            self._closed[host] = closed_until
+        return closed_until
 
 
 class _PausedHosts:
