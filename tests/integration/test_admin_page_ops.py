@@ -184,8 +184,9 @@ def test_every_cli_capability_by_clicking_and_the_charts(
         value = browser.find_element(by().ID, "deliveries-chart").get_attribute(name)
         return int(value or 0)
 
-    wait.until(lambda d: chart_attribute("data-delivered") >= 2)
-    assert chart_attribute("data-failed") >= 1
+    # The counts reach the store in the tally's flushes (every few seconds), the failed attempt
+    # maybe in a later flush than the deliveries: wait for a chart drawn with both.
+    wait.until(lambda d: chart_attribute("data-delivered") >= 2 and chart_attribute("data-failed"))
     assert browser.find_elements(by().CSS_SELECTOR, "#deliveries-chart rect.bad")
     assert browser.find_elements(by().CSS_SELECTOR, "#depth-chart polyline")
     assert int(browser.find_element(by().ID, "depth-chart").get_attribute("data-samples")) >= 1
